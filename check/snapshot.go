@@ -1,0 +1,141 @@
+// Package check reads the state of a Laravel application that uses Sequencer
+// (its operations, operation_errors, deferred_operations and migrations
+// tables, and its operation and migration files) into a Snapshot, and judges
+// a Snapshot for the `seqwatch check` command.
+//
+// Everything else in seqwatch (status rendering, the check verdict, the
+// alerting daemon) works from a Snapshot and never queries the database.
+package check
+
+import "time"
+
+// Snapshot is one reading of an application. It is a plain value: status
+// renders it, Judge judges it, and the daemon diffs it against what it has
+// already reported.
+type Snapshot struct {
+	// App is the application's display name (configured, or the base name
+	// of its directory, or the database name).
+	App string `json:"app"`
+	// Environment is APP_ENV from the application's .env, if any.
+	Environment string `json:"environment,omitempty"`
+	// Driver is the database driver: "pgsql", "mysql", "mariadb" or "sqlite".
+	Driver string `json:"driver"`
+	// Timezone is the application's time zone; every time below is in it.
+	Timezone string `json:"timezone"`
+	// TakenAt is when the snapshot was read.
+	TakenAt time.Time `json:"taken_at"`
+
+	PendingMigrations []PendingFile `json:"pending_migrations"`
+	PendingOperations []PendingFile `json:"pending_operations"`
+	// InProgress are rows that started and have neither completed, failed,
+	// been skipped nor been rolled back, oldest first.
+	InProgress []Attempt `json:"in_progress"`
+	// Failing are failed rows of operations that have not completed since
+	// (no completed row that started after them), newest first, with their
+	// error records.
+	Failing []Failure `json:"failing"`
+
+	// Completed and Failed are the full history lists that `status` shows.
+	// They are only filled when the reader was asked for history
+	// (ReadOptions.History); check and the daemon do not need them.
+	Completed []Attempt `json:"completed,omitempty"`
+	Failed    []Failure `json:"failed,omitempty"`
+	Deferred  *Deferred `json:"deferred,omitempty"`
+	Counts    Counts    `json:"counts"`
+
+	// LastCompleted maps an operation name (".php" stripped) to the start
+	// time of its newest completed row. The daemon uses it to tell that an
+	// operation it reported as failed has recovered.
+	LastCompleted map[string]time.Time `json:"-"`
+}
+
+// PendingFile is a migration or operation file that has not run
+// successfully.
+type PendingFile struct {
+	// Timestamp is the YYYY_MM_DD_HHMMSS prefix of the file name.
+	Timestamp string `json:"timestamp"`
+	// Name is the base name without ".php", e.g. 2024_01_15_130000_NotifyUsers.
+	Name string `json:"name"`
+	// File is the file name as found on disk (with ".php").
+	File string `json:"file"`
+	// Path is the full path of the file.
+	Path string `json:"path"`
+}
+
+// Attempt is one row of the operations table.
+type Attempt struct {
+	ID string `json:"id"`
+	// Name is the operation name with ".php" stripped.
+	Name        string     `json:"name"`
+	Type        string     `json:"type"`
+	State       string     `json:"state"`
+	ExecutedAt  time.Time  `json:"executed_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	FailedAt    *time.Time `json:"failed_at,omitempty"`
+	// RunningFor is set for in-progress rows: TakenAt - ExecutedAt.
+	RunningFor Duration `json:"running_for,omitempty"`
+}
+
+// Failure is a failed row of the operations table with its error records.
+type Failure struct {
+	Attempt
+	// Recovered is true when a later row of the same operation completed.
+	Recovered bool `json:"recovered"`
+	// RecoveredAt is the start of the completed row that recovered it.
+	RecoveredAt *time.Time    `json:"recovered_at,omitempty"`
+	Errors      []ErrorRecord `json:"errors"`
+}
+
+// ErrorRecord is one row of operation_errors.
+type ErrorRecord struct {
+	ID        string `json:"id"`
+	Exception string `json:"exception"`
+	Message   string `json:"message"`
+	Trace     string `json:"trace"`
+	// Context is the raw JSON of the context column, or empty.
+	Context   string    `json:"context,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Deferred summarises the optional deferred_operations table.
+type Deferred struct {
+	Pending    int `json:"pending"`
+	Processing int `json:"processing"`
+	// Exhausted are rows with status failed whose attempts reached
+	// max_attempts.
+	Exhausted []DeferredFailure `json:"exhausted"`
+}
+
+// DeferredFailure is a deferred operation that used up its attempts.
+type DeferredFailure struct {
+	ID          string     `json:"id"`
+	Operation   string     `json:"operation"`
+	Attempts    int        `json:"attempts"`
+	MaxAttempts int        `json:"max_attempts"`
+	FailedAt    *time.Time `json:"failed_at,omitempty"`
+	LastError   string     `json:"last_error"`
+}
+
+// Counts are the totals, computed in the database without loading history.
+type Counts struct {
+	PendingMigrations int `json:"pending_migrations"`
+	PendingOperations int `json:"pending_operations"`
+	InProgress        int `json:"in_progress"`
+	// Failing is the number of distinct operations whose newest failed row
+	// has not been followed by a completed row.
+	Failing int `json:"failing"`
+	// FailedRows is the number of failed rows in the whole history.
+	FailedRows int `json:"failed_rows"`
+	// Completed is the number of distinct operations with a completed row.
+	Completed int `json:"completed"`
+	// CompletedRows is the number of completed rows in the whole history.
+	CompletedRows int `json:"completed_rows"`
+	// Rows is the number of rows in the operations table.
+	Rows int `json:"rows"`
+	// DeferredExhausted is the number of deferred operations that used up
+	// their attempts (0 when the table is absent).
+	DeferredExhausted int `json:"deferred_exhausted"`
+}
+
+// Duration is a time.Duration that marshals to JSON as seconds.
+type Duration time.Duration

@@ -1,0 +1,160 @@
+// Package notify holds the events seqwatch sends and the channels that send
+// them. Each channel (Slack, email, webhook, console) implements Notifier;
+// the Dispatcher routes events to channels, batches them into digests, rate
+// limits and retries.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind is the stable name of an event.
+type Kind string
+
+// The event kinds. Their names are part of seqwatch's interface (routes,
+// webhook payloads): never rename one.
+const (
+	OperationFailed    Kind = "operation.failed"
+	OperationRecovered Kind = "operation.recovered"
+	OperationStuck     Kind = "operation.stuck"
+	OperationUnstuck   Kind = "operation.unstuck"
+	PendingThreshold   Kind = "pending.threshold"
+	PendingCleared     Kind = "pending.cleared"
+	DeferredFailed     Kind = "deferred.failed"
+	SourceUnreachable  Kind = "source.unreachable"
+	SourceRecovered    Kind = "source.recovered"
+	// Digest summarises past failures on the first run (on_first_run: digest).
+	Digest Kind = "digest"
+	// Reminder repeats an event that is still open after repeat_after.
+	Reminder Kind = "reminder"
+	// Test is sent by `seqwatch notify test`.
+	Test Kind = "test"
+)
+
+// Event is one thing worth telling people about. It is stored in the state
+// outbox (as JSON) before it is sent, so every field must survive a round
+// trip through encoding/json.
+type Event struct {
+	// ID is unique per event and stable across retries and restarts: the
+	// webhook-id of the Standard Webhooks convention.
+	ID string `json:"id"`
+	// Kind is the event's stable name.
+	Kind Kind `json:"kind"`
+	// Key identifies the problem the event is about, e.g.
+	// "operation.failed/2024_01_13_120000_FailedOperation/42"; a recovery
+	// carries the key of the failure it closes.
+	Key string `json:"key"`
+	// App and Environment name the application.
+	App         string `json:"app"`
+	Environment string `json:"environment,omitempty"`
+	// OccurredAt is when the thing happened (the failure time, or when it
+	// was detected for threshold and source events).
+	OccurredAt time.Time `json:"occurred_at"`
+	// Summary is one line of plain text describing the event.
+	Summary string `json:"summary"`
+
+	Operation *Operation     `json:"operation,omitempty"`
+	Errors    []Error        `json:"errors,omitempty"`
+	Pending   *PendingCount  `json:"pending,omitempty"`
+	Deferred  *DeferredError `json:"deferred,omitempty"`
+	// Items are the events a Digest or Reminder stands for.
+	Items []Event `json:"items,omitempty"`
+	// Source is the error that made the database unreachable (redacted).
+	Source string `json:"source,omitempty"`
+}
+
+// Operation is the operation an event is about.
+type Operation struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Type        string        `json:"type"`
+	ExecutedAt  time.Time     `json:"executed_at"`
+	FailedAt    *time.Time    `json:"failed_at,omitempty"`
+	CompletedAt *time.Time    `json:"completed_at,omitempty"`
+	RunningFor  time.Duration `json:"running_for,omitempty"`
+}
+
+// Error is one recorded exception.
+type Error struct {
+	Exception string    `json:"exception"`
+	Message   string    `json:"message"`
+	Trace     string    `json:"trace"`
+	Context   string    `json:"context,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PendingCount is the pending-operations backlog for threshold events.
+type PendingCount struct {
+	Count     int      `json:"count"`
+	Threshold int      `json:"threshold"`
+	Names     []string `json:"names,omitempty"`
+}
+
+// DeferredError is a deferred operation that exhausted its attempts.
+type DeferredError struct {
+	ID          string `json:"id"`
+	Operation   string `json:"operation"`
+	Attempts    int    `json:"attempts"`
+	MaxAttempts int    `json:"max_attempts"`
+	LastError   string `json:"last_error"`
+}
+
+// Notifier sends events through one channel. Notify sends all the events as
+// one message (a digest when there are several). It reports whether a
+// failure is worth retrying: transport errors, 5xx and 429 are; answers
+// that will never succeed (400, 403, 404, invalid_token) are not.
+type Notifier interface {
+	Notify(ctx context.Context, events []Event) (retry bool, err error)
+}
+
+// RetryAfterError is returned (wrapped) by a notifier whose peer asked it
+// to wait, e.g. HTTP 429 with Retry-After.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%v (retry after %s)", e.Err, e.After)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter returns how long the peer asked to wait, if err carries a
+// RetryAfterError.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		return ra.After, true
+	}
+	return 0, false
+}
+
+// ErrDisabled is returned (wrapped) by a notifier whose endpoint told it to
+// stop sending for good (a webhook answering 410 Gone).
+var ErrDisabled = errors.New("endpoint disabled")
+
+// Secret is a configuration value (token, password, webhook URL) that must
+// never be printed: it formats as "<redacted>" in logs, errors and JSON.
+// Use string(s) where the real value is needed.
+type Secret string
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<redacted>"
+}
+
+// GoString implements fmt.GoStringer so %#v does not leak it either.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON implements json.Marshaler.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
