@@ -7,7 +7,10 @@
 // alerting daemon) works from a Snapshot and never queries the database.
 package check
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Snapshot is one reading of an application. It is a plain value: status
 // renders it, Judge judges it, and the daemon diffs it against what it has
@@ -42,6 +45,9 @@ type Snapshot struct {
 	Failed    []Failure `json:"failed,omitempty"`
 	Deferred  *Deferred `json:"deferred,omitempty"`
 	Counts    Counts    `json:"counts"`
+	// Warnings are things worth knowing that are not failures, such as a
+	// discovery directory that does not exist.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// LastCompleted maps an operation name (".php" stripped) to the start
 	// time of its newest completed row. The daemon uses it to tell that an
@@ -73,7 +79,7 @@ type Attempt struct {
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	FailedAt    *time.Time `json:"failed_at,omitempty"`
 	// RunningFor is set for in-progress rows: TakenAt - ExecutedAt.
-	RunningFor Duration `json:"running_for,omitempty"`
+	RunningFor Duration `json:"running_for_seconds,omitempty"`
 }
 
 // Failure is a failed row of the operations table with its error records.
@@ -139,3 +145,11 @@ type Counts struct {
 
 // Duration is a time.Duration that marshals to JSON as seconds.
 type Duration time.Duration
+
+// MarshalJSON writes the duration as whole seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatInt(int64(time.Duration(d)/time.Second), 10)), nil
+}
+
+// Std returns the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }

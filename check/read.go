@@ -1,0 +1,529 @@
+package check
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ReadOptions say how much to read.
+type ReadOptions struct {
+	// History also reads the full lists of completed and failed rows (with
+	// their errors) that `status` shows. Without it, reading costs one
+	// scan of the operations table plus lookups for what is failing,
+	// pending or in progress.
+	History bool
+}
+
+// batch is how many names go into one IN (...) list: well under every
+// database's placeholder limit.
+const batch = 500
+
+// opSummary is one operation name's aggregate over its history.
+type opSummary struct {
+	lastOK, lastFail       *time.Time
+	failed, completed, run int
+}
+
+// Read takes a snapshot of the application: the files in src's paths and
+// the rows of its tables. now is the time the snapshot is taken (in-progress
+// durations are measured against it).
+func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOptions) (*Snapshot, error) {
+	loc := src.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	snap := &Snapshot{
+		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
+		TakenAt:           now.In(loc),
+		PendingMigrations: []PendingFile{}, PendingOperations: []PendingFile{},
+		InProgress: []Attempt{}, Failing: []Failure{},
+		LastCompleted: map[string]time.Time{},
+	}
+	opFiles, warn1, err := discover(src.OperationPaths)
+	if err != nil {
+		return nil, err
+	}
+	migFiles, warn2, err := discover(src.MigrationPaths)
+	if err != nil {
+		return nil, err
+	}
+	snap.Warnings = append(warn1, warn2...)
+
+	t := src.Tables.withDefaults()
+	hasDeferred, err := db.checkTables(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	r := reader{db: db, d: db.d, t: t, loc: loc}
+
+	ops, err := r.summaries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var failingNames, runningNames []string
+	for name, s := range ops {
+		if s.lastOK != nil {
+			snap.LastCompleted[name] = *s.lastOK
+			snap.Counts.Completed++
+		}
+		snap.Counts.FailedRows += s.failed
+		snap.Counts.CompletedRows += s.completed
+		if s.lastFail != nil && (s.lastOK == nil || s.lastFail.After(*s.lastOK)) {
+			failingNames = append(failingNames, name)
+		}
+		if s.run > 0 {
+			runningNames = append(runningNames, name)
+		}
+	}
+	snap.Counts.Rows = r.rows
+	sort.Strings(failingNames)
+	sort.Strings(runningNames)
+
+	failing, err := r.failures(ctx, failingNames, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range failing {
+		if last, ok := snap.LastCompleted[f.Name]; ok && !f.ExecutedAt.After(last) {
+			continue // an older failure, recovered by a later completed row
+		}
+		snap.Failing = append(snap.Failing, f)
+	}
+	sortFailures(snap.Failing)
+	distinct := map[string]bool{}
+	for _, f := range snap.Failing {
+		distinct[f.Name] = true
+	}
+	snap.Counts.Failing = len(distinct)
+
+	if snap.InProgress, err = r.inProgress(ctx, runningNames, now); err != nil {
+		return nil, err
+	}
+	snap.Counts.InProgress = len(snap.InProgress)
+
+	for _, f := range opFiles {
+		if _, done := snap.LastCompleted[f.Name]; !done {
+			snap.PendingOperations = append(snap.PendingOperations, f)
+		}
+	}
+	snap.Counts.PendingOperations = len(snap.PendingOperations)
+
+	ran, err := r.migrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range migFiles {
+		if !ran[f.Name] {
+			snap.PendingMigrations = append(snap.PendingMigrations, f)
+		}
+	}
+	snap.Counts.PendingMigrations = len(snap.PendingMigrations)
+
+	if hasDeferred {
+		if snap.Deferred, err = r.deferred(ctx); err != nil {
+			return nil, err
+		}
+		snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
+	}
+
+	if opt.History {
+		if snap.Completed, err = r.completed(ctx); err != nil {
+			return nil, err
+		}
+		if snap.Failed, err = r.failures(ctx, nil, "all"); err != nil {
+			return nil, err
+		}
+		for i := range snap.Failed {
+			f := &snap.Failed[i]
+			if last, ok := snap.LastCompleted[f.Name]; ok && last.After(f.ExecutedAt) {
+				f.Recovered = true
+				l := last
+				f.RecoveredAt = &l
+			}
+		}
+		sortFailures(snap.Failed)
+	}
+	return snap, nil
+}
+
+func sortFailures(fs []Failure) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i].FailedAt, fs[j].FailedAt
+		switch {
+		case a == nil || b == nil:
+			return b == nil && a != nil
+		case !a.Equal(*b):
+			return a.After(*b)
+		}
+		return fs[i].ID > fs[j].ID
+	})
+}
+
+// checkTables verifies that Sequencer's tables exist and reports whether the
+// optional deferred_operations table does.
+func (db *DB) checkTables(ctx context.Context, t Tables) (hasDeferred bool, err error) {
+	names := []string{t.Operations, t.Errors, t.Migrations, t.Deferred}
+	found := map[string]bool{}
+	var q string
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	switch db.d.name {
+	case "pgsql":
+		// to_regclass honours the search_path and schema-qualified names.
+		q = "SELECT CAST(to_regclass($1) AS TEXT) IS NOT NULL, CAST(to_regclass($2) AS TEXT) IS NOT NULL, CAST(to_regclass($3) AS TEXT) IS NOT NULL, CAST(to_regclass($4) AS TEXT) IS NOT NULL"
+		var ok [4]bool
+		if err := db.SQL.QueryRowContext(ctx, q, args...).Scan(&ok[0], &ok[1], &ok[2], &ok[3]); err != nil {
+			return false, db.queryError("look up Sequencer's tables", err)
+		}
+		for i, n := range names {
+			found[n] = ok[i]
+		}
+	default:
+		if db.d.name == "mysql" {
+			q = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?, ?)"
+		} else {
+			q = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (?, ?, ?, ?)"
+		}
+		rows, err := db.SQL.QueryContext(ctx, q, args...)
+		if err != nil {
+			return false, db.queryError("look up Sequencer's tables", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return false, db.queryError("look up Sequencer's tables", err)
+			}
+			found[n] = true
+		}
+		if err := rows.Err(); err != nil {
+			return false, db.queryError("look up Sequencer's tables", err)
+		}
+	}
+	var missing []string
+	for _, n := range names[:3] {
+		if !found[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return false, &SchemaError{Missing: missing, Where: db.conn.Where()}
+	}
+	return found[t.Deferred], nil
+}
+
+type reader struct {
+	db   *DB
+	d    dialect
+	t    Tables
+	loc  *time.Location
+	rows int
+}
+
+func (r *reader) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := r.db.SQL.QueryContext(ctx, q, args...)
+	if err != nil {
+		return r.db.queryError(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return r.db.queryError(what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return r.db.queryError(what, err)
+	}
+	return nil
+}
+
+// summaries aggregates the operations table per name in one scan: the
+// result has one row per operation, however long its history.
+func (r *reader) summaries(ctx context.Context) (map[string]*opSummary, error) {
+	q := `SELECT name,
+  MAX(CASE WHEN completed_at IS NOT NULL THEN executed_at END),
+  MAX(CASE WHEN failed_at IS NOT NULL THEN executed_at END),
+  SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN completed_at IS NOT NULL AND failed_at IS NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN completed_at IS NULL AND failed_at IS NULL AND skipped_at IS NULL AND rolled_back_at IS NULL THEN 1 ELSE 0 END),
+  COUNT(*)
+FROM ` + r.d.table(r.t.Operations) + ` GROUP BY name`
+	out := map[string]*opSummary{}
+	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		var name string
+		var lastOK, lastFail wallTime
+		var failed, completed, running, total int
+		if err := rows.Scan(&name, r.wt(&lastOK), r.wt(&lastFail), &failed, &completed, &running, &total); err != nil {
+			return err
+		}
+		r.rows += total
+		name = StripPHP(name)
+		s := out[name]
+		if s == nil {
+			s = &opSummary{}
+			out[name] = s
+		}
+		s.lastOK = laterOf(s.lastOK, lastOK.ptr())
+		s.lastFail = laterOf(s.lastFail, lastFail.ptr())
+		s.failed += failed
+		s.completed += completed
+		s.run += running
+		return nil
+	})
+	return out, err
+}
+
+func laterOf(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.After(*a)) {
+		return b
+	}
+	return a
+}
+
+func (r *reader) wt(w *wallTime) *wallTime {
+	w.loc = r.loc
+	return w
+}
+
+const attemptCols = "%s, name, type, state, executed_at, completed_at, failed_at"
+
+func (r *reader) attemptCols(alias string) string {
+	return fmt.Sprintf(attemptCols, r.d.text(alias+"id"))
+}
+
+func (r *reader) scanAttempt(rows *sql.Rows, a *Attempt) error {
+	var exec, done, failed wallTime
+	var typ, state sql.NullString
+	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed)); err != nil {
+		return err
+	}
+	a.Name = StripPHP(a.Name)
+	a.Type, a.State = typ.String, state.String
+	a.ExecutedAt = exec.t
+	a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
+	return nil
+}
+
+// nameArgs returns both spellings (with and without ".php") of each name.
+func nameArgs(names []string) []any {
+	args := make([]any, 0, 2*len(names))
+	for _, n := range names {
+		args = append(args, n, n+".php")
+	}
+	return args
+}
+
+// failures reads failed rows with their errors: of the given operation
+// names, or every failed row when mode is "all".
+func (r *reader) failures(ctx context.Context, names []string, mode string) ([]Failure, error) {
+	var out []Failure
+	index := map[string]int{}
+	ops := r.d.table(r.t.Operations)
+	run := func(where string, args []any) error {
+		q := "SELECT " + r.attemptCols("") + " FROM " + ops + " WHERE failed_at IS NOT NULL" + where
+		err := r.query(ctx, fmt.Sprintf("read failed operations from %q", r.t.Operations), q, args, func(rows *sql.Rows) error {
+			var f Failure
+			if err := r.scanAttempt(rows, &f.Attempt); err != nil {
+				return err
+			}
+			f.Errors = []ErrorRecord{}
+			index[f.ID] = len(out)
+			out = append(out, f)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		q = "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, e.trace, " + r.d.text("e.context") + ", e.created_at FROM " +
+			r.d.table(r.t.Errors) + " e WHERE e.operation_id IN (SELECT id FROM " + ops + " WHERE failed_at IS NOT NULL" + where + ") ORDER BY e.created_at, e.id"
+		return r.query(ctx, fmt.Sprintf("read operation errors from %q", r.t.Errors), q, args, func(rows *sql.Rows) error {
+			var opID string
+			var e ErrorRecord
+			var exc, msg, trace, context sql.NullString
+			var created wallTime
+			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &trace, &context, r.wt(&created)); err != nil {
+				return err
+			}
+			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, trace.String, context.String, created.t
+			if i, ok := index[opID]; ok {
+				out[i].Errors = append(out[i].Errors, e)
+			}
+			return nil
+		})
+	}
+	if mode == "all" {
+		return out, run("", nil)
+	}
+	for i := 0; i < len(names); i += batch {
+		chunk := names[i:min(i+batch, len(names))]
+		if err := run(" AND name IN "+r.d.in(1, 2*len(chunk)), nameArgs(chunk)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// inProgress reads the rows still running for the given operation names.
+func (r *reader) inProgress(ctx context.Context, names []string, now time.Time) ([]Attempt, error) {
+	out := []Attempt{}
+	for i := 0; i < len(names); i += batch {
+		chunk := names[i:min(i+batch, len(names))]
+		q := "SELECT " + r.attemptCols("") + " FROM " + r.d.table(r.t.Operations) +
+			" WHERE completed_at IS NULL AND failed_at IS NULL AND skipped_at IS NULL AND rolled_back_at IS NULL AND name IN " + r.d.in(1, 2*len(chunk))
+		err := r.query(ctx, fmt.Sprintf("read in-progress operations from %q", r.t.Operations), q, nameArgs(chunk), func(rows *sql.Rows) error {
+			var a Attempt
+			if err := r.scanAttempt(rows, &a); err != nil {
+				return err
+			}
+			a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
+			out = append(out, a)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ExecutedAt.Before(out[j].ExecutedAt) })
+	return out, nil
+}
+
+// completed reads every completed row, newest completion first, as
+// sequencer:status lists them.
+func (r *reader) completed(ctx context.Context) ([]Attempt, error) {
+	out := []Attempt{}
+	q := "SELECT " + r.attemptCols("") + " FROM " + r.d.table(r.t.Operations) + " WHERE completed_at IS NOT NULL AND failed_at IS NULL ORDER BY completed_at DESC, executed_at DESC"
+	err := r.query(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		var a Attempt
+		if err := r.scanAttempt(rows, &a); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// migrations reads the names in Laravel's migrations table.
+func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
+	ran := map[string]bool{}
+	q := "SELECT migration FROM " + r.d.table(r.t.Migrations)
+	err := r.query(ctx, fmt.Sprintf("read migrations table %q", r.t.Migrations), q, nil, func(rows *sql.Rows) error {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return err
+		}
+		ran[StripPHP(m)] = true
+		return nil
+	})
+	return ran, err
+}
+
+// deferred summarises deferred_operations: counts by status and the rows
+// that used up their attempts.
+func (r *reader) deferred(ctx context.Context) (*Deferred, error) {
+	d := &Deferred{Exhausted: []DeferredFailure{}}
+	tbl := r.d.table(r.t.Deferred)
+	what := fmt.Sprintf("read deferred operations table %q", r.t.Deferred)
+	err := r.query(ctx, what, "SELECT status, COUNT(*) FROM "+tbl+" WHERE status IN ('pending', 'processing') GROUP BY status", nil, func(rows *sql.Rows) error {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return err
+		}
+		if status == "pending" {
+			d.Pending = n
+		} else {
+			d.Processing = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := "SELECT " + r.d.text("id") + ", operation, attempts, max_attempts, failed_at, last_error FROM " + tbl +
+		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY failed_at DESC"
+	err = r.query(ctx, what, q, nil, func(rows *sql.Rows) error {
+		var f DeferredFailure
+		var failed wallTime
+		var lastErr sql.NullString
+		if err := rows.Scan(&f.ID, &f.Operation, &f.Attempts, &f.MaxAttempts, r.wt(&failed), &lastErr); err != nil {
+			return err
+		}
+		f.FailedAt, f.LastError = failed.ptr(), lastErr.String
+		d.Exhausted = append(d.Exhausted, f)
+		return nil
+	})
+	return d, err
+}
+
+// wallTime scans a Laravel time stamp: a wall-clock value without a zone
+// (PostgreSQL timestamp, MySQL timestamp text, SQLite text) read in the
+// application's zone, never the monitoring host's.
+type wallTime struct {
+	t     time.Time
+	valid bool
+	loc   *time.Location
+}
+
+func (w *wallTime) ptr() *time.Time {
+	if !w.valid {
+		return nil
+	}
+	t := w.t
+	return &t
+}
+
+var wallLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02"}
+
+// Scan implements sql.Scanner.
+func (w *wallTime) Scan(v any) error {
+	loc := w.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	switch x := v.(type) {
+	case nil:
+		w.valid = false
+		return nil
+	case time.Time:
+		if x.Location() == time.UTC || x.Location() == time.Local {
+			// A zone-less column: keep the wall clock, put it in the app's zone.
+			w.t = time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), loc)
+		} else {
+			w.t = x.In(loc)
+		}
+	case []byte:
+		return w.Scan(string(x))
+	case string:
+		s := strings.TrimSpace(x)
+		var err error
+		for _, layout := range wallLayouts {
+			var t time.Time
+			if strings.HasSuffix(layout, "Z07:00") {
+				t, err = time.Parse(layout, s)
+				t = t.In(loc)
+			} else {
+				t, err = time.ParseInLocation(layout, s, loc)
+			}
+			if err == nil {
+				w.t = t
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("time stamp %q is not in Laravel's Y-m-d H:i:s form", x)
+		}
+	case int64:
+		w.t = time.Unix(x, 0).In(loc)
+	default:
+		return fmt.Errorf("unexpected time stamp value of type %T", v)
+	}
+	w.valid = true
+	return nil
+}

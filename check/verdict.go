@@ -1,0 +1,244 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Status is a monitoring-plugins status; its value is the exit code.
+type Status int
+
+// The monitoring-plugins statuses, in order of severity.
+const (
+	OK       Status = 0
+	Warning  Status = 1
+	Critical Status = 2
+	Unknown  Status = 3
+)
+
+func (s Status) String() string {
+	switch s {
+	case OK:
+		return "OK"
+	case Warning:
+		return "WARNING"
+	case Critical:
+		return "CRITICAL"
+	}
+	return "UNKNOWN"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Thresholds are the limits Judge applies.
+type Thresholds struct {
+	// MaxPending warns when more operations than this are pending; 0 is off.
+	MaxPending int `json:"max_pending"`
+	// StuckAfter warns when an operation has been in progress longer; 0 is off.
+	StuckAfter time.Duration `json:"-"`
+}
+
+// Verdict is the judgement of one snapshot: what `seqwatch check` prints.
+type Verdict struct {
+	Status   Status   `json:"status"`
+	Code     int      `json:"code"`
+	Summary  string   `json:"summary"`
+	Problems []string `json:"problems"`
+	// Perf is the performance data, in order.
+	Perf []Perf `json:"perfdata"`
+	// Stuck are the in-progress operations over StuckAfter.
+	Stuck []Attempt `json:"stuck"`
+	// Failing are the newest failure of each failing operation.
+	Failing []Failure `json:"failing"`
+	Counts  Counts    `json:"counts"`
+	App     string    `json:"app,omitempty"`
+	TakenAt time.Time `json:"taken_at,omitzero"`
+}
+
+// Perf is one performance-data item: label=value;warn;crit.
+type Perf struct {
+	Label string `json:"label"`
+	Value int    `json:"value"`
+	// Warn is the warning threshold, 0 when there is none.
+	Warn int `json:"warn,omitempty"`
+}
+
+func (p Perf) String() string {
+	s := fmt.Sprintf("%s=%d", p.Label, p.Value)
+	if p.Warn > 0 {
+		s += fmt.Sprintf(";%d", p.Warn)
+	}
+	return s
+}
+
+// Line is the one-line plugin output: "SEQWATCH STATUS - summary | perfdata".
+func (v Verdict) Line() string {
+	var perf []string
+	for _, p := range v.Perf {
+		perf = append(perf, p.String())
+	}
+	line := "SEQWATCH " + v.Status.String() + " - " + v.Summary
+	if len(perf) > 0 {
+		line += " | " + strings.Join(perf, " ")
+	}
+	return line
+}
+
+// Judge judges a snapshot: CRITICAL when an operation has failed and not
+// completed since (or a deferred operation used up its attempts), WARNING
+// when too many operations are pending or one is stuck in progress, OK
+// otherwise.
+func Judge(s *Snapshot, th Thresholds) Verdict {
+	v := Verdict{Status: OK, Counts: s.Counts, App: s.App, TakenAt: s.TakenAt, Problems: []string{}, Stuck: []Attempt{}, Failing: []Failure{}}
+	seen := map[string]bool{}
+	for _, f := range s.Failing { // newest first
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			v.Failing = append(v.Failing, f)
+		}
+	}
+	if th.StuckAfter > 0 {
+		for _, a := range s.InProgress {
+			if a.RunningFor.Std() > th.StuckAfter {
+				v.Stuck = append(v.Stuck, a)
+			}
+		}
+	}
+
+	if n := len(v.Failing); n > 0 {
+		v.Status = Critical
+		var parts []string
+		for i, f := range v.Failing {
+			if i == 3 {
+				parts = append(parts, fmt.Sprintf("and %d more", n-3))
+				break
+			}
+			parts = append(parts, f.Name+": "+f.Headline())
+		}
+		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, "; ")))
+	}
+	if n := s.Counts.DeferredExhausted; n > 0 {
+		v.Status = Critical
+		d := s.Deferred.Exhausted[0]
+		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), Sanitize(d.Operation, 80), Sanitize(d.LastError, 120)))
+	}
+	if th.MaxPending > 0 && s.Counts.PendingOperations > th.MaxPending {
+		v.Status = max(v.Status, Warning)
+		v.Problems = append(v.Problems, fmt.Sprintf("%d pending %s (more than %d)", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), th.MaxPending))
+	}
+	if n := len(v.Stuck); n > 0 {
+		v.Status = max(v.Status, Warning)
+		a := v.Stuck[0]
+		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), th.StuckAfter, a.Name, HumanDuration(a.RunningFor.Std())))
+	}
+	if len(v.Problems) == 0 {
+		v.Summary = fmt.Sprintf("no failed operations, %d pending %s, %d in progress", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), s.Counts.InProgress)
+	} else {
+		v.Summary = strings.Join(v.Problems, "; ")
+	}
+	v.Code = int(v.Status)
+	v.Perf = []Perf{
+		{Label: "failed", Value: len(v.Failing)},
+		{Label: "pending", Value: s.Counts.PendingOperations, Warn: th.MaxPending},
+		{Label: "in_progress", Value: s.Counts.InProgress},
+		{Label: "stuck", Value: len(v.Stuck)},
+		{Label: "pending_migrations", Value: s.Counts.PendingMigrations},
+		{Label: "completed", Value: s.Counts.Completed},
+		{Label: "deferred_failed", Value: s.Counts.DeferredExhausted},
+		{Label: "rows", Value: s.Counts.Rows},
+	}
+	return v
+}
+
+// UnknownVerdict is the verdict when the application could not be read.
+func UnknownVerdict(err error) Verdict {
+	msg := "cannot read the application"
+	if err != nil {
+		msg = err.Error()
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		msg = "configuration: " + msg
+	}
+	return Verdict{Status: Unknown, Code: int(Unknown), Summary: Sanitize(msg, 400), Problems: []string{Sanitize(msg, 400)}, Perf: []Perf{}, Stuck: []Attempt{}, Failing: []Failure{}}
+}
+
+// Headline is "Exception: message" of the failure's last error, sanitised
+// to one short line, or a note when no error was recorded.
+func (f Failure) Headline() string {
+	if len(f.Errors) == 0 {
+		return "no error recorded (SEQUENCER_RECORD_ERRORS may be off)"
+	}
+	e := f.Errors[len(f.Errors)-1]
+	return Sanitize(ShortClass(e.Exception), 80) + ": " + Sanitize(e.Message, 120)
+}
+
+// ShortClass drops the namespace of a PHP class name.
+func ShortClass(class string) string {
+	if i := strings.LastIndexByte(class, '\\'); i >= 0 && i < len(class)-1 {
+		return class[i+1:]
+	}
+	return class
+}
+
+// Sanitize makes database text safe for a single line of plugin or
+// terminal output: invalid UTF-8 replaced, control characters and the
+// perfdata separator '|' removed, whitespace collapsed, and the result cut
+// to at most n runes with an ellipsis.
+func Sanitize(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	count := 0
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '|' || unicode.Is(unicode.Cf, r) {
+			if r == '|' {
+				r = '/'
+			} else {
+				if !space && b.Len() > 0 {
+					b.WriteByte(' ')
+					count++
+				}
+				space = true
+				continue
+			}
+		}
+		space = false
+		if n > 0 && count >= n {
+			return strings.TrimSpace(b.String()) + "…"
+		}
+		b.WriteRune(r)
+		count++
+	}
+	out := strings.TrimSpace(b.String())
+	if !utf8.ValidString(out) {
+		return strings.ToValidUTF8(out, "\uFFFD")
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// HumanDuration formats a duration for people: 45s, 12m, 3h5m, 2d4h.
+func HumanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
