@@ -1,0 +1,442 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/email"
+	"github.com/seqwatch/seqwatch/notify/slack"
+	"github.com/seqwatch/seqwatch/notify/webhook"
+)
+
+// Config is seqwatch.yaml. The commented example at the repository root
+// documents every key.
+type Config struct {
+	App         string        `yaml:"app"`
+	Name        string        `yaml:"name"`
+	Environment string        `yaml:"environment"`
+	Database    DatabaseConf  `yaml:"database"`
+	Paths       PathsConf     `yaml:"paths"`
+	Tables      check.Tables  `yaml:"tables"`
+	Thresholds  Thresholds    `yaml:"thresholds"`
+	Schedule    string        `yaml:"schedule"`
+	RepeatAfter Duration      `yaml:"repeat_after"`
+	OnFirstRun  string        `yaml:"on_first_run"`
+	State       StateConf     `yaml:"state"`
+	Channels    []Channel     `yaml:"channels"`
+	Routes      notify.Routes `yaml:"routes"`
+
+	// secrets are the values that came from ${VAR} references and *_file
+	// keys, or are typed as secrets: they are scrubbed from all output.
+	secrets []string
+	// lines maps a key path (thresholds.max_pending) to its YAML line.
+	lines map[string]int
+	path  string
+}
+
+// DatabaseConf overrides the application's .env.
+type DatabaseConf struct {
+	URL      notify.Secret `yaml:"url"`
+	Timezone string        `yaml:"timezone"`
+}
+
+// PathsConf overrides the discovery paths.
+type PathsConf struct {
+	Operations []string `yaml:"operations"`
+	Migrations []string `yaml:"migrations"`
+}
+
+// Thresholds are when to warn.
+type Thresholds struct {
+	MaxPending       int      `yaml:"max_pending"`
+	StuckAfter       Duration `yaml:"stuck_after"`
+	UnreachableAfter int      `yaml:"unreachable_after"`
+}
+
+// StateConf is where the daemon keeps what it reported.
+type StateConf struct {
+	Path string `yaml:"path"`
+}
+
+// Channel is one configured alert channel: a name and exactly one of the
+// channel types.
+type Channel struct {
+	Name    string          `yaml:"name"`
+	Slack   *slack.Config   `yaml:"slack"`
+	Email   *email.Config   `yaml:"email"`
+	Webhook *webhook.Config `yaml:"webhook"`
+	Console *struct{}       `yaml:"console"`
+	// RatePerSecond limits messages to this channel (Slack: 1 by default).
+	RatePerSecond float64 `yaml:"rate_per_second"`
+}
+
+// Type names the channel's type.
+func (c Channel) Type() string {
+	switch {
+	case c.Slack != nil:
+		return "slack"
+	case c.Email != nil:
+		return "email"
+	case c.Webhook != nil:
+		return "webhook"
+	case c.Console != nil:
+		return "console"
+	}
+	return ""
+}
+
+// Duration is a time.Duration written as "30s", "15m", "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration: write it like 30s, 15m or 1h30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultStatePath is where the daemon keeps its state unless told.
+const DefaultStatePath = "/var/lib/seqwatch/state.json"
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// LoadConfig reads and strictly decodes a seqwatch.yaml: unknown keys,
+// unset ${VAR} references and unreadable *_file keys are errors that name
+// the file and line.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration %s: %w", path, unwrapPath(err))
+	}
+	return ParseConfig(path, data, os.Getenv)
+}
+
+// ParseConfig decodes configuration bytes; getenv resolves ${VAR}.
+func ParseConfig(path string, data []byte, getenv func(string) string) (*Config, error) {
+	cfg := &Config{path: path, lines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s is empty: see seqwatch.yaml in the seqwatch repository for a commented example", path)
+	}
+	var problems []string
+	resolve(&root, "", cfg, getenv, &problems)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s:\n  %s", path, strings.Join(problems, "\n  "))
+	}
+	// Strict decoding: re-encode the resolved tree so that KnownFields
+	// applies (Node.Decode is never strict).
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", path, redactAll(yamlMessage(fixLines(err, &root)), cfg.secrets))
+	}
+	for _, ch := range cfg.Channels {
+		if ch.Slack != nil {
+			cfg.secrets = append(cfg.secrets, ch.Slack.WebhookURL.Reveal(), ch.Slack.Token.Reveal())
+		}
+		if ch.Email != nil {
+			cfg.secrets = append(cfg.secrets, ch.Email.Password.Reveal())
+		}
+		if ch.Webhook != nil {
+			cfg.secrets = append(cfg.secrets, ch.Webhook.URL.Reveal())
+			for _, s := range ch.Webhook.Secrets {
+				cfg.secrets = append(cfg.secrets, s.Reveal())
+			}
+		}
+	}
+	cfg.secrets = append(cfg.secrets, cfg.Database.URL.Reveal())
+	if pw := urlPassword(cfg.Database.URL.Reveal()); pw != "" {
+		cfg.secrets = append(cfg.secrets, pw)
+	}
+	return cfg, nil
+}
+
+// resolve expands ${VAR} in scalars, replaces "key_file: path" with
+// "key: <file contents>", and records each key's line.
+func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) string, problems *[]string) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := prefix
+			if n.Kind == yaml.SequenceNode {
+				p = fmt.Sprintf("%s[%d]", prefix, i)
+				cfg.lines[p] = c.Line
+			}
+			resolve(c, p, cfg, getenv, problems)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := strings.TrimPrefix(prefix+"."+k.Value, ".")
+			cfg.lines[path] = k.Line
+			if strings.HasSuffix(k.Value, "_file") && v.Kind == yaml.ScalarNode {
+				base := strings.TrimSuffix(k.Value, "_file")
+				content, err := readSecretFile(expand(v.Value, getenv, nil))
+				if err != nil {
+					*problems = append(*problems, fmt.Sprintf("line %d: %s: %v", k.Line, path, err))
+					continue
+				}
+				k.Value, v.Value, v.Tag, v.Style = base, content, "!!str", 0
+				cfg.secrets = append(cfg.secrets, content)
+				cfg.lines[strings.TrimSuffix(path, "_file")] = k.Line
+				continue
+			}
+			resolve(v, path, cfg, getenv, problems)
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		var missing []string
+		n.Value = expand(n.Value, getenv, &missing)
+		for _, m := range missing {
+			*problems = append(*problems, fmt.Sprintf("line %d: %s: environment variable %s is not set (export it, or put it in the systemd unit's EnvironmentFile)", n.Line, prefix, m))
+		}
+		if n.Tag != "!!str" {
+			n.Tag = "" // let the expanded value resolve to its natural type
+		}
+		cfg.secrets = append(cfg.secrets, n.Value)
+	}
+}
+
+func expand(s string, getenv func(string) string, missing *[]string) string {
+	return varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := varRef.FindStringSubmatch(ref)[1]
+		v := getenv(name)
+		if v == "" && missing != nil {
+			*missing = append(*missing, name)
+		}
+		return v
+	})
+}
+
+// readSecretFile reads a *_file value. A bare name is looked up in
+// $CREDENTIALS_DIRECTORY (systemd LoadCredential=) when that is set.
+func readSecretFile(p string) (string, error) {
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" && !strings.ContainsRune(p, filepath.Separator) {
+		p = filepath.Join(dir, p)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", p, unwrapPath(err))
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", p)
+	}
+	return s, nil
+}
+
+var typeName = regexp.MustCompile(` in type [A-Za-z0-9_.*\[\]]+`)
+
+// yamlMessage rewrites yaml.v3's messages for people: "field x not found
+// in type main.Thresholds" becomes "unknown key x".
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = regexp.MustCompile(`field (\S+) not found`).ReplaceAllString(msg, "unknown key \"$1\" (check its spelling and indentation against the example seqwatch.yaml)")
+	msg = typeName.ReplaceAllString(msg, "")
+	msg = strings.ReplaceAll(msg, "cannot unmarshal !!str", "cannot use the text")
+	msg = strings.ReplaceAll(msg, "cannot unmarshal !!seq into", "cannot use a list as")
+	msg = strings.ReplaceAll(msg, "cannot unmarshal !!map into", "cannot use a mapping as")
+	return msg
+}
+
+// fixLines maps line numbers of the re-encoded document back to the
+// original: both have the same keys in the same order, so the n-th key
+// occurrence is the same key.
+func fixLines(err error, root *yaml.Node) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var orig, re []int
+	var walk func(n *yaml.Node, out *[]int)
+	walk = func(n *yaml.Node, out *[]int) {
+		*out = append(*out, n.Line)
+		for _, c := range n.Content {
+			walk(c, out)
+		}
+	}
+	walk(root, &orig)
+	var buf bytes.Buffer
+	_ = yaml.NewEncoder(&buf).Encode(root)
+	var again yaml.Node
+	if yaml.Unmarshal(buf.Bytes(), &again) != nil {
+		return err
+	}
+	walk(&again, &re)
+	mapLine := map[int]int{}
+	for i := range re {
+		if i < len(orig) {
+			if _, ok := mapLine[re[i]]; !ok {
+				mapLine[re[i]] = orig[i]
+			}
+		}
+	}
+	lineRe := regexp.MustCompile(`line (\d+)`)
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = lineRe.ReplaceAllStringFunc(m, func(s string) string {
+			var n int
+			fmt.Sscanf(s, "line %d", &n)
+			if o, ok := mapLine[n]; ok {
+				return fmt.Sprintf("line %d", o)
+			}
+			return s
+		})
+	}
+	return &yaml.TypeError{Errors: msgs}
+}
+
+// Validate checks the configuration's meaning (Load checked its shape) and
+// returns every problem, each naming the key, its line and the fix.
+func (c *Config) Validate() []string {
+	var p []string
+	add := func(key, format string, args ...any) {
+		line := ""
+		if l, ok := c.lines[key]; ok {
+			line = fmt.Sprintf("line %d: ", l)
+		}
+		p = append(p, line+key+": "+fmt.Sprintf(format, args...))
+	}
+	if c.App == "" && c.Database.URL == "" {
+		add("app", "set app (the Laravel application root) or database.url")
+	}
+	if c.Thresholds.MaxPending < 0 {
+		add("thresholds.max_pending", "must be 0 (off) or more (got %d)", c.Thresholds.MaxPending)
+	}
+	if c.Thresholds.UnreachableAfter < 0 {
+		add("thresholds.unreachable_after", "must be 1 or more (got %d)", c.Thresholds.UnreachableAfter)
+	}
+	switch c.OnFirstRun {
+	case "", "digest", "silent":
+	default:
+		add("on_first_run", "must be digest or silent (got %q)", c.OnFirstRun)
+	}
+	if c.Schedule != "" {
+		if _, err := parseSchedule(c.Schedule); err != nil {
+			add("schedule", "%v: use @every 1m, @hourly or a 5-field cron expression such as */5 * * * *", err)
+		}
+	}
+	if c.Database.Timezone != "" {
+		if _, err := time.LoadLocation(c.Database.Timezone); err != nil {
+			add("database.timezone", "unknown time zone %q: use an IANA name such as UTC or Europe/Berlin", c.Database.Timezone)
+		}
+	}
+	names := map[string]bool{}
+	for i, ch := range c.Channels {
+		key := fmt.Sprintf("channels[%d]", i)
+		if ch.Name == "" {
+			add(key+".name", "every channel needs a name (routes refer to it)")
+		} else if names[ch.Name] {
+			add(key+".name", "channel name %q is used twice", ch.Name)
+		}
+		names[ch.Name] = true
+		set := 0
+		for _, b := range []bool{ch.Slack != nil, ch.Email != nil, ch.Webhook != nil, ch.Console != nil} {
+			if b {
+				set++
+			}
+		}
+		if set != 1 {
+			add(key, "give exactly one of slack:, email:, webhook: or console: (got %d)", set)
+			continue
+		}
+		var err error
+		switch {
+		case ch.Slack != nil:
+			err = ch.Slack.Validate()
+		case ch.Email != nil:
+			err = ch.Email.Validate()
+		case ch.Webhook != nil:
+			err = ch.Webhook.Validate()
+		}
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				add(key, "%s", redactAll(line, c.secrets))
+			}
+		}
+	}
+	if len(c.Routes) > 0 {
+		if err := c.Routes.Validate(names); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				add("routes", "%s", line)
+			}
+		}
+	}
+	sort.SliceStable(p, func(i, j int) bool { return lineOf(p[i]) < lineOf(p[j]) })
+	return p
+}
+
+func lineOf(s string) int {
+	var n int
+	fmt.Sscanf(s, "line %d:", &n)
+	return n
+}
+
+// Settings turns the configuration into check.Settings; relative paths are
+// taken from the configuration file's directory.
+func (c *Config) Settings() check.Settings {
+	base := filepath.Dir(c.path)
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	s := check.Settings{
+		AppDir: abs(c.App), URL: c.Database.URL.Reveal(), Timezone: c.Database.Timezone,
+		Tables: c.Tables, Name: c.Name, Environment: c.Environment,
+	}
+	// Discovery paths are relative to the application root (as in
+	// Sequencer's config); check.Resolve joins them.
+	s.OperationPaths = c.Paths.Operations
+	s.MigrationPaths = c.Paths.Migrations
+	return s
+}
+
+func redactAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "<redacted>")
+		}
+	}
+	return s
+}
+
+func urlPassword(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	userinfo, _, ok := strings.Cut(rest, "@")
+	if !ok {
+		return ""
+	}
+	_, pw, _ := strings.Cut(userinfo, ":")
+	return pw
+}

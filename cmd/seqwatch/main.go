@@ -1,0 +1,102 @@
+// Command seqwatch watches Laravel applications that use Sequencer: it
+// shows their status, checks them for monitoring systems and CI gates, and
+// runs as a daemon that alerts on failed, stuck and piling-up operations.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `seqwatch watches Laravel applications that use Sequencer.
+
+Usage:
+  seqwatch demo                       try seqwatch on a built-in sample application
+  seqwatch status [flags]             pending, in-progress, completed and failed work
+  seqwatch check [flags]              one line and a monitoring-plugin exit code
+  seqwatch run --config FILE          the alerting daemon
+  seqwatch notify test --config FILE  send a test alert through each channel
+  seqwatch validate --config FILE     check a configuration file
+  seqwatch version
+
+Where the application is (for status, check):
+  --app DIR      Laravel application root (reads DIR/.env, database/operations, database/migrations)
+  --dsn URL      database URL (pgsql://, mysql://, mariadb://, sqlite:///path); or SEQWATCH_DSN
+  --config FILE  seqwatch.yaml; flags override the file, the file overrides .env
+
+Run "seqwatch COMMAND -h" for a command's flags and exit codes.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// env is what a command may read from its surroundings; tests pass their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// isTerminal says whether stdout is a terminal (for colour).
+	isTerminal bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdoutIsTerminal()}
+	os.Exit(runMain(ctx, os.Args[1:], e))
+}
+
+// errUsage marks command-line mistakes; the flag package already printed
+// the details.
+var errUsage = errors.New("usage")
+
+// runMain runs one command and returns the process exit code.
+func runMain(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "status":
+		return exitCode(e, runStatus(ctx, rest, e))
+	case "check":
+		return runCheck(ctx, rest, e)
+	case "demo":
+		return exitCode(e, runDemo(ctx, rest, e))
+	case "run":
+		return exitCode(e, runDaemon(ctx, rest, e))
+	case "notify":
+		return exitCode(e, runNotify(ctx, rest, e))
+	case "validate":
+		return runValidate(rest, e)
+	case "version", "--version", "-version":
+		fmt.Fprintln(e.stdout, "seqwatch", version)
+		return 0
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(e.stderr, "seqwatch: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+// exitCode prints err as one sentence and maps it to the exit code of the
+// commands other than check: 0 success, 1 failure, 2 usage.
+func exitCode(e env, err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "seqwatch: %v\n", err)
+	return 1
+}

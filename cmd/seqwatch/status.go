@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+)
+
+const statusHelp = `Usage: seqwatch status [--app DIR | --dsn URL | --config FILE] [--pending|--completed|--failed] [-v] [--json]
+
+Shows what "php artisan sequencer:status" shows, read straight from the
+database and the application's files: pending migrations and operations,
+completed operations, failed operations with their errors (stack traces
+with -v), plus operations in progress and a marker on failures that later
+completed. "Total: N failed operation(s)" counts failures not since
+completed, and is printed even when N is 0.
+
+--json prints the snapshot as JSON (schema in the README).
+
+Exit status: 0 printed; 1 the application could not be read; 2 bad usage.
+`
+
+func runStatus(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("status", e.stderr, statusHelp)
+	var sf sourceFlags
+	sf.register(fs, false)
+	var o check.StatusOptions
+	var asJSON bool
+	fs.BoolVar(&o.Pending, "pending", false, "show only pending migrations and operations")
+	fs.BoolVar(&o.Completed, "completed", false, "show only completed operations")
+	fs.BoolVar(&o.Failed, "failed", false, "show only failed operations")
+	fs.BoolVar(&o.Verbose, "v", false, "show stack traces of failed operations")
+	fs.BoolVar(&o.Verbose, "verbose", false, "same as -v")
+	fs.BoolVar(&asJSON, "json", false, "print the snapshot as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	src, _, _, err := sf.resolve(e)
+	if err != nil {
+		return err
+	}
+	snap, err := readSnapshot(ctx, src, check.ReadOptions{History: true})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(snap)
+	}
+	o.Color = useColor(e)
+	return check.RenderStatus(e.stdout, snap, o)
+}
+
+// readSnapshot connects, reads one snapshot and disconnects.
+func readSnapshot(ctx context.Context, src check.Source, opt check.ReadOptions) (*check.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	db, err := check.Open(ctx, src.Conn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return check.Read(ctx, db, src, time.Now(), opt)
+}

@@ -1,0 +1,378 @@
+// Package slack sends seqwatch alerts to Slack, through an incoming webhook
+// or as a bot (chat.postMessage), rendered with Block Kit.
+//
+// All text that comes from the watched database (operation names,
+// exception messages, traces) is escaped, so it can neither mention
+// (<!channel>) nor link (<url|label>), and truncated to Slack's limits.
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// ThreadStore remembers which Slack message reported a problem, so that
+// the recovery can update that message instead of posting a new one. The
+// daemon keeps it in its state file; it must be safe for concurrent use if
+// the Notifier is. Keys are notify.Event.Key.
+type ThreadStore interface {
+	// Thread returns the channel ID and message timestamp recorded for
+	// key.
+	Thread(key string) (channel, ts string, ok bool)
+	// SetThread records the message that reported key.
+	SetThread(key, channel, ts string)
+}
+
+// Option configures a Notifier.
+type Option func(*Notifier)
+
+// WithThreadStore makes a bot-mode Notifier record the message of each
+// single opening event (failed, stuck, over threshold, ...) and, when the
+// closing event with the same Key arrives, update that message in place.
+// Without a store (or in webhook mode) every event is a new message.
+func WithThreadStore(s ThreadStore) Option {
+	return func(n *Notifier) { n.threads = s }
+}
+
+// Notifier sends events to Slack. It holds no mutable state of its own.
+type Notifier struct {
+	cfg     Config
+	client  *http.Client
+	api     *slack.Client // nil in webhook mode
+	threads ThreadStore
+	logger  *slog.Logger
+	secrets []string // values that must never appear in an error
+}
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// New validates cfg and returns a Notifier that sends through client (nil
+// means a new one). The client always gets a timeout: cfg.Timeout (default
+// 10s) when it has none; the caller's client is not modified.
+func New(cfg Config, client *http.Client, logger *slog.Logger, opts ...Option) (*Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case client == nil:
+		client = &http.Client{Timeout: cfg.Timeout}
+	case client.Timeout == 0:
+		c := *client
+		c.Timeout = cfg.Timeout
+		client = &c
+	}
+	n := &Notifier{cfg: cfg, client: client, logger: logger.With("channel", "slack")}
+	if cfg.WebhookURL != "" {
+		n.secrets = webhookSecrets(cfg.WebhookURL.Reveal())
+	} else {
+		tok := cfg.Token.Reveal()
+		n.secrets = []string{tok}
+		opts := []slack.Option{slack.OptionHTTPClient(bearerClient{client: client, token: tok})}
+		if cfg.APIURL != "" {
+			opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
+		}
+		// slack-go's own retries stay off: the dispatcher retries.
+		n.api = slack.New(tok, opts...)
+	}
+	for _, o := range opts {
+		o(n)
+	}
+	return n, nil
+}
+
+// webhookSecrets are the whole webhook URL and its path, whose last
+// segment is the credential.
+func webhookSecrets(raw string) []string {
+	s := []string{raw}
+	if u, err := url.Parse(raw); err == nil && len(u.Path) > 1 {
+		s = append(s, u.Path)
+		if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && len(u.Path)-i > 8 {
+			s = append(s, u.Path[i+1:])
+		}
+	}
+	return s
+}
+
+// Notify sends events as one message: the event itself when there is one,
+// a digest listing up to 20 of them otherwise. In bot mode the stack traces
+// go into a thread reply under the alert, and (with a ThreadStore) a
+// closing event updates the message that reported the problem.
+//
+// retry is true for transport errors, timeouts, HTTP 5xx and 429; a 429's
+// Retry-After is returned as a wrapped *notify.RetryAfterError.
+func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
+	if len(events) == 0 {
+		return false, nil
+	}
+	if n.api == nil {
+		return n.notifyWebhook(ctx, buildMessage(events, false))
+	}
+	return n.notifyBot(ctx, events)
+}
+
+func (n *Notifier) notifyWebhook(ctx context.Context, m message) (bool, error) {
+	no := false
+	msg := &slack.WebhookMessage{
+		Username:    n.cfg.Username,
+		IconEmoji:   n.cfg.IconEmoji,
+		Text:        m.text,
+		Blocks:      &slack.Blocks{BlockSet: m.blocks},
+		UnfurlLinks: &no,
+		UnfurlMedia: &no,
+	}
+	// The library keeps what matters on failure: the status code, and the
+	// Retry-After of a 429 (as *slack.RateLimitedError). It drops the
+	// body (e.g. "no_service"), which the status code already implies.
+	err := slack.PostWebhookCustomHTTPContext(ctx, n.cfg.WebhookURL.Reveal(), n.client, msg)
+	if err != nil {
+		return n.classify("webhook", err)
+	}
+	return false, nil
+}
+
+func (n *Notifier) notifyBot(ctx context.Context, events []notify.Event) (bool, error) {
+	single := len(events) == 1 && len(events[0].Items) == 0
+	if single && n.threads != nil && closes(events[0].Kind) {
+		if ch, ts, ok := n.threads.Thread(events[0].Key); ok {
+			retry, err, done := n.updateOriginal(ctx, ch, ts, events[0])
+			if done {
+				return retry, err
+			}
+		}
+	}
+
+	m := buildMessage(events, true)
+	ch, ts, err := n.api.PostMessageContext(ctx, n.cfg.Channel, n.msgOptions(m.text, m.blocks)...)
+	if err != nil {
+		return n.classify("chat.postMessage", err)
+	}
+	if single && n.threads != nil && opens(events[0].Kind) && events[0].Key != "" {
+		n.threads.SetThread(events[0].Key, ch, ts)
+	}
+	if len(m.thread) > 0 {
+		opts := append(n.msgOptions(m.threadText, m.thread), slack.MsgOptionTS(ts))
+		if _, _, err := n.api.PostMessageContext(ctx, ch, opts...); err != nil {
+			// The alert itself is out; retrying would post it twice.
+			_, err = n.classify("chat.postMessage (thread)", err)
+			n.logger.WarnContext(ctx, "posting the stack traces in the alert's thread failed", "key", events[0].Key, "err", err)
+		}
+	}
+	return false, nil
+}
+
+// updateOriginal rewrites the message that reported ev's problem. done is
+// false when that message can no longer be updated (deleted, too old):
+// the caller then posts a new message.
+func (n *Notifier) updateOriginal(ctx context.Context, ch, ts string, ev notify.Event) (retry bool, err error, done bool) {
+	m := buildMessage([]notify.Event{ev}, true)
+	_, _, _, err = n.api.UpdateMessageContext(ctx, ch, ts, n.msgOptions(m.text, m.blocks)...)
+	if err == nil {
+		return false, nil, true
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found", "is_archived":
+			n.logger.InfoContext(ctx, "cannot update the original alert; posting a new message", "key", ev.Key, "reason", se.Err)
+			return false, nil, false
+		}
+	}
+	retry, err = n.classify("chat.update", err)
+	return retry, err, true
+}
+
+// msgOptions are the options of every bot message. text and blocks are
+// already escaped; link_names is never set, so nothing can mention anyone.
+func (n *Notifier) msgOptions(text string, blocks []slack.Block) []slack.MsgOption {
+	o := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	}
+	if n.cfg.Username != "" {
+		o = append(o, slack.MsgOptionUsername(n.cfg.Username))
+	}
+	if n.cfg.IconEmoji != "" {
+		o = append(o, slack.MsgOptionIconEmoji(n.cfg.IconEmoji))
+	}
+	return o
+}
+
+// opens reports whether k starts a problem that a later event closes.
+func opens(k notify.Kind) bool {
+	switch k {
+	case notify.OperationFailed, notify.OperationStuck, notify.PendingThreshold, notify.SourceUnreachable:
+		return true
+	}
+	return false
+}
+
+// closes reports whether k ends a problem; it carries the opener's Key.
+func closes(k notify.Kind) bool {
+	switch k {
+	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
+		return true
+	}
+	return false
+}
+
+// Slack Web API error codes worth retrying (documented for every method).
+var retryableAPIErrors = map[string]bool{
+	"ratelimited":         true,
+	"internal_error":      true,
+	"fatal_error":         true,
+	"service_unavailable": true,
+	"request_timeout":     true,
+}
+
+// apiHints says what to do about API errors a configuration causes.
+var apiHints = map[string]string{
+	"invalid_auth":      "check token",
+	"invalid_token":     "check token",
+	"not_authed":        "check token",
+	"account_inactive":  "the token's app or user was deactivated: check token",
+	"token_revoked":     "the token was revoked: install the app again and update token",
+	"missing_scope":     "add the chat:write scope to the app and reinstall it",
+	"channel_not_found": "check channel (use the channel ID, and invite the bot to private channels)",
+	"not_in_channel":    "invite the bot to the channel",
+	"is_archived":       "the channel is archived: change channel",
+}
+
+// webhookHints say what a webhook status means, from Slack's list of
+// incoming-webhook errors (the library drops the body that names them).
+var webhookHints = map[int]string{
+	http.StatusBadRequest: "invalid_payload or a similar client error",
+	http.StatusForbidden:  "action_prohibited, invalid_token or posting to #general denied",
+	http.StatusNotFound:   "no_service or channel_not_found: the webhook was removed, check webhook_url",
+	http.StatusGone:       "channel_is_archived",
+}
+
+// classify turns a send error into (retry, error) and makes sure the error
+// carries no secret: *url.Error (which quotes the URL) is taken apart.
+func (n *Notifier) classify(op string, err error) (bool, error) {
+	retry, err := n.classifyErr(op, err)
+	return retry, n.redact(err)
+}
+
+func (n *Notifier) classifyErr(op string, err error) (bool, error) {
+	var (
+		rl  *slack.RateLimitedError
+		sc  slack.StatusCodeError
+		se  slack.SlackErrorResponse
+		ue  *url.Error
+		num *strconv.NumError
+	)
+	switch {
+	case errors.As(err, &rl):
+		return true, fmt.Errorf("slack %s: %w", op, &notify.RetryAfterError{After: rl.RetryAfter, Err: errors.New("rate limited (HTTP 429)")})
+	case errors.As(err, &sc):
+		msg := fmt.Sprintf("slack %s: HTTP %d", op, sc.Code)
+		if n.api == nil {
+			if h := webhookHints[sc.Code]; h != "" {
+				msg += " (" + h + ")"
+			}
+			if sc.Code == http.StatusGone {
+				return false, fmt.Errorf("%s: %w", msg, notify.ErrDisabled)
+			}
+		}
+		return sc.Code >= 500 || sc.Code == http.StatusTooManyRequests, fmt.Errorf("%s: %w", msg, sc)
+	case errors.As(err, &se):
+		if h := apiHints[se.Err]; h != "" {
+			return false, fmt.Errorf("slack %s: %w (%s)", op, se, h)
+		}
+		return retryableAPIErrors[se.Err], fmt.Errorf("slack %s: %w", op, se)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return true, fmt.Errorf("slack %s: %w", op, errorsWithoutURL(err))
+	case errors.As(err, &ue):
+		return true, fmt.Errorf("slack %s: %s: %w", op, ue.Op, ue.Err)
+	case errors.As(err, &num):
+		// A 429 whose Retry-After was not a number of seconds: slack-go
+		// returns the parse error instead of the status.
+		return true, fmt.Errorf("slack %s: unexpected answer (Retry-After not in seconds?): %w", op, num)
+	}
+	return false, fmt.Errorf("slack %s: %w", op, errorsWithoutURL(err))
+}
+
+// errorsWithoutURL replaces a *url.Error in err's chain by its cause.
+func errorsWithoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redactedError hides secrets that slipped into an error message while
+// keeping the chain for errors.Is/As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func (n *Notifier) redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	leaked := false
+	for _, s := range n.secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "<redacted>")
+			leaked = true
+		}
+	}
+	if !leaked {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// bearerClient sends the token in the Authorization header, as Slack
+// recommends, instead of the form field where slack-go v0.35.0 puts it for
+// chat.postMessage and chat.update.
+type bearerClient struct {
+	client *http.Client
+	token  string
+}
+
+func (b bearerClient) Do(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	if req.Body != nil && strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		raw, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("slack: re-encoding request: %w", err)
+		}
+		form.Del("token")
+		body := []byte(form.Encode())
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.ContentLength = int64(len(body))
+	}
+	return b.client.Do(r)
+}
