@@ -134,7 +134,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 	if n := len(v.Stuck); n > 0 {
 		v.Status = max(v.Status, Warning)
 		a := v.Stuck[0]
-		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), th.StuckAfter, a.Name, HumanDuration(a.RunningFor.Std())))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), a.Name, HumanDuration(a.RunningFor.Std())))
 	}
 	if len(v.Problems) == 0 {
 		v.Summary = fmt.Sprintf("no failed operations, %d pending %s, %d in progress", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), s.Counts.InProgress)
