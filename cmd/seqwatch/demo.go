@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,3 +193,20 @@ func writeDemoApp(ctx context.Context, dir string, now time.Time) error {
 	}
 	return nil
 }
+
+// demoAlertTick runs one alerting tick of the daemon's logic on the
+// snapshot with a fresh in-memory state and prints the alerts on the
+// console channel.
+func demoAlertTick(ctx context.Context, w io.Writer, snap *check.Snapshot, th check.Thresholds, now time.Time) error {
+	fmt.Fprintf(w, "\n=== one tick of seqwatch run (first run: past failures as one digest), console channel ===\n\n")
+	st := state.New()
+	events := state.Evaluate(st, snap, now, state.Rules{MaxPending: th.MaxPending, StuckAfter: th.StuckAfter})
+	if len(events) == 0 {
+		fmt.Fprintln(w, "(nothing to alert on)")
+		return nil
+	}
+	_, err := notify.NewConsole(w).Notify(ctx, events)
+	return err
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -28,6 +28,7 @@ const (
 // How much of an event a message shows.
 const (
 	maxFrames        = 10  // trace frames per error
+	maxFrameRunes    = 280 // runes of one trace frame
 	maxErrorsInline  = 3   // errors in the main message
 	maxErrorsThread  = 10  // errors in the thread reply
 	maxDigestLines   = 20  // events listed in a digest
@@ -258,9 +259,13 @@ func eventFields(ev notify.Event) []*slack.TextBlockObject {
 		add("Deferred operation", inlineCode(d.Operation, 500))
 		add("Attempts", fmt.Sprintf("%d of %d", d.Attempts, d.MaxAttempts))
 	}
-	add("Occurred", slackDate(ev.OccurredAt))
+	if op := ev.Operation; op == nil || !sameTime(ev.OccurredAt, op.FailedAt) && !sameTime(ev.OccurredAt, op.CompletedAt) {
+		add("Occurred", slackDate(ev.OccurredAt))
+	}
 	return fields
 }
+
+func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 func errorSection(e notify.Error) slack.Block {
 	text := "*Exception* " + inlineCode(e.Exception, 300)
@@ -286,9 +291,14 @@ func traceSection(e notify.Error, head string) slack.Block {
 	if more := len(frames) - shown; more > 0 {
 		suffix = fmt.Sprintf("\n_… and %d more frames_", more)
 	}
+	// Cap each frame so that one huge frame cannot hide the others.
+	escaped := make([]string, shown)
+	for i, fr := range frames[:shown] {
+		escaped[i] = truncate(esc(fr), maxFrameRunes)
+	}
 	head += "\n"
 	budget := maxSectionText - utf8.RuneCountInString(head) - utf8.RuneCountInString(suffix)
-	return mrkdwnSection(head + codeBlock(strings.Join(frames[:shown], "\n"), budget) + suffix)
+	return mrkdwnSection(head + fence(strings.Join(escaped, "\n"), budget) + suffix)
 }
 
 func codeSection(head, body string) slack.Block {
@@ -494,8 +504,11 @@ func inlineCode(raw string, limit int) string {
 // codeBlock shows raw text in a ``` block of at most limit characters.
 // Backtick runs in the text are broken with zero-width spaces so the text
 // cannot close the block early.
-func codeBlock(raw string, limit int) string {
-	s := strings.TrimRight(esc(raw), "\n")
+func codeBlock(raw string, limit int) string { return fence(esc(raw), limit) }
+
+// fence puts escaped text in a ``` block of at most limit characters.
+func fence(s string, limit int) string {
+	s = strings.TrimRight(s, "\n")
 	s = strings.ReplaceAll(s, "```", "`\u200b`\u200b`")
 	if s == "" {
 		return ""

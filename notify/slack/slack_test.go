@@ -487,7 +487,13 @@ func TestHostileEventArrivesEscapedAndWithinLimits(t *testing.T) {
 func TestDigestOfManyEventsIsOneRequestWithinLimits(t *testing.T) {
 	events := make([]notify.Event, 1000)
 	for i := range events {
-		events[i] = failureEvent(fmt.Sprintf("operation.failed/x/%d", i))
+		failed := t0.Add(time.Duration(i) * time.Second)
+		events[i] = notify.Event{
+			ID: fmt.Sprintf("ev%d", i), Kind: notify.OperationFailed, Key: fmt.Sprintf("operation.failed/x/%d", i),
+			App: "shop", OccurredAt: failed, Summary: hostile + strings.Repeat("<!channel>", 1000),
+			Operation: &notify.Operation{Name: hostile, Type: "sync", ExecutedAt: failed, FailedAt: &failed},
+			Errors:    []notify.Error{{Exception: hostile, Message: hostile, Trace: "#0 " + hostile}},
+		}
 	}
 	for _, mode := range []string{"webhook", "bot"} {
 		t.Run(mode, func(t *testing.T) {

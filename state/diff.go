@@ -1,0 +1,613 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// First-run behaviours (Rules.FirstRun).
+const (
+	// FirstRunDigest reports the failures found on the first run as one
+	// Digest event. It is the default.
+	FirstRunDigest = "digest"
+	// FirstRunSilent records them as seen without reporting them.
+	FirstRunSilent = "silent"
+)
+
+// Keys of the problems that exist at most once per application.
+const (
+	keyPending  = "pending.threshold"
+	keySource   = "source.unreachable"
+	keyDigest   = "digest/first-run"
+	keyReminder = "reminder"
+)
+
+// DefaultUnreachableAfter is the number of consecutive failed reads after
+// which SourceFailed reports the source as unreachable.
+const DefaultUnreachableAfter = 3
+
+// Rules are the alerting thresholds Evaluate applies.
+type Rules struct {
+	// MaxPending alerts when more operations than this are pending
+	// (0 = off).
+	MaxPending int
+	// PendingClearBelow clears that alert once the count is at or below
+	// it. 0 means 80% of MaxPending, rounded down; a value at or above
+	// MaxPending is taken as MaxPending-1. The gap between the two is the
+	// hysteresis that keeps a count hovering around MaxPending from
+	// alerting again and again.
+	PendingClearBelow int
+	// StuckAfter reports an in-progress row running longer than this
+	// (0 = off).
+	StuckAfter time.Duration
+	// RepeatAfter sends a reminder for problems still open this long after
+	// they were last sent (0 = off).
+	RepeatAfter time.Duration
+	// FirstRun is FirstRunDigest (the default when empty) or FirstRunSilent.
+	FirstRun string
+}
+
+// ClearAt returns the pending count at or below which a pending.threshold
+// alert is cleared.
+func (r Rules) ClearAt() int {
+	if r.MaxPending <= 0 {
+		return 0
+	}
+	c := r.PendingClearBelow
+	if c <= 0 {
+		c = r.MaxPending * 80 / 100
+	}
+	return min(c, r.MaxPending-1)
+}
+
+// FailedKey is the problem key of a failed operations row.
+func FailedKey(name, rowID string) string {
+	return string(notify.OperationFailed) + "/" + name + "/" + rowID
+}
+
+// StuckKey is the problem key of an in-progress row running too long.
+func StuckKey(name, rowID string) string {
+	return string(notify.OperationStuck) + "/" + name + "/" + rowID
+}
+
+// DeferredKey is the problem key of an exhausted deferred operation.
+func DeferredKey(id string) string {
+	return string(notify.DeferredFailed) + "/" + id
+}
+
+// Evaluate compares snap with what st says was already reported and returns
+// the events to send now, in the order to send them. It records them in st
+// (as open problems and seen keys), so calling it again with the same
+// snapshot returns nothing. It does no I/O and reads no clock.
+func Evaluate(st *State, snap *check.Snapshot, now time.Time, r Rules) []notify.Event {
+	evs, _ := EvaluateNotes(st, snap, now, r)
+	return evs
+}
+
+// EvaluateNotes is Evaluate that also returns notes worth logging about
+// problems closed without an event (a failed row deleted without the
+// operation completing, a deferred operation reset or removed).
+func EvaluateNotes(st *State, snap *check.Snapshot, now time.Time, r Rules) ([]notify.Event, []string) {
+	st.ensure()
+	e := &evaluator{st: st, snap: snap, now: now, rules: r}
+	first := !st.Initialized
+
+	// Failures and exhausted deferred operations are what a first run
+	// turns into a digest (or silence); everything else is sent as usual.
+	reportable := e.failures()
+	reportable = append(reportable, e.deferred()...)
+	switch {
+	case !first:
+		for _, ev := range reportable {
+			e.open(ev)
+			e.out = append(e.out, ev)
+		}
+	case r.FirstRun == FirstRunSilent:
+		for _, ev := range reportable {
+			st.Seen[ev.Key] = now
+		}
+	case len(reportable) > 0:
+		for _, ev := range reportable {
+			e.open(ev)
+		}
+		e.out = append(e.out, e.digest(reportable))
+	}
+
+	e.recoveries()
+	e.stuck()
+	e.pending()
+	e.reminders()
+	st.Initialized = true
+	return e.out, e.notes
+}
+
+type evaluator struct {
+	st    *State
+	snap  *check.Snapshot
+	now   time.Time
+	rules Rules
+	out   []notify.Event
+	notes []string
+	// touched holds the keys opened or closed by this evaluation, which a
+	// reminder must not list.
+	touched map[string]bool
+}
+
+// event returns a new event with a fresh ID and the snapshot's application.
+func (e *evaluator) event(kind notify.Kind, key string, at time.Time, summary string) notify.Event {
+	return newEvent(e.st, kind, key, e.snap.App, e.snap.Environment, at, summary)
+}
+
+func newEvent(st *State, kind notify.Kind, key, app, env string, at time.Time, summary string) notify.Event {
+	st.Seq++
+	return notify.Event{
+		ID:          eventID(app, kind, key, st.Seq),
+		Kind:        kind,
+		Key:         key,
+		App:         app,
+		Environment: env,
+		OccurredAt:  at,
+		Summary:     summary,
+	}
+}
+
+// eventID is unique because Seq never repeats within a state; the
+// application is hashed in too so two daemons watching two applications do
+// not hand out the same ID for the same key and sequence number.
+func eventID(app string, kind notify.Kind, key string, seq uint64) string {
+	h := sha256.Sum256([]byte(app + "\x00" + string(kind) + "\x00" + key + "\x00" + strconv.FormatUint(seq, 10)))
+	return "evt_" + hex.EncodeToString(h[:])[:24]
+}
+
+// known reports whether key was reported (or deliberately not) before.
+func (e *evaluator) known(key string) bool {
+	if _, ok := e.st.Open[key]; ok {
+		return true
+	}
+	_, ok := e.st.Seen[key]
+	return ok
+}
+
+func (e *evaluator) open(ev notify.Event) {
+	e.st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
+	e.st.Seen[ev.Key] = e.now
+	e.touch(ev.Key)
+}
+
+func (e *evaluator) close(key string) {
+	delete(e.st.Open, key)
+	e.touch(key)
+}
+
+func (e *evaluator) touch(key string) {
+	if e.touched == nil {
+		e.touched = map[string]bool{}
+	}
+	e.touched[key] = true
+}
+
+// brief is the copy of an event kept in an open problem: without error
+// traces, which can be hundreds of KB and are not needed to close it.
+func brief(ev notify.Event) notify.Event {
+	if len(ev.Errors) > 0 {
+		errs := slices.Clone(ev.Errors)
+		for i := range errs {
+			errs[i].Trace = ""
+		}
+		ev.Errors = errs
+	}
+	ev.Items = nil
+	return ev
+}
+
+// failures returns an operation.failed event for each failing row not seen
+// before, oldest first (the snapshot lists them newest first).
+func (e *evaluator) failures() []notify.Event {
+	var evs []notify.Event
+	for i := len(e.snap.Failing) - 1; i >= 0; i-- {
+		f := e.snap.Failing[i]
+		key := FailedKey(f.Name, f.ID)
+		if e.known(key) {
+			continue
+		}
+		at := f.ExecutedAt
+		if f.FailedAt != nil {
+			at = *f.FailedAt
+		}
+		ev := e.event(notify.OperationFailed, key, at, failedSummary(f))
+		ev.Operation = operation(f.Attempt)
+		for _, er := range f.Errors {
+			ev.Errors = append(ev.Errors, notify.Error{
+				Exception: er.Exception,
+				Message:   er.Message,
+				Trace:     er.Trace,
+				Context:   er.Context,
+				CreatedAt: er.CreatedAt,
+			})
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func failedSummary(f check.Failure) string {
+	if len(f.Errors) == 0 {
+		return f.Name + " failed (no error recorded)"
+	}
+	// The newest record is the one that made the row fail.
+	last := f.Errors[0]
+	for _, er := range f.Errors[1:] {
+		if er.CreatedAt.After(last.CreatedAt) {
+			last = er
+		}
+	}
+	s := f.Name + " failed: " + last.Exception
+	if m := oneLine(last.Message); m != "" {
+		s += ": " + m
+	}
+	return s
+}
+
+func operation(a check.Attempt) *notify.Operation {
+	return &notify.Operation{
+		ID:          a.ID,
+		Name:        a.Name,
+		Type:        a.Type,
+		ExecutedAt:  a.ExecutedAt,
+		FailedAt:    a.FailedAt,
+		CompletedAt: a.CompletedAt,
+		RunningFor:  time.Duration(a.RunningFor),
+	}
+}
+
+// recoveries closes open failures whose row is no longer failing: with an
+// operation.recovered event when a run of the operation completed after the
+// failed one, silently when the row just disappeared.
+func (e *evaluator) recoveries() {
+	failing := map[string]bool{}
+	for _, f := range e.snap.Failing {
+		failing[FailedKey(f.Name, f.ID)] = true
+	}
+	for _, p := range e.sortedOpen(notify.OperationFailed) {
+		if failing[p.Key] || p.Event.Operation == nil {
+			continue
+		}
+		op := p.Event.Operation
+		done, ok := e.snap.LastCompleted[op.Name]
+		if !ok || !done.After(op.ExecutedAt) {
+			e.close(p.Key)
+			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
+			continue
+		}
+		ev := e.event(notify.OperationRecovered, p.Key, done,
+			fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime)))
+		o := *op
+		ev.Operation = &o
+		e.close(p.Key)
+		e.out = append(e.out, ev)
+	}
+}
+
+// sortedOpen returns the open problems of kind, oldest event first.
+func (e *evaluator) sortedOpen(kind notify.Kind) []Problem {
+	var ps []Problem
+	for _, p := range e.st.Open {
+		if kind == "" || p.Kind == kind {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b Problem) int {
+		if c := a.Event.OccurredAt.Compare(b.Event.OccurredAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return ps
+}
+
+// deferred returns a deferred.failed event for each exhausted deferred
+// operation not seen before, and forgets the ones no longer exhausted.
+func (e *evaluator) deferred() []notify.Event {
+	d := e.snap.Deferred
+	if d == nil {
+		// The table is absent (or was not read): nothing to judge.
+		return nil
+	}
+	exhausted := map[string]bool{}
+	var evs []notify.Event
+	for _, x := range d.Exhausted {
+		key := DeferredKey(x.ID)
+		exhausted[key] = true
+		if e.known(key) {
+			continue
+		}
+		at := e.now
+		if x.FailedAt != nil {
+			at = *x.FailedAt
+		}
+		s := fmt.Sprintf("deferred %s failed after %d of %d attempts", x.Operation, x.Attempts, x.MaxAttempts)
+		if m := oneLine(x.LastError); m != "" {
+			s += ": " + m
+		}
+		ev := e.event(notify.DeferredFailed, key, at, s)
+		ev.Deferred = &notify.DeferredError{
+			ID: x.ID, Operation: x.Operation, Attempts: x.Attempts, MaxAttempts: x.MaxAttempts, LastError: x.LastError,
+		}
+		evs = append(evs, ev)
+	}
+	// A deferred row can leave the exhausted state (reset for another try)
+	// and come back to it: forget it when it leaves so its next exhaustion
+	// is reported.
+	prefix := string(notify.DeferredFailed) + "/"
+	for key := range e.st.Seen {
+		if strings.HasPrefix(key, prefix) && !exhausted[key] {
+			if _, ok := e.st.Open[key]; ok {
+				e.close(key)
+				e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the deferred operation is no longer exhausted", key))
+			}
+			delete(e.st.Seen, key)
+		}
+	}
+	return evs
+}
+
+// digest stands for the failures found on a first run.
+func (e *evaluator) digest(items []notify.Event) notify.Event {
+	noun := "failures"
+	if len(items) == 1 {
+		noun = "failure"
+	}
+	ev := e.event(notify.Digest, keyDigest, e.now,
+		fmt.Sprintf("%d past %s found on the first check of %s", len(items), noun, e.snap.App))
+	ev.Items = make([]notify.Event, len(items))
+	for i, it := range items {
+		ev.Items[i] = shortTraces(it)
+	}
+	return ev
+}
+
+// digestTrace bounds each trace carried by a digest item: a first run can
+// find thousands of failures, and the digest sits in the state file's
+// outbox until every channel has taken it.
+const digestTrace = 4 << 10
+
+func shortTraces(ev notify.Event) notify.Event {
+	errs := slices.Clone(ev.Errors)
+	for i, er := range errs {
+		if len(er.Trace) > digestTrace {
+			cut := digestTrace
+			for cut > 0 && !utf8.RuneStart(er.Trace[cut]) {
+				cut--
+			}
+			errs[i].Trace = er.Trace[:cut] + fmt.Sprintf("\n… (%d more bytes)", len(er.Trace)-cut)
+		}
+	}
+	ev.Errors = errs
+	return ev
+}
+
+// stuck reports in-progress rows running longer than StuckAfter, once per
+// row, and operation.unstuck when such a row is no longer in progress.
+func (e *evaluator) stuck() {
+	running := map[string]bool{}
+	for _, a := range e.snap.InProgress {
+		key := StuckKey(a.Name, a.ID)
+		running[key] = true
+		if e.rules.StuckAfter <= 0 || e.known(key) {
+			continue
+		}
+		d := time.Duration(a.RunningFor)
+		if d == 0 && !e.snap.TakenAt.IsZero() {
+			d = e.snap.TakenAt.Sub(a.ExecutedAt)
+		}
+		if d <= e.rules.StuckAfter {
+			continue
+		}
+		ev := e.event(notify.OperationStuck, key, e.now,
+			fmt.Sprintf("%s has been running for %s (started %s)", a.Name, d.Round(time.Second), a.ExecutedAt.Format(time.DateTime)))
+		op := operation(a)
+		op.RunningFor = d
+		ev.Operation = op
+		e.open(ev)
+		e.out = append(e.out, ev)
+	}
+	for _, p := range e.sortedOpen(notify.OperationStuck) {
+		if running[p.Key] || p.Event.Operation == nil {
+			continue
+		}
+		op := *p.Event.Operation
+		ev := e.event(notify.OperationUnstuck, p.Key, e.now, op.Name+" is no longer running: "+e.outcome(op))
+		ev.Operation = &op
+		e.close(p.Key)
+		e.out = append(e.out, ev)
+	}
+}
+
+// outcome says how a formerly stuck row ended, as far as the snapshot
+// tells.
+func (e *evaluator) outcome(op notify.Operation) string {
+	for _, f := range e.snap.Failing {
+		if f.ID == op.ID && f.Name == op.Name {
+			return "it failed"
+		}
+	}
+	if done, ok := e.snap.LastCompleted[op.Name]; ok && !done.Before(op.ExecutedAt) {
+		return "it completed"
+	}
+	return "it finished, was skipped, rolled back or removed"
+}
+
+// pending alerts once when the backlog goes above MaxPending and clears
+// once when it falls to ClearAt; in between nothing changes.
+func (e *evaluator) pending() {
+	st, r := e.st, e.rules
+	count := e.snap.Counts.PendingOperations
+	switch {
+	case r.MaxPending <= 0:
+		if st.PendingAlerted {
+			// Turned off in the configuration: nothing left to watch.
+			e.close(keyPending)
+			st.PendingAlerted = false
+			e.notes = append(e.notes, "closed pending.threshold without an event: max_pending is off")
+		}
+	case !st.PendingAlerted && count > r.MaxPending:
+		ev := e.event(notify.PendingThreshold, keyPending, e.now,
+			fmt.Sprintf("%d operations pending (threshold %d)", count, r.MaxPending))
+		ev.Pending = &notify.PendingCount{Count: count, Threshold: r.MaxPending, Names: e.pendingNames()}
+		e.open(ev)
+		delete(st.Seen, keyPending) // not a once-only key
+		st.PendingAlerted = true
+		e.out = append(e.out, ev)
+	case st.PendingAlerted && count <= r.ClearAt():
+		ev := e.event(notify.PendingCleared, keyPending, e.now,
+			fmt.Sprintf("%d operations pending, back at or below %d (threshold %d)", count, r.ClearAt(), r.MaxPending))
+		ev.Pending = &notify.PendingCount{Count: count, Threshold: r.MaxPending, Names: e.pendingNames()}
+		e.close(keyPending)
+		st.PendingAlerted = false
+		e.out = append(e.out, ev)
+	}
+}
+
+// maxNames bounds the pending names carried by an event.
+const maxNames = 50
+
+func (e *evaluator) pendingNames() []string {
+	var names []string
+	for _, p := range e.snap.PendingOperations {
+		if len(names) == maxNames {
+			break
+		}
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// reminders sends one Reminder listing the open problems last sent
+// RepeatAfter ago or more. Problems whose event was never delivered are
+// left alone: their event is still in the outbox, or dead.
+func (e *evaluator) reminders() {
+	if e.rules.RepeatAfter <= 0 {
+		return
+	}
+	var items []notify.Event
+	for _, p := range e.sortedOpen("") {
+		if e.touched[p.Key] || p.LastSentAt.IsZero() || e.now.Sub(p.LastSentAt) < e.rules.RepeatAfter {
+			continue
+		}
+		items = append(items, e.current(p.Event))
+		p.LastSentAt = e.now
+		e.st.Open[p.Key] = p
+	}
+	if len(items) == 0 {
+		return
+	}
+	s := fmt.Sprintf("%d problems still open: %s", len(items), items[0].Summary)
+	if len(items) == 1 {
+		s = "still open: " + items[0].Summary
+	} else if len(items) > 2 {
+		s += fmt.Sprintf(" and %d more", len(items)-1)
+	} else {
+		s += "; " + items[1].Summary
+	}
+	ev := e.event(notify.Reminder, keyReminder, e.now, s)
+	ev.Items = items
+	e.out = append(e.out, ev)
+}
+
+// current refreshes the figures of a reminded event that change while it
+// stays open (the backlog, how long a row has run), without storing them.
+func (e *evaluator) current(ev notify.Event) notify.Event {
+	switch ev.Kind {
+	case notify.PendingThreshold:
+		if ev.Pending != nil {
+			p := *ev.Pending
+			p.Count = e.snap.Counts.PendingOperations
+			ev.Pending = &p
+			ev.Summary = fmt.Sprintf("%d operations pending (threshold %d)", p.Count, p.Threshold)
+		}
+	case notify.OperationStuck:
+		if ev.Operation != nil && !e.snap.TakenAt.IsZero() {
+			op := *ev.Operation
+			op.RunningFor = e.snap.TakenAt.Sub(op.ExecutedAt)
+			ev.Operation = &op
+			ev.Summary = fmt.Sprintf("%s has been running for %s (started %s)", op.Name, op.RunningFor.Round(time.Second), op.ExecutedAt.Format(time.DateTime))
+		}
+	}
+	return ev
+}
+
+// SourceFailed records a failed read of the application and returns a
+// source.unreachable event when the failures reach unreachableAfter in a
+// row (DefaultUnreachableAfter when 0 or less), once per outage. err must
+// already be free of secrets (connection strings carry passwords).
+func SourceFailed(st *State, err error, now time.Time, unreachableAfter int, app string) []notify.Event {
+	st.ensure()
+	if unreachableAfter <= 0 {
+		unreachableAfter = DefaultUnreachableAfter
+	}
+	src := &st.Source
+	if src.Failures == 0 {
+		src.Since = now
+	}
+	src.Failures++
+	if err != nil {
+		src.LastError = err.Error()
+	}
+	if src.Alerted || src.Failures < unreachableAfter {
+		return nil
+	}
+	s := fmt.Sprintf("cannot read %s: %d failed checks in a row since %s", app, src.Failures, src.Since.Format(time.DateTime))
+	if m := oneLine(src.LastError); m != "" {
+		s += ": " + m
+	}
+	ev := newEvent(st, notify.SourceUnreachable, keySource, app, "", src.Since, s)
+	ev.Source = src.LastError
+	st.Open[keySource] = Problem{Kind: ev.Kind, Key: keySource, Event: ev, OpenedAt: now}
+	src.Alerted = true
+	return []notify.Event{ev}
+}
+
+// SourceOK records a successful read of the application. It returns a
+// source.recovered event when an unreachable alert had been sent, and
+// resets the failure count either way.
+func SourceOK(st *State, now time.Time, app string) []notify.Event {
+	st.ensure()
+	src := st.Source
+	st.Source = Source{}
+	if !src.Alerted {
+		return nil
+	}
+	delete(st.Open, keySource)
+	ev := newEvent(st, notify.SourceRecovered, keySource, app, "", now,
+		fmt.Sprintf("%s readable again after %d failed checks (unreachable since %s)", app, src.Failures, src.Since.Format(time.DateTime)))
+	return []notify.Event{ev}
+}
+
+// maxSummary bounds the part of a summary taken from an error message.
+const maxSummary = 200
+
+// oneLine returns the first non-empty line of s, shortened to maxSummary
+// characters.
+func oneLine(s string) string {
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if utf8.RuneCountInString(line) > maxSummary {
+			r := []rune(line)
+			line = string(r[:maxSummary]) + "…"
+		}
+		return line
+	}
+	return ""
+}

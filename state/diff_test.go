@@ -1,0 +1,467 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+
+const opName = "2024_01_13_120000_FailedOperation"
+
+func failure(name, id string, at time.Time) check.Failure {
+	failedAt := at.Add(time.Second)
+	return check.Failure{
+		Attempt: check.Attempt{ID: id, Name: name, Type: "sync", State: "failed", ExecutedAt: at, FailedAt: &failedAt},
+		Errors: []check.ErrorRecord{{
+			ID: "e" + id, Exception: "RuntimeException", Message: "Database connection lost\nmore detail",
+			Trace: "#0 /app/x.php(12): X->handle()", Context: `{"line":12}`, CreatedAt: failedAt,
+		}},
+	}
+}
+
+func snapshot(failing ...check.Failure) *check.Snapshot {
+	return &check.Snapshot{App: "shop", Environment: "production", TakenAt: t0, Failing: failing}
+}
+
+func kinds(evs []notify.Event) []string {
+	var ks []string
+	for _, e := range evs {
+		ks = append(ks, string(e.Kind)+" "+e.Key)
+	}
+	return ks
+}
+
+// initialized returns a state past its first run.
+func initialized() *State {
+	st := New()
+	st.Initialized = true
+	return st
+}
+
+func TestEvaluateFailures(t *testing.T) {
+	r := Rules{}
+	st := initialized()
+	f42 := failure(opName, "42", t0)
+
+	t.Run("new failure is one event", func(t *testing.T) {
+		evs := Evaluate(st, snapshot(f42), t0, r)
+		if len(evs) != 1 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		ev := evs[0]
+		want := "operation.failed/" + opName + "/42"
+		if ev.Kind != notify.OperationFailed || ev.Key != want {
+			t.Errorf("event = %s %s", ev.Kind, ev.Key)
+		}
+		if ev.Summary != opName+" failed: RuntimeException: Database connection lost" {
+			t.Errorf("summary = %q", ev.Summary)
+		}
+		if ev.App != "shop" || ev.Environment != "production" || !strings.HasPrefix(ev.ID, "evt_") || len(ev.ID) != 28 {
+			t.Errorf("app/env/id = %q %q %q", ev.App, ev.Environment, ev.ID)
+		}
+		if ev.Operation == nil || ev.Operation.ID != "42" || len(ev.Errors) != 1 ||
+			ev.Errors[0].Trace == "" || ev.Errors[0].Context != `{"line":12}` || !ev.OccurredAt.Equal(t0.Add(time.Second)) {
+			t.Errorf("event details = %+v", ev)
+		}
+		if _, ok := st.Open[want]; !ok {
+			t.Error("failure not recorded as open")
+		}
+		if st.Open[want].Event.Errors[0].Trace != "" {
+			t.Error("open problem keeps the trace")
+		}
+	})
+	t.Run("same snapshot again is nothing", func(t *testing.T) {
+		if evs := Evaluate(st, snapshot(f42), t0.Add(time.Minute), r); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+	f43 := failure(opName, "43", t0.Add(time.Hour))
+	t.Run("retry that fails again is a new event", func(t *testing.T) {
+		evs := Evaluate(st, snapshot(f43, f42), t0.Add(time.Hour), r)
+		if len(evs) != 1 || evs[0].Key != "operation.failed/"+opName+"/43" {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+	t.Run("recovery closes every failure of the operation", func(t *testing.T) {
+		snap := snapshot()
+		snap.LastCompleted = map[string]time.Time{opName: t0.Add(2 * time.Hour)}
+		evs := Evaluate(st, snap, t0.Add(2*time.Hour), r)
+		want := []string{
+			"operation.recovered operation.failed/" + opName + "/42",
+			"operation.recovered operation.failed/" + opName + "/43",
+		}
+		if fmt.Sprint(kinds(evs)) != fmt.Sprint(want) {
+			t.Fatalf("events = %v, want %v", kinds(evs), want)
+		}
+		if len(st.Open) != 0 {
+			t.Errorf("still open: %v", st.Open)
+		}
+		if evs = Evaluate(st, snap, t0.Add(3*time.Hour), r); len(evs) != 0 {
+			t.Fatalf("then: %v", kinds(evs))
+		}
+	})
+	t.Run("recovered rows are never reported again", func(t *testing.T) {
+		// Should an old failed row show up again (e.g. a snapshot that
+		// lists history), it stays seen.
+		if evs := Evaluate(st, snapshot(f42), t0.Add(4*time.Hour), r); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+}
+
+func TestEvaluateDeletedFailureClosesSilently(t *testing.T) {
+	st := initialized()
+	Evaluate(st, snapshot(failure(opName, "1", t0)), t0, Rules{})
+	snap := snapshot()
+	// A completed run older than the failure does not recover it.
+	snap.LastCompleted = map[string]time.Time{opName: t0.Add(-time.Hour)}
+	evs, notes := EvaluateNotes(st, snap, t0.Add(time.Minute), Rules{})
+	if len(evs) != 0 || len(st.Open) != 0 {
+		t.Fatalf("events = %v, open = %v", kinds(evs), st.Open)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "operation.failed/"+opName+"/1") {
+		t.Fatalf("notes = %q", notes)
+	}
+}
+
+func TestEvaluatePendingHysteresis(t *testing.T) {
+	r := Rules{MaxPending: 10}
+	t.Run("oscillating around the threshold alerts once", func(t *testing.T) {
+		st := initialized()
+		var got []string
+		for i, n := range []int{9, 11, 10, 11, 9, 11} {
+			snap := snapshot()
+			snap.Counts.PendingOperations = n
+			got = append(got, kinds(Evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r))...)
+		}
+		if fmt.Sprint(got) != "[pending.threshold pending.threshold]" {
+			t.Fatalf("events = %v", got)
+		}
+	})
+	t.Run("clears once at the lower bound, then can alert again", func(t *testing.T) {
+		st := initialized()
+		var got []string
+		for i, n := range []int{11, 9, 8, 5, 8, 10, 12} {
+			snap := snapshot()
+			snap.Counts.PendingOperations = n
+			snap.PendingOperations = []check.PendingFile{{Name: "2024_01_15_130000_NotifyUsers"}}
+			evs := Evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r)
+			for _, e := range evs {
+				got = append(got, fmt.Sprintf("%s@%d", e.Kind, n))
+				if e.Pending == nil || e.Pending.Count != n || e.Pending.Threshold != 10 || len(e.Pending.Names) != 1 {
+					t.Errorf("pending = %+v", e.Pending)
+				}
+			}
+		}
+		want := "[pending.threshold@11 pending.cleared@8 pending.threshold@12]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("events = %v, want %s", got, want)
+		}
+	})
+	t.Run("ClearAt", func(t *testing.T) {
+		for _, tt := range []struct {
+			r    Rules
+			want int
+		}{
+			{Rules{MaxPending: 10}, 8},
+			{Rules{MaxPending: 1}, 0},
+			{Rules{MaxPending: 10, PendingClearBelow: 3}, 3},
+			{Rules{MaxPending: 10, PendingClearBelow: 10}, 9},
+		} {
+			if got := tt.r.ClearAt(); got != tt.want {
+				t.Errorf("%+v.ClearAt() = %d, want %d", tt.r, got, tt.want)
+			}
+		}
+	})
+}
+
+func TestEvaluateStuck(t *testing.T) {
+	r := Rules{StuckAfter: time.Hour}
+	st := initialized()
+	row := check.Attempt{ID: "7", Name: "2024_01_14_000000_Import", Type: "async", State: "pending", ExecutedAt: t0.Add(-2 * time.Hour)}
+	var got []string
+	for i, running := range []bool{true, true, false, false} {
+		snap := snapshot()
+		snap.TakenAt = t0.Add(time.Duration(i) * time.Minute)
+		if running {
+			a := row
+			a.RunningFor = check.Duration(snap.TakenAt.Sub(a.ExecutedAt))
+			snap.InProgress = []check.Attempt{a}
+		} else {
+			snap.LastCompleted = map[string]time.Time{row.Name: row.ExecutedAt}
+		}
+		for _, e := range Evaluate(st, snap, snap.TakenAt, r) {
+			got = append(got, string(e.Kind)+": "+e.Summary)
+		}
+	}
+	want := []string{
+		"operation.stuck: 2024_01_14_000000_Import has been running for 2h0m0s (started 2024-01-13 10:00:00)",
+		"operation.unstuck: 2024_01_14_000000_Import is no longer running: it completed",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events = %q\nwant %q", got, want)
+	}
+
+	t.Run("a row under the limit is not stuck", func(t *testing.T) {
+		st := initialized()
+		snap := snapshot()
+		snap.InProgress = []check.Attempt{{ID: "8", Name: "x", ExecutedAt: t0.Add(-time.Hour), RunningFor: check.Duration(time.Hour)}}
+		if evs := Evaluate(st, snap, t0, r); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+}
+
+func TestEvaluateDeferred(t *testing.T) {
+	st := initialized()
+	x := check.DeferredFailure{ID: "d1", Operation: "SendInvoices", Attempts: 5, MaxAttempts: 5, LastError: "SMTP timeout"}
+	snap := snapshot()
+	snap.Deferred = &check.Deferred{Exhausted: []check.DeferredFailure{x}}
+	evs := Evaluate(st, snap, t0, Rules{})
+	if len(evs) != 1 || evs[0].Kind != notify.DeferredFailed || evs[0].Deferred == nil ||
+		evs[0].Summary != "deferred SendInvoices failed after 5 of 5 attempts: SMTP timeout" {
+		t.Fatalf("events = %+v", evs)
+	}
+	if evs := Evaluate(st, snap, t0.Add(time.Minute), Rules{}); len(evs) != 0 {
+		t.Fatalf("again: %v", kinds(evs))
+	}
+	t.Run("reset and exhausted again is reported again", func(t *testing.T) {
+		reset := snapshot()
+		reset.Deferred = &check.Deferred{Pending: 1}
+		if evs := Evaluate(st, reset, t0.Add(2*time.Minute), Rules{}); len(evs) != 0 {
+			t.Fatalf("on reset: %v", kinds(evs))
+		}
+		if evs := Evaluate(st, snap, t0.Add(3*time.Minute), Rules{}); len(evs) != 1 {
+			t.Fatalf("on second exhaustion: %v", kinds(evs))
+		}
+	})
+	t.Run("absent table closes nothing", func(t *testing.T) {
+		if evs := Evaluate(st, snapshot(), t0.Add(4*time.Minute), Rules{}); len(evs) != 0 || len(st.Open) != 1 {
+			t.Fatalf("events %v open %v", kinds(evs), st.Open)
+		}
+	})
+}
+
+func manyFailures(n int) []check.Failure {
+	fs := make([]check.Failure, n)
+	for i := range fs {
+		fs[i] = failure(fmt.Sprintf("2023_01_01_%06d_Op", i), strconv.Itoa(n-i), t0.Add(-time.Duration(i)*time.Minute))
+	}
+	return fs
+}
+
+func TestEvaluateFirstRun(t *testing.T) {
+	past := manyFailures(1000)
+	stuckRule := Rules{StuckAfter: time.Hour}
+	withStuck := func() *check.Snapshot {
+		s := snapshot(past...)
+		s.InProgress = []check.Attempt{{ID: "s", Name: "Slow", ExecutedAt: t0.Add(-3 * time.Hour), RunningFor: check.Duration(3 * time.Hour)}}
+		return s
+	}
+
+	t.Run("digest", func(t *testing.T) {
+		st := New()
+		evs := Evaluate(st, withStuck(), t0, stuckRule)
+		if fmt.Sprint(kinds(evs)) != "[digest digest/first-run operation.stuck operation.stuck/Slow/s]" {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		d := evs[0]
+		if len(d.Items) != 1000 || d.Summary != "1000 past failures found on the first check of shop" {
+			t.Fatalf("digest has %d items, summary %q", len(d.Items), d.Summary)
+		}
+		ids := map[string]bool{d.ID: true}
+		for _, it := range d.Items {
+			if it.Kind != notify.OperationFailed || ids[it.ID] {
+				t.Fatalf("item %s %s", it.Kind, it.ID)
+			}
+			ids[it.ID] = true
+		}
+		if !st.Initialized || len(st.Open) != 1001 {
+			t.Fatalf("initialized %v, %d open", st.Initialized, len(st.Open))
+		}
+		if evs := Evaluate(st, withStuck(), t0.Add(time.Minute), stuckRule); len(evs) != 0 {
+			t.Fatalf("second run: %v", kinds(evs))
+		}
+
+		t.Run("delivering the digest marks its items sent", func(t *testing.T) {
+			st.Enqueue(d, []string{"slack"}, t0)
+			st.Delivered(d.ID, "slack", t0.Add(time.Second))
+			if p := st.Open[d.Items[0].Key]; !p.LastSentAt.Equal(t0.Add(time.Second)) {
+				t.Fatalf("LastSentAt = %v", p.LastSentAt)
+			}
+		})
+	})
+	t.Run("digest items carry bounded traces", func(t *testing.T) {
+		f := failure(opName, "1", t0)
+		f.Errors[0].Trace = strings.Repeat("#0 /app/x.php(1): é\n", 10000)
+		evs := Evaluate(New(), snapshot(f), t0, Rules{})
+		tr := evs[0].Items[0].Errors[0].Trace
+		if len(tr) > digestTrace+100 || !strings.HasPrefix(tr, "#0 /app/x.php(1)") || !strings.Contains(tr, "more bytes)") {
+			t.Fatalf("trace of %d bytes: ...%q", len(tr), tr[len(tr)-40:])
+		}
+	})
+	t.Run("default is digest", func(t *testing.T) {
+		evs := Evaluate(New(), snapshot(past[:3]...), t0, Rules{})
+		if len(evs) != 1 || evs[0].Kind != notify.Digest || len(evs[0].Items) != 3 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+	t.Run("silent", func(t *testing.T) {
+		st := New()
+		r := Rules{FirstRun: FirstRunSilent, StuckAfter: time.Hour}
+		evs := Evaluate(st, withStuck(), t0, r)
+		if fmt.Sprint(kinds(evs)) != "[operation.stuck operation.stuck/Slow/s]" {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		if evs := Evaluate(st, withStuck(), t0.Add(time.Minute), r); len(evs) != 0 {
+			t.Fatalf("reported later: %v", kinds(evs))
+		}
+		// Silenced failures were never reported, so their recovery is
+		// not either.
+		snap := snapshot()
+		snap.LastCompleted = map[string]time.Time{past[0].Name: t0.Add(time.Hour)}
+		if evs := Evaluate(st, snap, t0.Add(time.Hour), r); len(evs) != 1 || evs[0].Kind != notify.OperationUnstuck {
+			t.Fatalf("after recovery: %v", kinds(evs))
+		}
+	})
+	t.Run("a clean first run sends nothing", func(t *testing.T) {
+		st := New()
+		if evs := Evaluate(st, snapshot(), t0, Rules{}); len(evs) != 0 || !st.Initialized {
+			t.Fatalf("events %v", kinds(evs))
+		}
+	})
+}
+
+func TestEvaluateReminders(t *testing.T) {
+	r := Rules{RepeatAfter: time.Hour, MaxPending: 10}
+	st := initialized()
+	snap := snapshot(failure(opName, "1", t0))
+	snap.Counts.PendingOperations = 11
+	evs := Evaluate(st, snap, t0, r)
+	if len(evs) != 2 {
+		t.Fatalf("events = %v", kinds(evs))
+	}
+	remind := func(at time.Time) []notify.Event {
+		t.Helper()
+		snap.Counts.PendingOperations = 12
+		return Evaluate(st, snap, at, r)
+	}
+
+	t.Run("nothing while undelivered", func(t *testing.T) {
+		if evs := remind(t0.Add(5 * time.Hour)); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+	for _, ev := range evs {
+		st.Enqueue(ev, []string{"slack"}, t0)
+		st.Delivered(ev.ID, "slack", t0.Add(5*time.Hour))
+	}
+	t.Run("nothing before repeat_after", func(t *testing.T) {
+		if evs := remind(t0.Add(5*time.Hour + 59*time.Minute)); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+	t.Run("one reminder listing both after repeat_after", func(t *testing.T) {
+		evs := remind(t0.Add(6 * time.Hour))
+		if len(evs) != 1 || evs[0].Kind != notify.Reminder || len(evs[0].Items) != 2 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		var pending *notify.Event
+		for i, it := range evs[0].Items {
+			if it.Kind == notify.PendingThreshold {
+				pending = &evs[0].Items[i]
+			}
+		}
+		if pending == nil || pending.Pending.Count != 12 {
+			t.Fatalf("reminder items = %+v", evs[0].Items)
+		}
+		if !strings.HasPrefix(evs[0].Summary, "2 problems still open: ") {
+			t.Errorf("summary = %q", evs[0].Summary)
+		}
+	})
+	t.Run("not again until another repeat_after", func(t *testing.T) {
+		if evs := remind(t0.Add(6*time.Hour + 30*time.Minute)); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		if evs := remind(t0.Add(7 * time.Hour)); len(evs) != 1 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+	})
+}
+
+func TestSourceFailures(t *testing.T) {
+	st := initialized()
+	boom := errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")
+	var got []notify.Event
+	for i := range 5 {
+		got = append(got, SourceFailed(st, boom, t0.Add(time.Duration(i)*time.Minute), 0, "shop")...)
+	}
+	if len(got) != 1 || got[0].Kind != notify.SourceUnreachable || got[0].Source != boom.Error() {
+		t.Fatalf("events = %v", kinds(got))
+	}
+	if want := "cannot read shop: 3 failed checks in a row since 2024-01-13 12:00:00: " + boom.Error(); got[0].Summary != want {
+		t.Errorf("summary = %q", got[0].Summary)
+	}
+	ok := SourceOK(st, t0.Add(time.Hour), "shop")
+	if len(ok) != 1 || ok[0].Kind != notify.SourceRecovered || ok[0].Key != "source.unreachable" || ok[0].ID == got[0].ID {
+		t.Fatalf("recovered = %v", kinds(ok))
+	}
+	if again := SourceOK(st, t0.Add(2*time.Hour), "shop"); len(again) != 0 {
+		t.Fatalf("second OK = %v", kinds(again))
+	}
+	if st.Source != (Source{}) || len(st.Open) != 0 {
+		t.Fatalf("source = %+v open %v", st.Source, st.Open)
+	}
+
+	t.Run("a blip below the limit is forgotten", func(t *testing.T) {
+		st := initialized()
+		SourceFailed(st, boom, t0, 3, "shop")
+		SourceFailed(st, boom, t0, 3, "shop")
+		if evs := SourceOK(st, t0, "shop"); len(evs) != 0 {
+			t.Fatalf("events = %v", kinds(evs))
+		}
+		if evs := SourceFailed(st, boom, t0, 3, "shop"); len(evs) != 0 || st.Source.Failures != 1 {
+			t.Fatalf("count did not reset: %+v", st.Source)
+		}
+	})
+}
+
+func TestEventIDsAreUnique(t *testing.T) {
+	st := initialized()
+	seen := map[string]bool{}
+	add := func(evs []notify.Event) {
+		for _, e := range append(evs, itemsOf(evs)...) {
+			if seen[e.ID] {
+				t.Fatalf("duplicate id %s (%s %s)", e.ID, e.Kind, e.Key)
+			}
+			seen[e.ID] = true
+		}
+	}
+	// The same key opened, closed and opened again gets new IDs.
+	for i := range 50 {
+		add(SourceFailed(st, errors.New("x"), t0, 1, "shop"))
+		add(SourceOK(st, t0, "shop"))
+		snap := snapshot()
+		snap.Counts.PendingOperations = 20 * (i % 2)
+		add(Evaluate(st, snap, t0, Rules{MaxPending: 10}))
+	}
+	if len(seen) != 149 {
+		t.Fatalf("%d ids", len(seen))
+	}
+}
+
+func itemsOf(evs []notify.Event) []notify.Event {
+	var items []notify.Event
+	for _, e := range evs {
+		items = append(items, e.Items...)
+	}
+	return items
+}

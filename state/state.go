@@ -1,0 +1,279 @@
+// Package state holds what seqwatch's alerting daemon has already reported,
+// so that a restart neither repeats an alert nor forgets one, and the pure
+// logic (Evaluate, SourceFailed, SourceOK) that turns a check.Snapshot into
+// the notify.Events still to be sent.
+//
+// One State describes one application: keys such as
+// "operation.failed/<name>/<row id>" are only unique within an application.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// Version is the state file format this binary writes. Bump it, and add a
+// step to upgradeSteps, whenever a change to State would be misread by an
+// older or newer binary.
+const Version = 1
+
+// MaxDead bounds the dead-letter list: the oldest entries are dropped first
+// so a channel that is broken for months cannot grow the file without end.
+const MaxDead = 500
+
+// State is everything the daemon must remember between runs. It is stored as
+// JSON by FileStore.
+type State struct {
+	// Version is the format version (see Version).
+	Version int `json:"version"`
+	// Initialized is set once the first successful check has been
+	// evaluated; before that, past failures are handled by Rules.FirstRun.
+	Initialized bool `json:"initialized"`
+	// Open are the problems reported and not yet closed, by key.
+	Open map[string]Problem `json:"open"`
+	// Seen records, by key, when each failed row, stuck row and exhausted
+	// deferred operation was first seen, including those that have since
+	// recovered, so that an old row is never reported twice while a retry
+	// (a new row) is. Entries are kept for good: one per failed row is small
+	// next to the operations table itself, and dropping one could make an
+	// old failure look new. Exhausted deferred operations are the exception:
+	// their entry is dropped when the row leaves the exhausted state, so the
+	// same row failing for good again is reported again.
+	Seen map[string]time.Time `json:"seen"`
+	// Outbox holds the deliveries not yet made, one per event and channel.
+	// Events are stored here before they are sent so that a crash between
+	// detection and delivery loses nothing.
+	Outbox []Delivery `json:"outbox"`
+	// Dead holds deliveries given up on for good, kept for inspection
+	// (at most MaxDead, newest last).
+	Dead []Delivery `json:"dead"`
+	// Source tracks consecutive failures to read the application.
+	Source Source `json:"source"`
+	// PendingAlerted is true while a pending.threshold alert is open.
+	PendingAlerted bool `json:"pending_alerted"`
+	// Seq is the number of event IDs handed out; it makes IDs unique.
+	Seq uint64 `json:"seq"`
+}
+
+// Problem is something reported and not yet resolved.
+type Problem struct {
+	Kind notify.Kind `json:"kind"`
+	Key  string      `json:"key"`
+	// Event is the event that opened the problem, without error traces
+	// (they can be hundreds of KB each and are not needed to close it).
+	Event    notify.Event `json:"event"`
+	OpenedAt time.Time    `json:"opened_at"`
+	// LastSentAt is when the problem was last told to someone (delivery of
+	// its event, or a reminder); zero while its event is still undelivered.
+	LastSentAt time.Time `json:"last_sent_at,omitzero"`
+}
+
+// Delivery is one event waiting to go (or given up on) through one channel.
+type Delivery struct {
+	Event       notify.Event `json:"event"`
+	Channel     string       `json:"channel"`
+	Attempts    int          `json:"attempts"`
+	NextAttempt time.Time    `json:"next_attempt"`
+	LastError   string       `json:"last_error,omitempty"`
+}
+
+// Source tracks whether the application's database can be read.
+type Source struct {
+	// Failures is the number of consecutive failed reads.
+	Failures int `json:"failures"`
+	// Since is when the first of those failures happened.
+	Since time.Time `json:"since,omitzero"`
+	// Alerted is true once source.unreachable has been emitted.
+	Alerted bool `json:"alerted"`
+	// LastError is the last read error (already free of secrets).
+	LastError string `json:"last_error,omitempty"`
+}
+
+// New returns the state of a first run.
+func New() *State {
+	return &State{
+		Version: Version,
+		Open:    map[string]Problem{},
+		Seen:    map[string]time.Time{},
+	}
+}
+
+// ensure makes the maps usable on a State built by hand or decoded from a
+// file that had them as null.
+func (s *State) ensure() {
+	if s.Open == nil {
+		s.Open = map[string]Problem{}
+	}
+	if s.Seen == nil {
+		s.Seen = map[string]time.Time{}
+	}
+	if s.Version == 0 {
+		s.Version = Version
+	}
+}
+
+// Enqueue stores ev in the outbox, one delivery per channel, due now.
+// A delivery already queued for the same event and channel is kept as is.
+func (s *State) Enqueue(ev notify.Event, channels []string, now time.Time) {
+	for _, ch := range channels {
+		if slices.ContainsFunc(s.Outbox, func(d Delivery) bool {
+			return d.Event.ID == ev.ID && d.Channel == ch
+		}) {
+			continue
+		}
+		s.Outbox = append(s.Outbox, Delivery{Event: ev, Channel: ch, NextAttempt: now})
+	}
+}
+
+// Due returns copies of the deliveries whose NextAttempt is not after now,
+// in the order they were queued.
+func (s *State) Due(now time.Time) []Delivery {
+	var due []Delivery
+	for _, d := range s.Outbox {
+		if !d.NextAttempt.After(now) {
+			due = append(due, d)
+		}
+	}
+	return due
+}
+
+// Delivered removes the delivery of eventID through channel from the outbox
+// and records now as LastSentAt of the open problems the event (or, for a
+// digest or reminder, its items) stands for. It reports whether the
+// delivery was in the outbox.
+func (s *State) Delivered(eventID, channel string, now time.Time) bool {
+	i := s.find(eventID, channel)
+	if i < 0 {
+		return false
+	}
+	ev := s.Outbox[i].Event
+	s.Outbox = slices.Delete(s.Outbox, i, i+1)
+	s.ensure()
+	for _, e := range append([]notify.Event{ev}, ev.Items...) {
+		p, ok := s.Open[e.Key]
+		if !ok || p.Event.ID != e.ID || !p.LastSentAt.Before(now) {
+			continue
+		}
+		p.LastSentAt = now
+		s.Open[e.Key] = p
+	}
+	return true
+}
+
+// Failed records a failed attempt to deliver eventID through channel: the
+// next attempt is at next, or never when permanent, in which case the
+// delivery moves to Dead. It reports whether the delivery was in the
+// outbox.
+func (s *State) Failed(eventID, channel, errText string, next time.Time, permanent bool) bool {
+	i := s.find(eventID, channel)
+	if i < 0 {
+		return false
+	}
+	d := &s.Outbox[i]
+	d.Attempts++
+	d.LastError = errText
+	d.NextAttempt = next
+	if permanent {
+		s.Dead = append(s.Dead, *d)
+		if n := len(s.Dead) - MaxDead; n > 0 {
+			s.Dead = slices.Delete(s.Dead, 0, n)
+		}
+		s.Outbox = slices.Delete(s.Outbox, i, i+1)
+	}
+	return true
+}
+
+func (s *State) find(eventID, channel string) int {
+	return slices.IndexFunc(s.Outbox, func(d Delivery) bool {
+		return d.Event.ID == eventID && d.Channel == channel
+	})
+}
+
+// ErrNewerVersion is returned (wrapped) when a state file was written by a
+// newer seqwatch than this one.
+var ErrNewerVersion = errors.New("state file written by a newer seqwatch")
+
+// ErrBadVersion is returned (wrapped) when a state file has no usable
+// version number.
+var ErrBadVersion = errors.New("state file has no valid version")
+
+// upgradeStep turns the JSON of one version into the JSON of the next.
+type upgradeStep func(data []byte) ([]byte, error)
+
+// upgradeSteps returns the known steps: steps[v] upgrades version v to v+1.
+// It is a function, not a variable, so the table cannot be changed at run
+// time.
+func upgradeSteps() map[int]upgradeStep {
+	return map[int]upgradeStep{
+		// Version 1 is the first format: nothing to upgrade yet. The next
+		// format change adds 1: func(data []byte) ([]byte, error) {...}
+		// and bumps Version.
+	}
+}
+
+// upgrade brings the JSON of a state file written as version from up to
+// Version.
+func upgrade(from int, data []byte) ([]byte, error) {
+	return upgradeWith(from, data, Version, upgradeSteps())
+}
+
+func upgradeWith(from int, data []byte, current int, steps map[int]upgradeStep) ([]byte, error) {
+	switch {
+	case from > current:
+		return nil, fmt.Errorf("%w (version %d, this one knows up to %d)", ErrNewerVersion, from, current)
+	case from < 1:
+		return nil, fmt.Errorf("%w (got %d)", ErrBadVersion, from)
+	}
+	for v := from; v < current; v++ {
+		step, ok := steps[v]
+		if !ok {
+			return nil, fmt.Errorf("no upgrade from state version %d to %d", v, v+1)
+		}
+		var err error
+		if data, err = step(data); err != nil {
+			return nil, fmt.Errorf("upgrade state from version %d to %d: %w", v, v+1, err)
+		}
+	}
+	return data, nil
+}
+
+// decode parses a state file's bytes, upgrading older versions.
+func decode(data []byte) (*State, error) {
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, err
+	}
+	if head.Version == nil {
+		return nil, fmt.Errorf("%w (no version field)", ErrBadVersion)
+	}
+	data, err := upgrade(*head.Version, data)
+	if err != nil {
+		return nil, err
+	}
+	st := &State{}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, err
+	}
+	st.Version = Version
+	st.ensure()
+	return st, nil
+}
+
+// encode returns the bytes FileStore writes: indented, so the file can be
+// read by a person, and deterministic (encoding/json sorts map keys), so an
+// unchanged state encodes to the same bytes.
+func encode(st *State) ([]byte, error) {
+	st.ensure()
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
