@@ -342,6 +342,40 @@ func (s *Server) logTail() string {
 	return "server log " + s.logPath + ":\n" + string(b)
 }
 
+// ownerFile, in a server directory, holds the pid of the test binary that
+// made it.
+const ownerFile = "owner.pid"
+
+// serverDir makes a temporary directory for a server. It first removes
+// directories of earlier test binaries that died without cleaning up
+// (killed, or timed out: their servers died with them, by Pdeathsig).
+func serverDir(prefix string) (string, error) {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, d := range old {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // not ours, or still being set up
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		// Signal 0 probes for the process; ESRCH means it is gone.
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
 // freePort asks the kernel for a free TCP port on 127.0.0.1.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -429,7 +463,7 @@ func startPostgres() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "seqwatch-pg-")
+	dir, err := serverDir("seqwatch-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +539,7 @@ func startMariaDB() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "seqwatch-mariadb-")
+	dir, err := serverDir("seqwatch-mariadb-")
 	if err != nil {
 		return nil, err
 	}
@@ -547,6 +581,10 @@ func startMariaDB() (*Server, error) {
 		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"), "--tmpdir=" + dir,
 		"--innodb-flush-log-at-trx-commit=0", "--skip-log-bin", "--skip-name-resolve",
 		"--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M", "--max-connections=500",
+		// TIMESTAMP columns convert through the session zone; with the
+		// host's zone a wall-clock value in a DST gap would shift, making
+		// tests depend on the CI machine's TZ.
+		"--default-time-zone=+00:00",
 	}
 	if root {
 		s.args = append(s.args, "--user=mysql")

@@ -43,7 +43,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 	src, th, _, err := sf.resolve(e)
 	if err == nil {
 		var snap *check.Snapshot
-		snap, err = readSnapshot(ctx, src, check.ReadOptions{})
+		snap, err = readSnapshot(ctx, src, e.now(), check.ReadOptions{})
 		if err == nil {
 			v = check.Judge(snap, th)
 		}

@@ -49,7 +49,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	now := time.Now().UTC().Truncate(time.Second)
+	now := e.now().UTC().Truncate(time.Second)
 	if err := writeDemoApp(ctx, dir, now); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := readSnapshot(ctx, src, check.ReadOptions{History: true})
+	snap, err := readSnapshot(ctx, src, now, check.ReadOptions{History: true})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `seqwatch watches Laravel applications that use Sequencer.
@@ -42,12 +43,14 @@ type env struct {
 	getenv         func(string) string
 	// isTerminal says whether stdout is a terminal (for colour).
 	isTerminal bool
+	// now is the clock.
+	now func() time.Time
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdoutIsTerminal()}
+	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdoutIsTerminal(), now: time.Now}
 	os.Exit(runMain(ctx, os.Args[1:], e))
 }
 

@@ -112,7 +112,7 @@ func newDaemon(cfg *Config, st store, e env, logger *slog.Logger) (*daemon, erro
 	if err != nil {
 		return nil, err
 	}
-	d := &daemon{src: src, store: st, logger: logger.With("app", src.Name), now: time.Now}
+	d := &daemon{src: src, store: st, logger: logger.With("app", src.Name), now: e.now}
 	if err := d.configure(cfg, e); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := readSnapshot(ctx, src, check.ReadOptions{History: true})
+	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{History: true})
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 }
 
 // readSnapshot connects, reads one snapshot and disconnects.
-func readSnapshot(ctx context.Context, src check.Source, opt check.ReadOptions) (*check.Snapshot, error) {
+func readSnapshot(ctx context.Context, src check.Source, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	db, err := check.Open(ctx, src.Conn)
@@ -63,5 +63,5 @@ func readSnapshot(ctx context.Context, src check.Source, opt check.ReadOptions) 
 		return nil, err
 	}
 	defer db.Close()
-	return check.Read(ctx, db, src, time.Now(), opt)
+	return check.Read(ctx, db, src, now, opt)
 }

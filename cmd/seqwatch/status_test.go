@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func TestStatusMatchesGoldenFiles(t *testing.T) {
+	app := demoApp(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"status_all", nil},
+		{"status_pending", []string{"--pending"}},
+		{"status_completed", []string{"--completed"}},
+		{"status_failed", []string{"--failed"}},
+		{"status_failed_verbose", []string{"--failed", "-v"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, nil, append([]string{"status", "--app", app}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			golden(t, tc.name, r.stdout)
+		})
+	}
+}
+
+func TestStatusJSONHasDocumentedFields(t *testing.T) {
+	app := demoApp(t)
+	r := runCmd(t, nil, "status", "--app", app, "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	for _, k := range []string{"app", "driver", "timezone", "taken_at", "pending_migrations", "pending_operations", "in_progress", "failing", "completed", "failed", "counts", "deferred"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	counts := doc["counts"].(map[string]any)
+	if counts["failing"] != 1.0 || counts["pending_operations"] != 5.0 || counts["in_progress"] != 2.0 {
+		t.Errorf("counts = %v, want failing 1, pending_operations 5, in_progress 2", counts)
+	}
+	failed := doc["failed"].([]any)
+	recovered := 0
+	for _, f := range failed {
+		if f.(map[string]any)["recovered"] == true {
+			recovered++
+		}
+	}
+	if len(failed) != 3 || recovered != 1 {
+		t.Errorf("failed rows = %d with %d recovered, want 3 with 1", len(failed), recovered)
+	}
+}
+
+func TestStatusColourOnlyOnTerminalAndNotWithNO_COLOR(t *testing.T) {
+	app := demoApp(t)
+	for _, tc := range []struct {
+		name     string
+		terminal bool
+		env      map[string]string
+		want     bool
+	}{
+		{"pipe", false, nil, false},
+		{"terminal", true, nil, true},
+		{"terminal with NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, false},
+		{"dumb terminal", true, map[string]string{"TERM": "dumb"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env{getenv: func(k string) string { return tc.env[k] }, isTerminal: tc.terminal}
+			if got := useColor(e); got != tc.want {
+				t.Errorf("useColor = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	r := runCmd(t, nil, "status", "--app", app)
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("status wrote escape sequences to a pipe")
+	}
+}
+
+// The seed's monitoring script, with php artisan sequencer:status replaced
+// by seqwatch status, tells a failing application from a healthy one.
+func TestSeedMonitoringScriptWorks(t *testing.T) {
+	bin := buildBinary(t)
+	script := `#!/bin/bash
+# Check for failed operations
+FAILED=$(seqwatch status --app "$APP" --failed | grep "Total:" | awk '{print $2}')
+
+if [ "$FAILED" -gt 0 ]; then
+    echo "WARNING: $FAILED failed operation(s) detected"
+    seqwatch status --app "$APP" --failed -v
+    exit 1
+fi
+
+echo "All operations healthy"
+exit 0
+`
+	dir := t.TempDir()
+	scriptPath := filepath.Join(dir, "monitor.sh")
+	if err := os.WriteFile(scriptPath, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(app string) (string, int) {
+		cmd := exec.Command("bash", scriptPath)
+		cmd.Env = append(os.Environ(), "APP="+app, "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+
+	failing := demoApp(t)
+	out, code := run(failing)
+	if code != 1 || !strings.Contains(out, "WARNING: 2 failed operation(s) detected") || !strings.Contains(out, "Stack trace") {
+		t.Errorf("failing app: exit %d, output:\n%s", code, out)
+	}
+	if strings.Contains(out, "integer expression expected") {
+		t.Errorf("the script compared a non-number:\n%s", out)
+	}
+
+	healthy := demoApp(t)
+	if _, err := exec.Command("sqlite3", filepath.Join(healthy, "database", "database.sqlite"),
+		"insert into operations (name, type, state, executed_at, completed_at) values ('2024_01_13_120000_FailedOperation', 'sync', 'completed', '2026-03-14 15:00:00', '2026-03-14 15:00:09')").CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3: %v", err)
+	}
+	out, code = run(healthy)
+	if code != 0 || !strings.Contains(out, "All operations healthy") {
+		t.Errorf("healthy app: exit %d, output:\n%s", code, out)
+	}
+}
