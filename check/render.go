@@ -68,7 +68,7 @@ func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
 			marker := ""
 			if f.Recovered {
 				recovered++
-				marker = " [recovered: completed at " + stampPtr(f.RecoveredAt) + "]"
+				marker = " [recovered: a later run started " + stampPtr(f.RecoveredAt) + " completed]"
 				if p.color {
 					marker = green + marker + reset
 				}
