@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -45,9 +44,8 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, *Config, e
 		if err != nil {
 			return check.Source{}, check.Thresholds{}, nil, err
 		}
-		if problems := cfg.Validate(); len(problems) > 0 && f.app == "" && f.dsn == "" {
-			return check.Source{}, check.Thresholds{}, nil, fmt.Errorf("%s: %s", f.config, strings.Join(problems, "; "))
-		}
+		// Only the parts that say where the application is matter here;
+		// channel problems are for validate and run to report.
 		settings = cfg.Settings()
 	}
 	if f.app != "" {
