@@ -3,7 +3,6 @@ package check
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -120,22 +119,6 @@ func stampPtr(t *time.Time) string {
 		return ""
 	}
 	return stamp(*t)
-}
-
-// SanitizeBlock makes multi-line database text (a trace) safe for a
-// terminal: invalid UTF-8 replaced, control characters other than newline
-// and tab removed, so an exception cannot send escape sequences.
-func SanitizeBlock(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return -1
-		}
-		return r
-	}, strings.ReplaceAll(s, "\r\n", "\n"))
 }
 
 const (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/seqwatch/seqwatch/check"
 	"strings"
 	"testing"
 	"time"
@@ -111,11 +112,11 @@ func TestConsoleStripsTerminalControls(t *testing.T) {
 		})
 	}
 	t.Run("plain text survives", func(t *testing.T) {
-		if got := clean("tab\there\nnext line ünïcode"); got != "tab\there\nnext line ünïcode" {
+		if got := check.SanitizeBlock("tab\there\nnext line ünïcode"); got != "tab\there\nnext line ünïcode" {
 			t.Errorf("clean changed plain text: %q", got)
 		}
-		if got := clean("\x1b[31mred\x1b[0m text\r\n"); got != "red text\n" {
-			t.Errorf("clean() = %q, want %q", got, "red text\n")
+		if got := check.SanitizeBlock("\x1b[31mred\x1b[0m text\r\n"); got != "red text\n" {
+			t.Errorf("check.SanitizeBlock() = %q, want %q", got, "red text\n")
 		}
 	})
 }

@@ -769,7 +769,7 @@ func TestSubject(t *testing.T) {
 		{"reminder of one event", []notify.Event{{Kind: notify.Reminder, App: "app", Items: []notify.Event{one}}}, "[seqwatch] app: reminder: operation.failed 2024_01_13_120000_FailedOperation: RuntimeException"},
 		{"source unreachable", []notify.Event{{Kind: notify.SourceUnreachable, App: "app", Summary: "database\r\nunreachable"}}, "[seqwatch] app: source.unreachable: database unreachable"},
 		{"deferred failure", []notify.Event{{Kind: notify.DeferredFailed, App: "app", Deferred: &notify.DeferredError{Operation: "SendInvoices"}}}, "[seqwatch] app: deferred.failed SendInvoices"},
-		{"control and format characters stripped", []notify.Event{{Kind: notify.Test, App: "a\x00b\u202e\tc", Summary: "x"}}, "[seqwatch] a b c: test: x"},
+		{"control and format characters stripped", []notify.Event{{Kind: notify.Test, App: "a\x00b\u202e\tc", Summary: "x"}}, "[seqwatch] ab c: test: x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package email
 import (
 	"bytes"
 	"fmt"
+	"github.com/seqwatch/seqwatch/check"
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
@@ -314,21 +315,7 @@ func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST")
 // clean makes database text safe to show over several lines: invalid UTF-8
 // replaced, CRLF and CR turned into LF, other control and format characters
 // (bidi overrides, zero-width) replaced by a space, tabs kept.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\r' || r == '\u2028' || r == '\u2029':
-			return '\n'
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			return ' '
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return check.SanitizeBlock(s) }
 
 // oneLine makes database text safe for a header or a single line: it is
 // cleaned, every run of white space (line breaks included) becomes one

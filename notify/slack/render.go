@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/seqwatch/seqwatch/check"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -471,23 +472,7 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // <!here>, <@U123> and <url|label> cannot notify anyone or hide a link.
 func esc(s string) string { return escaper.Replace(clean(s)) }
 
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r == '\r':
-			return '\n'
-		case r < 0x20 || r == 0x7f:
-			return -1
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return check.SanitizeBlock(s) }
 
 // oneLine collapses all whitespace (newlines included) to single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
