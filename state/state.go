@@ -58,6 +58,45 @@ type State struct {
 	PendingAlerted bool `json:"pending_alerted"`
 	// Seq is the number of event IDs handed out; it makes IDs unique.
 	Seq uint64 `json:"seq"`
+	// Threads remembers, per channel and problem key, the chat message an
+	// alert was posted as (Slack bot mode), so its recovery can update it.
+	// An entry is dropped when the closing event is delivered.
+	Threads map[string]Thread `json:"threads,omitempty"`
+}
+
+// Thread is a posted chat message: its channel and timestamp id.
+type Thread struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+// ThreadStore keeps one channel's thread ids in a State. state returns the
+// current State, so a store made before the state is loaded stays valid.
+type ThreadStore struct {
+	state   func() *State
+	channel string
+}
+
+// NewThreadStore returns a ThreadStore over whatever state returns.
+func NewThreadStore(state func() *State, channel string) *ThreadStore {
+	return &ThreadStore{state: state, channel: channel}
+}
+
+func (t *ThreadStore) key(k string) string { return t.channel + "\x00" + k }
+
+// Thread returns the message posted for the problem key.
+func (t *ThreadStore) Thread(key string) (channel, ts string, ok bool) {
+	th, ok := t.state().Threads[t.key(key)]
+	return th.Channel, th.TS, ok
+}
+
+// SetThread records the message posted for the problem key.
+func (t *ThreadStore) SetThread(key, channel, ts string) {
+	st := t.state()
+	if st.Threads == nil {
+		st.Threads = map[string]Thread{}
+	}
+	st.Threads[t.key(key)] = Thread{Channel: channel, TS: ts}
 }
 
 // Problem is something reported and not yet resolved.
@@ -153,6 +192,9 @@ func (s *State) Delivered(eventID, channel string, now time.Time) bool {
 	}
 	ev := s.Outbox[i].Event
 	s.Outbox = slices.Delete(s.Outbox, i, i+1)
+	if closing(ev.Kind) {
+		delete(s.Threads, channel+"\x00"+ev.Key)
+	}
 	s.ensure()
 	for _, e := range append([]notify.Event{ev}, ev.Items...) {
 		p, ok := s.Open[e.Key]
@@ -276,4 +318,13 @@ func encode(st *State) ([]byte, error) {
 		return nil, err
 	}
 	return append(data, '\n'), nil
+}
+
+// closing reports the kinds that end a problem.
+func closing(k notify.Kind) bool {
+	switch k {
+	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
+		return true
+	}
+	return false
 }
