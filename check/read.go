@@ -447,7 +447,7 @@ func (r *reader) deferred(ctx context.Context) (*Deferred, error) {
 		return nil, err
 	}
 	q := "SELECT " + r.d.text("id") + ", operation, attempts, max_attempts, failed_at, last_error FROM " + tbl +
-		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY failed_at DESC"
+		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, failed_at DESC"
 	err = r.query(ctx, what, q, nil, func(rows *sql.Rows) error {
 		var f DeferredFailure
 		var failed wallTime

@@ -168,7 +168,8 @@ func Resolve(s Settings) (Source, error) {
 
 	tz := firstNonEmpty(s.Timezone, env["APP_TIMEZONE"], "UTC")
 	src.Location, err = time.LoadLocation(tz)
-	if err != nil {
+	// time.LoadLocation("Local") is the monitoring host's zone: never the app's.
+	if err != nil || tz == "Local" {
 		return Source{}, configErr("unknown time zone %q (from APP_TIMEZONE or database.timezone): use an IANA name such as UTC or Europe/Berlin", tz)
 	}
 
@@ -342,8 +343,8 @@ func ParseURL(raw string) (Conn, error) {
 	c := Conn{Driver: driver, Host: u.Hostname(), Port: defaultPort(driver), Params: u.Query()}
 	if p := u.Port(); p != "" {
 		c.Port, err = strconv.Atoi(p)
-		if err != nil {
-			return Conn{}, configErr("database URL port %q is not a number", p)
+		if err != nil || c.Port <= 0 || c.Port > 65535 {
+			return Conn{}, configErr("database URL port %q is not a port number", p)
 		}
 	}
 	if c.Host == "" {

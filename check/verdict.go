@@ -118,7 +118,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 				parts = append(parts, fmt.Sprintf("and %d more", n-3))
 				break
 			}
-			parts = append(parts, f.Name+": "+f.Headline())
+			parts = append(parts, Sanitize(f.Name, 255)+": "+f.Headline())
 		}
 		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, "; ")))
 	}
@@ -134,7 +134,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 	if n := len(v.Stuck); n > 0 {
 		v.Status = max(v.Status, Warning)
 		a := v.Stuck[0]
-		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), a.Name, HumanDuration(a.RunningFor.Std())))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
 	}
 	if len(v.Problems) == 0 {
 		v.Summary = fmt.Sprintf("no failed operations, %d pending %s, %d in progress", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), s.Counts.InProgress)

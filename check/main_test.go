@@ -1,0 +1,169 @@
+package check_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/check/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// idTypes are Sequencer's primary key types (SEQUENCER_PRIMARY_KEY_TYPE).
+var idTypes = []string{"id", "ulid", "uuid"}
+
+// secret is a password that must never appear in an error message.
+const secret = "hunter2-Sekr3t"
+
+// baseNow is the instant snapshots are taken at, unless a test says
+// otherwise.
+var baseNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// app is one Laravel application on disk with its database, ready to read.
+type app struct {
+	d      dbtest.Dialect
+	db     *dbtest.DB
+	schema dbtest.Schema
+	dir    string
+}
+
+// newApp creates a database with Sequencer's tables (as schema says) and a
+// Laravel application in a temporary directory whose .env points at it.
+func newApp(t *testing.T, d dbtest.Dialect, schema dbtest.Schema, files dbtest.AppFiles) *app {
+	t.Helper()
+	db := dbtest.NewDatabase(t, d)
+	dbtest.CreateSchema(t, db, schema)
+	dir := t.TempDir()
+	dbtest.WriteApp(t, dir, db, files)
+	return &app{d: d, db: db, schema: schema, dir: dir}
+}
+
+// resolve resolves the application's settings (AppDir plus extra).
+func (a *app) resolve(t *testing.T, s check.Settings) check.Source {
+	t.Helper()
+	s.AppDir = a.dir
+	src, err := check.Resolve(s)
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	return src
+}
+
+// read resolves the application, opens its database and reads a snapshot.
+func (a *app) read(t *testing.T, now time.Time, opt check.ReadOptions) *check.Snapshot {
+	t.Helper()
+	snap, err := a.tryRead(t, check.Settings{}, now, opt)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return snap
+}
+
+// tryRead is read with settings, returning the error of Open or Read.
+func (a *app) tryRead(t *testing.T, s check.Settings, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
+	t.Helper()
+	src := a.resolve(t, s)
+	return openAndRead(t, src, now, opt)
+}
+
+func openAndRead(t *testing.T, src check.Source, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := check.Open(ctx, src.Conn)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { db.Close() })
+	return check.Read(ctx, db, src, now, opt)
+}
+
+// forEachDB runs f as a parallel sub-test per dialect and id type, named
+// dialect/idtype.
+func forEachDB(t *testing.T, f func(t *testing.T, d dbtest.Dialect, idType string)) {
+	t.Helper()
+	for _, d := range dbtest.All {
+		for _, idType := range idTypes {
+			t.Run(string(d)+"/"+idType, func(t *testing.T) {
+				t.Parallel()
+				f(t, d, idType)
+			})
+		}
+	}
+}
+
+// writeFile writes content to dir/rel, creating directories.
+func writeFile(t *testing.T, dir, rel, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// errorKind names the seqwatch error type err is, or "other".
+func errorKind(err error) string {
+	var se *check.SourceError
+	var sch *check.SchemaError
+	var ce *check.ConfigError
+	switch {
+	case err == nil:
+		return "nil"
+	case errors.As(err, &sch):
+		return "schema"
+	case errors.As(err, &ce):
+		return "config"
+	case errors.As(err, &se):
+		return "source"
+	}
+	return "other"
+}
+
+// checkError asserts err's kind, that its message names every want
+// fragment, and that it holds no secret.
+func checkError(t *testing.T, err error, kind string, want []string, secrets ...string) {
+	t.Helper()
+	if got := errorKind(err); got != kind {
+		t.Fatalf("error kind = %s, want %s (error: %v)", got, kind, err)
+	}
+	msg := err.Error()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not mention %q", msg, w)
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			t.Errorf("error %q contains the secret %q", msg, s)
+		}
+	}
+	if strings.ContainsAny(msg, "\n\r") {
+		t.Errorf("error %q is not one line", msg)
+	}
+}
+
+// opNames returns the names of attempts.
+func opNames[T any](items []T, name func(T) string) []string {
+	out := []string{}
+	for _, it := range items {
+		out = append(out, name(it))
+	}
+	return out
+}
+
+func pendingNames(fs []check.PendingFile) []string {
+	return opNames(fs, func(f check.PendingFile) string { return f.Name })
+}
+
+func failureIDs(fs []check.Failure) []string {
+	return opNames(fs, func(f check.Failure) string { return f.ID })
+}
