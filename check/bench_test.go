@@ -87,7 +87,7 @@ func TestBenchDataMatchesItsDescription(t *testing.T) {
 					t.Errorf("failing row %s of %s has %d error rows, want 1 or 2", f.ID, f.Name, len(f.Errors))
 				}
 				for _, e := range f.Errors {
-					if n := len(e.Trace); n < 4000 || n > 9000 {
+					if n := len(e.Trace); n < 4000 || n > 8500 {
 						t.Errorf("trace of error %s is %d bytes, want 4-8 KB", e.ID, n)
 					}
 				}

@@ -159,6 +159,11 @@ func sortFailures(fs []Failure) {
 		case !a.Equal(*b):
 			return a.After(*b)
 		}
+		// Integer ids as text: the longer is the larger; ULIDs and UUIDs
+		// have one length and sort as text.
+		if len(fs[i].ID) != len(fs[j].ID) {
+			return len(fs[i].ID) > len(fs[j].ID)
+		}
 		return fs[i].ID > fs[j].ID
 	})
 }

@@ -156,6 +156,15 @@ func Resolve(s Settings) (Source, error) {
 	switch rawURL := firstNonEmpty(s.URL, env["DB_URL"], env["DATABASE_URL"]); {
 	case rawURL != "":
 		src.Conn, err = ParseURL(rawURL)
+		// Like Laravel, what the URL leaves out comes from DB_*.
+		if err == nil && src.Conn.Driver != "sqlite" {
+			if src.Conn.Username == "" {
+				src.Conn.Username = env["DB_USERNAME"]
+			}
+			if src.Conn.Password == "" {
+				src.Conn.Password = env["DB_PASSWORD"]
+			}
+		}
 	default:
 		src.Conn, err = connFromEnv(env, s.AppDir)
 	}

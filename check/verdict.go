@@ -122,7 +122,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 		}
 		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, "; ")))
 	}
-	if n := s.Counts.DeferredExhausted; n > 0 {
+	if n := s.Counts.DeferredExhausted; n > 0 && s.Deferred != nil && len(s.Deferred.Exhausted) > 0 {
 		v.Status = Critical
 		d := s.Deferred.Exhausted[0]
 		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), Sanitize(d.Operation, 80), Sanitize(d.LastError, 120)))
