@@ -22,12 +22,6 @@ type ReadOptions struct {
 // database's placeholder limit.
 const batch = 500
 
-// opSummary is one operation name's aggregate over its history.
-type opSummary struct {
-	lastOK, lastFail       *time.Time
-	failed, completed, run int
-}
-
 // Read takes a snapshot of the application: the files in src's paths and
 // the rows of its tables. now is the time the snapshot is taken (in-progress
 // durations are measured against it).
@@ -60,28 +54,18 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	}
 	r := reader{db: db, d: db.d, t: t, loc: loc}
 
-	ops, err := r.summaries(ctx)
+	// Only operations whose newest run did not complete need a closer
+	// look; finding them costs one index probe per operation name, however
+	// long each one's history.
+	attention, err := r.newest(ctx, snap.LastCompleted)
 	if err != nil {
 		return nil, err
 	}
-	var failingNames, runningNames []string
-	for name, s := range ops {
-		if s.lastOK != nil {
-			snap.LastCompleted[name] = *s.lastOK
-			snap.Counts.Completed++
-		}
-		snap.Counts.FailedRows += s.failed
-		snap.Counts.CompletedRows += s.completed
-		if s.lastFail != nil && (s.lastOK == nil || s.lastFail.After(*s.lastOK)) {
-			failingNames = append(failingNames, name)
-		}
-		if s.run > 0 {
-			runningNames = append(runningNames, name)
-		}
+	if err := r.lastCompleted(ctx, attention, snap.LastCompleted); err != nil {
+		return nil, err
 	}
-	snap.Counts.Rows = r.rows
-	sort.Strings(failingNames)
-	sort.Strings(runningNames)
+	snap.Counts.Completed = len(snap.LastCompleted)
+	failingNames, runningNames := attention, attention
 
 	failing, err := r.failures(ctx, failingNames, "")
 	if err != nil {
@@ -100,8 +84,17 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	}
 	snap.Counts.Failing = len(distinct)
 
-	if snap.InProgress, err = r.inProgress(ctx, runningNames, now); err != nil {
+	running, err := r.inProgress(ctx, runningNames, now)
+	if err != nil {
 		return nil, err
+	}
+	for _, a := range running {
+		// A run left open before a later completed run is history, not
+		// work in progress.
+		if last, ok := snap.LastCompleted[a.Name]; ok && !a.ExecutedAt.After(last) {
+			continue
+		}
+		snap.InProgress = append(snap.InProgress, a)
 	}
 	snap.Counts.InProgress = len(snap.InProgress)
 
@@ -134,9 +127,14 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 		if snap.Completed, err = r.completed(ctx); err != nil {
 			return nil, err
 		}
+		snap.Counts.CompletedRows = len(snap.Completed)
+		if snap.Counts.Rows, err = r.count(ctx); err != nil {
+			return nil, err
+		}
 		if snap.Failed, err = r.failures(ctx, nil, "all"); err != nil {
 			return nil, err
 		}
+		snap.Counts.FailedRows = len(snap.Failed)
 		for i := range snap.Failed {
 			f := &snap.Failed[i]
 			if last, ok := snap.LastCompleted[f.Name]; ok && last.After(f.ExecutedAt) {
@@ -224,11 +222,10 @@ func (db *DB) checkTables(ctx context.Context, t Tables) (hasDeferred bool, err 
 }
 
 type reader struct {
-	db   *DB
-	d    dialect
-	t    Tables
-	loc  *time.Location
-	rows int
+	db  *DB
+	d   dialect
+	t   Tables
+	loc *time.Location
 }
 
 func (r *reader) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
@@ -246,49 +243,6 @@ func (r *reader) query(ctx context.Context, what, q string, args []any, scan fun
 		return r.db.queryError(what, err)
 	}
 	return nil
-}
-
-// summaries aggregates the operations table per name in one scan: the
-// result has one row per operation, however long its history.
-func (r *reader) summaries(ctx context.Context) (map[string]*opSummary, error) {
-	q := `SELECT name,
-  MAX(CASE WHEN completed_at IS NOT NULL THEN executed_at END),
-  MAX(CASE WHEN failed_at IS NOT NULL THEN executed_at END),
-  SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END),
-  SUM(CASE WHEN completed_at IS NOT NULL AND failed_at IS NULL THEN 1 ELSE 0 END),
-  SUM(CASE WHEN completed_at IS NULL AND failed_at IS NULL AND skipped_at IS NULL AND rolled_back_at IS NULL THEN 1 ELSE 0 END),
-  COUNT(*)
-FROM ` + r.d.table(r.t.Operations) + ` GROUP BY name`
-	out := map[string]*opSummary{}
-	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
-		var name string
-		var lastOK, lastFail wallTime
-		var failed, completed, running, total int
-		if err := rows.Scan(&name, r.wt(&lastOK), r.wt(&lastFail), &failed, &completed, &running, &total); err != nil {
-			return err
-		}
-		r.rows += total
-		name = StripPHP(name)
-		s := out[name]
-		if s == nil {
-			s = &opSummary{}
-			out[name] = s
-		}
-		s.lastOK = laterOf(s.lastOK, lastOK.ptr())
-		s.lastFail = laterOf(s.lastFail, lastFail.ptr())
-		s.failed += failed
-		s.completed += completed
-		s.run += running
-		return nil
-	})
-	return out, err
-}
-
-func laterOf(a, b *time.Time) *time.Time {
-	if a == nil || (b != nil && b.After(*a)) {
-		return b
-	}
-	return a
 }
 
 func (r *reader) wt(w *wallTime) *wallTime {
@@ -531,4 +485,95 @@ func (w *wallTime) Scan(v any) error {
 	}
 	w.valid = true
 	return nil
+}
+
+// newest finds the newest run of every operation name. Names whose newest
+// run completed go into lastOK (that run is also their newest completed
+// one); the others are returned, ".php" stripped and sorted. On PostgreSQL
+// a recursive query walks the unique (name, executed_at) index one name at
+// a time (a loose index scan); MySQL and MariaDB do the same for
+// MAX(executed_at) ... GROUP BY name by themselves, and SQLite reads the
+// covering index.
+func (r *reader) newest(ctx context.Context, lastOK map[string]time.Time) ([]string, error) {
+	ops := r.d.table(r.t.Operations)
+	var q string
+	if r.d.name == "pgsql" {
+		q = `WITH RECURSIVE t AS (
+  (SELECT name, executed_at, completed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
+  UNION ALL
+  SELECT o.name, o.executed_at, o.completed_at FROM t CROSS JOIN LATERAL
+    (SELECT name, executed_at, completed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
+)
+SELECT name, executed_at, completed_at IS NOT NULL FROM t`
+	} else {
+		q = `SELECT o.name, o.executed_at, o.completed_at IS NOT NULL FROM ` + ops + ` o
+JOIN (SELECT name, MAX(executed_at) AS m FROM ` + ops + ` GROUP BY name) x ON o.name = x.name AND o.executed_at = x.m`
+	}
+	type run struct {
+		at   time.Time
+		done bool
+	}
+	newest := map[string]run{}
+	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		var name string
+		var at wallTime
+		var done bool
+		if err := rows.Scan(&name, r.wt(&at), &done); err != nil {
+			return err
+		}
+		name = StripPHP(name)
+		if prev, ok := newest[name]; !ok || at.t.After(prev.at) {
+			newest[name] = run{at: at.t, done: done}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var attention []string
+	for name, n := range newest {
+		if n.done {
+			lastOK[name] = n.at
+		} else {
+			attention = append(attention, name)
+		}
+	}
+	sort.Strings(attention)
+	return attention, nil
+}
+
+// lastCompleted adds to lastOK the newest completed run of each name whose
+// newest run did not complete; it reads only those operations' rows.
+func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[string]time.Time) error {
+	for i := 0; i < len(names); i += batch {
+		chunk := names[i:min(i+batch, len(names))]
+		q := "SELECT name, MAX(executed_at) FROM " + r.d.table(r.t.Operations) +
+			" WHERE completed_at IS NOT NULL AND name IN " + r.d.in(1, 2*len(chunk)) + " GROUP BY name"
+		err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nameArgs(chunk), func(rows *sql.Rows) error {
+			var name string
+			var at wallTime
+			if err := rows.Scan(&name, r.wt(&at)); err != nil {
+				return err
+			}
+			name = StripPHP(name)
+			if prev, ok := lastOK[name]; !ok || at.t.After(prev) {
+				lastOK[name] = at.t
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count counts the rows of the operations table (status only: it reads
+// the whole table).
+func (r *reader) count(ctx context.Context) (int, error) {
+	var n int
+	err := r.query(ctx, fmt.Sprintf("count operations table %q", r.t.Operations), "SELECT COUNT(*) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
+		return rows.Scan(&n)
+	})
+	return n, err
 }

@@ -122,7 +122,7 @@ type DeferredFailure struct {
 	LastError   string     `json:"last_error"`
 }
 
-// Counts are the totals, computed in the database without loading history.
+// Counts are the totals.
 type Counts struct {
 	PendingMigrations int `json:"pending_migrations"`
 	PendingOperations int `json:"pending_operations"`
@@ -130,6 +130,10 @@ type Counts struct {
 	// Failing is the number of distinct operations whose newest failed row
 	// has not been followed by a completed row.
 	Failing int `json:"failing"`
+	// FailedRows, CompletedRows and Rows count the whole history; they are
+	// only filled when the snapshot was read with History (status), since
+	// counting them means reading every row.
+	//
 	// FailedRows is the number of failed rows in the whole history.
 	FailedRows int `json:"failed_rows"`
 	// Completed is the number of distinct operations with a completed row.

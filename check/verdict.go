@@ -150,7 +150,6 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 		{Label: "pending_migrations", Value: s.Counts.PendingMigrations},
 		{Label: "completed", Value: s.Counts.Completed},
 		{Label: "deferred_failed", Value: s.Counts.DeferredExhausted},
-		{Label: "rows", Value: s.Counts.Rows},
 	}
 	return v
 }
