@@ -250,6 +250,8 @@ func readSecretFile(p string) (string, error) {
 	return s, nil
 }
 
+var quotedValue = regexp.MustCompile("`[^`]*`")
+
 var typeName = regexp.MustCompile(` in type [A-Za-z0-9_.*\[\]]+`)
 
 // yamlMessage rewrites yaml.v3's messages for people: "field x not found
@@ -259,6 +261,9 @@ func yamlMessage(err error) string {
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	msg = regexp.MustCompile(`field (\S+) not found`).ReplaceAllString(msg, "unknown key \"$1\" (check its spelling and indentation against the example seqwatch.yaml)")
 	msg = typeName.ReplaceAllString(msg, "")
+	// yaml.v3 quotes the offending value; it may be a secret written in
+	// the wrong place, so say where and what type instead.
+	msg = quotedValue.ReplaceAllString(msg, "(value not shown)")
 	msg = strings.ReplaceAll(msg, "cannot unmarshal !!str", "cannot use the text")
 	msg = strings.ReplaceAll(msg, "cannot unmarshal !!seq into", "cannot use a list as")
 	msg = strings.ReplaceAll(msg, "cannot unmarshal !!map into", "cannot use a mapping as")

@@ -150,3 +150,15 @@ func TestFlagsOverrideFileOverridesEnv(t *testing.T) {
 		t.Errorf("flags did not override: paths %v tz %s max %d", src.OperationPaths, src.Location, th.MaxPending)
 	}
 }
+
+// A secret written in the wrong shape must not be echoed by the YAML error.
+func TestTypeErrorsDoNotEchoValues(t *testing.T) {
+	yaml := "app: /x\nchannels:\n  - name: hook\n    webhook:\n      url: https://example.com/h\n      secrets: hunter22-Sekr3t\n"
+	_, err := ParseConfig("seqwatch.yaml", []byte(yaml), func(string) string { return "" })
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), "hunter22") || !strings.Contains(err.Error(), "line 6") {
+		t.Errorf("error = %v", err)
+	}
+}

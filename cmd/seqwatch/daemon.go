@@ -42,8 +42,10 @@ type daemon struct {
 	db   *check.DB
 }
 
-// channels builds the configured notifiers.
-func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func() time.Time, logger *slog.Logger) (map[string]notify.Notifier, map[string]float64, error) {
+// buildChannels builds the configured notifiers.
+// threads, when not nil, keeps a Slack bot's message ids so recoveries
+// update the original alert.
+func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func() time.Time, logger *slog.Logger, threads func(channel string) slack.ThreadStore) (map[string]notify.Notifier, map[string]float64, error) {
 	out := map[string]notify.Notifier{}
 	rates := map[string]float64{}
 	for _, ch := range cfg.Channels {
@@ -51,7 +53,11 @@ func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func(
 		var err error
 		switch {
 		case ch.Slack != nil:
-			n, err = slack.New(*ch.Slack, client, logger)
+			var opts []slack.Option
+			if threads != nil {
+				opts = append(opts, slack.WithThreadStore(threads(ch.Name)))
+			}
+			n, err = slack.New(*ch.Slack, client, logger, opts...)
 			rates[ch.Name] = 1 // Slack allows about one message a second per webhook
 		case ch.Email != nil:
 			n, err = email.New(*ch.Email, logger)
@@ -225,4 +231,14 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// alertHTTPClient is the client the HTTP channels send with.
+func alertHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		// A webhook that redirects is misconfigured; do not re-send the
+		// body and headers somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -42,8 +41,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	channels, rates, err := buildChannels(cfg, e.stdout, client, time.Now, discardLogger())
+	channels, rates, err := buildChannels(cfg, e.stdout, alertHTTPClient(), time.Now, discardLogger(), nil)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -54,6 +54,15 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, "seqwatch run: --config FILE is required (see seqwatch.yaml in the repository for an example)")
 		return errUsage
 	}
+	// SIGHUP is taken over before anything else: its default action ends
+	// the process, and a reload sent as soon as the daemon says it started
+	// must not kill it.
+	var hup chan os.Signal
+	if !*once {
+		hup = make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 	cfg, err := loadValidConfig(*cfgPath)
 	if err != nil {
 		return err
@@ -85,7 +94,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if *once {
 		return d.tick(ctx)
 	}
-	return serve(ctx, d, cfg, *cfgPath, secrets, e, logger)
+	return serve(ctx, d, cfg, *cfgPath, hup, secrets, e, logger)
 }
 
 func loadValidConfig(path string) (*Config, error) {
@@ -124,13 +133,9 @@ func newDaemon(cfg *Config, st store, e env, logger *slog.Logger) (*daemon, erro
 
 // configure applies the parts of the configuration that SIGHUP may change.
 func (d *daemon) configure(cfg *Config, e env) error {
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		// A webhook that redirects is misconfigured; do not re-send the
-		// body and headers somewhere else.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	channels, rates, err := buildChannels(cfg, e.stdout, client, d.now, d.logger)
+	channels, rates, err := buildChannels(cfg, e.stdout, alertHTTPClient(), d.now, d.logger, func(channel string) slack.ThreadStore {
+		return state.NewThreadStore(func() *state.State { return d.st }, channel)
+	})
 	if err != nil {
 		return err
 	}
@@ -144,8 +149,9 @@ func (d *daemon) configure(cfg *Config, e env) error {
 	return nil
 }
 
-// serve runs ticks on the schedule until ctx ends, reloading on SIGHUP.
-func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, secrets *secretSet, e env, logger *slog.Logger) error {
+// serve runs ticks on the schedule until ctx ends, reloading on each
+// signal from hup.
+func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, hup <-chan os.Signal, secrets *secretSet, e env, logger *slog.Logger) error {
 	sched, err := parseSchedule(scheduleOf(cfg))
 	if err != nil {
 		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
@@ -165,10 +171,6 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, secrets 
 	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	c.Schedule(sched, cron.FuncJob(runTick))
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	// Readiness only once the state is loaded (it is, by now).
 	_, _ = sd.SdNotify(false, sd.SdNotifyReady)
 	var watchdog <-chan time.Time
@@ -186,14 +188,22 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, secrets 
 			_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
 			logger.Info("shutting down: finishing the tick in flight")
 			stopped := c.Stop()
-			select {
-			case <-stopped.Done():
-			case <-time.After(30 * time.Second):
-				cancelTicks()
+			// The bound covers the first tick too, which runs outside cron:
+			// a tick stuck on a slow peer must not hold up the shutdown.
+			idle := make(chan struct{})
+			go func() {
 				<-stopped.Done()
+				mu.Lock()
+				mu.Unlock()
+				close(idle)
+			}()
+			select {
+			case <-idle:
+			case <-time.After(30 * time.Second):
+				logger.Warn("the tick in flight is taking too long; cancelling it")
+				cancelTicks()
+				<-idle
 			}
-			mu.Lock() // wait for a tick started outside cron
-			mu.Unlock()
 			logger.Info("stopped")
 			return nil
 		case <-hup:
@@ -201,13 +211,16 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, secrets 
 			if err == nil {
 				mu.Lock()
 				err = d.configure(newCfg, e)
+				if err == nil {
+					// Before the next tick can log through the new channels.
+					secrets.set(newCfg.secrets)
+				}
 				mu.Unlock()
 			}
 			if err != nil {
 				logger.Error("reload failed; keeping the previous configuration", "error", err.Error())
 				continue
 			}
-			secrets.set(newCfg.secrets)
 			logger.Info("configuration reloaded (schedule and application changes need a restart)")
 		case <-watchdog:
 			_, _ = sd.SdNotify(false, sd.SdNotifyWatchdog)
