@@ -148,17 +148,14 @@ DB_DATABASE=$DB
 DB_USERNAME=$PGUSER_
 DB_PASSWORD=$PGPASS_
 EOF
-	# The names the floor script needs: operations whose newest failed row
-	# is newer than their newest completed row, and those with a row in
-	# progress; both spellings, as seqwatch asks for them.
+	# The names the floor script needs: operations whose newest run did not
+	# complete (seqwatch looks closer at those only); both spellings, as
+	# seqwatch asks for them.
 	local q="WITH s AS (
-	  SELECT regexp_replace(name, '\\.php\$', '') AS n,
-	         MAX(executed_at) FILTER (WHERE completed_at IS NOT NULL) AS ok,
-	         MAX(executed_at) FILTER (WHERE failed_at IS NOT NULL) AS bad,
-	         COUNT(*) FILTER (WHERE completed_at IS NULL AND failed_at IS NULL AND skipped_at IS NULL AND rolled_back_at IS NULL) AS run
-	  FROM operations GROUP BY 1)
-	SELECT coalesce(string_agg(quote_literal(n) || ', ' || quote_literal(n || '.php'), ', ' ORDER BY n) FILTER (WHERE bad > ok OR (bad IS NOT NULL AND ok IS NULL)), 'NULL'),
-	       coalesce(string_agg(quote_literal(n) || ', ' || quote_literal(n || '.php'), ', ' ORDER BY n) FILTER (WHERE run > 0), 'NULL'),
+	  SELECT DISTINCT ON (regexp_replace(name, '\\.php\$', '')) regexp_replace(name, '\\.php\$', '') AS n, completed_at IS NOT NULL AS done
+	  FROM operations ORDER BY regexp_replace(name, '\\.php\$', ''), executed_at DESC)
+	SELECT coalesce(string_agg(quote_literal(n) || ', ' || quote_literal(n || '.php'), ', ' ORDER BY n) FILTER (WHERE NOT done), 'NULL'),
+	       coalesce(string_agg(quote_literal(n) || ', ' || quote_literal(n || '.php'), ', ' ORDER BY n) FILTER (WHERE NOT done), 'NULL'),
 	       (SELECT COUNT(*) FROM operations), (SELECT COUNT(*) FROM operations WHERE failed_at IS NOT NULL),
 	       (SELECT COUNT(*) FROM operation_errors),
 	       pg_size_pretty(pg_total_relation_size('operations')), pg_size_pretty(pg_total_relation_size('operation_errors'))
