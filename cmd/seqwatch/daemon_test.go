@@ -202,7 +202,7 @@ func runAt(t *testing.T, now time.Time, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	e := env{stdout: &out, stderr: &errOut, now: func() time.Time { return now },
-		getenv: func(string) string { return "" }}
+		getenv: func(string) string { return "" }, sleep: noSleep}
 	code := runMain(context.Background(), args, e)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }

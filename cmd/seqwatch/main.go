@@ -45,6 +45,9 @@ type env struct {
 	isTerminal bool
 	// now is the clock.
 	now func() time.Time
+	// sleep waits between delivery retries; nil means a real timer. Tests
+	// pass one that returns at once.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func main() {

@@ -28,7 +28,7 @@ func runCmd(t *testing.T, envVars map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	e := env{stdout: &out, stderr: &errOut, now: func() time.Time { return demoNow },
-		getenv: func(k string) string { return envVars[k] }}
+		getenv: func(k string) string { return envVars[k] }, sleep: noSleep}
 	code := runMain(context.Background(), args, e)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -102,3 +102,6 @@ func mustContain(t *testing.T, what, got string, wants ...string) {
 		}
 	}
 }
+
+// noSleep stands in for the retry backoff's timer: tests never wait.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

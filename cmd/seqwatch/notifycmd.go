@@ -58,7 +58,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("%s configures no channels", *cfgPath)
 	}
 	sort.Strings(names)
-	d := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 2, RatePerSecond: rates})
+	d := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 2, Sleep: e.sleep, RatePerSecond: rates})
 	name := cfg.Name
 	if name == "" {
 		name = "seqwatch"

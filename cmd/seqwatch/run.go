@@ -145,7 +145,7 @@ func (d *daemon) configure(cfg *Config, e env) error {
 	if d.unreachAft <= 0 {
 		d.unreachAft = state.DefaultUnreachableAfter
 	}
-	d.dispatch = notify.NewDispatcher(channels, notify.DispatcherOptions{Now: d.now, Logger: d.logger, RatePerSecond: rates})
+	d.dispatch = notify.NewDispatcher(channels, notify.DispatcherOptions{Now: d.now, Sleep: e.sleep, Logger: d.logger, RatePerSecond: rates})
 	return nil
 }
 
