@@ -6,15 +6,28 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 )
 
-// fileName is Sequencer's and Laravel's pattern for operation and
-// migration files; other files in the directories are ignored, as
-// Sequencer ignores them.
-var fileName = regexp.MustCompile(`^(\d{4}_\d{2}_\d{2}_\d{6})_[^/]+\.php$`)
+// fileTimestamp returns the YYYY_MM_DD_HHMMSS prefix of a name that
+// follows Sequencer's and Laravel's pattern for operation and migration
+// files (YYYY_MM_DD_HHMMSS_Name.php); other files in the directories are
+// ignored, as Sequencer ignores them. Written out rather than as a regular
+// expression: an application can have ten thousand files.
+func fileTimestamp(name string) (string, bool) {
+	const layout = "dddd_dd_dd_dddddd_"
+	if len(name) <= len(layout)+len(".php") || !strings.HasSuffix(name, ".php") {
+		return "", false
+	}
+	for i := 0; i < len(layout); i++ {
+		c := name[i]
+		if layout[i] == 'd' && (c < '0' || c > '9') || layout[i] == '_' && c != '_' {
+			return "", false
+		}
+	}
+	return name[:len(layout)-1], true
+}
 
 // StripPHP returns an operation or migration name without a ".php" suffix:
 // Sequencer stores names with and without it.
@@ -37,8 +50,8 @@ func discover(dirs []string) ([]PendingFile, []string, error) {
 			return nil, nil, &ConfigError{Err: fmt.Errorf("read directory %s: %w (seqwatch needs read access to the application's operation and migration files)", dir, plainFSError(err))}
 		}
 		for _, e := range entries {
-			m := fileName.FindStringSubmatch(e.Name())
-			if m == nil || e.IsDir() {
+			ts, ok := fileTimestamp(e.Name())
+			if !ok || e.IsDir() {
 				continue
 			}
 			name := StripPHP(e.Name())
@@ -46,7 +59,7 @@ func discover(dirs []string) ([]PendingFile, []string, error) {
 				continue
 			}
 			seen[name] = true
-			files = append(files, PendingFile{Timestamp: m[1], Name: name, File: e.Name(), Path: filepath.Join(dir, e.Name())})
+			files = append(files, PendingFile{Timestamp: ts, Name: name, File: e.Name(), Path: filepath.Join(dir, e.Name())})
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
