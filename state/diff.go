@@ -234,7 +234,7 @@ func (e *evaluator) failures() []notify.Event {
 				CreatedAt: er.CreatedAt,
 			})
 		}
-		evs = append(evs, ev)
+		evs = append(evs, boundErrors(ev, eventTrace))
 	}
 	return evs
 }
@@ -370,29 +370,43 @@ func (e *evaluator) digest(items []notify.Event) notify.Event {
 		fmt.Sprintf("%d past %s found on the first check of %s", len(items), noun, e.snap.App))
 	ev.Items = make([]notify.Event, len(items))
 	for i, it := range items {
-		ev.Items[i] = shortTraces(it)
+		ev.Items[i] = boundErrors(it, digestTrace)
 	}
 	return ev
 }
 
-// digestTrace bounds each trace carried by a digest item: a first run can
-// find thousands of failures, and the digest sits in the state file's
-// outbox until every channel has taken it.
-const digestTrace = 4 << 10
+// eventTrace and digestTrace bound the traces (and eventMessage the
+// messages) an event carries: every event sits in the state file's outbox
+// until each channel has taken it, and a trace can be megabytes. The
+// channels show the first frames anyway; the cut is marked. A first run can
+// find thousands of failures, so digest items carry less.
+const (
+	eventTrace   = 16 << 10
+	eventMessage = 8 << 10
+	digestTrace  = 4 << 10
+)
 
-func shortTraces(ev notify.Event) notify.Event {
+// boundErrors cuts each error's trace to traceLimit bytes and its message to
+// eventMessage bytes, on rune boundaries, saying how much was left out.
+func boundErrors(ev notify.Event, traceLimit int) notify.Event {
 	errs := slices.Clone(ev.Errors)
-	for i, er := range errs {
-		if len(er.Trace) > digestTrace {
-			cut := digestTrace
-			for cut > 0 && !utf8.RuneStart(er.Trace[cut]) {
-				cut--
-			}
-			errs[i].Trace = er.Trace[:cut] + fmt.Sprintf("\n… (%d more bytes)", len(er.Trace)-cut)
-		}
+	for i := range errs {
+		errs[i].Trace = cut(errs[i].Trace, traceLimit)
+		errs[i].Message = cut(errs[i].Message, eventMessage)
 	}
 	ev.Errors = errs
 	return ev
+}
+
+func cut(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	n := limit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("\n… (%d more bytes)", len(s)-n)
 }
 
 // stuck reports in-progress rows running longer than StuckAfter, once per

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/notify"
@@ -464,4 +465,26 @@ func itemsOf(evs []notify.Event) []notify.Event {
 		items = append(items, e.Items...)
 	}
 	return items
+}
+
+// A megabyte trace or message is cut (and the cut marked) before the event
+// is stored in the outbox, so the state file stays small.
+func TestEvaluateBoundsHugeTracesAndMessages(t *testing.T) {
+	f := failure(opName, "7", t0)
+	f.Errors[0].Trace = strings.Repeat("#0 /app/vendor/x.php(1): Y->z()\n", 32<<10) // 1 MB
+	f.Errors[0].Message = strings.Repeat("é", 1<<19)                                // 1 MB of two-byte runes
+	evs := Evaluate(initialized(), snapshot(f), t0, Rules{})
+	if len(evs) != 1 || len(evs[0].Errors) != 1 {
+		t.Fatalf("events = %v", kinds(evs))
+	}
+	e := evs[0].Errors[0]
+	if len(e.Trace) > eventTrace+64 || !strings.Contains(e.Trace, "more bytes)") || !strings.HasPrefix(e.Trace, "#0 /app/vendor/x.php(1)") {
+		t.Errorf("trace is %d bytes, ends %q", len(e.Trace), e.Trace[len(e.Trace)-40:])
+	}
+	if len(e.Message) > eventMessage+64 || !utf8.ValidString(e.Message) {
+		t.Errorf("message is %d bytes, valid UTF-8 %v", len(e.Message), utf8.ValidString(e.Message))
+	}
+	if len(f.Errors[0].Trace) != 32*32<<10 {
+		t.Error("the snapshot's own error was changed")
+	}
 }
