@@ -44,6 +44,8 @@ type Config struct {
 	// lines maps a key path (thresholds.max_pending) to its YAML line.
 	lines map[string]int
 	path  string
+	// readOnly relaxes the channels' secrets (see loadConfigForReading).
+	readOnly bool
 }
 
 // DatabaseConf overrides the application's .env.
@@ -119,16 +121,32 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // unset ${VAR} references and unreadable *_file keys are errors that name
 // the file and line.
 func LoadConfig(path string) (*Config, error) {
+	return loadConfig(path, false)
+}
+
+// loadConfigForReading is LoadConfig for status and check, which read the
+// application but send nothing: a channel's ${VAR} or *_file secret that is
+// not available (as on a monitoring host without the daemon's environment)
+// is left empty instead of being an error.
+func loadConfigForReading(path string) (*Config, error) {
+	return loadConfig(path, true)
+}
+
+func loadConfig(path string, readOnly bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read configuration %s: %w", path, unwrapPath(err))
 	}
-	return ParseConfig(path, data, os.Getenv)
+	return parseConfig(path, data, os.Getenv, readOnly)
 }
 
 // ParseConfig decodes configuration bytes; getenv resolves ${VAR}.
 func ParseConfig(path string, data []byte, getenv func(string) string) (*Config, error) {
-	cfg := &Config{path: path, lines: map[string]int{}}
+	return parseConfig(path, data, getenv, false)
+}
+
+func parseConfig(path string, data []byte, getenv func(string) string, readOnly bool) (*Config, error) {
+	cfg := &Config{path: path, lines: map[string]int{}, readOnly: readOnly}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
@@ -195,7 +213,9 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 			if strings.HasSuffix(k.Value, "_file") && v.Kind == yaml.ScalarNode {
 				base := strings.TrimSuffix(k.Value, "_file")
 				content, err := readSecretFile(expand(v.Value, getenv, nil))
-				if err != nil {
+				if err != nil && cfg.readOnly && strings.HasPrefix(path, "channels") {
+					content = ""
+				} else if err != nil {
 					*problems = append(*problems, fmt.Sprintf("line %d: %s: %v", k.Line, path, err))
 					continue
 				}
@@ -212,6 +232,9 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 		}
 		var missing []string
 		n.Value = expand(n.Value, getenv, &missing)
+		if cfg.readOnly && strings.HasPrefix(prefix, "channels") {
+			missing = nil
+		}
 		for _, m := range missing {
 			*problems = append(*problems, fmt.Sprintf("line %d: %s: environment variable %s is not set (export it, or put it in the systemd unit's EnvironmentFile)", n.Line, prefix, m))
 		}
@@ -252,14 +275,18 @@ func readSecretFile(p string) (string, error) {
 
 var quotedValue = regexp.MustCompile("`[^`]*`")
 
-var typeName = regexp.MustCompile(` in type [A-Za-z0-9_.*\[\]]+`)
+var (
+	typeName     = regexp.MustCompile(` in type [A-Za-z0-9_.*\[\]]+`)
+	fieldMissing = regexp.MustCompile(`field (\S+) not found`)
+	lineNumber   = regexp.MustCompile(`line (\d+)`)
+)
 
 // yamlMessage rewrites yaml.v3's messages for people: "field x not found
 // in type main.Thresholds" becomes "unknown key x".
 func yamlMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	msg = regexp.MustCompile(`field (\S+) not found`).ReplaceAllString(msg, "unknown key \"$1\" (check its spelling and indentation against the example seqwatch.yaml)")
+	msg = fieldMissing.ReplaceAllString(msg, "unknown key \"$1\" (check its spelling and indentation against the example seqwatch.yaml)")
 	msg = typeName.ReplaceAllString(msg, "")
 	// yaml.v3 quotes the offending value; it may be a secret written in
 	// the wrong place, so say where and what type instead.
@@ -302,10 +329,9 @@ func fixLines(err error, root *yaml.Node) error {
 			}
 		}
 	}
-	lineRe := regexp.MustCompile(`line (\d+)`)
 	msgs := make([]string, len(te.Errors))
 	for i, m := range te.Errors {
-		msgs[i] = lineRe.ReplaceAllStringFunc(m, func(s string) string {
+		msgs[i] = lineNumber.ReplaceAllStringFunc(m, func(s string) string {
 			var n int
 			fmt.Sscanf(s, "line %d", &n)
 			if o, ok := mapLine[n]; ok {

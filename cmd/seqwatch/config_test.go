@@ -162,3 +162,17 @@ func TestTypeErrorsDoNotEchoValues(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// check and status read the application only: a channel secret that is not
+// available on the monitoring host is no reason to answer UNKNOWN.
+func TestCheckWithConfigDoesNotNeedChannelSecrets(t *testing.T) {
+	app := demoApp(t)
+	cfgPath := filepath.Join(t.TempDir(), "seqwatch.yaml")
+	os.WriteFile(cfgPath, []byte("app: "+app+"\nchannels:\n  - name: slack\n    slack:\n      webhook_url: ${SEQWATCH_TEST_UNSET_SLACK_URL}\n  - name: mail\n    email:\n      host: smtp.example.com\n      password_file: /nonexistent/smtp-password\n      from: a@example.com\n      to: [b@example.com]\n"), 0o644)
+	if r := runCmd(t, nil, "check", "--config", cfgPath); r.code != 2 || !strings.HasPrefix(r.stdout, "SEQWATCH CRITICAL") {
+		t.Errorf("check: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runCmd(t, nil, "validate", "--config", cfgPath); r.code != 1 || !strings.Contains(r.stderr, "SEQWATCH_TEST_UNSET_SLACK_URL is not set") {
+		t.Errorf("validate must still insist: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -40,7 +40,7 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, *Config, e
 	var settings check.Settings
 	if f.config != "" {
 		var err error
-		cfg, err = LoadConfig(f.config)
+		cfg, err = loadConfigForReading(f.config)
 		if err != nil {
 			return check.Source{}, check.Thresholds{}, nil, err
 		}
