@@ -144,7 +144,15 @@ func (d *daemon) tick(ctx context.Context) error {
 		d.logger.Warn("cannot read the application", "error", err.Error(), "consecutive_failures", d.st.Source.Failures+1)
 		events = state.SourceFailed(d.st, err, now, d.unreachAft, d.src.Name)
 	} else {
+		first := !d.st.Initialized
 		events = append(state.SourceOK(d.st, now, d.src.Name), state.Evaluate(d.st, snap, now, d.rules)...)
+		if first {
+			mode := d.rules.FirstRun
+			if mode == "" {
+				mode = state.FirstRunDigest
+			}
+			d.logger.Info("first check done: the application's history is recorded", "on_first_run", mode, "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations)
+		}
 		d.logger.Debug("snapshot", "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations, "in_progress", snap.Counts.InProgress)
 	}
 	for _, ev := range events {

@@ -396,6 +396,9 @@ func TestReloadWithAnInvalidConfigurationKeepsTheOldOne(t *testing.T) {
 
 	p := startSeqwatch(t, "run", "--log-format", "json", "--config", cfg)
 	_, next := p.waitLine(0, "seqwatch started")
+	// The first tick records the history (silently); a failure inserted
+	// before it would be recorded as history too.
+	_, first := p.waitLine(0, "first check done")
 	for _, tc := range []struct{ garbage, why string }{
 		{"channels: [unclosed\n", "did not find expected"},
 		{"app: " + app + "\nthresholds:\n  max_pendin: 3\n", `unknown key \"max_pendin\"`},
@@ -415,7 +418,7 @@ func TestReloadWithAnInvalidConfigurationKeepsTheOldOne(t *testing.T) {
 	// Still running on the old configuration: a new failure reaches the
 	// old webhook.
 	insertFailure(t, db, "2024_01_15_130000_NotifyUsers", now.Add(-time.Minute), "RuntimeException", "after the reload")
-	_, next = p.waitLine(next, `"msg":"delivered"`)
+	_, next = p.waitLine(max(next, first), `"msg":"delivered"`)
 	got := hook.requests()
 	if len(got) != 1 || got[0].Payload.Event != "operation.failed" || got[0].Payload.Errors[0].Message != "after the reload" {
 		t.Fatalf("after the failed reloads: %d requests %+v, want the new failure", len(got), got)
