@@ -16,6 +16,10 @@ type ReadOptions struct {
 	// scan of the operations table plus lookups for what is failing,
 	// pending or in progress.
 	History bool
+	// SkipHistoryTraces leaves the stack traces of the history's failed
+	// rows empty (status without -v does not show them, and a long history
+	// can hold megabytes of them). Failing rows always carry theirs.
+	SkipHistoryTraces bool
 }
 
 // batch is how many names go into one IN (...) list: well under every
@@ -67,7 +71,7 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	snap.Counts.Completed = len(snap.LastCompleted)
 	failingNames, runningNames := attention, attention
 
-	failing, err := r.failures(ctx, failingNames, "")
+	failing, err := r.failures(ctx, failingNames, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +135,7 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 		if snap.Counts.Rows, err = r.count(ctx); err != nil {
 			return nil, err
 		}
-		if snap.Failed, err = r.failures(ctx, nil, "all"); err != nil {
+		if snap.Failed, err = r.failures(ctx, nil, true, opt.SkipHistoryTraces); err != nil {
 			return nil, err
 		}
 		snap.Counts.FailedRows = len(snap.Failed)
@@ -279,8 +283,13 @@ func nameArgs(names []string) []any {
 }
 
 // failures reads failed rows with their errors: of the given operation
-// names, or every failed row when mode is "all".
-func (r *reader) failures(ctx context.Context, names []string, mode string) ([]Failure, error) {
+// names, or every failed row when all is set. noTraces leaves the traces
+// out.
+func (r *reader) failures(ctx context.Context, names []string, all, noTraces bool) ([]Failure, error) {
+	trace := "e.trace"
+	if noTraces {
+		trace = "''"
+	}
 	var out []Failure
 	index := map[string]int{}
 	ops := r.d.table(r.t.Operations)
@@ -299,7 +308,7 @@ func (r *reader) failures(ctx context.Context, names []string, mode string) ([]F
 		if err != nil {
 			return err
 		}
-		q = "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, e.trace, " + r.d.text("e.context") + ", e.created_at FROM " +
+		q = "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at FROM " +
 			r.d.table(r.t.Errors) + " e WHERE e.operation_id IN (SELECT id FROM " + ops + " WHERE failed_at IS NOT NULL" + where + ") ORDER BY e.created_at, e.id"
 		return r.query(ctx, fmt.Sprintf("read operation errors from %q", r.t.Errors), q, args, func(rows *sql.Rows) error {
 			var opID string
@@ -316,7 +325,7 @@ func (r *reader) failures(ctx context.Context, names []string, mode string) ([]F
 			return nil
 		})
 	}
-	if mode == "all" {
+	if all {
 		return out, run("", nil)
 	}
 	for i := 0; i < len(names); i += batch {

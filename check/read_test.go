@@ -753,3 +753,19 @@ func TestRunningForIgnoresHostZone(t *testing.T) {
 		})
 	}
 }
+
+// status without -v asks for no history traces: the failed rows come back
+// without them, while the failing rows the daemon and check need keep theirs.
+func TestHistoryTracesCanBeSkipped(t *testing.T) {
+	schema := dbtest.Schema{}
+	a := newApp(t, dbtest.SQLite, schema, dbtest.AppFiles{Operations: []string{opA}})
+	a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
+		Errors: []dbtest.Err{{Exception: "E", Message: "m", Trace: "#0 /app/x.php(1): f()"}}})
+	snap := a.read(t, baseNow, check.ReadOptions{History: true, SkipHistoryTraces: true})
+	if len(snap.Failed) != 1 || len(snap.Failed[0].Errors) != 1 || snap.Failed[0].Errors[0].Trace != "" || snap.Failed[0].Errors[0].Message != "m" {
+		t.Errorf("history failure = %+v, want its message without the trace", snap.Failed)
+	}
+	if len(snap.Failing) != 1 || snap.Failing[0].Errors[0].Trace != "#0 /app/x.php(1): f()" {
+		t.Errorf("failing = %+v, want the trace kept", snap.Failing)
+	}
+}

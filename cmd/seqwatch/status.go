@@ -41,7 +41,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{History: true})
+	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{History: true, SkipHistoryTraces: !o.Verbose && !asJSON})
 	if err != nil {
 		return err
 	}
