@@ -118,9 +118,6 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 // Close closes the connection pool.
 func (db *DB) Close() error { return db.SQL.Close() }
 
-// Conn returns the connection the DB was opened with.
-func (db *DB) Conn() Conn { return db.conn }
-
 // classify turns a driver error into one sentence a person can act on.
 func classify(c Conn, err error) error {
 	where := c.Where()

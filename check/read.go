@@ -69,9 +69,8 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 		return nil, err
 	}
 	snap.Counts.Completed = len(snap.LastCompleted)
-	failingNames, runningNames := attention, attention
 
-	failing, err := r.failures(ctx, failingNames, false, false)
+	failing, err := r.failures(ctx, attention, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +87,7 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	}
 	snap.Counts.Failing = len(distinct)
 
-	running, err := r.inProgress(ctx, runningNames, now)
+	running, err := r.inProgress(ctx, attention, now)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		return int(check.Unknown)
 	}
 	var v check.Verdict
-	src, th, _, err := sf.resolve(e)
+	src, th, err := sf.resolve(e)
 	if err == nil {
 		var snap *check.Snapshot
 		snap, err = readSnapshot(ctx, src, e.now(), check.ReadOptions{})

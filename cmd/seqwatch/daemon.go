@@ -145,7 +145,11 @@ func (d *daemon) tick(ctx context.Context) error {
 		events = state.SourceFailed(d.st, err, now, d.unreachAft, d.src.Name)
 	} else {
 		first := !d.st.Initialized
-		events = append(state.SourceOK(d.st, now, d.src.Name), state.Evaluate(d.st, snap, now, d.rules)...)
+		evaluated, notes := state.EvaluateNotes(d.st, snap, now, d.rules)
+		for _, n := range notes {
+			d.logger.Info("closed without an alert", "why", n)
+		}
+		events = append(state.SourceOK(d.st, now, d.src.Name), evaluated...)
 		if first {
 			mode := d.rules.FirstRun
 			if mode == "" {
@@ -192,12 +196,8 @@ func (d *daemon) deliver(ctx context.Context) int {
 			break
 		}
 		events := byChannel[ch]
-		if nb := d.dispatch.NotBefore(ch); nb.After(now) {
-			for _, ev := range events {
-				d.st.Failed(ev.ID, ch, "waiting for the channel's Retry-After", nb, false)
-			}
-			continue
-		}
+		// A channel held by its peer's Retry-After is the dispatcher's to
+		// honour: it waits for a short hold and returns RetryAt otherwise.
 		out := d.dispatch.Send(ctx, ch, events)
 		at := d.now()
 		switch {

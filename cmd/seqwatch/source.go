@@ -35,14 +35,14 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 
 // resolve combines flags, configuration file and .env, in that order of
 // precedence, into a source and thresholds.
-func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, *Config, error) {
+func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	var cfg *Config
 	var settings check.Settings
 	if f.config != "" {
 		var err error
 		cfg, err = loadConfigForReading(f.config)
 		if err != nil {
-			return check.Source{}, check.Thresholds{}, nil, err
+			return check.Source{}, check.Thresholds{}, err
 		}
 		// Only the parts that say where the application is matter here;
 		// channel problems are for validate and run to report.
@@ -63,7 +63,7 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, *Config, e
 	}
 	src, err := check.Resolve(settings)
 	if err != nil {
-		return check.Source{}, check.Thresholds{}, cfg, err
+		return check.Source{}, check.Thresholds{}, err
 	}
 	var th check.Thresholds
 	if cfg != nil {
@@ -76,7 +76,7 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, *Config, e
 	if f.stuckAfter >= 0 {
 		th.StuckAfter = f.stuckAfter
 	}
-	return src, th, cfg, nil
+	return src, th, nil
 }
 
 // parseFlags parses a command's flags; positional arguments are errors.
