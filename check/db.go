@@ -22,9 +22,18 @@ import (
 
 // DB is an open connection to an application's database.
 type DB struct {
-	SQL  *sql.DB
-	conn Conn
-	d    dialect
+	SQL   *sql.DB
+	conn  Conn
+	d     dialect
+	count *counter
+}
+
+// Stats returns what this DB has fetched so far.
+func (db *DB) Stats() Stats {
+	if db.count == nil {
+		return Stats{}
+	}
+	return db.count.stats()
 }
 
 // SourceError is a failure to reach or read the database: the daemon counts
@@ -102,17 +111,19 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		_, err := normalizeDriver(c.Driver)
 		return nil, err
 	}
-	db, err := sql.Open(driverName, dsn)
+	connector, err := connectorFor(driverName, dsn)
 	if err != nil {
 		return nil, classify(c, err)
 	}
+	cnt := &counter{}
+	db := sql.OpenDB(countingConnector{Connector: connector, c: cnt})
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, classify(c, err)
 	}
-	return &DB{SQL: db, conn: c, d: dialectFor(c.Driver)}, nil
+	return &DB{SQL: db, conn: c, d: dialectFor(c.Driver), count: cnt}, nil
 }
 
 // Close closes the connection pool.
