@@ -1,0 +1,188 @@
+package metrics_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/seqwatch/seqwatch/internal/metrics"
+)
+
+func needBinary(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not installed (Debian package prometheus; .ci/run installs it)", name)
+	}
+	return p
+}
+
+func scrape(t *testing.T, m *metrics.Metrics, accept string) []byte {
+	t.Helper()
+	srv := httptest.NewServer(m.Handler(5 * time.Second))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("scrape: %d %v", resp.StatusCode, err)
+	}
+	return body
+}
+
+// exercised returns metrics that have seen every call the daemon makes.
+func exercised() *metrics.Metrics {
+	m := metrics.New("test")
+	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	m.App("shop")
+	m.Channel("slack")
+	m.TickDone("shop", at, 120*time.Millisecond, nil, "")
+	m.TickDone("shop", at.Add(time.Minute), 5*time.Second, errors.New("timeout"), metrics.ClassTimeout)
+	m.TickDone("shop", at.Add(2*time.Minute), time.Second, errors.New("x"), "made-up")
+	m.Problems("shop", metrics.KindFailing, 2)
+	m.Problems("shop", metrics.KindStuck, 0)
+	m.Pending("shop", 7)
+	m.OldestFailure("shop", at.Add(-3*time.Hour))
+	m.Delivery("slack", metrics.ResultDelivered, 3)
+	m.Delivery("slack", metrics.ResultRetried, 1)
+	m.Outbox("slack", 1, 4)
+	m.ChannelDisabled("slack", true)
+	m.Heartbeat(metrics.HeartbeatOK)
+	m.Heartbeat(metrics.HeartbeatDropped)
+	return m
+}
+
+func TestScrapePassesPromtoolCheckMetrics(t *testing.T) {
+	promtool := needBinary(t, "promtool")
+	body := scrape(t, exercised(), "text/plain")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s\nscrape:\n%s", err, out, body)
+	}
+}
+
+func TestMetricValuesFollowTheCalls(t *testing.T) {
+	m := exercised()
+	reg := m.Registry()
+	tests := []struct {
+		name string
+		want string
+	}{
+		{"seqwatch_reads_total", `seqwatch_reads_total{app="shop"} 3`},
+		{"seqwatch_read_errors_total", `seqwatch_read_errors_total{app="shop",class="connect"} 0
+seqwatch_read_errors_total{app="shop",class="other"} 1
+seqwatch_read_errors_total{app="shop",class="schema"} 0
+seqwatch_read_errors_total{app="shop",class="timeout"} 1`},
+		{"seqwatch_last_successful_read_timestamp_seconds", `seqwatch_last_successful_read_timestamp_seconds{app="shop"} 1.7734896e+09`},
+		{"seqwatch_open_problems", `seqwatch_open_problems{app="shop",kind="failing"} 2
+seqwatch_open_problems{app="shop",kind="stuck"} 0`},
+		{"seqwatch_pending_operations", `seqwatch_pending_operations{app="shop"} 7`},
+		{"seqwatch_deliveries_total", `seqwatch_deliveries_total{channel="slack",result="dead"} 0
+seqwatch_deliveries_total{channel="slack",result="delivered"} 3
+seqwatch_deliveries_total{channel="slack",result="retried"} 1`},
+		{"seqwatch_outbox_deliveries", `seqwatch_outbox_deliveries{channel="slack"} 1`},
+		{"seqwatch_dead_letters", `seqwatch_dead_letters{channel="slack"} 4`},
+		{"seqwatch_channel_disabled", `seqwatch_channel_disabled{channel="slack"} 1`},
+		{"seqwatch_heartbeats_total", `seqwatch_heartbeats_total{result="dropped"} 1
+seqwatch_heartbeats_total{result="error"} 0
+seqwatch_heartbeats_total{result="ok"} 1`},
+		{"seqwatch_build_info", `seqwatch_build_info{version="test"} 1`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The HELP and TYPE lines are taken from the scrape itself:
+			// what is compared is the samples.
+			err := testutil.GatherAndCompare(reg, strings.NewReader(helpType(t, m, tc.name)+tc.want+"\n"), tc.name)
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestOldestFailureDisappearsWhenNothingFails(t *testing.T) {
+	m := exercised()
+	if n := testutil.CollectAndCount(m.Registry(), "seqwatch_oldest_failure_timestamp_seconds"); n != 1 {
+		t.Fatalf("series before: %d, want 1", n)
+	}
+	m.OldestFailure("shop", time.Time{})
+	if n := testutil.CollectAndCount(m.Registry(), "seqwatch_oldest_failure_timestamp_seconds"); n != 0 {
+		t.Fatalf("series after: %d, want 0", n)
+	}
+}
+
+func TestNilMetricsAcceptsEveryCall(t *testing.T) {
+	var m *metrics.Metrics
+	m.App("a")
+	m.Channel("c")
+	m.TickDone("a", time.Now(), time.Second, nil, "")
+	m.Problems("a", metrics.KindFailing, 1)
+	m.Pending("a", 1)
+	m.OldestFailure("a", time.Now())
+	m.Delivery("c", metrics.ResultDead, 1)
+	m.Outbox("c", 1, 1)
+	m.ChannelDisabled("c", true)
+	m.Heartbeat(metrics.HeartbeatOK)
+}
+
+// helpType returns the HELP and TYPE lines of name as scraped.
+func helpType(t *testing.T, m *metrics.Metrics, name string) string {
+	t.Helper()
+	var out strings.Builder
+	for _, line := range strings.Split(string(scrape(t, m, "text/plain")), "\n") {
+		if strings.HasPrefix(line, "# HELP "+name+" ") || strings.HasPrefix(line, "# TYPE "+name+" ") {
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.String()
+}
+
+// The README's example alerting rules are valid Prometheus rules.
+func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
+	promtool := needBinary(t, "promtool")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)<!-- alerting-rules -->\\s*```yaml\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README.md has no ```yaml block after <!-- alerting-rules -->")
+	}
+	rules := string(block[1])
+	for _, name := range []string{"seqwatch_last_successful_read_timestamp_seconds", "seqwatch_deliveries_total", "seqwatch_oldest_failure_timestamp_seconds"} {
+		if !strings.Contains(rules, name) {
+			t.Errorf("the example rules do not use %s", name)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(path, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "SUCCESS: 3 rules found") {
+		t.Fatalf("promtool check rules: want 3 rules\n%s", out)
+	}
+}
