@@ -89,6 +89,19 @@ func (v Verdict) Line() string {
 	return line
 }
 
+// The separators of the plugin line. Nagios rewrites ';' in plugin output
+// to ':' (so "; " ran two failures into one), '|' starts the performance
+// data, and Nagios strips `~$&|'"<> from the macros notifications use.
+// These are plain ASCII (Nagios's CGIs mangle multi-byte text in some
+// locales), survive both Nagios and Icinga 2 unchanged, and have spaces on
+// both sides, so no URL can run across one.
+const (
+	// ProblemSeparator separates the problems of one verdict.
+	ProblemSeparator = " -- "
+	// ItemSeparator separates the operations listed within one problem.
+	ItemSeparator = " / "
+)
+
 // Judge judges a snapshot: CRITICAL when an operation has failed and not
 // completed since (or a deferred operation used up its attempts), WARNING
 // when too many operations are pending or one is stuck in progress, OK
@@ -120,7 +133,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 			}
 			parts = append(parts, Sanitize(f.Name, 255)+": "+f.Headline())
 		}
-		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, "; ")))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, ItemSeparator)))
 	}
 	if n := s.Counts.DeferredExhausted; n > 0 && s.Deferred != nil && len(s.Deferred.Exhausted) > 0 {
 		v.Status = Critical
@@ -139,7 +152,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 	if len(v.Problems) == 0 {
 		v.Summary = fmt.Sprintf("no failed operations, %d pending %s, %d in progress", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), s.Counts.InProgress)
 	} else {
-		v.Summary = strings.Join(v.Problems, "; ")
+		v.Summary = strings.Join(v.Problems, ProblemSeparator)
 	}
 	v.Code = int(v.Status)
 	v.Perf = []Perf{
@@ -186,9 +199,13 @@ func ShortClass(class string) string {
 }
 
 // Sanitize makes database text safe for a single line of plugin or
-// terminal output: invalid UTF-8 replaced, control characters and the
-// perfdata separator '|' removed, whitespace collapsed, and the result cut
-// to at most n runes with an ellipsis.
+// terminal output: invalid UTF-8 replaced; control characters, format
+// characters and the perfdata separator '|' turned into spaces; whitespace
+// collapsed; and the result cut to at most n runes with an ellipsis.
+//
+// '|' becomes a space rather than a look-alike: "<https://evil.example|click>"
+// must not turn into a plausible URL such as "https://evil.example/click",
+// and no URL or IRI can contain a space.
 func Sanitize(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
@@ -196,16 +213,12 @@ func Sanitize(s string, n int) string {
 	count := 0
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '|' || unicode.Is(unicode.Cf, r) {
-			if r == '|' {
-				r = '/'
-			} else {
-				if !space && b.Len() > 0 {
-					b.WriteByte(' ')
-					count++
-				}
-				space = true
-				continue
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+				count++
 			}
+			space = true
+			continue
 		}
 		space = false
 		if n > 0 && count >= n {

@@ -91,7 +91,7 @@ func TestJudge(t *testing.T) {
 				failure("2", "op2", 2, "E", "m2"), failure("1", "op1", 1, "E", "m1"),
 			}, nil, nil),
 			wantStatus: check.Critical,
-			wantLine:   "SEQWATCH CRITICAL - 5 failed operations (op5: E: m5; op4: E: m4; op3: no error recorded (SEQUENCER_RECORD_ERRORS may be off); and 2 more) | failed=5 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0",
+			wantLine:   "SEQWATCH CRITICAL - 5 failed operations (op5: E: m5 / op4: E: m4 / op3: no error recorded (SEQUENCER_RECORD_ERRORS may be off) / and 2 more) | failed=5 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0",
 		},
 		{
 			name: "critical_deferred_exhausted", snap: snapshot(0, nil, nil, []check.DeferredFailure{{ID: "1", Operation: `App\Operations\SendMail`, Attempts: 3, MaxAttempts: 3, LastError: "SMTP timeout"}}),
@@ -101,7 +101,7 @@ func TestJudge(t *testing.T) {
 		{
 			name: "critical_outranks_warning", snap: snapshot(20, []check.Failure{failure("1", opA, 0, "E", "boom")}, []check.Attempt{running(opB, 3*time.Hour)}, nil),
 			th: check.Thresholds{MaxPending: 10, StuckAfter: time.Hour}, wantStatus: check.Critical,
-			wantLine: "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": E: boom); 20 pending operations (more than 10); 1 operation in progress longer than 1h00m (" + opB + " running for 3h00m) | failed=1 pending=20;10 in_progress=1 stuck=1 pending_migrations=0 completed=0 deferred_failed=0",
+			wantLine: "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": E: boom) -- 20 pending operations (more than 10) -- 1 operation in progress longer than 1h00m (" + opB + " running for 3h00m) | failed=1 pending=20;10 in_progress=1 stuck=1 pending_migrations=0 completed=0 deferred_failed=0",
 		},
 	}
 	for _, tc := range tests {
@@ -150,6 +150,55 @@ func TestJudgeHostileTextCannotBreakPerfdata(t *testing.T) {
 	}
 }
 
+// TestJudgeSeparatorsSurviveNagios: the separators seqwatch puts between
+// problems and between failing operations are characters that Nagios and
+// Icinga 2 pass unchanged (no ';', which Nagios turns into ':', none of
+// Nagios's illegal_macro_output_chars), and hostile text can neither add a
+// '|' nor turn into a link that was not in the database.
+func TestJudgeSeparatorsSurviveNagios(t *testing.T) {
+	hostile := []string{
+		"<https://evil.example|click>",
+		"see https://evil.example|https://bank.example/login",
+		"a; b; c",
+		"`rm -rf /` $(id) & ~ \"' <b>",
+		"x\u200b|\u202ey",
+	}
+	var fs []check.Failure
+	for i, h := range hostile {
+		fs = append(fs, failure(fmt.Sprint(i+1), fmt.Sprintf("2024_01_01_00000%d_Op", i), i, `App\Exceptions\`+h, h))
+	}
+	snap := snapshot(20, fs, []check.Attempt{running(opB, 3*time.Hour)}, []check.DeferredFailure{{Operation: hostile[0], LastError: hostile[1]}})
+	snap.Counts.DeferredExhausted = 1
+	v := check.Judge(snap, check.Thresholds{MaxPending: 10, StuckAfter: time.Hour})
+	summary, _, _ := strings.Cut(v.Line(), " | ")
+	wantOneSafeLine(t, summary)
+	if strings.Count(v.Line(), "|") != 1 {
+		t.Errorf("line has more than the perfdata '|': %q", v.Line())
+	}
+	for _, forged := range []string{"evil.example/click", "evil.example|", "evil.example/https:"} {
+		if strings.Contains(summary, forged) {
+			t.Errorf("summary holds %q, a link the database did not hold: %q", forged, summary)
+		}
+	}
+	// Our own separators: exactly one between each pair of problems and of
+	// listed failures, and none of them is rewritten by Nagios.
+	for _, sep := range []string{check.ProblemSeparator, check.ItemSeparator} {
+		if strings.ContainsAny(sep, ";|`~$&'\"<>") {
+			t.Errorf("separator %q holds a character Nagios rewrites or strips", sep)
+		}
+	}
+	if got := strings.Count(summary, check.ProblemSeparator); got != 3 {
+		t.Errorf("%d problem separators, want 3 (failed, deferred, pending, stuck): %q", got, summary)
+	}
+	if len(v.Problems) != 4 || !strings.Contains(v.Problems[0], check.ItemSeparator) {
+		t.Errorf("problems %q", v.Problems)
+	}
+	// Without the database's own ';', the line has none: Nagios would rewrite it.
+	if strings.Contains(strings.ReplaceAll(summary, "a; b; c", ""), ";") {
+		t.Errorf("seqwatch itself put a ';' in the line: %q", summary)
+	}
+}
+
 func TestSanitize(t *testing.T) {
 	tests := []struct {
 		name string
@@ -159,7 +208,8 @@ func TestSanitize(t *testing.T) {
 	}{
 		{"plain", "Connection refused", 0, "Connection refused"},
 		{"crlf_and_tabs_collapse", "line one\r\n\tline two\n\n", 0, "line one line two"},
-		{"pipe_becomes_slash", "a|b", 0, "a/b"},
+		{"pipe_becomes_space", "a|b", 0, "a b"},
+		{"pipe_cannot_make_a_url", "<https://evil.example|click>", 0, "<https://evil.example click>"},
 		{"escapes_removed", "\x1b[31mred\x1b[0m\x07", 0, "[31mred [0m"},
 		{"invalid_utf8_replaced", "bad \xff\xfe byte", 0, "bad \uFFFD byte"},
 		{"bidi_override_removed", "abc\u202edef", 0, "abc def"},
