@@ -158,8 +158,8 @@ func (p *Pinger) enqueue(pg ping) {
 	select {
 	case p.queue <- pg:
 	default:
-		p.record(ResultDropped)
 		p.logger.Warn("heartbeat dropped: the previous pings are still in flight", "timeout", p.cfg.Timeout)
+		p.record(ResultDropped)
 	}
 }
 
@@ -191,8 +191,8 @@ func (p *Pinger) run() {
 			continue
 		}
 		if err := p.send(pg); err != nil {
-			p.record(ResultError)
 			p.logger.Warn("heartbeat ping failed", "ping", pingName(pg), "error", err.Error())
+			p.record(ResultError)
 			continue
 		}
 		p.record(ResultOK)
