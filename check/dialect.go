@@ -52,3 +52,17 @@ func (d dialect) in(start, n int) string {
 	b.WriteByte(')')
 	return b.String()
 }
+
+// otherSpelling is the SQL for a name's other spelling: without ".php" when
+// it has it, with it when it has not. Sequencer stores both.
+func (d dialect) otherSpelling(col string) string {
+	if d.name == "mysql" {
+		return "CASE WHEN " + col + " LIKE '%.php' THEN SUBSTRING(" + col + ", 1, CHAR_LENGTH(" + col + ") - 4) ELSE CONCAT(" + col + ", '.php') END"
+	}
+	return "CASE WHEN " + col + " LIKE '%.php' THEN SUBSTR(" + col + ", 1, LENGTH(" + col + ") - 4) ELSE " + col + " || '.php' END"
+}
+
+// idParam is the SQL that compares an id column with ids given as text:
+// the column itself, so that an index on it serves (each driver turns the
+// text into the column's type).
+func (d dialect) idParam(col string) string { return col }

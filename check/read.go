@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -12,27 +13,50 @@ import (
 // ReadOptions say how much to read.
 type ReadOptions struct {
 	// History also reads the full lists of completed and failed rows (with
-	// their errors) that `status` shows. Without it, reading costs one
-	// scan of the operations table plus lookups for what is failing,
-	// pending or in progress.
+	// their errors) that `status` shows. It reads the whole history; status
+	// streams it instead (see history.go).
 	History bool
 	// SkipHistoryTraces leaves the stack traces of the history's failed
 	// rows empty (status without -v does not show them, and a long history
 	// can hold megabytes of them). Failing rows always carry theirs.
 	SkipHistoryTraces bool
+	// SkipPending leaves out the files, the migrations table and the
+	// pending lists (status --failed and --completed need none of them).
+	SkipPending bool
+	// SkipProblems leaves out failing, in-progress and deferred operations
+	// (status --pending).
+	SkipProblems bool
+	// Watch names operations whose newest completed run the caller needs
+	// to know (Snapshot.LastCompleted): the daemon passes the operations
+	// of its open problems, to tell a recovery from a deleted row.
+	Watch []string
+	// Logger receives the reader's debug notes, such as which plan it
+	// chose and why. Nil discards them.
+	Logger *slog.Logger
 }
 
 // batch is how many names go into one IN (...) list: well under every
-// database's placeholder limit.
-const batch = 500
+// database's placeholder limit (SQLite's compound SELECT limit is 500).
+const batch = 250
 
 // Read takes a snapshot of the application: the files in src's paths and
 // the rows of its tables. now is the time the snapshot is taken (in-progress
 // durations are measured against it).
+//
+// It asks the database only what is wrong, so that its cost follows the
+// problems and the files, not the length of the history: failed and open
+// rows with no later completed run of the same operation, one probe per
+// operation file for pending work, and the counts from SQL. Everything is
+// read in one read-only transaction (REPEATABLE READ where the database has
+// it), so an operation that completes during the read is seen once.
 func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOptions) (*Snapshot, error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	snap := &Snapshot{
 		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
@@ -41,114 +65,146 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 		InProgress: []Attempt{}, Failing: []Failure{},
 		LastCompleted: map[string]time.Time{},
 	}
-	opFiles, warn1, err := discover(src.OperationPaths)
-	if err != nil {
-		return nil, err
+	var opFiles, migFiles []PendingFile
+	if !opt.SkipPending {
+		var warn1, warn2 []string
+		var err error
+		if opFiles, warn1, err = discover(src.OperationPaths); err != nil {
+			return nil, err
+		}
+		if migFiles, warn2, err = discover(src.MigrationPaths); err != nil {
+			return nil, err
+		}
+		snap.Warnings = append(warn1, warn2...)
 	}
-	migFiles, warn2, err := discover(src.MigrationPaths)
-	if err != nil {
-		return nil, err
-	}
-	snap.Warnings = append(warn1, warn2...)
 
 	t := src.Tables.withDefaults()
 	hasDeferred, err := db.checkTables(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	r := reader{db: db, d: db.d, t: t, loc: loc}
-
-	// Only operations whose newest run did not complete need a closer
-	// look; finding them costs one index probe per operation name, however
-	// long each one's history.
-	attention, err := r.newest(ctx, snap.LastCompleted)
+	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.lastCompleted(ctx, attention, snap.LastCompleted); err != nil {
-		return nil, err
-	}
-	snap.Counts.Completed = len(snap.LastCompleted)
+	defer tx.Rollback()
+	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
 
-	failing, err := r.failures(ctx, attention, false, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range failing {
-		if last, ok := snap.LastCompleted[f.Name]; ok && !f.ExecutedAt.After(last) {
-			continue // an older failure, recovered by a later completed row
-		}
-		snap.Failing = append(snap.Failing, f)
-	}
-	sortFailures(snap.Failing)
-	distinct := map[string]bool{}
-	for _, f := range snap.Failing {
-		distinct[f.Name] = true
-	}
-	snap.Counts.Failing = len(distinct)
-
-	running, err := r.inProgress(ctx, attention, now)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range running {
-		// A run left open before a later completed run is history, not
-		// work in progress.
-		if last, ok := snap.LastCompleted[a.Name]; ok && !a.ExecutedAt.After(last) {
-			continue
-		}
-		snap.InProgress = append(snap.InProgress, a)
-	}
-	snap.Counts.InProgress = len(snap.InProgress)
-
-	for _, f := range opFiles {
-		if _, done := snap.LastCompleted[f.Name]; !done {
-			snap.PendingOperations = append(snap.PendingOperations, f)
-		}
-	}
-	snap.Counts.PendingOperations = len(snap.PendingOperations)
-
-	ran, err := r.migrations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range migFiles {
-		if !ran[f.Name] {
-			snap.PendingMigrations = append(snap.PendingMigrations, f)
-		}
-	}
-	snap.Counts.PendingMigrations = len(snap.PendingMigrations)
-
-	if hasDeferred {
-		if snap.Deferred, err = r.deferred(ctx); err != nil {
+	if !opt.SkipProblems {
+		walk, why, err := r.choosePlan(ctx)
+		if err != nil {
 			return nil, err
 		}
-		snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
+		log.Debug("read plan", "plan", map[bool]string{true: "index walk", false: "filtered scan"}[walk], "why", why)
+		var names []string
+		if walk {
+			if names, err = r.unfinishedNames(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if !walk || len(names) > 0 {
+			failing, running, err := r.problems(ctx, walk, names, now)
+			if err != nil {
+				return nil, err
+			}
+			snap.Failing, snap.InProgress = failing, running
+		}
+		if err := r.errorsOf(ctx, snap.Failing, false); err != nil {
+			return nil, err
+		}
+		sortFailures(snap.Failing)
+		distinct := map[string]bool{}
+		for _, f := range snap.Failing {
+			distinct[f.Name] = true
+		}
+		snap.Counts.Failing = len(distinct)
+		snap.Counts.InProgress = len(snap.InProgress)
+		if hasDeferred {
+			if snap.Deferred, err = r.deferred(ctx); err != nil {
+				return nil, err
+			}
+			snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
+		}
+	}
+	if len(opt.Watch) > 0 {
+		if err := r.lastCompleted(ctx, uniqueSorted(opt.Watch), snap.LastCompleted); err != nil {
+			return nil, err
+		}
+	}
+
+	if !opt.SkipPending {
+		if snap.PendingOperations, err = r.pendingFiles(ctx, opFiles); err != nil {
+			return nil, err
+		}
+		snap.Counts.PendingOperations = len(snap.PendingOperations)
+		snap.Counts.Completed = len(opFiles) - len(snap.PendingOperations)
+		ran, err := r.migrations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range migFiles {
+			if !ran[f.Name] {
+				snap.PendingMigrations = append(snap.PendingMigrations, f)
+			}
+		}
+		snap.Counts.PendingMigrations = len(snap.PendingMigrations)
 	}
 
 	if opt.History {
-		if snap.Completed, err = r.completed(ctx); err != nil {
+		if err := r.legacyHistory(ctx, snap, opt.SkipHistoryTraces); err != nil {
 			return nil, err
 		}
-		snap.Counts.CompletedRows = len(snap.Completed)
-		if snap.Counts.Rows, err = r.count(ctx); err != nil {
-			return nil, err
-		}
-		if snap.Failed, err = r.failures(ctx, nil, true, opt.SkipHistoryTraces); err != nil {
-			return nil, err
-		}
-		snap.Counts.FailedRows = len(snap.Failed)
-		for i := range snap.Failed {
-			f := &snap.Failed[i]
-			if last, ok := snap.LastCompleted[f.Name]; ok && last.After(f.ExecutedAt) {
-				f.Recovered = true
-				l := last
-				f.RecoveredAt = &l
-			}
-		}
-		sortFailures(snap.Failed)
 	}
-	return snap, nil
+	return snap, tx.Commit()
+}
+
+// legacyHistory fills the full history lists the way status did before it
+// streamed them: every completed and failed row in memory.
+func (r *reader) legacyHistory(ctx context.Context, snap *Snapshot, noTraces bool) error {
+	var err error
+	lastOK := map[string]time.Time{}
+	attention, err := r.newest(ctx, lastOK)
+	if err != nil {
+		return err
+	}
+	if err := r.lastCompleted(ctx, attention, lastOK); err != nil {
+		return err
+	}
+	if snap.Completed, err = r.completed(ctx); err != nil {
+		return err
+	}
+	snap.Counts.CompletedRows = len(snap.Completed)
+	if snap.Counts.Rows, err = r.count(ctx); err != nil {
+		return err
+	}
+	if snap.Failed, err = r.failures(ctx, nil, true, noTraces); err != nil {
+		return err
+	}
+	snap.Counts.FailedRows = len(snap.Failed)
+	for i := range snap.Failed {
+		f := &snap.Failed[i]
+		if last, ok := lastOK[f.Name]; ok && last.After(f.ExecutedAt) {
+			f.Recovered = true
+			l := last
+			f.RecoveredAt = &l
+		}
+	}
+	sortFailures(snap.Failed)
+	return nil
+}
+
+func uniqueSorted(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		n = StripPHP(n)
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func sortFailures(fs []Failure) {
@@ -229,10 +285,21 @@ type reader struct {
 	d   dialect
 	t   Tables
 	loc *time.Location
+	// q runs the queries: the read transaction, or the DB when nil.
+	q queryer
+}
+
+// queryer is what a reader needs of a *sql.DB or *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 func (r *reader) query(ctx context.Context, what, q string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := r.db.SQL.QueryContext(ctx, q, args...)
+	var qr queryer = r.db.SQL
+	if r.q != nil {
+		qr = r.q
+	}
+	rows, err := qr.QueryContext(ctx, q, args...)
 	if err != nil {
 		return r.db.queryError(what, err)
 	}

@@ -1,0 +1,309 @@
+package check
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// walkRunsPerName is the crossover between the two plans for finding what
+// is wrong, in rows per distinct operation name: at or above it, walking
+// the (name, executed_at) index one name at a time reads fewer pages than
+// scanning the table. Measured with bench/run.sh (see the README): on
+// PostgreSQL the walk costs about as much as a scan of 4-8 rows per name.
+const walkRunsPerName = 8
+
+// beginRead starts the read-only transaction a snapshot is read in.
+// PostgreSQL and MySQL/MariaDB take REPEATABLE READ, so every statement sees
+// the same snapshot; SQLite's read transaction is a snapshot already.
+func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	if db.d.name == "sqlite" {
+		opts = nil
+	}
+	tx, err := db.SQL.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, db.queryError("start a read-only transaction", err)
+	}
+	return tx, nil
+}
+
+// choosePlan decides, from the database's own statistics, whether to find
+// unfinished operations by walking the name index (many runs per name) or
+// by one filtered scan (about one row per name, Sequencer's usual shape).
+// Without statistics it scans: correct on every shape, only slower on a
+// long history of few names. why says what the choice rests on.
+func (r *reader) choosePlan(ctx context.Context) (walk bool, why string, err error) {
+	rows, names, ok, err := r.tableStats(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	if !ok || names <= 0 {
+		return false, "no statistics for " + r.t.Operations + " (run ANALYZE for the faster plan on long histories)", nil
+	}
+	per := rows / names
+	return per >= walkRunsPerName, fmt.Sprintf("statistics: about %.0f rows, %.0f names, %.1f rows per name (walk from %d)", rows, names, per, walkRunsPerName), nil
+}
+
+// tableStats reads the estimated row count and the estimated number of
+// distinct names of the operations table. ok is false when the database
+// has none. A failure to read statistics is not an error: the scan works
+// without them.
+func (r *reader) tableStats(ctx context.Context) (rows, names float64, ok bool, err error) {
+	var q string
+	var args []any
+	switch r.d.name {
+	case "pgsql":
+		// n_distinct < 0 is a fraction of the rows.
+		q = `SELECT c.reltuples, s.n_distinct FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'name'
+WHERE c.oid = to_regclass($1)`
+		args = []any{r.t.Operations}
+	case "mysql":
+		q = `SELECT t.TABLE_ROWS, s.CARDINALITY FROM information_schema.TABLES t
+JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME
+WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = ? AND s.COLUMN_NAME = 'name' AND s.SEQ_IN_INDEX = 1
+ORDER BY s.CARDINALITY DESC LIMIT 1`
+		args = []any{r.t.Operations}
+	default:
+		// sqlite_stat1 exists only after ANALYZE; "N avg-per-name ..." for
+		// an index whose first column is name.
+		var exists bool
+		if err := r.query(ctx, "look up SQLite statistics", "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'sqlite_stat1'", nil, func(rs *sql.Rows) error {
+			return rs.Scan(&exists)
+		}); err != nil || !exists {
+			return 0, 0, false, err
+		}
+		q = `SELECT s.stat FROM sqlite_stat1 s JOIN pragma_index_list(?) l ON l.name = s.idx
+JOIN pragma_index_info(l.name) i ON i.seqno = 0 AND i.name = 'name' WHERE s.tbl = ?`
+		args = []any{r.t.Operations, r.t.Operations}
+		err = r.query(ctx, "read SQLite statistics", q, args, func(rs *sql.Rows) error {
+			var stat string
+			if err := rs.Scan(&stat); err != nil {
+				return err
+			}
+			f := strings.Fields(stat)
+			if len(f) < 2 || ok {
+				return nil
+			}
+			n, err1 := strconv.ParseFloat(f[0], 64)
+			per, err2 := strconv.ParseFloat(f[1], 64)
+			if err1 == nil && err2 == nil && per > 0 {
+				rows, names, ok = n, n/per, true
+			}
+			return nil
+		})
+		return rows, names, ok, err
+	}
+	var nRows, nNames sql.NullFloat64
+	err = r.query(ctx, "read statistics of "+r.t.Operations, q, args, func(rs *sql.Rows) error {
+		return rs.Scan(&nRows, &nNames)
+	})
+	if err != nil || !nRows.Valid || !nNames.Valid || nRows.Float64 <= 0 {
+		return 0, 0, false, err
+	}
+	rows, names = nRows.Float64, nNames.Float64
+	if names < 0 {
+		names = -names * rows
+	}
+	return rows, names, names > 0, nil
+}
+
+// unfinishedNames walks the unique (name, executed_at) index one name at a
+// time (a loose index scan) and returns the raw names, as stored, whose
+// newest run did not complete. Only those can have a failing or open run.
+func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
+	ops := r.d.table(r.t.Operations)
+	var q string
+	switch r.d.name {
+	case "pgsql":
+		q = `WITH RECURSIVE t AS (
+  (SELECT name, completed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
+  UNION ALL
+  SELECT o.name, o.completed_at FROM t CROSS JOIN LATERAL
+    (SELECT name, completed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
+)
+SELECT name FROM t WHERE completed_at IS NULL`
+	case "mysql":
+		// MySQL and MariaDB do the loose index scan for GROUP BY ... MAX.
+		q = `SELECT o.name FROM ` + ops + ` o
+JOIN (SELECT name, MAX(executed_at) AS m FROM ` + ops + ` GROUP BY name) x ON o.name = x.name AND o.executed_at = x.m
+WHERE o.completed_at IS NULL`
+	default:
+		q = `WITH RECURSIVE t(name) AS (
+  SELECT MAX(name) FROM ` + ops + `
+  UNION ALL
+  SELECT (SELECT MAX(name) FROM ` + ops + ` WHERE name < t.name) FROM t WHERE t.name IS NOT NULL
+)
+SELECT t.name FROM t WHERE t.name IS NOT NULL
+  AND (SELECT completed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) IS NULL`
+	}
+	var names []string
+	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		names = append(names, n)
+		return nil
+	})
+	return names, err
+}
+
+// problems reads the failed rows and the open rows (neither completed,
+// failed, skipped nor rolled back) that no run of the same operation, in
+// either spelling, completed at or after. With walk, only the given raw
+// names are looked at; otherwise one filtered scan finds them.
+func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []Failure, running []Attempt, err error) {
+	ops := r.d.table(r.t.Operations)
+	base := "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
+WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (o.name, ` + r.d.otherSpelling("o.name") + `)
+    AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL)`
+	failing, running = []Failure{}, []Attempt{}
+	scan := func(rows *sql.Rows) error {
+		var a Attempt
+		if err := r.scanAttempt(rows, &a); err != nil {
+			return err
+		}
+		if a.FailedAt != nil {
+			failing = append(failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
+			return nil
+		}
+		a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
+		running = append(running, a)
+		return nil
+	}
+	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
+	switch {
+	case !walk:
+		err = r.query(ctx, what, base, nil, scan)
+	case r.d.name == "pgsql":
+		err = r.query(ctx, what, base+" AND o.name = ANY($1)", []any{names}, scan)
+	default:
+		for i := 0; i < len(names) && err == nil; i += batch {
+			chunk := names[i:min(i+batch, len(names))]
+			args := make([]any, len(chunk))
+			for j, n := range chunk {
+				args[j] = n
+			}
+			err = r.query(ctx, what, base+" AND o.name IN "+r.d.in(1, len(chunk)), args, scan)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.SliceStable(running, func(i, j int) bool { return running[i].ExecutedAt.Before(running[j].ExecutedAt) })
+	return failing, running, nil
+}
+
+// errorsOf reads the error rows of the given failed rows, oldest first
+// within each. noTraces leaves the traces out.
+func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(fs))
+	for i, f := range fs {
+		index[f.ID] = i
+	}
+	trace := "e.trace"
+	if noTraces {
+		trace = "''"
+	}
+	what := fmt.Sprintf("read operation errors from %q", r.t.Errors)
+	for i := 0; i < len(fs); i += batch {
+		chunk := fs[i:min(i+batch, len(fs))]
+		args := make([]any, len(chunk))
+		for j, f := range chunk {
+			args[j] = f.ID
+		}
+		q := "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at FROM " +
+			r.d.table(r.t.Errors) + " e WHERE " + r.d.idParam("e.operation_id") + " IN " + r.d.in(1, len(chunk)) + " ORDER BY e.created_at, e.id"
+		err := r.query(ctx, what, q, args, func(rows *sql.Rows) error {
+			var opID string
+			var e ErrorRecord
+			var exc, msg, tr, context sql.NullString
+			var created wallTime
+			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
+				return err
+			}
+			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, tr.String, context.String, created.t
+			if k, ok := index[opID]; ok {
+				fs[k].Errors = append(fs[k].Errors, e)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingFiles returns the files with no completed run: one index probe per
+// file, however many names the table holds. Only the pending files come
+// back from the database.
+func (r *reader) pendingFiles(ctx context.Context, files []PendingFile) ([]PendingFile, error) {
+	out := []PendingFile{}
+	if len(files) == 0 {
+		return out, nil
+	}
+	ops := r.d.table(r.t.Operations)
+	what := fmt.Sprintf("read operations table %q", r.t.Operations)
+	keep := func(offset int) func(*sql.Rows) error {
+		return func(rows *sql.Rows) error {
+			var i int
+			if err := rows.Scan(&i); err != nil {
+				return err
+			}
+			if i < 1 || offset+i > len(files) {
+				return fmt.Errorf("file index %d out of range", i)
+			}
+			out = append(out, files[offset+i-1])
+			return nil
+		}
+	}
+	if r.d.name == "pgsql" {
+		names := make([]string, len(files))
+		for i, f := range files {
+			names[i] = f.Name
+		}
+		q := `SELECT f.i FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
+WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL)
+ORDER BY f.i`
+		if err := r.query(ctx, what, q, []any{names}, keep(0)); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	for start := 0; start < len(files); start += batch {
+		chunk := files[start:min(start+batch, len(files))]
+		var b strings.Builder
+		args := make([]any, 0, 2*len(chunk))
+		for j, f := range chunk {
+			// A compound of EXISTS probes, each comparing the column with
+			// a parameter: the name index serves each, and MySQL's
+			// collation rules stay those of a plain comparison.
+			if j > 0 {
+				b.WriteString("\nUNION ALL ")
+			}
+			fmt.Fprintf(&b, "SELECT %d AS i WHERE NOT EXISTS (SELECT 1 FROM %s WHERE name IN (?, ?) AND completed_at IS NOT NULL)", j+1, ops)
+			args = append(args, f.Name, f.Name+".php")
+		}
+		q := b.String()
+		if r.d.name == "mysql" {
+			q = strings.ReplaceAll(q, " AS i WHERE", " AS i FROM DUAL WHERE")
+		}
+		if err := r.query(ctx, what, q, args, keep(start)); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
