@@ -1,0 +1,344 @@
+// Package web holds the daemon's HTTP listener: the status page at /, its
+// JSON twin at /api/v1/status, /metrics (served from a handler the caller
+// passes), /healthz and /readyz, with optional basic auth and the server's
+// timeouts and graceful shutdown. The page and the API render from a small
+// view model (Status) that the daemon fills after each tick.
+//
+// It must not import the reader (check), the channels (notify) or the
+// state: the daemon converts its values into the view model, so this
+// package stays free of database drivers and of alert logic.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultListen is the documented listen address.
+const DefaultListen = "127.0.0.1:9477"
+
+// DefaultRefresh is how often the status page reloads itself.
+const DefaultRefresh = 30 * time.Second
+
+// Config is http: in seqwatch.yaml.
+type Config struct {
+	// Listen is host:port. An empty host binds loopback, not every
+	// interface: serving other hosts must be asked for (0.0.0.0:9477).
+	Listen string `yaml:"listen"`
+	// Username and Password turn on basic auth for every path except
+	// /healthz and /readyz. Password is a secret: write it as
+	// password_file: or ${VAR}.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Validate reports every problem with the configuration, one per line,
+// naming the key.
+func (c *Config) Validate() error {
+	var p []string
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+			p = append(p, fmt.Sprintf("http.listen: must be host:port such as %s (got %q)", DefaultListen, c.Listen))
+		}
+	}
+	if c.Username != "" && c.Password == "" {
+		p = append(p, "http.password: username is set but no password: set password_file: (or password: ${VAR})")
+	}
+	if c.Username == "" && c.Password != "" {
+		p = append(p, "http.username: a password is set but no username: set username")
+	}
+	if strings.Contains(c.Username, ":") {
+		p = append(p, "http.username: must not contain a colon (basic auth separates user and password with one)")
+	}
+	if len(p) > 0 {
+		return errors.New(strings.Join(p, "\n"))
+	}
+	return nil
+}
+
+// Address returns the address to bind: an empty host becomes 127.0.0.1.
+func Address(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || host != "" {
+		return listen
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// Options are what the server serves.
+type Options struct {
+	Config   Config
+	Board    *Board
+	Liveness *Liveness
+	// Metrics serves /metrics; nil answers 404.
+	Metrics http.Handler
+	// Scrub removes secrets from every string shown (page, API, health).
+	Scrub func(string) string
+	// Refresh is how often the page reloads itself (DefaultRefresh).
+	Refresh time.Duration
+	// Now is the daemon's clock, for "3m ago" on the page.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Server is the listener. Listen binds it, Serve runs it, Shutdown stops
+// it.
+type Server struct {
+	opts Options
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{}
+}
+
+// Listen binds the address. A taken address is an error naming it.
+func Listen(opts Options) (*Server, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Config.Listen == "" {
+		opts.Config.Listen = DefaultListen
+	}
+	if opts.Board == nil {
+		opts.Board = NewBoard(opts.Now)
+	}
+	if opts.Liveness == nil {
+		opts.Liveness = NewLiveness(opts.Now)
+	}
+	if opts.Scrub == nil {
+		opts.Scrub = func(s string) string { return s }
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = DefaultRefresh
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	addr := Address(opts.Config.Listen)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, listenError(addr, err)
+	}
+	s := &Server{opts: opts, ln: ln, done: make(chan struct{})}
+	s.srv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("http.listen: %s is already in use by another process: stop it, or choose another address with --listen or http.listen", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("http.listen: not allowed to listen on %s: use a port above 1023", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Errorf("http.listen: %s is not an address of this host: use 127.0.0.1 or one of the host's addresses", addr)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Err != nil {
+		err = opErr.Err
+	}
+	return fmt.Errorf("http.listen: cannot listen on %s: %v", addr, err)
+}
+
+// Addr is the bound address (with the real port when the port was 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves in the background until Shutdown.
+func (s *Server) Serve() {
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.opts.Logger.Error("the HTTP listener stopped", "addr", s.Addr(), "error", err.Error())
+		}
+	}()
+}
+
+// Shutdown stops accepting, lets requests in flight finish until ctx ends,
+// then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+	}
+	return err
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	private := http.NewServeMux()
+	private.HandleFunc("GET /{$}", s.page)
+	private.HandleFunc("GET /api/v1/status", s.api)
+	if s.opts.Metrics != nil {
+		private.Handle("GET /metrics", s.opts.Metrics)
+	}
+	mux.Handle("/", s.auth(private))
+	return headers(mux)
+}
+
+// headers sets what every answer carries: nothing is cached, nothing is
+// framed, and the page may load no script at all.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) auth(next http.Handler) http.Handler {
+	c := s.opts.Config
+	if c.Username == "" {
+		return next
+	}
+	// Hashes of equal length, compared in constant time: neither the
+	// length nor a prefix of the password leaks through timing.
+	wantUser, wantPass := sha256.Sum256([]byte(c.Username)), sha256.Sum256([]byte(c.Password))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		gotUser, gotPass := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+		userOK := subtle.ConstantTimeCompare(gotUser[:], wantUser[:])
+		passOK := subtle.ConstantTimeCompare(gotPass[:], wantPass[:])
+		if !ok || userOK&passOK != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="seqwatch", charset="UTF-8"`)
+			http.Error(w, "401 unauthorized: this seqwatch asks for a user name and password (http.username in seqwatch.yaml)", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	ok, r := s.opts.Liveness.Live()
+	s.health(w, ok, r)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	ok, r := s.opts.Liveness.Ready()
+	s.health(w, ok, r)
+}
+
+func (s *Server) health(w http.ResponseWriter, ok bool, r HealthReport) {
+	r.Reason = s.opts.Scrub(r.Reason)
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, r)
+}
+
+func (s *Server) status() Status {
+	st := s.opts.Board.Status()
+	st.scrub(s.opts.Scrub)
+	return st
+}
+
+func (s *Server) api(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.status())
+}
+
+func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
+	var buf bytes.Buffer
+	data := pageData{Status: s.status(), Refresh: int(s.opts.Refresh / time.Second), now: s.opts.Now()}
+	if data.Refresh < 1 {
+		data.Refresh = 1
+	}
+	if err := pageTemplate.Execute(&buf, data); err != nil {
+		s.opts.Logger.Error("cannot render the status page", "error", err.Error())
+		http.Error(w, "500 the status page could not be rendered; /api/v1/status has the same data", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, `{"error":"cannot encode the answer"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// scrub passes every string of the document through f.
+func (st *Status) scrub(f func(string) string) {
+	for i := range st.Apps {
+		a := &st.Apps[i]
+		// The board's lists are shared with other requests: copy before
+		// writing.
+		a.Failing = slices.Clone(a.Failing)
+		a.InProgress = slices.Clone(a.InProgress)
+		a.DeferredExhausted = slices.Clone(a.DeferredExhausted)
+		a.Events = slices.Clone(a.Events)
+		a.Mutes = slices.Clone(a.Mutes)
+		for _, p := range []*string{&a.Name, &a.Environment, &a.Summary, &a.ReadError} {
+			*p = f(*p)
+		}
+		for j := range a.Failing {
+			fl := &a.Failing[j]
+			fl.Name, fl.ID, fl.Type = f(fl.Name), f(fl.ID), f(fl.Type)
+			fl.Errors = append([]ErrorView(nil), fl.Errors...)
+			for k := range fl.Errors {
+				e := &fl.Errors[k]
+				e.Exception, e.Message, e.Trace = f(e.Exception), f(e.Message), f(e.Trace)
+			}
+		}
+		for j := range a.InProgress {
+			r := &a.InProgress[j]
+			r.Name, r.ID, r.Type = f(r.Name), f(r.ID), f(r.Type)
+		}
+		a.Pending.Names = append([]string(nil), a.Pending.Names...)
+		for j := range a.Pending.Names {
+			a.Pending.Names[j] = f(a.Pending.Names[j])
+		}
+		for j := range a.DeferredExhausted {
+			d := &a.DeferredExhausted[j]
+			d.ID, d.Operation, d.LastError = f(d.ID), f(d.Operation), f(d.LastError)
+		}
+		for j := range a.Events {
+			ev := &a.Events[j]
+			ev.Summary, ev.Key = f(ev.Summary), f(ev.Key)
+			ev.Channels = append([]ChannelResult(nil), ev.Channels...)
+			for k := range ev.Channels {
+				ev.Channels[k].LastError = f(ev.Channels[k].LastError)
+			}
+		}
+		for j := range a.Mutes {
+			a.Mutes[j].Reason = f(a.Mutes[j].Reason)
+		}
+	}
+}
