@@ -52,8 +52,8 @@ func sampleApp(now time.Time) web.AppStatus {
 				Trace: "#0 /var/www/shop/vendor/laravel/framework/src/Illuminate/Database/Connection.php(825)\n#1 " + hostile, CreatedAt: now.Add(-3 * time.Hour),
 			}},
 		}},
-		InProgress: []web.Running{{ID: "43", Name: "2024_02_01_090000_ReindexSearch", Type: "async", ExecutedAt: now.Add(-70 * time.Minute), RunningForSeconds: 4200, Stuck: true}},
-		Pending:    web.Pending{Count: 12, Threshold: 10, Names: []string{"2024_03_01_000000_Backfill"}},
+		InProgress:        []web.Running{{ID: "43", Name: "2024_02_01_090000_ReindexSearch", Type: "async", ExecutedAt: now.Add(-70 * time.Minute), RunningForSeconds: 4200, Stuck: true}},
+		Pending:           web.Pending{Count: 12, Threshold: 10, Names: []string{"2024_03_01_000000_Backfill"}},
 		DeferredExhausted: []web.Deferred{{ID: "7", Operation: "SendInvoices", Attempts: 5, MaxAttempts: 5, LastError: "SMTP timeout " + hostile}},
 		Events: []web.EventView{{ID: "ev-1", Kind: "operation.failed", Key: "operation.failed/x/42", Summary: "2024_01_13_120000_FailedOperation failed: " + hostile, OccurredAt: now.Add(-3 * time.Hour),
 			Channels: []web.ChannelResult{{Channel: "slack-ops", Result: web.ResultDelivered, Attempts: 1}, {Channel: "hook", Result: web.ResultRetrying, Attempts: 3, LastError: "503 Service Unavailable"}}}},
@@ -389,7 +389,7 @@ func TestShutdownFreesTheAddress(t *testing.T) {
 func TestEventLogKeepsTheLastFiftyNewestFirst(t *testing.T) {
 	var l web.EventLog
 	for i := range 60 {
-		l.Add(web.EventView{ID: string(rune('A' + i%26)) + string(rune('0'+i/26)), Summary: "e"}, []string{"slack", "mail"})
+		l.Add(web.EventView{ID: string(rune('A'+i%26)) + string(rune('0'+i/26)), Summary: "e"}, []string{"slack", "mail"})
 	}
 	l.Update("H2", "slack", web.ResultDelivered, 1, "")   // i=59
 	l.Update("A0", "slack", web.ResultDelivered, 1, "")   // dropped: ignored
