@@ -20,6 +20,7 @@ const (
 	DefaultMaxAttempts    = 3
 	DefaultInitialBackoff = time.Second
 	DefaultMaxBackoff     = 30 * time.Second
+	DefaultAttemptGrace   = 3 * time.Second
 )
 
 // ErrUnknownChannel is returned (wrapped) when Send names a channel the
@@ -55,6 +56,12 @@ type DispatcherOptions struct {
 	// MaxBatch is the most events put in one message; 0 (the default)
 	// means no limit, since the notifiers render big digests themselves.
 	MaxBatch int
+	// AttemptGrace is how long a request already in flight may still run
+	// after Send's ctx ends (default 3s). No new attempt starts once ctx
+	// has ended, but a request the peer may already be acting on is let
+	// finish, so an alert it accepted is recorded as sent rather than
+	// sent again later.
+	AttemptGrace time.Duration
 }
 
 // Outcome is the result of one Send call.
@@ -88,6 +95,7 @@ type Dispatcher struct {
 	initial     time.Duration
 	maxBackoff  time.Duration
 	maxBatch    int
+	grace       time.Duration
 
 	limiters map[string]*rate.Limiter
 
@@ -107,6 +115,7 @@ func NewDispatcher(channels map[string]Notifier, opts DispatcherOptions) *Dispat
 		initial:     opts.InitialBackoff,
 		maxBackoff:  opts.MaxBackoff,
 		maxBatch:    opts.MaxBatch,
+		grace:       opts.AttemptGrace,
 		limiters:    make(map[string]*rate.Limiter),
 		notBefore:   make(map[string]time.Time),
 	}
@@ -127,6 +136,9 @@ func NewDispatcher(channels map[string]Notifier, opts DispatcherOptions) *Dispat
 	}
 	if d.maxBackoff <= 0 {
 		d.maxBackoff = DefaultMaxBackoff
+	}
+	if d.grace <= 0 {
+		d.grace = DefaultAttemptGrace
 	}
 	if d.maxBackoff < d.initial {
 		d.maxBackoff = d.initial
@@ -212,7 +224,9 @@ func (d *Dispatcher) sendOne(ctx context.Context, channel string, n Notifier, ev
 			return out
 		}
 		out.Attempts = attempt
-		retry, err := n.Notify(ctx, events)
+		reqCtx, release := d.attemptContext(ctx)
+		retry, err := n.Notify(reqCtx, events)
+		release()
 		if err == nil {
 			out.Delivered, out.Err, out.RetryAt = true, nil, time.Time{}
 			out.Sent = len(events)
@@ -247,6 +261,28 @@ func (d *Dispatcher) sendOne(ctx context.Context, channel string, n Notifier, ev
 		log.Warn("notification failed", "decision", "retry",
 			"retry_in", max(wait, d.channelNotBefore(channel).Sub(d.now())))
 	}
+}
+
+// attemptContext returns the context of one request: ctx's values, ended
+// AttemptGrace after ctx ends (see DispatcherOptions.AttemptGrace). release
+// must be called when the request is over.
+func (d *Dispatcher) attemptContext(ctx context.Context) (_ context.Context, release func()) {
+	rc, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	over := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(d.grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cancel()
+			case <-over:
+			}
+		case <-over:
+		}
+	}()
+	return rc, func() { close(over); cancel() }
 }
 
 // awaitTurn waits out the backoff, the channel's not-before time and its

@@ -406,3 +406,61 @@ func TestDispatcherEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// ctxNotifier is a Notifier whose request takes as long as the test
+// says: it returns when release is closed or its own context ends.
+type ctxNotifier struct {
+	started chan struct{}
+	release chan struct{}
+	calls   int
+}
+
+func (n *ctxNotifier) Notify(ctx context.Context, _ []Event) (bool, error) {
+	n.calls++
+	close(n.started)
+	select {
+	case <-n.release:
+		return false, nil
+	case <-ctx.Done():
+		return true, ctx.Err()
+	}
+}
+
+// A request in flight when Send's context ends (SIGTERM, a tick's
+// deadline) may finish within the grace: an alert the peer accepted is
+// recorded as delivered instead of being sent again later. A request that
+// outlasts the grace is cut off, and no new attempt starts either way.
+func TestDispatcherLetsTheRequestInFlightFinishWithinTheGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		peerAnswers   bool
+		wantDelivered bool
+	}{
+		{"peer answers within the grace", true, true},
+		{"peer never answers", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			n := &ctxNotifier{started: make(chan struct{}), release: make(chan struct{})}
+			d := newTestDispatcher(clock, map[string]Notifier{"hook": n}, DispatcherOptions{AttemptGrace: 200 * time.Millisecond})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan Outcome)
+			go func() { done <- d.Send(ctx, "hook", oneEvent()) }()
+			<-n.started
+			cancel() // the daemon is told to stop while the request runs
+			if tc.peerAnswers {
+				close(n.release)
+			}
+			var o Outcome
+			select {
+			case o = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Send did not return after its context ended and the grace passed")
+			}
+			if o.Delivered != tc.wantDelivered || n.calls != 1 {
+				t.Fatalf("outcome %+v after %d calls, want delivered=%v after exactly 1 call", o, n.calls, tc.wantDelivered)
+			}
+		})
+	}
+}

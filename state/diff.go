@@ -1,11 +1,8 @@
 package state
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,6 +51,9 @@ type Rules struct {
 	RepeatAfter time.Duration
 	// FirstRun is FirstRunDigest (the default when empty) or FirstRunSilent.
 	FirstRun string
+	// SeenRetention drops a State.Seen entry not seen in a snapshot for
+	// this long (0 = DefaultSeenRetention; negative = keep for good).
+	SeenRetention time.Duration
 }
 
 // ClearAt returns the pending count at or below which a pending.threshold
@@ -87,7 +87,8 @@ func DeferredKey(id string) string {
 // Evaluate compares snap with what st says was already reported and returns
 // the events to send now, in the order to send them. It records them in st
 // (as open problems and seen keys), so calling it again with the same
-// snapshot returns nothing. It does no I/O and reads no clock.
+// snapshot returns nothing. It does no I/O and reads no clock; each event
+// gets a random id (NewEventID).
 func Evaluate(st *State, snap *check.Snapshot, now time.Time, r Rules) []notify.Event {
 	evs, _ := EvaluateNotes(st, snap, now, r)
 	return evs
@@ -126,6 +127,7 @@ func EvaluateNotes(st *State, snap *check.Snapshot, now time.Time, r Rules) ([]n
 	e.stuck()
 	e.pending()
 	e.reminders()
+	e.retain()
 	st.Initialized = true
 	return e.out, e.notes
 }
@@ -150,7 +152,7 @@ func (e *evaluator) event(kind notify.Kind, key string, at time.Time, summary st
 func newEvent(st *State, kind notify.Kind, key, app, env string, at time.Time, summary string) notify.Event {
 	st.Seq++
 	return notify.Event{
-		ID:          eventID(app, kind, key, st.Seq),
+		ID:          NewEventID(),
 		Kind:        kind,
 		Key:         key,
 		App:         app,
@@ -158,14 +160,6 @@ func newEvent(st *State, kind notify.Kind, key, app, env string, at time.Time, s
 		OccurredAt:  at,
 		Summary:     summary,
 	}
-}
-
-// eventID is unique because Seq never repeats within a state; the
-// application is hashed in too so two daemons watching two applications do
-// not hand out the same ID for the same key and sequence number.
-func eventID(app string, kind notify.Kind, key string, seq uint64) string {
-	h := sha256.Sum256([]byte(app + "\x00" + string(kind) + "\x00" + key + "\x00" + strconv.FormatUint(seq, 10)))
-	return "evt_" + hex.EncodeToString(h[:])[:24]
 }
 
 // known reports whether key was reported (or deliberately not) before.

@@ -65,7 +65,7 @@ func TestEvaluateFailures(t *testing.T) {
 		if ev.Summary != opName+" failed: RuntimeException: Database connection lost" {
 			t.Errorf("summary = %q", ev.Summary)
 		}
-		if ev.App != "shop" || ev.Environment != "production" || !strings.HasPrefix(ev.ID, "evt_") || len(ev.ID) != 28 {
+		if ev.App != "shop" || ev.Environment != "production" || !strings.HasPrefix(ev.ID, "evt_") || len(ev.ID) != 36 {
 			t.Errorf("app/env/id = %q %q %q", ev.App, ev.Environment, ev.ID)
 		}
 		if ev.Operation == nil || ev.Operation.ID != "42" || len(ev.Errors) != 1 ||

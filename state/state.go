@@ -37,13 +37,15 @@ type State struct {
 	// Open are the problems reported and not yet closed, by key.
 	Open map[string]Problem `json:"open"`
 	// Seen records, by key, when each failed row, stuck row and exhausted
-	// deferred operation was first seen, including those that have since
-	// recovered, so that an old row is never reported twice while a retry
-	// (a new row) is. Entries are kept for good: one per failed row is small
-	// next to the operations table itself, and dropping one could make an
-	// old failure look new. Exhausted deferred operations are the exception:
-	// their entry is dropped when the row leaves the exhausted state, so the
-	// same row failing for good again is reported again.
+	// deferred operation was last seen in a snapshot, including those that
+	// have since recovered, so that an old row is never reported twice
+	// while a retry (a new row) is. Like Alertmanager's notification log it
+	// has a retention (Rules.SeenRetention): an entry not seen for that long
+	// is dropped, since a row that left the snapshot (recovered, finished)
+	// does not come back; the keys of open problems are never dropped.
+	// Exhausted deferred operations are dropped as soon as the row leaves
+	// the exhausted state, so the same row failing for good again is
+	// reported again.
 	Seen map[string]time.Time `json:"seen"`
 	// Outbox holds the deliveries not yet made, one per event and channel.
 	// Events are stored here before they are sent so that a crash between
@@ -56,8 +58,13 @@ type State struct {
 	Source Source `json:"source"`
 	// PendingAlerted is true while a pending.threshold alert is open.
 	PendingAlerted bool `json:"pending_alerted"`
-	// Seq is the number of event IDs handed out; it makes IDs unique.
+	// Seq is the number of events made. IDs no longer derive from it (they
+	// are random: NewEventID); it is kept as a count.
 	Seq uint64 `json:"seq"`
+	// Disabled holds, by channel name, the channels whose peer told
+	// seqwatch to stop for good (410 Gone), until their configuration
+	// changes.
+	Disabled map[string]DisabledChannel `json:"disabled,omitempty"`
 	// Threads remembers, per channel and problem key, the chat message an
 	// alert was posted as (Slack bot mode), so its recovery can update it.
 	// An entry is dropped when the closing event is delivered.
@@ -114,11 +121,20 @@ type Problem struct {
 
 // Delivery is one event waiting to go (or given up on) through one channel.
 type Delivery struct {
-	Event       notify.Event `json:"event"`
-	Channel     string       `json:"channel"`
-	Attempts    int          `json:"attempts"`
-	NextAttempt time.Time    `json:"next_attempt"`
-	LastError   string       `json:"last_error,omitempty"`
+	Event   notify.Event `json:"event"`
+	Channel string       `json:"channel"`
+	// Attempts counts the failed delivery rounds (each of up to a few
+	// requests); NextAttempt is when the next round may start (Backoff).
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	// LastError is why the last round failed, or for a dead letter why it
+	// was given up on: always this delivery's own reason.
+	LastError string `json:"last_error,omitempty"`
+	// Batch is set once the delivery was attempted: the deliveries of one
+	// batch are always sent together again, so a digest keeps its id.
+	Batch string `json:"batch,omitempty"`
+	// DeadAt is when a dead letter was given up on.
+	DeadAt time.Time `json:"dead_at,omitzero"`
 }
 
 // Source tracks whether the application's database can be read.
@@ -208,9 +224,9 @@ func (s *State) Delivered(eventID, channel string, now time.Time) bool {
 }
 
 // Failed records a failed attempt to deliver eventID through channel: the
-// next attempt is at next, or never when permanent, in which case the
-// delivery moves to Dead. It reports whether the delivery was in the
-// outbox.
+// next attempt is at next; or, when permanent, never: the delivery moves to
+// Dead, given up on at next. errText must be this delivery's own reason. It
+// reports whether the delivery was in the outbox.
 func (s *State) Failed(eventID, channel, errText string, next time.Time, permanent bool) bool {
 	i := s.find(eventID, channel)
 	if i < 0 {
@@ -221,6 +237,7 @@ func (s *State) Failed(eventID, channel, errText string, next time.Time, permane
 	d.LastError = errText
 	d.NextAttempt = next
 	if permanent {
+		d.DeadAt, d.NextAttempt = next, time.Time{}
 		s.Dead = append(s.Dead, *d)
 		if n := len(s.Dead) - MaxDead; n > 0 {
 			s.Dead = slices.Delete(s.Dead, 0, n)

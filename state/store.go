@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofrs/flock"
 )
@@ -23,13 +25,22 @@ var ErrLocked = errors.New("state file in use")
 var ErrCorrupt = errors.New("state file corrupt")
 
 // FileStore keeps a State in one JSON file, guarded by an exclusive lock on
-// path + ".lock" for as long as it is open.
+// path + ".lock" for as long as it is open (one daemon per state file).
+//
+// A second, short lock on path + ".write.lock" guards each read-modify-write
+// (Update, Edit), so that `seqwatch outbox` can change the file while the
+// daemon runs: the daemon takes it only around its changes, never while it
+// reads the database or sends.
 type FileStore struct {
 	path string
 	lock *flock.Flock
 	// last is what the file holds as far as this store knows, so that a
 	// Save of an unchanged state writes nothing.
 	last []byte
+	// lastInfo is the file as this store last loaded or wrote it: a file
+	// that no longer matches it was changed by someone else (every write
+	// renames a new file into place).
+	lastInfo os.FileInfo
 	// write is the seam tests use to make a write fail halfway.
 	write func(f *os.File, data []byte) (int, error)
 }
@@ -127,6 +138,7 @@ func (s *FileStore) Load() (*State, error) {
 		}
 	}
 	s.last = data
+	s.lastInfo, _ = os.Stat(s.path)
 	return st, nil
 }
 
@@ -176,7 +188,95 @@ func (s *FileStore) Save(st *State) error {
 		return fmt.Errorf("save state file %s: %w", s.path, err)
 	}
 	s.last = data
+	s.lastInfo, _ = os.Stat(s.path)
 	return nil
+}
+
+// lockWait is how often a waiting Update or Edit tries the write lock.
+const lockWait = 20 * time.Millisecond
+
+// lockWrite takes the short write lock, waiting until ctx ends.
+func lockWrite(ctx context.Context, path string) (*flock.Flock, error) {
+	lk := flock.New(path+".write.lock", flock.SetFlag(os.O_CREATE|os.O_RDWR))
+	ok, err := lk.TryLockContext(ctx, lockWait)
+	if err != nil || !ok {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("state file %s is busy (another seqwatch is writing it; waited for %s.write.lock until %w)", path, path, ctx.Err())
+		}
+		return nil, fmt.Errorf("lock %s.write.lock: %w", path, err)
+	}
+	return lk, nil
+}
+
+// changed reports whether the file is no longer the one this store last
+// loaded or wrote.
+func (s *FileStore) changed() bool {
+	info, err := os.Stat(s.path)
+	if err != nil || s.lastInfo == nil {
+		return err == nil || s.lastInfo != nil
+	}
+	return !os.SameFile(info, s.lastInfo) || !info.ModTime().Equal(s.lastInfo.ModTime()) || info.Size() != s.lastInfo.Size()
+}
+
+// Update applies fn under the write lock and saves the result (nothing is
+// written when it is unchanged). fn gets cur, or, when the file was
+// changed by another process since this store last loaded or saved it (by
+// `seqwatch outbox retry` or `drop`), the state as the file now holds it,
+// with cur's chat threads (only the daemon writes those, and it may have
+// recorded one since its last save). Update returns the state fn changed,
+// which the caller keeps as its current state. When fn fails nothing is
+// saved and cur is returned.
+func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) error) (*State, error) {
+	if s.lock == nil {
+		return cur, fmt.Errorf("save state file %s: store is closed", s.path)
+	}
+	lk, err := lockWrite(ctx, s.path)
+	if err != nil {
+		return cur, err
+	}
+	defer lk.Unlock()
+	next := cur
+	if s.changed() {
+		fresh, err := s.Load()
+		if err != nil {
+			return cur, err
+		}
+		fresh.Threads = cur.Threads
+		next = fresh
+	}
+	if err := fn(next); err != nil {
+		return next, err
+	}
+	return next, s.Save(next)
+}
+
+// ErrNoState is returned (wrapped) by Edit when there is no state file.
+var ErrNoState = errors.New("no state file")
+
+// Edit changes the state file at path while a daemon may be running: it
+// waits (until ctx ends) for the write lock the daemon takes around its own
+// changes, loads the state, calls fn, saves it when fn changed it, and lets
+// go. The daemon picks the change up at its next write. A missing file is
+// ErrNoState; when fn fails nothing is written.
+func Edit(ctx context.Context, path string, fn func(*State) error) error {
+	lk, err := lockWrite(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w at %s: the daemon has not run with this state.path yet", ErrNoState, path)
+	}
+	// A store without the daemon's lock, used for this one change.
+	fsx := &FileStore{path: path, lock: lk, write: (*os.File).Write}
+	st, err := fsx.Load()
+	if err != nil {
+		return err
+	}
+	if err := fn(st); err != nil {
+		return err
+	}
+	return fsx.Save(st)
 }
 
 func (s *FileStore) writeAtomic(data []byte) (err error) {

@@ -1,0 +1,231 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"time"
+)
+
+// Retry backoff across ticks: a delivery that failed n times is not tried
+// again before FirstRetry·2^(n-1) has passed, capped at MaxRetry. The first
+// waits are seconds, so a short outage costs little delay; a channel that is
+// down for hours gets one attempt every ten minutes, not three every tick.
+const (
+	FirstRetry = 10 * time.Second
+	MaxRetry   = 10 * time.Minute
+)
+
+// Backoff returns how long to wait after the failures-th failed attempt
+// (counting from 1) before the next one.
+func Backoff(failures int) time.Duration {
+	if failures < 1 {
+		return 0
+	}
+	d := FirstRetry
+	for i := 1; i < failures && d < MaxRetry; i++ {
+		d *= 2
+	}
+	return min(d, MaxRetry)
+}
+
+// NewEventID returns a fresh event id: "evt_" and 128 random bits in hex.
+// It is random rather than derived from the application, kind, key and a
+// counter, because two daemons watching two applications that look alike
+// (both deployed to a directory named "current") must never hand a
+// receiver that deduplicates on webhook-id the same id for different
+// alerts.
+func NewEventID() string {
+	return "evt_" + randomHex(16)
+}
+
+// newBatchID names a group of deliveries first attempted together.
+func newBatchID() string {
+	return "bat_" + randomHex(8)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	// crypto/rand.Read never fails (it aborts the program instead).
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// DisabledChannel records that a channel's peer told seqwatch to stop for
+// good (a webhook's 410 Gone).
+type DisabledChannel struct {
+	// Config is the hash of the channel's configuration when it was
+	// disabled: a changed configuration enables the channel again.
+	Config string `json:"config"`
+	// Since is when the peer said so.
+	Since time.Time `json:"since"`
+	// Reason is the peer's answer.
+	Reason string `json:"reason"`
+}
+
+// Disable marks channel as disabled while its configuration hashes to
+// config.
+func (s *State) Disable(channel, config, reason string, now time.Time) {
+	if s.Disabled == nil {
+		s.Disabled = map[string]DisabledChannel{}
+	}
+	s.Disabled[channel] = DisabledChannel{Config: config, Since: now, Reason: reason}
+}
+
+// IsDisabled reports whether channel is disabled under its configuration
+// hash config. A mark left by another configuration is removed (and
+// reported as cleared): the operator changed the channel, which is how a
+// disabled channel is enabled again.
+func (s *State) IsDisabled(channel, config string) (d DisabledChannel, disabled, cleared bool) {
+	d, ok := s.Disabled[channel]
+	if !ok {
+		return DisabledChannel{}, false, false
+	}
+	if d.Config != config {
+		delete(s.Disabled, channel)
+		return d, false, true
+	}
+	return d, true, false
+}
+
+// Batch is deliveries to one channel to send as one message.
+type Batch struct {
+	Channel string
+	// ID is the frozen batch's id, empty for deliveries never attempted.
+	ID         string
+	Deliveries []Delivery
+}
+
+// EventIDs returns the ids of the batch's events.
+func (b Batch) EventIDs() []string {
+	ids := make([]string, len(b.Deliveries))
+	for i, d := range b.Deliveries {
+		ids[i] = d.Event.ID
+	}
+	return ids
+}
+
+// DueBatches groups the deliveries due at now by channel, in channel
+// order: first each frozen batch (deliveries attempted together before,
+// which must go out together again so a digest keeps its id) that has a due
+// member, with all its members; then the due deliveries never attempted, as
+// one new batch.
+func (s *State) DueBatches(now time.Time) []Batch {
+	var out []Batch
+	channels := []string{}
+	for _, d := range s.Outbox {
+		if !slices.Contains(channels, d.Channel) {
+			channels = append(channels, d.Channel)
+		}
+	}
+	slices.Sort(channels)
+	for _, ch := range channels {
+		var frozen []string
+		var fresh []Delivery
+		for _, d := range s.Outbox {
+			if d.Channel != ch || d.NextAttempt.After(now) {
+				continue
+			}
+			if d.Batch == "" {
+				fresh = append(fresh, d)
+			} else if !slices.Contains(frozen, d.Batch) {
+				frozen = append(frozen, d.Batch)
+			}
+		}
+		for _, id := range frozen {
+			b := Batch{Channel: ch, ID: id}
+			for _, d := range s.Outbox {
+				if d.Channel == ch && d.Batch == id {
+					b.Deliveries = append(b.Deliveries, d)
+				}
+			}
+			out = append(out, b)
+		}
+		if len(fresh) > 0 {
+			out = append(out, Batch{Channel: ch, Deliveries: fresh})
+		}
+	}
+	return out
+}
+
+// Freeze records that the deliveries of eventIDs through channel are about
+// to be attempted together, and returns the batch's id. From then on they
+// are only ever sent together (see DueBatches), so a digest of them keeps
+// its id across retries: a receiver that processed an attempt whose answer
+// was lost recognises the retry. Deliveries already in a batch keep it.
+func (s *State) Freeze(channel string, eventIDs []string) string {
+	id := ""
+	for _, ev := range eventIDs {
+		if i := s.find(ev, channel); i >= 0 && s.Outbox[i].Batch != "" {
+			id = s.Outbox[i].Batch
+			break
+		}
+	}
+	if id == "" {
+		id = newBatchID()
+	}
+	for _, ev := range eventIDs {
+		if i := s.find(ev, channel); i >= 0 && s.Outbox[i].Batch == "" {
+			s.Outbox[i].Batch = id
+		}
+	}
+	return id
+}
+
+// Postpone moves the next attempt of a delivery to at without counting a
+// failed attempt (none was made: the channel's peer asked for a wait, or
+// seqwatch is shutting down).
+func (s *State) Postpone(eventID, channel string, at time.Time) bool {
+	i := s.find(eventID, channel)
+	if i < 0 {
+		return false
+	}
+	if at.After(s.Outbox[i].NextAttempt) {
+		s.Outbox[i].NextAttempt = at
+	}
+	return true
+}
+
+// match reports whether d is selected by ids ("all" selects everything)
+// and, when channel is not empty, goes through channel.
+func match(d Delivery, ids []string, channel string) bool {
+	if channel != "" && d.Channel != channel {
+		return false
+	}
+	return slices.Contains(ids, "all") || slices.Contains(ids, d.Event.ID)
+}
+
+// Retry makes the selected deliveries due at now: dead letters go back
+// into the outbox with their attempts reset; deliveries waiting out a
+// backoff are due at once. It returns how many deliveries it changed.
+func (s *State) Retry(ids []string, channel string, now time.Time) int {
+	n := 0
+	for i := range s.Outbox {
+		if match(s.Outbox[i], ids, channel) {
+			s.Outbox[i].NextAttempt = now
+			n++
+		}
+	}
+	s.Dead = slices.DeleteFunc(s.Dead, func(d Delivery) bool {
+		if !match(d, ids, channel) {
+			return false
+		}
+		if s.find(d.Event.ID, d.Channel) < 0 {
+			d.Attempts, d.NextAttempt, d.DeadAt = 0, now, time.Time{}
+			s.Outbox = append(s.Outbox, d)
+		}
+		n++
+		return true
+	})
+	return n
+}
+
+// Drop removes the selected deliveries from the outbox and the dead
+// letters, for good. It returns how many it removed.
+func (s *State) Drop(ids []string, channel string) int {
+	before := len(s.Outbox) + len(s.Dead)
+	sel := func(d Delivery) bool { return match(d, ids, channel) }
+	s.Outbox = slices.DeleteFunc(s.Outbox, sel)
+	s.Dead = slices.DeleteFunc(s.Dead, sel)
+	return before - len(s.Outbox) - len(s.Dead)
+}
