@@ -180,14 +180,34 @@ func UnknownVerdict(err error) Verdict {
 	return Verdict{Status: Unknown, Code: int(Unknown), Summary: Sanitize(msg, 400), Problems: []string{Sanitize(msg, 400)}, Perf: []Perf{}, Stuck: []Attempt{}, Failing: []Failure{}}
 }
 
-// Headline is "Exception: message" of the failure's last error, sanitised
-// to one short line, or a note when no error was recorded.
+// Headline is "Exception: message" of the failure's headline error (see
+// HeadlineError), sanitised to one short line, or a note when no error was
+// recorded.
 func (f Failure) Headline() string {
-	if len(f.Errors) == 0 {
+	e, ok := HeadlineError(f.Errors, func(e ErrorRecord) time.Time { return e.CreatedAt })
+	if !ok {
 		return "no error recorded (SEQUENCER_RECORD_ERRORS may be off)"
 	}
-	e := f.Errors[len(f.Errors)-1]
 	return Sanitize(ShortClass(e.Exception), 80) + ": " + Sanitize(e.Message, 120)
+}
+
+// HeadlineError chooses the error a failure is summarised by, wherever it
+// is summarised (check's line, the daemon's alerts): the newest one, which
+// is what made the run fail; of errors recorded at the same time, the later
+// in the list (errors are read in created_at, id order). It is generic so
+// that the check and notify views of the same errors choose alike.
+func HeadlineError[E any](errs []E, createdAt func(E) time.Time) (E, bool) {
+	var best E
+	if len(errs) == 0 {
+		return best, false
+	}
+	best = errs[0]
+	for _, e := range errs[1:] {
+		if !createdAt(e).Before(createdAt(best)) {
+			best = e
+		}
+	}
+	return best, true
 }
 
 // ShortClass drops the namespace of a PHP class name.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/seqwatch/seqwatch/check"
 	"io"
 	"strings"
 	"sync"
@@ -58,11 +57,11 @@ func (c *Console) Notify(ctx context.Context, events []Event) (bool, error) {
 
 // writeEvent renders one event block.
 func writeEvent(b *bytes.Buffer, e Event) {
-	app := check.SanitizeBlock(e.App)
+	app := oneLine(e.App)
 	if e.Environment != "" {
-		app += " (" + check.SanitizeBlock(e.Environment) + ")"
+		app += " (" + oneLine(e.Environment) + ")"
 	}
-	fmt.Fprintf(b, "== %s  %s", check.SanitizeBlock(string(e.Kind)), app)
+	fmt.Fprintf(b, "== %s  %s", oneLine(string(e.Kind)), app)
 	if !e.OccurredAt.IsZero() {
 		fmt.Fprintf(b, "  %s", formatTime(e.OccurredAt))
 	}
@@ -138,16 +137,15 @@ func writeError(b *bytes.Buffer, er Error) {
 	if msg != "" {
 		field(b, "message", msg)
 	}
-	if er.Trace == "" {
+	frames, more := er.Frames(consoleTraceFrames)
+	if len(frames) == 0 {
 		return
 	}
-	frames := strings.Split(strings.TrimSpace(er.Trace), "\n")
-	for i, f := range frames {
-		if i == consoleTraceFrames {
-			fmt.Fprintf(b, "     ... %d more frames\n", len(frames)-consoleTraceFrames)
-			break
-		}
-		field(b, "", "  "+strings.TrimSpace(f))
+	for _, f := range frames {
+		field(b, "", "  "+f)
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "     ... %d more frames\n", more)
 	}
 }
 
@@ -155,7 +153,7 @@ func writeError(b *bytes.Buffer, er Error) {
 // database text can never start a line of its own at the left margin.
 func field(b *bytes.Buffer, label, value string) {
 	const indent = "   "
-	value = strings.ReplaceAll(check.SanitizeBlock(value), "\n", "\n"+indent+"  ")
+	value = strings.ReplaceAll(CleanText(value), "\n", "\n"+indent+"  ")
 	b.WriteString(indent)
 	if label != "" {
 		b.WriteString(label)
@@ -164,6 +162,10 @@ func field(b *bytes.Buffer, label, value string) {
 	b.WriteString(value)
 	b.WriteByte('\n')
 }
+
+// oneLine is CleanText on one line: the header line must not be broken by
+// database text.
+func oneLine(s string) string { return strings.Join(strings.Fields(CleanText(s)), " ") }
 
 func formatTime(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 func failedEvent() Event {
@@ -180,5 +181,29 @@ func TestConsoleHonoursContext(t *testing.T) {
 	var out bytes.Buffer
 	if retry, err := NewConsole(&out).Notify(ctx, []Event{failedEvent()}); retry || err == nil || out.Len() != 0 {
 		t.Fatalf("Notify() = %v, %v, wrote %d bytes; want nothing written", retry, err, out.Len())
+	}
+}
+
+// The console counts the frames left out of the whole recorded trace (the
+// event may carry only its first frames) and shows no format character:
+// zero-width spaces and joiners, the byte order mark, bidi controls.
+func TestConsoleCountsWholeTraceAndDropsFormatCharacters(t *testing.T) {
+	ev := failedEvent()
+	ev.App = "sh\u200bop"
+	ev.Summary = "pay\u200dment\ufeff failed \u202eevil\u202c"
+	ev.Errors[0].Message = "dup\u2060licate\u00ad key"
+	ev.Errors[0].TraceFrames, ev.Errors[0].TraceBytes = 9187, 812345
+	var out bytes.Buffer
+	if _, err := NewConsole(&out).Notify(context.Background(), []Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"== operation.failed  shop (production)", "   payment failed evil\n", "message: duplicate key\n", "     ... 9182 more frames\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if i := strings.IndexFunc(got, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		t.Errorf("format character %U in the output:\n%q", []rune(got[i:])[0], got)
 	}
 }

@@ -8,7 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+
+	"github.com/seqwatch/seqwatch/check"
 )
 
 // Kind is the stable name of an event.
@@ -66,6 +70,12 @@ type Event struct {
 	Source string `json:"source,omitempty"`
 }
 
+// HeadlineError is the error the event is summarised by: the one
+// check.HeadlineError chooses, as `seqwatch check` does for the same failure.
+func (e Event) HeadlineError() (Error, bool) {
+	return check.HeadlineError(e.Errors, func(er Error) time.Time { return er.CreatedAt })
+}
+
 // Operation is the operation an event is about.
 type Operation struct {
 	ID          string        `json:"id"`
@@ -79,12 +89,78 @@ type Operation struct {
 
 // Error is one recorded exception.
 type Error struct {
-	Exception string    `json:"exception"`
-	Message   string    `json:"message"`
+	Exception string `json:"exception"`
+	Message   string `json:"message"`
+	// Trace is the trace as recorded, or only its first part: the state
+	// cuts long traces at a frame boundary before an event is stored.
 	Trace     string    `json:"trace"`
 	Context   string    `json:"context,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// TraceFrames and TraceBytes describe the whole trace as recorded,
+	// before any cut: how many frames (non-blank lines) and bytes it had.
+	// Channels count the frames they leave out from these, never from the
+	// cut text. 0 when not known (an event stored by an older seqwatch):
+	// the carried trace is counted then.
+	TraceFrames int `json:"trace_frames,omitempty"`
+	TraceBytes  int `json:"trace_bytes,omitempty"`
 }
+
+// CountFrames returns the number of frames of a PHP trace
+// (getTraceAsString: "#0 …" lines and "#N {main}"): its non-blank lines.
+func CountFrames(trace string) int {
+	n := 0
+	for line := range strings.Lines(trace) {
+		if strings.TrimSpace(line) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// AllFrames is the number of frames of the whole recorded trace, which
+// may be more than the carried Trace holds.
+func (e Error) AllFrames() int {
+	if e.TraceFrames > 0 {
+		return e.TraceFrames
+	}
+	return CountFrames(e.Trace)
+}
+
+// Frames returns the first n frames of the carried trace (each trimmed,
+// blank lines skipped) and how many frames of the whole recorded trace
+// they leave out.
+func (e Error) Frames(n int) (frames []string, more int) {
+	rest := e.Trace
+	for rest != "" && len(frames) < n {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			frames = append(frames, line)
+		}
+	}
+	return frames, max(0, e.AllFrames()-len(frames))
+}
+
+// CleanText makes database text safe for a channel's message while
+// keeping its lines: check.SanitizeBlock (terminal control sequences,
+// control characters, bidi overrides, invalid UTF-8), and also every other
+// Unicode format character (category Cf: zero-width spaces and joiners,
+// the byte order mark, soft hyphens, invisible operators, tags), which
+// would make text read or match differently from what it shows.
+func CleanText(s string) string {
+	s = check.SanitizeBlock(s)
+	if !strings.ContainsFunc(s, isFormat) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isFormat(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isFormat(r rune) bool { return r > 0x7f && unicode.Is(unicode.Cf, r) }
 
 // PendingCount is the pending-operations backlog for threshold events.
 type PendingCount struct {

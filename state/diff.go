@@ -226,6 +226,10 @@ func (e *evaluator) failures() []notify.Event {
 				Trace:     er.Trace,
 				Context:   er.Context,
 				CreatedAt: er.CreatedAt,
+				// Counted here, before boundErrors cuts the trace, so
+				// that "and N more frames" is true of the whole trace.
+				TraceFrames: notify.CountFrames(er.Trace),
+				TraceBytes:  len(er.Trace),
 			})
 		}
 		evs = append(evs, boundErrors(ev, eventTrace))
@@ -234,15 +238,10 @@ func (e *evaluator) failures() []notify.Event {
 }
 
 func failedSummary(f check.Failure) string {
-	if len(f.Errors) == 0 {
+	// The same error as `seqwatch check` names for this failure.
+	last, ok := check.HeadlineError(f.Errors, func(e check.ErrorRecord) time.Time { return e.CreatedAt })
+	if !ok {
 		return f.Name + " failed (no error recorded)"
-	}
-	// The newest record is the one that made the row fail.
-	last := f.Errors[0]
-	for _, er := range f.Errors[1:] {
-		if er.CreatedAt.After(last.CreatedAt) {
-			last = er
-		}
 	}
 	s := f.Name + " failed: " + last.Exception
 	if m := oneLine(last.Message); m != "" {
@@ -285,6 +284,9 @@ func (e *evaluator) recoveries() {
 		ev := e.event(notify.OperationRecovered, p.Key, done,
 			fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime)))
 		o := *op
+		// The snapshot knows when the completing run started, not when
+		// it ended; that start is the best completed_at there is.
+		o.CompletedAt = &done
 		ev.Operation = &o
 		e.close(p.Key)
 		e.out = append(e.out, ev)
@@ -372,24 +374,46 @@ func (e *evaluator) digest(items []notify.Event) notify.Event {
 // eventTrace and digestTrace bound the traces (and eventMessage the
 // messages) an event carries: every event sits in the state file's outbox
 // until each channel has taken it, and a trace can be megabytes. The
-// channels show the first frames anyway; the cut is marked. A first run can
-// find thousands of failures, so digest items carry less.
+// channels show the first frames anyway; a cut trace keeps whole frames and
+// the event's TraceFrames and TraceBytes say how long it was; a cut message
+// is marked. A first run can find thousands of failures, so digest items
+// carry less.
 const (
 	eventTrace   = 16 << 10
 	eventMessage = 8 << 10
 	digestTrace  = 4 << 10
 )
 
-// boundErrors cuts each error's trace to traceLimit bytes and its message to
-// eventMessage bytes, on rune boundaries, saying how much was left out.
+// boundErrors cuts each error's trace to at most traceLimit bytes (see
+// cutTrace) and its message to eventMessage bytes, on a rune boundary,
+// saying how much was left out.
 func boundErrors(ev notify.Event, traceLimit int) notify.Event {
 	errs := slices.Clone(ev.Errors)
 	for i := range errs {
-		errs[i].Trace = cut(errs[i].Trace, traceLimit)
+		errs[i].Trace = cutTrace(errs[i].Trace, traceLimit)
 		errs[i].Message = cut(errs[i].Message, eventMessage)
 	}
 	ev.Errors = errs
 	return ev
+}
+
+// cutTrace keeps the first frames of a trace that fit in limit bytes: it
+// cuts after the last line break within the limit (within a rune boundary
+// when the first frame alone is longer). The result is a prefix of the
+// trace with no marker, so every line in it is a frame of the recorded
+// trace; the event's TraceBytes and TraceFrames tell that it was cut.
+func cutTrace(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:limit], '\n'); i > 0 {
+		return s[:i]
+	}
+	n := limit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func cut(s string, limit int) string {

@@ -304,9 +304,10 @@ func TestEvaluateFirstRun(t *testing.T) {
 		f := failure(opName, "1", t0)
 		f.Errors[0].Trace = strings.Repeat("#0 /app/x.php(1): é\n", 10000)
 		evs := Evaluate(New(), snapshot(f), t0, Rules{})
-		tr := evs[0].Items[0].Errors[0].Trace
-		if len(tr) > digestTrace+100 || !strings.HasPrefix(tr, "#0 /app/x.php(1)") || !strings.Contains(tr, "more bytes)") {
-			t.Fatalf("trace of %d bytes: ...%q", len(tr), tr[len(tr)-40:])
+		er := evs[0].Items[0].Errors[0]
+		tr := er.Trace
+		if len(tr) > digestTrace || !strings.HasPrefix(f.Errors[0].Trace, tr+"\n") || er.TraceFrames != 10000 || er.TraceBytes != len(f.Errors[0].Trace) {
+			t.Fatalf("trace of %d bytes (%d frames, %d bytes recorded): ...%q", len(tr), er.TraceFrames, er.TraceBytes, tr[len(tr)-40:])
 		}
 	})
 	t.Run("default is digest", func(t *testing.T) {
@@ -467,8 +468,10 @@ func itemsOf(evs []notify.Event) []notify.Event {
 	return items
 }
 
-// A megabyte trace or message is cut (and the cut marked) before the event
-// is stored in the outbox, so the state file stays small.
+// A megabyte trace or message is cut before the event is stored in the
+// outbox, so the state file stays small: the message with a marker, the
+// trace after its last whole frame, with the whole trace's frame count and
+// size kept on the event for the channels to report.
 func TestEvaluateBoundsHugeTracesAndMessages(t *testing.T) {
 	f := failure(opName, "7", t0)
 	f.Errors[0].Trace = strings.Repeat("#0 /app/vendor/x.php(1): Y->z()\n", 32<<10) // 1 MB
@@ -478,13 +481,73 @@ func TestEvaluateBoundsHugeTracesAndMessages(t *testing.T) {
 		t.Fatalf("events = %v", kinds(evs))
 	}
 	e := evs[0].Errors[0]
-	if len(e.Trace) > eventTrace+64 || !strings.Contains(e.Trace, "more bytes)") || !strings.HasPrefix(e.Trace, "#0 /app/vendor/x.php(1)") {
-		t.Errorf("trace is %d bytes, ends %q", len(e.Trace), e.Trace[len(e.Trace)-40:])
+	if len(e.Trace) > eventTrace || !strings.HasPrefix(f.Errors[0].Trace, e.Trace+"\n") {
+		t.Errorf("trace is %d bytes, ends %q; want whole frames within %d bytes", len(e.Trace), e.Trace[len(e.Trace)-40:], eventTrace)
 	}
+	if e.TraceFrames != 32<<10 || e.TraceBytes != 32*32<<10 {
+		t.Errorf("trace_frames %d, trace_bytes %d; want %d and %d (the whole trace)", e.TraceFrames, e.TraceBytes, 32<<10, 32*32<<10)
+	}
+	t.Run("a first frame longer than the bound is cut on a rune boundary", func(t *testing.T) {
+		f := failure(opName, "8", t0)
+		f.Errors[0].Trace = "#0 " + strings.Repeat("é", eventTrace) + "\n#1 {main}"
+		e := Evaluate(initialized(), snapshot(f), t0, Rules{})[0].Errors[0]
+		if len(e.Trace) > eventTrace || !utf8.ValidString(e.Trace) || e.TraceFrames != 2 {
+			t.Errorf("trace of %d bytes, valid UTF-8 %v, %d frames", len(e.Trace), utf8.ValidString(e.Trace), e.TraceFrames)
+		}
+	})
 	if len(e.Message) > eventMessage+64 || !utf8.ValidString(e.Message) {
 		t.Errorf("message is %d bytes, valid UTF-8 %v", len(e.Message), utf8.ValidString(e.Message))
 	}
 	if len(f.Errors[0].Trace) != 32*32<<10 {
 		t.Error("the snapshot's own error was changed")
+	}
+}
+
+// The daemon's summary names the error check's line names: the newest,
+// whatever the order of the records.
+func TestFailedSummaryNamesTheHeadlineError(t *testing.T) {
+	f := failure(opName, "9", t0)
+	older := f.Errors[0]
+	older.ID, older.Exception, older.Message = "e8", "LogicException", "first attempt"
+	newer := f.Errors[0]
+	newer.CreatedAt = older.CreatedAt.Add(time.Minute)
+	newer.Exception, newer.Message = `App\Exceptions\PaymentFailed`, "card declined"
+	tests := []struct {
+		name string
+		errs []check.ErrorRecord
+	}{
+		{"read in created_at order", []check.ErrorRecord{older, newer}},
+		{"listed newest first", []check.ErrorRecord{newer, older}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.Errors = tt.errs
+			ev := Evaluate(initialized(), snapshot(f), t0, Rules{})[0]
+			if want := opName + ` failed: App\Exceptions\PaymentFailed: card declined`; ev.Summary != want {
+				t.Errorf("summary = %q, want %q", ev.Summary, want)
+			}
+			if h := f.Headline(); h != "PaymentFailed: card declined" {
+				t.Errorf("check's headline = %q, want the same error", h)
+			}
+		})
+	}
+}
+
+// operation.recovered says when the operation completed: the start of the
+// run that completed, the only time the snapshot has for it.
+func TestRecoveredCarriesCompletedAt(t *testing.T) {
+	st := initialized()
+	f := failure(opName, "10", t0)
+	Evaluate(st, snapshot(f), t0, Rules{})
+	done := t0.Add(time.Hour)
+	snap := snapshot()
+	snap.LastCompleted = map[string]time.Time{opName: done}
+	evs := Evaluate(st, snap, done, Rules{})
+	if len(evs) != 1 || evs[0].Kind != notify.OperationRecovered {
+		t.Fatalf("events = %v", kinds(evs))
+	}
+	op := evs[0].Operation
+	if op == nil || op.CompletedAt == nil || !op.CompletedAt.Equal(done) || op.ID != "10" {
+		t.Errorf("operation = %+v, want the failed row 10 with completed_at %v", op, done)
 	}
 }

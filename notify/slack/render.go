@@ -3,7 +3,6 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/seqwatch/seqwatch/check"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -284,17 +283,18 @@ func errorSection(e notify.Error) slack.Block {
 }
 
 // traceSection shows the first maxFrames frames of a PHP
-// getTraceAsString() trace in a code block.
+// getTraceAsString() trace in a code block, and how many frames of the
+// whole recorded trace it leaves out (notify.Error.TraceFrames: the event
+// may carry only the first part of a long trace).
 func traceSection(e notify.Error, head string) slack.Block {
-	frames := strings.Split(strings.TrimRight(clean(e.Trace), "\n"), "\n")
-	shown := min(len(frames), maxFrames)
+	frames, more := e.Frames(maxFrames)
 	suffix := ""
-	if more := len(frames) - shown; more > 0 {
+	if more > 0 {
 		suffix = fmt.Sprintf("\n_… and %d more frames_", more)
 	}
 	// Cap each frame so that one huge frame cannot hide the others.
-	escaped := make([]string, shown)
-	for i, fr := range frames[:shown] {
+	escaped := make([]string, len(frames))
+	for i, fr := range frames {
 		escaped[i] = truncate(esc(fr), maxFrameRunes)
 	}
 	head += "\n"
@@ -422,15 +422,17 @@ func plural(n int, one, many string) string {
 }
 
 // header is a header block: plain text, at most 150 characters. title is
-// raw text; it is escaped here.
+// raw text, cleaned here and not escaped (see plainSection).
 func header(title string) slack.Block {
-	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(esc(oneLine(title)), maxHeaderText), true, false))
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncatePlain(oneLine(title), maxHeaderText), true, false))
 }
 
-// plainSection shows raw text as plain_text, so Slack formats nothing in
-// it; it is still escaped, as Slack decodes &amp; &lt; &gt; in all text.
+// plainSection shows raw text as plain_text. Slack shows plain_text as
+// written: it parses no mentions (<!channel> cannot ping anyone), links or
+// formatting in it and decodes no entities, so the text is cleaned but not
+// escaped; escaping would show "&lt;" to the reader.
 func plainSection(raw string) slack.Block {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(esc(raw), maxSectionText), false, false), nil, nil)
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.PlainTextType, truncatePlain(clean(raw), maxSectionText), false, false), nil, nil)
 }
 
 // mrkdwnSection wraps text we composed (escaped parts only). verbatim keeps
@@ -472,7 +474,8 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // <!here>, <@U123> and <url|label> cannot notify anyone or hide a link.
 func esc(s string) string { return escaper.Replace(clean(s)) }
 
-func clean(s string) string { return check.SanitizeBlock(s) }
+// clean removes control and format characters (notify.CleanText).
+func clean(s string) string { return notify.CleanText(s) }
 
 // oneLine collapses all whitespace (newlines included) to single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
@@ -487,18 +490,29 @@ func inlineCode(raw string, limit int) string {
 }
 
 // codeBlock shows raw text in a ``` block of at most limit characters.
-// Backtick runs in the text are broken with zero-width spaces so the text
-// cannot close the block early.
 func codeBlock(raw string, limit int) string { return fence(esc(raw), limit) }
 
 // fence puts escaped text in a ``` block of at most limit characters.
+// A run of three backticks in the text would close the block early: its
+// middle one becomes U+02CB (a visible grave accent), not a zero-width
+// character, which would make the text differ from what it shows.
 func fence(s string, limit int) string {
 	s = strings.TrimRight(s, "\n")
-	s = strings.ReplaceAll(s, "```", "`\u200b`\u200b`")
+	s = strings.ReplaceAll(s, "```", "`ˋ`")
 	if s == "" {
 		return ""
 	}
 	return "```" + truncate(s, limit-6) + "```"
+}
+
+// truncatePlain cuts plain (unescaped) text to limit runes, marker
+// included.
+func truncatePlain(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	keep := max(limit-utf8.RuneCountInString(truncMarker), 0)
+	return string([]rune(s)[:keep]) + truncMarker
 }
 
 // truncate cuts escaped text to limit runes, marker included, never inside

@@ -1,9 +1,11 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -11,11 +13,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/notify"
@@ -50,6 +55,7 @@ type received struct {
 	text     string
 	all      string // every text of the message, joined
 	answerTS string // the ts the fake returned
+	body     []byte // webhook: the request body
 }
 
 // fakeSlack stands in for Slack: it checks each request against Slack's
@@ -152,7 +158,7 @@ func (f *fakeSlack) serveWebhook(w http.ResponseWriter, r *http.Request, body []
 		http.Error(w, "channel_is_archived", http.StatusGone)
 		return
 	}
-	f.reqs = append(f.reqs, received{method: "webhook", text: text, all: all})
+	f.reqs = append(f.reqs, received{method: "webhook", text: text, all: all, body: body})
 	_, _ = io.WriteString(w, "ok")
 }
 
@@ -327,8 +333,28 @@ func checkTextObject(t *testing.T, at string, raw any, limit int) string {
 	if n := utf8.RuneCountInString(s); n > limit {
 		t.Errorf("%s: text is %d characters, limit %d", at, n, limit)
 	}
+	if typ == "plain_text" {
+		// Slack shows plain_text as written and parses no mentions or
+		// links in it: it must not be escaped, only clean.
+		checkClean(t, at, s)
+		return s
+	}
 	checkEscaped(t, at, s)
 	return s
+}
+
+// checkClean fails on CR, invalid UTF-8 and format characters (zero-width,
+// bidi overrides).
+func checkClean(t *testing.T, at, s string) {
+	if !utf8.ValidString(s) {
+		t.Errorf("%s: invalid UTF-8", at)
+	}
+	if strings.Contains(s, "\r") {
+		t.Errorf("%s: contains CR", at)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		t.Errorf("%s: format character %U near %q", at, []rune(s[i:])[0], snippet(s, i))
+	}
 }
 
 // dateToken is the only markup with < > that we write ourselves.
@@ -338,12 +364,7 @@ var entity = regexp.MustCompile(`&(amp|lt|gt);`)
 // checkEscaped fails on any < or > that is not one of our date tokens, on
 // a bare &, on CR and on invalid UTF-8.
 func checkEscaped(t *testing.T, at, s string) {
-	if !utf8.ValidString(s) {
-		t.Errorf("%s: invalid UTF-8", at)
-	}
-	if strings.Contains(s, "\r") {
-		t.Errorf("%s: contains CR", at)
-	}
+	checkClean(t, at, s)
 	rest := dateToken.ReplaceAllString(s, "")
 	if i := strings.IndexAny(rest, "<>"); i >= 0 {
 		t.Errorf("%s: unescaped < or > near %q", at, snippet(rest, i))
@@ -797,5 +818,121 @@ func TestTruncateKeepsEntitiesWhole(t *testing.T) {
 				checkEscaped(t, fmt.Sprintf("limit %d", limit), got)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// cutTraceEvent is an operation.failed event as the state builds it from a
+// 9,187-frame trace: only the first frames are carried, and TraceFrames and
+// TraceBytes describe the whole trace. Its texts carry zero-width and bidi
+// characters and a mention in plain text.
+func cutTraceEvent() notify.Event {
+	var trace strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
+	}
+	failed := t0.Add(3 * time.Second)
+	return notify.Event{
+		ID:          "01HN0000000000000000000001",
+		Kind:        notify.OperationFailed,
+		Key:         "operation.failed/2024_01_13_120000_FailedOperation/42",
+		App:         "sh\u200bop",
+		Environment: "production",
+		OccurredAt:  failed,
+		Summary:     "<!channel> 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c\ufeff",
+		Operation: &notify.Operation{
+			ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync",
+			ExecutedAt: t0, FailedAt: &failed,
+		},
+		Errors: []notify.Error{{
+			Exception:   `Illuminate\Database\QueryException`,
+			Message:     "SQLSTATE[08006] conn\u200bection ```refused``` \u2066x\u2069",
+			Trace:       strings.TrimSuffix(trace.String(), "\n"),
+			Context:     `{"file":"/app/Foo.php","line":12}`,
+			CreatedAt:   failed,
+			TraceFrames: 9187,
+			TraceBytes:  812345,
+		}},
+	}
+}
+
+// The message shows the summary in plain_text as written (no &lt;), counts
+// the frames left out of the whole trace, not of the part the event
+// carries, and carries no format character anywhere.
+func TestMessageGolden(t *testing.T) {
+	f := newFakeSlack(t)
+	n := webhookNotifier(t, f)
+	if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
+		t.Fatal(err)
+	}
+	req := f.requests()[0]
+	var p struct {
+		Blocks []struct {
+			Type string `json:"type"`
+			Text *struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(req.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	var plain []string
+	for _, b := range p.Blocks {
+		if b.Type == "section" && b.Text != nil && b.Text.Type == "plain_text" {
+			plain = append(plain, b.Text.Text)
+		}
+	}
+	if want := "<!channel> 2024_01_13_120000_FailedOperation failed: payment & <b>refund</b> evil"; len(plain) != 1 || plain[0] != want {
+		t.Errorf("plain_text sections = %q, want [%q]", plain, want)
+	}
+	if !strings.Contains(req.text, "&lt;!channel&gt;") {
+		t.Errorf("fallback text %q: the mention must stay escaped in text Slack parses", req.text)
+	}
+	if !strings.Contains(req.all, "and 9177 more frames") {
+		t.Errorf("message does not count the 9,177 frames it leaves out of 9,187:\n%s", req.all)
+	}
+	if i := strings.IndexFunc(req.all, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		t.Errorf("format character %U in the message", []rune(req.all[i:])[0])
+	}
+	checkSlackGolden(t, "failed", req.body)
+
+	t.Run("bot thread counts the same", func(t *testing.T) {
+		f := newFakeSlack(t)
+		n := botNotifier(t, f, WithThreadStore(&memStore{}))
+		if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
+			t.Fatal(err)
+		}
+		reqs := f.requests()
+		if len(reqs) != 2 || !strings.Contains(reqs[1].all, "and 9177 more frames") {
+			t.Errorf("thread reply does not count the frames left out: %+v", reqs)
+		}
+	})
+}
+
+func checkSlackGolden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+		t.Fatalf("indent: %v", err)
+	}
+	pretty.WriteByte('\n')
+	path := filepath.Join("testdata", name+".json.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(pretty.Bytes(), want) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n got: %s\nwant: %s", path, pretty.Bytes(), want)
 	}
 }

@@ -25,7 +25,14 @@
 //
 // One document per request. Times are RFC 3339 strings in the application's
 // time zone, or null when unknown. Strings are carried verbatim (invalid
-// UTF-8 is replaced by U+FFFD); nothing is truncated or escaped for markup.
+// UTF-8 is replaced by U+FFFD) and never escaped for markup. Two are
+// bounded, because every event waits in the state file until it is sent:
+// an error's "message" is cut after 8 KiB with a marker ("… (N more
+// bytes)"), and its "trace" after the last whole frame within 16 KiB (4 KiB
+// in a first-run digest) with no marker; "trace_frames" and "trace_bytes"
+// always describe the whole trace as recorded, so a receiver can tell that
+// the trace was cut (its frames, the non-blank lines, are fewer than
+// "trace_frames") and say how many frames it lacks.
 //
 //	{
 //	  "version": 1,
@@ -41,12 +48,17 @@
 //	  "operation": {                 // null unless the event is about an operation
 //	    "id": "42", "name": "2024_01_13_120000_FailedOperation", "type": "sync",
 //	    "executed_at": "…", "failed_at": "…" | null, "completed_at": "…" | null,
+//	                                 // operation.recovered describes the failed run; its
+//	                                 // completed_at is when the run that completed started
+//	                                 // (the time seqwatch reads for that run)
 //	    "running_for_seconds": 5400 | null   // set for operation.stuck
 //	  },
 //	  "errors": [                    // [] when none were recorded
 //	    {"exception": "RuntimeException", "message": "…", "trace": "#0 …",
 //	     "context": "{\"file\":…}",   // the raw JSON text of the context column, or ""
-//	     "created_at": "…"}
+//	     "created_at": "…",
+//	     "trace_frames": 9187,       // frames of the whole trace
+//	     "trace_bytes": 1048576}     // bytes of the whole trace
 //	  ],
 //	  "pending": {"count": 12, "threshold": 10, "names": ["…"]} | null,
 //	  "deferred": {"id": "7", "operation": "…", "attempts": 3, "max_attempts": 3,

@@ -58,6 +58,10 @@ type PayloadError struct {
 	Trace     string     `json:"trace"`
 	Context   string     `json:"context"`
 	CreatedAt *time.Time `json:"created_at"`
+	// TraceFrames and TraceBytes describe the whole trace as recorded;
+	// Trace may hold only its first frames.
+	TraceFrames int `json:"trace_frames"`
+	TraceBytes  int `json:"trace_bytes"`
 }
 
 // PayloadPending is the "pending" object.
@@ -179,11 +183,18 @@ func fromEvent(e notify.Event) Payload {
 	}
 	for i, er := range e.Errors {
 		p.Errors[i] = PayloadError{
-			Exception: er.Exception,
-			Message:   er.Message,
-			Trace:     er.Trace,
-			Context:   er.Context,
-			CreatedAt: timePtr(er.CreatedAt),
+			Exception:   er.Exception,
+			Message:     er.Message,
+			Trace:       er.Trace,
+			Context:     er.Context,
+			CreatedAt:   timePtr(er.CreatedAt),
+			TraceFrames: er.AllFrames(),
+			TraceBytes:  er.TraceBytes,
+		}
+		if er.TraceBytes == 0 {
+			// Not recorded with the event (an older seqwatch stored
+			// it): the carried trace is all there is to measure.
+			p.Errors[i].TraceBytes = len(er.Trace)
 		}
 	}
 	if pc := e.Pending; pc != nil {

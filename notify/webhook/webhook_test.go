@@ -21,7 +21,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
 	"gopkg.in/yaml.v3"
 )
 
@@ -259,7 +261,7 @@ func TestSignedEventArrivesAndVerifies(t *testing.T) {
 		t.Errorf("operation = %+v", p.Operation)
 	}
 	if len(p.Errors) != 1 || p.Errors[0].Exception != ev.Errors[0].Exception || p.Errors[0].Trace != ev.Errors[0].Trace ||
-		p.Errors[0].Context != ev.Errors[0].Context {
+		p.Errors[0].Context != ev.Errors[0].Context || p.Errors[0].TraceFrames != 2 || p.Errors[0].TraceBytes != len(ev.Errors[0].Trace) {
 		t.Errorf("errors = %+v", p.Errors)
 	}
 	if p.Pending != nil || p.Deferred != nil || p.Source != nil || p.Events == nil || len(p.Events) != 0 {
@@ -863,4 +865,58 @@ func TestNothingToSend(t *testing.T) {
 	if got := len(r.deliveries()); got != 1 {
 		t.Errorf("%d requests, want 1", got)
 	}
+}
+
+// Events as the daemon's state builds them, from a failure whose trace has
+// 9,187 frames and then its recovery: the failure's document carries the
+// first frames and says how long the whole trace was; the recovery's
+// operation has a completed_at.
+func TestStateEventsCarryWholeTraceCountsAndCompletedAt(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	executed := time.Date(2024, 1, 13, 12, 0, 0, 0, cet)
+	failed := executed.Add(3 * time.Second)
+	var tb strings.Builder
+	for i := range 9186 {
+		fmt.Fprintf(&tb, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar()\n", i, i, i+10)
+	}
+	tb.WriteString("#9186 {main}")
+	trace := tb.String()
+	f := check.Failure{
+		Attempt: check.Attempt{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", State: "failed", ExecutedAt: executed, FailedAt: &failed},
+		Errors: []check.ErrorRecord{{
+			ID: "7", Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] Connection refused",
+			Trace: trace, Context: `{"file":"/app/Foo.php","line":12}`, CreatedAt: failed,
+		}},
+	}
+	st := state.New()
+	st.Initialized = true
+	evs := state.Evaluate(st, &check.Snapshot{App: "shop", Environment: "production", TakenAt: failed, Failing: []check.Failure{f}}, failed, state.Rules{})
+	done := executed.Add(time.Hour)
+	evs = append(evs, state.Evaluate(st, &check.Snapshot{App: "shop", Environment: "production", TakenAt: done,
+		LastCompleted: map[string]time.Time{f.Name: done}}, done, state.Rules{})...)
+	if len(evs) != 2 || evs[0].Kind != notify.OperationFailed || evs[1].Kind != notify.OperationRecovered {
+		t.Fatalf("events %+v, want operation.failed and operation.recovered", evs)
+	}
+
+	r := newReceiver(t, true, nil)
+	n := newNotifier(t, r, nil, baseTime(), nil)
+	for i, id := range []string{"01HN0000000000000000000001", "01HN0000000000000000000002"} {
+		evs[i].ID = id // the state's ids are random
+		if _, err := n.Notify(context.Background(), evs[i:i+1]); err != nil {
+			t.Fatalf("Notify %s: %v (refusals %q)", evs[i].Kind, err, r.refusals())
+		}
+	}
+	got := r.deliveries()
+	e := got[0].payload.Errors[0]
+	if e.TraceFrames != 9187 || e.TraceBytes != len(trace) {
+		t.Errorf("trace_frames %d, trace_bytes %d; want 9187 and %d", e.TraceFrames, e.TraceBytes, len(trace))
+	}
+	if len(e.Trace) > 16<<10 || !strings.HasPrefix(trace, e.Trace) || !strings.HasPrefix(trace[len(e.Trace):], "\n#") {
+		t.Errorf("trace of %d bytes is not the whole first frames of the recorded trace", len(e.Trace))
+	}
+	op := got[1].payload.Operation
+	if op == nil || op.CompletedAt == nil || !op.CompletedAt.Equal(done) {
+		t.Errorf("operation.recovered operation = %+v, want completed_at %v", op, done)
+	}
+	checkGolden(t, "recovered", got[1].body)
 }
