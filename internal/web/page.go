@@ -81,9 +81,10 @@ h3 { font-size: 1.05rem; margin: 1.25rem 0 0.4rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
-th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.5rem; border-bottom: 1px solid #8884; overflow-wrap: anywhere; }
-th { font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.02em; }
-td.name, td.msg { min-width: 12rem; }
+th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.5rem; border-bottom: 1px solid #8884; overflow-wrap: break-word; }
+th { font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.02em; white-space: nowrap; }
+td.name, td.msg { min-width: 12rem; overflow-wrap: anywhere; }
+time { white-space: nowrap; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8rem; max-height: 30rem; overflow: auto; margin: 0.3rem 0; }
 details summary { cursor: pointer; }
 .muted { color: #6e7781; }
