@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -80,6 +81,13 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Notifier, error) {
 	if tc.ServerName == "" {
 		tc.ServerName = cfg.Host
 	}
+	if cfg.CA != "" {
+		pool, err := cfg.caPool() // checked by Validate
+		if err != nil {
+			return nil, fmt.Errorf("email: ca_file: %w", err)
+		}
+		tc.RootCAs = pool
+	}
 	if tc.MinVersion == 0 {
 		tc.MinVersion = tls.VersionTLS12
 	}
@@ -124,6 +132,10 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	}
 	if err := n.send(ctx, msg); err != nil {
 		retry := retryable(err)
+		var uaerr x509.UnknownAuthorityError
+		if errors.As(err, &uaerr) {
+			err = fmt.Errorf("%w; if the server's certificate comes from a private CA, set ca_file to the CA's PEM certificate", err)
+		}
 		err = n.scrub(fmt.Errorf("email: %w", err))
 		n.logger.Debug("email: send failed", "retry", retry, "err", err)
 		return retry, err
@@ -140,7 +152,9 @@ func (n *Notifier) buildMsg(r message, events []notify.Event) (*mail.Msg, error)
 	if err := m.To(n.cfg.To...); err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
-	m.Subject(r.Subject)
+	// Preformatted: go-mail would fold an encoded subject right after
+	// "Subject:", which strict parsers read as a leading space.
+	m.SetGenHeaderPreformatted(mail.HeaderSubject, subjectHeader(r.Subject))
 	m.SetDateWithValue(n.now())
 	m.SetMessageIDWithValue(messageID(events) + "@" + n.fromHost)
 	// RFC 3834: tells vacation responders not to answer.
@@ -149,6 +163,93 @@ func (n *Notifier) buildMsg(r message, events []notify.Event) (*mail.Msg, error)
 	m.SetBodyString(mail.TypeTextPlain, r.Text)
 	m.AddAlternativeString(mail.TypeTextHTML, r.HTML)
 	return m, nil
+}
+
+// subjectHeader encodes and folds a subject so that every parser reads it
+// back exactly. Words of printable ASCII are written as they are (so
+// "[seqwatch]" stays first, even in the raw header); from the first other
+// word on (non-ASCII, or text that could be taken for an encoded word) the
+// rest is written as RFC 2047 Q encoded words. Lines are folded only
+// between words and never before the first one: a fold right after
+// "Subject:" makes strict parsers (Python's email) read a leading space.
+func subjectHeader(s string) string {
+	words := strings.Fields(s)
+	var tokens []string
+	for i, w := range words {
+		if !plainWord(w) {
+			tokens = append(tokens, qEncode(strings.Join(words[i:], " "))...)
+			break
+		}
+		tokens = append(tokens, w)
+	}
+	const maxLine = 76
+	var b strings.Builder
+	n := len("Subject: ")
+	for i, t := range tokens {
+		if i > 0 {
+			if n+1+len(t) > maxLine {
+				b.WriteString("\r\n ")
+				n = 1
+			} else {
+				b.WriteByte(' ')
+				n++
+			}
+		}
+		b.WriteString(t)
+		n += len(t)
+	}
+	return b.String()
+}
+
+// plainWord reports whether w can stand in a header unencoded: printable
+// ASCII, not like an encoded word, and short enough for a line of its own
+// (a longer word cannot be folded; encoded, it can be split).
+func plainWord(w string) bool {
+	if len(w) > 76-len("Subject: ") {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] <= ' ' || w[i] > '~' {
+			return false
+		}
+	}
+	return !strings.Contains(w, "=?")
+}
+
+// qEncode writes s as Q encoded words ("=?UTF-8?q?…?="), each short
+// enough to follow "Subject: " within 76 characters, never splitting a
+// character across two words (RFC 2047 section 5).
+func qEncode(s string) []string {
+	const (
+		head   = "=?UTF-8?q?"
+		tail   = "?="
+		maxLen = 76 - len("Subject: ")
+	)
+	var words []string
+	var cur strings.Builder
+	for _, r := range s {
+		var enc strings.Builder
+		var buf [utf8.UTFMax]byte
+		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
+			switch {
+			case c == ' ':
+				enc.WriteByte('_')
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("!*+-/.,:[]", c) >= 0:
+				enc.WriteByte(c)
+			default:
+				fmt.Fprintf(&enc, "=%02X", c)
+			}
+		}
+		if cur.Len() > 0 && len(head)+cur.Len()+enc.Len()+len(tail) > maxLen {
+			words = append(words, head+cur.String()+tail)
+			cur.Reset()
+		}
+		cur.WriteString(enc.String())
+	}
+	if cur.Len() > 0 {
+		words = append(words, head+cur.String()+tail)
+	}
+	return words
 }
 
 // messageID is stable for the same events, so a message re-sent after a

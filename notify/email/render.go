@@ -3,7 +3,6 @@ package email
 import (
 	"bytes"
 	"fmt"
-	"github.com/seqwatch/seqwatch/check"
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
@@ -185,8 +184,8 @@ func describe(e notify.Event) string {
 	switch {
 	case e.Operation != nil:
 		s += " " + e.Operation.Name
-		if len(e.Errors) > 0 && e.Errors[0].Exception != "" {
-			s += ": " + e.Errors[0].Exception
+		if er, ok := e.HeadlineError(); ok && er.Exception != "" {
+			s += ": " + er.Exception
 		}
 	case e.Deferred != nil:
 		s += " " + e.Deferred.Operation
@@ -199,8 +198,8 @@ func describe(e notify.Event) string {
 // listLine is one event in a digest's list.
 func listLine(e notify.Event, withApp bool) string {
 	s := describe(e)
-	if len(e.Errors) > 0 {
-		if first, _, _ := strings.Cut(clean(e.Errors[0].Message), "\n"); first != "" {
+	if er, ok := e.HeadlineError(); ok {
+		if first, _, _ := strings.Cut(clean(er.Message), "\n"); first != "" {
 			s += ": " + first
 		}
 	} else if e.Operation == nil && e.Deferred == nil {
@@ -259,7 +258,7 @@ func eventOf(e notify.Event) eventView {
 		if !er.CreatedAt.IsZero() {
 			ev.CreatedAt = formatTime(er.CreatedAt)
 		}
-		ev.Frames, ev.MoreFrames = frames(er.Trace)
+		ev.Frames, ev.MoreFrames = frames(er)
 		v.Errors = append(v.Errors, ev)
 	}
 	if p := e.Pending; p != nil {
@@ -285,26 +284,15 @@ func eventOf(e notify.Event) eventView {
 	return v
 }
 
-// frames returns the first maxFrames lines of a PHP trace, each capped, and
-// how many lines were left out. It never splits more of the trace than it
-// shows, since a trace can be megabytes.
-func frames(trace string) ([]string, int) {
-	var out []string
-	rest := trace
-	for rest != "" && len(out) < maxFrames {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		line = oneLine(line, maxFrameRunes)
-		if line != "" {
-			out = append(out, line)
-		}
-	}
-	more := 0
-	for rest != "" {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		if strings.TrimSpace(line) != "" {
-			more++
+// frames returns the first maxFrames frames of an error's trace, each
+// capped, and how many frames of the whole recorded trace were left out
+// (not of the part the event carries: see notify.Error.TraceFrames).
+func frames(er notify.Error) ([]string, int) {
+	shown, more := er.Frames(maxFrames)
+	out := make([]string, 0, len(shown))
+	for _, f := range shown {
+		if f = oneLine(f, maxFrameRunes); f != "" {
+			out = append(out, f)
 		}
 	}
 	return out, more
@@ -313,9 +301,10 @@ func frames(trace string) ([]string, int) {
 func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
 
 // clean makes database text safe to show over several lines: invalid UTF-8
-// replaced, CRLF and CR turned into LF, other control and format characters
-// (bidi overrides, zero-width) replaced by a space, tabs kept.
-func clean(s string) string { return check.SanitizeBlock(s) }
+// replaced, CRLF turned into LF, other control characters and every format
+// character (bidi overrides, zero-width spaces and joiners) removed, tabs
+// kept (notify.CleanText).
+func clean(s string) string { return notify.CleanText(s) }
 
 // oneLine makes database text safe for a header or a single line: it is
 // cleaned, every run of white space (line breaks included) becomes one
