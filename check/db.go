@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,6 +27,8 @@ type DB struct {
 	conn  Conn
 	d     dialect
 	count *counter
+	lim   limits
+	dlog  *driverLog
 }
 
 // Stats returns what this DB has fetched so far.
@@ -59,8 +62,18 @@ func (e *SchemaError) Error() string {
 // Open connects to the database and checks that it answers. The error, if
 // any, is one sentence that names the host, port and user (never the
 // password) and says what to check.
+//
+// c.Timeout (or else ctx's deadline) bounds each read: the server is asked
+// to give up on a lock wait or a statement a little before it (PostgreSQL's
+// lock_timeout and statement_timeout, MySQL's max_execution_time or
+// MariaDB's max_statement_time and their lock_wait_timeout, SQLite's busy
+// timeout), and the MySQL driver's read and write timeouts follow it.
 func Open(ctx context.Context, c Conn) (*DB, error) {
+	lim := limitsFor(ctx, c)
 	var driverName, dsn string
+	// connector is set where a driver needs settings a DSN cannot carry.
+	var connector driver.Connector
+	var dlog *driverLog
 	switch c.Driver {
 	case "pgsql":
 		driverName = "pgx"
@@ -75,7 +88,22 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 			q[k] = v
 		}
 		if q.Get("connect_timeout") == "" {
-			q.Set("connect_timeout", "10")
+			connect := 10
+			if lim.total > 0 {
+				connect = min(connect, ceilSeconds(lim.total))
+			}
+			q.Set("connect_timeout", strconv.Itoa(connect))
+		}
+		// Startup parameters (pgx sends unknown URL parameters in the
+		// startup message): no extra round trip, and they hold for every
+		// statement of the session.
+		if lim.total > 0 {
+			if q.Get("statement_timeout") == "" {
+				q.Set("statement_timeout", ms(lim.statement))
+			}
+			if q.Get("lock_timeout") == "" {
+				q.Set("lock_timeout", ms(lim.lock))
+			}
 		}
 		q.Set("application_name", "seqwatch")
 		u.RawQuery = q.Encode()
@@ -90,9 +118,23 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		mc.DBName = c.Database
 		mc.Timeout = 10 * time.Second
 		mc.ReadTimeout = 60 * time.Second
+		if lim.total > 0 {
+			mc.Timeout = min(mc.Timeout, lim.total)
+			mc.ReadTimeout = lim.total
+			mc.WriteTimeout = lim.total
+			mc.Params = map[string]string{"lock_wait_timeout": mysqlLimits(lim)}
+		}
 		mc.ParseTime = false // timestamps are wall-clock text in the app's zone
-		mc.Params = map[string]string{"charset": "utf8mb4"}
-		dsn = mc.FormatDSN()
+		if err := mc.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+			return nil, classify(c, lim, err)
+		}
+		dlog = &driverLog{}
+		mc.Logger = dlog
+		mysqlConnector, err := mysql.NewConnector(mc)
+		if err != nil {
+			return nil, classify(c, lim, err)
+		}
+		connector = mysqlConnector
 	case "sqlite":
 		driverName = "sqlite"
 		info, err := os.Stat(c.Database)
@@ -105,15 +147,22 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		if info.IsDir() {
 			return nil, &SourceError{msg: fmt.Sprintf("SQLite database %s is a directory, not a database file", c.Database)}
 		}
-		// Read-only, and wait rather than fail while Laravel writes.
-		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+		// Read-only, and wait rather than fail while Laravel writes (but
+		// not past the read's own limit).
+		busy := 5 * time.Second
+		if lim.total > 0 {
+			busy = lim.lock
+		}
+		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)"
 	default:
 		_, err := normalizeDriver(c.Driver)
 		return nil, err
 	}
-	connector, err := connectorFor(driverName, dsn)
-	if err != nil {
-		return nil, classify(c, err)
+	if connector == nil {
+		var err error
+		if connector, err = connectorFor(driverName, dsn); err != nil {
+			return nil, classify(c, lim, err)
+		}
 	}
 	cnt := &counter{}
 	db := sql.OpenDB(countingConnector{Connector: connector, c: cnt})
@@ -121,23 +170,42 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, classify(c, err)
+		return nil, classify(c, lim, withCause(err, dlog))
 	}
-	return &DB{SQL: db, conn: c, d: dialectFor(c.Driver), count: cnt}, nil
+	return &DB{SQL: db, conn: c, d: dialectFor(c.Driver), count: cnt, lim: lim, dlog: dlog}, nil
 }
 
 // Close closes the connection pool.
 func (db *DB) Close() error { return db.SQL.Close() }
 
+// withCause adds the cause the MySQL driver logged to its bare "invalid
+// connection".
+func withCause(err error, dlog *driverLog) error {
+	if !errors.Is(err, mysql.ErrInvalidConn) {
+		return err
+	}
+	if cause := dlog.take(); cause != nil {
+		return &causedError{err: err, cause: cause}
+	}
+	return err
+}
+
 // classify turns a driver error into one sentence a person can act on.
-func classify(c Conn, err error) error {
+func classify(c Conn, lim limits, err error) error {
 	where := c.Where()
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	var msg string
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
+		msg = fmt.Sprintf("connecting to %s was interrupted", where)
+	case lim.total > 0 && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)):
+		msg = fmt.Sprintf("%s did not answer within %s: check that the server is up, reachable and not overloaded", where, waited(lim.total))
+	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("%s did not answer in time: check that the server is up and reachable", where)
+	case errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "startup parameter"):
+		// PgBouncer refuses startup parameters it does not know.
+		msg = fmt.Sprintf("%s refused a startup parameter (%s): if this is PgBouncer, add statement_timeout and lock_timeout to its ignore_startup_parameters", where, oneLine(pgErr.Message))
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
 		msg = fmt.Sprintf("%s refused the login: password authentication failed; check DB_USERNAME and DB_PASSWORD (or the URL's user and password)", where)
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000":
@@ -152,6 +220,8 @@ func classify(c Conn, err error) error {
 		msg = fmt.Sprintf("cannot connect to %s: host %q not found; check DB_HOST", where, c.Host)
 	case isTimeout(err):
 		msg = fmt.Sprintf("cannot connect to %s: timed out; check DB_HOST, DB_PORT and any firewall", where)
+	case lost(err) != "":
+		msg = fmt.Sprintf("cannot use %s: %s", where, lost(err))
 	default:
 		msg = fmt.Sprintf("cannot use %s: %s", where, oneLine(err.Error()))
 	}
@@ -181,23 +251,54 @@ func redact(msg, password string) string {
 	return strings.ReplaceAll(msg, url.QueryEscape(password), "********")
 }
 
-// queryError wraps an error from a query on table t.
+// queryError wraps an error from a query described by what (such as
+// `read operations table "operations"`).
 func (db *DB) queryError(what string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &SourceError{msg: fmt.Sprintf("%s: %s did not answer in time", what, db.conn.Where()), Err: err}
-	}
 	var se *SourceError
 	if errors.As(err, &se) {
 		return err
 	}
-	if isConnErr(err) {
-		return classify(db.conn, err)
+	err = withCause(err, db.dlog)
+	where := db.conn.Where()
+	var pgErr *pgconn.PgError
+	var myErr *mysql.MySQLError
+	locked := func(wait time.Duration) error {
+		table := "a table"
+		if t := tableIn(what); t != "" {
+			table = t + " table"
+		}
+		return &SourceError{msg: fmt.Sprintf("%s is locked (waited %s) in %s: another session holds a lock on it, such as a migration's ALTER TABLE or a LOCK TABLE in an open transaction", table, waited(wait), where), Err: err}
 	}
-	return &SourceError{msg: redact(fmt.Sprintf("%s in %s: %s", what, db.conn.Where(), oneLine(err.Error())), db.conn.Password), Err: err}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &SourceError{msg: fmt.Sprintf("%s: interrupted while waiting for %s", what, where), Err: err}
+	case errors.Is(err, context.DeadlineExceeded) && db.lim.total > 0:
+		return &SourceError{msg: fmt.Sprintf("%s: %s did not answer within %s: the server is overloaded or a table is locked", what, where, waited(db.lim.total)), Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &SourceError{msg: fmt.Sprintf("%s: %s did not answer in time", what, where), Err: err}
+	case errors.As(err, &pgErr) && pgErr.Code == "55P03": // lock_not_available: lock_timeout
+		return locked(db.lim.lock)
+	case errors.As(err, &pgErr) && pgErr.Code == "57014" && strings.Contains(pgErr.Message, "statement timeout"):
+		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s, the statement timeout seqwatch set: the server is overloaded or a table is locked", what, where, waited(db.lim.statement)), Err: err}
+	case errors.As(err, &myErr) && myErr.Number == 1205: // ER_LOCK_WAIT_TIMEOUT: lock_wait_timeout
+		return locked(time.Duration(max(int64(db.lim.lock/time.Second), 1)) * time.Second)
+	case errors.As(err, &myErr) && (myErr.Number == 3024 || myErr.Number == 1969): // MySQL's max_execution_time, MariaDB's max_statement_time
+		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s, the statement timeout seqwatch set: the server is overloaded or a table is locked", what, where, waited(db.lim.statement)), Err: err}
+	case db.conn.Driver == "sqlite" && sqliteBusy(err):
+		wait := db.lim.lock
+		if wait <= 0 {
+			wait = 5 * time.Second
+		}
+		return &SourceError{msg: fmt.Sprintf("%s is locked (waited %s): another process is writing to it", where, waited(wait)), Err: err}
+	}
+	if isConnErr(err) {
+		return classify(db.conn, db.lim, err)
+	}
+	return &SourceError{msg: redact(fmt.Sprintf("%s in %s: %s", what, where, oneLine(err.Error())), db.conn.Password), Err: err}
 }
 
 func isConnErr(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, sql.ErrConnDone) || errors.Is(err, mysql.ErrInvalidConn)
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, mysql.ErrInvalidConn) || lost(err) != ""
 }

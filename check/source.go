@@ -70,6 +70,10 @@ type Conn struct {
 	Password string
 	// Params are extra URL query parameters (e.g. sslmode).
 	Params url.Values
+	// Timeout bounds one read through this connection: Open asks the
+	// server to give up on a statement or a lock wait a little before it,
+	// so that the error says why. 0 takes it from the context's deadline.
+	Timeout time.Duration
 }
 
 // Where describes the connection for messages, without the password.

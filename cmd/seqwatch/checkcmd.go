@@ -6,11 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 )
 
-const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [--json]
+const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [-t DURATION] [--json]
 
 Prints one line for shell scripts, CI/CD gates and monitoring systems
 (Nagios, Icinga, Sensu, ...), with performance data after the "|":
@@ -23,33 +24,32 @@ Exit status (monitoring-plugins convention):
               longer than --stuck-after
   2 CRITICAL  an operation failed and has not completed since, or a deferred
               operation used up its attempts
-  3 UNKNOWN   the application cannot be read: cannot connect, bad
-              configuration, Sequencer's tables missing
+  3 UNKNOWN   the application cannot be read: cannot connect, no answer
+              within -t (default 10s), a table locked, bad configuration
+              or flags, Sequencer's tables missing
+
+Every outcome, a mistyped flag included, is one line on standard output and
+nothing on standard error; help appears only with -h.
 `
 
 func runCheck(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("check", e.stderr, checkHelp)
 	var sf sourceFlags
 	sf.register(fs, true)
+	sf.registerTimeout(fs, 10*time.Second)
 	var asJSON bool
 	fs.BoolVar(&asJSON, "json", false, "print the verdict as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	var v check.Verdict
+	if err := parseFlagsQuietly(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return int(check.Unknown)
-	}
-	var v check.Verdict
-	src, th, err := sf.resolve(e)
-	if err == nil {
-		var snap *check.Snapshot
-		snap, err = readSnapshot(ctx, src, e.now(), check.ReadOptions{})
-		if err == nil {
-			v = check.Judge(snap, th)
-		}
-	}
-	if err != nil {
-		v = check.UnknownVerdict(err)
+		// A monitoring system reads only standard output: one line (or
+		// the JSON verdict, if --json came before the mistake), and the
+		// status that says the check itself could not run.
+		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
+	} else {
+		v = judge(ctx, sf, e)
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -61,4 +61,17 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stdout, v.Line())
 	}
 	return v.Code
+}
+
+// judge reads the application within the -t budget and judges it.
+func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
+	src, th, err := sf.resolve(e)
+	if err != nil {
+		return check.UnknownVerdict(err)
+	}
+	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{})
+	if err != nil {
+		return check.UnknownVerdict(err)
+	}
+	return check.Judge(snap, th)
 }

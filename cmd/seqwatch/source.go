@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -20,6 +21,17 @@ type sourceFlags struct {
 	app, dsn, config, timezone string
 	maxPending                 int
 	stuckAfter                 time.Duration
+	// timeout bounds the whole read (connect and queries); 0 keeps
+	// readSnapshot's default.
+	timeout time.Duration
+}
+
+// registerTimeout adds -t/--timeout with the command's default: 10s for
+// check (the monitoring-plugins convention, well under Nagios's own 60s
+// service timeout), 60s for status.
+func (f *sourceFlags) registerTimeout(fs *flag.FlagSet, def time.Duration) {
+	fs.DurationVar(&f.timeout, "t", def, "give up reading the application after `DURATION`")
+	fs.DurationVar(&f.timeout, "timeout", def, "same as -t")
 }
 
 func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
@@ -65,6 +77,7 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	if err != nil {
 		return check.Source{}, check.Thresholds{}, err
 	}
+	src.Conn.Timeout = f.timeout
 	var th check.Thresholds
 	if cfg != nil {
 		th.MaxPending = cfg.Thresholds.MaxPending
@@ -79,19 +92,86 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	return src, th, nil
 }
 
-// parseFlags parses a command's flags; positional arguments are errors.
+// parseFlags parses a command's flags; positional arguments and
+// non-positive -t/--timeout values are errors. A mistake is printed on the
+// flag set's output, with the command's help, and returned as errUsage;
+// -h prints the help and returns flag.ErrHelp.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	err := parseFlagsQuietly(fs, args)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(fs.Output(), "seqwatch %s: %s\n", fs.Name(), ue.msg)
+		fs.Usage()
+	}
+	return err
+}
+
+// usageError is a command-line mistake, as one sentence.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == errUsage }
+
+// parseFlagsQuietly is parseFlags for check, whose output is read by
+// monitoring systems: it prints nothing for a mistake (Icinga 2 would add
+// standard error to the plugin output, and Nagios would take anything after
+// a '|' in the help for performance data) and returns it as a *usageError
+// holding one sentence. -h still prints the help.
+func parseFlagsQuietly(fs *flag.FlagSet, args []string) error {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err != nil:
+		return &usageError{msg: flagErrorSentence(fs, err)}
+	case fs.NArg() > 0:
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q: seqwatch %s takes only flags (seqwatch %s -h lists them)", fs.Arg(0), fs.Name(), fs.Name())}
+	}
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		if d, ok := fl.Value.(flag.Getter).Get().(time.Duration); ok && (fl.Name == "t" || fl.Name == "timeout") && d <= 0 && bad == nil {
+			bad = &usageError{msg: fmt.Sprintf("-%s must be a positive duration such as 10s (got %s)", fl.Name, fl.Value)}
 		}
-		return errUsage
+	})
+	return bad
+}
+
+// flagErrorSentence rewrites the flag package's error as a sentence that
+// says what to do.
+func flagErrorSentence(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	help := fmt.Sprintf("(seqwatch %s -h lists the flags)", fs.Name())
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Sprintf("unknown flag %s %s", name, help)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "seqwatch %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return errUsage
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Sprintf("flag %s needs a value %s", name, help)
 	}
-	return nil
+	// invalid value "ten" for flag -max-pending: parse error
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if value, after, ok := strings.Cut(rest, " for flag -"); ok {
+			name, _, _ := strings.Cut(after, ":")
+			want := "a valid value"
+			if fl := fs.Lookup(name); fl != nil {
+				switch fl.Value.(flag.Getter).Get().(type) {
+				case time.Duration:
+					want = "a duration such as 30s, 10m or 1h"
+				case int, int64, uint, uint64:
+					want = "a whole number"
+				case bool:
+					want = "true or false"
+				}
+			}
+			return fmt.Sprintf("flag -%s must be %s (got %s)", name, want, value)
+		}
+	}
+	return msg + " " + help
 }
 
 func newFlagSet(name string, out io.Writer, help string) *flag.FlagSet {

@@ -26,6 +26,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("status", e.stderr, statusHelp)
 	var sf sourceFlags
 	sf.register(fs, false)
+	sf.registerTimeout(fs, defaultReadTimeout)
 	var o check.StatusOptions
 	var asJSON bool
 	fs.BoolVar(&o.Pending, "pending", false, "show only pending migrations and operations")
@@ -54,9 +55,18 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	return check.RenderStatus(e.stdout, snap, o)
 }
 
-// readSnapshot connects, reads one snapshot and disconnects.
+// defaultReadTimeout bounds a read when no -t/--timeout says otherwise.
+const defaultReadTimeout = 60 * time.Second
+
+// readSnapshot connects, reads one snapshot and disconnects, within
+// src.Conn.Timeout (default defaultReadTimeout): the database server is
+// asked to give up slightly sooner, so that the error says what was waited
+// on (a locked table, a slow statement, a server that does not answer).
 func readSnapshot(ctx context.Context, src check.Source, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	if src.Conn.Timeout <= 0 {
+		src.Conn.Timeout = defaultReadTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
 	defer cancel()
 	db, err := check.Open(ctx, src.Conn)
 	if err != nil {

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check/dbtest"
+)
+
+// lockingApp is an application on a fresh database of a real server of
+// dialect d, with one completed operation, and a lock held on its
+// operations table by another session until the test ends (as a deploy's
+// ALTER TABLE holds it).
+func lockingApp(t *testing.T, d dbtest.Dialect) string {
+	t.Helper()
+	srv := dbtest.NewServer(t, d)
+	db := srv.NewDatabase(t)
+	dbtest.CreateSchema(t, db, dbtest.Schema{})
+	app := t.TempDir()
+	dbtest.WriteApp(t, app, db, dbtest.AppFiles{Operations: []string{"2024_01_15_130000_NotifyUsers"}})
+	db.InsertOps(t, dbtest.Schema{}, dbtest.Op{Name: "2024_01_15_130000_NotifyUsers", ExecutedAt: "2024-01-15 13:00:00", CompletedAt: "2024-01-15 13:00:05"})
+
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch d {
+	case dbtest.Postgres:
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE operations IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tx.Rollback(); conn.Close() })
+	case dbtest.MySQL:
+		if _, err := conn.ExecContext(ctx, "LOCK TABLES operations WRITE"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.ExecContext(ctx, "UNLOCK TABLES"); conn.Close() })
+	}
+	return app
+}
+
+// A locked table ends check in UNKNOWN within -t, saying what it waited
+// on, well before a monitoring system's own timeout; status says the same
+// on standard error.
+func TestCheckGivesUpOnALockedTableWithinTheTimeout(t *testing.T) {
+	for _, d := range []dbtest.Dialect{dbtest.Postgres, dbtest.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			app := lockingApp(t, d)
+			start := time.Now()
+			r := runCmd(t, nil, "check", "--app", app, "-t", "2s")
+			took := time.Since(start)
+			t.Logf("check -t 2s took %v: %s", took.Round(time.Millisecond), r.stdout)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3 (UNKNOWN)\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - operations table is locked (waited ") || strings.Count(r.stdout, "\n") != 1 {
+				t.Errorf("want one line saying the operations table is locked, got %q", r.stdout)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr: %q", r.stderr)
+			}
+			if took > 3*time.Second {
+				t.Errorf("check -t 2s took %v", took.Round(time.Millisecond))
+			}
+
+			start = time.Now()
+			r = runCmd(t, nil, "status", "--app", app, "--timeout", "2s")
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("status --timeout 2s took %v", took.Round(time.Millisecond))
+			}
+			if r.code != 1 || !strings.Contains(r.stderr, "operations table is locked") {
+				t.Errorf("status: exit %d, stderr %q", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// silentPeer listens on loopback and accepts connections that it never
+// answers (or, with hangUp, closes at once), standing in for a wedged
+// database server. It returns the port.
+func silentPeer(t *testing.T, hangUp bool) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if hangUp {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// A server that accepts the connection and never answers ends check in
+// UNKNOWN within -t, and no library writes to standard error. This runs the
+// binary, so that anything a driver writes to the process's standard error
+// is seen.
+func TestCheckGivesUpOnAServerThatNeverAnswers(t *testing.T) {
+	// A peer that hangs up may be seen closing (EOF) or resetting the
+	// connection, depending on whether the client was writing.
+	hungUp := []string{"the server closed the connection", "the connection was reset"}
+	for _, tc := range []struct {
+		scheme string
+		hangUp bool
+		want   []string // one of
+	}{
+		{"mysql", false, []string{"did not answer within 1.5s"}},
+		{"pgsql", false, []string{"did not answer within 1.5s"}},
+		// The MySQL driver only logs why a connection broke and returns
+		// "invalid connection"; the cause must reach the message.
+		{"mysql", true, hungUp},
+		{"pgsql", true, hungUp},
+	} {
+		name := tc.scheme + "_silent"
+		if tc.hangUp {
+			name = tc.scheme + "_hangs_up"
+		}
+		t.Run(name, func(t *testing.T) {
+			port := silentPeer(t, tc.hangUp)
+			dsn := fmt.Sprintf("%s://seqwatch:hunter2-Sekr3t@127.0.0.1:%d/shop", tc.scheme, port)
+			buildBinary(t) // before the clock starts
+			start := time.Now()
+			r := runSeqwatch(t, "check", "--dsn", dsn, "-t", "1.5s")
+			took := time.Since(start)
+			t.Logf("check -t 1.5s took %v: %s", took.Round(time.Millisecond), r.stdout)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3", r.code)
+			}
+			if !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") || strings.Count(r.stdout, "\n") != 1 ||
+				!slices.ContainsFunc(tc.want, func(w string) bool { return strings.Contains(r.stdout, w) }) {
+				t.Errorf("stdout %q, want one UNKNOWN line containing one of %q", r.stdout, tc.want)
+			}
+			if r.stderr != "" {
+				t.Errorf("something wrote to standard error: %q", r.stderr)
+			}
+			if strings.Contains(r.stdout, "hunter2-Sekr3t") {
+				t.Error("the password was printed")
+			}
+			// Process start and the build cache are outside the budget.
+			if took > 2500*time.Millisecond {
+				t.Errorf("check -t 1.5s took %v", took.Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// A mistake on check's command line is one UNKNOWN line on standard
+// output and nothing on standard error: Icinga 2 adds standard error to
+// the plugin output, and Nagios takes what follows a '|' as performance
+// data.
+func TestCheckUsageErrorsAreOneUnknownLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"word for a number", []string{"--max-pending", "ten"}, `flag -max-pending must be a whole number (got "ten")`},
+		{"unknown flag", []string{"--max-pendin", "10"}, "unknown flag -max-pendin (seqwatch check -h lists the flags)"},
+		{"extra argument", []string{"--app", "/srv/shop", "now"}, `unexpected argument "now": seqwatch check takes only flags`},
+		{"missing value", []string{"--app"}, "flag -app needs a value"},
+		{"bad duration", []string{"--stuck-after", "soon"}, `flag -stuck-after must be a duration such as 30s, 10m or 1h (got "soon")`},
+		{"zero timeout", []string{"-t", "0s"}, "-t must be a positive duration such as 10s (got 0s)"},
+		{"negative timeout", []string{"--timeout", "-5s"}, "-timeout must be a positive duration"},
+		{"pipe in a value", []string{"--max-pending", "1|warn=1"}, `(got "1 warn=1")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, nil, append([]string{"check"}, tc.args...)...)
+			if r.code != 3 {
+				t.Errorf("exit %d, want 3", r.code)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr is not empty: %q", r.stderr)
+			}
+			line, rest, _ := strings.Cut(r.stdout, "\n")
+			if rest != "" || !strings.HasPrefix(line, "SEQWATCH UNKNOWN - usage: ") || strings.Contains(line, "|") {
+				t.Errorf("stdout is not one UNKNOWN line without '|': %q", r.stdout)
+			}
+			mustContain(t, "check output", line, tc.want)
+		})
+	}
+
+	t.Run("help only with -h", func(t *testing.T) {
+		r := runCmd(t, nil, "check", "-h")
+		if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "Usage: seqwatch check") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("json before the mistake", func(t *testing.T) {
+		r := runCmd(t, nil, "check", "--json", "--bogus")
+		if r.code != 3 || r.stderr != "" || !strings.Contains(r.stdout, `"status": "UNKNOWN"`) || !strings.Contains(r.stdout, "unknown flag -bogus") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+	// The other commands keep the usual convention: the mistake and the
+	// help on standard error, exit 2.
+	t.Run("status keeps stderr and exit 2", func(t *testing.T) {
+		r := runCmd(t, nil, "status", "-t", "0")
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "seqwatch status: -t must be a positive duration") || !strings.Contains(r.stderr, "Usage: seqwatch status") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+}
