@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +34,7 @@ type Config struct {
 	Tables      check.Tables  `yaml:"tables"`
 	Thresholds  Thresholds    `yaml:"thresholds"`
 	Schedule    string        `yaml:"schedule"`
+	TickTimeout Duration      `yaml:"tick_timeout"`
 	RepeatAfter Duration      `yaml:"repeat_after"`
 	OnFirstRun  string        `yaml:"on_first_run"`
 	State       StateConf     `yaml:"state"`
@@ -70,6 +73,9 @@ type Thresholds struct {
 // StateConf is where the daemon keeps what it reported.
 type StateConf struct {
 	Path string `yaml:"path"`
+	// SeenRetention forgets a reported row this long after it was last
+	// seen (default 7 days; the keys of open problems are always kept).
+	SeenRetention Duration `yaml:"seen_retention"`
 }
 
 // Channel is one configured alert channel: a name and exactly one of the
@@ -373,6 +379,14 @@ func (c *Config) Validate() []string {
 			add("schedule", "%v: use @every 1m, @hourly or a 5-field cron expression such as */5 * * * *", err)
 		}
 	}
+	if c.TickTimeout > 0 && c.Schedule != "" {
+		if sched, err := parseSchedule(c.Schedule); err == nil {
+			if iv := scheduleInterval(sched); time.Duration(c.TickTimeout) >= iv {
+				add("tick_timeout", "must be shorter than the schedule's interval (%s for %q), or ticks would always overlap (got %s)",
+					iv, c.Schedule, time.Duration(c.TickTimeout))
+			}
+		}
+	}
 	if c.Database.Timezone != "" {
 		if _, err := time.LoadLocation(c.Database.Timezone); err != nil {
 			add("database.timezone", "unknown time zone %q: use an IANA name such as UTC or Europe/Berlin", c.Database.Timezone)
@@ -448,6 +462,18 @@ func (c *Config) Settings() check.Settings {
 	s.OperationPaths = c.Paths.Operations
 	s.MigrationPaths = c.Paths.Migrations
 	return s
+}
+
+// configHash identifies the channel's configuration, secrets included, so
+// that a channel disabled by its peer (410 Gone) stays disabled across
+// restarts until its configuration changes. Only the hash is stored.
+func (c Channel) configHash() string {
+	data, err := yaml.Marshal(c)
+	if err != nil {
+		data = []byte(fmt.Sprintf("%#v", c))
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:16])
 }
 
 func redactAll(s string, secrets []string) string {

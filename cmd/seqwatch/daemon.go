@@ -1,13 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -21,8 +23,19 @@ import (
 // store is what the daemon needs of the state store.
 type store interface {
 	Load() (*state.State, error)
-	Save(*state.State) error
+	// Update applies a change under the state's write lock, picking up
+	// what `seqwatch outbox` changed meanwhile (state.FileStore.Update).
+	Update(ctx context.Context, cur *state.State, fn func(*state.State) error) (*state.State, error)
 }
+
+// stateLockWait bounds the wait for the state's write lock, which
+// `seqwatch outbox` holds only for a moment.
+const stateLockWait = 10 * time.Second
+
+// tickGrace is what a tick may take beyond its two deadlines (the read's
+// and the delivery's) before the watchdog counts it as wedged: a request in
+// flight finishing (notify.DefaultAttemptGrace) and the state saves.
+const tickGrace = 30 * time.Second
 
 // daemon is one configured watcher: it reads snapshots, turns them into
 // events against its state, and delivers them through the outbox.
@@ -36,6 +49,14 @@ type daemon struct {
 	st         *state.State
 	logger     *slog.Logger
 	now        func() time.Time
+	// tickTimeout bounds the read of the application, and separately the
+	// delivery, of each tick.
+	tickTimeout time.Duration
+	// channelHash is each channel's configHash, to tell whether a channel
+	// disabled by its peer has been reconfigured since.
+	channelHash map[string]string
+	// cfgPath names the configuration in messages that suggest commands.
+	cfgPath string
 	// read takes a snapshot; the default opens src (keeping the
 	// connection between ticks).
 	read func(ctx context.Context) (*check.Snapshot, error)
@@ -111,7 +132,17 @@ func (d *daemon) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		}
 		d.db = db
 	}
-	snap, err := check.Read(ctx, d.db, d.src, d.now(), check.ReadOptions{})
+	// The newest completed run is read only for the operations of open
+	// problems: that is all recoveries need, whatever the table holds.
+	var watch []string
+	if d.st != nil {
+		for _, p := range d.st.Open {
+			if p.Event.Operation != nil {
+				watch = append(watch, p.Event.Operation.Name)
+			}
+		}
+	}
+	snap, err := check.Read(ctx, d.db, d.src, d.now(), check.ReadOptions{Watch: watch, Logger: d.logger})
 	if err != nil {
 		var se *check.SourceError
 		if errors.As(err, &se) {
@@ -129,27 +160,53 @@ func (d *daemon) close() {
 	}
 }
 
-// tick is one round: read, evaluate, record the new events as due (saved
-// before anything is sent), then deliver what is due, saving after each
-// channel accepted a message. A crash at any point therefore loses nothing
-// and repeats at most the one message in flight.
+// tick is one round: read (within tickTimeout), evaluate, record the new
+// events as due (saved before anything is sent), then deliver what is due
+// (within tickTimeout again), saving after each message. A crash at any
+// point therefore loses nothing and repeats at most the one message in
+// flight. A read that does not finish by its deadline is a failed read,
+// counted towards source.unreachable.
+//
+// The error is nil only when the read succeeded and nothing is left in the
+// outbox or the dead letters; *undeliveredError says what is left.
 func (d *daemon) tick(ctx context.Context) error {
 	now := d.now()
-	snap, err := d.snapshot(ctx)
-	var events []notify.Event
+	readCtx, cancel := context.WithTimeout(ctx, d.timeout())
+	snap, err := d.snapshot(readCtx)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return ctx.Err() // shutting down: not a failed read
 		}
-		d.logger.Warn("cannot read the application", "error", err.Error(), "consecutive_failures", d.st.Source.Failures+1)
-		events = state.SourceFailed(d.st, err, now, d.unreachAft, d.src.Name)
-	} else {
-		first := !d.st.Initialized
-		evaluated, notes := state.EvaluateNotes(d.st, snap, now, d.rules)
+		if errors.Is(readCtx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("the database did not answer within tick_timeout (%s): a lock on Sequencer's tables (a deploy's ALTER TABLE?) or an unresponsive server", d.timeout())
+		}
+	}
+	var events []notify.Event
+	var notes []string
+	first := false
+	uerr := d.update(func(st *state.State) error {
+		if err != nil {
+			d.logger.Warn("cannot read the application", "error", err.Error(), "consecutive_failures", st.Source.Failures+1)
+			events = state.SourceFailed(st, err, now, d.unreachAft, d.src.Name)
+		} else {
+			first = !st.Initialized
+			var evaluated []notify.Event
+			evaluated, notes = state.EvaluateNotes(st, snap, now, d.rules)
+			events = append(state.SourceOK(st, now, d.src.Name), evaluated...)
+		}
+		for _, ev := range events {
+			st.Enqueue(ev, d.routes.Channels(ev.Kind), now)
+		}
+		return nil
+	})
+	if uerr != nil {
+		return uerr
+	}
+	if snap != nil && err == nil {
 		for _, n := range notes {
 			d.logger.Info("closed without an alert", "why", n)
 		}
-		events = append(state.SourceOK(d.st, now, d.src.Name), evaluated...)
 		if first {
 			mode := d.rules.FirstRun
 			if mode == "" {
@@ -160,78 +217,187 @@ func (d *daemon) tick(ctx context.Context) error {
 		d.logger.Debug("snapshot", "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations, "in_progress", snap.Counts.InProgress)
 	}
 	for _, ev := range events {
-		channels := d.routes.Channels(ev.Kind)
-		d.logger.Info("event", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", channels)
-		d.st.Enqueue(ev, channels, now)
+		d.logger.Info("event", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.routes.Channels(ev.Kind))
 	}
-	if err := d.store.Save(d.st); err != nil {
-		return err
-	}
-	undelivered := d.deliver(ctx)
+	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
+	d.deliver(deliverCtx)
+	cancel()
 	if err != nil {
 		return err
 	}
-	if undelivered > 0 {
-		return fmt.Errorf("%d alert(s) not delivered yet; they stay in the outbox and are retried on the next tick", undelivered)
+	if len(d.st.Outbox) > 0 || len(d.st.Dead) > 0 {
+		return &undeliveredError{waiting: len(d.st.Outbox), dead: len(d.st.Dead), cfgPath: d.cfgPath}
 	}
 	return nil
 }
 
-// deliver sends every due delivery, one message per channel, and returns
-// how many are still waiting.
-func (d *daemon) deliver(ctx context.Context) int {
-	now := d.now()
-	due := d.st.Due(now)
-	byChannel := map[string][]notify.Event{}
-	var order []string
-	for _, dl := range due {
-		if _, ok := byChannel[dl.Channel]; !ok {
-			order = append(order, dl.Channel)
-		}
-		byChannel[dl.Channel] = append(byChannel[dl.Channel], dl.Event)
+// timeout is the tick deadline (tick_timeout).
+func (d *daemon) timeout() time.Duration {
+	if d.tickTimeout <= 0 {
+		return defaultTickTimeout
 	}
-	sort.Strings(order)
-	for _, ch := range order {
-		if ctx.Err() != nil {
-			break
+	return d.tickTimeout
+}
+
+// maxTick is how long a tick may run before the watchdog counts the
+// daemon as wedged: past both deadlines and the grace.
+func (d *daemon) maxTick() time.Duration {
+	return 2*d.timeout() + tickGrace
+}
+
+// undeliveredError says that alerts are left after a tick: waiting in the
+// outbox (retried later) or in the dead letters (given up on, until
+// someone retries or drops them with seqwatch outbox).
+type undeliveredError struct {
+	waiting, dead int
+	cfgPath       string
+}
+
+func (e *undeliveredError) Error() string {
+	cfg := e.cfgPath
+	if cfg == "" {
+		cfg = "FILE"
+	}
+	var parts []string
+	if e.waiting > 0 {
+		parts = append(parts, fmt.Sprintf("%d alert(s) not delivered yet; they stay in the outbox and are retried later, with backoff", e.waiting))
+	}
+	if e.dead > 0 {
+		parts = append(parts, fmt.Sprintf("%d alert(s) refused for good are in the dead letters: see them with seqwatch outbox list --config %s, then retry or drop them", e.dead, cfg))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// update applies fn to the state under its write lock and saves it; see
+// state.FileStore.Update. It is not bound to the tick's context: what was
+// sent must be recorded even while shutting down.
+func (d *daemon) update(fn func(*state.State) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), stateLockWait)
+	defer cancel()
+	st, err := d.store.Update(ctx, d.st, fn)
+	d.st = st
+	return err
+}
+
+// deliver sends every due batch, one message each, until ctx ends: no new
+// attempt starts after that (a SIGTERM, or the tick's delivery deadline),
+// and what is unsent stays in the outbox. Channels whose deliveries failed
+// most often go last, so a channel that is down cannot use up every tick's
+// deadline before the healthy ones get their turn.
+func (d *daemon) deliver(ctx context.Context) {
+	batches := d.st.DueBatches(d.now())
+	worst := map[string]int{}
+	for _, b := range batches {
+		for _, dl := range b.Deliveries {
+			worst[b.Channel] = max(worst[b.Channel], dl.Attempts)
 		}
-		events := byChannel[ch]
-		// A channel held by its peer's Retry-After is the dispatcher's to
-		// honour: it waits for a short hold and returns RetryAt otherwise.
-		out := d.dispatch.Send(ctx, ch, events)
+	}
+	slices.SortStableFunc(batches, func(a, b state.Batch) int { return cmp.Compare(worst[a.Channel], worst[b.Channel]) })
+	for _, b := range batches {
+		if ctx.Err() != nil {
+			d.logger.Info("delivery stopped; the rest stays in the outbox", "why", context.Cause(ctx).Error())
+			return
+		}
+		d.send(ctx, b)
+	}
+}
+
+// send delivers one batch and records the result.
+func (d *daemon) send(ctx context.Context, b state.Batch) {
+	ch, ids := b.Channel, b.EventIDs()
+	var dis state.DisabledChannel
+	var disabled, cleared bool
+	err := d.update(func(st *state.State) error {
+		dis, disabled, cleared = st.IsDisabled(ch, d.channelHash[ch])
+		if !disabled {
+			// Attempted together from now on, so a digest keeps its id.
+			st.Freeze(ch, ids)
+			return nil
+		}
 		at := d.now()
+		reason := fmt.Sprintf("not sent: channel %q is disabled since %s, when its endpoint asked to stop sending for good (410 Gone); change the channel's configuration to enable it again",
+			ch, dis.Since.Format(time.RFC3339))
+		for _, id := range ids {
+			st.Failed(id, ch, reason, at, true)
+		}
+		return nil
+	})
+	if err != nil {
+		d.logger.Error("cannot save state before sending; not sending", "channel", ch, "error", err.Error())
+		return
+	}
+	if cleared {
+		d.logger.Info("channel enabled again: its configuration changed since its endpoint answered 410 Gone", "channel", ch)
+	}
+	if disabled {
+		d.logger.Error("channel is disabled; the alerts go to the dead letters", "channel", ch, "events", len(ids), "disabled_since", dis.Since)
+		d.delivered(ch, ids, "dead")
+		return
+	}
+	events := make([]notify.Event, len(b.Deliveries))
+	for i, dl := range b.Deliveries {
+		events[i] = dl.Event
+	}
+	// A channel held by its peer's Retry-After is the dispatcher's to
+	// honour: it waits for a short hold and returns RetryAt otherwise.
+	out := d.dispatch.Send(ctx, ch, events)
+	at := d.now()
+	err = d.update(func(st *state.State) error {
 		switch {
 		case out.Delivered:
-			for _, ev := range events {
-				d.st.Delivered(ev.ID, ch, at)
+			for _, id := range ids {
+				st.Delivered(id, ch, at)
 			}
-			d.logger.Info("delivered", "channel", ch, "events", len(events), "attempts", out.Attempts)
 		case out.Permanent:
-			for _, ev := range events {
-				d.st.Failed(ev.ID, ch, out.Err.Error(), time.Time{}, true)
+			if errors.Is(out.Err, notify.ErrDisabled) {
+				st.Disable(ch, d.channelHash[ch], errText(out.Err), at)
 			}
-			d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(events), "error", out.Err.Error())
+			for _, id := range ids {
+				st.Failed(id, ch, errText(out.Err), at, true)
+			}
 		default:
-			next := out.RetryAt
-			if next.IsZero() {
-				next = at // retried on the next tick
-			}
-			for i, ev := range events {
-				if i < out.Sent {
-					d.st.Delivered(ev.ID, ch, at)
-					continue
+			for i, dl := range b.Deliveries {
+				switch {
+				case i < out.Sent:
+					st.Delivered(dl.Event.ID, ch, at)
+				case out.Attempts == 0:
+					// No request was made (a Retry-After hold, or
+					// shutting down): not a failed attempt.
+					st.Postpone(dl.Event.ID, ch, out.RetryAt)
+				default:
+					next := at.Add(state.Backoff(dl.Attempts + 1))
+					if out.RetryAt.After(next) {
+						next = out.RetryAt
+					}
+					st.Failed(dl.Event.ID, ch, errText(out.Err), next, false)
 				}
-				d.st.Failed(ev.ID, ch, errText(out.Err), next, false)
 			}
-			d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(events)-out.Sent, "retry_at", next, "error", errText(out.Err))
 		}
-		// Saved after each channel: a crash now repeats nothing already
-		// accepted.
-		if err := d.store.Save(d.st); err != nil {
-			d.logger.Error("cannot save state after delivery", "error", err.Error())
-		}
+		return nil
+	})
+	switch {
+	case out.Delivered:
+		d.logger.Info("delivered", "channel", ch, "events", len(ids), "attempts", out.Attempts)
+		d.delivered(ch, ids, "delivered")
+	case out.Permanent:
+		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(ids), "error", errText(out.Err))
+		d.delivered(ch, ids, "dead")
+	default:
+		d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(ids)-out.Sent, "attempts", out.Attempts, "error", errText(out.Err))
+		d.delivered(ch, ids[:out.Sent], "delivered")
+		d.delivered(ch, ids[out.Sent:], "waiting")
 	}
-	return len(d.st.Outbox)
+	if err != nil {
+		d.logger.Error("cannot save state after delivery", "error", err.Error())
+	}
+}
+
+// delivered is where each delivery attempt ends, with its channel, event
+// ids and result: delivered, waiting (in the outbox) or dead.
+func (d *daemon) delivered(channel string, ids []string, result string) {
+	for _, id := range ids {
+		d.logger.Debug("delivery", "channel", channel, "id", id, "result", result)
+	}
 }
 
 func errText(err error) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
@@ -215,6 +217,7 @@ type daemonConf struct {
 	stuckAfter            string
 	unreachableAfter      int
 	schedule              string
+	tickTimeout           string
 	channels              []string // YAML list items, from hookChannel etc.
 }
 
@@ -232,6 +235,9 @@ func (c daemonConf) yaml() string {
 	}
 	if c.schedule != "" {
 		fmt.Fprintf(&b, "schedule: %q\n", c.schedule)
+	}
+	if c.tickTimeout != "" {
+		fmt.Fprintf(&b, "tick_timeout: %s\n", c.tickTimeout)
 	}
 	b.WriteString("thresholds:\n")
 	fmt.Fprintf(&b, "  max_pending: %d\n", c.maxPending)
@@ -887,5 +893,448 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 				t.Error("nothing on stderr: the failure was not reported")
 			}
 		})
+	}
+}
+
+// answer returns a receiver response that always answers status.
+func answer(status int) func(int, http.ResponseWriter, *http.Request) int {
+	return func(_ int, w http.ResponseWriter, _ *http.Request) int {
+		http.Error(w, http.StatusText(status), status)
+		return status
+	}
+}
+
+// onceSetup is a sample application with a webhook channel, past its
+// silent first run, ready for a new failure.
+type onceSetup struct {
+	clock     *testClock
+	db        *sql.DB
+	hook      *hookReceiver
+	dir, cfg  string
+	statePath string
+	conf      daemonConf
+	failures  int
+}
+
+func newOnceSetup(t *testing.T) *onceSetup {
+	t.Helper()
+	s := &onceSetup{clock: &testClock{t: demoNow}}
+	var app string
+	app, s.db = sqliteApp(t, s.clock.Now())
+	s.hook = newHookReceiver(t, s.clock.Now)
+	s.dir = t.TempDir()
+	s.statePath = filepath.Join(s.dir, "state.json")
+	s.conf = daemonConf{app: app, statePath: s.statePath, firstRun: "silent", channels: []string{hookChannel("hook", s.hook.url())}}
+	s.cfg = s.conf.write(t, s.dir)
+	if r := s.run(t); r.code != 0 || s.hook.count() != 0 {
+		t.Fatalf("silent first run: exit %d, %d requests\n%s", r.code, s.hook.count(), r.stderr)
+	}
+	return s
+}
+
+func (s *onceSetup) run(t *testing.T, args ...string) result {
+	t.Helper()
+	if len(args) == 0 {
+		args = []string{"run", "--once"}
+	}
+	return runAt(t, s.clock.Now(), append(args, "--config", s.cfg)...)
+}
+
+func (s *onceSetup) fail(t *testing.T, message string) {
+	t.Helper()
+	s.failures++
+	insertFailure(t, s.db, "2024_01_15_130000_NotifyUsers", s.clock.Now().Add(-time.Duration(s.failures)*time.Minute), "RuntimeException", message)
+}
+
+// run --once exits non-zero whenever an alert is left: waiting in the
+// outbox, or refused for good and in the dead letters, until it is
+// delivered or dropped. Timers and cron must not report success while an
+// alert sits in the state file.
+func TestRunOnceExitStatusSaysWhetherAlertsAreLeft(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		wants  []string
+	}{
+		{"accepted", http.StatusOK, nil},
+		{"server error", http.StatusInternalServerError, []string{"not delivered yet", "stay in the outbox"}},
+		{"refused (404)", http.StatusNotFound, []string{"refused for good", "dead letters", "seqwatch outbox list --config"}},
+		{"gone (410)", http.StatusGone, []string{"refused for good", "dead letters"}},
+		{"bad request (400)", http.StatusBadRequest, []string{"dead letters"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newOnceSetup(t)
+			s.hook.respond(answer(tc.status))
+			s.fail(t, "boom")
+			r := s.run(t)
+			if wantCode := map[bool]int{true: 0, false: 1}[tc.wants == nil]; r.code != wantCode {
+				t.Fatalf("exit %d, want %d\n%s", r.code, wantCode, r.stderr)
+			}
+			mustContain(t, "stderr", r.stderr, tc.wants...)
+			if tc.wants == nil {
+				return
+			}
+			// Nothing new, the alert still left: still not a success.
+			s.clock.Add(time.Hour)
+			if r := s.run(t); r.code != 1 {
+				t.Fatalf("the next run: exit %d, want 1 while the alert is left\n%s", r.code, r.stderr)
+			}
+			if r := s.run(t, "outbox", "drop", "all"); r.code != 0 {
+				t.Fatalf("outbox drop all: exit %d\n%s", r.code, r.stderr)
+			}
+			if r := s.run(t); r.code != 0 {
+				t.Fatalf("after dropping it: exit %d, want 0\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// A 410 Gone disables the channel in the state, across runs, until the
+// channel's configuration changes; an alert that arrives meanwhile is
+// dead-lettered with its own reason, not the 410 of another alert.
+func TestGoneChannelStaysDisabledUntilItsConfigurationChanges(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusGone))
+	s.fail(t, "first")
+	if r := s.run(t); r.code != 1 {
+		t.Fatalf("run 1: exit %d\n%s", r.code, r.stderr)
+	}
+	st := readState(t, s.statePath)
+	if len(st.Dead) != 1 || !strings.Contains(st.Dead[0].LastError, "410") {
+		t.Fatalf("after the 410: dead letters %+v, want the alert with the 410", st.Dead)
+	}
+	first := st.Dead[0].Event.ID
+	if _, ok := st.Disabled["hook"]; !ok {
+		t.Fatal("the 410 was not recorded in the state")
+	}
+
+	s.fail(t, "second")
+	for run := 2; run <= 3; run++ {
+		s.clock.Add(time.Hour)
+		if r := s.run(t); r.code != 1 {
+			t.Fatalf("run %d: exit %d\n%s", run, r.code, r.stderr)
+		}
+	}
+	if n := s.hook.count(); n != 1 {
+		t.Fatalf("three runs sent %d requests to the endpoint that answered 410, want 1", n)
+	}
+	st = readState(t, s.statePath)
+	if len(st.Dead) != 2 {
+		t.Fatalf("dead letters %d, want 2", len(st.Dead))
+	}
+	second := st.Dead[1]
+	if strings.Contains(second.LastError, first) || !strings.Contains(second.LastError, `channel "hook" is disabled`) ||
+		!strings.Contains(second.LastError, "change the channel's configuration") {
+		t.Errorf("the second alert's reason is %q: want its own (the channel is disabled), not the first alert's error", second.LastError)
+	}
+
+	// The operator points the channel somewhere that works: a changed
+	// configuration enables it again.
+	s.hook.respond(nil)
+	s.conf.channels = []string{hookChannel("hook", s.hook.url()+"?v=2")}
+	s.conf.write(t, s.dir)
+	if r := s.run(t, "outbox", "retry", "all"); r.code != 0 {
+		t.Fatalf("outbox retry all: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := s.run(t); r.code != 0 {
+		t.Fatalf("after the configuration changed: exit %d\n%s", r.code, r.stderr)
+	}
+	// The first alert was attempted, so it keeps its id and goes alone.
+	got := s.hook.requests()
+	if len(got) != 3 || !got[1].accepted() || !got[2].accepted() || got[1].ID != first || got[2].ID != second.Event.ID {
+		t.Fatalf("after the change: %d requests, want two more: %s again and then %s", len(got), first, second.Event.ID)
+	}
+	if st := readState(t, s.statePath); len(st.Disabled) != 0 || len(st.Dead) != 0 || len(st.Outbox) != 0 {
+		t.Errorf("state after delivery: disabled %v, dead %d, outbox %d", st.Disabled, len(st.Dead), len(st.Outbox))
+	}
+}
+
+// A channel that is down gets attempts with a backoff across runs: 10s
+// after the first failed round, doubling; a run before then makes no
+// request.
+func TestOutboxBacksOffAcrossTicks(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusServiceUnavailable))
+	s.fail(t, "boom")
+	t0 := s.clock.Now()
+	steps := []struct {
+		at       time.Duration
+		attempts bool
+	}{
+		{0, true},                 // 1st round fails: next after 10s
+		{5 * time.Second, false},  // too early
+		{10 * time.Second, true},  // 2nd round: next after 20s more
+		{25 * time.Second, false}, // too early
+		{30 * time.Second, true},  // 3rd round: next after 40s more
+		{69 * time.Second, false},
+		{70 * time.Second, true},
+	}
+	for _, step := range steps {
+		s.clock.t = t0.Add(step.at)
+		before := s.hook.count()
+		if r := s.run(t); r.code != 1 {
+			t.Fatalf("at +%s: exit %d, want 1\n%s", step.at, r.code, r.stderr)
+		}
+		if made := s.hook.count() > before; made != step.attempts {
+			t.Fatalf("at +%s: attempts made = %v, want %v", step.at, made, step.attempts)
+		}
+	}
+	st := readState(t, s.statePath)
+	if d := st.Outbox[0]; d.Attempts != 4 || !d.NextAttempt.Equal(t0.Add(70*time.Second+80*time.Second)) {
+		t.Errorf("after 4 rounds: attempts %d, next %s; want 4 and +150s", d.Attempts, d.NextAttempt.Sub(t0))
+	}
+}
+
+// Alerts attempted together keep their delivery id: a new failure that
+// arrives while they wait goes out on its own, and the retried digest has
+// the same webhook-id as every earlier attempt.
+func TestRetriedAlertsKeepTheirIDWhenANewOneArrives(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusInternalServerError))
+	s.fail(t, "one")
+	s.fail(t, "two")
+	if r := s.run(t); r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	tried := s.hook.requests()
+	digest := tried[0].ID
+	if !strings.HasPrefix(digest, "dig_") || len(members(tried[0].Payload)) != 2 {
+		t.Fatalf("first attempt %s with %d events, want a digest of the two failures", digest, len(members(tried[0].Payload)))
+	}
+	s.fail(t, "three")
+	s.hook.respond(nil)
+	s.clock.Add(time.Minute)
+	if r := s.run(t); r.code != 0 {
+		t.Fatalf("retry: exit %d\n%s", r.code, r.stderr)
+	}
+	got := s.hook.requests()[len(tried):]
+	if len(got) != 2 {
+		t.Fatalf("%d requests on retry, want the frozen digest and the new alert apart", len(got))
+	}
+	if got[0].ID != digest || len(members(got[0].Payload)) != 2 {
+		t.Errorf("retried %s with %d events, want %s with the same 2", got[0].ID, len(members(got[0].Payload)), digest)
+	}
+	if !strings.HasPrefix(got[1].ID, "evt_") || got[1].Payload.Errors[0].Message != "three" {
+		t.Errorf("then %s (%+v), want the new failure on its own", got[1].ID, got[1].Payload.Errors)
+	}
+}
+
+// inProcessDaemon builds the daemon of cfgPath with its logs in logs.
+func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io.Writer) *daemon {
+	t.Helper()
+	cfg, err := loadValidConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(cfg.State.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := env{stdout: io.Discard, stderr: logs, now: now, getenv: func(string) string { return "" }, sleep: noSleep}
+	logger, err := newLogger(e, "text", "info", &secretSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDaemon(cfg, st, e, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.close)
+	return d
+}
+
+// syncBuffer is a log destination safe for the goroutines of a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A deploy's ALTER TABLE holds an ACCESS EXCLUSIVE lock on operations: the
+// tick ends at its deadline, counts as a failed read towards
+// source.unreachable, and the ticks due meanwhile are skipped with a
+// warning and a count, not silently.
+func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
+	t.Parallel()
+	srv := dbtest.NewPostgresServer(t)
+	db := srv.NewDatabase(t)
+	dbtest.CreateSchema(t, db, dbtest.Schema{})
+	app := t.TempDir()
+	dbtest.WriteApp(t, app, db, dbtest.AppFiles{Operations: []string{"2024_01_15_130000_NotifyUsers"}})
+	db.InsertOps(t, dbtest.Schema{}, dbtest.Op{Name: "2024_01_15_130000_NotifyUsers", ExecutedAt: "2024-01-15 13:00:00", CompletedAt: "2024-01-15 13:00:05"})
+	hook := newHookReceiver(t, time.Now)
+	dir := t.TempDir()
+	const deadline = time.Second
+	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", unreachableAfter: 2,
+		tickTimeout: deadline.String(), channels: []string{hookChannel("hook", hook.url())}}.write(t, dir)
+	var logs syncBuffer
+	d := inProcessDaemon(t, cfgPath, time.Now, &logs)
+	ctx := context.Background()
+	if err := d.tick(ctx); err != nil {
+		t.Fatalf("tick before the lock: %v\n%s", err, logs.String())
+	}
+
+	_, dsn := db.DSN()
+	locker, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	tx, err := locker.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("LOCK TABLE operations IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+
+	runner := &tickRunner{d: d, ctx: ctx, logger: d.logger, now: time.Now}
+	if !runner.begin() {
+		t.Fatal("the first tick was skipped")
+	}
+	took := make(chan time.Duration)
+	go func() {
+		start := time.Now()
+		runner.execute()
+		took <- time.Since(start)
+	}()
+	runner.run() // due while the first waits on the lock
+	runner.run()
+	var elapsed time.Duration
+	select {
+	case elapsed = <-took:
+	case <-time.After(time.Minute):
+		t.Fatalf("the tick did not end at its deadline; logs:\n%s", logs.String())
+	}
+	t.Logf("the tick on the locked table took %s (tick_timeout %s)", elapsed.Round(time.Millisecond), deadline)
+	// Ends by its deadline (the read may give up a little earlier, on a
+	// server-side lock_timeout derived from it), and not long after (the
+	// connection's cancellation and a save).
+	if elapsed < deadline/2 || elapsed > deadline+5*time.Second {
+		t.Errorf("the tick took %s, want about its deadline %s", elapsed, deadline)
+	}
+	mustContain(t, "logs", logs.String(),
+		"tick skipped: the previous tick is still running", "skipped_ticks=1", "skipped_ticks=2",
+		"cannot read the application", "consecutive_failures=1")
+	if d.st.Source.Failures != 1 {
+		t.Errorf("failed reads counted: %d, want 1", d.st.Source.Failures)
+	}
+
+	// The second tick on the lock reaches unreachable_after (2).
+	if err := d.tick(ctx); err == nil {
+		t.Fatal("a tick on the locked table succeeded")
+	}
+	got := hook.requests()
+	if len(got) != 1 || got[0].Payload.Event != "source.unreachable" || got[0].Payload.Source == nil ||
+		!(strings.Contains(*got[0].Payload.Source, "locked") || strings.Contains(*got[0].Payload.Source, "tick_timeout")) {
+		t.Fatalf("after two ticks on the lock: %d requests, want source.unreachable saying what was waited on", len(got))
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.tick(ctx); err != nil {
+		t.Fatalf("tick after the lock was released: %v\n%s", err, logs.String())
+	}
+	if got := hook.requests(); len(got) != 2 || got[1].Payload.Event != "source.recovered" {
+		t.Errorf("after the lock: %d requests, want source.recovered", len(got))
+	}
+}
+
+// The watchdog is fed while ticks end in time, and no longer once a tick
+// runs past both its deadlines and the grace (a driver that ignores its
+// context): systemd then restarts the wedged daemon.
+func TestWatchdogIsNotFedWhileATickIsWedged(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: demoNow}
+	app, _ := sqliteApp(t, clock.Now())
+	dir := t.TempDir()
+	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", tickTimeout: "2s",
+		channels: []string{consoleChannel}}.write(t, dir)
+	var logs syncBuffer
+	d := inProcessDaemon(t, cfgPath, clock.Now, &logs)
+	entered, release := make(chan struct{}), make(chan struct{})
+	d.read = func(context.Context) (*check.Snapshot, error) {
+		close(entered)
+		<-release // ignores its context, as a wedged driver does
+		return nil, errors.New("wedged")
+	}
+	r := &tickRunner{d: d, ctx: context.Background(), logger: d.logger, now: clock.Now}
+	fed := 0
+	feed := func() { fed++ }
+
+	if !r.keepAlive(feed) || fed != 1 {
+		t.Fatal("not fed while idle")
+	}
+	if !r.begin() {
+		t.Fatal("tick skipped")
+	}
+	done := make(chan struct{})
+	go func() { r.execute(); close(done) }()
+	<-entered
+	clock.Add(d.maxTick())
+	if !r.keepAlive(feed) || fed != 2 {
+		t.Fatalf("not fed at the limit (%s)", d.maxTick())
+	}
+	clock.Add(time.Second)
+	if r.keepAlive(feed) || r.keepAlive(feed) || fed != 2 {
+		t.Fatalf("fed %d times while the tick ran past its limit, want 2", fed)
+	}
+	r.run()
+	mustContain(t, "logs", logs.String(), "no longer feeding the systemd watchdog", "tick skipped", "skipped_ticks=1")
+	if n := strings.Count(logs.String(), "no longer feeding"); n != 1 {
+		t.Errorf("the wedge was logged %d times, want once", n)
+	}
+	close(release)
+	<-done
+	if !r.keepAlive(feed) || fed != 3 {
+		t.Error("not fed again once the tick ended")
+	}
+}
+
+// A read that only its deadline ends (a server that accepts the
+// connection and never answers) is a failed read that says so.
+func TestTickDeadlineIsAFailedRead(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: demoNow}
+	app, _ := sqliteApp(t, clock.Now())
+	dir := t.TempDir()
+	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", tickTimeout: "50ms",
+		channels: []string{consoleChannel}}.write(t, dir)
+	var logs syncBuffer
+	d := inProcessDaemon(t, cfgPath, clock.Now, &logs)
+	d.read = func(ctx context.Context) (*check.Snapshot, error) {
+		<-ctx.Done()
+		return nil, fmt.Errorf("read: %w", ctx.Err())
+	}
+	err := d.tick(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "did not answer within tick_timeout (50ms)") {
+		t.Fatalf("tick: %v, want the deadline named", err)
+	}
+	if d.st.Source.Failures != 1 || !strings.Contains(d.st.Source.LastError, "tick_timeout") {
+		t.Errorf("source %+v, want one failed read", d.st.Source)
+	}
+	// Shutting down is not a failed read.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.tick(ctx); !errors.Is(err, context.Canceled) || d.st.Source.Failures != 1 {
+		t.Errorf("tick while shutting down: %v, failures %d; want context.Canceled and still 1", err, d.st.Source.Failures)
 	}
 }

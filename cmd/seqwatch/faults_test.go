@@ -440,3 +440,57 @@ func TestReloadWithAnInvalidConfigurationKeepsTheOldOne(t *testing.T) {
 		t.Fatalf("SIGTERM: exit %d\n%s", code, p.stderr())
 	}
 }
+
+// SIGTERM while the webhook holds the daemon off with 429 Retry-After: no
+// new request after the signal, the alert stays in the outbox, and the
+// daemon exits within a few seconds instead of waiting out the hold.
+func TestSIGTERMDuringARetryAfterHoldExitsAtOnceAndKeepsTheAlert(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Second)
+	app, _ := sqliteApp(t, now)
+	hook := newHookReceiver(t, time.Now)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.json")
+	cfg := daemonConf{app: app, statePath: statePath, firstRun: "digest", schedule: "@every 1h",
+		channels: []string{hookChannel("hook", hook.url())}}.write(t, dir)
+	arrived := make(chan int, 8)
+	hook.respond(func(n int, w http.ResponseWriter, _ *http.Request) int {
+		w.Header().Set("Retry-After", "6")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		arrived <- n
+		return http.StatusTooManyRequests
+	})
+	p := startSeqwatch(t, "run", "--config", cfg)
+	p.awaitRequest(arrived)
+	// The daemon is now holding for 6 s before its next attempt.
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code := p.wait()
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d after SIGTERM\n%s", code, p.stderr())
+	}
+	t.Logf("exited %s after SIGTERM", took.Round(time.Millisecond))
+	if took > 4*time.Second {
+		t.Errorf("exited %s after SIGTERM, want within a few seconds", took.Round(time.Millisecond))
+	}
+	if n := hook.count(); n != 1 {
+		t.Errorf("%d requests in all, want the one before SIGTERM and none after", n)
+	}
+	st := readState(t, statePath)
+	if len(st.Outbox) == 0 {
+		t.Fatal("the unsent alert is not in the outbox")
+	}
+	var attempted []string
+	for _, ev := range members(hook.requests()[0].Payload) {
+		attempted = append(attempted, ev.ID)
+	}
+	for _, d := range st.Outbox {
+		if !slices.Contains(attempted, d.Event.ID) {
+			t.Errorf("outbox holds %s, not one of the alerts attempted %v", d.Event.ID, attempted)
+		}
+	}
+	mustContain(t, "stderr", p.stderr(), "no new delivery attempts", "stopped")
+}

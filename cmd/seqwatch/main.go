@@ -23,6 +23,7 @@ Usage:
   seqwatch check [flags]              one line and a monitoring-plugin exit code
   seqwatch run --config FILE          the alerting daemon
   seqwatch notify test --config FILE  send a test alert through each channel
+  seqwatch outbox list --config FILE  undelivered alerts and dead letters (retry ID|all, drop ID|all)
   seqwatch validate --config FILE     check a configuration file
   seqwatch version
 
@@ -77,6 +78,8 @@ func runMain(ctx context.Context, args []string, e env) int {
 		return exitCode(e, runDemo(ctx, rest, e))
 	case "run":
 		return exitCode(e, runDaemon(ctx, rest, e))
+	case "outbox":
+		return exitCode(e, runOutbox(ctx, rest, e))
 	case "notify":
 		return exitCode(e, runNotify(ctx, rest, e))
 	case "validate":

@@ -29,16 +29,30 @@ it reads the application, works out what is new since the last tick
 pending.threshold/cleared, deferred.failed, source.unreachable/recovered,
 reminders) and sends it through the configured channels. What was sent is
 kept in state.path, so a restart never repeats an alert and never forgets
-one; undelivered alerts stay in its outbox and are retried.
+one; undelivered alerts stay in its outbox and are retried with backoff
+(10s, doubling, at most every 10m). Alerts refused for good go to the dead
+letters: see them with seqwatch outbox list --config FILE.
 
-Signals: SIGTERM/SIGINT finish the tick in flight and exit; SIGHUP reloads
-the configuration (keeping the old one if the new one is invalid).
-Under systemd (Type=notify) it reports readiness once the state is loaded
-and sends watchdog keep-alives.
+Each tick's read has a deadline (tick_timeout, default half the schedule's
+interval, at most 30s); a read that misses it counts as a failed read
+towards source.unreachable. A tick still running when the next is due
+makes that one skip, with a warning.
 
-Exit status: 0 clean shutdown (or, with --once, every alert delivered);
-1 error (bad configuration, state locked or corrupt, or with --once an
-alert left undelivered); 2 bad usage.
+Signals: SIGTERM/SIGINT stop at once: no new delivery attempt starts, a
+request in flight gets 3s to finish, and what is unsent stays in the
+outbox. SIGHUP reloads the configuration (keeping the old one if the new
+one is invalid). Under systemd (Type=notify) it reports readiness once the
+state is loaded, and feeds the watchdog only while ticks end in time, so
+that systemd restarts a daemon whose tick is wedged.
+
+Exit status:
+  0  clean shutdown; with --once: the read succeeded, and every alert was
+     delivered (the outbox and the dead letters are empty)
+  1  an error (bad configuration, state locked or corrupt, the database
+     could not be read); with --once also: alerts still waiting in the
+     outbox, or alerts in the dead letters (until they are retried or
+     dropped with seqwatch outbox)
+  2  bad usage
 `
 
 func runDaemon(ctx context.Context, args []string, e env) error {
@@ -88,6 +102,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	d.cfgPath = *cfgPath
 	defer d.close()
 	logger.Info("seqwatch started", "version", version, "app", d.src.Name, "where", d.src.Conn.Where(), "state", statePath, "schedule", scheduleOf(cfg), "channels", len(cfg.Channels))
 
@@ -146,7 +161,51 @@ func (d *daemon) configure(cfg *Config, e env) error {
 		d.unreachAft = state.DefaultUnreachableAfter
 	}
 	d.dispatch = notify.NewDispatcher(channels, notify.DispatcherOptions{Now: d.now, Sleep: e.sleep, Logger: d.logger, RatePerSecond: rates})
+	d.channelHash = map[string]string{}
+	for _, ch := range cfg.Channels {
+		d.channelHash[ch.Name] = ch.configHash()
+	}
+	d.rules.SeenRetention = time.Duration(cfg.State.SeenRetention)
+	if d.tickTimeout, err = tickTimeoutOf(cfg); err != nil {
+		return err
+	}
 	return nil
+}
+
+// defaultTickTimeout is the longest default tick deadline.
+const defaultTickTimeout = 30 * time.Second
+
+// tickTimeoutOf is tick_timeout, or by default half the schedule's
+// interval, at most defaultTickTimeout: well under the interval, so that a
+// tick stuck on a lock ends, and counts as a failed read, before the next
+// one is due.
+func tickTimeoutOf(cfg *Config) (time.Duration, error) {
+	if cfg.TickTimeout > 0 {
+		return time.Duration(cfg.TickTimeout), nil
+	}
+	sched, err := parseSchedule(scheduleOf(cfg))
+	if err != nil {
+		return 0, fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	return min(scheduleInterval(sched)/2, defaultTickTimeout), nil
+}
+
+// scheduleInterval is the shortest gap between two runs of sched over a
+// sample of its next runs (cron expressions need not be regular).
+func scheduleInterval(sched cron.Schedule) time.Duration {
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	shortest := time.Duration(0)
+	for range 64 {
+		next := sched.Next(t)
+		if next.IsZero() {
+			break
+		}
+		if gap := next.Sub(t); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		t = next
+	}
+	return shortest
 }
 
 // serve runs ticks on the schedule until ctx ends, reloading on each
@@ -156,20 +215,14 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, hup <-ch
 	if err != nil {
 		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
 	}
-	// Ticks get their own context: a signal lets the tick in flight finish
-	// (and save) for a while before it is cancelled.
+	// Ticks get their own context, cancelled at the first signal: no new
+	// delivery attempt starts after it (a request in flight gets the
+	// dispatcher's grace), and the tick records what it did and ends.
 	tickCtx, cancelTicks := context.WithCancel(context.Background())
 	defer cancelTicks()
-	var mu sync.Mutex // serialises ticks and reloads
-	runTick := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if err := d.tick(tickCtx); err != nil {
-			logger.Warn("tick finished with a problem", "error", err.Error())
-		}
-	}
-	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	c.Schedule(sched, cron.FuncJob(runTick))
+	runner := &tickRunner{d: d, ctx: tickCtx, logger: logger, now: e.now}
+	c := cron.New()
+	c.Schedule(sched, cron.FuncJob(runner.run))
 
 	// Readiness only once the state is loaded (it is, by now).
 	_, _ = sd.SdNotify(false, sd.SdNotifyReady)
@@ -180,42 +233,41 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, hup <-ch
 		watchdog = t.C
 	}
 
-	go runTick() // the first tick at start, not a minute later
+	go runner.run() // the first tick at start, not a minute later
 	c.Start()
 	for {
 		select {
 		case <-ctx.Done():
 			_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
-			logger.Info("shutting down: finishing the tick in flight")
+			logger.Info("shutting down: no new delivery attempts; what is unsent stays in the outbox")
 			stopped := c.Stop()
-			// The bound covers the first tick too, which runs outside cron:
-			// a tick stuck on a slow peer must not hold up the shutdown.
+			cancelTicks()
 			idle := make(chan struct{})
 			go func() {
 				<-stopped.Done()
-				mu.Lock()
-				mu.Unlock()
+				runner.mu.Lock()
+				runner.mu.Unlock()
 				close(idle)
 			}()
 			select {
 			case <-idle:
-			case <-time.After(30 * time.Second):
-				logger.Warn("the tick in flight is taking too long; cancelling it")
-				cancelTicks()
-				<-idle
+			case <-time.After(shutdownWait):
+				// The state file is only ever replaced whole, so leaving
+				// now loses at most what this tick had not yet saved.
+				logger.Warn("the tick in flight did not end; exiting without it", "waited", shutdownWait)
 			}
 			logger.Info("stopped")
 			return nil
 		case <-hup:
 			newCfg, err := loadValidConfig(cfgPath)
 			if err == nil {
-				mu.Lock()
+				runner.mu.Lock()
 				err = d.configure(newCfg, e)
 				if err == nil {
 					// Before the next tick can log through the new channels.
 					secrets.set(newCfg.secrets)
 				}
-				mu.Unlock()
+				runner.mu.Unlock()
 			}
 			if err != nil {
 				logger.Error("reload failed; keeping the previous configuration", "error", err.Error())
@@ -223,9 +275,105 @@ func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, hup <-ch
 			}
 			logger.Info("configuration reloaded (schedule and application changes need a restart)")
 		case <-watchdog:
-			_, _ = sd.SdNotify(false, sd.SdNotifyWatchdog)
+			runner.keepAlive(func() { _, _ = sd.SdNotify(false, sd.SdNotifyWatchdog) })
 		}
 	}
+}
+
+// shutdownWait bounds the wait for the tick in flight after a signal: its
+// read and sends are cancelled at once, a request in flight gets
+// notify.DefaultAttemptGrace, and the state saves are quick.
+const shutdownWait = 5 * time.Second
+
+// tickRunner runs the daemon's ticks one at a time, logs the ticks it
+// skips, and tells the watchdog whether ticks make progress.
+type tickRunner struct {
+	d      *daemon
+	ctx    context.Context
+	logger *slog.Logger
+	now    func() time.Time
+	// mu serialises ticks and reloads.
+	mu sync.Mutex
+
+	state   sync.Mutex // guards the fields below
+	busy    bool
+	started time.Time
+	skipped int
+	wedged  bool
+}
+
+// run is the scheduled job: a tick, unless the previous one still runs.
+func (r *tickRunner) run() {
+	if r.begin() {
+		r.execute()
+	}
+}
+
+// begin claims the next tick; when one is still running it logs the skip,
+// with the count of ticks skipped so far, and returns false.
+func (r *tickRunner) begin() bool {
+	r.state.Lock()
+	defer r.state.Unlock()
+	if r.busy {
+		r.skipped++
+		r.logger.Warn("tick skipped: the previous tick is still running",
+			"running_for", r.now().Sub(r.started).Round(time.Millisecond), "skipped_ticks", r.skipped)
+		return false
+	}
+	r.busy, r.started = true, r.now()
+	return true
+}
+
+// execute runs the tick claimed by begin.
+func (r *tickRunner) execute() {
+	defer func() {
+		r.state.Lock()
+		r.busy = false
+		r.state.Unlock()
+	}()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := r.now()
+	err := r.d.tick(r.ctx)
+	r.tickEnded(r.now().Sub(start), err)
+}
+
+// tickEnded is where every tick ends, with how long it took and how.
+func (r *tickRunner) tickEnded(took time.Duration, err error) {
+	var u *undeliveredError
+	switch {
+	case err == nil:
+		r.logger.Debug("tick done", "took", took)
+	case errors.As(err, &u) && u.waiting == 0:
+		// Dead letters were logged when they died; once is enough.
+		r.logger.Debug("tick done", "took", took, "dead_letters", u.dead)
+	default:
+		r.logger.Warn("tick finished with a problem", "took", took, "error", err.Error())
+	}
+}
+
+// keepAlive feeds the watchdog through feed unless a tick has been running
+// longer than both its deadlines and the grace: then the tick is wedged
+// (something ignores its deadline), and systemd is let restart seqwatch.
+func (r *tickRunner) keepAlive(feed func()) bool {
+	r.state.Lock()
+	running := time.Duration(0)
+	if r.busy {
+		running = r.now().Sub(r.started)
+	}
+	wedged := running > r.d.maxTick()
+	warn := wedged && !r.wedged
+	r.wedged = wedged
+	r.state.Unlock()
+	if wedged {
+		if warn {
+			r.logger.Error("a tick has been running past its deadlines; no longer feeding the systemd watchdog, so that systemd restarts seqwatch",
+				"running_for", running.Round(time.Second), "limit", r.d.maxTick())
+		}
+		return false
+	}
+	feed()
+	return true
 }
 
 // secretSet is the current list of secret values scrubbed from logs.

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/state"
+)
+
+const outboxHelp = `Usage: seqwatch outbox list|retry|drop [ID...|all] --config FILE [--channel NAME] [--json] [--wait 5s]
+
+Shows and changes the alerts the daemon has not delivered, kept in the
+state file (state.path): the outbox, alerts waiting to be retried with
+backoff, and the dead letters, alerts a channel refused for good (a 4xx
+answer, 410 Gone, an untrusted certificate, a refused recipient), each
+with its own reason.
+
+  list          every alert in the outbox and the dead letters: its id,
+                channel, kind, attempts, next attempt and last error; and
+                the channels disabled by a 410 Gone
+  retry ID|all  send again: a dead letter goes back into the outbox, and
+                an alert waiting out its backoff is due at once; the daemon
+                sends them at its next tick (or run seqwatch run --once)
+  drop ID|all   remove for good: it will not be sent
+
+IDs are the event ids list shows (evt_...); --channel narrows retry and
+drop to one channel. It works while the daemon runs: it waits (up to
+--wait) for a moment when the daemon is not writing the state file, makes
+its change and lets go; the daemon picks the change up.
+
+A channel disabled by 410 Gone stays disabled until its configuration
+changes (then reload the daemon); alerts retried to it before that go
+straight back to the dead letters.
+
+Examples:
+  seqwatch outbox list --config /etc/seqwatch/seqwatch.yaml
+  seqwatch outbox retry all --config /etc/seqwatch/seqwatch.yaml
+  seqwatch outbox drop evt_3f9c0b6e4d2a41c7a8e5f1d2c3b4a596 --config /etc/seqwatch/seqwatch.yaml
+
+Exit status: 0 done; 1 an error (no state file yet, an id that is in
+neither list, the state file busy for longer than --wait); 2 bad usage.
+`
+
+// outboxEntry is one alert as outbox list shows it (and prints with --json).
+type outboxEntry struct {
+	ID          string    `json:"id"`
+	Channel     string    `json:"channel"`
+	Kind        string    `json:"kind"`
+	Key         string    `json:"key"`
+	Summary     string    `json:"summary"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	DeadAt      time.Time `json:"dead_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Batch       string    `json:"batch,omitempty"`
+}
+
+// outboxList is the --json document of outbox list.
+type outboxList struct {
+	Outbox   []outboxEntry                    `json:"outbox"`
+	Dead     []outboxEntry                    `json:"dead"`
+	Disabled map[string]state.DisabledChannel `json:"disabled,omitempty"`
+}
+
+func runOutbox(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprint(e.stderr, outboxHelp)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := newFlagSet("outbox "+sub, e.stderr, outboxHelp)
+	cfgPath := fs.String("config", "", "seqwatch.yaml `FILE` (required)")
+	channel := fs.String("channel", "", "only the alerts to the channel `NAME` (retry, drop)")
+	asJSON := fs.Bool("json", false, "list as JSON")
+	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
+	flags, ids := splitArgs(args[1:], map[string]bool{"config": true, "channel": true, "wait": true})
+	if err := parseFlags(fs, flags); err != nil {
+		return err
+	}
+	usage := func(msg string) error {
+		fmt.Fprintf(e.stderr, "seqwatch outbox: %s (seqwatch outbox -h shows how)\n", msg)
+		return errUsage
+	}
+	switch sub {
+	case "list":
+		if len(ids) > 0 {
+			return usage("list takes no ids")
+		}
+	case "retry", "drop":
+		if len(ids) == 0 {
+			return usage(sub + " needs the ids to " + sub + " (see seqwatch outbox list), or all")
+		}
+	default:
+		return usage(fmt.Sprintf("unknown subcommand %q: use list, retry or drop", sub))
+	}
+	if *cfgPath == "" {
+		return usage("--config FILE is required")
+	}
+	if *wait <= 0 {
+		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", *wait))
+	}
+	cfg, err := loadConfigForReading(*cfgPath)
+	if err != nil {
+		return err
+	}
+	path := cfg.State.Path
+	if path == "" {
+		path = DefaultStatePath
+	}
+	hashes := map[string]string{}
+	for _, ch := range cfg.Channels {
+		hashes[ch.Name] = ch.configHash()
+	}
+	ctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	var report func(w io.Writer) error
+	err = state.Edit(ctx, path, func(st *state.State) error {
+		switch sub {
+		case "list":
+			l := listOf(st)
+			report = func(w io.Writer) error { return printOutbox(w, l, *asJSON) }
+			return nil
+		case "retry":
+			if err := knownIDs(st, ids, *channel, path); err != nil {
+				return err
+			}
+			n := st.Retry(ids, *channel, e.now())
+			disabled := disabledAmong(st, ids, *channel, hashes)
+			report = func(w io.Writer) error {
+				fmt.Fprintf(w, "%d alert(s) due again: the daemon sends them at its next tick (or run seqwatch run --once)\n", n)
+				for _, ch := range disabled {
+					fmt.Fprintf(w, "channel %s is disabled (its endpoint answered 410 Gone): these alerts go back to the dead letters until its configuration changes\n", ch)
+				}
+				return nil
+			}
+		case "drop":
+			if err := knownIDs(st, ids, *channel, path); err != nil {
+				return err
+			}
+			n := st.Drop(ids, *channel)
+			report = func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%d alert(s) dropped for good\n", n)
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return report(e.stdout)
+}
+
+// splitArgs separates flags (with the values of those in valued) from the
+// ids, which may come before, between or after them.
+func splitArgs(args []string, valued map[string]bool) (flags, ids []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			ids = append(ids, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			ids = append(ids, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if valued[name] && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, ids
+}
+
+// knownIDs fails, naming them, when ids has ids in neither list.
+func knownIDs(st *state.State, ids []string, channel, path string) error {
+	if slices.Contains(ids, "all") {
+		return nil
+	}
+	var unknown []string
+	for _, id := range ids {
+		found := false
+		for _, d := range append(slices.Clone(st.Outbox), st.Dead...) {
+			if d.Event.ID == id && (channel == "" || d.Channel == channel) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	where := ""
+	if channel != "" {
+		where = " for channel " + channel
+	}
+	return fmt.Errorf("no alert %s%s in the outbox or the dead letters of %s: seqwatch outbox list shows the ids (nothing was changed)",
+		strings.Join(unknown, ", "), where, path)
+}
+
+// disabledAmong names the disabled channels (under their current
+// configuration) of the selected deliveries.
+func disabledAmong(st *state.State, ids []string, channel string, hashes map[string]string) []string {
+	var out []string
+	for _, d := range st.Outbox {
+		if channel != "" && d.Channel != channel {
+			continue
+		}
+		if !slices.Contains(ids, "all") && !slices.Contains(ids, d.Event.ID) {
+			continue
+		}
+		if dc, ok := st.Disabled[d.Channel]; ok && dc.Config == hashes[d.Channel] && !slices.Contains(out, d.Channel) {
+			out = append(out, d.Channel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func listOf(st *state.State) outboxList {
+	entry := func(d state.Delivery) outboxEntry {
+		return outboxEntry{
+			ID: d.Event.ID, Channel: d.Channel, Kind: string(d.Event.Kind), Key: d.Event.Key, Summary: d.Event.Summary,
+			Attempts: d.Attempts, NextAttempt: d.NextAttempt, DeadAt: d.DeadAt, LastError: d.LastError, Batch: d.Batch,
+		}
+	}
+	l := outboxList{Outbox: []outboxEntry{}, Dead: []outboxEntry{}, Disabled: st.Disabled}
+	for _, d := range st.Outbox {
+		l.Outbox = append(l.Outbox, entry(d))
+	}
+	for _, d := range st.Dead {
+		l.Dead = append(l.Dead, entry(d))
+	}
+	return l
+}
+
+func printOutbox(w io.Writer, l outboxList, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(l)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Outbox: %d alert(s) waiting, retried with backoff\n", len(l.Outbox))
+	if len(l.Outbox) > 0 {
+		fmt.Fprintln(tw, "ID\tCHANNEL\tKIND\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR\tSUMMARY")
+		for _, x := range l.Outbox {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", x.ID, clean(x.Channel, 40), x.Kind, x.Attempts,
+				stamp(x.NextAttempt), clean(x.LastError, 100), clean(x.Summary, 80))
+		}
+	}
+	fmt.Fprintf(tw, "\nDead letters: %d alert(s) refused for good (seqwatch outbox retry ID|all, or drop ID|all)\n", len(l.Dead))
+	if len(l.Dead) > 0 {
+		fmt.Fprintln(tw, "ID\tCHANNEL\tKIND\tATTEMPTS\tGIVEN UP\tREASON\tSUMMARY")
+		for _, x := range l.Dead {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", x.ID, clean(x.Channel, 40), x.Kind, x.Attempts,
+				stamp(x.DeadAt), clean(x.LastError, 200), clean(x.Summary, 80))
+		}
+	}
+	if len(l.Disabled) > 0 {
+		fmt.Fprintln(tw, "\nDisabled channels (until their configuration changes):")
+		names := make([]string, 0, len(l.Disabled))
+		for n := range l.Disabled {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			dc := l.Disabled[n]
+			fmt.Fprintf(tw, "%s\tsince %s\t%s\n", clean(n, 40), stamp(dc.Since), clean(dc.Reason, 200))
+		}
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// clean makes text from the database or a peer safe for one table cell:
+// control characters (a terminal escape, a tab that would break the
+// columns, a newline) become spaces, and it is cut to limit runes.
+func clean(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > limit {
+		s = string([]rune(s)[:limit]) + "…"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/state"
+)
+
+// seqwatch outbox list shows what is waiting and what is dead, each dead
+// letter with its own reason, as a table and as JSON.
+func TestOutboxListShowsWaitingAndDeadAlerts(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusNotFound))
+	s.fail(t, "refused \x1b[31mred\x1b[0m")
+	if r := s.run(t); r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	s.hook.respond(answer(http.StatusBadGateway))
+	s.fail(t, "waits")
+	if r := s.run(t); r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	st := readState(t, s.statePath)
+	if len(st.Dead) != 1 || len(st.Outbox) != 1 {
+		t.Fatalf("dead %d outbox %d, want 1 and 1", len(st.Dead), len(st.Outbox))
+	}
+	dead, waiting := st.Dead[0], st.Outbox[0]
+
+	r := s.run(t, "outbox", "list")
+	if r.code != 0 {
+		t.Fatalf("list: exit %d\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "list", r.stdout,
+		"Outbox: 1 alert(s) waiting", waiting.Event.ID, "502",
+		"Dead letters: 1 alert(s) refused for good", dead.Event.ID, "404", "operation.failed")
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Errorf("list printed a terminal escape from the database:\n%q", r.stdout)
+	}
+
+	r = s.run(t, "outbox", "list", "--json")
+	var l outboxList
+	if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || r.code != 0 {
+		t.Fatalf("list --json: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if len(l.Outbox) != 1 || l.Outbox[0].ID != waiting.Event.ID || l.Outbox[0].Attempts != 1 || l.Outbox[0].NextAttempt.IsZero() {
+		t.Errorf("json outbox %+v", l.Outbox)
+	}
+	if len(l.Dead) != 1 || l.Dead[0].ID != dead.Event.ID || !strings.Contains(l.Dead[0].LastError, "404") || l.Dead[0].DeadAt.IsZero() {
+		t.Errorf("json dead %+v", l.Dead)
+	}
+}
+
+// outbox retry and drop work while the daemon runs: they wait for the
+// moment it is not writing the state, and the daemon's next tick starts
+// from their change.
+func TestOutboxChangesTheStateWhileTheDaemonRuns(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusNotFound))
+	s.fail(t, "first")
+	s.fail(t, "second")
+	if r := s.run(t); r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	st := readState(t, s.statePath)
+	if len(st.Dead) != 2 {
+		t.Fatalf("dead letters %d, want the 2 alerts", len(st.Dead))
+	}
+
+	var logs syncBuffer
+	d := inProcessDaemon(t, s.cfg, s.clock.Now, &logs) // holds the daemon's lock from now on
+	if r := s.run(t); r.code != 1 || !strings.Contains(r.stderr, "in use by another seqwatch") {
+		t.Fatalf("a second run beside the daemon: exit %d\n%s", r.code, r.stderr)
+	}
+
+	ids := func() []string {
+		var out []string
+		for _, dl := range readState(t, s.statePath).Dead {
+			out = append(out, dl.Event.ID)
+		}
+		return out
+	}
+	all := ids()
+	s.hook.respond(nil)
+	if r := s.run(t, "outbox", "retry", all[0]); r.code != 0 || !strings.Contains(r.stdout, "1 alert(s) due again") {
+		t.Fatalf("retry beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := d.tick(context.Background()); err == nil || !strings.Contains(err.Error(), "1 alert(s) refused for good") {
+		t.Fatalf("the daemon's tick after the retry: %v, want the other alert still dead", err)
+	}
+	got := s.hook.requests()
+	if len(got) != 2 || got[1].ID != all[0] || !got[1].accepted() {
+		t.Fatalf("after the retry the daemon sent %d requests, want %s delivered", len(got)-1, all[0])
+	}
+	if r := s.run(t, "outbox", "drop", all[1]); r.code != 0 || !strings.Contains(r.stdout, "1 alert(s) dropped") {
+		t.Fatalf("drop beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := d.tick(context.Background()); err != nil {
+		t.Fatalf("the daemon's tick after the drop: %v\n%s", err, logs.String())
+	}
+	if st := readState(t, s.statePath); len(st.Dead) != 0 || len(st.Outbox) != 0 {
+		t.Errorf("state: dead %d outbox %d, want both empty", len(st.Dead), len(st.Outbox))
+	}
+
+	// Held for longer than --wait: a clear error, nothing changed.
+	inside, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = state.Edit(context.Background(), s.statePath, func(*state.State) error {
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	r := s.run(t, "outbox", "list", "--wait", "100ms")
+	close(release)
+	if r.code != 1 || !strings.Contains(r.stderr, "busy") {
+		t.Errorf("list while the state is held: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestOutboxMistakes(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	before, err := os.ReadFile(s.statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		code  int
+		wants []string
+	}{
+		{"unknown id", []string{"outbox", "drop", "evt_nope"}, 1, []string{"no alert evt_nope", "seqwatch outbox list shows the ids", "nothing was changed"}},
+		{"no id", []string{"outbox", "retry"}, 2, []string{"retry needs the ids"}},
+		{"unknown subcommand", []string{"outbox", "purge"}, 2, []string{`unknown subcommand "purge"`}},
+		{"ids to list", []string{"outbox", "list", "evt_1"}, 2, []string{"list takes no ids"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.run(t, tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
+			}
+			mustContain(t, "stderr", r.stderr, tc.wants...)
+		})
+	}
+	if after, _ := os.ReadFile(s.statePath); string(after) != string(before) {
+		t.Error("a mistaken command changed the state file")
+	}
+	dir := t.TempDir()
+	cfg := daemonConf{app: t.TempDir(), statePath: filepath.Join(dir, "never.json"), channels: []string{consoleChannel}}.write(t, dir)
+	if r := runAt(t, time.Now(), "outbox", "list", "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "has not run with this state.path yet") {
+		t.Errorf("list without a state file: exit %d\n%s", r.code, r.stderr)
+	}
+}
