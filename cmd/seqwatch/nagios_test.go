@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nagiosBin finds Nagios 4 (Debian: nagios4-core), or skips the test.
+func nagiosBin(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"nagios4", "/usr/sbin/nagios4", "nagios", "/usr/sbin/nagios", "/usr/local/nagios/bin/nagios"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	t.Skip("Nagios 4 is not installed (apt-get install nagios4-core; .ci/run installs it): the plugin output contract is then only checked in process")
+	return ""
+}
+
+// nagiosService is one service Nagios runs seqwatch for.
+type nagiosService struct {
+	name string
+	args []string
+}
+
+// runNagios runs a real Nagios 4 with a minimal configuration in its own
+// directory, executing seqwatch as the check command of each service, until
+// every service has been checked once, and returns each service's status
+// as Nagios recorded it in status.dat.
+func runNagios(t *testing.T, dir string, services []nagiosService) map[string]map[string]string {
+	t.Helper()
+	bin := nagiosBin(t)
+	var cred *syscall.Credential
+	userName, groupName := "", ""
+	if os.Geteuid() == 0 {
+		// Nagios would drop root itself; running it as its own user from
+		// the start keeps the parent-death signal.
+		u, err := user.Lookup("nagios")
+		if err != nil {
+			t.Skipf("running as root and there is no nagios user to run Nagios as (apt-get install nagios4-core creates it): %v", err)
+		}
+		g, err := user.LookupGroupId(u.Gid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		userName, groupName = u.Username, g.Name
+	} else {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := user.LookupGroupId(u.Gid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		userName, groupName = u.Username, g.Name
+	}
+
+	if err := os.Mkdir(filepath.Join(dir, "checkresults"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`log_file=%[1]s/nagios.log
+cfg_file=%[1]s/objects.cfg
+object_cache_file=%[1]s/objects.cache
+precached_object_file=%[1]s/objects.precache
+status_file=%[1]s/status.dat
+status_update_interval=1
+nagios_user=%[2]s
+nagios_group=%[3]s
+check_external_commands=0
+command_file=%[1]s/nagios.cmd
+query_socket=%[1]s/nagios.qh
+lock_file=%[1]s/nagios.pid
+temp_file=%[1]s/nagios.tmp
+temp_path=%[1]s
+check_result_path=%[1]s/checkresults
+retain_state_information=0
+state_retention_file=%[1]s/retention.dat
+use_syslog=0
+interval_length=1
+service_inter_check_delay_method=n
+host_inter_check_delay_method=n
+check_result_reaper_frequency=1
+enable_notifications=0
+enable_flap_detection=0
+check_for_updates=0
+execute_host_checks=0
+service_check_timeout=60
+illegal_macro_output_chars=`+"`"+`~$&|'"<>
+`, dir, userName, groupName)
+	var objects strings.Builder
+	objects.WriteString(`define timeperiod {
+  timeperiod_name always
+  alias always
+  sunday 00:00-24:00
+  monday 00:00-24:00
+  tuesday 00:00-24:00
+  wednesday 00:00-24:00
+  thursday 00:00-24:00
+  friday 00:00-24:00
+  saturday 00:00-24:00
+}
+define command {
+  command_name noop
+  command_line /bin/true
+}
+define contact {
+  contact_name nobody
+  host_notifications_enabled 0
+  service_notifications_enabled 0
+  host_notification_period always
+  service_notification_period always
+  host_notification_options n
+  service_notification_options n
+  host_notification_commands noop
+  service_notification_commands noop
+}
+define host {
+  host_name seqwatch
+  address 127.0.0.1
+  check_command noop
+  max_check_attempts 1
+  check_period always
+  notification_period always
+  contacts nobody
+}
+`)
+	for _, s := range services {
+		// Nagios runs command lines without a shell when they hold no shell
+		// metacharacters; the arguments here hold none.
+		fmt.Fprintf(&objects, `define command {
+  command_name seqwatch_%[1]s
+  command_line %[2]s/seqwatch %[3]s
+}
+define service {
+  host_name seqwatch
+  service_description %[1]s
+  check_command seqwatch_%[1]s
+  max_check_attempts 1
+  check_interval 3600
+  retry_interval 3600
+  check_period always
+  notification_period always
+  contacts nobody
+}
+`, s.name, dir, strings.Join(s.args, " "))
+	}
+	for name, content := range map[string]string{"nagios.cfg": cfg, "objects.cfg": objects.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cred != nil {
+		err := filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, int(cred.Uid), int(cred.Gid))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	command := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		return cmd
+	}
+	if out, err := command("-v", filepath.Join(dir, "nagios.cfg")).CombinedOutput(); err != nil {
+		t.Fatalf("nagios -v: %v\n%s", err, out)
+	}
+	cmd := command(filepath.Join(dir, "nagios.cfg"))
+	logPath := filepath.Join(dir, "nagios.out")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer func() {
+		// Nagios, its workers and any check in flight share its process
+		// group, which belongs to this test alone.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}()
+
+	deadline := time.After(processBound)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		status := readNagiosStatus(t, filepath.Join(dir, "status.dat"))
+		done := true
+		for _, s := range services {
+			if status[s.name]["has_been_checked"] != "1" {
+				done = false
+			}
+		}
+		if done {
+			return status
+		}
+		select {
+		case <-tick.C:
+		case <-exited:
+			out, _ := os.ReadFile(logPath)
+			t.Fatalf("nagios exited early:\n%s", out)
+		case <-deadline:
+			out, _ := os.ReadFile(logPath)
+			log, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
+			t.Fatalf("nagios did not check every service within %v:\n%s\n%s", processBound, out, log)
+		}
+	}
+}
+
+// readNagiosStatus parses the servicestatus blocks of Nagios's status.dat,
+// keyed by service description. A missing file is an empty map: Nagios
+// writes it a moment after it starts.
+func readNagiosStatus(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	all := map[string]map[string]string{}
+	var cur map[string]string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "servicestatus {":
+			cur = map[string]string{}
+		case line == "}":
+			if cur != nil {
+				all[cur["service_description"]] = cur
+			}
+			cur = nil
+		case cur != nil:
+			if k, v, ok := strings.Cut(line, "="); ok {
+				cur[k] = v
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// Nagios 4 itself runs seqwatch check as a service check: a mistyped flag
+// is recorded as UNKNOWN with seqwatch's one line and no performance data,
+// and a failure whose message is hostile is recorded with the summary and
+// the performance data exactly as seqwatch printed them, its separators
+// untouched and no link made out of the message.
+func TestNagiosRecordsWhatCheckPrints(t *testing.T) {
+	nagiosBin(t)
+	dir, err := os.MkdirTemp("", "seqwatch-nagios-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin, err := os.ReadFile(buildBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "seqwatch"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(dir, "app")
+	if err := writeDemoApp(context.Background(), app, demoNow); err != nil {
+		t.Fatal(err)
+	}
+	sqliteExec(t, app, `insert into operations (name, type, state, executed_at, failed_at) values ('2024_01_17_150000_RecalculateLoyaltyPoints', 'sync', 'failed', '2026-03-14 15:01:00', '2026-03-14 15:01:01');
+insert into operation_errors (operation_id, exception, message, trace, created_at) values ((select max(id) from operations), 'RuntimeException', 'click <https://evil.example|here>; then a; b | failed=0
+SEQWATCH OK - fine', '#0 x', '2026-03-14 15:01:01');`)
+
+	services := []nagiosService{
+		{"usage", []string{"check", "--max-pending", "ten"}},
+		{"unknown_flag", []string{"check", "--max-pendin", "10"}},
+		{"hostile", []string{"check", "--app", app, "--max-pending", "1"}},
+	}
+	status := runNagios(t, dir, services)
+
+	for _, s := range services {
+		t.Run(s.name, func(t *testing.T) {
+			got := status[s.name]
+			direct := runSeqwatch(t, s.args...)
+			summary, perf, _ := strings.Cut(strings.TrimSuffix(direct.stdout, "\n"), " | ")
+			if want := strconv.Itoa(direct.code); got["current_state"] != want {
+				t.Errorf("Nagios state %s, want %s (seqwatch's exit status)", got["current_state"], want)
+			}
+			// Nagios rewrites ';' in plugin output to ':'; that may touch the
+			// database's text, but none of seqwatch's own separators.
+			if want := strings.ReplaceAll(summary, ";", ":"); got["plugin_output"] != want {
+				t.Errorf("Nagios recorded plugin_output\n%q\nseqwatch printed\n%q", got["plugin_output"], want)
+			}
+			if got["performance_data"] != perf {
+				t.Errorf("Nagios recorded performance_data %q, seqwatch printed %q", got["performance_data"], perf)
+			}
+			if got["long_plugin_output"] != "" {
+				t.Errorf("long_plugin_output %q: seqwatch printed more than one line", got["long_plugin_output"])
+			}
+			switch s.name {
+			case "usage", "unknown_flag":
+				if got["current_state"] != "3" || !strings.HasPrefix(got["plugin_output"], "SEQWATCH UNKNOWN - usage: ") || got["performance_data"] != "" {
+					t.Errorf("a usage error reached Nagios as state %s, output %q, perfdata %q", got["current_state"], got["plugin_output"], got["performance_data"])
+				}
+			case "hostile":
+				out := got["plugin_output"]
+				if got["current_state"] != "2" || !strings.Contains(out, " / ") || strings.Count(out, " -- ") != 2 {
+					t.Errorf("want CRITICAL with two failures and three problems, got state %s: %q", got["current_state"], out)
+				}
+				if strings.Contains(out, "evil.example/") || strings.Contains(out, "SEQWATCH OK") && !strings.Contains(out, "failed=0 SEQWATCH OK") {
+					t.Errorf("hostile text changed meaning: %q", out)
+				}
+				if !strings.HasPrefix(got["performance_data"], "failed=2 pending=5;1 ") {
+					t.Errorf("performance_data %q", got["performance_data"])
+				}
+			}
+		})
+	}
+}
