@@ -42,6 +42,9 @@ type Config struct {
 	// password_file: or ${VAR}.
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// Refresh is how often the status page reloads itself
+	// (DefaultRefresh).
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Validate reports every problem with the configuration, one per line,
@@ -58,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Username == "" && c.Password != "" {
 		p = append(p, "http.username: a password is set but no username: set username")
+	}
+	if c.Refresh != 0 && c.Refresh < time.Second {
+		p = append(p, fmt.Sprintf("http.refresh: must be 1s or more (got %s)", c.Refresh))
 	}
 	if strings.Contains(c.Username, ":") {
 		p = append(p, "http.username: must not contain a colon (basic auth separates user and password with one)")
@@ -86,7 +92,8 @@ type Options struct {
 	Metrics http.Handler
 	// Scrub removes secrets from every string shown (page, API, health).
 	Scrub func(string) string
-	// Refresh is how often the page reloads itself (DefaultRefresh).
+	// Refresh is how often the page reloads itself: Config.Refresh, else
+	// DefaultRefresh.
 	Refresh time.Duration
 	// Now is the daemon's clock, for "3m ago" on the page.
 	Now    func() time.Time
@@ -118,6 +125,9 @@ func Listen(opts Options) (*Server, error) {
 	}
 	if opts.Scrub == nil {
 		opts.Scrub = func(s string) string { return s }
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = opts.Config.Refresh
 	}
 	if opts.Refresh <= 0 {
 		opts.Refresh = DefaultRefresh

@@ -239,6 +239,7 @@ func TestConfigValidation(t *testing.T) {
 		{"user without password", web.Config{Username: "ops"}, "http.password: username is set but no password"},
 		{"password without user", web.Config{Password: "sekrit-pw"}, "http.username: a password is set"},
 		{"colon in user", web.Config{Username: "a:b", Password: "sekrit-pw"}, "must not contain a colon"},
+		{"refresh too often", web.Config{Refresh: 100 * time.Millisecond}, "http.refresh: must be 1s or more"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
