@@ -17,6 +17,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/heartbeat"
+	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
@@ -40,6 +42,11 @@ type Config struct {
 	State       StateConf     `yaml:"state"`
 	Channels    []Channel     `yaml:"channels"`
 	Routes      notify.Routes `yaml:"routes"`
+
+	// HTTP is the listener (off unless listen is set); Heartbeat pings an
+	// outside monitor after each tick (off unless set).
+	HTTP      web.Config        `yaml:"http"`
+	Heartbeat *heartbeat.Config `yaml:"heartbeat"`
 
 	// secrets are the values that came from ${VAR} references and *_file
 	// keys, or are typed as secrets: they are scrubbed from all output.
@@ -191,6 +198,10 @@ func parseConfig(path string, data []byte, getenv func(string) string, readOnly 
 			}
 		}
 	}
+	cfg.secrets = append(cfg.secrets, cfg.HTTP.Password)
+	if cfg.Heartbeat != nil {
+		cfg.secrets = append(cfg.secrets, cfg.Heartbeat.URL)
+	}
 	cfg.secrets = append(cfg.secrets, cfg.Database.URL.Reveal())
 	if pw := urlPassword(cfg.Database.URL.Reveal()); pw != "" {
 		cfg.secrets = append(cfg.secrets, pw)
@@ -219,7 +230,7 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 			if strings.HasSuffix(k.Value, "_file") && v.Kind == yaml.ScalarNode {
 				base := strings.TrimSuffix(k.Value, "_file")
 				content, err := readSecretFile(expand(v.Value, getenv, nil))
-				if err != nil && cfg.readOnly && strings.HasPrefix(path, "channels") {
+				if err != nil && cfg.readOnly && daemonOnly(path) {
 					content = ""
 				} else if err != nil {
 					*problems = append(*problems, fmt.Sprintf("line %d: %s: %v", k.Line, path, err))
@@ -238,7 +249,7 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 		}
 		var missing []string
 		n.Value = expand(n.Value, getenv, &missing)
-		if cfg.readOnly && strings.HasPrefix(prefix, "channels") {
+		if cfg.readOnly && daemonOnly(prefix) {
 			missing = nil
 		}
 		for _, m := range missing {
@@ -249,6 +260,17 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 		}
 		cfg.secrets = append(cfg.secrets, n.Value)
 	}
+}
+
+// daemonOnly reports the keys only the daemon uses (channels, its HTTP
+// listener and heartbeat), whose secrets status and check need not have.
+func daemonOnly(path string) bool {
+	for _, p := range []string{"channels", "http.", "heartbeat."} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func expand(s string, getenv func(string) string, missing *[]string) string {
@@ -424,6 +446,18 @@ func (c *Config) Validate() []string {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				add(key, "%s", redactAll(line, c.secrets))
 			}
+		}
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			key, msg, _ := strings.Cut(line, ": ")
+			add(key, "%s", msg)
+		}
+	}
+	if c.Heartbeat != nil {
+		if err := c.Heartbeat.Validate(); err != nil {
+			key, msg, _ := strings.Cut(err.Error(), ": ")
+			add(key, "%s", msg)
 		}
 	}
 	if len(c.Routes) > 0 {

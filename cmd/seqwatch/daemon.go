@@ -61,6 +61,9 @@ type daemon struct {
 	// connection between ticks).
 	read func(ctx context.Context) (*check.Snapshot, error)
 	db   *check.DB
+	// obs is told about each tick, for metrics, the status page and the
+	// heartbeat (nil: nothing to tell).
+	obs *observer
 }
 
 // buildChannels builds the configured notifiers.
@@ -170,6 +173,8 @@ func (d *daemon) close() {
 // The error is nil only when the read succeeded and nothing is left in the
 // outbox or the dead letters; *undeliveredError says what is left.
 func (d *daemon) tick(ctx context.Context) error {
+	d.obs.tickStarted(d.maxTick())
+	defer func() { d.obs.tickEnded(d.st, d.channelHash) }()
 	now := d.now()
 	readCtx, cancel := context.WithTimeout(ctx, d.timeout())
 	snap, err := d.snapshot(readCtx)
@@ -182,6 +187,7 @@ func (d *daemon) tick(ctx context.Context) error {
 			err = fmt.Errorf("the database did not answer within tick_timeout (%s): a lock on Sequencer's tables (a deploy's ALTER TABLE?) or an unresponsive server", d.timeout())
 		}
 	}
+	d.obs.readEnded(now, snap, err, readCtx.Err(), d.rules)
 	var events []notify.Event
 	var notes []string
 	first := false
@@ -218,6 +224,7 @@ func (d *daemon) tick(ctx context.Context) error {
 	}
 	for _, ev := range events {
 		d.logger.Info("event", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.routes.Channels(ev.Kind))
+		d.obs.event(ev, d.routes.Channels(ev.Kind))
 	}
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
 	d.deliver(deliverCtx)
@@ -395,6 +402,7 @@ func (d *daemon) send(ctx context.Context, b state.Batch) {
 // delivered is where each delivery attempt ends, with its channel, event
 // ids and result: delivered, waiting (in the outbox) or dead.
 func (d *daemon) delivered(channel string, ids []string, result string) {
+	d.obs.delivered(d.st, channel, ids, result)
 	for _, id := range ids {
 		d.logger.Debug("delivery", "channel", channel, "id", id, "result", result)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/seqwatch/seqwatch/state"
 )
 
-const runHelp = `Usage: seqwatch run --config FILE [--once] [--log-format text|json] [--log-level info|debug]
+const runHelp = `Usage: seqwatch run --config FILE [--once] [--listen ADDR] [--log-format text|json] [--log-level info|debug]
 
 Runs the alerting daemon: on the configured schedule (default @every 1m)
 it reads the application, works out what is new since the last tick
@@ -45,6 +45,12 @@ one is invalid). Under systemd (Type=notify) it reports readiness once the
 state is loaded, and feeds the watchdog only while ticks end in time, so
 that systemd restarts a daemon whose tick is wedged.
 
+With --listen ADDR (or http.listen) it serves a status page at /, the
+same as JSON at /api/v1/status, Prometheus metrics at /metrics, and
+/healthz and /readyz for probes; with heartbeat.url it pings a monitor
+such as healthchecks.io after each tick. Changes to http: and heartbeat:
+need a restart.
+
 Exit status:
   0  clean shutdown; with --once: the read succeeded, and every alert was
      delivered (the outbox and the dead letters are empty)
@@ -61,6 +67,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	once := fs.Bool("once", false, "run one tick and exit (for cron and timers)")
 	logFormat := fs.String("log-format", "text", "log format: `text` or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, `info`, warn, error")
+	listen := fs.String("listen", "", "serve the status page, /metrics, /healthz and /readyz on `ADDR` such as 127.0.0.1:9477 (overrides http.listen)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -104,6 +111,13 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	}
 	d.cfgPath = *cfgPath
 	defer d.close()
+	obs, err := newObserver(cfg, *listen, !*once, d.src.Name, e, logger, secrets)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	d.obs = obs
+	obs.stateLoaded()
 	logger.Info("seqwatch started", "version", version, "app", d.src.Name, "where", d.src.Conn.Where(), "state", statePath, "schedule", scheduleOf(cfg), "channels", len(cfg.Channels))
 
 	if *once {

@@ -163,8 +163,9 @@ func (p *Pinger) enqueue(pg ping) {
 	}
 }
 
-// Close stops the sender after the ping in flight (bounded by the
-// timeout); pings still queued are dropped.
+// Close sends the pings still queued and stops, within one timeout: what
+// is left after it is dropped. run --once relies on this to ping before
+// the process exits.
 func (p *Pinger) Close() {
 	p.once.Do(func() {
 		p.mu.Lock()

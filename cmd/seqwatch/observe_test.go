@@ -1,0 +1,579 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/web"
+	"github.com/seqwatch/seqwatch/state"
+)
+
+// lockedLog is a log buffer the daemon writes while the test reads it.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// pingReceiver is a healthchecks.io-style monitor on loopback.
+type pingReceiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []string
+}
+
+func newPingReceiver(t *testing.T) *pingReceiver {
+	p := &pingReceiver{}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		p.mu.Lock()
+		p.got = append(p.got, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+string(body)))
+		p.mu.Unlock()
+		fmt.Fprintln(w, "OK")
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *pingReceiver) pings() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.got...)
+}
+
+type httpAnswer struct {
+	code int
+	body string
+}
+
+func httpGet(t *testing.T, url, user, pass string) httpAnswer {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return httpAnswer{code: 0, body: err.Error()}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return httpAnswer{resp.StatusCode, string(b)}
+}
+
+// eventually retries cond (a real daemon ticking every second) until it
+// holds or the deadline passes.
+func eventually(t *testing.T, what string, deadline time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s: not within %s; last: %s", what, deadline, last)
+		}
+		time.Sleep(100 * time.Millisecond) // polling a real daemon
+	}
+}
+
+const (
+	httpPassword   = "listener-pass-5521"
+	heartbeatToken = "hb-token-9e1f0c"
+)
+
+// The daemon with a listener and a heartbeat, seen from outside: a real
+// Prometheus, promtool, Chromium and a heartbeat receiver.
+func TestRunListenerEndToEnd(t *testing.T) {
+	start := time.Now()
+	app, db := sqliteApp(t, start)
+	hook := newHookReceiver(t, time.Now)
+	ping := newPingReceiver(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "http-password")
+	if err := os.WriteFile(pwFile, []byte(httpPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), schedule: "@every 1s", maxPending: 1,
+		channels: []string{hookChannel("hook", hook.url())}}.yaml()
+	conf += fmt.Sprintf("http:\n  username: ops\n  password_file: %s\n  refresh: 2s\nheartbeat:\n  url: %s/ping/%s\n  timeout: 5s\n", pwFile, ping.srv.URL, heartbeatToken)
+	cfgPath := filepath.Join(dir, "seqwatch.yaml")
+	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs lockedLog
+	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }, sleep: noSleep}
+	exited := make(chan int, 1)
+	go func() { exited <- runMain(ctx, []string{"run", "--config", cfgPath, "--listen", addr}, e) }()
+	defer func() {
+		cancel()
+		select {
+		case code := <-exited:
+			if code != 0 {
+				t.Errorf("the daemon exited %d\n%s", code, logs.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("the daemon did not stop\n%s", logs.String())
+		}
+	}()
+
+	eventually(t, "/readyz", 30*time.Second, func() (bool, string) {
+		a := httpGet(t, base+"/readyz", "", "")
+		return a.code == 200, fmt.Sprintf("%d %s\n%s", a.code, a.body, logs.String())
+	})
+
+	t.Run("401 without credentials, and no data", func(t *testing.T) {
+		for _, p := range []string{"/", "/api/v1/status", "/metrics"} {
+			a := httpGet(t, base+p, "", "")
+			if a.code != 401 || strings.Contains(a.body, "shop") || strings.Contains(a.body, "seqwatch_") {
+				t.Errorf("GET %s without credentials: %d %s", p, a.code, a.body)
+			}
+			if a := httpGet(t, base+p, "ops", "wrong"); a.code != 401 {
+				t.Errorf("GET %s with a wrong password: %d", p, a.code)
+			}
+		}
+	})
+
+	t.Run("the API shows what the daemon read and sent", func(t *testing.T) {
+		var st web.Status
+		eventually(t, "an event delivered to hook", 30*time.Second, func() (bool, string) {
+			a := httpGet(t, base+"/api/v1/status", "ops", httpPassword)
+			st = web.Status{}
+			if err := json.Unmarshal([]byte(a.body), &st); err != nil || len(st.Apps) != 1 {
+				return false, a.body
+			}
+			for _, ev := range st.Apps[0].Events {
+				for _, c := range ev.Channels {
+					if c.Channel == "hook" && c.Result == web.ResultDelivered {
+						return true, ""
+					}
+				}
+			}
+			return false, a.body
+		})
+		a := st.Apps[0]
+		if st.Version != 1 || a.Name != "shop" || a.Verdict != "CRITICAL" || len(a.Failing) == 0 || a.LastReadAt.IsZero() || a.Pending.Threshold != 1 {
+			t.Errorf("status: %+v", st)
+		}
+		if len(a.Channels) != 1 || a.Channels[0].Name != "hook" || a.Mutes == nil {
+			t.Errorf("channels %+v, mutes %v", a.Channels, a.Mutes)
+		}
+	})
+
+	t.Run("promtool check metrics passes on a scrape of the daemon", func(t *testing.T) {
+		promtool, err := exec.LookPath("promtool")
+		if err != nil {
+			t.Skip("promtool is not installed (Debian package prometheus; .ci/run installs it)")
+		}
+		a := httpGet(t, base+"/metrics", "ops", httpPassword)
+		for _, want := range []string{`seqwatch_reads_total{app="shop"}`, `seqwatch_deliveries_total{channel="hook",result="delivered"}`, `seqwatch_open_problems{app="shop",kind="failing"}`, `seqwatch_heartbeats_total{result="ok"}`, "go_goroutines", "process_resident_memory_bytes"} {
+			if !strings.Contains(a.body, want) {
+				t.Errorf("the scrape lacks %s", want)
+			}
+		}
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(a.body)
+		if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("a real Prometheus scrapes the daemon", func(t *testing.T) {
+		prom := startPrometheusServer(t, addr, "ops", httpPassword)
+		labels, v := promQuery(t, prom, `seqwatch_last_successful_read_timestamp_seconds{app="shop"}`, 60*time.Second)
+		var got float64
+		fmt.Sscan(v, &got)
+		if labels["instance"] != addr || got < float64(start.Unix()) {
+			t.Fatalf("last successful read %s (%v), want a time after %d from %s", v, labels, start.Unix(), addr)
+		}
+		if _, v := promQuery(t, prom, `sum(seqwatch_deliveries_total{result="delivered"})`, 10*time.Second); v == "0" {
+			t.Errorf("delivered = %s", v)
+		}
+	})
+
+	t.Run("the heartbeat pings after the ticks", func(t *testing.T) {
+		eventually(t, "a success ping", 10*time.Second, func() (bool, string) {
+			for _, p := range ping.pings() {
+				if p == "GET /ping/"+heartbeatToken {
+					return true, ""
+				}
+			}
+			return false, strings.Join(ping.pings(), "\n")
+		})
+	})
+
+	t.Run("the page shows a new failure without a reload", func(t *testing.T) {
+		ctx := browserTab(t)
+		auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:"+httpPassword))
+		if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var consoleErrs []string
+		messages := chromedp.Console(ctx)
+		go func() {
+			for m, err := range messages {
+				if err != nil {
+					return
+				}
+				if m.Type == chromedp.ConsoleException || m.Type == "error" {
+					mu.Lock()
+					consoleErrs = append(consoleErrs, m.String())
+					mu.Unlock()
+				}
+			}
+		}()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("table.failing"))); err != nil {
+			t.Fatal(err)
+		}
+		hostile := `<script>document.title="pwned"</script><img src=x onerror="document.title='pwned'"> <!channel>`
+		insertFailure(t, db, "2024_06_01_000000_NewlyBroken", time.Now().UTC(), "LogicException", "broken again "+hostile)
+		// The page refreshes itself (http.refresh: 2s); the daemon ticks
+		// every second. No reload from the test.
+		eventually(t, "the new failure on the page", 30*time.Second, func() (bool, string) {
+			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			return err == nil && strings.Contains(text, "2024_06_01_000000_NewlyBroken") && strings.Contains(text, "broken again "+hostile), fmt.Sprint(err)
+		})
+		title, err := chromedp.Run(ctx, chromedp.Title())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("script, img").length`))
+		if err != nil || n != 0 || strings.Contains(title, "pwned") {
+			t.Errorf("the data ran or made elements: %d script/img, title %q, %v", n, title, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(consoleErrs) > 0 {
+			t.Errorf("console errors:\n%s", strings.Join(consoleErrs, "\n"))
+		}
+	})
+
+	t.Run("no secret in any response", func(t *testing.T) {
+		secrets := []string{httpPassword, heartbeatToken, hookSecret, "tok-42"}
+		for _, p := range []string{"/", "/api/v1/status", "/metrics", "/healthz", "/readyz", "/nope"} {
+			for _, creds := range [][2]string{{"", ""}, {"ops", httpPassword}} {
+				a := httpGet(t, base+p, creds[0], creds[1])
+				for _, s := range secrets {
+					if strings.Contains(a.body, s) {
+						t.Errorf("GET %s (user %q) shows the secret %q", p, creds[0], s)
+					}
+				}
+			}
+		}
+	})
+}
+
+// browserTab starts a real headless Chromium with a fresh profile.
+func browserTab(t *testing.T) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true))
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// startPrometheusServer runs a real Prometheus on loopback scraping target
+// every second with basic auth.
+func startPrometheusServer(t *testing.T, target, user, password string) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("prometheus is not installed (Debian package prometheus; .ci/run installs it)")
+	}
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "password")
+	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: seqwatch\n    basic_auth:\n      username: %s\n      password_file: %s\n    static_configs:\n      - targets: [%q]\n", user, pw, target)
+	cfgFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedLog
+	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("prometheus:\n%s", out.String())
+		}
+	})
+	return "http://" + addr
+}
+
+// promQuery asks Prometheus's HTTP API until the query has a sample.
+func promQuery(t *testing.T, base, query string, deadline time.Duration) (map[string]string, string) {
+	t.Helper()
+	var labels map[string]string
+	var value string
+	eventually(t, "prometheus: "+query, deadline, func() (bool, string) {
+		a := httpGet(t, base+"/api/v1/query?query="+url.QueryEscape(query), "", "")
+		var r struct {
+			Status string
+			Data   struct {
+				Result []struct {
+					Metric map[string]string
+					Value  [2]any
+				}
+			}
+		}
+		if json.Unmarshal([]byte(a.body), &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
+			return false, a.body
+		}
+		labels = r.Data.Result[0].Metric
+		value, _ = r.Data.Result[0].Value[1].(string)
+		return true, ""
+	})
+	return labels, value
+}
+
+func TestRunOncePingsTheHeartbeatBeforeExiting(t *testing.T) {
+	tests := []struct {
+		name     string
+		breakDB  bool
+		wantPing string
+	}{
+		{"a good read pings the URL", false, "GET /ping/" + heartbeatToken},
+		{"a failed read pings URL/fail with the reason", true, "POST /ping/" + heartbeatToken + "/fail "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Now()
+			app, _ := sqliteApp(t, now)
+			if tc.breakDB {
+				if err := os.Remove(filepath.Join(app, "database", "database.sqlite")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ping := newPingReceiver(t)
+			dir := t.TempDir()
+			conf := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", channels: []string{consoleChannel}}.yaml()
+			conf += fmt.Sprintf("heartbeat:\n  url: %s/ping/%s\n  send_start: true\n", ping.srv.URL, heartbeatToken)
+			p := filepath.Join(dir, "seqwatch.yaml")
+			if err := os.WriteFile(p, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runAt(t, now, "run", "--once", "--config", p)
+			got := ping.pings()
+			if len(got) != 2 || got[0] != "GET /ping/"+heartbeatToken+"/start" || !strings.HasPrefix(got[1], tc.wantPing) {
+				t.Fatalf("pings %q, want start then %q (exit %d)\n%s", got, tc.wantPing, r.code, r.stderr)
+			}
+			if tc.breakDB && !strings.Contains(got[1], "does not exist") {
+				t.Errorf("the fail ping does not say why: %q", got[1])
+			}
+		})
+	}
+}
+
+func TestRunRefusesATakenListenAddress(t *testing.T) {
+	app, _ := sqliteApp(t, time.Now())
+	dir := t.TempDir()
+	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), channels: []string{consoleChannel}}.write(t, dir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out, errOut bytes.Buffer
+	e := env{stdout: &out, stderr: &errOut, now: time.Now, getenv: func(string) string { return "" }, sleep: noSleep}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := runMain(ctx, []string{"run", "--config", cfgPath, "--listen", ln.Addr().String()}, e)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut.String())
+	}
+	mustContain(t, "stderr", errOut.String(), ln.Addr().String()+" is already in use by another process")
+	if strings.Contains(errOut.String(), "goroutine ") {
+		t.Errorf("stderr carries a stack dump:\n%s", errOut.String())
+	}
+}
+
+func TestValidateChecksHTTPAndHeartbeat(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"auth without a password", "http:\n  listen: 127.0.0.1:9477\n  username: ops\n", []string{"http.password: username is set but no password"}},
+		{"listen without a port", "http:\n  listen: localhost\n", []string{"http.listen: must be host:port"}},
+		{"plain http heartbeat to another host", "heartbeat:\n  url: http://kuma.example.com/api/push/heartbeat-secret-1\n", []string{"heartbeat.url: plain http", "allow_http: true"}},
+		{"heartbeat without a URL", "heartbeat:\n  timeout: 10s\n", []string{"heartbeat.url: not an absolute URL"}},
+		{"unknown key", "http:\n  listn: 127.0.0.1:9477\n", []string{`unknown key "listn"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "seqwatch.yaml")
+			if err := os.WriteFile(p, []byte("app: "+dir+"\n"+tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runAt(t, time.Now(), "validate", "--config", p)
+			all := r.stdout + r.stderr
+			if r.code == 0 {
+				t.Fatalf("validate accepted it:\n%s", all)
+			}
+			mustContain(t, "validate output", all, tc.want...)
+			if strings.Contains(all, "heartbeat-secret-1") {
+				t.Errorf("validate quotes the heartbeat URL:\n%s", all)
+			}
+		})
+	}
+}
+
+// /healthz says 503 while a tick is stuck past its deadline on a table a
+// deploy has locked, and 200 again once the tick ends.
+func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
+	srv := dbtest.NewPostgresServer(t)
+	db := srv.NewDatabase(t)
+	dbtest.CreateSchema(t, db, dbtest.Schema{})
+	app := t.TempDir()
+	dbtest.WriteApp(t, app, db, dbtest.AppFiles{Operations: []string{"2024_01_15_130000_NotifyUsers"}})
+	db.InsertOps(t, dbtest.Schema{}, dbtest.Op{Name: "2024_01_15_130000_NotifyUsers", ExecutedAt: "2024-01-15 13:00:00", CompletedAt: "2024-01-15 13:00:05"})
+
+	dir := t.TempDir()
+	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", schedule: "@every 10m", tickTimeout: "2m",
+		channels: []string{consoleChannel}}.write(t, dir)
+	cfg, err := loadValidConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(cfg.State.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clock := &testClock{t: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)}
+	var logs lockedLog
+	e := env{stdout: io.Discard, stderr: &logs, now: clock.Now, getenv: func(string) string { return "" }, sleep: noSleep}
+	logger, err := newLogger(e, "text", "info", &secretSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDaemon(cfg, st, e, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	obs, err := newObserver(cfg, "127.0.0.1:0", true, d.src.Name, e, logger, &secretSet{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.close()
+	d.obs = obs
+	obs.stateLoaded()
+	base := "http://" + obs.server.Addr()
+	health := func() (int, web.HealthReport) {
+		a := httpGet(t, base+"/healthz", "", "")
+		var r web.HealthReport
+		if err := json.Unmarshal([]byte(a.body), &r); err != nil {
+			t.Fatalf("/healthz body is not JSON: %v: %s", err, a.body)
+		}
+		return a.code, r
+	}
+
+	if err := d.tick(context.Background()); err != nil {
+		t.Fatalf("first tick: %v\n%s", err, logs.String())
+	}
+	if code, r := health(); code != 200 {
+		t.Fatalf("/healthz after a good tick: %d %+v", code, r)
+	}
+
+	// A deploy's migration holds the operations table.
+	_, dsn := db.DSN()
+	locker, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	tx, err := locker.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE operations IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	tickDone := make(chan error, 1)
+	go func() { tickDone <- d.tick(context.Background()) }()
+	eventually(t, "the tick waiting on the lock", 30*time.Second, func() (bool, string) {
+		var waiting int
+		err := locker.QueryRow(`select count(*) from pg_locks where not granted and relation = 'operations'::regclass`).Scan(&waiting)
+		return err == nil && waiting > 0, fmt.Sprint(waiting, err)
+	})
+	if code, r := health(); code != 200 || r.Reason != "a tick is running" {
+		t.Fatalf("/healthz while the tick is within its deadline: %d %+v", code, r)
+	}
+	clock.Add(d.maxTick() + time.Second)
+	code, r := health()
+	if code != 503 || r.Status != "failing" || !strings.Contains(r.Reason, "the tick loop is wedged") || !strings.Contains(r.Reason, "past its deadline") {
+		t.Fatalf("/healthz with the tick stuck past its deadline: %d %+v", code, r)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-tickDone:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tick did not end after the lock was released")
+	}
+	if code, r := health(); code != 200 {
+		t.Fatalf("/healthz after the tick ended: %d %+v", code, r)
+	}
+}
