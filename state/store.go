@@ -209,11 +209,15 @@ func lockWrite(ctx context.Context, path string) (*flock.Flock, error) {
 }
 
 // changed reports whether the file is no longer the one this store last
-// loaded or wrote.
+// loaded or wrote. A file that is gone (moved away while the daemon runs)
+// is not a change to pick up: the daemon's state is written back whole.
 func (s *FileStore) changed() bool {
 	info, err := os.Stat(s.path)
-	if err != nil || s.lastInfo == nil {
-		return err == nil || s.lastInfo != nil
+	if err != nil {
+		return false
+	}
+	if s.lastInfo == nil {
+		return true
 	}
 	return !os.SameFile(info, s.lastInfo) || !info.ModTime().Equal(s.lastInfo.ModTime()) || info.Size() != s.lastInfo.Size()
 }
