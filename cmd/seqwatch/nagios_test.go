@@ -33,6 +33,84 @@ type nagiosService struct {
 	args []string
 }
 
+// monitoringUser is who Nagios and Icinga 2 run as: the "nagios" user
+// (Debian's packages create it) when the test runs as root, since both
+// refuse to keep root or drop it themselves (which would clear the
+// parent-death signal); the current user otherwise. cred is nil when no
+// switch is needed.
+func monitoringUser(t *testing.T) (cred *syscall.Credential, userName, groupName string) {
+	t.Helper()
+	var u *user.User
+	var err error
+	if os.Geteuid() == 0 {
+		if u, err = user.Lookup("nagios"); err != nil {
+			t.Skipf("running as root and there is no nagios user to run the monitoring system as (apt-get install nagios4-core creates it): %v", err)
+		}
+	} else if u, err = user.Current(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	return cred, u.Username, g.Name
+}
+
+// chownTree gives dir to the user the monitoring system runs as.
+func chownTree(t *testing.T, dir string, cred *syscall.Credential) {
+	t.Helper()
+	if cred == nil {
+		return
+	}
+	err := filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, int(cred.Uid), int(cred.Gid))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startDaemon starts a monitoring daemon in its own process group and
+// stops the group when the test ends. exited is closed when it exits.
+func startDaemon(t *testing.T, dir string, cred *syscall.Credential, bin string, args ...string) (exited <-chan struct{}, logPath string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	logPath = filepath.Join(dir, "daemon.out")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		// The daemon, its workers and any check in flight share its
+		// process group, which belongs to this test alone.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	return done, logPath
+}
+
 // runNagios runs a real Nagios 4 with a minimal configuration in its own
 // directory, executing seqwatch as the check command of each service, until
 // every service has been checked once, and returns each service's status
@@ -40,34 +118,7 @@ type nagiosService struct {
 func runNagios(t *testing.T, dir string, services []nagiosService) map[string]map[string]string {
 	t.Helper()
 	bin := nagiosBin(t)
-	var cred *syscall.Credential
-	userName, groupName := "", ""
-	if os.Geteuid() == 0 {
-		// Nagios would drop root itself; running it as its own user from
-		// the start keeps the parent-death signal.
-		u, err := user.Lookup("nagios")
-		if err != nil {
-			t.Skipf("running as root and there is no nagios user to run Nagios as (apt-get install nagios4-core creates it): %v", err)
-		}
-		g, err := user.LookupGroupId(u.Gid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		userName, groupName = u.Username, g.Name
-	} else {
-		u, err := user.Current()
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := user.LookupGroupId(u.Gid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		userName, groupName = u.Username, g.Name
-	}
+	cred, userName, groupName := monitoringUser(t)
 
 	if err := os.Mkdir(filepath.Join(dir, "checkresults"), 0o755); err != nil {
 		t.Fatal(err)
@@ -163,51 +214,13 @@ define service {
 			t.Fatal(err)
 		}
 	}
-	if cred != nil {
-		err := filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			return os.Lchown(path, int(cred.Uid), int(cred.Gid))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	command := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = dir
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		return cmd
-	}
-	if out, err := command("-v", filepath.Join(dir, "nagios.cfg")).CombinedOutput(); err != nil {
+	chownTree(t, dir, cred)
+	validate := exec.Command(bin, "-v", filepath.Join(dir, "nagios.cfg"))
+	validate.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := validate.CombinedOutput(); err != nil {
 		t.Fatalf("nagios -v: %v\n%s", err, out)
 	}
-	cmd := command(filepath.Join(dir, "nagios.cfg"))
-	logPath := filepath.Join(dir, "nagios.out")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	defer func() {
-		// Nagios, its workers and any check in flight share its process
-		// group, which belongs to this test alone.
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}()
+	exited, logPath := startDaemon(t, dir, cred, bin, filepath.Join(dir, "nagios.cfg"))
 
 	deadline := time.After(processBound)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -275,19 +288,19 @@ func readNagiosStatus(t *testing.T, path string) map[string]map[string]string {
 	return all
 }
 
-// Nagios 4 itself runs seqwatch check as a service check: a mistyped flag
-// is recorded as UNKNOWN with seqwatch's one line and no performance data,
-// and a failure whose message is hostile is recorded with the summary and
-// the performance data exactly as seqwatch printed them, its separators
-// untouched and no link made out of the message.
-func TestNagiosRecordsWhatCheckPrints(t *testing.T) {
-	nagiosBin(t)
-	dir, err := os.MkdirTemp("", "seqwatch-nagios-")
+// pluginDir is a directory a monitoring system's user can read: a copy of
+// the seqwatch binary, and the sample application with a failure whose
+// message is hostile. It returns the directory and the services to run.
+func pluginDir(t *testing.T) (string, []nagiosService) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "seqwatch-monitor-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	bin, err := os.ReadFile(buildBinary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -302,50 +315,75 @@ func TestNagiosRecordsWhatCheckPrints(t *testing.T) {
 	sqliteExec(t, app, `insert into operations (name, type, state, executed_at, failed_at) values ('2024_01_17_150000_RecalculateLoyaltyPoints', 'sync', 'failed', '2026-03-14 15:01:00', '2026-03-14 15:01:01');
 insert into operation_errors (operation_id, exception, message, trace, created_at) values ((select max(id) from operations), 'RuntimeException', 'click <https://evil.example|here>; then a; b | failed=0
 SEQWATCH OK - fine', '#0 x', '2026-03-14 15:01:01');`)
-
-	services := []nagiosService{
+	return dir, []nagiosService{
 		{"usage", []string{"check", "--max-pending", "ten"}},
 		{"unknown_flag", []string{"check", "--max-pendin", "10"}},
 		{"hostile", []string{"check", "--app", app, "--max-pending", "1"}},
 	}
-	status := runNagios(t, dir, services)
+}
 
+// recorded is what a monitoring system recorded for one service.
+type recorded struct {
+	state, output, perfdata string
+}
+
+// wantRecordedAsPrinted compares what the monitoring system recorded for
+// each service with what seqwatch prints when run directly. rewrite is the
+// monitoring system's own rewriting of plugin output (Nagios turns ';'
+// into ':'), which may touch the database's text but none of seqwatch's
+// separators.
+func wantRecordedAsPrinted(t *testing.T, services []nagiosService, got map[string]recorded, rewrite func(string) string) {
+	t.Helper()
 	for _, s := range services {
 		t.Run(s.name, func(t *testing.T) {
-			got := status[s.name]
+			got := got[s.name]
 			direct := runSeqwatch(t, s.args...)
 			summary, perf, _ := strings.Cut(strings.TrimSuffix(direct.stdout, "\n"), " | ")
-			if want := strconv.Itoa(direct.code); got["current_state"] != want {
-				t.Errorf("Nagios state %s, want %s (seqwatch's exit status)", got["current_state"], want)
+			if want := strconv.Itoa(direct.code); got.state != want {
+				t.Errorf("recorded state %s, want %s (seqwatch's exit status)", got.state, want)
 			}
-			// Nagios rewrites ';' in plugin output to ':'; that may touch the
-			// database's text, but none of seqwatch's own separators.
-			if want := strings.ReplaceAll(summary, ";", ":"); got["plugin_output"] != want {
-				t.Errorf("Nagios recorded plugin_output\n%q\nseqwatch printed\n%q", got["plugin_output"], want)
+			if want := rewrite(summary); got.output != want {
+				t.Errorf("recorded output\n%q\nseqwatch printed\n%q", got.output, want)
 			}
-			if got["performance_data"] != perf {
-				t.Errorf("Nagios recorded performance_data %q, seqwatch printed %q", got["performance_data"], perf)
-			}
-			if got["long_plugin_output"] != "" {
-				t.Errorf("long_plugin_output %q: seqwatch printed more than one line", got["long_plugin_output"])
+			if got.perfdata != perf {
+				t.Errorf("recorded performance data %q, seqwatch printed %q", got.perfdata, perf)
 			}
 			switch s.name {
 			case "usage", "unknown_flag":
-				if got["current_state"] != "3" || !strings.HasPrefix(got["plugin_output"], "SEQWATCH UNKNOWN - usage: ") || got["performance_data"] != "" {
-					t.Errorf("a usage error reached Nagios as state %s, output %q, perfdata %q", got["current_state"], got["plugin_output"], got["performance_data"])
+				if got.state != "3" || !strings.HasPrefix(got.output, "SEQWATCH UNKNOWN - usage: ") || strings.Contains(got.output, "\n") || got.perfdata != "" {
+					t.Errorf("a usage error was recorded as state %s, output %q, performance data %q", got.state, got.output, got.perfdata)
 				}
 			case "hostile":
-				out := got["plugin_output"]
-				if got["current_state"] != "2" || !strings.Contains(out, " / ") || strings.Count(out, " -- ") != 2 {
-					t.Errorf("want CRITICAL with two failures and three problems, got state %s: %q", got["current_state"], out)
+				if got.state != "2" || !strings.Contains(got.output, " / ") || strings.Count(got.output, " -- ") != 2 {
+					t.Errorf("want CRITICAL with two failures and three problems, got state %s: %q", got.state, got.output)
 				}
-				if strings.Contains(out, "evil.example/") || strings.Contains(out, "SEQWATCH OK") && !strings.Contains(out, "failed=0 SEQWATCH OK") {
-					t.Errorf("hostile text changed meaning: %q", out)
+				if strings.Contains(got.output, "evil.example/") || strings.Contains(got.output, "\n") {
+					t.Errorf("hostile text changed meaning: %q", got.output)
 				}
-				if !strings.HasPrefix(got["performance_data"], "failed=2 pending=5;1 ") {
-					t.Errorf("performance_data %q", got["performance_data"])
+				if !strings.HasPrefix(got.perfdata, "failed=2 pending=5;1 ") {
+					t.Errorf("performance data %q", got.perfdata)
 				}
 			}
 		})
 	}
+}
+
+// Nagios 4 itself runs seqwatch check as a service check: a mistyped flag
+// is recorded as UNKNOWN with seqwatch's one line and no performance data,
+// and a failure whose message is hostile is recorded with the summary and
+// the performance data exactly as seqwatch printed them, its separators
+// untouched and no link made out of the message.
+func TestNagiosRecordsWhatCheckPrints(t *testing.T) {
+	nagiosBin(t)
+	dir, services := pluginDir(t)
+	status := runNagios(t, dir, services)
+	got := map[string]recorded{}
+	for _, s := range services {
+		st := status[s.name]
+		if st["long_plugin_output"] != "" {
+			t.Errorf("%s: long_plugin_output %q: seqwatch printed more than one line", s.name, st["long_plugin_output"])
+		}
+		got[s.name] = recorded{state: st["current_state"], output: st["plugin_output"], perfdata: st["performance_data"]}
+	}
+	wantRecordedAsPrinted(t, services, got, func(s string) string { return strings.ReplaceAll(s, ";", ":") })
 }
