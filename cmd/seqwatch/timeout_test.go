@@ -17,8 +17,9 @@ import (
 // lockingApp is an application on a fresh database of a real server of
 // dialect d, with one completed operation, and a lock held on its
 // operations table by another session until the test ends (as a deploy's
-// ALTER TABLE holds it).
-func lockingApp(t *testing.T, d dbtest.Dialect) string {
+// ALTER TABLE holds it). It returns the application directory and the
+// database's URL.
+func lockingApp(t *testing.T, d dbtest.Dialect) (string, string) {
 	t.Helper()
 	srv := dbtest.NewServer(t, d)
 	db := srv.NewDatabase(t)
@@ -48,7 +49,7 @@ func lockingApp(t *testing.T, d dbtest.Dialect) string {
 		}
 		t.Cleanup(func() { conn.ExecContext(ctx, "UNLOCK TABLES"); conn.Close() })
 	}
-	return app
+	return app, db.URL
 }
 
 // A locked table ends check in UNKNOWN within -t, saying what it waited
@@ -57,7 +58,7 @@ func lockingApp(t *testing.T, d dbtest.Dialect) string {
 func TestCheckGivesUpOnALockedTableWithinTheTimeout(t *testing.T) {
 	for _, d := range []dbtest.Dialect{dbtest.Postgres, dbtest.MySQL} {
 		t.Run(string(d), func(t *testing.T) {
-			app := lockingApp(t, d)
+			app, _ := lockingApp(t, d)
 			start := time.Now()
 			r := runCmd(t, nil, "check", "--app", app, "-t", "2s")
 			took := time.Since(start)
@@ -238,4 +239,25 @@ func TestCheckUsageErrorsAreOneUnknownLine(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
+}
+
+// With the server's own limits turned off in the URL, the client's deadline
+// still ends the wait within -t, and the message says what was waited on.
+func TestCheckClientDeadlineEndsAWaitTheServerWouldNot(t *testing.T) {
+	app, url := lockingApp(t, dbtest.Postgres)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	dsn := url + sep + "lock_timeout=0&statement_timeout=0"
+	start := time.Now()
+	r := runCmd(t, nil, "check", "--app", app, "--dsn", dsn, "-t", "2s")
+	took := time.Since(start)
+	t.Logf("check -t 2s took %v: %s", took.Round(time.Millisecond), r.stdout)
+	if r.code != 3 || !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") || !strings.Contains(r.stdout, "did not answer within 2s") {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	if took > 3*time.Second {
+		t.Errorf("check -t 2s took %v", took.Round(time.Millisecond))
+	}
 }
