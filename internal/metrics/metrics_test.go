@@ -186,3 +186,75 @@ func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
 		t.Fatalf("promtool check rules: want 3 rules\n%s", out)
 	}
 }
+
+// The README's example rules fire when they should, and not before:
+// promtool's rule unit tests over made-up series.
+func TestReadmeAlertingRulesFireWhenTheyShould(t *testing.T) {
+	promtool := needBinary(t, "promtool")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)<!-- alerting-rules -->\\s*```yaml\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README.md has no ```yaml block after <!-- alerting-rules -->")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), block[1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// promtool's clock starts at 0: a read at minute n has the timestamp
+	// 60n. Reads stop after minute 10; a failure happened at time 0.
+	tests := `rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'seqwatch_last_successful_read_timestamp_seconds{app="shop"}'
+        values: '0+60x10 600x30'
+      - series: 'seqwatch_oldest_failure_timestamp_seconds{app="shop"}'
+        values: '0x400'
+      - series: 'seqwatch_outbox_deliveries{channel="hook"}'
+        values: '0x5 1x30'
+      - series: 'seqwatch_deliveries_total{channel="hook",result="dead"}'
+        values: '0x40'
+      - series: 'seqwatch_channel_disabled{channel="hook"}'
+        values: '0x40'
+    alert_rule_test:
+      - eval_time: 9m
+        alertname: SeqwatchNotReading
+        exp_alerts: []
+      - eval_time: 30m
+        alertname: SeqwatchNotReading
+        exp_alerts:
+          - exp_labels: {app: shop, severity: page}
+            exp_annotations:
+              summary: "seqwatch has not read shop for 10 minutes: is the database reachable, is the daemon running?"
+      - eval_time: 15m
+        alertname: SeqwatchAlertsNotDelivered
+        exp_alerts: []
+      - eval_time: 25m
+        alertname: SeqwatchAlertsNotDelivered
+        exp_alerts:
+          - exp_labels: {channel: hook, severity: page}
+            exp_annotations:
+              summary: "seqwatch cannot deliver alerts through hook: see the daemon's log and the status page"
+      - eval_time: 3h
+        alertname: SequencerFailureOpen
+        exp_alerts: []
+      - eval_time: 5h
+        alertname: SequencerFailureOpen
+        exp_alerts:
+          - exp_labels: {app: shop, severity: ticket}
+            exp_annotations:
+              summary: "an operation of shop has been failing for more than 4 hours"
+`
+	if err := os.WriteFile(filepath.Join(dir, "tests.yml"), []byte(tests), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "test", "rules", "tests.yml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+}
