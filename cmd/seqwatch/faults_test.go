@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -493,4 +494,52 @@ func TestSIGTERMDuringARetryAfterHoldExitsAtOnceAndKeepsTheAlert(t *testing.T) {
 		}
 	}
 	mustContain(t, "stderr", p.stderr(), "no new delivery attempts", "stopped")
+}
+
+// seqwatch outbox beside a running daemon process: a dead letter retried
+// from the command line is delivered by the daemon's next tick, and
+// neither process waits long for the other.
+func TestOutboxRetryBesideARunningDaemon(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Second)
+	app, db := sqliteApp(t, now)
+	hook := newHookReceiver(t, time.Now)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.json")
+	cfg := daemonConf{app: app, statePath: statePath, firstRun: "silent", schedule: "@every 1s",
+		channels: []string{hookChannel("hook", hook.url())}}.write(t, dir)
+	hook.respond(func(_ int, w http.ResponseWriter, _ *http.Request) int {
+		http.Error(w, "no such hook", http.StatusNotFound)
+		return http.StatusNotFound
+	})
+	p := startSeqwatch(t, "run", "--config", cfg)
+	_, next := p.waitLine(0, "first check done")
+	insertFailure(t, db, "2024_01_15_130000_NotifyUsers", now.Add(-time.Minute), "RuntimeException", "refused, then retried")
+	_, next = p.waitLine(next, "refused the alert for good")
+
+	list := runSeqwatch(t, "outbox", "list", "--json", "--config", cfg)
+	var l outboxList
+	if err := json.Unmarshal([]byte(list.stdout), &l); err != nil || list.code != 0 || len(l.Dead) != 1 {
+		t.Fatalf("outbox list beside the daemon: exit %d, %v\n%s%s", list.code, err, list.stdout, list.stderr)
+	}
+	id := l.Dead[0].ID
+	hook.respond(nil)
+	if r := runSeqwatch(t, "outbox", "retry", id, "--config", cfg); r.code != 0 {
+		t.Fatalf("outbox retry beside the daemon: exit %d\n%s", r.code, r.stderr)
+	}
+	p.waitLine(next, "msg=delivered")
+	got := hook.requests()
+	last := got[len(got)-1]
+	if last.ID != id || !last.accepted() {
+		t.Errorf("the daemon delivered %s (status %d), want the retried %s", last.ID, last.Status, id)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(); code != 0 {
+		t.Fatalf("SIGTERM: exit %d\n%s", code, p.stderr())
+	}
+	if st := readState(t, statePath); len(st.Dead) != 0 || len(st.Outbox) != 0 {
+		t.Errorf("state after the retry: dead %d, outbox %d", len(st.Dead), len(st.Outbox))
+	}
 }
