@@ -203,6 +203,8 @@ func classify(c Conn, lim limits, err error) error {
 		msg = fmt.Sprintf("%s did not answer within %s: check that the server is up, reachable and not overloaded", where, waited(lim.total))
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("%s did not answer in time: check that the server is up and reachable", where)
+	case c.Driver == "sqlite" && sqliteBusy(err):
+		msg = sqliteLocked(c, lim)
 	case errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "startup parameter"):
 		// PgBouncer refuses startup parameters it does not know.
 		msg = fmt.Sprintf("%s refused a startup parameter (%s): if this is PgBouncer, add statement_timeout and lock_timeout to its ignore_startup_parameters", where, oneLine(pgErr.Message))
@@ -226,6 +228,15 @@ func classify(c Conn, lim limits, err error) error {
 		msg = fmt.Sprintf("cannot use %s: %s", where, oneLine(err.Error()))
 	}
 	return &SourceError{msg: redact(msg, c.Password), Err: err}
+}
+
+// sqliteLocked says that SQLite's file stayed locked for the busy timeout.
+func sqliteLocked(c Conn, lim limits) string {
+	wait := lim.lock
+	if wait <= 0 {
+		wait = 5 * time.Second // the busy timeout Open sets without a limit
+	}
+	return fmt.Sprintf("%s is locked (waited %s): another process is writing to it", c.Where(), waited(wait))
 }
 
 func isDNS(err error) bool {
@@ -285,11 +296,7 @@ func (db *DB) queryError(what string, err error) error {
 	case errors.As(err, &myErr) && (myErr.Number == 3024 || myErr.Number == 1969): // MySQL's max_execution_time, MariaDB's max_statement_time
 		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s, the statement timeout seqwatch set: the server is overloaded or a table is locked", what, where, waited(db.lim.statement)), Err: err}
 	case db.conn.Driver == "sqlite" && sqliteBusy(err):
-		wait := db.lim.lock
-		if wait <= 0 {
-			wait = 5 * time.Second
-		}
-		return &SourceError{msg: fmt.Sprintf("%s is locked (waited %s): another process is writing to it", where, waited(wait)), Err: err}
+		return &SourceError{msg: sqliteLocked(db.conn, db.lim), Err: err}
 	}
 	if isConnErr(err) {
 		return classify(db.conn, db.lim, err)
