@@ -222,14 +222,14 @@ func (s *FileStore) changed() bool {
 	return !os.SameFile(info, s.lastInfo) || !info.ModTime().Equal(s.lastInfo.ModTime()) || info.Size() != s.lastInfo.Size()
 }
 
-// Update applies fn under the write lock and saves the result (nothing is
-// written when it is unchanged). fn gets cur, or, when the file was
-// changed by another process since this store last loaded or saved it (by
-// `seqwatch outbox retry` or `drop`), the state as the file now holds it,
-// with cur's chat threads (only the daemon writes those, and it may have
-// recorded one since its last save). Update returns the state fn changed,
-// which the caller keeps as its current state. When fn fails nothing is
-// saved and cur is returned.
+// Update applies fn to cur under the write lock and saves the result
+// (nothing is written when it is unchanged). When the file was changed by
+// another process since this store last loaded or saved it (`seqwatch
+// outbox retry` or `drop`, through Edit), cur first takes the outbox and
+// the dead letters as the file now holds them: those are all Edit's callers
+// change, and everything else (what was reported, chat threads recorded
+// since the last save, the read's watermark) is the daemon's own. Update
+// returns cur. When fn fails nothing is saved.
 func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) error) (*State, error) {
 	if s.lock == nil {
 		return cur, fmt.Errorf("save state file %s: store is closed", s.path)
@@ -239,19 +239,17 @@ func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) erro
 		return cur, err
 	}
 	defer lk.Unlock()
-	next := cur
 	if s.changed() {
 		fresh, err := s.Load()
 		if err != nil {
 			return cur, err
 		}
-		fresh.Threads = cur.Threads
-		next = fresh
+		cur.Outbox, cur.Dead = fresh.Outbox, fresh.Dead
 	}
-	if err := fn(next); err != nil {
-		return next, err
+	if err := fn(cur); err != nil {
+		return cur, err
 	}
-	return next, s.Save(next)
+	return cur, s.Save(cur)
 }
 
 // ErrNoState is returned (wrapped) by Edit when there is no state file.
@@ -260,8 +258,9 @@ var ErrNoState = errors.New("no state file")
 // Edit changes the state file at path while a daemon may be running: it
 // waits (until ctx ends) for the write lock the daemon takes around its own
 // changes, loads the state, calls fn, saves it when fn changed it, and lets
-// go. The daemon picks the change up at its next write. A missing file is
-// ErrNoState; when fn fails nothing is written.
+// go. The daemon picks the change up at its next write, but only to the
+// outbox and the dead letters (see Update): fn must change nothing else. A
+// missing file is ErrNoState; when fn fails nothing is written.
 func Edit(ctx context.Context, path string, fn func(*State) error) error {
 	lk, err := lockWrite(ctx, path)
 	if err != nil {
