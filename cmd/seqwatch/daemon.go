@@ -267,7 +267,7 @@ func (e *undeliveredError) Error() string {
 	}
 	var parts []string
 	if e.waiting > 0 {
-		parts = append(parts, fmt.Sprintf("%d alert(s) not delivered yet; they stay in the outbox and are retried later, with backoff", e.waiting))
+		parts = append(parts, fmt.Sprintf("%d alert(s) not delivered yet; they stay in the outbox and are retried later, with backoff (seqwatch outbox list --config %s shows why)", e.waiting, cfg))
 	}
 	if e.dead > 0 {
 		parts = append(parts, fmt.Sprintf("%d alert(s) refused for good are in the dead letters: see them with seqwatch outbox list --config %s, then retry or drop them", e.dead, cfg))
