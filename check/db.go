@@ -97,13 +97,17 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		// Startup parameters (pgx sends unknown URL parameters in the
 		// startup message): no extra round trip, and they hold for every
 		// statement of the session.
-		if lim.total > 0 {
-			if q.Get("statement_timeout") == "" {
-				q.Set("statement_timeout", ms(lim.statement))
-			}
-			if q.Get("lock_timeout") == "" {
-				q.Set("lock_timeout", ms(lim.lock))
-			}
+		// A limit the URL sets itself is the user's; messages then do not
+		// claim to know how long the server waited.
+		if q.Get("statement_timeout") == "" && lim.total > 0 {
+			q.Set("statement_timeout", ms(lim.statement))
+		} else {
+			lim.statement = 0
+		}
+		if q.Get("lock_timeout") == "" && lim.total > 0 {
+			q.Set("lock_timeout", ms(lim.lock))
+		} else {
+			lim.lock = 0
 		}
 		q.Set("application_name", "seqwatch")
 		u.RawQuery = q.Encode()
@@ -278,7 +282,19 @@ func (db *DB) queryError(what string, err error) error {
 		if t := tableIn(what); t != "" {
 			table = t + " table"
 		}
-		return &SourceError{msg: fmt.Sprintf("%s is locked (waited %s) in %s: another session holds a lock on it, such as a migration's ALTER TABLE or a LOCK TABLE in an open transaction", table, waited(wait), where), Err: err}
+		if wait > 0 {
+			table += fmt.Sprintf(" is locked (waited %s)", waited(wait))
+		} else {
+			table += " is locked"
+		}
+		return &SourceError{msg: fmt.Sprintf("%s in %s: another session holds a lock on it, such as a migration's ALTER TABLE or a LOCK TABLE in an open transaction", table, where), Err: err}
+	}
+	slow := func() error {
+		limit := "the statement timeout"
+		if db.lim.statement > 0 {
+			limit = fmt.Sprintf("%s, the statement timeout seqwatch set", waited(db.lim.statement))
+		}
+		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s: the server is overloaded or a table is locked", what, where, limit), Err: err}
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -290,11 +306,15 @@ func (db *DB) queryError(what string, err error) error {
 	case errors.As(err, &pgErr) && pgErr.Code == "55P03": // lock_not_available: lock_timeout
 		return locked(db.lim.lock)
 	case errors.As(err, &pgErr) && pgErr.Code == "57014" && strings.Contains(pgErr.Message, "statement timeout"):
-		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s, the statement timeout seqwatch set: the server is overloaded or a table is locked", what, where, waited(db.lim.statement)), Err: err}
-	case errors.As(err, &myErr) && myErr.Number == 1205: // ER_LOCK_WAIT_TIMEOUT: lock_wait_timeout
-		return locked(time.Duration(max(int64(db.lim.lock/time.Second), 1)) * time.Second)
+		return slow()
+	case errors.As(err, &myErr) && myErr.Number == 1205: // ER_LOCK_WAIT_TIMEOUT: lock_wait_timeout, whole seconds
+		wait := time.Duration(0)
+		if db.lim.lock > 0 {
+			wait = time.Duration(max(int64(db.lim.lock/time.Second), 1)) * time.Second
+		}
+		return locked(wait)
 	case errors.As(err, &myErr) && (myErr.Number == 3024 || myErr.Number == 1969): // MySQL's max_execution_time, MariaDB's max_statement_time
-		return &SourceError{msg: fmt.Sprintf("%s in %s took longer than %s, the statement timeout seqwatch set: the server is overloaded or a table is locked", what, where, waited(db.lim.statement)), Err: err}
+		return slow()
 	case db.conn.Driver == "sqlite" && sqliteBusy(err):
 		return &SourceError{msg: sqliteLocked(db.conn, db.lim), Err: err}
 	}

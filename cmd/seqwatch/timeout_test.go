@@ -282,23 +282,35 @@ func TestCheckUsageErrorsAreOneUnknownLine(t *testing.T) {
 	})
 }
 
-// With the server's own limits turned off in the URL, the client's deadline
-// still ends the wait within -t, and the message says what was waited on.
-func TestCheckClientDeadlineEndsAWaitTheServerWouldNot(t *testing.T) {
-	app, url := lockingApp(t, dbtest.Postgres)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	dsn := url + sep + "lock_timeout=0&statement_timeout=0"
-	start := time.Now()
-	r := runCmd(t, nil, "check", "--app", app, "--dsn", dsn, "-t", "2s")
-	took := time.Since(start)
-	t.Logf("check -t 2s took %v: %s", took.Round(time.Millisecond), r.stdout)
-	if r.code != 3 || !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") || !strings.Contains(r.stdout, "did not answer within 2s") {
-		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
-	}
-	if took > 3*time.Second {
-		t.Errorf("check -t 2s took %v", took.Round(time.Millisecond))
+// With the server's lock limit (or all its limits) turned off in the URL,
+// the statement limit (or the client's deadline) still ends the wait within
+// -t, and the message says what was waited on.
+func TestCheckOtherLimitsEndAWaitTheServerWouldNot(t *testing.T) {
+	for _, tc := range []struct {
+		name, params, want string
+	}{
+		{"statement timeout", "lock_timeout=0", `"operations" in PostgreSQL at `},
+		{"client deadline", "lock_timeout=0&statement_timeout=0", "did not answer within 2s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app, url := lockingApp(t, dbtest.Postgres)
+			sep := "?"
+			if strings.Contains(url, "?") {
+				sep = "&"
+			}
+			start := time.Now()
+			r := runCmd(t, nil, "check", "--app", app, "--dsn", url+sep+tc.params, "-t", "2s")
+			took := time.Since(start)
+			t.Logf("check -t 2s took %v: %s", took.Round(time.Millisecond), r.stdout)
+			if r.code != 3 || !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") || !strings.Contains(r.stdout, tc.want) {
+				t.Errorf("exit %d, stdout %q, want UNKNOWN with %q", r.code, r.stdout, tc.want)
+			}
+			if tc.name == "statement timeout" && !strings.Contains(r.stdout, "took longer than 1.9s, the statement timeout seqwatch set") {
+				t.Errorf("stdout %q does not name the statement timeout", r.stdout)
+			}
+			if took > 3*time.Second {
+				t.Errorf("check -t 2s took %v", took.Round(time.Millisecond))
+			}
+		})
 	}
 }
