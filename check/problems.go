@@ -119,6 +119,13 @@ JOIN pragma_index_info(l.name) i ON i.seqno = 0 AND i.name = 'name' WHERE s.tbl 
 // newest run did not complete. Only those can have a failing or open run.
 func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	ops := r.d.table(r.t.Operations)
+	// A name whose other spelling completed later is finished too: leave
+	// it out here, so that what comes back follows the problems.
+	other := func(alias string) string {
+		return `
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + r.d.otherSpelling(alias+".name") + ` AND c.completed_at IS NOT NULL
+    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name))`
+	}
 	var q string
 	switch r.d.name {
 	case "pgsql":
@@ -128,12 +135,12 @@ func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
   SELECT o.name, o.completed_at FROM t CROSS JOIN LATERAL
     (SELECT name, completed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
 )
-SELECT name FROM t WHERE completed_at IS NULL`
+SELECT name FROM t WHERE completed_at IS NULL` + other("t")
 	case "mysql":
 		// MySQL and MariaDB do the loose index scan for GROUP BY ... MAX.
 		q = `SELECT o.name FROM ` + ops + ` o
 JOIN (SELECT name, MAX(executed_at) AS m FROM ` + ops + ` GROUP BY name) x ON o.name = x.name AND o.executed_at = x.m
-WHERE o.completed_at IS NULL`
+WHERE o.completed_at IS NULL` + other("o")
 	default:
 		q = `WITH RECURSIVE t(name) AS (
   SELECT MAX(name) FROM ` + ops + `
@@ -141,7 +148,7 @@ WHERE o.completed_at IS NULL`
   SELECT (SELECT MAX(name) FROM ` + ops + ` WHERE name < t.name) FROM t WHERE t.name IS NOT NULL
 )
 SELECT t.name FROM t WHERE t.name IS NOT NULL
-  AND (SELECT completed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) IS NULL`
+  AND (SELECT completed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) IS NULL` + other("t")
 	}
 	var names []string
 	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {

@@ -1,0 +1,133 @@
+package check_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/check/dbtest"
+)
+
+// costShapes are the two shapes of history, each at a small and a ten
+// times larger size with the same problems and the same files.
+var costShapes = []struct {
+	shape        dbtest.Shape
+	small, large dbtest.History
+}{
+	{dbtest.OneRunPerName,
+		dbtest.History{Shape: dbtest.OneRunPerName, Rows: 4000, Files: 300},
+		dbtest.History{Shape: dbtest.OneRunPerName, Rows: 40000, Files: 300}},
+	{dbtest.ManyRunsPerName,
+		dbtest.History{Shape: dbtest.ManyRunsPerName, Rows: 4000, Names: 300},
+		dbtest.History{Shape: dbtest.ManyRunsPerName, Rows: 40000, Names: 300}},
+}
+
+// readCost is what one read fetched.
+type readCost struct {
+	stats check.Stats
+	snap  *check.Snapshot
+}
+
+// readCounted opens the application's database, reads a snapshot with opt
+// and returns what the read alone fetched (the connection check and the
+// table lookup are the same at every size and included).
+func readCounted(t *testing.T, src check.Source, opt check.ReadOptions) readCost {
+	t.Helper()
+	ctx := context.Background()
+	db, err := check.Open(ctx, src.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := db.Stats()
+	snap, err := check.Read(ctx, db, src, baseNow, opt)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return readCost{stats: db.Stats().Sub(before), snap: snap}
+}
+
+// TestReadCostFollowsProblemsNotHistory reads the same problems and files
+// over a history ten times longer, in both shapes, with and without the
+// database's statistics, on every database: the queries issued and the rows
+// fetched (counted at the driver) must not grow, and the answers must be
+// right. A reader that loaded the history and dropped it in Go would fetch
+// thousands of rows here.
+func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
+	// Problems: 5 failing (2 failed rows + 2 error rows each), 3 running,
+	// 42 never run; a plan fetches at most those rows, the unfinished
+	// names, the pending files and a few statistics and catalogue rows.
+	const bound = 120
+	for _, d := range dbtest.All {
+		for _, sh := range costShapes {
+			for _, analyze := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%s/statistics=%v", d, sh.shape, analyze)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					var costs []readCost
+					for _, h := range []dbtest.History{sh.small, sh.large} {
+						db := dbtest.NewDatabase(t, d)
+						dbtest.CreateSchema(t, db, dbtest.Schema{})
+						g := db.InsertHistory(t, h)
+						if analyze {
+							db.Analyze(t)
+						}
+						dir := t.TempDir()
+						dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: g.Files})
+						src, err := check.Resolve(check.Settings{AppDir: dir})
+						if err != nil {
+							t.Fatal(err)
+						}
+						c := readCounted(t, src, check.ReadOptions{})
+						wantGenerated(t, c.snap, g)
+						costs = append(costs, c)
+						t.Logf("%d rows (%d failed): %d queries, %d rows fetched", g.Rows, g.FailedRows, c.stats.Queries, c.stats.Rows)
+					}
+					// The plan may change with the estimates (MySQL's are
+					// sampled): the index walk costs one query and fetches
+					// the unfinished names as stored (at most 13: a failing
+					// operation may be stored in both spellings) on top.
+					small, large := costs[0].stats, costs[1].stats
+					if large.Queries > small.Queries+1 || large.Rows > small.Rows+13 {
+						t.Errorf("reading grew with history: %d queries, %d rows at the small size; %d queries, %d rows at ten times the rows",
+							small.Queries, small.Rows, large.Queries, large.Rows)
+					}
+					if large.Rows > bound {
+						t.Errorf("read fetched %d rows, want at most %d (the problems and the files)", large.Rows, bound)
+					}
+				})
+			}
+		}
+	}
+}
+
+// wantGenerated compares a snapshot with what InsertHistory wrote.
+func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
+	t.Helper()
+	var pending []string
+	for _, f := range snap.PendingOperations {
+		pending = append(pending, f.Name)
+	}
+	want := append([]string(nil), g.Pending...)
+	sort.Strings(want)
+	if !reflect.DeepEqual(pending, want) {
+		t.Errorf("pending = %v, want %v", pending, want)
+	}
+	if snap.Counts.Failing != 5 || len(snap.Failing) != 10 {
+		t.Errorf("failing: %d operations, %d rows; want 5 and 10", snap.Counts.Failing, len(snap.Failing))
+	}
+	for _, f := range snap.Failing {
+		if len(f.Errors) != 1 || len(f.Errors[0].Trace) < 4096 {
+			t.Errorf("failing row %s has %d errors", f.ID, len(f.Errors))
+		}
+	}
+	if len(snap.InProgress) != 3 {
+		t.Errorf("in progress: %d, want 3", len(snap.InProgress))
+	}
+	if snap.Counts.Completed != len(g.Files)-len(g.Pending) {
+		t.Errorf("completed = %d, want %d", snap.Counts.Completed, len(g.Files)-len(g.Pending))
+	}
+}
