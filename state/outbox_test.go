@@ -3,10 +3,12 @@ package state
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -300,4 +302,46 @@ func TestEditWaitsForTheWriteLock(t *testing.T) {
 		t.Fatalf("Edit after the lock was released: %v", err)
 	}
 	wg.Wait()
+}
+
+// `sudo seqwatch outbox` must leave the state file to the daemon's user.
+func TestEditKeepsTheStateFilesOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to own a file as another user")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	s := openStore(t, path)
+	st, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Enqueue(notify.Event{ID: "evt_a"}, []string{"hook"}, t0)
+	if err := s.Save(st); err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	if err := os.Chown(path, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(path + ".write.lock")
+	if err := Edit(context.Background(), path, func(st *State) error {
+		st.Drop([]string{"all"}, "")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + ".write.lock"} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := info.Sys().(*syscall.Stat_t)
+		switch {
+		case p == path && (sys.Uid != nobody || info.Mode().Perm() != 0o600):
+			t.Errorf("after Edit as root the state file is uid %d mode %v, want uid %d mode 0600", sys.Uid, info.Mode().Perm(), nobody)
+		case p != path && info.Mode().Perm()&0o004 == 0:
+			t.Errorf("the write lock made by root has mode %v: the daemon's user could not open it", info.Mode().Perm())
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -197,7 +198,10 @@ const lockWait = 20 * time.Millisecond
 
 // lockWrite takes the short write lock, waiting until ctx ends.
 func lockWrite(ctx context.Context, path string) (*flock.Flock, error) {
-	lk := flock.New(path+".write.lock", flock.SetFlag(os.O_CREATE|os.O_RDWR))
+	// Read-only and readable by all: flock needs no write access, and a
+	// lock file first made by root (seqwatch outbox run with sudo) must
+	// still open for the daemon's own user.
+	lk := flock.New(path+".write.lock", flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(0o644))
 	ok, err := lk.TryLockContext(ctx, lockWait)
 	if err != nil || !ok {
 		if ctx.Err() != nil {
@@ -295,6 +299,9 @@ func (s *FileStore) writeAtomic(data []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	if err = keepOwner(f, s.path); err != nil {
+		return err
+	}
 	n, err := s.write(f, data)
 	if err != nil {
 		return err
@@ -319,6 +326,27 @@ func (s *FileStore) writeAtomic(data []byte) (err error) {
 	defer d.Close()
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// keepOwner gives the new file f the owner and mode of the file it
+// replaces, so that `sudo seqwatch outbox` does not leave the daemon's
+// user a state file it cannot read.
+func keepOwner(f *os.File, path string) error {
+	old, err := os.Stat(path)
+	if err != nil {
+		return nil // a first write: the new file is ours
+	}
+	if err := f.Chmod(old.Mode().Perm()); err != nil {
+		return err
+	}
+	st, ok := old.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("%s belongs to uid %d: run seqwatch as that user (or as root) to change it: %w", path, st.Uid, err)
 	}
 	return nil
 }
