@@ -1,11 +1,16 @@
 package check
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
@@ -17,15 +22,78 @@ type StatusOptions struct {
 	Color                      bool // ANSI colour for section titles
 }
 
-// RenderStatus writes the snapshot as `php artisan sequencer:status` does:
+// sections says which parts of the snapshot a status with o prints.
+func (o StatusOptions) sections() (pending, inProgress, completed, failed bool) {
+	all := !o.Pending && !o.Completed && !o.Failed
+	return all || o.Pending, all, all || o.Completed, all || o.Failed
+}
+
+// RenderStatus writes the snapshot as `php artisan sequencer:status` does,
+// with the completed and failed sections taken from s.Completed and
+// s.Failed. StreamStatus is the same from a History, for any size.
+func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
+	return renderStatus(context.Background(), w, s, memHistory{s}, o)
+}
+
+// StreamStatus writes what `php artisan sequencer:status` writes:
 // box-drawn tables, "Total: N ..." lines, traces only when verbose; plus an
 // In Progress section and a marker on failures that later completed. The
-// snapshot must have been read with History for the completed and failed
-// sections.
-func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
-	all := !o.Pending && !o.Completed && !o.Failed
+// pending and in-progress sections come from s (which may be nil when o
+// asks for neither); the completed and failed sections are read from h row
+// by row as they are written (h may be nil when o asks for neither).
+func StreamStatus(ctx context.Context, w io.Writer, s *Snapshot, h *History, o StatusOptions) error {
+	pending, inProgress, completed, failed := o.sections()
+	if (pending || inProgress) && s == nil || (completed || failed) && h == nil {
+		return errors.New("status: the sections asked for need both a snapshot and the history")
+	}
+	return renderStatus(ctx, w, s, h, o)
+}
+
+// history is where the completed and failed sections come from: a
+// database cursor (*History) or the lists of a snapshot (memHistory).
+type history interface {
+	completedWidths(ctx context.Context) ([4]int, error)
+	Completed(ctx context.Context, fn func(*Attempt) error) error
+	Failed(ctx context.Context, traces bool, fn func(*Failure) error) error
+}
+
+// memHistory serves a snapshot's Completed and Failed lists.
+type memHistory struct{ s *Snapshot }
+
+func (m memHistory) completedWidths(context.Context) ([4]int, error) {
+	var w [4]int
+	for i := range m.s.Completed {
+		for c, cell := range completedCells(&m.s.Completed[i]) {
+			w[c] = max(w[c], cellWidth(cell))
+		}
+	}
+	return w, nil
+}
+
+func (m memHistory) Completed(_ context.Context, fn func(*Attempt) error) error {
+	for i := range m.s.Completed {
+		if err := fn(&m.s.Completed[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m memHistory) Failed(_ context.Context, _ bool, fn func(*Failure) error) error {
+	for i := range m.s.Failed {
+		if err := fn(&m.s.Failed[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var completedHeader = [4]string{"Name", "Type", "Executed At", "Completed At"}
+
+func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o StatusOptions) error {
+	pending, inProgress, completed, failed := o.sections()
 	p := &printer{w: w, color: o.Color}
-	if all || o.Pending {
+	if pending {
 		p.section("Pending Migrations", yellow)
 		p.pendingTable(s.PendingMigrations)
 		p.printf("Total: %d pending migration(s)\n\n", len(s.PendingMigrations))
@@ -33,66 +101,60 @@ func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
 		p.pendingTable(s.PendingOperations)
 		p.printf("Total: %d pending operation(s)\n\n", len(s.PendingOperations))
 	}
-	if all {
+	if inProgress {
 		p.section("In Progress", cyan)
 		if len(s.InProgress) > 0 {
 			rows := make([][]string, 0, len(s.InProgress))
 			for _, a := range s.InProgress {
-				rows = append(rows, []string{displayName(a.Name), Sanitize(a.Type, 40), stamp(a.ExecutedAt), HumanDuration(a.RunningFor.Std())})
+				rows = append(rows, []string{displayName(a.Name), Sanitize(a.Type, typeMax), stamp(a.ExecutedAt), HumanDuration(a.RunningFor.Std())})
 			}
 			p.table([]string{"Name", "Type", "Executed At", "Running For"}, rows)
 		}
 		p.printf("Total: %d operation(s) in progress\n\n", len(s.InProgress))
 	}
-	if all || o.Completed {
+	if completed && p.err == nil {
 		p.section("Completed Operations", green)
-		if len(s.Completed) > 0 {
-			rows := make([][]string, 0, len(s.Completed))
-			for _, a := range s.Completed {
-				rows = append(rows, []string{displayName(a.Name), Sanitize(a.Type, 40), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)})
-			}
-			p.table([]string{"Name", "Type", "Executed At", "Completed At"}, rows)
+		widths, err := h.completedWidths(ctx)
+		if err != nil {
+			return err
 		}
-		p.printf("Total: %d completed operation(s)\n\n", len(s.Completed))
+		for i, head := range completedHeader {
+			widths[i] = max(widths[i], cellWidth(head))
+		}
+		t := boxTable{p: p, widths: widths[:]}
+		n := 0
+		err = h.Completed(ctx, func(a *Attempt) error {
+			if n == 0 {
+				t.top(completedHeader[:])
+			}
+			n++
+			cells := completedCells(a)
+			t.row(cells[:])
+			return p.err
+		})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			t.bottom()
+		}
+		p.printf("Total: %d completed operation(s)\n\n", n)
 	}
-	if all || o.Failed {
+	if failed && p.err == nil {
 		p.section("Failed Operations", red)
 		p.printf("\n")
 		failing, recovered := 0, 0
-		msgLen := 200
-		if o.Verbose {
-			msgLen = 4000
-		}
-		for _, f := range s.Failed {
-			marker := ""
+		err := h.Failed(ctx, o.Verbose, func(f *Failure) error {
 			if f.Recovered {
 				recovered++
-				marker = " [recovered: a later run started " + stampPtr(f.RecoveredAt) + " completed]"
-				if p.color {
-					marker = green + marker + reset
-				}
 			} else {
 				failing++
 			}
-			p.printf("%s (Failed at: %s)%s\n", displayName(f.Name), stampPtr(f.FailedAt), marker)
-			if len(f.Errors) == 0 {
-				p.printf("No error recorded (SEQUENCER_RECORD_ERRORS may be off).\n\n")
-				continue
-			}
-			rows := make([][]string, 0, len(f.Errors))
-			for _, e := range f.Errors {
-				rows = append(rows, []string{Sanitize(e.Exception, 255), Sanitize(e.Message, msgLen), stamp(e.CreatedAt)})
-			}
-			p.table([]string{"Exception", "Message", "Occurred At"}, rows)
-			if o.Verbose {
-				for _, e := range f.Errors {
-					p.printf("\nStack trace (%s):\n%s\n", Sanitize(e.Exception, 255), SanitizeBlock(e.Trace))
-					if e.Context != "" {
-						p.printf("Context: %s\n", Sanitize(e.Context, 4000))
-					}
-				}
-			}
-			p.printf("\n")
+			p.failure(f, o.Verbose)
+			return p.err
+		})
+		if err != nil {
+			return err
 		}
 		if recovered > 0 {
 			p.printf("Total: %d failed operation(s) (and %d that failed and later completed, marked recovered)\n", failing, recovered)
@@ -103,15 +165,63 @@ func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
 	return p.err
 }
 
+// failure prints one failed row with its error table (a few rows, so it
+// is measured and drawn whole) and, when verbose, the traces.
+func (p *printer) failure(f *Failure, verbose bool) {
+	msgLen := 200
+	if verbose {
+		msgLen = 4000
+	}
+	marker := ""
+	if f.Recovered {
+		marker = " [recovered: a later run started " + stampPtr(f.RecoveredAt) + " completed]"
+		if p.color {
+			marker = green + marker + reset
+		}
+	}
+	p.printf("%s (Failed at: %s)%s\n", displayName(f.Name), stampPtr(f.FailedAt), marker)
+	if len(f.Errors) == 0 {
+		p.printf("No error recorded (SEQUENCER_RECORD_ERRORS may be off).\n\n")
+		return
+	}
+	rows := make([][]string, 0, len(f.Errors))
+	for _, e := range f.Errors {
+		rows = append(rows, []string{Sanitize(e.Exception, 255), Sanitize(e.Message, msgLen), stamp(e.CreatedAt)})
+	}
+	p.table([]string{"Exception", "Message", "Occurred At"}, rows)
+	if verbose {
+		for _, e := range f.Errors {
+			p.printf("\nStack trace (%s):\n%s\n", Sanitize(e.Exception, 255), SanitizeBlock(e.Trace))
+			if e.Context != "" {
+				p.printf("Context: %s\n", Sanitize(e.Context, 4000))
+			}
+		}
+	}
+	p.printf("\n")
+}
+
+// Cell lengths the tables cut text to (Sanitize's n).
+const (
+	nameMax = 255
+	typeMax = 40
+)
+
+// timeLayout is how time stamps are shown.
+const timeLayout = time.DateTime
+
+func completedCells(a *Attempt) [4]string {
+	return [4]string{displayName(a.Name), Sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
+}
+
 // displayName shows an operation name as sequencer:status does, with the
 // file's ".php".
-func displayName(name string) string { return Sanitize(name, 255) + ".php" }
+func displayName(name string) string { return Sanitize(name, nameMax) + ".php" }
 
 func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Format(time.DateTime)
+	return t.Format(timeLayout)
 }
 
 func stampPtr(t *time.Time) string {
@@ -119,6 +229,26 @@ func stampPtr(t *time.Time) string {
 		return ""
 	}
 	return stamp(*t)
+}
+
+// cellWidth is the width a table gives s: its length when it is printable
+// ASCII, otherwise what tablewriter measures.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return twwidth.Width(s)
+		}
+	}
+	return len(s)
+}
+
+// plainWidth is the width of the cell Sanitize(s, limit) makes of a text
+// s of n printable ASCII characters without spaces.
+func plainWidth(n, limit int) int {
+	if n > limit {
+		return limit + cellWidth("…")
+	}
+	return n
 }
 
 const (
@@ -141,6 +271,12 @@ func (p *printer) printf(format string, args ...any) {
 	}
 }
 
+func (p *printer) write(b []byte) {
+	if p.err == nil {
+		_, p.err = p.w.Write(b)
+	}
+}
+
 func (p *printer) section(title, color string) {
 	if p.color {
 		p.printf("%s%s%s\n", color, title, reset)
@@ -160,6 +296,7 @@ func (p *printer) pendingTable(files []PendingFile) {
 	p.table([]string{"Timestamp", "Name"}, rows)
 }
 
+// table draws a table whose rows are all at hand.
 func (p *printer) table(header []string, rows [][]string) {
 	if p.err != nil {
 		return
@@ -178,4 +315,199 @@ func (p *printer) table(header []string, rows [][]string) {
 		return
 	}
 	p.err = t.Render()
+}
+
+// boxTable draws, a row at a time, the table printer.table draws from all
+// its rows at once, given the columns' widths beforehand: the widest cell
+// or header of each column, as tablewriter measures them.
+type boxTable struct {
+	p      *printer
+	widths []int
+	buf    []byte
+}
+
+// top draws the top border and the header.
+func (t *boxTable) top(header []string) {
+	t.rule("┌", "┬", "┐")
+	t.row(header)
+	t.rule("├", "┼", "┤")
+}
+
+// bottom draws the bottom border.
+func (t *boxTable) bottom() { t.rule("└", "┴", "┘") }
+
+func (t *boxTable) rule(left, mid, right string) {
+	b := append(t.buf[:0], left...)
+	for i, w := range t.widths {
+		if i > 0 {
+			b = append(b, mid...)
+		}
+		for range w + 2 {
+			b = append(b, "─"...)
+		}
+	}
+	b = append(b, right...)
+	b = append(b, '\n')
+	t.buf = b
+	t.p.write(b)
+}
+
+func (t *boxTable) row(cells []string) {
+	b := append(t.buf[:0], "│"...)
+	for i, c := range cells {
+		b = append(b, ' ')
+		b = append(b, c...)
+		for range t.widths[i] - cellWidth(c) {
+			b = append(b, ' ')
+		}
+		b = append(b, " │"...)
+	}
+	b = append(b, '\n')
+	t.buf = b
+	t.p.write(b)
+}
+
+// StreamStatusJSON writes the document `status --json` prints: what
+// json.Encoder with SetIndent("", "  ") writes for s with its Completed and
+// Failed lists (and their counts) read from h, written a list element at a
+// time instead of held whole. Traces are included.
+func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History) error {
+	p := &printer{w: w}
+	doc := *s
+	doc.Completed, doc.Failed = nil, nil
+	doc.Counts.CompletedRows, doc.Counts.FailedRows = 0, 0
+	head, err := topLevel(&doc)
+	if err != nil {
+		return err
+	}
+	p.printf("{")
+	sep := "\n"
+	field := func(f jsonField) {
+		p.printf("%s  %s: ", sep, f.key)
+		var b bytes.Buffer
+		if err := json.Indent(&b, f.raw, "  ", "  "); err != nil && p.err == nil {
+			p.err = err
+		}
+		p.write(b.Bytes())
+		sep = ",\n"
+	}
+	// The lists follow "failing" in the Snapshot type.
+	at := -1
+	for i, f := range head {
+		if f.name == "failing" {
+			at = i
+		}
+	}
+	if at < 0 {
+		return errors.New("status --json: the snapshot has no \"failing\" field to put the history after")
+	}
+	for _, f := range head[:at+1] {
+		field(f)
+	}
+	// A list is left out, as omitempty does, until it has an element.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	list := func(key string) (elem func(v any) error, end func()) {
+		n := 0
+		elem = func(v any) error {
+			if n == 0 {
+				p.printf("%s  %q: [\n    ", sep, key)
+			} else {
+				p.printf(",\n    ")
+			}
+			n++
+			buf.Reset()
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			p.write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			return p.err
+		}
+		end = func() {
+			if n > 0 {
+				p.printf("\n  ]")
+				sep = ",\n"
+			}
+		}
+		return elem, end
+	}
+	elem, end := list("completed")
+	err = h.Completed(ctx, func(a *Attempt) error {
+		doc.Counts.CompletedRows++
+		return elem(a)
+	})
+	if err != nil {
+		return err
+	}
+	end()
+	elem, end = list("failed")
+	err = h.Failed(ctx, true, func(f *Failure) error {
+		doc.Counts.FailedRows++
+		return elem(f)
+	})
+	if err != nil {
+		return err
+	}
+	end()
+	if doc.Counts.Rows, err = h.Rows(ctx); err != nil {
+		return err
+	}
+	tail, err := topLevel(&doc)
+	if err != nil {
+		return err
+	}
+	for _, f := range tail {
+		if !containsField(head[:at+1], f.name) {
+			field(f)
+		}
+	}
+	p.printf("\n}\n")
+	return p.err
+}
+
+// jsonField is one top-level member of an encoded object.
+type jsonField struct {
+	name string // unquoted
+	key  string // as encoded
+	raw  json.RawMessage
+}
+
+// topLevel encodes v (an object) and returns its members in order.
+func topLevel(v any) ([]jsonField, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	var out []jsonField
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		out = append(out, jsonField{name: name, key: string(key), raw: raw})
+	}
+	return out, nil
+}
+
+func containsField(fs []jsonField, name string) bool {
+	for _, f := range fs {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,317 @@
+package check
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// History streams the two lists of the whole history that `seqwatch status`
+// prints: every completed row and every failed row with its errors. Rows go
+// from the database cursor to the caller one at a time (one failure, with
+// its error rows, at a time), so that memory does not grow with the
+// history; the caller writes each out before asking for the next.
+//
+// Everything a History reads comes from one read-only transaction
+// (REPEATABLE READ on PostgreSQL and MySQL, a read transaction on SQLite),
+// so that the column widths measured before a table and the rows printed
+// in it, or a list and its total, can never disagree. Close ends it.
+type History struct {
+	r  reader
+	tx *sql.Tx
+}
+
+// OpenHistory checks that Sequencer's tables exist and starts the read
+// transaction the History's queries share. ctx bounds every query,
+// including the time a caller spends writing rows out.
+func OpenHistory(ctx context.Context, db *DB, src Source) (*History, error) {
+	loc := src.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := src.Tables.withDefaults()
+	if _, err := db.checkTables(ctx, t); err != nil {
+		return nil, err
+	}
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &History{r: reader{db: db, d: db.d, t: t, loc: loc, q: tx}, tx: tx}, nil
+}
+
+// Close ends the read transaction. Nothing was written, so it is rolled
+// back.
+func (h *History) Close() error {
+	if err := h.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return h.r.db.queryError("end the read transaction", err)
+	}
+	return nil
+}
+
+// each runs q in the History's transaction and calls scan for every row.
+func (h *History) each(ctx context.Context, what, q string, scan func(*sql.Rows) error) error {
+	rows, err := h.tx.QueryContext(ctx, q)
+	if err != nil {
+		return h.r.db.queryError(what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			var se *stopError
+			if errors.As(err, &se) {
+				return se.err
+			}
+			return h.r.db.queryError(what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return h.r.db.queryError(what, err)
+	}
+	return nil
+}
+
+// stopError carries an error of the caller's callback (a write that
+// failed) through each unchanged: it is not the database's.
+type stopError struct{ err error }
+
+func (e *stopError) Error() string { return e.err.Error() }
+
+// Rows counts the rows of the operations table.
+func (h *History) Rows(ctx context.Context) (int, error) {
+	var n int
+	err := h.each(ctx, fmt.Sprintf("count operations table %q", h.r.t.Operations),
+		"SELECT COUNT(*) FROM "+h.r.d.table(h.r.t.Operations), func(rows *sql.Rows) error { return rows.Scan(&n) })
+	return n, err
+}
+
+// completedWhere selects the rows of the completed list, as
+// sequencer:status lists them.
+const completedWhere = " WHERE completed_at IS NOT NULL AND failed_at IS NULL"
+
+// Completed calls fn with every completed row, newest completion first
+// (completed_at, then executed_at, descending: sequencer:status's order).
+// The Attempt passed is reused for the next row. An error fn returns stops
+// the read and is returned unchanged.
+func (h *History) Completed(ctx context.Context, fn func(*Attempt) error) error {
+	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + " ORDER BY completed_at DESC, executed_at DESC"
+	var a Attempt
+	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
+		a = Attempt{}
+		if err := h.r.scanAttempt(rows, &a); err != nil {
+			return err
+		}
+		if err := fn(&a); err != nil {
+			return &stopError{err}
+		}
+		return nil
+	})
+}
+
+// completedWidths returns the display widths of the completed table's
+// cells (name, type, executed at, completed at), the widest of each
+// column, before any row is printed. The database measures the names and
+// types made only of printable ASCII without spaces (all of them, in
+// practice), whose width is their length; any other row, which Sanitize may
+// shorten or which may hold wide characters, is read and measured here the
+// way the table measures it.
+func (h *History) completedWidths(ctx context.Context) ([4]int, error) {
+	var w [4]int
+	r := &h.r
+	name, typ := r.sqlBase("name"), "type"
+	q := "SELECT MAX(CASE WHEN NOT (" + r.sqlOdd("name") + ") THEN " + r.sqlCharLen(name) + " END), " +
+		"MAX(CASE WHEN NOT (" + r.sqlOdd(typ) + ") THEN " + r.sqlCharLen(typ) + " END), " +
+		"COUNT(executed_at), " +
+		"SUM(CASE WHEN " + r.sqlOdd("name") + " OR " + r.sqlOdd(typ) + " THEN 1 ELSE 0 END) " +
+		"FROM " + r.d.table(r.t.Operations) + completedWhere
+	what := fmt.Sprintf("measure completed operations in %q", r.t.Operations)
+	var nameLen, typeLen, odd sql.NullInt64
+	var stamped int64
+	err := h.each(ctx, what, q, func(rows *sql.Rows) error {
+		return rows.Scan(&nameLen, &typeLen, &stamped, &odd)
+	})
+	if err != nil {
+		return w, err
+	}
+	if nameLen.Valid {
+		w[0] = plainWidth(int(nameLen.Int64), nameMax) + len(".php")
+	}
+	if typeLen.Valid {
+		w[1] = plainWidth(int(typeLen.Int64), typeMax)
+	}
+	if stamped > 0 {
+		w[2] = len(timeLayout)
+	}
+	// Every completed row has a completion time.
+	w[3] = len(timeLayout)
+	if odd.Int64 == 0 {
+		return w, nil
+	}
+	q = "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd(typ) + ")"
+	err = h.each(ctx, what, q, func(rows *sql.Rows) error {
+		var n, t sql.NullString
+		if err := rows.Scan(&n, &t); err != nil {
+			return err
+		}
+		w[0] = max(w[0], cellWidth(displayName(StripPHP(n.String))))
+		w[1] = max(w[1], cellWidth(Sanitize(t.String, typeMax)))
+		return nil
+	})
+	return w, err
+}
+
+// Failed calls fn with every failed row and its error rows (oldest error
+// first), newest failure first: failed_at descending, then integer ids
+// numerically and other ids as text, descending. Recovered and RecoveredAt
+// say whether the operation completed after the failure: a completed row of
+// the same name (with or without ".php") that started later, and the start
+// of the newest such row. Traces are read only when traces is set. The
+// Failure passed, and its Errors, are reused for the next one; only one
+// failure's errors are held at a time. An error fn returns stops the read
+// and is returned unchanged.
+func (h *History) Failed(ctx context.Context, traces bool, fn func(*Failure) error) error {
+	r := &h.r
+	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
+	trace := "e.trace"
+	if !traces {
+		trace = "''"
+	}
+	// The newest completed run of each spelling, found by a backward walk
+	// of the unique (name, executed_at) index that stops at the first
+	// completed row: a few index entries per failed row, however long the
+	// operation's history.
+	base := r.sqlBase("f.name")
+	newest := func(name string) string {
+		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
+			" AND c.completed_at IS NOT NULL ORDER BY c.executed_at DESC LIMIT 1)"
+	}
+	recoveredAt := r.sqlLater(newest(base), newest(r.sqlConcatPHP(base)))
+	id := r.d.text("f.id")
+	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, " + recoveredAt + ", " +
+		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
+		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
+		" WHERE f.failed_at IS NOT NULL" +
+		" ORDER BY f.failed_at DESC, " + r.sqlByteOrder(id) + ", e.created_at, e.id"
+
+	var cur Failure
+	have := false
+	flush := func() error {
+		if !have {
+			return nil
+		}
+		have = false
+		return fn(&cur)
+	}
+	errBuf := []ErrorRecord{}
+	err := h.each(ctx, fmt.Sprintf("read failed operations and their errors from %q and %q", r.t.Operations, r.t.Errors), q, func(rows *sql.Rows) error {
+		var a Attempt
+		var exec, done, failed, recovered, created wallTime
+		var typ, state, errID, exc, msg, tr, context sql.NullString
+		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed), r.wt(&recovered),
+			&errID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
+			return err
+		}
+		if !have || a.ID != cur.ID {
+			if err := flush(); err != nil {
+				return &stopError{err}
+			}
+			a.Name = StripPHP(a.Name)
+			a.Type, a.State = typ.String, state.String
+			a.ExecutedAt = exec.t
+			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
+			clear(errBuf)
+			cur = Failure{Attempt: a, Errors: errBuf[:0]}
+			if recovered.valid && recovered.t.After(a.ExecutedAt) {
+				cur.Recovered, cur.RecoveredAt = true, recovered.ptr()
+			}
+			have = true
+		}
+		if errID.Valid {
+			cur.Errors = append(cur.Errors, ErrorRecord{ID: errID.String, Exception: exc.String, Message: msg.String,
+				Trace: tr.String, Context: context.String, CreatedAt: created.t})
+			errBuf = cur.Errors
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// The dialects' spellings of what the history queries need.
+
+// sqlEndsPHP is true when the text expression e ends in ".php", compared
+// byte for byte as StripPHP does (MySQL's collations ignore case).
+func (r *reader) sqlEndsPHP(e string) string {
+	switch r.d.name {
+	case "pgsql":
+		return "RIGHT(" + e + `, 4) COLLATE "C" = '.php'`
+	case "mysql":
+		return "CAST(RIGHT(" + e + ", 4) AS BINARY) = '.php'"
+	}
+	return "SUBSTR(" + e + ", -4) = '.php'"
+}
+
+// sqlBase is the name in column e without ".php", as StripPHP makes it.
+func (r *reader) sqlBase(e string) string {
+	cut := "SUBSTR(" + e + ", 1, " + r.sqlCharLen(e) + " - 4)"
+	return "CASE WHEN " + r.sqlEndsPHP(e) + " THEN " + cut + " ELSE " + e + " END"
+}
+
+// sqlConcatPHP appends ".php" to the text expression e.
+func (r *reader) sqlConcatPHP(e string) string {
+	if r.d.name == "mysql" {
+		return "CONCAT(" + e + ", '.php')"
+	}
+	return "(" + e + ") || '.php'"
+}
+
+// sqlCharLen is the length of e in characters (MySQL's LENGTH counts
+// bytes; SQLite has no CHAR_LENGTH).
+func (r *reader) sqlCharLen(e string) string {
+	if r.d.name == "sqlite" {
+		return "LENGTH(" + e + ")"
+	}
+	return "CHAR_LENGTH(" + e + ")"
+}
+
+// sqlOdd is true when column e holds anything but printable ASCII other
+// than the space: text whose display width is not its length. SQLite's
+// LENGTH stops at a NUL, so a length that differs from the byte count also
+// counts.
+func (r *reader) sqlOdd(e string) string {
+	switch r.d.name {
+	case "pgsql":
+		return e + ` COLLATE "C" ~ '[^!-~]'`
+	case "mysql":
+		return e + " REGEXP '[^!-~]'"
+	}
+	return "(" + e + " GLOB '*[^!-~]*' OR LENGTH(CAST(" + e + " AS BLOB)) <> LENGTH(" + e + "))"
+}
+
+// sqlLater is the later of two time stamps either of which may be NULL.
+func (r *reader) sqlLater(a, b string) string {
+	switch r.d.name {
+	case "pgsql":
+		return "GREATEST(" + a + ", " + b + ")" // ignores NULLs
+	case "mysql":
+		return "COALESCE(GREATEST(" + a + ", " + b + "), " + a + ", " + b + ")"
+	}
+	return "COALESCE(MAX(" + a + ", " + b + "), " + a + ", " + b + ")"
+}
+
+// sqlByteOrder orders by the text id descending the way sortFailures does:
+// the longer first (integer ids numerically), then byte by byte, whatever
+// the collation.
+func (r *reader) sqlByteOrder(id string) string {
+	switch r.d.name {
+	case "pgsql":
+		return "OCTET_LENGTH(" + id + ") DESC, " + id + ` COLLATE "C" DESC`
+	case "mysql":
+		return "LENGTH(" + id + ") DESC, CAST(" + id + " AS BINARY) DESC"
+	}
+	return "LENGTH(CAST(" + id + " AS BLOB)) DESC, " + id + " DESC"
+}
