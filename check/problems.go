@@ -167,11 +167,7 @@ SELECT t.name FROM t WHERE t.name IS NOT NULL
 // either spelling, completed at or after. With walk, only the given raw
 // names are looked at; otherwise one filtered scan finds them.
 func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []Failure, running []Attempt, err error) {
-	ops := r.d.table(r.t.Operations)
-	base := "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
-WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))
-  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (o.name, ` + r.d.otherSpelling("o.name") + `)
-    AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL)`
+	base := r.problemQuery()
 	failing, running = []Failure{}, []Attempt{}
 	scan := func(rows *sql.Rows) error {
 		var a Attempt
@@ -207,6 +203,18 @@ WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NU
 	}
 	sort.SliceStable(running, func(i, j int) bool { return running[i].ExecutedAt.Before(running[j].ExecutedAt) })
 	return failing, running, nil
+}
+
+// problemQuery selects the problem rows: failed rows and open rows
+// (neither completed, failed, skipped nor rolled back) that no run of the
+// same operation, in either spelling, completed at or after. Callers add
+// conditions with AND.
+func (r *reader) problemQuery() string {
+	ops := r.d.table(r.t.Operations)
+	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
+WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (o.name, ` + r.d.otherSpelling("o.name") + `)
+    AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL)`
 }
 
 // errorsOf reads the error rows of the given failed rows, oldest first

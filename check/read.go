@@ -33,6 +33,8 @@ type ReadOptions struct {
 	// Logger receives the reader's debug notes, such as which plan it
 	// chose and why. Nil discards them.
 	Logger *slog.Logger
+	// watermark, when set, receives the newest executed_at (ReadSince).
+	watermark *string
 }
 
 // batch is how many names go into one IN (...) list: well under every
@@ -150,6 +152,17 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 		snap.Counts.PendingMigrations = len(snap.PendingMigrations)
 	}
 
+	if opt.watermark != nil {
+		var wm wallTime
+		if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), "SELECT MAX(executed_at) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
+			return rows.Scan(r.wt(&wm))
+		}); err != nil {
+			return nil, err
+		}
+		if wm.valid {
+			*opt.watermark = wm.t.Format(time.DateTime)
+		}
+	}
 	if opt.History {
 		if err := r.legacyHistory(ctx, snap, opt.SkipHistoryTraces); err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -69,6 +70,10 @@ type State struct {
 	// alert was posted as (Slack bot mode), so its recovery can update it.
 	// An entry is dropped when the closing event is delivered.
 	Threads map[string]Thread `json:"threads,omitempty"`
+	// Read is the reader's mark: the watermark, the open problems and the
+	// pending files of the last read, so that the next tick (and the next
+	// run --once) reads only what can have changed.
+	Read *check.Mark `json:"read,omitempty"`
 }
 
 // Thread is a posted chat message: its channel and timestamp id.

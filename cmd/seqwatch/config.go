@@ -37,6 +37,9 @@ type Config struct {
 	Thresholds  Thresholds    `yaml:"thresholds"`
 	Schedule    string        `yaml:"schedule"`
 	TickTimeout Duration      `yaml:"tick_timeout"`
+	// Reconcile is how often the daemon reads the whole application
+	// again instead of only what changed since its watermark (default 1h).
+	Reconcile Duration `yaml:"reconcile"`
 	RepeatAfter Duration      `yaml:"repeat_after"`
 	OnFirstRun  string        `yaml:"on_first_run"`
 	State       StateConf     `yaml:"state"`
@@ -400,6 +403,9 @@ func (c *Config) Validate() []string {
 		if _, err := parseSchedule(c.Schedule); err != nil {
 			add("schedule", "%v: use @every 1m, @hourly or a 5-field cron expression such as */5 * * * *", err)
 		}
+	}
+	if c.Reconcile < 0 {
+		add("reconcile", "must not be negative (got %s)", time.Duration(c.Reconcile))
 	}
 	if c.TickTimeout > 0 && c.Schedule != "" {
 		if sched, err := parseSchedule(c.Schedule); err == nil {

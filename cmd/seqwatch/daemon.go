@@ -52,6 +52,9 @@ type daemon struct {
 	// tickTimeout bounds the read of the application, and separately the
 	// delivery, of each tick.
 	tickTimeout time.Duration
+	// reconcile is how often a tick reads everything again instead of
+	// what changed since the state's read mark (0: check's default, 1h).
+	reconcile time.Duration
 	// channelHash is each channel's configHash, to tell whether a channel
 	// disabled by its peer has been reconfigured since.
 	channelHash map[string]string
@@ -145,7 +148,17 @@ func (d *daemon) snapshot(ctx context.Context) (*check.Snapshot, error) {
 			}
 		}
 	}
-	snap, err := check.Read(ctx, d.db, d.src, d.now(), check.ReadOptions{Watch: watch, Logger: d.logger})
+	var mark *check.Mark
+	if d.st != nil {
+		mark = d.st.Read
+	}
+	start, before := d.now(), d.db.Stats()
+	snap, next, err := check.ReadSince(ctx, d.db, d.src, d.now(), mark, check.IncrementalOptions{ReconcileEvery: d.reconcile, Watch: watch, Logger: d.logger})
+	cost := d.db.Stats().Sub(before)
+	d.logger.Debug("read", "duration", d.now().Sub(start), "queries", cost.Queries, "rows", cost.Rows, "error", err != nil)
+	if err == nil && d.st != nil {
+		d.st.Read = next
+	}
 	if err != nil {
 		var se *check.SourceError
 		if errors.As(err, &se) {

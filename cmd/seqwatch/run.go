@@ -180,6 +180,7 @@ func (d *daemon) configure(cfg *Config, e env) error {
 		d.channelHash[ch.Name] = ch.configHash()
 	}
 	d.rules.SeenRetention = time.Duration(cfg.State.SeenRetention)
+	d.reconcile = time.Duration(cfg.Reconcile)
 	if d.tickTimeout, err = tickTimeoutOf(cfg); err != nil {
 		return err
 	}

@@ -1,0 +1,372 @@
+package check
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MarkVersion is the format of Mark; a mark of another version is dropped
+// and the next read is a full one.
+const MarkVersion = 1
+
+// Mark is what an incremental read remembers between two reads of one
+// application, so that the next read asks only for what can have changed.
+// It is a plain value kept in the daemon's state file (so `run --once`
+// benefits too). It holds the problems and the pending files, never the
+// history: its size follows what is wrong.
+type Mark struct {
+	Version int `json:"version"`
+	// Source identifies the database, tables and paths the mark was taken
+	// from; a mark of another source is not used.
+	Source string `json:"source"`
+	// Watermark is the newest executed_at seen, as wall-clock text in the
+	// application's zone ("" for an empty table).
+	Watermark string `json:"watermark"`
+	// Reconciled is when the last full read was made.
+	Reconciled time.Time `json:"reconciled"`
+	// Dirs is a signature of the discovery directories (their
+	// modification times): files are listed again only when it changes.
+	Dirs string `json:"dirs"`
+
+	Failing           []Failure     `json:"failing"`
+	InProgress        []Attempt     `json:"in_progress"`
+	PendingOperations []PendingFile `json:"pending_operations"`
+	PendingMigrations []PendingFile `json:"pending_migrations"`
+	// Completed is Counts.Completed: operation files with a completed run.
+	Completed int      `json:"completed"`
+	Warnings  []string `json:"warnings,omitempty"`
+}
+
+// IncrementalOptions tune ReadSince.
+type IncrementalOptions struct {
+	// Lookback is how far before the watermark rows are read again: a
+	// row is written when its operation starts, and a transaction (a
+	// transactional batch, a slow deploy) can make it visible after newer
+	// rows were seen. Default one hour; a row that becomes visible later
+	// than that is found by the next reconcile. Re-reading costs the rows
+	// started in that window (an index range), not the history.
+	Lookback time.Duration
+	// ReconcileEvery forces a full read this often, to see rows deleted or
+	// edited behind the watermark. Default one hour.
+	ReconcileEvery time.Duration
+	// Watch and Logger are as in ReadOptions.
+	Watch  []string
+	Logger *slog.Logger
+}
+
+// ReadSince reads the application incrementally from prev (nil, or a mark
+// of another source or version, means a full read). It returns the same
+// snapshot a full Read would (for a history that only grows) and the mark
+// for the next call. An unchanged application costs:
+//   - the rows whose executed_at is within Lookback of the watermark (an
+//     index range);
+//   - the open rows of the mark, re-read by id;
+//   - one probe per pending file;
+//   - nothing for the files unless their directories changed.
+func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mark, opt IncrementalOptions) (*Snapshot, *Mark, error) {
+	if opt.Lookback <= 0 {
+		opt.Lookback = time.Hour
+	}
+	if opt.ReconcileEvery <= 0 {
+		opt.ReconcileEvery = time.Hour
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ident := markSource(src)
+	dirs := dirSignature(src)
+	full := ""
+	switch {
+	case prev == nil:
+		full = "no mark yet"
+	case prev.Version != MarkVersion:
+		full = "mark of another version"
+	case prev.Source != ident:
+		full = "mark of another source"
+	case now.Sub(prev.Reconciled) >= opt.ReconcileEvery || now.Before(prev.Reconciled):
+		full = "reconcile"
+	}
+	if full != "" {
+		log.Debug("full read", "why", full)
+		snap, wm, err := readFull(ctx, db, src, now, ReadOptions{Watch: opt.Watch, Logger: opt.Logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return snap, markOf(snap, ident, dirs, wm, now), nil
+	}
+
+	loc := src.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	snap := &Snapshot{
+		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
+		TakenAt:       now.In(loc),
+		LastCompleted: map[string]time.Time{},
+	}
+	t := src.Tables.withDefaults()
+	hasDeferred, err := db.checkTables(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
+
+	// Problems: rows started since the watermark (less the look-back) and
+	// the rows open last time, filtered by the same rule as a full read.
+	since := ""
+	if prev.Watermark != "" {
+		wm, err := time.ParseInLocation(time.DateTime, prev.Watermark, loc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("state: read watermark %q: %w", prev.Watermark, err)
+		}
+		since = wm.Add(-opt.Lookback).Format(time.DateTime)
+	}
+	var ids []string
+	known := map[string]Failure{}
+	for _, f := range prev.Failing {
+		ids = append(ids, f.ID)
+		known[f.ID] = f
+	}
+	for _, a := range prev.InProgress {
+		ids = append(ids, a.ID)
+	}
+	failing, running, newest, err := r.problemsSince(ctx, since, ids, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fresh []Failure
+	for i, f := range failing {
+		if k, ok := known[f.ID]; ok {
+			failing[i].Errors = k.Errors
+		} else {
+			fresh = append(fresh, f)
+		}
+	}
+	if err := r.errorsOf(ctx, fresh, false); err != nil {
+		return nil, nil, err
+	}
+	for _, f := range fresh {
+		for i := range failing {
+			if failing[i].ID == f.ID {
+				failing[i].Errors = f.Errors
+			}
+		}
+	}
+	sortFailures(failing)
+	snap.Failing, snap.InProgress = failing, running
+	distinct := map[string]bool{}
+	for _, f := range failing {
+		distinct[f.Name] = true
+	}
+	snap.Counts.Failing = len(distinct)
+	snap.Counts.InProgress = len(running)
+	if hasDeferred {
+		if snap.Deferred, err = r.deferred(ctx); err != nil {
+			return nil, nil, err
+		}
+		snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
+	}
+	if len(opt.Watch) > 0 {
+		if err := r.lastCompleted(ctx, uniqueSorted(opt.Watch), snap.LastCompleted); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// Files: listed again only when a directory changed; otherwise only
+	// the files pending last time can have changed (by completing).
+	completed := prev.Completed
+	var probe []PendingFile
+	var migFiles []PendingFile
+	listed := dirs != prev.Dirs
+	if listed {
+		log.Debug("discovery directories changed: listing files")
+		var warn1, warn2 []string
+		if probe, warn1, err = discover(src.OperationPaths); err != nil {
+			return nil, nil, err
+		}
+		if migFiles, warn2, err = discover(src.MigrationPaths); err != nil {
+			return nil, nil, err
+		}
+		snap.Warnings = append(warn1, warn2...)
+	} else {
+		probe = prev.PendingOperations
+		migFiles = prev.PendingMigrations
+		snap.Warnings = prev.Warnings
+	}
+	if snap.PendingOperations, err = r.pendingFiles(ctx, probe); err != nil {
+		return nil, nil, err
+	}
+	if listed {
+		completed = len(probe) - len(snap.PendingOperations)
+	} else {
+		completed += len(probe) - len(snap.PendingOperations)
+	}
+	snap.Counts.PendingOperations = len(snap.PendingOperations)
+	snap.Counts.Completed = completed
+	snap.PendingMigrations = []PendingFile{}
+	if len(migFiles) > 0 {
+		ran, err := r.migrations(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range migFiles {
+			if !ran[f.Name] {
+				snap.PendingMigrations = append(snap.PendingMigrations, f)
+			}
+		}
+	}
+	snap.Counts.PendingMigrations = len(snap.PendingMigrations)
+	if err := tx.Commit(); err != nil {
+		return nil, nil, db.queryError("end the read transaction", err)
+	}
+
+	wm := prev.Watermark
+	if newest != "" && newest > wm {
+		wm = newest
+	}
+	m := markOf(snap, ident, dirs, wm, prev.Reconciled)
+	return snap, m, nil
+}
+
+// readFull is Read plus the watermark, in the same transaction.
+func readFull(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOptions) (*Snapshot, string, error) {
+	var wm string
+	opt.watermark = &wm
+	snap, err := Read(ctx, db, src, now, opt)
+	return snap, wm, err
+}
+
+// markOf builds the mark of a snapshot. Durations are left out, so that an
+// unchanged application gives an identical mark (and an unchanged state
+// file).
+func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *Mark {
+	m := &Mark{
+		Version: MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
+		InProgress: make([]Attempt, len(s.InProgress)),
+		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
+		Completed: s.Counts.Completed, Warnings: s.Warnings,
+	}
+	for i, a := range s.InProgress {
+		a.RunningFor = 0
+		m.InProgress[i] = a
+	}
+	// Traces are kept to markTrace bytes: the mark lives in the state file,
+	// and alerts are built from fresh reads, not from the mark.
+	m.Failing = make([]Failure, len(s.Failing))
+	for i, f := range s.Failing {
+		errs := make([]ErrorRecord, len(f.Errors))
+		for j, e := range f.Errors {
+			if len(e.Trace) > markTrace {
+				cut := strings.LastIndexByte(e.Trace[:markTrace], '\n')
+				if cut <= 0 {
+					cut = markTrace
+				}
+				e.Trace = e.Trace[:cut]
+			}
+			errs[j] = e
+		}
+		f.Errors = errs
+		m.Failing[i] = f
+	}
+	return m
+}
+
+// markTrace bounds each trace a mark keeps.
+const markTrace = 16 << 10
+
+// markSource identifies where a snapshot comes from, without secrets.
+func markSource(src Source) string {
+	c := src.Conn
+	t := src.Tables.withDefaults()
+	return strings.Join([]string{c.Driver, c.Host, fmt.Sprint(c.Port), c.Database, t.Operations, t.Errors, t.Migrations,
+		strings.Join(src.OperationPaths, ","), strings.Join(src.MigrationPaths, ","), zoneName(src.Location)}, "|")
+}
+
+func zoneName(l *time.Location) string {
+	if l == nil {
+		return "UTC"
+	}
+	return l.String()
+}
+
+// dirSignature is the modification time of each discovery directory:
+// adding, removing or renaming a file changes it.
+func dirSignature(src Source) string {
+	var b strings.Builder
+	for _, d := range append(append([]string{}, src.OperationPaths...), src.MigrationPaths...) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			fmt.Fprintf(&b, "%s:-;", d)
+			continue
+		}
+		fmt.Fprintf(&b, "%s:%d;", d, fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+// problemsSince reads the problem rows among those started at or after
+// since ("" = none) and those with the given ids, and the newest executed_at
+// among the rows started since (as wall-clock text).
+func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []Failure, running []Attempt, newest string, err error) {
+	failing, running = []Failure{}, []Attempt{}
+	seen := map[string]bool{}
+	scan := func(rows *sql.Rows) error {
+		var a Attempt
+		if err := r.scanAttempt(rows, &a); err != nil {
+			return err
+		}
+		if seen[a.ID] {
+			return nil
+		}
+		seen[a.ID] = true
+		if a.FailedAt != nil {
+			failing = append(failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
+			return nil
+		}
+		a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
+		running = append(running, a)
+		return nil
+	}
+	ops := r.d.table(r.t.Operations)
+	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
+	base := r.problemQuery()
+	if since != "" {
+		if err := r.query(ctx, what, base+" AND o.executed_at >= "+r.d.ph(1), []any{since}, scan); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	for i := 0; i < len(ids); i += batch {
+		chunk := ids[i:min(i+batch, len(ids))]
+		args := make([]any, len(chunk))
+		for j, id := range chunk {
+			args[j] = id
+		}
+		if err := r.query(ctx, what, base+" AND "+r.d.idParam("o.id")+" IN "+r.d.in(1, len(chunk)), args, scan); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	// The newest start: one index probe.
+	var wm wallTime
+	if err := r.query(ctx, what, "SELECT MAX(executed_at) FROM "+ops, nil, func(rows *sql.Rows) error {
+		return rows.Scan(r.wt(&wm))
+	}); err != nil {
+		return nil, nil, "", err
+	}
+	if wm.valid {
+		newest = wm.t.Format(time.DateTime)
+	}
+	sort.SliceStable(running, func(i, j int) bool { return running[i].ExecutedAt.Before(running[j].ExecutedAt) })
+	return failing, running, newest, nil
+}

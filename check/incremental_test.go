@@ -1,0 +1,184 @@
+package check_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/check/dbtest"
+)
+
+// sameAnswers compares the parts of two snapshots the daemon and check
+// judge: problems, pending work and counts (traces may be cut in a mark).
+func sameAnswers(t *testing.T, step string, got, want *check.Snapshot) {
+	t.Helper()
+	type errSummary struct{ ID, Exception, Message string }
+	type failure struct {
+		ID, Name string
+		Errors   []errSummary
+	}
+	summary := func(s *check.Snapshot) any {
+		var fs []failure
+		for _, f := range s.Failing {
+			x := failure{ID: f.ID, Name: f.Name}
+			for _, e := range f.Errors {
+				x.Errors = append(x.Errors, errSummary{e.ID, e.Exception, e.Message})
+			}
+			fs = append(fs, x)
+		}
+		var running []string
+		for _, a := range s.InProgress {
+			running = append(running, fmt.Sprintf("%s %s %v", a.ID, a.Name, a.RunningFor.Std()))
+		}
+		var pending, migs []string
+		for _, f := range s.PendingOperations {
+			pending = append(pending, f.Name)
+		}
+		for _, f := range s.PendingMigrations {
+			migs = append(migs, f.Name)
+		}
+		return []any{fs, running, pending, migs, s.Counts, s.LastCompleted}
+	}
+	if g, w := summary(got), summary(want); !reflect.DeepEqual(g, w) {
+		gj, _ := json.Marshal(g)
+		wj, _ := json.Marshal(w)
+		t.Errorf("%s: incremental read differs from a full read:\n got %s\nwant %s", step, gj, wj)
+	}
+}
+
+// TestReadSinceAnswersAsAFullRead changes an application step by step (new
+// failures, recoveries, open rows that complete in place, late commits
+// behind the watermark, new and deleted files) and compares each
+// incremental read with a full read of the same state.
+func TestReadSinceAnswersAsAFullRead(t *testing.T) {
+	forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
+		schema := dbtest.Schema{IDType: idType}
+		a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA, opB, opC}, Migrations: []string{mig1}})
+		a.db.InsertMigrations(t, schema, mig1)
+		a.db.InsertOps(t, schema,
+			dbtest.Op{Name: opA, ExecutedAt: day + "08:00:00", CompletedAt: day + "08:00:01"},
+			dbtest.Op{Name: opB + ".php", ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01", Errors: []dbtest.Err{{Exception: "E", Message: "b failed", Trace: "#0"}}},
+		)
+		src := a.resolve(t, check.Settings{})
+		ctx := context.Background()
+		db, err := check.Open(ctx, src.Conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		now := baseNow
+		var mark *check.Mark
+		watch := []string{opA, opB, opC, opD}
+		step := func(name string) {
+			t.Helper()
+			now = now.Add(time.Minute)
+			snap, m, err := check.ReadSince(ctx, db, src, now, mark, check.IncrementalOptions{Watch: watch})
+			if err != nil {
+				t.Fatalf("%s: ReadSince: %v", name, err)
+			}
+			full, err := check.Read(ctx, db, src, now, check.ReadOptions{Watch: watch})
+			if err != nil {
+				t.Fatalf("%s: Read: %v", name, err)
+			}
+			sameAnswers(t, name, snap, full)
+			// Through JSON, as the state file keeps it.
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mark = &check.Mark{}
+			if err := json.Unmarshal(b, mark); err != nil {
+				t.Fatal(err)
+			}
+		}
+		step("first read (full)")
+		step("unchanged")
+
+		ids := a.db.InsertOps(t, schema, dbtest.Op{Name: opC, ExecutedAt: day + "11:00:00", Type: "async"})
+		step("an operation starts")
+		a.db.Exec(t, "update operations set completed_at = ?, state = 'completed' where id = ?", day+"11:00:30", ids[0])
+		step("the open row completes in place")
+
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "11:30:00", FailedAt: day + "11:30:01", Errors: []dbtest.Err{{Exception: "F", Message: "a failed again", Trace: "#0 x"}}})
+		step("a completed operation fails again")
+		// A row that commits late, started before the newest seen row but
+		// within the look-back window.
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opB, ExecutedAt: day + "11:25:00", CompletedAt: day + "11:25:05"})
+		step("a late commit recovers b behind the watermark")
+
+		writeFile(t, a.dir, "database/operations/"+opD+".php", dbtest.OperationPHP)
+		step("a new file")
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opD + ".php", ExecutedAt: day + "11:40:00", CompletedAt: day + "11:40:02"})
+		step("the new operation completes")
+		if err := os.Remove(filepath.Join(a.dir, "database", "operations", opC+".php")); err != nil {
+			t.Fatal(err)
+		}
+		step("a file deleted")
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opA + ".php", ExecutedAt: day + "11:50:00", CompletedAt: day + "11:50:01"})
+		step("a recovers in the other spelling")
+
+		// A deleted row is seen at the next reconcile, not before.
+		a.db.Exec(t, "delete from operations where name = ? and executed_at = ?", opD+".php", day+"11:40:00")
+		now = now.Add(2 * time.Hour)
+		step("a deleted row, after the reconcile interval")
+	})
+}
+
+// TestUnchangedReadSinceCostDoesNotGrow reads twice with no change in
+// between, over a history ten times longer, in both shapes, on every
+// database: the second, incremental read must fetch the same rows and issue
+// the same queries at both sizes.
+func TestUnchangedReadSinceCostDoesNotGrow(t *testing.T) {
+	const bound = 100
+	for _, d := range dbtest.All {
+		for _, sh := range costShapes {
+			t.Run(string(d)+"/"+string(sh.shape), func(t *testing.T) {
+				t.Parallel()
+				var costs []check.Stats
+				for _, h := range []dbtest.History{sh.small, sh.large} {
+					db := dbtest.NewDatabase(t, d)
+					dbtest.CreateSchema(t, db, dbtest.Schema{})
+					g := db.InsertHistory(t, h)
+					dir := t.TempDir()
+					dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: g.Files})
+					src, err := check.Resolve(check.Settings{AppDir: dir})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := context.Background()
+					cdb, err := check.Open(ctx, src.Conn)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, mark, err := check.ReadSince(ctx, cdb, src, baseNow, nil, check.IncrementalOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					before := cdb.Stats()
+					snap, _, err := check.ReadSince(ctx, cdb, src, baseNow.Add(time.Minute), mark, check.IncrementalOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := cdb.Stats().Sub(before)
+					cdb.Close()
+					wantGenerated(t, snap, g)
+					costs = append(costs, c)
+					t.Logf("%d rows: unchanged read: %d queries, %d rows fetched", g.Rows, c.Queries, c.Rows)
+				}
+				small, large := costs[0], costs[1]
+				if large != small {
+					t.Errorf("an unchanged incremental read grew with history: %+v at the small size, %+v at ten times the rows", small, large)
+				}
+				if large.Rows > bound {
+					t.Errorf("an unchanged incremental read fetched %d rows, want at most %d", large.Rows, bound)
+				}
+			})
+		}
+	}
+}
