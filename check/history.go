@@ -39,6 +39,16 @@ func OpenHistory(ctx context.Context, db *DB, src Source) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	if db.d.name == "pgsql" {
+		// The history's queries are a scan, a sort and index probes:
+		// compiling them (their estimated cost is over jit_above_cost at a
+		// million rows) took 80-120 ms and saved less. For this
+		// transaction only, and only where the server has JIT at all.
+		if _, err := tx.ExecContext(ctx, "SELECT CASE WHEN current_setting('jit', true) IS NOT NULL THEN set_config('jit', 'off', true) END"); err != nil {
+			tx.Rollback()
+			return nil, db.queryError("start a read-only transaction", err)
+		}
+	}
 	return &History{r: reader{db: db, d: db.d, t: t, loc: loc, q: tx}, tx: tx}, nil
 }
 
@@ -89,14 +99,17 @@ func (h *History) Rows(ctx context.Context) (int, error) {
 
 // completedWhere selects the rows of the completed list, as
 // sequencer:status lists them.
-const completedWhere = " WHERE completed_at IS NOT NULL AND failed_at IS NULL"
+const (
+	completedWhere = " WHERE completed_at IS NOT NULL AND failed_at IS NULL"
+	completedOrder = " ORDER BY completed_at DESC, executed_at DESC"
+)
 
 // Completed calls fn with every completed row, newest completion first
 // (completed_at, then executed_at, descending: sequencer:status's order).
 // The Attempt passed is reused for the next row. An error fn returns stops
 // the read and is returned unchanged.
 func (h *History) Completed(ctx context.Context, fn func(*Attempt) error) error {
-	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + " ORDER BY completed_at DESC, executed_at DESC"
+	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
 	var a Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
 		a = Attempt{}
@@ -113,27 +126,36 @@ func (h *History) Completed(ctx context.Context, fn func(*Attempt) error) error 
 // completedWidths returns the display widths of the completed table's
 // cells (name, type, executed at, completed at), the widest of each
 // column, before any row is printed. The database measures the names and
-// types made only of printable ASCII without spaces (all of them, in
-// practice), whose width is their length; any other row, which Sanitize may
+// types made only of printable ASCII without spaces or '|' (all of them,
+// in practice), whose width is their length; any other row, which Sanitize may
 // shorten or which may hold wide characters, is read and measured here the
 // way the table measures it.
 func (h *History) completedWidths(ctx context.Context) ([4]int, error) {
 	var w [4]int
 	r := &h.r
-	name, typ := r.sqlBase("name"), "type"
-	q := "SELECT MAX(CASE WHEN NOT (" + r.sqlOdd("name") + ") THEN " + r.sqlCharLen(name) + " END), " +
-		"MAX(CASE WHEN NOT (" + r.sqlOdd(typ) + ") THEN " + r.sqlCharLen(typ) + " END), " +
-		"COUNT(executed_at), " +
-		"SUM(CASE WHEN " + r.sqlOdd("name") + " OR " + r.sqlOdd(typ) + " THEN 1 ELSE 0 END) " +
-		"FROM " + r.d.table(r.t.Operations) + completedWhere
+	base := r.sqlBase("name")
+	from := " FROM " + r.d.table(r.t.Operations) + completedWhere
 	what := fmt.Sprintf("measure completed operations in %q", r.t.Operations)
-	var nameLen, typeLen, odd sql.NullInt64
+	// One pass, one pattern match per column and row (they cost more than
+	// the scan): a row with other text counts as oddLen, far above any
+	// real length, so that each maximum says both the widest plain text
+	// and whether there is other text at all.
+	q := "SELECT MAX(CASE WHEN " + r.sqlOdd("name") + " THEN " + oddLen + " ELSE " + r.sqlCharLen(base) + " END), " +
+		"MAX(CASE WHEN " + r.sqlOdd("type") + " THEN " + oddLen + " ELSE " + r.sqlCharLen("type") + " END), " +
+		"COUNT(executed_at)" + from
+	var nameLen, typeLen sql.NullInt64
 	var stamped int64
-	err := h.each(ctx, what, q, func(rows *sql.Rows) error {
-		return rows.Scan(&nameLen, &typeLen, &stamped, &odd)
-	})
-	if err != nil {
+	if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen, &stamped) }); err != nil {
 		return w, err
+	}
+	odd := nameLen.Int64 >= oddLenValue || typeLen.Int64 >= oddLenValue
+	if odd {
+		// Rare: the widest plain text of each column, measured apart.
+		q = "SELECT MAX(CASE WHEN NOT " + r.sqlOdd("name") + " THEN " + r.sqlCharLen(base) + " END), " +
+			"MAX(CASE WHEN NOT " + r.sqlOdd("type") + " THEN " + r.sqlCharLen("type") + " END)" + from
+		if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen) }); err != nil {
+			return w, err
+		}
 	}
 	if nameLen.Valid {
 		w[0] = plainWidth(int(nameLen.Int64), nameMax) + len(".php")
@@ -146,20 +168,48 @@ func (h *History) completedWidths(ctx context.Context) ([4]int, error) {
 	}
 	// Every completed row has a completion time.
 	w[3] = len(timeLayout)
-	if odd.Int64 == 0 {
+	if !odd {
 		return w, nil
 	}
-	q = "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd(typ) + ")"
-	err = h.each(ctx, what, q, func(rows *sql.Rows) error {
+	// The rows with other text are measured here, as the table will.
+	q = "SELECT name, type" + from + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd("type") + ")"
+	err := h.each(ctx, what, q, func(rows *sql.Rows) error {
 		var n, t sql.NullString
 		if err := rows.Scan(&n, &t); err != nil {
 			return err
 		}
 		w[0] = max(w[0], cellWidth(displayName(StripPHP(n.String))))
-		w[1] = max(w[1], cellWidth(Sanitize(t.String, typeMax)))
+		w[1] = max(w[1], cellWidth(sanitize(t.String, typeMax)))
 		return nil
 	})
 	return w, err
+}
+
+// oddLen stands for the length of text whose width is not its length.
+const (
+	oddLen      = "1073741824"
+	oddLenValue = 1 << 30
+)
+
+// completedCells calls fn with every completed row, in Completed's order,
+// reading only what the completed table shows: the name, the type and the
+// two time stamps (ID and State stay empty).
+func (h *History) completedCells(ctx context.Context, fn func(*Attempt) error) error {
+	q := "SELECT name, type, executed_at, completed_at FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
+	var a Attempt
+	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
+		var exec, done wallTime
+		var typ sql.NullString
+		if err := rows.Scan(&a.Name, &typ, h.r.wt(&exec), h.r.wt(&done)); err != nil {
+			return err
+		}
+		a.Name, a.Type = StripPHP(a.Name), typ.String
+		a.ExecutedAt, a.CompletedAt = exec.t, done.ptr()
+		if err := fn(&a); err != nil {
+			return &stopError{err}
+		}
+		return nil
+	})
 }
 
 // Failed calls fn with every failed row and its error rows (oldest error
@@ -279,17 +329,18 @@ func (r *reader) sqlCharLen(e string) string {
 }
 
 // sqlOdd is true when column e holds anything but printable ASCII other
-// than the space: text whose display width is not its length. SQLite's
-// LENGTH stops at a NUL, so a length that differs from the byte count also
-// counts.
+// than the space and '|' (which Sanitize treats as a space): text whose
+// display width may not be its length. SQLite's LENGTH stops at a NUL, so
+// a length that differs from the byte count also counts.
 func (r *reader) sqlOdd(e string) string {
+	pipe := " OR " + e + " LIKE '%|%'"
 	switch r.d.name {
 	case "pgsql":
-		return e + ` COLLATE "C" ~ '[^!-~]'`
+		return "(" + e + ` COLLATE "C" ~ '[^!-~]'` + pipe + ")"
 	case "mysql":
-		return e + " REGEXP '[^!-~]'"
+		return "(" + e + " REGEXP '[^!-~]'" + pipe + ")"
 	}
-	return "(" + e + " GLOB '*[^!-~]*' OR LENGTH(CAST(" + e + " AS BLOB)) <> LENGTH(" + e + "))"
+	return "(" + e + " GLOB '*[^!-~]*' OR LENGTH(CAST(" + e + " AS BLOB)) <> LENGTH(" + e + ")" + pipe + ")"
 }
 
 // sqlLater is the later of two time stamps either of which may be NULL.

@@ -9,9 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // StatusOptions choose the sections and detail of RenderStatus, as the
@@ -53,7 +51,7 @@ func StreamStatus(ctx context.Context, w io.Writer, s *Snapshot, h *History, o S
 // database cursor (*History) or the lists of a snapshot (memHistory).
 type history interface {
 	completedWidths(ctx context.Context) ([4]int, error)
-	Completed(ctx context.Context, fn func(*Attempt) error) error
+	completedCells(ctx context.Context, fn func(*Attempt) error) error
 	Failed(ctx context.Context, traces bool, fn func(*Failure) error) error
 }
 
@@ -70,7 +68,7 @@ func (m memHistory) completedWidths(context.Context) ([4]int, error) {
 	return w, nil
 }
 
-func (m memHistory) Completed(_ context.Context, fn func(*Attempt) error) error {
+func (m memHistory) completedCells(_ context.Context, fn func(*Attempt) error) error {
 	for i := range m.s.Completed {
 		if err := fn(&m.s.Completed[i]); err != nil {
 			return err
@@ -123,13 +121,18 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		}
 		t := boxTable{p: p, widths: widths[:]}
 		n := 0
-		err = h.Completed(ctx, func(a *Attempt) error {
+		err = h.completedCells(ctx, func(a *Attempt) error {
 			if n == 0 {
 				t.top(completedHeader[:])
 			}
 			n++
-			cells := completedCells(a)
-			t.row(cells[:])
+			// As completedCells, written straight into the row.
+			t.begin()
+			t.cell(0, sanitize(a.Name, nameMax), ".php")
+			t.cell(1, sanitize(a.Type, typeMax), "")
+			t.stamp(2, &a.ExecutedAt)
+			t.stamp(3, a.CompletedAt)
+			t.end()
 			return p.err
 		})
 		if err != nil {
@@ -210,12 +213,12 @@ const (
 const timeLayout = time.DateTime
 
 func completedCells(a *Attempt) [4]string {
-	return [4]string{displayName(a.Name), Sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
+	return [4]string{displayName(a.Name), sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
 }
 
 // displayName shows an operation name as sequencer:status does, with the
 // file's ".php".
-func displayName(name string) string { return Sanitize(name, nameMax) + ".php" }
+func displayName(name string) string { return sanitize(name, nameMax) + ".php" }
 
 func stamp(t time.Time) string {
 	if t.IsZero() {
@@ -229,6 +232,47 @@ func stampPtr(t *time.Time) string {
 		return ""
 	}
 	return stamp(*t)
+}
+
+// sanitize is Sanitize(s, n), without its cost for the text it would
+// leave as it is: printable ASCII without spaces or '|', at most n long.
+// Nearly every name and type is such text, and status prints a million.
+func sanitize(s string, n int) string {
+	if len(s) > n {
+		return Sanitize(s, n)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' || s[i] == '|' {
+			return Sanitize(s, n)
+		}
+	}
+	return s
+}
+
+// appendStamp appends stamp(t): time.DateTime's layout, without Format's
+// cost for four-digit years.
+func appendStamp(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	d2 := func(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+	b = d2(b, year/100)
+	b = d2(b, year%100)
+	b = append(b, '-')
+	b = d2(b, int(month))
+	b = append(b, '-')
+	b = d2(b, day)
+	b = append(b, ' ')
+	b = d2(b, hour)
+	b = append(b, ':')
+	b = d2(b, minute)
+	b = append(b, ':')
+	return d2(b, sec)
 }
 
 // cellWidth is the width a table gives s: its length when it is printable
@@ -296,30 +340,35 @@ func (p *printer) pendingTable(files []PendingFile) {
 	p.table([]string{"Timestamp", "Name"}, rows)
 }
 
-// table draws a table whose rows are all at hand.
+// table draws a table whose rows are all at hand, measuring them first:
+// the same table tablewriter draws (a test holds the two to it), without
+// the cost of a tablewriter per table, which would dominate a status with
+// thousands of failures.
 func (p *printer) table(header []string, rows [][]string) {
 	if p.err != nil {
 		return
 	}
-	t := tablewriter.NewTable(p.w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	t.Header(header)
-	if err := t.Bulk(rows); err != nil {
-		p.err = err
-		return
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = cellWidth(h)
 	}
-	p.err = t.Render()
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], cellWidth(c))
+		}
+	}
+	t := boxTable{p: p, widths: widths}
+	t.top(header)
+	for _, r := range rows {
+		t.row(r)
+	}
+	t.bottom()
 }
 
-// boxTable draws, a row at a time, the table printer.table draws from all
-// its rows at once, given the columns' widths beforehand: the widest cell
-// or header of each column, as tablewriter measures them.
+// boxTable draws a box table a row at a time, given the columns' widths
+// beforehand (the widest cell or header of each column, as tablewriter
+// measures them): what tablewriter draws from all its rows at once, with
+// its defaults (one space of padding, left aligned, no wrapping).
 type boxTable struct {
 	p      *printer
 	widths []int
@@ -353,18 +402,42 @@ func (t *boxTable) rule(left, mid, right string) {
 }
 
 func (t *boxTable) row(cells []string) {
-	b := append(t.buf[:0], "│"...)
+	t.begin()
 	for i, c := range cells {
-		b = append(b, ' ')
-		b = append(b, c...)
-		for range t.widths[i] - cellWidth(c) {
-			b = append(b, ' ')
-		}
-		b = append(b, " │"...)
+		t.cell(i, c, "")
 	}
-	b = append(b, '\n')
-	t.buf = b
-	t.p.write(b)
+	t.end()
+}
+
+// begin, cell and end draw a row cell by cell; cell's text is s+suffix.
+func (t *boxTable) begin() { t.buf = append(t.buf[:0], "│"...) }
+
+func (t *boxTable) cell(i int, s, suffix string) {
+	b := append(t.buf, ' ')
+	b = append(b, s...)
+	b = append(b, suffix...)
+	for range t.widths[i] - cellWidth(s) - cellWidth(suffix) {
+		b = append(b, ' ')
+	}
+	t.buf = append(b, " │"...)
+}
+
+// stamp is cell with a time stamp, formatted as stamp does.
+func (t *boxTable) stamp(i int, at *time.Time) {
+	b := append(t.buf, ' ')
+	n := len(b)
+	if at != nil {
+		b = appendStamp(b, *at)
+	}
+	for range t.widths[i] - (len(b) - n) {
+		b = append(b, ' ')
+	}
+	t.buf = append(b, " │"...)
+}
+
+func (t *boxTable) end() {
+	t.buf = append(t.buf, '\n')
+	t.p.write(t.buf)
 }
 
 // StreamStatusJSON writes the document `status --json` prints: what

@@ -57,15 +57,12 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := readSnapshot(ctx, src, now, check.ReadOptions{History: true})
-	if err != nil {
-		return err
-	}
 	w := e.stdout
 	title := func(s string) { fmt.Fprintf(w, "\n=== %s ===\n\n", s) }
 	fmt.Fprintf(w, "seqwatch demo: a sample Laravel application with Sequencer's tables in SQLite at\n  %s\n", dir)
 	title("seqwatch status -v --app " + dir)
-	if err := check.RenderStatus(w, snap, check.StatusOptions{Verbose: true, Color: useColor(e)}); err != nil {
+	snap, err := printStatus(ctx, w, src, now, check.StatusOptions{Verbose: true, Color: useColor(e)}, false)
+	if err != nil {
 		return err
 	}
 	th := check.Thresholds{MaxPending: 10, StuckAfter: 30 * time.Minute}

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -42,17 +43,68 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{History: true, SkipHistoryTraces: !o.Verbose && !asJSON})
+	if !asJSON {
+		o.Color = useColor(e)
+	}
+	// A million completed rows are a million lines: written through a
+	// buffer, not a system call each.
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	_, err = printStatus(ctx, out, src, e.now(), o, asJSON)
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// printStatus connects and writes status (or status --json) to w,
+// reading only what the sections in o need: the pending files for
+// --pending, the history alone for --completed and --failed. The history is
+// streamed from the database to w as it is read, so the whole of it is
+// never in memory; src.Conn.Timeout (default defaultReadTimeout) bounds
+// everything, the writing included. It returns the snapshot it read, if
+// it read one.
+func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Time, o check.StatusOptions, asJSON bool) (*check.Snapshot, error) {
+	if src.Conn.Timeout <= 0 {
+		src.Conn.Timeout = defaultReadTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
+	defer cancel()
+	db, err := check.Open(ctx, src.Conn)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	defer db.Close()
+	all := !o.Pending && !o.Completed && !o.Failed
+	var snap *check.Snapshot
+	if asJSON || all || o.Pending {
+		// In progress is shown only with every section; --json prints the
+		// whole snapshot.
+		opt := check.ReadOptions{SkipProblems: !asJSON && !all}
+		if snap, err = check.Read(ctx, db, src, now, opt); err != nil {
+			return nil, err
+		}
+	}
+	var h *check.History
+	if asJSON || all || o.Completed || o.Failed {
+		if h, err = check.OpenHistory(ctx, db, src); err != nil {
+			return nil, err
+		}
+		defer h.Close()
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(snap)
+		err = check.StreamStatusJSON(ctx, w, snap, h)
+	} else {
+		err = check.StreamStatus(ctx, w, snap, h, o)
 	}
-	o.Color = useColor(e)
-	return check.RenderStatus(e.stdout, snap, o)
+	if err != nil {
+		return nil, err
+	}
+	if h != nil {
+		if err := h.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return snap, nil
 }
 
 // defaultReadTimeout bounds a read when no -t/--timeout says otherwise.
