@@ -254,7 +254,7 @@ func readFull(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOp
 func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *Mark {
 	m := &Mark{
 		Version: MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
-		InProgress: make([]Attempt, len(s.InProgress)),
+		InProgress:        make([]Attempt, len(s.InProgress)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
 		Completed: s.Counts.Completed, Warnings: s.Warnings,
 	}

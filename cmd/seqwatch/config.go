@@ -28,18 +28,18 @@ import (
 // Config is seqwatch.yaml. The commented example at the repository root
 // documents every key.
 type Config struct {
-	App         string        `yaml:"app"`
-	Name        string        `yaml:"name"`
-	Environment string        `yaml:"environment"`
-	Database    DatabaseConf  `yaml:"database"`
-	Paths       PathsConf     `yaml:"paths"`
-	Tables      check.Tables  `yaml:"tables"`
-	Thresholds  Thresholds    `yaml:"thresholds"`
-	Schedule    string        `yaml:"schedule"`
-	TickTimeout Duration      `yaml:"tick_timeout"`
+	App         string       `yaml:"app"`
+	Name        string       `yaml:"name"`
+	Environment string       `yaml:"environment"`
+	Database    DatabaseConf `yaml:"database"`
+	Paths       PathsConf    `yaml:"paths"`
+	Tables      check.Tables `yaml:"tables"`
+	Thresholds  Thresholds   `yaml:"thresholds"`
+	Schedule    string       `yaml:"schedule"`
+	TickTimeout Duration     `yaml:"tick_timeout"`
 	// Reconcile is how often the daemon reads the whole application
 	// again instead of only what changed since its watermark (default 1h).
-	Reconcile Duration `yaml:"reconcile"`
+	Reconcile   Duration      `yaml:"reconcile"`
 	RepeatAfter Duration      `yaml:"repeat_after"`
 	OnFirstRun  string        `yaml:"on_first_run"`
 	State       StateConf     `yaml:"state"`
