@@ -66,3 +66,11 @@ func (d dialect) otherSpelling(col string) string {
 // the column itself, so that an index on it serves (each driver turns the
 // text into the column's type).
 func (d dialect) idParam(col string) string { return col }
+
+// concat is the SQL concatenation of two strings.
+func (d dialect) concat(a, b string) string {
+	if d.name == "mysql" {
+		return "CONCAT(" + a + ", " + b + ")"
+	}
+	return a + " || " + b
+}

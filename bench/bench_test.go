@@ -1,0 +1,320 @@
+// Package bench_test is seqwatch's read-cost benchmark: it generates the
+// shapes of history real applications have, on PostgreSQL, MariaDB and
+// SQLite, and times the seqwatch binary against, in the same run, the
+// bare-SQL floor (the same questions asked by each database's own client)
+// and the query pattern of `php artisan sequencer:status` (PHP and PDO).
+//
+//	SEQWATCH_BENCH=100000,1000000 go test ./bench -run Benchmark -v -timeout 3h
+//
+// It is skipped unless SEQWATCH_BENCH names the history sizes. Other
+// settings: SEQWATCH_BENCH_DBS (pgsql,mysql,sqlite), SEQWATCH_BENCH_SHAPES
+// (one-run-per-name,many-runs-per-name), SEQWATCH_BENCH_RUNS (10),
+// SEQWATCH_BENCH_OUT (a file for the Markdown table). It needs hyperfine,
+// /usr/bin/time, psql, the mariadb client, sqlite3 and php (with pdo_pgsql,
+// pdo_mysql, pdo_sqlite); a missing one leaves its column empty.
+package bench_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+func envList(name, def string) []string {
+	v := os.Getenv(name)
+	if v == "" {
+		v = def
+	}
+	return strings.Split(v, ",")
+}
+
+// timing is one command's figures.
+type timing struct {
+	median time.Duration // 0: not measured
+	rssMB  float64
+	note   string // "timeout" etc.
+}
+
+func (t timing) ms() string {
+	switch {
+	case t.note != "":
+		return t.note
+	case t.median == 0:
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", float64(t.median.Microseconds())/1000)
+}
+
+type bench struct {
+	t    *testing.T
+	dir  string
+	runs int
+}
+
+// measure times argv with hyperfine (median of runs after 2 warm-ups, or
+// one run when slow) and its peak RSS with /usr/bin/time.
+func (b *bench) measure(name string, runs int, prepare string, argv ...string) timing {
+	b.t.Helper()
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return timing{note: "n/a"}
+	}
+	out := filepath.Join(b.dir, "h.json")
+	args := []string{"-N", "-i", "--style", "none", "--export-json", out, "--runs", strconv.Itoa(runs)}
+	if runs > 1 {
+		args = append(args, "--warmup", "2")
+	}
+	if prepare != "" {
+		args = append(args, "--prepare", prepare)
+	}
+	cmd := make([]string, len(argv))
+	for i, a := range argv {
+		cmd[i] = shellQuote(a)
+	}
+	args = append(args, "timeout 300 "+strings.Join(cmd, " "))
+	hf := exec.Command("hyperfine", args...)
+	if msg, err := hf.CombinedOutput(); err != nil {
+		b.t.Logf("%s: %v\n%s", name, err, msg)
+		return timing{note: "failed"}
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var res struct {
+		Results []struct {
+			Median    float64 `json:"median"`
+			ExitCodes []int   `json:"exit_codes"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil || len(res.Results) == 0 {
+		b.t.Fatalf("hyperfine output: %v", err)
+	}
+	tm := timing{median: time.Duration(res.Results[0].Median * float64(time.Second))}
+	for _, c := range res.Results[0].ExitCodes {
+		if c == 124 {
+			return timing{note: "> 300 s"}
+		}
+	}
+	rssRuns := min(runs, 3)
+	for range rssRuns {
+		f := filepath.Join(b.dir, "rss")
+		if prepare != "" {
+			exec.Command("sh", "-c", prepare).Run()
+		}
+		c := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", f}, argv...)...)
+		c.Run()
+		if v, err := os.ReadFile(f); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(v)), "\n")
+			if kb, err := strconv.ParseFloat(lines[len(lines)-1], 64); err == nil {
+				tm.rssMB = max(tm.rssMB, kb/1024)
+			}
+		}
+	}
+	b.t.Logf("%s: %s ms, %.1f MB", name, tm.ms(), tm.rssMB)
+	return tm
+}
+
+func shellQuote(s string) string {
+	if regexp.MustCompile(`^[A-Za-z0-9_./=:,@%+-]+$`).MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// TestBenchmark is the benchmark; see the package comment.
+func TestBenchmark(t *testing.T) {
+	spec := os.Getenv("SEQWATCH_BENCH")
+	if spec == "" {
+		t.Skip("set SEQWATCH_BENCH=100000,1000000 to run the benchmark (see README, Performance)")
+	}
+	runs := 10
+	if v, err := strconv.Atoi(os.Getenv("SEQWATCH_BENCH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "seqwatch")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/seqwatch").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var rows []string
+	for _, d := range envList("SEQWATCH_BENCH_DBS", "pgsql,mysql,sqlite") {
+		for _, shape := range envList("SEQWATCH_BENCH_SHAPES", string(dbtest.OneRunPerName)+","+string(dbtest.ManyRunsPerName)) {
+			for _, n := range strings.Split(spec, ",") {
+				size, err := strconv.Atoi(n)
+				if err != nil {
+					t.Fatalf("SEQWATCH_BENCH: %q is not a number of rows", n)
+				}
+				rows = append(rows, runOne(t, bin, dbtest.Dialect(d), dbtest.Shape(shape), size, runs)...)
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Command: `SEQWATCH_BENCH=%s go test ./bench -run Benchmark -v -timeout 3h`; %s; %d CPUs; median of %d runs (hyperfine), 3 for status and PHP at most, one run when slower than 300 s is cut; peak RSS from /usr/bin/time.\n\n",
+		spec, time.Now().UTC().Format("2006-01-02"), numCPU(), runs)
+	b.WriteString("| database | shape | rows | command | seqwatch ms | seqwatch MB | floor ms | sequencer:status pattern (PHP) ms | ratio |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		b.WriteString(r + "\n")
+	}
+	t.Log("\n" + b.String())
+	if out := os.Getenv("SEQWATCH_BENCH_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func numCPU() int {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// runOne generates one history and measures every command on it.
+func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size, runs int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	b := &bench{t: t, dir: dir, runs: runs}
+	start := time.Now()
+	db := dbtest.NewDatabase(t, d)
+	dbtest.CreateSchema(t, db, dbtest.Schema{})
+	g := db.InsertHistory(t, dbtest.History{Shape: shape, Rows: size})
+	var migs []string
+	for i := range 200 {
+		migs = append(migs, fmt.Sprintf("2019_%02d_%02d_000000_create_table_%d_table", i%12+1, i%28+1, i))
+	}
+	db.InsertMigrations(t, dbtest.Schema{}, migs...)
+	switch d {
+	case dbtest.Postgres:
+		// As autovacuum would have: statistics and the visibility map.
+		if _, err := db.SQL.Exec("VACUUM ANALYZE"); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		db.Analyze(t)
+	}
+	app := filepath.Join(dir, "app")
+	dbtest.WriteApp(t, app, db, dbtest.AppFiles{Operations: g.Files, Migrations: migs})
+	t.Logf("%s %s %d: %d rows, %d failed, %d files; generated in %s", d, shape, size, g.Rows, g.FailedRows, len(g.Files), time.Since(start).Round(time.Second))
+
+	floor := floorCommand(t, db, dir, g)
+	php := func(mode string) []string {
+		dsn, user, pw := pdoDSN(db)
+		script, _ := filepath.Abs("sequencer_status.php")
+		return []string{"php", script, dsn, user, pw, mode, filepath.Join(app, "database", "operations")}
+	}
+
+	cfg := filepath.Join(dir, "seqwatch.yaml")
+	state := filepath.Join(dir, "state.json")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("app: %s\non_first_run: silent\nstate:\n  path: %s\nchannels:\n  - name: console\n    console: {}\n", app, state)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	label := fmt.Sprintf("| %s | %s | %d |", d, shape, g.Rows)
+	var out []string
+	row := func(cmd string, sw, fl, ph timing) {
+		ratio := "–"
+		switch {
+		case fl.median > 0 && sw.median > 0:
+			ratio = fmt.Sprintf("%.2fx floor", float64(sw.median)/float64(fl.median))
+		case ph.median > 0 && sw.median > 0:
+			ratio = fmt.Sprintf("%.0fx faster", float64(ph.median)/float64(sw.median))
+		case ph.note == "> 300 s" && sw.median > 0:
+			ratio = fmt.Sprintf("> %.0fx faster", float64(300*time.Second)/float64(sw.median))
+		}
+		out = append(out, fmt.Sprintf("%s %s | %s | %.1f | %s | %s | %s |", label, cmd, sw.ms(), sw.rssMB, fl.ms(), ph.ms(), ratio))
+	}
+	slow := min(runs, 3)
+	row("`check`", b.measure("check", runs, "", bin, "check", "--app", app), b.measure("floor", runs, "", floor...), timing{})
+	row("`status --failed`", b.measure("status --failed", slow, "", bin, "status", "--failed", "--app", app), timing{}, b.measure("php failed", 1, "", php("failed")...))
+	row("`status --pending`", b.measure("status --pending", slow, "", bin, "status", "--pending", "--app", app), timing{}, b.measure("php pending", 1, "", php("pending")...))
+	row("`status --completed`", b.measure("status --completed", slow, "", bin, "status", "--completed", "--app", app), timing{}, b.measure("php completed", 1, "", php("completed")...))
+	row("`status`", b.measure("status", slow, "", bin, "status", "--app", app), timing{}, timing{})
+	row("first tick (`run --once`, no state)", b.measure("first tick", slow, "rm -f "+state, bin, "run", "--once", "--config", cfg), timing{}, timing{})
+	// The state now holds the read mark: every further run is an unchanged tick.
+	if o, err := exec.Command(bin, "run", "--once", "--config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("run --once: %v\n%s", err, o)
+	}
+	row("unchanged tick (`run --once`)", b.measure("unchanged tick", runs, "", bin, "run", "--once", "--config", cfg), timing{}, timing{})
+	// The read alone, as the daemon logs it.
+	o, _ := exec.Command(bin, "run", "--once", "--log-level", "debug", "--config", cfg).CombinedOutput()
+	if m := regexp.MustCompile(`msg=read duration=(\S+) queries=(\d+) rows=(\d+)`).FindStringSubmatch(string(o)); m != nil {
+		out = append(out, fmt.Sprintf("%s unchanged tick, the read alone (debug log) | %s | | | | %s queries, %s rows |", label, m[1], m[2], m[3]))
+	}
+	return out
+}
+
+// pdoDSN is the PDO data source of db.
+func pdoDSN(db *dbtest.DB) (dsn, user, pw string) {
+	switch db.Dialect {
+	case dbtest.Postgres:
+		return fmt.Sprintf("pgsql:host=%s;port=%d;dbname=%s", db.Host, db.Port, db.Database), db.Username, db.Password
+	case dbtest.MySQL:
+		return fmt.Sprintf("mysql:host=%s;port=%d;dbname=%s", db.Host, db.Port, db.Database), db.Username, db.Password
+	}
+	return "sqlite:" + db.Path, "-", "-"
+}
+
+// floorCommand writes the floor script (the questions check asks, as bare
+// SQL in one transaction: failed and open rows with no later completed run,
+// the errors of the failing ones, which operation files have no completed
+// run, the migrations) and returns the client command that runs it.
+func floorCommand(t *testing.T, db *dbtest.DB, dir string, g dbtest.Generated) []string {
+	t.Helper()
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	other := "CASE WHEN o.name LIKE '%.php' THEN SUBSTR(o.name, 1, LENGTH(o.name) - 4) ELSE o.name || '.php' END"
+	if db.Dialect == dbtest.MySQL {
+		other = "CASE WHEN o.name LIKE '%.php' THEN SUBSTRING(o.name, 1, CHAR_LENGTH(o.name) - 4) ELSE CONCAT(o.name, '.php') END"
+	}
+	// Two NOT EXISTS, one per spelling: MariaDB uses no index for
+	// "name IN (o.name, <expression>)".
+	later := func(name string) string {
+		return " AND NOT EXISTS (SELECT 1 FROM operations c WHERE c.name = " + name + " AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL)"
+	}
+	problems := `FROM operations o WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
+		later("o.name") + later(other)
+	var names []string
+	for _, f := range g.Files {
+		names = append(names, q(f), q(f+".php"))
+	}
+	var s strings.Builder
+	switch db.Dialect {
+	case dbtest.Postgres:
+		s.WriteString("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n")
+	case dbtest.MySQL:
+		s.WriteString("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION READ ONLY;\n")
+	default:
+		s.WriteString("BEGIN;\n")
+	}
+	s.WriteString("SELECT o.id, o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at " + problems + ";\n")
+	s.WriteString("SELECT e.operation_id, e.id, e.exception, e.message, e.trace, e.context, e.created_at FROM operation_errors e WHERE e.operation_id IN (SELECT o.id " +
+		strings.Replace(problems, "(o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))", "o.failed_at IS NOT NULL", 1) + ") ORDER BY e.created_at, e.id;\n")
+	s.WriteString("SELECT DISTINCT name FROM operations WHERE completed_at IS NOT NULL AND name IN (" + strings.Join(names, ", ") + ");\n")
+	s.WriteString("SELECT migration FROM migrations;\nCOMMIT;\n")
+	path := filepath.Join(dir, "floor.sql")
+	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	switch db.Dialect {
+	case dbtest.Postgres:
+		return []string{"env", "PGPASSWORD=" + db.Password, "psql", "-X", "-q", "-At", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1",
+			"-h", db.Host, "-p", strconv.Itoa(db.Port), "-U", db.Username, "-d", db.Database, "-f", path}
+	case dbtest.MySQL:
+		return []string{"env", "MYSQL_PWD=" + db.Password, "mariadb", "--skip-ssl", "-h", db.Host, "-P", strconv.Itoa(db.Port), "-u", db.Username, db.Database, "-e", "source " + path}
+	}
+	return []string{"sqlite3", db.Path, ".read " + path}
+}
