@@ -68,6 +68,7 @@ func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					var costs []readCost
+					var pendingCosts []check.Stats
 					for _, h := range []dbtest.History{sh.small, sh.large} {
 						db := dbtest.NewDatabase(t, d)
 						dbtest.CreateSchema(t, db, dbtest.Schema{})
@@ -85,6 +86,12 @@ func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
 						wantGenerated(t, c.snap, g)
 						costs = append(costs, c)
 						t.Logf("%d rows (%d failed): %d queries, %d rows fetched", g.Rows, g.FailedRows, c.stats.Queries, c.stats.Rows)
+						pendingCosts = append(pendingCosts, readCounted(t, src, check.ReadOptions{SkipProblems: true}).stats)
+						failedList(t, src, g)
+					}
+					// status --pending: one probe per file, whatever the history.
+					if pendingCosts[1] != pendingCosts[0] {
+						t.Errorf("status --pending's read grew with history: %+v, then %+v at ten times the rows", pendingCosts[0], pendingCosts[1])
 					}
 					// The plan may change with the estimates (MySQL's are
 					// sampled): the index walk costs one query and fetches
@@ -129,5 +136,37 @@ func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
 	}
 	if snap.Counts.Completed != len(g.Files)-len(g.Pending) {
 		t.Errorf("completed = %d, want %d", snap.Counts.Completed, len(g.Files)-len(g.Pending))
+	}
+}
+
+// failedList streams the failed list as status --failed does and checks
+// that it fetched the failed rows and their errors and nothing of the
+// completed history (thousands of rows here).
+func failedList(t *testing.T, src check.Source, g dbtest.Generated) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := check.Open(ctx, src.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := db.Stats()
+	h, err := check.OpenHistory(ctx, db, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	n := 0
+	if err := h.Failed(ctx, false, func(*check.Failure) error { n++; return nil }); err != nil {
+		t.Fatalf("Failed: %v", err)
+	}
+	got := db.Stats().Sub(before)
+	if n != g.FailedRows {
+		t.Errorf("status --failed listed %d failed rows, want %d", n, g.FailedRows)
+	}
+	// One joined row per error row (one each here), a few for the table
+	// checks and totals.
+	if limit := int64(g.FailedRows + g.ErrorRows + 10); got.Rows > limit {
+		t.Errorf("status --failed fetched %d rows for %d failed rows and %d errors, want at most %d: it reads more than the failed list", got.Rows, g.FailedRows, g.ErrorRows, limit)
 	}
 }
