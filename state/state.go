@@ -74,6 +74,13 @@ type State struct {
 	// pending files of the last read, so that the next tick (and the next
 	// run --once) reads only what can have changed.
 	Read *check.Mark `json:"read,omitempty"`
+	// Mutes are the mutes made by seqwatch mute or the listener (the
+	// configuration's maintenance windows are not stored), removed once
+	// they end.
+	Mutes []Mute `json:"mutes,omitempty"`
+	// Held are the events a mute held back, sent or dropped when no mute
+	// covers them any longer (see Gate).
+	Held []notify.Event `json:"held,omitempty"`
 }
 
 // Thread is a posted chat message: its channel and timestamp id.

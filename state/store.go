@@ -229,9 +229,10 @@ func (s *FileStore) changed() bool {
 // Update applies fn to cur under the write lock and saves the result
 // (nothing is written when it is unchanged). When the file was changed by
 // another process since this store last loaded or saved it (`seqwatch
-// outbox retry` or `drop`, through Edit), cur first takes the outbox and
-// the dead letters as the file now holds them: those are all Edit's callers
-// change, and everything else (what was reported, chat threads recorded
+// outbox retry` or `drop`, through Edit; `seqwatch mute`, through
+// EditMutes), cur first takes the outbox, the dead letters and the mutes as
+// the file now holds them: those are all Edit's callers change, and
+// everything else (what was reported, chat threads recorded
 // since the last save, the read's watermark) is the daemon's own. Update
 // returns cur. When fn fails nothing is saved.
 func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) error) (*State, error) {
@@ -248,7 +249,7 @@ func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) erro
 		if err != nil {
 			return cur, err
 		}
-		cur.Outbox, cur.Dead = fresh.Outbox, fresh.Dead
+		cur.Outbox, cur.Dead, cur.Mutes = fresh.Outbox, fresh.Dead, fresh.Mutes
 	}
 	if err := fn(cur); err != nil {
 		return cur, err
