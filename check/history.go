@@ -191,10 +191,10 @@ const (
 	oddLenValue = 1 << 30
 )
 
-// completedCells calls fn with every completed row, in Completed's order,
+// completedRows calls fn with every completed row, in Completed's order,
 // reading only what the completed table shows: the name, the type and the
 // two time stamps (ID and State stay empty).
-func (h *History) completedCells(ctx context.Context, fn func(*Attempt) error) error {
+func (h *History) completedRows(ctx context.Context, fn func(*Attempt) error) error {
 	q := "SELECT name, type, executed_at, completed_at FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
 	var a Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {

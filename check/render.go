@@ -51,7 +51,7 @@ func StreamStatus(ctx context.Context, w io.Writer, s *Snapshot, h *History, o S
 // database cursor (*History) or the lists of a snapshot (memHistory).
 type history interface {
 	completedWidths(ctx context.Context) ([4]int, error)
-	completedCells(ctx context.Context, fn func(*Attempt) error) error
+	completedRows(ctx context.Context, fn func(*Attempt) error) error
 	Failed(ctx context.Context, traces bool, fn func(*Failure) error) error
 }
 
@@ -61,14 +61,14 @@ type memHistory struct{ s *Snapshot }
 func (m memHistory) completedWidths(context.Context) ([4]int, error) {
 	var w [4]int
 	for i := range m.s.Completed {
-		for c, cell := range completedCells(&m.s.Completed[i]) {
+		for c, cell := range completedRow(&m.s.Completed[i]) {
 			w[c] = max(w[c], cellWidth(cell))
 		}
 	}
 	return w, nil
 }
 
-func (m memHistory) completedCells(_ context.Context, fn func(*Attempt) error) error {
+func (m memHistory) completedRows(_ context.Context, fn func(*Attempt) error) error {
 	for i := range m.s.Completed {
 		if err := fn(&m.s.Completed[i]); err != nil {
 			return err
@@ -85,8 +85,6 @@ func (m memHistory) Failed(_ context.Context, _ bool, fn func(*Failure) error) e
 	}
 	return nil
 }
-
-var completedHeader = [4]string{"Name", "Type", "Executed At", "Completed At"}
 
 func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o StatusOptions) error {
 	pending, inProgress, completed, failed := o.sections()
@@ -111,6 +109,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		p.printf("Total: %d operation(s) in progress\n\n", len(s.InProgress))
 	}
 	if completed && p.err == nil {
+		completedHeader := [4]string{"Name", "Type", "Executed At", "Completed At"}
 		p.section("Completed Operations", green)
 		widths, err := h.completedWidths(ctx)
 		if err != nil {
@@ -121,12 +120,12 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		}
 		t := boxTable{p: p, widths: widths[:]}
 		n := 0
-		err = h.completedCells(ctx, func(a *Attempt) error {
+		err = h.completedRows(ctx, func(a *Attempt) error {
 			if n == 0 {
 				t.top(completedHeader[:])
 			}
 			n++
-			// As completedCells, written straight into the row.
+			// completedRow, written straight into the row.
 			t.begin()
 			t.cell(0, sanitize(a.Name, nameMax), ".php")
 			t.cell(1, sanitize(a.Type, typeMax), "")
@@ -212,7 +211,8 @@ const (
 // timeLayout is how time stamps are shown.
 const timeLayout = time.DateTime
 
-func completedCells(a *Attempt) [4]string {
+// completedRow is a row of the completed table.
+func completedRow(a *Attempt) [4]string {
 	return [4]string{displayName(a.Name), sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
 }
 
