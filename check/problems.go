@@ -53,7 +53,7 @@ func (r *reader) choosePlan(ctx context.Context) (walk bool, why string, err err
 		return false, "", err
 	}
 	if !ok || names <= 0 {
-		return false, "no statistics for " + r.t.Operations + " (run ANALYZE for the faster plan on long histories)", nil
+		return false, "no statistics for " + r.t.Operations + ", or no index on its name column (run ANALYZE for the faster plan on long histories; without Sequencer's (name, executed_at) index every probe scans the table)", nil
 	}
 	per := rows / names
 	from := walkRunsPerName(r.d.name)
@@ -62,7 +62,8 @@ func (r *reader) choosePlan(ctx context.Context) (walk bool, why string, err err
 
 // tableStats reads the estimated row count and the estimated number of
 // distinct names of the operations table. ok is false when the database
-// has none. A failure to read statistics is not an error: the scan works
+// has none, or when no index starts with name (an older install): the walk
+// would then scan the table once per name. A failure to read statistics is not an error: the scan works
 // without them.
 func (r *reader) tableStats(ctx context.Context) (rows, names float64, ok bool, err error) {
 	var q string
@@ -73,7 +74,9 @@ func (r *reader) tableStats(ctx context.Context) (rows, names float64, ok bool, 
 		q = `SELECT c.reltuples, s.n_distinct FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'name'
-WHERE c.oid = to_regclass($1)`
+WHERE c.oid = to_regclass($1)
+  AND EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+              WHERE i.indrelid = c.oid AND a.attname = 'name')`
 		args = []any{r.t.Operations}
 	case "mysql":
 		q = `SELECT t.TABLE_ROWS, s.CARDINALITY FROM information_schema.TABLES t
