@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // fileTimestamp returns the YYYY_MM_DD_HHMMSS prefix of a name that
@@ -47,7 +49,7 @@ func discover(dirs []string) ([]PendingFile, []string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, nil, &ConfigError{Err: fmt.Errorf("read directory %s: %w (seqwatch needs read access to the application's operation and migration files)", dir, plainFSError(err))}
+			return nil, nil, &ConfigError{Err: fmt.Errorf("read directory %s: %w (seqwatch needs read access to the application's operation and migration files)", dir, text.PlainFSError(err))}
 		}
 		for _, e := range entries {
 			ts, ok := fileTimestamp(e.Name())

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Tables are the names of Sequencer's tables in one application.
@@ -134,7 +136,7 @@ func Resolve(s Settings) (Source, error) {
 	if s.AppDir != "" {
 		info, err := os.Stat(s.AppDir)
 		if err != nil {
-			return Source{}, configErr("application directory %s: %w", s.AppDir, plainFSError(err))
+			return Source{}, configErr("application directory %s: %w", s.AppDir, text.PlainFSError(err))
 		}
 		if !info.IsDir() {
 			return Source{}, configErr("application directory %s is not a directory", s.AppDir)
@@ -148,7 +150,7 @@ func Resolve(s Settings) (Source, error) {
 			}
 			env = map[string]string{}
 		case err != nil:
-			return Source{}, configErr("read %s: %w", envPath, plainFSError(err))
+			return Source{}, configErr("read %s: %w", envPath, text.PlainFSError(err))
 		}
 	}
 	if s.AppDir == "" && s.URL == "" {
@@ -255,16 +257,6 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
-}
-
-// plainFSError drops the *PathError wrapper, whose path the caller already
-// names, so the message does not repeat it.
-func plainFSError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func defaultPort(driver string) int {

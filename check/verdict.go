@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/text"
+	"github.com/seqwatch/seqwatch/notify"
 )
 
 // Status is a monitoring-plugins status; its value is the exit code.
@@ -191,23 +192,11 @@ func (f Failure) Headline() string {
 	return Sanitize(ShortClass(e.Exception), 80) + ": " + Sanitize(e.Message, 120)
 }
 
-// HeadlineError chooses the error a failure is summarised by, wherever it
-// is summarised (check's line, the daemon's alerts): the newest one, which
-// is what made the run fail; of errors recorded at the same time, the later
-// in the list (errors are read in created_at, id order). It is generic so
-// that the check and notify views of the same errors choose alike.
+// HeadlineError chooses the error a failure is summarised by
+// (notify.HeadlineError, the one rule for check's line and the daemon's
+// alerts alike).
 func HeadlineError[E any](errs []E, createdAt func(E) time.Time) (E, bool) {
-	var best E
-	if len(errs) == 0 {
-		return best, false
-	}
-	best = errs[0]
-	for _, e := range errs[1:] {
-		if !createdAt(e).Before(createdAt(best)) {
-			best = e
-		}
-	}
-	return best, true
+	return notify.HeadlineError(errs, createdAt)
 }
 
 // ShortClass drops the namespace of a PHP class name.
@@ -219,40 +208,8 @@ func ShortClass(class string) string {
 }
 
 // Sanitize makes database text safe for a single line of plugin or
-// terminal output: invalid UTF-8 replaced; control characters, format
-// characters and the perfdata separator '|' turned into spaces; whitespace
-// collapsed; and the result cut to at most n runes with an ellipsis.
-//
-// '|' becomes a space rather than a look-alike: "<https://evil.example|click>"
-// must not turn into a plausible URL such as "https://evil.example/click",
-// and no URL or IRI can contain a space.
-func Sanitize(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	space := false
-	count := 0
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '|' || unicode.Is(unicode.Cf, r) {
-			if !space && b.Len() > 0 {
-				b.WriteByte(' ')
-				count++
-			}
-			space = true
-			continue
-		}
-		space = false
-		if n > 0 && count >= n {
-			return strings.TrimSpace(b.String()) + "…"
-		}
-		b.WriteRune(r)
-		count++
-	}
-	out := strings.TrimSpace(b.String())
-	if !utf8.ValidString(out) {
-		return strings.ToValidUTF8(out, "\uFFFD")
-	}
-	return out
-}
+// terminal output, cut to at most n runes with an ellipsis (text.Line).
+func Sanitize(s string, n int) string { return text.Line(s, n) }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Console limits: enough to see what went wrong without flooding a terminal.
@@ -132,7 +133,7 @@ func writeError(b *bytes.Buffer, er Error) {
 	field(b, "error", head)
 	msg := er.Message
 	if len(msg) > consoleMessageMax {
-		msg = truncateUTF8(msg, consoleMessageMax) + " [truncated]"
+		msg = text.CutBytes(msg, consoleMessageMax) + " [truncated]"
 	}
 	if msg != "" {
 		field(b, "message", msg)
@@ -165,16 +166,8 @@ func field(b *bytes.Buffer, label, value string) {
 
 // oneLine is CleanText on one line: the header line must not be broken by
 // database text.
-func oneLine(s string) string { return strings.Join(strings.Fields(CleanText(s)), " ") }
+func oneLine(s string) string { return text.OneLine(CleanText(s)) }
 
 func formatTime(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a rune.
-func truncateUTF8(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

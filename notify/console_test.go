@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"strings"
 	"testing"
 	"time"
@@ -113,11 +113,11 @@ func TestConsoleStripsTerminalControls(t *testing.T) {
 		})
 	}
 	t.Run("plain text survives", func(t *testing.T) {
-		if got := check.SanitizeBlock("tab\there\nnext line ünïcode"); got != "tab\there\nnext line ünïcode" {
+		if got := text.Block("tab\there\nnext line ünïcode"); got != "tab\there\nnext line ünïcode" {
 			t.Errorf("clean changed plain text: %q", got)
 		}
-		if got := check.SanitizeBlock("\x1b[31mred\x1b[0m text\r\n"); got != "red text\n" {
-			t.Errorf("check.SanitizeBlock() = %q, want %q", got, "red text\n")
+		if got := text.Block("\x1b[31mred\x1b[0m text\r\n"); got != "red text\n" {
+			t.Errorf("text.Block() = %q, want %q", got, "red text\n")
 		}
 	})
 }

@@ -10,9 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Kind is the stable name of an event.
@@ -71,9 +70,30 @@ type Event struct {
 }
 
 // HeadlineError is the error the event is summarised by: the one
-// check.HeadlineError chooses, as `seqwatch check` does for the same failure.
+// HeadlineError (the function) chooses, as `seqwatch check` does for the
+// same failure.
 func (e Event) HeadlineError() (Error, bool) {
-	return check.HeadlineError(e.Errors, func(er Error) time.Time { return er.CreatedAt })
+	return HeadlineError(e.Errors, func(er Error) time.Time { return er.CreatedAt })
+}
+
+// HeadlineError chooses the error a failure is summarised by, wherever it
+// is summarised (check's line, the daemon's alerts, every channel): the
+// newest one, which is what made the run fail; of errors recorded at the
+// same time, the later in the list (errors are read in created_at, id
+// order). It is generic so that the database reader's records and the
+// events' errors are chosen by the same rule.
+func HeadlineError[E any](errs []E, createdAt func(E) time.Time) (E, bool) {
+	var best E
+	if len(errs) == 0 {
+		return best, false
+	}
+	best = errs[0]
+	for _, e := range errs[1:] {
+		if !createdAt(e).Before(createdAt(best)) {
+			best = e
+		}
+	}
+	return best, true
 }
 
 // Operation is the operation an event is about.
@@ -142,25 +162,13 @@ func (e Error) Frames(n int) (frames []string, more int) {
 }
 
 // CleanText makes database text safe for a channel's message while
-// keeping its lines: check.SanitizeBlock (terminal control sequences,
-// control characters, bidi overrides, invalid UTF-8), and also every other
-// Unicode format character (category Cf: zero-width spaces and joiners,
-// the byte order mark, soft hyphens, invisible operators, tags), which
-// would make text read or match differently from what it shows.
-func CleanText(s string) string {
-	s = check.SanitizeBlock(s)
-	if !strings.ContainsFunc(s, isFormat) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isFormat(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isFormat(r rune) bool { return r > 0x7f && unicode.Is(unicode.Cf, r) }
+// keeping its lines: terminal control sequences, control characters, bidi
+// overrides, invalid UTF-8 and every other Unicode format character
+// (zero-width spaces and joiners, the byte order mark, soft hyphens) go
+// (text.Clean). It lives beside the events so that every channel, and a
+// renderer outside this module (which cannot import internal/text), cleans
+// alike.
+func CleanText(s string) string { return text.Clean(s) }
 
 // PendingCount is the pending-operations backlog for threshold events.
 type PendingCount struct {

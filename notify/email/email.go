@@ -22,6 +22,7 @@ import (
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -448,15 +449,9 @@ func (n *Notifier) scrub(err error) error {
 		base64.StdEncoding.EncodeToString([]byte("\x00" + n.cfg.Username + "\x00" + pw)),
 	}
 	s := err.Error()
-	leaked := false
-	for _, f := range forms {
-		if strings.Contains(s, f) {
-			leaked = true
-			s = strings.ReplaceAll(s, f, "<redacted>")
-		}
-	}
-	if !leaked {
+	clean := text.Redact(s, forms...)
+	if clean == s {
 		return err
 	}
-	return errors.New(s)
+	return errors.New(clean)
 }

@@ -8,9 +8,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -309,25 +308,10 @@ func clean(s string) string { return notify.CleanText(s) }
 // oneLine makes database text safe for a header or a single line: it is
 // cleaned, every run of white space (line breaks included) becomes one
 // space, and it is capped at n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.FieldsFunc(clean(s), unicode.IsSpace), " ")
-	return truncate(s, n)
-}
+func oneLine(s string, n int) string { return truncate(text.OneLine(clean(s)), n) }
 
-// truncate caps s at n runes, marking the cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return s[:i] + "…"
-}
+// truncate caps s at n runes, marking the cut with an ellipsis.
+func truncate(s string, n int) string { return text.Truncate(s, n, "…") }
 
 var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(textSource))
 

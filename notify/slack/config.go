@@ -3,12 +3,12 @@ package slack
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -104,21 +104,13 @@ func validateWebhookURL(raw string) error {
 	case "http":
 		// Plain http only to this host (tests, a local TLS-terminating
 		// proxy): anywhere else it would send the secret in clear text.
-		if !isLoopback(u.Hostname()) {
+		if !text.IsLoopback(u.Hostname()) {
 			return fmt.Errorf("slack.webhook_url: must be an https URL (got scheme %q for a non-local host)", u.Scheme)
 		}
 	default:
 		return fmt.Errorf("slack.webhook_url: must be an https URL (got scheme %q)", u.Scheme)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // withDefaults returns a copy with defaults filled in.

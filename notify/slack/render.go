@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -478,7 +479,7 @@ func esc(s string) string { return escaper.Replace(clean(s)) }
 func clean(s string) string { return notify.CleanText(s) }
 
 // oneLine collapses all whitespace (newlines included) to single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
+func oneLine(s string) string { return text.OneLine(clean(s)) }
 
 // inlineCode shows raw text as `code` on one line.
 func inlineCode(raw string, limit int) string {
@@ -507,33 +508,19 @@ func fence(s string, limit int) string {
 
 // truncatePlain cuts plain (unescaped) text to limit runes, marker
 // included.
-func truncatePlain(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	keep := max(limit-utf8.RuneCountInString(truncMarker), 0)
-	return string([]rune(s)[:keep]) + truncMarker
-}
+func truncatePlain(s string, limit int) string { return text.Truncate(s, limit, truncMarker) }
 
 // truncate cuts escaped text to limit runes, marker included, never inside
 // an &amp; &lt; &gt; entity.
 func truncate(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	keep := limit - utf8.RuneCountInString(truncMarker)
-	if keep <= 0 {
-		return string([]rune(truncMarker)[:max(limit, 0)])
-	}
-	i := 0
-	for n := 0; n < keep && i < len(s); n++ {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	cut := s[:i]
-	// Every & in escaped text starts an entity; drop a partial one.
+	return text.TruncateFunc(s, limit, truncMarker, dropPartialEntity)
+}
+
+// dropPartialEntity drops an entity cut in half at the end of escaped
+// text: every & in it starts an entity, and the longest is "&amp;".
+func dropPartialEntity(cut string) string {
 	if amp := strings.LastIndexByte(cut, '&'); amp >= 0 && amp >= len(cut)-4 && !strings.Contains(cut[amp:], ";") {
-		cut = cut[:amp]
+		return cut[:amp]
 	}
-	return cut + truncMarker
+	return cut
 }

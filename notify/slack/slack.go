@@ -20,6 +20,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -334,17 +335,11 @@ func (n *Notifier) redact(err error) error {
 		return nil
 	}
 	msg := err.Error()
-	leaked := false
-	for _, s := range n.secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "<redacted>")
-			leaked = true
-		}
-	}
-	if !leaked {
+	clean := text.Redact(msg, n.secrets...)
+	if clean == msg {
 		return err
 	}
-	return &redactedError{msg: msg, err: err}
+	return &redactedError{msg: clean, err: err}
 }
 
 // bearerClient sends the token in the Authorization header, as Slack

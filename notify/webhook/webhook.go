@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -203,31 +203,18 @@ func (n *Notifier) setStandardHeaders(h http.Header, id string, body []byte) {
 func (n *Notifier) readSnippet(r io.Reader) string {
 	raw, _ := io.ReadAll(io.LimitReader(r, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
-	text := n.redactText(strings.ToValidUTF8(string(raw), "\uFFFD"))
-	text = strings.Map(func(r rune) rune {
+	s := text.Redact(strings.ToValidUTF8(string(raw), "\uFFFD"), n.redact...)
+	s = text.OneLine(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' {
 			return ' '
 		}
 		return r
-	}, text)
-	text = strings.Join(strings.Fields(text), " ")
-	if text == "" {
+	}, s))
+	if s == "" {
 		return ""
 	}
-	if utf8.RuneCountInString(text) > maxErrorText {
-		text = string([]rune(text)[:maxErrorText]) + "…"
-	}
-	return ": " + text
-}
-
-// redactText replaces the URL, its parts and the secrets in text.
-func (n *Notifier) redactText(text string) string {
-	for _, s := range n.redact {
-		if len(s) >= 4 {
-			text = strings.ReplaceAll(text, s, "<redacted>")
-		}
-	}
-	return text
+	// maxErrorText runes of the answer, then the ellipsis.
+	return ": " + text.Truncate(s, maxErrorText+1, "…")
 }
 
 // safeError makes a transport error printable: the *url.Error wrapper and
@@ -236,7 +223,7 @@ func (n *Notifier) redactText(text string) string {
 // still reach the inner error.
 func (n *Notifier) safeError(err error) error {
 	inner := stripURL(err)
-	return &redactedError{msg: n.redactText(inner.Error()), err: inner}
+	return &redactedError{msg: text.Redact(inner.Error(), n.redact...), err: inner}
 }
 
 // redactedError carries a cleaned message for an error whose own text is
