@@ -18,6 +18,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/heartbeat"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/email"
@@ -151,7 +152,7 @@ func loadConfigForReading(path string) (*Config, error) {
 func loadConfig(path string, readOnly bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read configuration %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("read configuration %s: %w", path, text.PlainFSError(err))
 	}
 	return parseConfig(path, data, os.Getenv, readOnly)
 }
@@ -185,7 +186,7 @@ func parseConfig(path string, data []byte, getenv func(string) string, readOnly 
 	dec := yaml.NewDecoder(&buf)
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", path, redactAll(yamlMessage(fixLines(err, &root)), cfg.secrets))
+		return nil, fmt.Errorf("%s: %s", path, text.Redact(yamlMessage(fixLines(err, &root)), cfg.secrets...))
 	}
 	for _, ch := range cfg.Channels {
 		if ch.Slack != nil {
@@ -295,7 +296,7 @@ func readSecretFile(p string) (string, error) {
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", p, unwrapPath(err))
+		return "", fmt.Errorf("cannot read %s: %w", p, text.PlainFSError(err))
 	}
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
@@ -450,7 +451,7 @@ func (c *Config) Validate() []string {
 		}
 		if err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
-				add(key, "%s", redactAll(line, c.secrets))
+				add(key, "%s", text.Redact(line, c.secrets...))
 			}
 		}
 	}
@@ -514,15 +515,6 @@ func (c Channel) configHash() string {
 	}
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:16])
-}
-
-func redactAll(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "<redacted>")
-		}
-	}
-	return s
 }
 
 func urlPassword(raw string) string {

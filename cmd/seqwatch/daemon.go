@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
@@ -96,7 +97,7 @@ func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func(
 			err = errors.New("no channel type given (slack:, email:, webhook: or console:)")
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("channel %q: %s", ch.Name, redactAll(err.Error(), cfg.secrets))
+			return nil, nil, fmt.Errorf("channel %q: %s", ch.Name, text.Redact(err.Error(), cfg.secrets...))
 		}
 		if ch.RatePerSecond > 0 {
 			rates[ch.Name] = ch.RatePerSecond

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -76,7 +77,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 			continue
 		}
 		failed++
-		fmt.Fprintf(e.stdout, "%-20s FAILED: %s\n", n, redactAll(errText(out.Err), cfg.secrets))
+		fmt.Fprintf(e.stdout, "%-20s FAILED: %s\n", n, text.Redact(errText(out.Err), cfg.secrets...))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d channel(s) failed the test", failed, len(names))

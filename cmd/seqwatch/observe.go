@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/heartbeat"
 	"github.com/seqwatch/seqwatch/internal/metrics"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
@@ -257,12 +257,7 @@ func pageScrubber(secrets *secretSet) func(string) string {
 	return func(s string) string {
 		secrets.mu.RLock()
 		defer secrets.mu.RUnlock()
-		for _, sec := range secrets.vals {
-			if len(sec) >= 4 {
-				s = strings.ReplaceAll(s, sec, "[redacted]")
-			}
-		}
-		return s
+		return text.RedactAs(s, "[redacted]", secrets.vals...)
 	}
 }
 

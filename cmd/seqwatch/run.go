@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/state"
@@ -406,7 +407,7 @@ func (s *secretSet) set(v []string) {
 func (s *secretSet) scrub(msg string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return redactAll(msg, s.vals)
+	return text.Redact(msg, s.vals...)
 }
 
 // newLogger builds the daemon's logger; every string it writes passes

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -193,14 +192,6 @@ func stdoutIsTerminal() bool {
 // useColor honours NO_COLOR (https://no-color.org) and TERM=dumb.
 func useColor(e env) bool {
 	return e.isTerminal && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // parseSchedule accepts @every, the @hourly-style descriptors and 5-field

@@ -15,13 +15,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // DefaultTimeout bounds one ping when the configuration sets none.
@@ -62,7 +63,7 @@ func (c *Config) Validate() error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !c.AllowHTTP && !isLoopback(u.Hostname()) {
+		if !c.AllowHTTP && !text.IsLoopback(u.Hostname()) {
 			return errors.New("heartbeat.url: plain http to a host other than this one sends the ping URL in clear text: use https, or set heartbeat.allow_http: true")
 		}
 	default:
@@ -75,14 +76,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("heartbeat.timeout: must be positive (got %s)", c.Timeout)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 type ping struct {
@@ -268,11 +261,5 @@ func shortReason(reason string) string {
 	if len(reason) <= MaxReason {
 		return reason
 	}
-	cut := MaxReason - len("...")
-	for cut > 0 && !utf8RuneStart(reason[cut]) {
-		cut--
-	}
-	return reason[:cut] + "..."
+	return text.CutBytes(reason, MaxReason-len("...")) + "..."
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

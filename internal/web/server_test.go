@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/metrics"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
 
@@ -342,12 +343,8 @@ func TestThePageShowsHostileTextAsText(t *testing.T) {
 
 func TestNoSecretInAnyResponse(t *testing.T) {
 	secrets := []string{"correct horse", "hooks.slack.com/services/T000/B000/sekrit", "db-pass-7781"}
-	scrub := func(s string) string {
-		for _, sec := range secrets {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-		return s
-	}
+	// The daemon's scrubber (cmd/seqwatch pageScrubber) does this.
+	scrub := func(s string) string { return text.RedactAs(s, "[redacted]", secrets...) }
 	f := start(t, web.Config{Username: "ops", Password: "correct horse"}, scrub)
 	app := sampleApp(t0)
 	app.ReadError = "cannot connect to pgsql://shop:db-pass-7781@db:5432/shop"
