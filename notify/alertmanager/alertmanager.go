@@ -1,0 +1,447 @@
+// Package alertmanager is seqwatch's Prometheus Alertmanager channel: it
+// posts each problem as an alert to Alertmanager's v2 API
+// (POST /api/v2/alerts), so that a team's existing routing, grouping,
+// inhibition and silences apply to seqwatch.
+//
+// # Alerts
+//
+// Labels (an alert's identity: the event that closes a problem has the
+// same labels as the one that opened it):
+//
+//	alertname    SequencerOperationFailed, SequencerOperationStuck,
+//	             SequencerPendingPileUp, SequencerDeferredExhausted or
+//	             SeqwatchSourceUnreachable (SeqwatchTest for notify test)
+//	app          the application's name
+//	environment  its environment, when known
+//	operation    the operation's name, for operation and deferred alerts
+//	severity     critical (failed, deferred exhausted, source unreachable)
+//	             or warning (stuck, pending pile-up)
+//	<labels>     the channel's extra labels
+//
+// Annotations: summary; for a failure exception, message (at most 2 KiB)
+// and trace (the first whole frames within 2 KiB and how many are left
+// out); attempts for a deferred operation, pending for a pile-up.
+// startsAt is when the problem happened; generatorURL the configured
+// generator_url.
+//
+// # Firing and resolving
+//
+// Like Prometheus, seqwatch posts every open problem again at each tick
+// (Resend), each time with endsAt ends_after ahead, so Alertmanager never
+// resolves an open problem by itself (its resolve_timeout applies only to
+// alerts without endsAt), and an alert that seqwatch stops posting (the
+// daemon is gone) resolves ends_after after the last post. A recovery
+// (operation.recovered, operation.unstuck, pending.cleared,
+// source.recovered) is posted with endsAt set to when it happened, which
+// resolves the alert. A problem that closes without an event (its failed
+// row was deleted) is posted resolved by the second tick that no longer
+// sees it.
+//
+// A digest or reminder posts its items. Several events go in one request,
+// as an array.
+//
+// # Several Alertmanagers
+//
+// Each request goes to every configured URL, concurrently, as Prometheus
+// does for the replicas of an Alertmanager cluster; the cluster then sends
+// each notification once. A delivery counts as done when at least one
+// Alertmanager accepted it (the others are logged); it is retried (the
+// outbox) when none did and one failed in a way worth retrying (transport
+// error, timeout, 408, 429, 5xx), and is a dead letter when every one
+// refused it for good (another 4xx, such as 400 for a label an older
+// Alertmanager does not accept; the label's name is logged).
+package alertmanager
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// maxErrorBody is how much of a refusal's body is read; maxErrorText how
+// many runes of it an error keeps.
+const (
+	maxErrorBody = 4 << 10
+	maxErrorText = 300
+)
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// badLabel finds the label an Alertmanager names in a 400 answer
+// (`invalid label set: invalid name "team-name"`).
+var badLabel = regexp.MustCompile(`invalid (?:label )?name "([^"]*)"`)
+
+// Notifier posts alerts to one Alertmanager or the replicas of a cluster.
+// It is safe for concurrent use. It remembers the open problems it was last
+// given (Resend) and the annotations of the alerts it posted, only in
+// memory: after a restart a resent problem carries its trace excerpt again
+// only once its event is sent again.
+type Notifier struct {
+	endpoints    []string
+	username     string
+	password     string
+	bearer       string
+	extra        map[string]string
+	generatorURL string
+	endsAfter    time.Duration
+	timeout      time.Duration
+	client       *http.Client
+	now          func() time.Time
+	logger       *slog.Logger
+	redact       []string
+
+	mu sync.Mutex
+	// open are the problems last known open, by problem key.
+	open map[string]tracked
+	// gone are problems that left the open set without a closing event;
+	// the next Resend posts them resolved unless an event closes them
+	// first (closing events carry the time of the recovery).
+	gone map[string]tracked
+	// traces keeps, by problem key, the trace excerpt of the event that
+	// opened it: the open problems the daemon resends carry no traces.
+	traces map[string]string
+}
+
+// tracked is an open problem as an alert.
+type tracked struct {
+	labels   map[string]string
+	fp       string
+	startsAt time.Time
+}
+
+// New validates cfg and returns its Notifier. client is the HTTP client to
+// send with (nil: a new default client); now is the clock for startsAt and
+// endsAt (nil: time.Now); logger receives what a caller's error does not
+// carry: an Alertmanager that failed while another accepted, the label an
+// Alertmanager refused (nil: discarded).
+func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Logger) (*Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
+	if client == nil {
+		client = &http.Client{}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.EndsAfter == 0 {
+		cfg.EndsAfter = DefaultEndsAfter
+	}
+	n := &Notifier{
+		extra:        maps.Clone(cfg.Labels),
+		generatorURL: cfg.GeneratorURL,
+		endsAfter:    cfg.EndsAfter,
+		timeout:      cfg.Timeout,
+		client:       client,
+		now:          now,
+		logger:       logger,
+		bearer:       cfg.BearerToken.Reveal(),
+		open:         map[string]tracked{},
+		gone:         map[string]tracked{},
+		traces:       map[string]string{},
+	}
+	for _, u := range cfg.URLs {
+		n.endpoints = append(n.endpoints, endpoint(u))
+	}
+	if cfg.BasicAuth != nil {
+		n.username, n.password = cfg.BasicAuth.Username, cfg.BasicAuth.Password.Reveal()
+	}
+	n.redact = []string{n.password, n.bearer}
+	return n, nil
+}
+
+// Notify posts the events' alerts in one request to every Alertmanager:
+// firing for an event that opens a problem, resolved for one that closes
+// it; a digest or reminder posts its items. See the package documentation
+// for when it reports retry.
+func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
+	now := n.now()
+	var alerts []Alert
+	n.mu.Lock()
+	for _, e := range flatten(events) {
+		if a, ok := n.alertFor(e, now); ok {
+			alerts = append(alerts, a)
+		}
+	}
+	n.mu.Unlock()
+	if len(alerts) == 0 {
+		return false, nil
+	}
+	return n.post(ctx, alerts)
+}
+
+// alertFor turns one event into its alert and records what it opens or
+// closes. ok is false when nothing is to be posted: a recovery whose alert
+// stays firing for another open problem with the same labels (a second
+// failed row of the same operation). Call with n.mu held.
+func (n *Notifier) alertFor(e notify.Event, now time.Time) (Alert, bool) {
+	r := rules[e.Kind]
+	l := labels(e, n.extra)
+	fp := fingerprint(l)
+	a := Alert{Labels: l, Annotations: annotations(e), GeneratorURL: n.generatorURL}
+	switch {
+	case r.closes:
+		delete(n.open, e.Key)
+		delete(n.gone, e.Key)
+		delete(n.traces, e.Key)
+		for _, t := range n.open {
+			if t.fp == fp {
+				return Alert{}, false
+			}
+		}
+		end := e.OccurredAt
+		if end.IsZero() || end.After(now) {
+			end = now
+		}
+		a.EndsAt = rfc3339(end)
+	case e.Kind == notify.Test:
+		a.StartsAt, a.EndsAt = rfc3339(now), rfc3339(now.Add(testValidity))
+	default:
+		start := startOf(e, now)
+		if t := a.Annotations["trace"]; t != "" {
+			n.traces[e.Key] = t
+		} else if t := n.traces[e.Key]; t != "" {
+			a.Annotations["trace"] = t
+		}
+		n.open[e.Key] = tracked{labels: l, fp: fp, startsAt: start}
+		delete(n.gone, e.Key)
+		a.StartsAt, a.EndsAt = rfc3339(start), rfc3339(now.Add(n.endsAfter))
+	}
+	return a, true
+}
+
+// startOf is when the problem began, never after now: Alertmanager refuses
+// an alert whose endsAt is before its startsAt, and a clock or time zone
+// that is off must not lose the alert.
+func startOf(e notify.Event, now time.Time) time.Time {
+	if e.OccurredAt.IsZero() || e.OccurredAt.After(now) {
+		return now
+	}
+	return e.OccurredAt
+}
+
+// Resend posts the open problems as firing alerts again, with endsAt
+// ends_after ahead, so that Alertmanager keeps them firing; and posts as
+// resolved the problems that were open at the previous call, are no longer,
+// and were not closed by an event since. The daemon calls it at each tick
+// with the open problems routed to this channel (their opening events);
+// it creates no event. A failure is worth retrying at the next tick, which
+// resends anyway.
+func (n *Notifier) Resend(ctx context.Context, open []notify.Event) error {
+	now := n.now()
+	current := map[string]bool{}
+	var alerts []Alert
+	n.mu.Lock()
+	before := n.open
+	n.open = map[string]tracked{}
+	fps := map[string]bool{}
+	for _, e := range open {
+		if r, ok := rules[e.Kind]; !ok || r.closes || e.Kind == notify.Test {
+			continue
+		}
+		a, _ := n.alertFor(e, now)
+		alerts = append(alerts, a)
+		current[e.Key] = true
+		fps[fingerprint(a.Labels)] = true
+	}
+	// Resolve what was already gone at the previous call; what left the
+	// open set since then waits one more tick for its closing event.
+	var resolved []string
+	for key, t := range n.gone {
+		if current[key] || fps[t.fp] {
+			delete(n.gone, key)
+			continue
+		}
+		alerts = append(alerts, Alert{Labels: t.labels, StartsAt: rfc3339(t.startsAt), EndsAt: rfc3339(now), GeneratorURL: n.generatorURL})
+		resolved = append(resolved, key)
+	}
+	for key, t := range before {
+		if !current[key] {
+			n.gone[key] = t
+		}
+	}
+	for key := range n.traces {
+		if !current[key] {
+			delete(n.traces, key)
+		}
+	}
+	n.mu.Unlock()
+	if len(alerts) == 0 {
+		return nil
+	}
+	if _, err := n.post(ctx, alerts); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	for _, key := range resolved {
+		delete(n.gone, key)
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+// answer is one Alertmanager's reply to one request.
+type answer struct {
+	endpoint string
+	status   int
+	err      error // transport error, or the refusal
+	retry    bool
+	body     string
+}
+
+// post sends alerts to every endpoint at once and sums up their answers.
+func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err error) {
+	sortAlerts(alerts)
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		return false, fmt.Errorf("alertmanager: encoding %d alerts: %w", len(alerts), err)
+	}
+	answers := make([]answer, len(n.endpoints))
+	var wg sync.WaitGroup
+	for i, ep := range n.endpoints {
+		wg.Go(func() { answers[i] = n.postOne(ctx, ep, body) })
+	}
+	wg.Wait()
+
+	var failed []answer
+	for _, a := range answers {
+		if a.err != nil {
+			failed = append(failed, a)
+		}
+	}
+	if len(failed) < len(answers) {
+		for _, a := range failed {
+			n.logger.Warn("an Alertmanager did not take the alerts; another one did, and the cluster shares them",
+				"url", a.endpoint, "error", a.err.Error())
+		}
+		return false, nil
+	}
+	parts := make([]string, len(failed))
+	for i, a := range failed {
+		parts[i] = a.err.Error()
+		retry = retry || a.retry
+		if a.status == http.StatusBadRequest {
+			if m := badLabel.FindStringSubmatch(a.body); m != nil {
+				n.logger.Error("Alertmanager refused a label: rename it in the channel's labels (Alertmanager before 0.28 accepts only letters, digits and _)",
+					"label", m[1], "url", a.endpoint)
+			}
+		}
+	}
+	what := "refused the alerts for good"
+	if retry {
+		what = "did not take the alerts"
+	}
+	return retry, fmt.Errorf("alertmanager: no Alertmanager took %d alert(s); every one %s: %s", len(alerts), what, strings.Join(parts, "; "))
+}
+
+// postOne posts body to one Alertmanager within the channel's timeout.
+func (n *Notifier) postOne(ctx context.Context, ep string, body []byte) answer {
+	ans := answer{endpoint: ep}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep, bytes.NewReader(body))
+	if err != nil {
+		ans.err = fmt.Errorf("%s: %w", ep, stripURL(err))
+		return ans
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "seqwatch-alertmanager")
+	switch {
+	case n.username != "":
+		req.SetBasicAuth(n.username, n.password)
+	case n.bearer != "":
+		req.Header.Set("Authorization", "Bearer "+n.bearer)
+	}
+	resp, err := n.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s", n.timeout)
+		}
+		ans.err, ans.retry = fmt.Errorf("%s: %s", ep, n.redactText(stripURL(err).Error())), true
+		return ans
+	}
+	defer resp.Body.Close()
+	ans.status = resp.StatusCode
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return ans
+	}
+	ans.body = n.readText(resp.Body)
+	// Alertmanager's v2 API answers a JSON string, or an object with a
+	// message: print the text, not its JSON quoting.
+	var msg string
+	var obj struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal([]byte(ans.body), &msg) == nil {
+		ans.body = msg
+	} else if json.Unmarshal([]byte(ans.body), &obj) == nil && obj.Message != "" {
+		ans.body = obj.Message
+	}
+	status := strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
+	text := fmt.Sprintf("%s answered %s", ep, strings.TrimSpace(status))
+	if ans.body != "" {
+		text += ": " + ans.body
+	}
+	ans.err = errors.New(text)
+	code := resp.StatusCode
+	ans.retry = code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
+	return ans
+}
+
+// readText returns the start of a refusal's body made safe to log: one
+// line, valid UTF-8, printable, bounded, without the credentials.
+func (n *Notifier) readText(r io.Reader) string {
+	raw, _ := io.ReadAll(io.LimitReader(r, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
+	text := n.redactText(strings.ToValidUTF8(string(raw), "\uFFFD"))
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' {
+			return ' '
+		}
+		return r
+	}, text)
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) > maxErrorText {
+		text = string([]rune(text)[:maxErrorText]) + "…"
+	}
+	return text
+}
+
+func (n *Notifier) redactText(text string) string {
+	for _, s := range n.redact {
+		if len(s) >= 4 {
+			text = strings.ReplaceAll(text, s, "<redacted>")
+		}
+	}
+	return text
+}
+
+// stripURL drops the *url.Error wrapper, whose text repeats the URL; the
+// error names its endpoint once itself.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
