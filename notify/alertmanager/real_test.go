@@ -90,7 +90,7 @@ func startAlertmanager(t *testing.T, bin, config, cluster string, peers ...strin
 	}
 	if cluster != "" {
 		args = append(args, "--cluster.advertise-address="+cluster,
-			"--cluster.peer-timeout=" + peerTimeout.String(), "--cluster.gossip-interval=50ms",
+			"--cluster.peer-timeout="+peerTimeout.String(), "--cluster.gossip-interval=50ms",
 			"--cluster.pushpull-interval=1s", "--cluster.probe-interval=200ms")
 		for _, p := range peers {
 			args = append(args, "--cluster.peer="+p)
