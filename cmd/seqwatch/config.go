@@ -52,6 +52,12 @@ type Config struct {
 	HTTP      web.Config        `yaml:"http"`
 	Heartbeat *heartbeat.Config `yaml:"heartbeat"`
 
+	// MuteMax is the longest mute seqwatch mute and POST /api/v1/mutes
+	// accept (default 24h); Maintenance are the recurring windows in
+	// which nothing is sent (see mute.go).
+	MuteMax     Duration            `yaml:"mute_max"`
+	Maintenance []MaintenanceWindow `yaml:"maintenance"`
+
 	// secrets are the values that came from ${VAR} references and *_file
 	// keys, or are typed as secrets: they are scrubbed from all output.
 	secrets []string
@@ -467,6 +473,7 @@ func (c *Config) Validate() []string {
 			add(key, "%s", msg)
 		}
 	}
+	p = append(p, c.validateMutes()...)
 	if len(c.Routes) > 0 {
 		if err := c.Routes.Validate(names); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {

@@ -68,6 +68,8 @@ type daemon struct {
 	// obs is told about each tick, for metrics, the status page and the
 	// heartbeat (nil: nothing to tell).
 	obs *observer
+	// windows are the configuration's maintenance windows.
+	windows []window
 }
 
 // buildChannels builds the configured notifiers.
@@ -204,6 +206,8 @@ func (d *daemon) tick(ctx context.Context) error {
 	d.obs.readEnded(now, snap, err, readCtx.Err(), d.rules)
 	var events []notify.Event
 	var notes []string
+	var ended, active []state.Mute
+	var gated state.Gated
 	first := false
 	uerr := d.update(func(st *state.State) error {
 		if err != nil {
@@ -215,7 +219,12 @@ func (d *daemon) tick(ctx context.Context) error {
 			evaluated, notes = state.EvaluateNotes(st, snap, now, d.rules)
 			events = append(state.SourceOK(st, now, d.src.Name), evaluated...)
 		}
-		for _, ev := range events {
+		// Mutes made by seqwatch mute since the last write are in st by
+		// now (Update took them from the file).
+		ended = st.ExpireMutes(now)
+		active = append(st.ActiveMutes(now), windowsAt(d.windows, now)...)
+		gated = st.Gate(events, active)
+		for _, ev := range gated.Send {
 			st.Enqueue(ev, d.routes.Channels(ev.Kind), now)
 		}
 		return nil
@@ -236,10 +245,7 @@ func (d *daemon) tick(ctx context.Context) error {
 		}
 		d.logger.Debug("snapshot", "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations, "in_progress", snap.Counts.InProgress)
 	}
-	for _, ev := range events {
-		d.logger.Info("event", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.routes.Channels(ev.Kind))
-		d.obs.event(ev, d.routes.Channels(ev.Kind))
-	}
+	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
 	d.deliver(deliverCtx)
 	cancel()
@@ -250,6 +256,36 @@ func (d *daemon) tick(ctx context.Context) error {
 		return &undeliveredError{waiting: len(d.st.Outbox), dead: len(d.st.Dead), cfgPath: d.cfgPath}
 	}
 	return nil
+}
+
+// logMutes logs and shows what a tick decided: the events sent (released
+// from a mute or new), held back by a mute, or not sent at all, and the
+// mutes that ended or are in force.
+func (d *daemon) logMutes(events []notify.Event, ended, active []state.Mute, g state.Gated) {
+	for _, m := range ended {
+		d.logger.Info("mute ended", "id", m.ID, "reason", m.Reason, "by", m.By)
+	}
+	for _, ev := range g.Send {
+		args := []any{"kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.routes.Channels(ev.Kind)}
+		if slices.ContainsFunc(g.Released, func(r notify.Event) bool { return r.ID == ev.ID }) {
+			args = append(args, "held_by_mute", true)
+		}
+		d.logger.Info("event", args...)
+		d.obs.event(ev, d.routes.Channels(ev.Kind))
+	}
+	for _, ev := range g.Held {
+		d.logger.Info("event muted: recorded, sent when no mute covers it if its problem is still open", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID)
+		d.obs.mutedEvent(ev)
+	}
+	muted := len(g.Held)
+	for _, ev := range g.Dropped {
+		if slices.ContainsFunc(events, func(e notify.Event) bool { return e.ID == ev.ID }) {
+			muted++
+		}
+		d.logger.Info("event not sent: muted, and its problem is closed (or a reminder due while muted)", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID)
+		d.obs.mutedEvent(ev)
+	}
+	d.obs.mutes(active, muted)
 }
 
 // timeout is the tick deadline (tick_timeout).

@@ -24,6 +24,7 @@ Usage:
   seqwatch run --config FILE          the alerting daemon
   seqwatch notify test --config FILE  send a test alert through each channel
   seqwatch outbox list --config FILE  undelivered alerts and dead letters (retry ID|all, drop ID|all)
+  seqwatch mute --config FILE --for D mute alerts for a deploy (--list; unmute ID|--all)
   seqwatch validate --config FILE     check a configuration file
   seqwatch version
 
@@ -80,6 +81,8 @@ func runMain(ctx context.Context, args []string, e env) int {
 		return exitCode(e, runDaemon(ctx, rest, e))
 	case "outbox":
 		return exitCode(e, runOutbox(ctx, rest, e))
+	case "mute", "unmute":
+		return exitCode(e, runMute(ctx, cmd, rest, e))
 	case "notify":
 		return exitCode(e, runNotify(ctx, rest, e))
 	case "validate":

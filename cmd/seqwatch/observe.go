@@ -89,6 +89,7 @@ func newObserver(cfg *Config, listen string, serveHTTP bool, app string, e env, 
 		srv, err := web.Listen(web.Options{
 			Config: hc, Board: o.board, Liveness: o.live,
 			Metrics: o.metrics.Handler(10 * time.Second),
+			Mutes:   &muteAPI{cfg: cfg, cfgPath: cfg.path, now: e.now, board: o.board, app: app, logger: logger},
 			Scrub:   o.scrub, Now: e.now, Logger: logger,
 		})
 		if err != nil {
@@ -224,6 +225,26 @@ func (o *observer) event(ev notify.Event, channels []string) {
 		return
 	}
 	o.events.Add(web.EventView{ID: ev.ID, Kind: string(ev.Kind), Key: ev.Key, Summary: ev.Summary, OccurredAt: ev.OccurredAt}, channels)
+}
+
+// mutedEvent is called for each event a mute held back or kept from being
+// sent: it shows on the page's event list, marked muted, with no channel.
+func (o *observer) mutedEvent(ev notify.Event) {
+	if o == nil {
+		return
+	}
+	o.events.Add(web.EventView{ID: ev.ID, Kind: string(ev.Kind), Key: ev.Key, Summary: ev.Summary, OccurredAt: ev.OccurredAt, Muted: true}, nil)
+}
+
+// mutes is called at each tick with the mutes in force and the number of
+// new events they held back or kept from being sent.
+func (o *observer) mutes(active []state.Mute, muted int) {
+	if o == nil {
+		return
+	}
+	o.last.Mutes = muteViews(active)
+	o.metrics.Mutes(o.app, len(active))
+	o.metrics.MutedEvents(o.app, muted)
 }
 
 // delivered is called when a delivery attempt through channel ended for

@@ -185,6 +185,9 @@ func (d *daemon) configure(cfg *Config, e env) error {
 	if d.tickTimeout, err = tickTimeoutOf(cfg); err != nil {
 		return err
 	}
+	if d.windows, err = windowsOf(cfg); err != nil {
+		return err
+	}
 	return nil
 }
 

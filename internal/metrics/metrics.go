@@ -77,6 +77,8 @@ type Metrics struct {
 	dead         *prometheus.GaugeVec
 	disabled     *prometheus.GaugeVec
 	heartbeats   *prometheus.CounterVec
+	mutesActive  *prometheus.GaugeVec
+	mutedEvents  *prometheus.CounterVec
 }
 
 // New returns the metrics on a fresh registry, with the Go and process
@@ -138,6 +140,14 @@ func New(version string) *Metrics {
 			Name: "seqwatch_heartbeats_total",
 			Help: "Heartbeat pings by result (ok, error, dropped when the previous ping was still in flight).",
 		}, []string{"result"}),
+		mutesActive: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "seqwatch_mutes_active",
+			Help: "Mutes and maintenance windows in force at the last tick: events are recorded but not sent.",
+		}, []string{"app"}),
+		mutedEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seqwatch_muted_events_total",
+			Help: "Events a mute held back or kept from being sent at all.",
+		}, []string{"app"}),
 	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "seqwatch_build_info",
@@ -149,7 +159,7 @@ func New(version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		info, m.lastSuccess, m.lastRead, m.readDuration, m.reads, m.readErrors,
 		m.problems, m.pending, m.oldestFail, m.deliveries, m.outbox, m.dead,
-		m.disabled, m.heartbeats,
+		m.disabled, m.heartbeats, m.mutesActive, m.mutedEvents,
 	)
 	for _, r := range heartbeatRes {
 		m.heartbeats.WithLabelValues(r)
@@ -178,6 +188,8 @@ func (m *Metrics) App(app string) {
 	}
 	m.reads.WithLabelValues(app)
 	m.readDuration.WithLabelValues(app)
+	m.mutesActive.WithLabelValues(app)
+	m.mutedEvents.WithLabelValues(app)
 	for _, c := range classes {
 		m.readErrors.WithLabelValues(app, c)
 	}
@@ -274,6 +286,22 @@ func (m *Metrics) ChannelDisabled(channel string, disabled bool) {
 		v = 1
 	}
 	m.disabled.WithLabelValues(channel).Set(v)
+}
+
+// Mutes sets the number of mutes and maintenance windows in force.
+func (m *Metrics) Mutes(app string, n int) {
+	if m == nil {
+		return
+	}
+	m.mutesActive.WithLabelValues(app).Set(float64(n))
+}
+
+// MutedEvents counts n events a mute held back or dropped.
+func (m *Metrics) MutedEvents(app string, n int) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.mutedEvents.WithLabelValues(app).Add(float64(n))
 }
 
 // Heartbeat counts one heartbeat ping's result (HeartbeatOK,

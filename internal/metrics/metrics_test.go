@@ -67,6 +67,9 @@ func exercised() *metrics.Metrics {
 	m.ChannelDisabled("slack", true)
 	m.Heartbeat(metrics.HeartbeatOK)
 	m.Heartbeat(metrics.HeartbeatDropped)
+	m.Mutes("shop", 2)
+	m.MutedEvents("shop", 3)
+	m.MutedEvents("shop", 0)
 	return m
 }
 
@@ -107,6 +110,8 @@ seqwatch_deliveries_total{channel="slack",result="retried"} 1`},
 seqwatch_heartbeats_total{result="error"} 0
 seqwatch_heartbeats_total{result="ok"} 1`},
 		{"seqwatch_build_info", `seqwatch_build_info{version="test"} 1`},
+		{"seqwatch_mutes_active", `seqwatch_mutes_active{app="shop"} 2`},
+		{"seqwatch_muted_events_total", `seqwatch_muted_events_total{app="shop"} 3`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +148,8 @@ func TestNilMetricsAcceptsEveryCall(t *testing.T) {
 	m.Outbox("c", 1, 1)
 	m.ChannelDisabled("c", true)
 	m.Heartbeat(metrics.HeartbeatOK)
+	m.Mutes("a", 1)
+	m.MutedEvents("a", 1)
 }
 
 // helpType returns the HELP and TYPE lines of name as scraped.

@@ -196,9 +196,9 @@ ul.channels { list-style: none; margin: 0; padding: 0; }
 {{- range .Events}}
 <tr>
 <td data-label="When"><time datetime="{{iso .OccurredAt}}">{{when .OccurredAt}}</time></td>
-<td data-label="Event">{{.Kind}}</td>
+<td data-label="Event">{{.Kind}}{{if .Muted}} <strong class="mutedev">muted</strong>{{end}}</td>
 <td class="msg" data-label="Summary">{{.Summary}}</td>
-<td data-label="Channels"><ul class="channels">{{range .Channels}}<li>{{.Channel}}: <span class="result-{{.Result}}">{{.Result}}</span>{{if gt .Attempts 1}} ({{.Attempts}} attempts){{end}}{{if .LastError}} <span class="muted">{{.LastError}}</span>{{end}}</li>{{else}}<li class="muted">no channel</li>{{end}}</ul></td>
+<td data-label="Channels"><ul class="channels">{{range .Channels}}<li>{{.Channel}}: <span class="result-{{.Result}}">{{.Result}}</span>{{if gt .Attempts 1}} ({{.Attempts}} attempts){{end}}{{if .LastError}} <span class="muted">{{.LastError}}</span>{{end}}</li>{{else}}<li class="muted">{{if .Muted}}not sent (muted){{else}}no channel{{end}}</li>{{end}}</ul></td>
 </tr>
 {{- end}}
 </tbody>
@@ -222,10 +222,10 @@ ul.channels { list-style: none; margin: 0; padding: 0; }
 <h3>Mutes</h3>
 {{- if .Mutes}}
 <div class="scroll"><table class="stack mutes">
-<thead><tr><th scope="col">Until</th><th scope="col">Reason</th></tr></thead>
+<thead><tr><th scope="col">Until</th><th scope="col">Reason</th><th scope="col">By</th><th scope="col">source.unreachable</th></tr></thead>
 <tbody>
 {{- range .Mutes}}
-<tr><td data-label="Until"><time datetime="{{iso .Until}}">{{when .Until}}</time></td><td data-label="Reason">{{.Reason}}</td></tr>
+<tr><td data-label="Until"><time datetime="{{iso .Until}}">{{when .Until}}</time></td><td data-label="Reason">{{if .Reason}}{{.Reason}}{{else}}<span class="muted">none given</span>{{end}}</td><td data-label="By">{{.By}} <span class="muted">{{.ID}}</span></td><td data-label="source.unreachable">{{if .KeepUnreachable}}still sent{{else}}muted{{end}}</td></tr>
 {{- end}}
 </tbody>
 </table></div>

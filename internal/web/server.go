@@ -90,6 +90,9 @@ type Options struct {
 	Liveness *Liveness
 	// Metrics serves /metrics; nil answers 404.
 	Metrics http.Handler
+	// Mutes serves POST /api/v1/mutes and DELETE /api/v1/mutes/{id}
+	// (behind the basic auth, like the page); nil answers 404.
+	Mutes Muter
 	// Scrub removes secrets from every string shown (page, API, health).
 	Scrub func(string) string
 	// Refresh is how often the page reloads itself: Config.Refresh, else
@@ -206,6 +209,8 @@ func (s *Server) routes() http.Handler {
 	private := http.NewServeMux()
 	private.HandleFunc("GET /{$}", s.page)
 	private.HandleFunc("GET /api/v1/status", s.api)
+	private.HandleFunc("POST /api/v1/mutes", s.mute)
+	private.HandleFunc("DELETE /api/v1/mutes/{id}", s.unmute)
 	if s.opts.Metrics != nil {
 		private.Handle("GET /metrics", s.opts.Metrics)
 	}

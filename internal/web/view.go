@@ -104,6 +104,10 @@ type EventView struct {
 	Summary    string          `json:"summary"`
 	OccurredAt time.Time       `json:"occurred_at,omitzero"`
 	Channels   []ChannelResult `json:"channels"`
+	// Muted is true while a mute holds the event back, and stays true for
+	// an event a mute kept from being sent at all (its problem opened and
+	// closed while muted).
+	Muted bool `json:"muted,omitempty"`
 }
 
 // Channel results of an event.
@@ -122,11 +126,18 @@ type ChannelResult struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
-// Mute is a muted period. Muting is not built yet: the list is always
-// empty, and is here so that clients can rely on the field.
+// Mute is a mute in force: made by seqwatch mute or POST /api/v1/mutes
+// (by cli or api, id mut_...), or a maintenance window of the
+// configuration (by maintenance, id maintenance[N]). While it lasts,
+// events are recorded and shown but not sent.
 type Mute struct {
+	ID     string    `json:"id"`
 	Reason string    `json:"reason"`
+	Start  time.Time `json:"start,omitzero"`
 	Until  time.Time `json:"until"`
+	// KeepUnreachable is true when source.unreachable still goes out.
+	KeepUnreachable bool   `json:"keep_unreachable"`
+	By              string `json:"by"`
 }
 
 // ChannelState is a channel's backlog.
@@ -196,6 +207,19 @@ func (b *Board) Set(a AppStatus) {
 	b.apps = append(b.apps, a)
 }
 
+// SetMutes replaces the mutes shown for the application app, so that a
+// mute made through the listener shows at once, before the next tick.
+func (b *Board) SetMutes(app string, mutes []Mute) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.apps {
+		if b.apps[i].Name == app {
+			b.apps[i].Mutes = nonNil(mutes)
+			return
+		}
+	}
+}
+
 // Status returns the current document.
 func (b *Board) Status() Status {
 	b.mu.RLock()
@@ -212,13 +236,18 @@ type EventLog struct {
 	events []EventView // oldest first
 }
 
-// Add records a new event, queued for each of channels.
+// Add records a new event, queued for each of channels. An event already
+// in the log (one held by a mute, now sent) is updated in place.
 func (l *EventLog) Add(ev EventView, channels []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ev.Channels = nil
 	for _, ch := range channels {
 		ev.Channels = append(ev.Channels, ChannelResult{Channel: ch, Result: ResultQueued})
+	}
+	if i := slices.IndexFunc(l.events, func(e EventView) bool { return e.ID == ev.ID }); i >= 0 {
+		l.events[i] = ev
+		return
 	}
 	l.events = append(l.events, ev)
 	if n := len(l.events) - MaxEvents; n > 0 {

@@ -1,0 +1,471 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/web"
+	"github.com/seqwatch/seqwatch/state"
+)
+
+const muteHelp = `Usage: seqwatch mute --config FILE --for DURATION [--reason TEXT] [--name APP] [--keep-unreachable] [--wait 5s]
+       seqwatch mute --list --config FILE [--json]
+       seqwatch unmute --config FILE ID...|--all [--wait 5s]
+
+Mutes the alerting daemon for a while, for a deploy: while muted, events
+are still evaluated, recorded and shown on the status page, but not sent.
+When the mute ends (or is removed with unmute), problems still open are
+sent once; problems that opened and closed inside the mute are not sent
+at all; a reminder due while muted is skipped. An expired mute removes
+itself.
+
+  --for D             how long, such as 15m or 1h30m; at most mute_max
+                      (default 24h)
+  --reason TEXT       shown on the status page, in the API and the list
+  --name APP          the application to mute; it must be the one the
+                      configuration watches (name:)
+  --keep-unreachable  still send source.unreachable (and recovered): a
+                      database gone down during a deploy is news
+
+mute prints the new mute's id (mut_...) on standard output, for unmute.
+It works while the daemon runs, through the state file (state.path): the
+daemon honours the mute from its next tick. The daemon's listener offers
+the same as POST /api/v1/mutes and DELETE /api/v1/mutes/{id}.
+Recurring windows go in the configuration (maintenance:).
+
+A deploy script:
+  id=$(seqwatch mute --config /etc/seqwatch/seqwatch.yaml --for 15m --reason "deploy $REV")
+  php artisan sequencer:process
+  seqwatch unmute --config /etc/seqwatch/seqwatch.yaml "$id"
+
+Exit status: 0 done; 1 an error (a mute longer than mute_max, another
+application's name, an unknown id, the state file busy for longer than
+--wait); 2 bad usage.
+`
+
+// DefaultMuteMax is the longest mute accepted unless mute_max says
+// otherwise.
+const DefaultMuteMax = 24 * time.Hour
+
+// MaintenanceWindow is one entry of maintenance: in seqwatch.yaml: a
+// recurring period, from each start of Schedule for Duration, in which
+// nothing is sent.
+type MaintenanceWindow struct {
+	// Schedule is a 5-field cron expression in the daemon's time zone
+	// (or CRON_TZ=Europe/Berlin 0 3 * * SUN).
+	Schedule string   `yaml:"schedule"`
+	Duration Duration `yaml:"duration"`
+	Reason   string   `yaml:"reason"`
+	// UnmuteUnreachable still sends source.unreachable during the window.
+	UnmuteUnreachable bool `yaml:"unmute_unreachable"`
+}
+
+// muteMaxOf is mute_max, or its default.
+func muteMaxOf(cfg *Config) time.Duration {
+	if cfg.MuteMax > 0 {
+		return time.Duration(cfg.MuteMax)
+	}
+	return DefaultMuteMax
+}
+
+// validateMutes checks mute_max and maintenance:, each problem with its
+// key's line.
+func (c *Config) validateMutes() []string {
+	var p []string
+	add := func(key, format string, args ...any) {
+		line := ""
+		// A key left out has no line: name its window's.
+		if l, ok := c.lines[key]; ok {
+			line = fmt.Sprintf("line %d: ", l)
+		} else if l, ok := c.lines[strings.TrimSuffix(key, ".duration")]; ok {
+			line = fmt.Sprintf("line %d: ", l)
+		}
+		p = append(p, line+key+": "+fmt.Sprintf(format, args...))
+	}
+	if _, set := c.lines["mute_max"]; set && c.MuteMax <= 0 {
+		add("mute_max", "must be a positive duration such as 24h (got %s)", time.Duration(c.MuteMax))
+	}
+	for i, w := range c.Maintenance {
+		key := fmt.Sprintf("maintenance[%d]", i)
+		switch _, err := cron.ParseStandard(w.Schedule); {
+		case strings.TrimSpace(w.Schedule) == "":
+			add(key, "give a schedule: a 5-field cron expression such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)")
+		case err != nil:
+			add(key+".schedule", "%q is not a cron expression (%v): write 5 fields such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)", w.Schedule, err)
+		}
+		if w.Duration <= 0 {
+			add(key+".duration", "give how long each window lasts, such as 2h")
+		}
+	}
+	return p
+}
+
+// window is a parsed maintenance window.
+type window struct {
+	id    string
+	sched cron.Schedule
+	w     MaintenanceWindow
+}
+
+// windowsOf parses the configuration's maintenance windows (Validate has
+// checked them).
+func windowsOf(cfg *Config) ([]window, error) {
+	var out []window
+	for i, w := range cfg.Maintenance {
+		sched, err := cron.ParseStandard(w.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("maintenance[%d].schedule %q: %w", i, w.Schedule, err)
+		}
+		out = append(out, window{id: fmt.Sprintf("maintenance[%d]", i), sched: sched, w: w})
+	}
+	return out, nil
+}
+
+// windowsAt returns the windows in force at now, as mutes: a window is in
+// force from a start of its schedule for its duration.
+func windowsAt(ws []window, now time.Time) []state.Mute {
+	var out []state.Mute
+	for _, w := range ws {
+		d := time.Duration(w.w.Duration)
+		// The starts in (now-d, now]; the latest one ends last. The
+		// bound keeps a schedule much denser than its duration cheap.
+		var last time.Time
+		for s, n := w.sched.Next(now.Add(-d)), 0; !s.IsZero() && !s.After(now) && n < 10000; s, n = w.sched.Next(s), n+1 {
+			last = s
+		}
+		if last.IsZero() {
+			continue
+		}
+		first := w.sched.Next(now.Add(-d))
+		out = append(out, state.Mute{ID: w.id, Reason: w.w.Reason, Start: first, End: last.Add(d), KeepUnreachable: w.w.UnmuteUnreachable, By: "maintenance"})
+	}
+	return out
+}
+
+// appNameOf is the name the configuration's application goes by (name:,
+// else the one check.Resolve derives).
+func appNameOf(cfg *Config) string {
+	if cfg.Name != "" {
+		return cfg.Name
+	}
+	if src, err := check.Resolve(cfg.Settings()); err == nil {
+		return src.Name
+	}
+	return ""
+}
+
+// newMute makes a mute of d from now, refusing one longer than mute_max or
+// for another application. Its errors are *web.InputError: the request,
+// not seqwatch, is at fault.
+func newMute(cfg *Config, cfgPath, name string, d time.Duration, reason string, keepUnreachable bool, by string, now time.Time) (state.Mute, error) {
+	if app := appNameOf(cfg); name != "" && name != app {
+		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("--name %s: %s watches %q, not %q: give its name, or the configuration of %s", name, cfgPath, app, name, name)}
+	}
+	if d <= 0 {
+		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the mute's duration must be positive, such as 15m (got %s)", d)}
+	}
+	if max := muteMaxOf(cfg); d > max {
+		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("a mute of %s is longer than mute_max (%s): mute for at most %s, or raise mute_max in %s (a recurring need is a maintenance: window)", d, max, max, cfgPath)}
+	}
+	if n := len([]rune(reason)); n > 500 {
+		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the reason is %d characters long: keep it to 500", n)}
+	}
+	return state.Mute{ID: state.NewMuteID(), Reason: reason, Start: now, End: now.Add(d), KeepUnreachable: keepUnreachable, By: by}, nil
+}
+
+func statePathOf(cfg *Config) string {
+	if cfg.State.Path != "" {
+		return cfg.State.Path
+	}
+	return DefaultStatePath
+}
+
+// muteEntry is one mute as mute --list shows it (and prints with --json).
+type muteEntry struct {
+	ID              string    `json:"id"`
+	Reason          string    `json:"reason"`
+	Start           time.Time `json:"start"`
+	Until           time.Time `json:"until"`
+	KeepUnreachable bool      `json:"keep_unreachable"`
+	By              string    `json:"by"`
+}
+
+// windowEntry is a configured maintenance window in mute --list.
+type windowEntry struct {
+	ID                string    `json:"id"`
+	Schedule          string    `json:"schedule"`
+	Duration          string    `json:"duration"`
+	Reason            string    `json:"reason"`
+	UnmuteUnreachable bool      `json:"unmute_unreachable"`
+	Active            bool      `json:"active"`
+	NextStart         time.Time `json:"next_start,omitzero"`
+}
+
+// muteList is the --json document of mute --list.
+type muteList struct {
+	Mutes       []muteEntry   `json:"mutes"`
+	Maintenance []windowEntry `json:"maintenance"`
+}
+
+// runMute runs seqwatch mute (cmd "mute") and seqwatch unmute.
+func runMute(ctx context.Context, cmd string, args []string, e env) error {
+	fs := newFlagSet(cmd, e.stderr, muteHelp)
+	cfgPath := fs.String("config", "", "seqwatch.yaml `FILE` (required)")
+	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
+	var forD *time.Duration
+	var reason, name *string
+	var keep, list, asJSON, all *bool
+	if cmd == "mute" {
+		forD = fs.Duration("for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
+		reason = fs.String("reason", "", "why, shown with the mute (such as \"deploy 4812\")")
+		name = fs.String("name", "", "the application `APP` to mute (must be the configuration's)")
+		keep = fs.Bool("keep-unreachable", false, "still send source.unreachable while muted")
+		list = fs.Bool("list", false, "list the mutes and maintenance windows instead")
+		asJSON = fs.Bool("json", false, "with --list: as JSON")
+	} else {
+		all = fs.Bool("all", false, "remove every mute made with seqwatch mute or the API")
+	}
+	flags, ids := splitArgs(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
+	if err := parseFlags(fs, flags); err != nil {
+		return err
+	}
+	usage := func(msg string) error {
+		fmt.Fprintf(e.stderr, "seqwatch %s: %s (seqwatch mute -h shows how)\n", cmd, msg)
+		return errUsage
+	}
+	switch {
+	case *cfgPath == "":
+		return usage("--config FILE is required")
+	case *wait <= 0:
+		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", *wait))
+	case cmd == "mute" && len(ids) > 0:
+		return usage(fmt.Sprintf("unexpected argument %q", ids[0]))
+	case cmd == "mute" && !*list && *forD <= 0:
+		return usage("--for DURATION is required, such as --for 15m")
+	case cmd == "mute" && *list && *forD != 0:
+		return usage("--list and --for do not go together")
+	case cmd == "unmute" && *all == (len(ids) > 0):
+		return usage("give the ids to remove (seqwatch mute --list shows them), or --all")
+	}
+	cfg, err := loadConfigForReading(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if problems := cfg.validateMutes(); len(problems) > 0 {
+		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", *cfgPath, strings.Join(problems, "; "), *cfgPath)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	now := e.now()
+	path := statePathOf(cfg)
+	// Listing or removing mutes must not start a state file.
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && (cmd == "unmute" || *list) {
+		if cmd == "unmute" {
+			return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", path, *cfgPath)
+		}
+		ws, err := windowsOf(cfg)
+		if err != nil {
+			return err
+		}
+		return printMutes(e.stdout, listMutes(state.New(), ws, now), *asJSON, now)
+	}
+	switch {
+	case cmd == "mute" && *list:
+		ws, err := windowsOf(cfg)
+		if err != nil {
+			return err
+		}
+		var l muteList
+		err = state.EditMutes(ctx, path, func(st *state.State) error {
+			l = listMutes(st, ws, now)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return printMutes(e.stdout, l, *asJSON, now)
+	case cmd == "mute":
+		m, err := newMute(cfg, *cfgPath, *name, *forD, *reason, *keep, "cli", now)
+		if err != nil {
+			return err
+		}
+		if err := state.EditMutes(ctx, path, func(st *state.State) error {
+			st.ExpireMutes(now)
+			st.Mutes = append(st.Mutes, m)
+			return nil
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, m.ID)
+		fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
+			appNameOf(cfg), stamp(m.End), *forD, *cfgPath, m.ID)
+		return nil
+	}
+	var removed []state.Mute
+	err = state.EditMutes(ctx, path, func(st *state.State) error {
+		st.ExpireMutes(now)
+		var err error
+		removed, err = st.Unmute(ids, *all)
+		if errors.Is(err, state.ErrNoMute) {
+			return unknownMute(err, cfgPath)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
+	return nil
+}
+
+// unknownMute says what an id unmute did not find is, and what to do.
+func unknownMute(err error, cfgPath *string) error {
+	id := strings.TrimPrefix(err.Error(), state.ErrNoMute.Error()+": ")
+	if strings.HasPrefix(id, "maintenance[") {
+		return fmt.Errorf("%s is a maintenance window of %s, not a mute: remove or change it there, and reload the daemon (nothing was changed)", id, *cfgPath)
+	}
+	return fmt.Errorf("no mute %s (it may have ended already): seqwatch mute --list --config %s shows the mutes in force (nothing was changed)", id, *cfgPath)
+}
+
+func listMutes(st *state.State, ws []window, now time.Time) muteList {
+	l := muteList{Mutes: []muteEntry{}, Maintenance: []windowEntry{}}
+	active := append(st.ActiveMutes(now), windowsAt(ws, now)...)
+	for _, m := range active {
+		l.Mutes = append(l.Mutes, muteEntry{ID: m.ID, Reason: m.Reason, Start: m.Start, Until: m.End, KeepUnreachable: m.KeepUnreachable, By: m.By})
+	}
+	for _, w := range ws {
+		l.Maintenance = append(l.Maintenance, windowEntry{
+			ID: w.id, Schedule: w.w.Schedule, Duration: time.Duration(w.w.Duration).String(), Reason: w.w.Reason,
+			UnmuteUnreachable: w.w.UnmuteUnreachable,
+			Active:            slices.ContainsFunc(active, func(m state.Mute) bool { return m.ID == w.id }),
+			NextStart:         w.sched.Next(now),
+		})
+	}
+	return l
+}
+
+func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(l)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Mutes in force: %d (events are recorded, not sent)\n", len(l.Mutes))
+	if len(l.Mutes) > 0 {
+		fmt.Fprintln(tw, "ID\tUNTIL\tLEFT\tBY\tSOURCE.UNREACHABLE\tREASON")
+		for _, m := range l.Mutes {
+			unreach := "muted"
+			if m.KeepUnreachable {
+				unreach = "sent"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, stamp(m.Until), m.Until.Sub(now).Round(time.Second), m.By, unreach, clean(m.Reason, 100))
+		}
+	}
+	if len(l.Maintenance) > 0 {
+		fmt.Fprintf(tw, "\nMaintenance windows (maintenance: in the configuration): %d\n", len(l.Maintenance))
+		fmt.Fprintln(tw, "ID\tSCHEDULE\tDURATION\tNOW\tNEXT START\tREASON")
+		for _, x := range l.Maintenance {
+			state := "-"
+			if x.Active {
+				state = "in force"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Schedule, x.Duration, state, stamp(x.NextStart), clean(x.Reason, 100))
+		}
+	}
+	return tw.Flush()
+}
+
+// muteViews turns mutes into the status page's view.
+func muteViews(ms []state.Mute) []web.Mute {
+	out := make([]web.Mute, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, web.Mute{ID: m.ID, Reason: m.Reason, Start: m.Start, Until: m.End, KeepUnreachable: m.KeepUnreachable, By: m.By})
+	}
+	return out
+}
+
+// muteAPI is the listener's POST /api/v1/mutes and DELETE
+// /api/v1/mutes/{id}: the same change as seqwatch mute, through the state
+// file, so the daemon takes it at its next tick like any other mute.
+type muteAPI struct {
+	cfg     *Config
+	cfgPath string
+	now     func() time.Time
+	board   *web.Board
+	app     string
+	logger  *slog.Logger
+}
+
+func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(r.For))
+	if err != nil {
+		return web.Mute{}, &web.InputError{Msg: fmt.Sprintf("for: %q is not a duration: write it like 15m or 1h30m", r.For)}
+	}
+	now := a.now()
+	m, err := newMute(a.cfg, a.cfgPath, r.Name, d, r.Reason, r.KeepUnreachable, "api", now)
+	if err != nil {
+		return web.Mute{}, err
+	}
+	if err := a.edit(ctx, now, func(st *state.State) error {
+		st.Mutes = append(st.Mutes, m)
+		return nil
+	}); err != nil {
+		return web.Mute{}, err
+	}
+	a.logger.Info("muted through the listener", "id", m.ID, "until", m.End, "reason", m.Reason, "keep_unreachable", m.KeepUnreachable)
+	return muteViews([]state.Mute{m})[0], nil
+}
+
+func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
+	now := a.now()
+	var removed []state.Mute
+	err := a.edit(ctx, now, func(st *state.State) error {
+		var err error
+		removed, err = st.Unmute([]string{id}, false)
+		if errors.Is(err, state.ErrNoMute) {
+			return fmt.Errorf("%w: %s is not a mute in force (maintenance windows are removed from the configuration)", web.ErrNoMute, id)
+		}
+		return err
+	})
+	if err != nil {
+		return web.Mute{}, err
+	}
+	a.logger.Info("unmuted through the listener", "id", id)
+	return muteViews(removed)[0], nil
+}
+
+// edit changes the mutes in the state file and shows the result on the
+// page at once.
+func (a *muteAPI) edit(ctx context.Context, now time.Time, fn func(*state.State) error) error {
+	ws, err := windowsOf(a.cfg)
+	if err != nil {
+		return err
+	}
+	var active []state.Mute
+	err = state.EditMutes(ctx, statePathOf(a.cfg), func(st *state.State) error {
+		st.ExpireMutes(now)
+		if err := fn(st); err != nil {
+			return err
+		}
+		active = append(st.ActiveMutes(now), windowsAt(ws, now)...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.board.SetMutes(a.app, muteViews(active))
+	return nil
+}
