@@ -20,6 +20,11 @@ completed, and is printed even when N is 0.
 
 --json prints the snapshot as JSON (schema in the README).
 
+Each section reads only what it shows, and the completed and failed lists
+are written as they are read, however long the history: -t/--timeout
+(default 60s) bounds the whole command, the writing included, so give a
+longer one to page a long history through less.
+
 Exit status: 0 printed; 1 the application could not be read; 2 bad usage.
 `
 
