@@ -168,7 +168,8 @@ func (c *Config) setDefaults() {
 }
 
 // isLoopback matches the hosts go-mail's PLAIN and LOGIN auth accept
-// without TLS.
+// without TLS. It is narrower than text.IsLoopback on purpose (127.0.0.2
+// is loopback, but go-mail would refuse to authenticate to it in clear).
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
