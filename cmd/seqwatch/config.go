@@ -21,6 +21,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/alertmanager"
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/notify/webhook"
@@ -103,6 +104,8 @@ type Channel struct {
 	Email   *email.Config   `yaml:"email"`
 	Webhook *webhook.Config `yaml:"webhook"`
 	Console *struct{}       `yaml:"console"`
+	// Alertmanager posts to Prometheus Alertmanager (notify/alertmanager).
+	Alertmanager *alertmanager.Config `yaml:"alertmanager"`
 	// RatePerSecond limits messages to this channel (Slack: 1 by default).
 	RatePerSecond float64 `yaml:"rate_per_second"`
 }
@@ -118,6 +121,8 @@ func (c Channel) Type() string {
 		return "webhook"
 	case c.Console != nil:
 		return "console"
+	case c.Alertmanager != nil:
+		return "alertmanager"
 	}
 	return ""
 }
@@ -205,6 +210,12 @@ func parseConfig(path string, data []byte, getenv func(string) string, readOnly 
 			cfg.secrets = append(cfg.secrets, ch.Webhook.URL.Reveal())
 			for _, s := range ch.Webhook.Secrets {
 				cfg.secrets = append(cfg.secrets, s.Reveal())
+			}
+		}
+		if am := ch.Alertmanager; am != nil {
+			cfg.secrets = append(cfg.secrets, am.BearerToken.Reveal())
+			if am.BasicAuth != nil {
+				cfg.secrets = append(cfg.secrets, am.BasicAuth.Password.Reveal())
 			}
 		}
 	}
@@ -437,13 +448,13 @@ func (c *Config) Validate() []string {
 		}
 		names[ch.Name] = true
 		set := 0
-		for _, b := range []bool{ch.Slack != nil, ch.Email != nil, ch.Webhook != nil, ch.Console != nil} {
+		for _, b := range []bool{ch.Slack != nil, ch.Email != nil, ch.Webhook != nil, ch.Console != nil, ch.Alertmanager != nil} {
 			if b {
 				set++
 			}
 		}
 		if set != 1 {
-			add(key, "give exactly one of slack:, email:, webhook: or console: (got %d)", set)
+			add(key, "give exactly one of slack:, email:, webhook:, alertmanager: or console: (got %d)", set)
 			continue
 		}
 		var err error
@@ -454,6 +465,8 @@ func (c *Config) Validate() []string {
 			err = ch.Email.Validate()
 		case ch.Webhook != nil:
 			err = ch.Webhook.Validate()
+		case ch.Alertmanager != nil:
+			err = ch.Alertmanager.Validate()
 		}
 		if err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/alertmanager"
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/notify/webhook"
@@ -70,6 +72,9 @@ type daemon struct {
 	obs *observer
 	// windows are the configuration's maintenance windows.
 	windows []window
+	// resenders are the channels that re-post the open problems at each
+	// tick (resendOpen), by channel name.
+	resenders map[string]resender
 }
 
 // buildChannels builds the configured notifiers.
@@ -95,8 +100,14 @@ func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func(
 			n, err = webhook.New(*ch.Webhook, client, now, logger)
 		case ch.Console != nil:
 			n = notify.NewConsole(stdout)
+		case ch.Alertmanager != nil:
+			am := *ch.Alertmanager
+			if am.EndsAfter == 0 {
+				am.EndsAfter = endsAfterOf(cfg)
+			}
+			n, err = alertmanager.New(am, client, now, logger)
 		default:
-			err = errors.New("no channel type given (slack:, email:, webhook: or console:)")
+			err = errors.New("no channel type given (slack:, email:, webhook:, alertmanager: or console:)")
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("channel %q: %s", ch.Name, text.Redact(err.Error(), cfg.secrets...))
@@ -247,6 +258,7 @@ func (d *daemon) tick(ctx context.Context) error {
 	}
 	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
+	d.resendOpen(deliverCtx)
 	d.deliver(deliverCtx)
 	cancel()
 	if err != nil {
@@ -473,4 +485,70 @@ func alertHTTPClient() *http.Client {
 		// body and headers somewhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// resender is a channel that must be told the open problems at every tick,
+// not only when they open and close: Alertmanager resolves an alert that
+// is not posted again before its endsAt (notify/alertmanager).
+type resender interface {
+	Resend(ctx context.Context, open []notify.Event) error
+}
+
+// resendersOf picks the channels that are resenders.
+func resendersOf(channels map[string]notify.Notifier) map[string]resender {
+	out := map[string]resender{}
+	for name, n := range channels {
+		if r, ok := n.(resender); ok {
+			out[name] = r
+		}
+	}
+	return out
+}
+
+// resendOpen gives each resender the open problems routed to it: their
+// opening events, straight from the state. It makes no event and no outbox
+// entry, so the other channels see nothing of it. Left out: a problem
+// whose event a mute holds (it is not to be told yet), and one whose event
+// this channel refused for good (a dead letter), so that a refusal is not
+// repeated at every tick. A problem told before a mute began is still
+// resent: Alertmanager would otherwise resolve it, and notify again when
+// the mute ends. A failure is logged; the next tick resends anyway.
+func (d *daemon) resendOpen(ctx context.Context) {
+	if len(d.resenders) == 0 || d.st == nil {
+		return
+	}
+	held := map[string]bool{}
+	for _, h := range d.st.Held {
+		held[h.Key] = true
+		for _, it := range h.Items {
+			held[it.Key] = true
+		}
+	}
+	problems := slices.SortedFunc(maps.Values(d.st.Open), func(a, b state.Problem) int { return cmp.Compare(a.Key, b.Key) })
+	for _, name := range slices.Sorted(maps.Keys(d.resenders)) {
+		var open []notify.Event
+		for _, p := range problems {
+			if held[p.Key] || !slices.Contains(d.routes.Channels(p.Kind), name) || slices.ContainsFunc(d.st.Dead, func(dl state.Delivery) bool {
+				return dl.Channel == name && dl.Event.ID == p.Event.ID
+			}) {
+				continue
+			}
+			open = append(open, p.Event)
+		}
+		if err := d.resenders[name].Resend(ctx, open); err != nil {
+			d.logger.Warn("cannot post the open problems again; tried again next tick", "channel", name, "open", len(open), "error", errText(err))
+		}
+	}
+}
+
+// endsAfterOf is how long Alertmanager keeps a problem firing after its
+// last post when the channel does not say: four of the schedule's
+// intervals, as Prometheus does with its evaluation interval, and at least
+// alertmanager.DefaultEndsAfter.
+func endsAfterOf(cfg *Config) time.Duration {
+	sched, err := parseSchedule(scheduleOf(cfg))
+	if err != nil {
+		return alertmanager.DefaultEndsAfter
+	}
+	return max(4*scheduleInterval(sched), alertmanager.DefaultEndsAfter)
 }

@@ -169,6 +169,7 @@ func (d *daemon) configure(cfg *Config, e env) error {
 	if err != nil {
 		return err
 	}
+	d.resenders = resendersOf(channels)
 	d.rules = rulesFrom(cfg)
 	d.routes = routesFrom(cfg)
 	d.unreachAft = cfg.Thresholds.UnreachableAfter
