@@ -88,6 +88,7 @@ time { white-space: nowrap; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8rem; max-height: 30rem; overflow: auto; margin: 0.3rem 0; }
 details summary { cursor: pointer; }
 .muted { color: #6e7781; }
+.mutedev { color: #9a6700; font-weight: normal; }
 .err { color: var(--critical); }
 .result-delivered { color: var(--ok); } .result-retrying, .result-queued { color: var(--warning); } .result-dead { color: var(--critical); font-weight: 600; }
 ul.channels { list-style: none; margin: 0; padding: 0; }
