@@ -149,3 +149,51 @@ exit 0
 		t.Errorf("healthy app: exit %d, output:\n%s", code, out)
 	}
 }
+
+// Each section reads only what it shows: with the operation files made
+// unreadable (a file where the directory should be), --failed and
+// --completed still print what they printed; with a completed row whose
+// time stamp cannot be read, --pending and --failed still do, while the
+// sections that list that row fail with one sentence.
+func TestStatusReadsOnlyTheSectionsAskedFor(t *testing.T) {
+	t.Run("no files read for the history", func(t *testing.T) {
+		app := demoApp(t)
+		ops := filepath.Join(app, "database", "operations")
+		if err := os.RemoveAll(ops); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ops, []byte("not a directory"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ golden, flag string }{{"status_failed", "--failed"}, {"status_completed", "--completed"}} {
+			r := runCmd(t, nil, "status", "--app", app, tc.flag)
+			if r.code != 0 {
+				t.Fatalf("status %s: exit %d: %s", tc.flag, r.code, r.stderr)
+			}
+			golden(t, tc.golden, r.stdout)
+		}
+		if r := runCmd(t, nil, "status", "--app", app, "--pending"); r.code != 1 || !strings.Contains(r.stderr, "operations") {
+			t.Errorf("status --pending with unreadable operation files: exit %d, stderr %q; want exit 1 naming the directory", r.code, r.stderr)
+		}
+	})
+	t.Run("no history read for pending", func(t *testing.T) {
+		app := demoApp(t)
+		if out, err := exec.Command("sqlite3", filepath.Join(app, "database", "database.sqlite"),
+			"insert into operations (name, type, state, executed_at, completed_at) values ('2020_01_01_000000_Old', 'sync', 'completed', '2020-01-01 00:00:00', 'garbage')").CombinedOutput(); err != nil {
+			t.Fatalf("sqlite3: %v: %s", err, out)
+		}
+		for _, tc := range []struct{ golden, flag string }{{"status_pending", "--pending"}, {"status_failed", "--failed"}} {
+			r := runCmd(t, nil, "status", "--app", app, tc.flag)
+			if r.code != 0 {
+				t.Fatalf("status %s: exit %d: %s", tc.flag, r.code, r.stderr)
+			}
+			golden(t, tc.golden, r.stdout)
+		}
+		for _, flag := range []string{"--completed", "--json"} {
+			r := runCmd(t, nil, "status", "--app", app, flag)
+			if r.code != 1 || !strings.Contains(r.stderr, "garbage") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("status %s over an unreadable time stamp: exit %d, stderr %q; want exit 1 and one line naming it", flag, r.code, r.stderr)
+			}
+		}
+	})
+}
