@@ -215,3 +215,32 @@ func TestAlertmanagerChannelConfiguration(t *testing.T) {
 		})
 	}
 }
+
+func TestMutedProblemsAreNotResentToAlertmanagerUntilTheMuteEnds(t *testing.T) {
+	t.Parallel()
+	amURL := startAlertmanager(t)
+	start := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	app, _ := sqliteApp(t, start)
+	dir := t.TempDir()
+	cfg := daemonConf{
+		app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "digest", maxPending: 3, stuckAfter: "30m",
+		channels: []string{fmt.Sprintf("  - name: am\n    alertmanager:\n      urls: [%q]\n      ends_after: 1h\n", amURL)},
+	}.write(t, dir)
+	if r := runAt(t, start, "mute", "--config", cfg, "--for", "15m", "--reason", "deploy"); r.code != 0 {
+		t.Fatalf("mute: exit %d\n%s", r.code, r.stderr)
+	}
+	for i, at := range []time.Time{start, start.Add(time.Minute)} {
+		if r := runAt(t, at, "run", "--once", "--config", cfg); r.code != 0 {
+			t.Fatalf("tick %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		if names, _ := activeAlerts(t, amURL); len(names) != 0 {
+			t.Fatalf("tick %d, muted: Alertmanager got %q", i, names)
+		}
+	}
+	if r := runAt(t, start.Add(16*time.Minute), "run", "--once", "--config", cfg); r.code != 0 {
+		t.Fatalf("tick after the mute: exit %d\n%s", r.code, r.stderr)
+	}
+	if names, _ := activeAlerts(t, amURL); len(names) == 0 {
+		t.Fatal("after the mute ended the open problems did not reach Alertmanager")
+	}
+}
