@@ -346,11 +346,10 @@ func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err er
 			}
 		}
 	}
-	what := "refused the alerts for good"
 	if retry {
-		what = "did not take the alerts"
+		return true, fmt.Errorf("alertmanager: no Alertmanager accepted %d alert(s), to be tried again: %s", len(alerts), strings.Join(parts, "; "))
 	}
-	return retry, fmt.Errorf("alertmanager: no Alertmanager took %d alert(s); every one %s: %s", len(alerts), what, strings.Join(parts, "; "))
+	return false, fmt.Errorf("alertmanager: every Alertmanager refused %d alert(s) for good: %s", len(alerts), strings.Join(parts, "; "))
 }
 
 // postOne posts body to one Alertmanager within the channel's timeout.
