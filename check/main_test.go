@@ -167,3 +167,45 @@ func pendingNames(fs []check.PendingFile) []string {
 func failureIDs(fs []check.Failure) []string {
 	return opNames(fs, func(f check.Failure) string { return f.ID })
 }
+
+// withHistory reads src as `status` does: the snapshot, then the streamed
+// history lists (check.History) and their counts, into one Snapshot for
+// the scenarios to compare.
+func withHistory(t *testing.T, src check.Source, now time.Time, opt check.ReadOptions, traces bool) (*check.Snapshot, error) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := check.Open(ctx, src.Conn)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	snap, err := check.Read(ctx, db, src, now, opt)
+	if err != nil {
+		return nil, err
+	}
+	h, err := check.OpenHistory(ctx, db, src)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	snap.Completed, snap.Failed = []check.Attempt{}, []check.Failure{}
+	if err := h.Completed(ctx, func(a *check.Attempt) error {
+		snap.Completed = append(snap.Completed, *a)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := h.Failed(ctx, traces, func(f *check.Failure) error {
+		c := *f
+		c.Errors = append([]check.ErrorRecord{}, f.Errors...)
+		snap.Failed = append(snap.Failed, c)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if snap.Counts.Rows, err = h.Rows(ctx); err != nil {
+		return nil, err
+	}
+	snap.Counts.CompletedRows, snap.Counts.FailedRows = len(snap.Completed), len(snap.Failed)
+	return snap, nil
+}

@@ -12,14 +12,6 @@ import (
 
 // ReadOptions say how much to read.
 type ReadOptions struct {
-	// History also reads the full lists of completed and failed rows (with
-	// their errors) that `status` shows. It reads the whole history; status
-	// streams it instead (see history.go).
-	History bool
-	// SkipHistoryTraces leaves the stack traces of the history's failed
-	// rows empty (status without -v does not show them, and a long history
-	// can hold megabytes of them). Failing rows always carry theirs.
-	SkipHistoryTraces bool
 	// SkipPending leaves out the files, the migrations table and the
 	// pending lists (status --failed and --completed need none of them).
 	SkipPending bool
@@ -163,47 +155,7 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 			*opt.watermark = wm.t.Format(time.DateTime)
 		}
 	}
-	if opt.History {
-		if err := r.legacyHistory(ctx, snap, opt.SkipHistoryTraces); err != nil {
-			return nil, err
-		}
-	}
 	return snap, tx.Commit()
-}
-
-// legacyHistory fills the full history lists the way status did before it
-// streamed them: every completed and failed row in memory.
-func (r *reader) legacyHistory(ctx context.Context, snap *Snapshot, noTraces bool) error {
-	var err error
-	lastOK := map[string]time.Time{}
-	attention, err := r.newest(ctx, lastOK)
-	if err != nil {
-		return err
-	}
-	if err := r.lastCompleted(ctx, attention, lastOK); err != nil {
-		return err
-	}
-	if snap.Completed, err = r.completed(ctx); err != nil {
-		return err
-	}
-	snap.Counts.CompletedRows = len(snap.Completed)
-	if snap.Counts.Rows, err = r.count(ctx); err != nil {
-		return err
-	}
-	if snap.Failed, err = r.failures(ctx, nil, true, noTraces); err != nil {
-		return err
-	}
-	snap.Counts.FailedRows = len(snap.Failed)
-	for i := range snap.Failed {
-		f := &snap.Failed[i]
-		if last, ok := lastOK[f.Name]; ok && last.After(f.ExecutedAt) {
-			f.Recovered = true
-			l := last
-			f.RecoveredAt = &l
-		}
-	}
-	sortFailures(snap.Failed)
-	return nil
 }
 
 func uniqueSorted(names []string) []string {
@@ -361,101 +313,6 @@ func nameArgs(names []string) []any {
 	return args
 }
 
-// failures reads failed rows with their errors: of the given operation
-// names, or every failed row when all is set. noTraces leaves the traces
-// out.
-func (r *reader) failures(ctx context.Context, names []string, all, noTraces bool) ([]Failure, error) {
-	trace := "e.trace"
-	if noTraces {
-		trace = "''"
-	}
-	var out []Failure
-	index := map[string]int{}
-	ops := r.d.table(r.t.Operations)
-	run := func(where string, args []any) error {
-		q := "SELECT " + r.attemptCols("") + " FROM " + ops + " WHERE failed_at IS NOT NULL" + where
-		err := r.query(ctx, fmt.Sprintf("read failed operations from %q", r.t.Operations), q, args, func(rows *sql.Rows) error {
-			var f Failure
-			if err := r.scanAttempt(rows, &f.Attempt); err != nil {
-				return err
-			}
-			f.Errors = []ErrorRecord{}
-			index[f.ID] = len(out)
-			out = append(out, f)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		q = "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at FROM " +
-			r.d.table(r.t.Errors) + " e WHERE e.operation_id IN (SELECT id FROM " + ops + " WHERE failed_at IS NOT NULL" + where + ") ORDER BY e.created_at, e.id"
-		return r.query(ctx, fmt.Sprintf("read operation errors from %q", r.t.Errors), q, args, func(rows *sql.Rows) error {
-			var opID string
-			var e ErrorRecord
-			var exc, msg, trace, context sql.NullString
-			var created wallTime
-			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &trace, &context, r.wt(&created)); err != nil {
-				return err
-			}
-			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, trace.String, context.String, created.t
-			if i, ok := index[opID]; ok {
-				out[i].Errors = append(out[i].Errors, e)
-			}
-			return nil
-		})
-	}
-	if all {
-		return out, run("", nil)
-	}
-	for i := 0; i < len(names); i += batch {
-		chunk := names[i:min(i+batch, len(names))]
-		if err := run(" AND name IN "+r.d.in(1, 2*len(chunk)), nameArgs(chunk)); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// inProgress reads the rows still running for the given operation names.
-func (r *reader) inProgress(ctx context.Context, names []string, now time.Time) ([]Attempt, error) {
-	out := []Attempt{}
-	for i := 0; i < len(names); i += batch {
-		chunk := names[i:min(i+batch, len(names))]
-		q := "SELECT " + r.attemptCols("") + " FROM " + r.d.table(r.t.Operations) +
-			" WHERE completed_at IS NULL AND failed_at IS NULL AND skipped_at IS NULL AND rolled_back_at IS NULL AND name IN " + r.d.in(1, 2*len(chunk))
-		err := r.query(ctx, fmt.Sprintf("read in-progress operations from %q", r.t.Operations), q, nameArgs(chunk), func(rows *sql.Rows) error {
-			var a Attempt
-			if err := r.scanAttempt(rows, &a); err != nil {
-				return err
-			}
-			a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
-			out = append(out, a)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ExecutedAt.Before(out[j].ExecutedAt) })
-	return out, nil
-}
-
-// completed reads every completed row, newest completion first, as
-// sequencer:status lists them.
-func (r *reader) completed(ctx context.Context) ([]Attempt, error) {
-	out := []Attempt{}
-	q := "SELECT " + r.attemptCols("") + " FROM " + r.d.table(r.t.Operations) + " WHERE completed_at IS NOT NULL AND failed_at IS NULL ORDER BY completed_at DESC, executed_at DESC"
-	err := r.query(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
-		var a Attempt
-		if err := r.scanAttempt(rows, &a); err != nil {
-			return err
-		}
-		out = append(out, a)
-		return nil
-	})
-	return out, err
-}
-
 // migrations reads the names in Laravel's migrations table.
 func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
 	ran := map[string]bool{}
@@ -575,61 +432,6 @@ func (w *wallTime) Scan(v any) error {
 	return nil
 }
 
-// newest finds the newest run of every operation name. Names whose newest
-// run completed go into lastOK (that run is also their newest completed
-// one); the others are returned, ".php" stripped and sorted. On PostgreSQL
-// a recursive query walks the unique (name, executed_at) index one name at
-// a time (a loose index scan); MySQL and MariaDB do the same for
-// MAX(executed_at) ... GROUP BY name by themselves, and SQLite reads the
-// covering index.
-func (r *reader) newest(ctx context.Context, lastOK map[string]time.Time) ([]string, error) {
-	ops := r.d.table(r.t.Operations)
-	var q string
-	if r.d.name == "pgsql" {
-		q = `WITH RECURSIVE t AS (
-  (SELECT name, executed_at, completed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
-  UNION ALL
-  SELECT o.name, o.executed_at, o.completed_at FROM t CROSS JOIN LATERAL
-    (SELECT name, executed_at, completed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
-)
-SELECT name, executed_at, completed_at IS NOT NULL FROM t`
-	} else {
-		q = `SELECT o.name, o.executed_at, o.completed_at IS NOT NULL FROM ` + ops + ` o
-JOIN (SELECT name, MAX(executed_at) AS m FROM ` + ops + ` GROUP BY name) x ON o.name = x.name AND o.executed_at = x.m`
-	}
-	type run struct {
-		at   time.Time
-		done bool
-	}
-	newest := map[string]run{}
-	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
-		var name string
-		var at wallTime
-		var done bool
-		if err := rows.Scan(&name, r.wt(&at), &done); err != nil {
-			return err
-		}
-		name = StripPHP(name)
-		if prev, ok := newest[name]; !ok || at.t.After(prev.at) {
-			newest[name] = run{at: at.t, done: done}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var attention []string
-	for name, n := range newest {
-		if n.done {
-			lastOK[name] = n.at
-		} else {
-			attention = append(attention, name)
-		}
-	}
-	sort.Strings(attention)
-	return attention, nil
-}
-
 // lastCompleted adds to lastOK the newest completed run of each name whose
 // newest run did not complete; it reads only those operations' rows.
 func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[string]time.Time) error {
@@ -654,14 +456,4 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 		}
 	}
 	return nil
-}
-
-// count counts the rows of the operations table (status only: it reads
-// the whole table).
-func (r *reader) count(ctx context.Context) (int, error) {
-	var n int
-	err := r.query(ctx, fmt.Sprintf("count operations table %q", r.t.Operations), "SELECT COUNT(*) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
-		return rows.Scan(&n)
-	})
-	return n, err
 }

@@ -603,7 +603,7 @@ func runReadScenario(t *testing.T, d dbtest.Dialect, idType string, sc readScena
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
-	hist, err := a.tryRead(t, sc.settings, now, check.ReadOptions{History: true, Watch: watch})
+	hist, err := withHistory(t, a.resolve(t, sc.settings), now, check.ReadOptions{Watch: watch}, true)
 	if err != nil {
 		t.Fatalf("Read with history: %v", err)
 	}
@@ -662,7 +662,10 @@ func TestReadDoesNotLoadHistory(t *testing.T) {
 			t.Errorf("LastCompleted with Watch = %v, want only 2023_01_01_000001_Op1", watched.LastCompleted)
 		}
 
-		hist := a.read(t, baseNow, check.ReadOptions{History: true})
+		hist, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, check.ReadOptions{}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(hist.Completed) != ops*perOp || len(hist.Failed) != 2 {
 			t.Errorf("with history: %d completed, %d failed; want %d, 2", len(hist.Completed), len(hist.Failed), ops*perOp)
 		}
@@ -773,7 +776,10 @@ func TestHistoryTracesCanBeSkipped(t *testing.T) {
 	a := newApp(t, dbtest.SQLite, schema, dbtest.AppFiles{Operations: []string{opA}})
 	a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
 		Errors: []dbtest.Err{{Exception: "E", Message: "m", Trace: "#0 /app/x.php(1): f()"}}})
-	snap := a.read(t, baseNow, check.ReadOptions{History: true, SkipHistoryTraces: true})
+	snap, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, check.ReadOptions{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(snap.Failed) != 1 || len(snap.Failed[0].Errors) != 1 || snap.Failed[0].Errors[0].Trace != "" || snap.Failed[0].Errors[0].Message != "m" {
 		t.Errorf("history failure = %+v, want its message without the trace", snap.Failed)
 	}

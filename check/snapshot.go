@@ -38,9 +38,9 @@ type Snapshot struct {
 	// error records.
 	Failing []Failure `json:"failing"`
 
-	// Completed and Failed are the full history lists that `status` shows.
-	// They are only filled when the reader was asked for history
-	// (ReadOptions.History); check and the daemon do not need them.
+	// Completed and Failed are the full history lists that `status` shows
+	// (status --json writes them from a History stream, a row at a time;
+	// Read never fills them: check and the daemon do not need them).
 	Completed []Attempt `json:"completed,omitempty"`
 	Failed    []Failure `json:"failed,omitempty"`
 	Deferred  *Deferred `json:"deferred,omitempty"`
