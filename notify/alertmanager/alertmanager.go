@@ -63,7 +63,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,9 +82,18 @@ const (
 
 var _ notify.Notifier = (*Notifier)(nil)
 
-// badLabel finds the label an Alertmanager names in a 400 answer
+// refusedLabel finds the label an Alertmanager names in a 400 answer
 // (`invalid label set: invalid name "team-name"`).
-var badLabel = regexp.MustCompile(`invalid (?:label )?name "([^"]*)"`)
+func refusedLabel(body string) (string, bool) {
+	for _, marker := range []string{`invalid name "`, `invalid label name "`} {
+		if _, rest, ok := strings.Cut(body, marker); ok {
+			if name, _, ok := strings.Cut(rest, `"`); ok {
+				return name, true
+			}
+		}
+	}
+	return "", false
+}
 
 // Notifier posts alerts to one Alertmanager or the replicas of a cluster.
 // It is safe for concurrent use. It remembers the open problems it was last
@@ -194,7 +202,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 // stays firing for another open problem with the same labels (a second
 // failed row of the same operation). Call with n.mu held.
 func (n *Notifier) alertFor(e notify.Event, now time.Time) (Alert, bool) {
-	r := rules[e.Kind]
+	r, _ := ruleOf(e.Kind)
 	l := labels(e, n.extra)
 	fp := fingerprint(l)
 	a := Alert{Labels: l, Annotations: annotations(e), GeneratorURL: n.generatorURL}
@@ -255,7 +263,7 @@ func (n *Notifier) Resend(ctx context.Context, open []notify.Event) error {
 	n.open = map[string]tracked{}
 	fps := map[string]bool{}
 	for _, e := range open {
-		if r, ok := rules[e.Kind]; !ok || r.closes || e.Kind == notify.Test {
+		if r, ok := ruleOf(e.Kind); !ok || r.closes || e.Kind == notify.Test {
 			continue
 		}
 		a, _ := n.alertFor(e, now)
@@ -340,9 +348,9 @@ func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err er
 		parts[i] = a.err.Error()
 		retry = retry || a.retry
 		if a.status == http.StatusBadRequest {
-			if m := badLabel.FindStringSubmatch(a.body); m != nil {
+			if name, ok := refusedLabel(a.body); ok {
 				n.logger.Error("Alertmanager refused a label: rename it in the channel's labels (Alertmanager before 0.28 accepts only letters, digits and _)",
-					"label", m[1], "url", a.endpoint)
+					"label", name, "url", a.endpoint)
 			}
 		}
 	}

@@ -57,24 +57,28 @@ type rule struct {
 	closes   bool
 }
 
-// rules maps each event kind to its alert. Digest and Reminder are not
-// here: their items are posted instead.
-var rules = map[notify.Kind]rule{
-	notify.OperationFailed:    {AlertOperationFailed, "critical", false},
-	notify.OperationRecovered: {AlertOperationFailed, "critical", true},
-	notify.OperationStuck:     {AlertOperationStuck, "warning", false},
-	notify.OperationUnstuck:   {AlertOperationStuck, "warning", true},
-	notify.PendingThreshold:   {AlertPendingPileUp, "warning", false},
-	notify.PendingCleared:     {AlertPendingPileUp, "warning", true},
-	notify.DeferredFailed:     {AlertDeferredExhausted, "critical", false},
-	notify.SourceUnreachable:  {AlertSourceUnreachable, "critical", false},
-	notify.SourceRecovered:    {AlertSourceUnreachable, "critical", true},
-	notify.Test:               {AlertTest, "none", false},
+// ruleOf is the alert an event kind becomes; ok is false for the kinds
+// without one. Digest and Reminder have none: their items are posted
+// instead.
+func ruleOf(kind notify.Kind) (r rule, ok bool) {
+	switch kind {
+	case notify.OperationFailed, notify.OperationRecovered:
+		r = rule{AlertOperationFailed, "critical", kind == notify.OperationRecovered}
+	case notify.OperationStuck, notify.OperationUnstuck:
+		r = rule{AlertOperationStuck, "warning", kind == notify.OperationUnstuck}
+	case notify.PendingThreshold, notify.PendingCleared:
+		r = rule{AlertPendingPileUp, "warning", kind == notify.PendingCleared}
+	case notify.DeferredFailed:
+		r = rule{AlertDeferredExhausted, "critical", false}
+	case notify.SourceUnreachable, notify.SourceRecovered:
+		r = rule{AlertSourceUnreachable, "critical", kind == notify.SourceRecovered}
+	case notify.Test:
+		r = rule{AlertTest, "none", false}
+	default:
+		return rule{}, false
+	}
+	return r, true
 }
-
-// Closes reports whether an event of kind resolves an alert (a recovery,
-// unstuck, cleared).
-func Closes(kind notify.Kind) bool { return rules[kind].closes }
 
 // flatten returns the events to post for one Notify call: a Digest or a
 // Reminder stands for its items (each an open problem), every other event
@@ -86,7 +90,7 @@ func flatten(events []notify.Event) []notify.Event {
 			out = append(out, flatten(e.Items)...)
 			continue
 		}
-		if _, ok := rules[e.Kind]; ok {
+		if _, ok := ruleOf(e.Kind); ok {
 			out = append(out, e)
 		}
 	}
@@ -97,7 +101,7 @@ func flatten(events []notify.Event) []notify.Event {
 // its closing event have the same labels, so the closing one resolves the
 // alert. Empty values are left out (Alertmanager drops them anyway).
 func labels(e notify.Event, extra map[string]string) map[string]string {
-	r := rules[e.Kind]
+	r, _ := ruleOf(e.Kind)
 	l := make(map[string]string, len(extra)+5)
 	for k, v := range extra {
 		l[k] = v

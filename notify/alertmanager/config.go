@@ -68,8 +68,14 @@ type BasicAuth struct {
 	Password notify.Secret `yaml:"password"`
 }
 
-// ownLabels are the labels seqwatch sets itself.
-var ownLabels = []string{"alertname", "app", "environment", "operation", "severity"}
+// isOwnLabel reports whether seqwatch sets the label itself.
+func isOwnLabel(name string) bool {
+	switch name {
+	case "alertname", "app", "environment", "operation", "severity":
+		return true
+	}
+	return false
+}
 
 // Validate checks the configuration and fills in the default Timeout
 // (EndsAfter is left zero for the daemon to choose; New defaults it). Each problem names its key and how to fix it; all are
@@ -193,10 +199,8 @@ func validateLabel(name, value string) error {
 	case strings.ContainsAny(name, "\r\n\x00"):
 		return errors.New("the name contains a line break or NUL")
 	}
-	for _, own := range ownLabels {
-		if name == own {
-			return fmt.Errorf("seqwatch sets %s itself; remove it or use another name", name)
-		}
+	if isOwnLabel(name) {
+		return fmt.Errorf("seqwatch sets %s itself; remove it or use another name", name)
 	}
 	if value == "" {
 		return errors.New("empty value: Alertmanager drops empty labels; give a value or remove the label")
