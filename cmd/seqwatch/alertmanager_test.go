@@ -244,3 +244,32 @@ func TestMutedProblemsAreNotResentToAlertmanagerUntilTheMuteEnds(t *testing.T) {
 		t.Fatal("after the mute ended the open problems did not reach Alertmanager")
 	}
 }
+
+func TestALabelAlertmanagerRefusesIsADeadLetterNamedInTheLog(t *testing.T) {
+	t.Parallel()
+	amURL := startAlertmanager(t)
+	start := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	app, _ := sqliteApp(t, start)
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.json")
+	cfg := daemonConf{
+		app: app, statePath: statePath, firstRun: "digest", maxPending: 3, stuckAfter: "30m",
+		channels: []string{fmt.Sprintf("  - name: am\n    alertmanager:\n      urls: [%q]\n      labels: {team-name: payments}\n", amURL)},
+	}.write(t, dir)
+	r := runAt(t, start, "run", "--once", "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "label=team-name") || !strings.Contains(r.stderr, "dead letters") {
+		t.Fatalf("exit %d; want 1, a log line naming the label and the dead letters:\n%s", r.code, r.stderr)
+	}
+	if names, _ := activeAlerts(t, amURL); len(names) != 0 {
+		t.Skipf("this Alertmanager accepts the label (0.28 or later): %q", names)
+	}
+	st := readState(t, statePath)
+	if len(st.Dead) == 0 || len(st.Outbox) != 0 {
+		t.Fatalf("want the refused alerts in the dead letters, none waiting: dead %d, outbox %d", len(st.Dead), len(st.Outbox))
+	}
+	// The next tick does not post the refused problems again.
+	r = runAt(t, start.Add(time.Minute), "run", "--once", "--config", cfg)
+	if strings.Contains(r.stderr, "label=team-name") {
+		t.Errorf("the refused problems were posted again:\n%s", r.stderr)
+	}
+}

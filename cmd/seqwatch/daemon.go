@@ -507,12 +507,14 @@ func resendersOf(channels map[string]notify.Notifier) map[string]resender {
 
 // resendOpen gives each resender the open problems routed to it: their
 // opening events, straight from the state. It makes no event and no outbox
-// entry, so the other channels see nothing of it. Left out: a problem
-// whose event a mute holds (it is not to be told yet), and one whose event
-// this channel refused for good (a dead letter), so that a refusal is not
-// repeated at every tick. A problem told before a mute began is still
-// resent: Alertmanager would otherwise resolve it, and notify again when
-// the mute ends. A failure is logged; the next tick resends anyway.
+// entry, so the other channels see nothing of it. Only problems already
+// told through the channel are resent: left out are those whose event a
+// mute holds (not to be told yet), is still in the outbox (it goes first,
+// with its trace, through the outbox's retries) or was refused for good (a
+// dead letter: the refusal is not repeated at every tick). A problem told
+// before a mute began is still resent: Alertmanager would otherwise
+// resolve it, and notify again when the mute ends. A failure is logged;
+// the next tick resends anyway.
 func (d *daemon) resendOpen(ctx context.Context) {
 	if len(d.resenders) == 0 || d.st == nil {
 		return
@@ -526,11 +528,18 @@ func (d *daemon) resendOpen(ctx context.Context) {
 	}
 	problems := slices.SortedFunc(maps.Values(d.st.Open), func(a, b state.Problem) int { return cmp.Compare(a.Key, b.Key) })
 	for _, name := range slices.Sorted(maps.Keys(d.resenders)) {
+		untold := map[string]bool{} // event ids, a digest's items included
+		for _, dl := range slices.Concat(d.st.Outbox, d.st.Dead) {
+			if dl.Channel == name {
+				untold[dl.Event.ID] = true
+				for _, it := range dl.Event.Items {
+					untold[it.ID] = true
+				}
+			}
+		}
 		var open []notify.Event
 		for _, p := range problems {
-			if held[p.Key] || !slices.Contains(d.routes.Channels(p.Kind), name) || slices.ContainsFunc(d.st.Dead, func(dl state.Delivery) bool {
-				return dl.Channel == name && dl.Event.ID == p.Event.ID
-			}) {
+			if held[p.Key] || untold[p.Event.ID] || !slices.Contains(d.routes.Channels(p.Kind), name) {
 				continue
 			}
 			open = append(open, p.Event)
