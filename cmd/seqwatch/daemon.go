@@ -491,7 +491,7 @@ func alertHTTPClient() *http.Client {
 // not only when they open and close: Alertmanager resolves an alert that
 // is not posted again before its endsAt (notify/alertmanager).
 type resender interface {
-	Resend(ctx context.Context, open []notify.Event) error
+	Resend(ctx context.Context, open []notify.Event, untold map[string]bool) error
 }
 
 // resendersOf picks the channels that are resenders.
@@ -508,19 +508,23 @@ func resendersOf(channels map[string]notify.Notifier) map[string]resender {
 // resendOpen gives each resender the open problems routed to it: their
 // opening events, straight from the state. It makes no event and no outbox
 // entry, so the other channels see nothing of it. Only problems already
-// told through the channel are resent: left out are those whose event a
-// mute holds (not to be told yet), is still in the outbox (it goes first,
-// with its trace, through the outbox's retries) or was refused for good (a
-// dead letter: the refusal is not repeated at every tick). A problem told
-// before a mute began is still resent: Alertmanager would otherwise
-// resolve it, and notify again when the mute ends. A failure is logged;
-// the next tick resends anyway.
+// told through the channel are posted again; the others are passed as
+// untold (still open, not to post): those whose event a mute holds (not
+// to be told yet), is still in the outbox (it goes first, with its trace,
+// through the outbox's retries) or was refused for good (a dead letter:
+// the refusal is not repeated at every tick). A problem told before a
+// mute began is still resent: Alertmanager would otherwise resolve it, and
+// notify again when the mute ends. A failure is logged; the next tick
+// resends anyway.
 func (d *daemon) resendOpen(ctx context.Context) {
 	if len(d.resenders) == 0 || d.st == nil {
 		return
 	}
-	held := map[string]bool{}
+	held := map[string]bool{} // problem keys; a reminder's were told before it
 	for _, h := range d.st.Held {
+		if h.Kind == notify.Reminder {
+			continue
+		}
 		held[h.Key] = true
 		for _, it := range h.Items {
 			held[it.Key] = true
@@ -528,9 +532,11 @@ func (d *daemon) resendOpen(ctx context.Context) {
 	}
 	problems := slices.SortedFunc(maps.Values(d.st.Open), func(a, b state.Problem) int { return cmp.Compare(a.Key, b.Key) })
 	for _, name := range slices.Sorted(maps.Keys(d.resenders)) {
-		untold := map[string]bool{} // event ids, a digest's items included
+		// Event ids, a digest's items included; a reminder's items were
+		// told before it.
+		untold := map[string]bool{}
 		for _, dl := range slices.Concat(d.st.Outbox, d.st.Dead) {
-			if dl.Channel == name {
+			if dl.Channel == name && dl.Event.Kind != notify.Reminder {
 				untold[dl.Event.ID] = true
 				for _, it := range dl.Event.Items {
 					untold[it.ID] = true
@@ -538,13 +544,17 @@ func (d *daemon) resendOpen(ctx context.Context) {
 			}
 		}
 		var open []notify.Event
+		skip := map[string]bool{}
 		for _, p := range problems {
-			if held[p.Key] || untold[p.Event.ID] || !slices.Contains(d.routes.Channels(p.Kind), name) {
+			if !slices.Contains(d.routes.Channels(p.Kind), name) {
 				continue
 			}
 			open = append(open, p.Event)
+			if held[p.Key] || untold[p.Event.ID] {
+				skip[p.Key] = true
+			}
 		}
-		if err := d.resenders[name].Resend(ctx, open); err != nil {
+		if err := d.resenders[name].Resend(ctx, open, skip); err != nil {
 			d.logger.Warn("cannot post the open problems again; tried again next tick", "channel", name, "open", len(open), "error", errText(err))
 		}
 	}

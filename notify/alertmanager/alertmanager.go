@@ -251,10 +251,12 @@ func startOf(e notify.Event, now time.Time) time.Time {
 // ends_after ahead, so that Alertmanager keeps them firing; and posts as
 // resolved the problems that were open at the previous call, are no longer,
 // and were not closed by an event since. The daemon calls it at each tick
-// with the open problems routed to this channel (their opening events);
-// it creates no event. A failure is worth retrying at the next tick, which
-// resends anyway.
-func (n *Notifier) Resend(ctx context.Context, open []notify.Event) error {
+// with every open problem routed to this channel (their opening events),
+// and, in untold, the keys of those not to post now (their event is still
+// in the outbox, held by a mute, or was refused for good): they count as
+// open, but are not posted. It creates no event. A failure is worth
+// retrying at the next tick, which resends anyway.
+func (n *Notifier) Resend(ctx context.Context, open []notify.Event, untold map[string]bool) error {
 	now := n.now()
 	current := map[string]bool{}
 	var alerts []Alert
@@ -267,9 +269,11 @@ func (n *Notifier) Resend(ctx context.Context, open []notify.Event) error {
 			continue
 		}
 		a, _ := n.alertFor(e, now)
-		alerts = append(alerts, a)
 		current[e.Key] = true
 		fps[fingerprint(a.Labels)] = true
+		if !untold[e.Key] {
+			alerts = append(alerts, a)
+		}
 	}
 	// Resolve what was already gone at the previous call; what left the
 	// open set since then waits one more tick for its closing event.

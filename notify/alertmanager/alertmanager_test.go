@@ -367,19 +367,22 @@ func TestResendKeepsOpenProblemsFiringAndResolvesVanishedOnes(t *testing.T) {
 		firing, resolved []string // operation labels
 	}
 	ticks := []struct {
-		name string
-		open []notify.Event
-		want want
+		name   string
+		open   []notify.Event
+		untold map[string]bool
+		want   want
 	}{
-		{"both open: both posted again, endsAt ahead", []notify.Event{briefA, briefB}, want{firing: []string{"A", "B"}}},
-		{"B closed silently: not resolved yet, its event may come", []notify.Event{briefA}, want{firing: []string{"A"}}},
-		{"B still gone: resolved now", []notify.Event{briefA}, want{firing: []string{"A"}, resolved: []string{"B"}}},
-		{"nothing new to resolve", []notify.Event{briefA}, want{firing: []string{"A"}}},
+		{"both open: both posted again, endsAt ahead", []notify.Event{briefA, briefB}, nil, want{firing: []string{"A", "B"}}},
+		{"B untold (its event waits in the outbox): not posted, not resolved", []notify.Event{briefA, briefB}, map[string]bool{b.Key: true}, want{firing: []string{"A"}}},
+		{"B untold for another tick: still not resolved", []notify.Event{briefA, briefB}, map[string]bool{b.Key: true}, want{firing: []string{"A"}}},
+		{"B closed silently: not resolved yet, its event may come", []notify.Event{briefA}, nil, want{firing: []string{"A"}}},
+		{"B still gone: resolved now", []notify.Event{briefA}, nil, want{firing: []string{"A"}, resolved: []string{"B"}}},
+		{"nothing new to resolve", []notify.Event{briefA}, nil, want{firing: []string{"A"}}},
 	}
 	for _, tk := range ticks {
 		now = now.Add(time.Minute)
 		before := len(p.posts())
-		if err := n.Resend(ctx, tk.open); err != nil {
+		if err := n.Resend(ctx, tk.open, tk.untold); err != nil {
 			t.Fatalf("%s: %v", tk.name, err)
 		}
 		posts := p.posts()
@@ -414,7 +417,7 @@ func TestRecoveryOfOneRowKeepsTheOperationFiringWhileAnotherRowIsOpen(t *testing
 	ctx := context.Background()
 	first := failedEvent("operation.failed/Op/1", "Op", now.Add(-2*time.Hour))
 	second := failedEvent("operation.failed/Op/2", "Op", now.Add(-time.Hour))
-	if err := n.Resend(ctx, []notify.Event{first, second}); err != nil {
+	if err := n.Resend(ctx, []notify.Event{first, second}, nil); err != nil {
 		t.Fatal(err)
 	}
 	posts := len(p.posts())

@@ -225,7 +225,7 @@ func TestRealAlertmanagerShowsTheAlertAndResolvesItOnRecovery(t *testing.T) {
 	// without the trace: the alert keeps it, and its endsAt moves on.
 	brief := ev
 	brief.Errors = []notify.Error{{Exception: "RuntimeException", Message: "Database connection lost"}}
-	if err := n.Resend(ctx, []notify.Event{brief}); err != nil {
+	if err := n.Resend(ctx, []notify.Event{brief}, nil); err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
 	again := a.alerts(t)["2024_01_13_120000_FailedOperation"]
