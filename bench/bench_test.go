@@ -151,7 +151,7 @@ func TestBenchmark(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/seqwatch").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	var rows []string
+	var rows, sums []string
 	for _, d := range envList("SEQWATCH_BENCH_DBS", "pgsql,mysql,sqlite") {
 		for _, shape := range envList("SEQWATCH_BENCH_SHAPES", string(dbtest.OneRunPerName)+","+string(dbtest.ManyRunsPerName)) {
 			for _, n := range strings.Split(spec, ",") {
@@ -159,13 +159,21 @@ func TestBenchmark(t *testing.T) {
 				if err != nil {
 					t.Fatalf("SEQWATCH_BENCH: %q is not a number of rows", n)
 				}
-				rows = append(rows, runOne(t, bin, dbtest.Dialect(d), dbtest.Shape(shape), size, runs)...)
+				detail, sum := runOne(t, bin, dbtest.Dialect(d), dbtest.Shape(shape), size, runs)
+				rows = append(rows, detail...)
+				sums = append(sums, sum)
 			}
 		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Command: `SEQWATCH_BENCH=%s go test ./bench -run Benchmark -v -timeout 3h`; %s; %d CPUs; median of %d runs (hyperfine), 3 for status and PHP at most, a run longer than %d s is cut; peak RSS from /usr/bin/time.\n\n",
 		spec, time.Now().UTC().Format("2006-01-02"), numCPU(), runs, int(benchCap.Seconds()))
+	b.WriteString("| database | shape | rows | `check` ms / floor ms (ratio) | `check` MB | `status --failed` ms / PHP | `--pending` / PHP | `--completed` / PHP | `status` ms | `status` peak MB | first tick ms | unchanged tick ms (its read) |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range sums {
+		b.WriteString(r + "\n")
+	}
+	b.WriteString("\nEvery command:\n\n")
 	b.WriteString("| database | shape | rows | command | seqwatch ms | seqwatch MB | floor ms | sequencer:status pattern (PHP) ms | ratio |\n")
 	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
@@ -189,7 +197,8 @@ func numCPU() int {
 }
 
 // runOne generates one history and measures every command on it.
-func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size, runs int) []string {
+// It returns the detailed rows and one summary row.
+func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size, runs int) (out []string, summary string) {
 	t.Helper()
 	dir := t.TempDir()
 	b := &bench{t: t, dir: dir, runs: runs}
@@ -229,7 +238,6 @@ func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size
 	}
 
 	label := fmt.Sprintf("| %s | %s | %d |", d, shape, g.Rows)
-	var out []string
 	row := func(cmd string, sw, fl, ph timing) {
 		ratio := "–"
 		switch {
@@ -243,23 +251,36 @@ func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size
 		out = append(out, fmt.Sprintf("%s %s | %s | %.1f | %s | %s | %s |", label, cmd, sw.ms(), sw.rssMB, fl.ms(), ph.ms(), ratio))
 	}
 	slow := min(runs, 3)
-	row("`check`", b.measure("check", runs, "", bin, "check", "--app", app), b.measure("floor", runs, "", floor...), timing{})
-	row("`status --failed`", b.measure("status --failed", slow, "", bin, "status", "--failed", "--app", app), timing{}, b.measure("php failed", 1, "", php("failed")...))
-	row("`status --pending`", b.measure("status --pending", slow, "", bin, "status", "--pending", "--app", app), timing{}, b.measure("php pending", 1, "", php("pending")...))
-	row("`status --completed`", b.measure("status --completed", slow, "", bin, "status", "--completed", "--app", app), timing{}, b.measure("php completed", 1, "", php("completed")...))
-	row("`status`", b.measure("status", slow, "", bin, "status", "--app", app), timing{}, timing{})
-	row("first tick (`run --once`, no state)", b.measure("first tick", slow, "rm -f "+state, bin, "run", "--once", "--config", cfg), timing{}, timing{})
+	chk, flo := b.measure("check", runs, "", bin, "check", "--app", app), b.measure("floor", runs, "", floor...)
+	row("`check`", chk, flo, timing{})
+	fa, pfa := b.measure("status --failed", slow, "", bin, "status", "--failed", "--app", app), b.measure("php failed", 1, "", php("failed")...)
+	row("`status --failed`", fa, timing{}, pfa)
+	pe, ppe := b.measure("status --pending", slow, "", bin, "status", "--pending", "--app", app), b.measure("php pending", 1, "", php("pending")...)
+	row("`status --pending`", pe, timing{}, ppe)
+	co, pco := b.measure("status --completed", slow, "", bin, "status", "--completed", "--app", app), b.measure("php completed", 1, "", php("completed")...)
+	row("`status --completed`", co, timing{}, pco)
+	all := b.measure("status", slow, "", bin, "status", "--app", app)
+	row("`status`", all, timing{}, timing{})
+	first := b.measure("first tick", slow, "rm -f "+state, bin, "run", "--once", "--config", cfg)
+	row("first tick (`run --once`, no state)", first, timing{}, timing{})
 	// The state now holds the read mark: every further run is an unchanged tick.
 	if o, err := exec.Command(bin, "run", "--once", "--config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("run --once: %v\n%s", err, o)
 	}
-	row("unchanged tick (`run --once`)", b.measure("unchanged tick", runs, "", bin, "run", "--once", "--config", cfg), timing{}, timing{})
+	tick := b.measure("unchanged tick", runs, "", bin, "run", "--once", "--config", cfg)
+	row("unchanged tick (`run --once`)", tick, timing{}, timing{})
 	// The read alone, as the daemon logs it.
+	readAlone := "–"
 	o, _ := exec.Command(bin, "run", "--once", "--log-level", "debug", "--config", cfg).CombinedOutput()
 	if m := regexp.MustCompile(`msg=read duration=(\S+) queries=(\d+) rows=(\d+)`).FindStringSubmatch(string(o)); m != nil {
 		out = append(out, fmt.Sprintf("%s unchanged tick, the read alone (debug log) | %s | | | | %s queries, %s rows |", label, m[1], m[2], m[3]))
+		readAlone = m[1]
 	}
-	return out
+	vs := func(a, b timing) string { return a.ms() + " / " + b.ms() }
+	peak := max(fa.rssMB, pe.rssMB, co.rssMB, all.rssMB)
+	summary = fmt.Sprintf("%s %s / %s (%s) | %.0f | %s | %s | %s | %s | %.0f | %s | %s (%s) |", label, chk.ms(), flo.ms(), ratioOf(chk, flo),
+		chk.rssMB, vs(fa, pfa), vs(pe, ppe), vs(co, pco), all.ms(), peak, first.ms(), tick.ms(), readAlone)
+	return out, summary
 }
 
 // pdoDSN is the PDO data source of db.
@@ -321,4 +342,12 @@ func floorCommand(t *testing.T, db *dbtest.DB, dir string, g dbtest.Generated) [
 		return []string{"env", "MYSQL_PWD=" + db.Password, "mariadb", "--skip-ssl", "-h", db.Host, "-P", strconv.Itoa(db.Port), "-u", db.Username, db.Database, "-e", "source " + path}
 	}
 	return []string{"sqlite3", db.Path, ".read " + path}
+}
+
+// ratioOf is a/b, or "–" when either is missing.
+func ratioOf(a, b timing) string {
+	if a.median == 0 || b.median == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2fx", float64(a.median)/float64(b.median))
 }
