@@ -227,14 +227,28 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 // The two spellings are probed by two NOT EXISTS with equalities: MariaDB
 // uses no index for "name IN (o.name, <expression>)" and scans the table
 // once per row (4.5 s instead of 18 ms at 20,000 rows).
+//
+// On PostgreSQL each probe ends in OFFSET 0, which keeps the planner from
+// turning NOT EXISTS into a hash anti-join that hashes every completed row:
+// probing the index for each candidate is cheaper (1M rows: 700 instead of
+// 900 ms), and with a partial index on unfinished rows (see the README)
+// the whole query follows the candidates (170 ms).
+//
+// A failed row that also has completed_at set is no problem (it completed
+// itself), so candidates can be limited to completed_at IS NULL, which such
+// a partial index covers.
 func (r *reader) problemQuery() string {
 	ops := r.d.table(r.t.Operations)
+	fence := ""
+	if r.d.name == "pgsql" {
+		fence = " OFFSET 0"
+	}
 	later := func(name string) string {
 		return `
-  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL)`
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + fence + `)`
 	}
 	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
-WHERE (o.failed_at IS NOT NULL OR (o.completed_at IS NULL AND o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
+WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
 		later("o.name") + later(r.d.otherSpelling("o.name"))
 }
 
