@@ -90,6 +90,10 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 		full = "mark of another version"
 	case prev.Source != ident:
 		full = "mark of another source"
+	case prev.Watermark == "":
+		// The table was empty: nothing to start a range from, and a full
+		// read of a short table is cheap.
+		full = "no watermark (the table was empty)"
 	case now.Sub(prev.Reconciled) >= opt.ReconcileEvery || now.Before(prev.Reconciled):
 		full = "reconcile"
 	}

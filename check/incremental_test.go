@@ -182,3 +182,36 @@ func TestUnchangedReadSinceCostDoesNotGrow(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSinceFromAnEmptyTableSeesTheFirstFailure reads an application
+// whose operations table is empty (no watermark yet), then a failure
+// arrives: the next incremental read must report it, not wait for the
+// reconcile.
+func TestReadSinceFromAnEmptyTableSeesTheFirstFailure(t *testing.T) {
+	for _, d := range dbtest.All {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			schema := dbtest.Schema{}
+			a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA}})
+			src := a.resolve(t, check.Settings{})
+			ctx := context.Background()
+			db, err := check.Open(ctx, src.Conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			_, mark, err := check.ReadSince(ctx, db, src, baseNow, nil, check.IncrementalOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01"})
+			snap, _, err := check.ReadSince(ctx, db, src, baseNow.Add(time.Minute), mark, check.IncrementalOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snap.Failing) != 1 {
+				t.Errorf("failing = %v after the first failure in an empty table, want it", snap.Failing)
+			}
+		})
+	}
+}
