@@ -127,7 +127,8 @@ func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
 		t.Errorf("failing: %d operations, %d rows; want 5 and 10", snap.Counts.Failing, len(snap.Failing))
 	}
 	for _, f := range snap.Failing {
-		if len(f.Errors) != 1 || len(f.Errors[0].Trace) < 4096 {
+		// 4-8 KB traces (an incremental read keeps 4 KB of them).
+		if len(f.Errors) != 1 || len(f.Errors[0].Trace) < 3000 {
 			t.Errorf("failing row %s has %d errors", f.ID, len(f.Errors))
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // MarkVersion is the format of Mark; a mark of another version is dropped
@@ -266,8 +268,10 @@ func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *
 		a.RunningFor = 0
 		m.InProgress[i] = a
 	}
-	// Traces are kept to markTrace bytes: the mark lives in the state file,
-	// and alerts are built from fresh reads, not from the mark.
+	// Traces and messages are cut (markTrace, markMessage): the mark lives
+	// in the state file, rewritten whenever it changes, and alerts are
+	// built from fresh reads, not from the mark; what it keeps is for the
+	// status page.
 	m.Failing = make([]Failure, len(s.Failing))
 	for i, f := range s.Failing {
 		errs := make([]ErrorRecord, len(f.Errors))
@@ -277,8 +281,9 @@ func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *
 				if cut <= 0 {
 					cut = markTrace
 				}
-				e.Trace = e.Trace[:cut]
+				e.Trace = text.CutBytes(e.Trace, cut)
 			}
+			e.Message = text.CutBytes(e.Message, markMessage)
 			errs[j] = e
 		}
 		f.Errors = errs
@@ -287,8 +292,12 @@ func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *
 	return m
 }
 
-// markTrace bounds each trace a mark keeps.
-const markTrace = 16 << 10
+// markTrace and markMessage bound what a mark keeps of each error: a
+// burst of a thousand failures stays a few MB of state.
+const (
+	markTrace   = 4 << 10
+	markMessage = 2 << 10
+)
 
 // markSource identifies where a snapshot comes from, without secrets.
 func markSource(src Source) string {
