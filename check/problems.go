@@ -138,7 +138,7 @@ func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	other := func(alias string) string {
 		return `
   AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + r.d.otherSpelling(alias+".name") + ` AND c.completed_at IS NOT NULL
-    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name))`
+    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name)` + r.probeFence() + `)`
 	}
 	var q string
 	switch r.d.name {
@@ -239,17 +239,25 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 // a partial index covers.
 func (r *reader) problemQuery() string {
 	ops := r.d.table(r.t.Operations)
-	fence := ""
-	if r.d.name == "pgsql" {
-		fence = " OFFSET 0"
-	}
 	later := func(name string) string {
 		return `
-  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + fence + `)`
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + r.probeFence() + `)`
 	}
 	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
 WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
 		later("o.name") + later(r.d.otherSpelling("o.name"))
+}
+
+// probeFence ends a NOT EXISTS probe. On PostgreSQL it is OFFSET 0, which
+// keeps the planner from turning the probe into a hash anti-join that
+// hashes every completed row (a cost that grows with the history): each
+// candidate is then one index probe that stops at the first match.
+// MySQL/MariaDB and SQLite already probe per row.
+func (r *reader) probeFence() string {
+	if r.d.name == "pgsql" {
+		return " OFFSET 0"
+	}
+	return ""
 }
 
 // fileBatch is how many file names go into one pending probe: one
@@ -329,7 +337,7 @@ func (r *reader) pendingFiles(ctx context.Context, files []PendingFile) ([]Pendi
 			names[i] = f.Name
 		}
 		q := `SELECT f.i FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
-WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL)
+WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL` + r.probeFence() + `)
 ORDER BY f.i`
 		if err := r.query(ctx, what, q, []any{names}, keep(0)); err != nil {
 			return nil, err
