@@ -97,34 +97,173 @@ type StateConf struct {
 }
 
 // Channel is one configured alert channel: a name and exactly one of the
-// channel types.
+// channel types of channelTypes, each decoded into that type's own
+// configuration (see UnmarshalYAML).
 type Channel struct {
-	Name    string          `yaml:"name"`
-	Slack   *slack.Config   `yaml:"slack"`
-	Email   *email.Config   `yaml:"email"`
-	Webhook *webhook.Config `yaml:"webhook"`
-	Console *struct{}       `yaml:"console"`
-	// Alertmanager posts to Prometheus Alertmanager (notify/alertmanager).
-	Alertmanager *alertmanager.Config `yaml:"alertmanager"`
+	Name string
 	// RatePerSecond limits messages to this channel (Slack: 1 by default).
+	RatePerSecond float64
+	// given are the channel types the entry names, in the entry's order;
+	// Validate insists on exactly one.
+	given []channelConfig
+}
+
+// channelConfig is one channel type's key in a channel entry and its
+// decoded configuration (a pointer to the type's Config).
+type channelConfig struct {
+	typ notify.ChannelType
+	cfg any
+}
+
+// channelFields are the keys of a channel entry besides its type.
+type channelFields struct {
+	Name          string  `yaml:"name"`
 	RatePerSecond float64 `yaml:"rate_per_second"`
 }
 
-// Type names the channel's type.
-func (c Channel) Type() string {
-	switch {
-	case c.Slack != nil:
-		return "slack"
-	case c.Email != nil:
-		return "email"
-	case c.Webhook != nil:
-		return "webhook"
-	case c.Console != nil:
-		return "console"
-	case c.Alertmanager != nil:
-		return "alertmanager"
+// channelTypes lists the channel types seqwatch.yaml may name. Their order
+// is the order of the old fixed fields, which configHash depends on.
+func channelTypes() notify.Registry {
+	return notify.Registry{slack.Channel(), email.Channel(), webhook.Channel(), notify.ConsoleChannel(), alertmanager.Channel()}
+}
+
+// Config returns the configuration of the channel's type (a pointer to,
+// for example, a slack.Config), or nil.
+func (c Channel) Config() any {
+	if len(c.given) == 0 {
+		return nil
 	}
-	return ""
+	return c.given[0].cfg
+}
+
+// UnmarshalYAML decodes a channel entry strictly: its name and rate, and
+// each channel type's key into the configuration that type declares. Errors
+// carry the same line numbers and wording as a decode of the whole file.
+func (c *Channel) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		value := ""
+		if n.Kind == yaml.ScalarNode {
+			value = " `" + n.Value + "`"
+		}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s%s into main.Channel", n.Line, n.ShortTag(), value)}}
+	}
+	types := channelTypes()
+	var errs []string
+	fields := &yaml.Node{Kind: yaml.MappingNode, Tag: n.Tag, Line: n.Line, Column: n.Column}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		t, ok := types.Lookup(k.Value)
+		if !ok {
+			fields.Content = append(fields.Content, k, v)
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			errs = append(errs, fmt.Sprintf("line %d: mapping key %#v already defined at line %d", k.Line, k.Value, prev.Line))
+			continue
+		}
+		seen[k.Value] = k
+		if v.ShortTag() == "!!null" {
+			continue // "slack:" with nothing under it gives no type, as before
+		}
+		cfg := t.NewConfig()
+		if err := decodeStrict(v, cfg); err != nil {
+			var te *yaml.TypeError
+			if !errors.As(err, &te) {
+				return err
+			}
+			errs = append(errs, te.Errors...)
+		}
+		c.given = append(c.given, channelConfig{typ: t, cfg: cfg})
+	}
+	var f channelFields
+	if err := decodeStrict(fields, &f); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return err
+		}
+		errs = append(errs, te.Errors...)
+	}
+	c.Name, c.RatePerSecond = f.Name, f.RatePerSecond
+	if len(errs) > 0 {
+		// Document order, as a decode of the whole entry reports them.
+		sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
+		return &yaml.TypeError{Errors: errs}
+	}
+	return nil
+}
+
+// MarshalYAML writes the entry in the layout of the old fixed struct (name,
+// every channel type with null for those not given, rate_per_second), so
+// that configHash stays the same across versions.
+func (c Channel) MarshalYAML() (any, error) {
+	out := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key string, v any) error {
+		var val yaml.Node
+		if err := val.Encode(v); err != nil {
+			return err
+		}
+		out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &val)
+		return nil
+	}
+	if err := add("name", c.Name); err != nil {
+		return nil, err
+	}
+	for _, t := range channelTypes() {
+		var v any
+		for _, g := range c.given {
+			if g.typ.Key == t.Key {
+				v = g.cfg
+				break
+			}
+		}
+		if err := add(t.Key, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := add("rate_per_second", c.RatePerSecond); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// unalias copies n with every alias replaced by a copy of its anchored
+// node (and anchors dropped). depth stops a self-referencing alias.
+func unalias(n *yaml.Node, depth int) *yaml.Node {
+	if n == nil || depth > 100 {
+		return n
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		c := unalias(n.Alias, depth+1)
+		// Report the alias's own line, as a decode of the whole file does.
+		c.Line, c.Column = n.Line, n.Column
+		return c
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = unalias(k, depth+1)
+	}
+	return &c
+}
+
+// decodeStrict decodes n into out with unknown keys as errors (Node.Decode
+// is never strict) and reports n's own line numbers.
+func decodeStrict(n *yaml.Node, out any) error {
+	// An alias may refer to an anchor outside n, which the encoder would
+	// not find: decode a copy with the aliases replaced by what they name.
+	doc := &yaml.Node{Kind: yaml.DocumentNode, Line: n.Line, Column: n.Column, Content: []*yaml.Node{unalias(n, 0)}}
+	var buf bytes.Buffer
+	if err := yaml.NewEncoder(&buf).Encode(doc); err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return fixLines(err, doc)
+	}
+	return nil
 }
 
 // Duration is a time.Duration written as "30s", "15m", "1h30m".
@@ -200,23 +339,8 @@ func parseConfig(path string, data []byte, getenv func(string) string, readOnly 
 		return nil, fmt.Errorf("%s: %s", path, text.Redact(yamlMessage(fixLines(err, &root)), cfg.secrets...))
 	}
 	for _, ch := range cfg.Channels {
-		if ch.Slack != nil {
-			cfg.secrets = append(cfg.secrets, ch.Slack.WebhookURL.Reveal(), ch.Slack.Token.Reveal())
-		}
-		if ch.Email != nil {
-			cfg.secrets = append(cfg.secrets, ch.Email.Password.Reveal())
-		}
-		if ch.Webhook != nil {
-			cfg.secrets = append(cfg.secrets, ch.Webhook.URL.Reveal())
-			for _, s := range ch.Webhook.Secrets {
-				cfg.secrets = append(cfg.secrets, s.Reveal())
-			}
-		}
-		if am := ch.Alertmanager; am != nil {
-			cfg.secrets = append(cfg.secrets, am.BearerToken.Reveal())
-			if am.BasicAuth != nil {
-				cfg.secrets = append(cfg.secrets, am.BasicAuth.Password.Reveal())
-			}
+		for _, g := range ch.given {
+			cfg.secrets = append(cfg.secrets, g.typ.Secrets(g.cfg)...)
 		}
 	}
 	cfg.secrets = append(cfg.secrets, cfg.HTTP.Password)
@@ -283,15 +407,29 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 	}
 }
 
-// daemonOnly reports the keys only the daemon uses (channels, its HTTP
-// listener and heartbeat), whose secrets status and check need not have.
+// daemonOnly reports the keys only the daemon uses (a channel type's
+// configuration, its HTTP listener and heartbeat), whose secrets status and
+// check need not have.
 func daemonOnly(path string) bool {
-	for _, p := range []string{"channels", "http.", "heartbeat."} {
+	for _, p := range []string{"http.", "heartbeat."} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}
 	}
-	return false
+	return inChannelType(path)
+}
+
+var channelEntry = regexp.MustCompile(`^channels\[\d+\]\.([^.\[]+)([.\[]|$)`)
+
+// inChannelType reports whether path (channels[2].slack.token) lies in the
+// configuration of a channel type the registry knows.
+func inChannelType(path string) bool {
+	m := channelEntry.FindStringSubmatch(path)
+	if m == nil {
+		return false
+	}
+	_, ok := channelTypes().Lookup(m[1])
+	return ok
 }
 
 func expand(s string, getenv func(string) string, missing *[]string) string {
@@ -447,28 +585,11 @@ func (c *Config) Validate() []string {
 			add(key+".name", "channel name %q is used twice", ch.Name)
 		}
 		names[ch.Name] = true
-		set := 0
-		for _, b := range []bool{ch.Slack != nil, ch.Email != nil, ch.Webhook != nil, ch.Console != nil, ch.Alertmanager != nil} {
-			if b {
-				set++
-			}
-		}
-		if set != 1 {
-			add(key, "give exactly one of slack:, email:, webhook:, alertmanager: or console: (got %d)", set)
+		if set := len(ch.given); set != 1 {
+			add(key, "give exactly one of %s (got %d)", channelTypes().Choices(), set)
 			continue
 		}
-		var err error
-		switch {
-		case ch.Slack != nil:
-			err = ch.Slack.Validate()
-		case ch.Email != nil:
-			err = ch.Email.Validate()
-		case ch.Webhook != nil:
-			err = ch.Webhook.Validate()
-		case ch.Alertmanager != nil:
-			err = ch.Alertmanager.Validate()
-		}
-		if err != nil {
+		if err := ch.given[0].typ.Validate(ch.given[0].cfg); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				add(key, "%s", text.Redact(line, c.secrets...))
 			}

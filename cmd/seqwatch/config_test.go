@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/notify/email"
+	"github.com/seqwatch/seqwatch/notify/slack"
 )
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -31,10 +34,10 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if time.Duration(cfg.Thresholds.StuckAfter) != 30*time.Minute || cfg.Thresholds.MaxPending != 10 || len(cfg.Channels) != 4 {
 		t.Errorf("decoded %+v", cfg.Thresholds)
 	}
-	if got := cfg.Channels[1].Email.Password.Reveal(); got != "mail-Pa55word" {
+	if got := cfg.Channels[1].Config().(*email.Config).Password.Reveal(); got != "mail-Pa55word" {
 		t.Errorf("password_file from $CREDENTIALS_DIRECTORY = %q", got)
 	}
-	if got := cfg.Channels[0].Slack.WebhookURL.Reveal(); got != env["SLACK_WEBHOOK_URL"] {
+	if got := cfg.Channels[0].Config().(*slack.Config).WebhookURL.Reveal(); got != env["SLACK_WEBHOOK_URL"] {
 		t.Errorf("${VAR} expansion = %q", got)
 	}
 	for _, secret := range []string{"slackSECRETtoken", "hookTOKEN123", "mail-Pa55word", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {

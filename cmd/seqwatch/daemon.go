@@ -17,9 +17,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
-	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
-	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -83,31 +81,19 @@ type daemon struct {
 func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func() time.Time, logger *slog.Logger, threads func(channel string) slack.ThreadStore) (map[string]notify.Notifier, map[string]float64, error) {
 	out := map[string]notify.Notifier{}
 	rates := map[string]float64{}
+	deps := notify.Deps{Client: client, Now: now, Logger: logger, Stdout: stdout, Threads: threads, EndsAfter: endsAfterOf(cfg)}
 	for _, ch := range cfg.Channels {
 		var n notify.Notifier
 		var err error
-		switch {
-		case ch.Slack != nil:
-			var opts []slack.Option
-			if threads != nil {
-				opts = append(opts, slack.WithThreadStore(threads(ch.Name)))
+		if len(ch.given) == 0 {
+			err = fmt.Errorf("no channel type given (%s)", channelTypes().Choices())
+		} else {
+			t := ch.given[0].typ
+			deps.Name = ch.Name
+			n, err = t.New(ch.given[0].cfg, deps)
+			if t.RatePerSecond > 0 {
+				rates[ch.Name] = t.RatePerSecond
 			}
-			n, err = slack.New(*ch.Slack, client, logger, opts...)
-			rates[ch.Name] = 1 // Slack allows about one message a second per webhook
-		case ch.Email != nil:
-			n, err = email.New(*ch.Email, logger)
-		case ch.Webhook != nil:
-			n, err = webhook.New(*ch.Webhook, client, now, logger)
-		case ch.Console != nil:
-			n = notify.NewConsole(stdout)
-		case ch.Alertmanager != nil:
-			am := *ch.Alertmanager
-			if am.EndsAfter == 0 {
-				am.EndsAfter = endsAfterOf(cfg)
-			}
-			n, err = alertmanager.New(am, client, now, logger)
-		default:
-			err = errors.New("no channel type given (slack:, email:, webhook:, alertmanager: or console:)")
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("channel %q: %s", ch.Name, text.Redact(err.Error(), cfg.secrets...))

@@ -223,3 +223,28 @@ func endpoint(raw string) string {
 	}
 	return u.String()
 }
+
+// Channel describes the alertmanager: channel type of seqwatch.yaml. An
+// unset ends_after takes Deps.EndsAfter (the daemon's choice from its
+// schedule).
+func Channel() notify.ChannelType {
+	return notify.DefineChannel("alertmanager", (*Config).Validate,
+		func(c *Config) []string {
+			out := []string{c.BearerToken.Reveal()}
+			if c.BasicAuth != nil {
+				out = append(out, c.BasicAuth.Password.Reveal())
+			}
+			return out
+		},
+		func(c *Config, d notify.Deps) (notify.Notifier, error) {
+			cfg := *c
+			if cfg.EndsAfter == 0 {
+				cfg.EndsAfter = d.EndsAfter
+			}
+			n, err := New(cfg, d.Client, d.Now, d.Logger)
+			if err != nil {
+				return nil, err
+			}
+			return n, nil
+		})
+}

@@ -173,3 +173,16 @@ func (c *Config) setDefaults() {
 func isLoopback(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
+
+// Channel describes the email: channel type of seqwatch.yaml.
+func Channel() notify.ChannelType {
+	return notify.DefineChannel("email", (*Config).Validate,
+		func(c *Config) []string { return []string{c.Password.Reveal()} },
+		func(c *Config, d notify.Deps) (notify.Notifier, error) {
+			n, err := New(*c, d.Logger)
+			if err != nil {
+				return nil, err
+			}
+			return n, nil
+		})
+}

@@ -124,3 +124,23 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// Channel describes the slack: channel type of seqwatch.yaml. Slack allows
+// about one message a second per webhook, so that is its default rate.
+func Channel() notify.ChannelType {
+	t := notify.DefineChannel("slack", (*Config).Validate,
+		func(c *Config) []string { return []string{c.WebhookURL.Reveal(), c.Token.Reveal()} },
+		func(c *Config, d notify.Deps) (notify.Notifier, error) {
+			var opts []Option
+			if d.Threads != nil {
+				opts = append(opts, WithThreadStore(d.Threads(d.Name)))
+			}
+			n, err := New(*c, d.Client, d.Logger, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return n, nil
+		})
+	t.RatePerSecond = 1
+	return t
+}

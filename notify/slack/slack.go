@@ -25,16 +25,9 @@ import (
 )
 
 // ThreadStore remembers which Slack message reported a problem, so that
-// the recovery can update that message instead of posting a new one. The
-// daemon keeps it in its state file; it must be safe for concurrent use if
-// the Notifier is. Keys are notify.Event.Key.
-type ThreadStore interface {
-	// Thread returns the channel ID and message timestamp recorded for
-	// key.
-	Thread(key string) (channel, ts string, ok bool)
-	// SetThread records the message that reported key.
-	SetThread(key, channel, ts string)
-}
+// the recovery can update that message instead of posting a new one (see
+// notify.ThreadStore).
+type ThreadStore = notify.ThreadStore
 
 // Option configures a Notifier.
 type Option func(*Notifier)

@@ -166,3 +166,22 @@ func signingKey(secret string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// Channel describes the webhook: channel type of seqwatch.yaml.
+func Channel() notify.ChannelType {
+	return notify.DefineChannel("webhook", (*Config).Validate,
+		func(c *Config) []string {
+			out := []string{c.URL.Reveal()}
+			for _, s := range c.Secrets {
+				out = append(out, s.Reveal())
+			}
+			return out
+		},
+		func(c *Config, d notify.Deps) (notify.Notifier, error) {
+			n, err := New(*c, d.Client, d.Now, d.Logger)
+			if err != nil {
+				return nil, err
+			}
+			return n, nil
+		})
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/alertmanager"
+	"github.com/seqwatch/seqwatch/notify/email"
+	"github.com/seqwatch/seqwatch/notify/slack"
+	"github.com/seqwatch/seqwatch/notify/webhook"
+)
+
+// Channel entries are decoded per channel type, yet every message and line
+// number is what a decode of the whole file into fixed fields reported
+// (the expectations were taken from that code).
+func TestChannelEntryErrorsKeepWordingAndLines(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key in a type", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_urll: x\n",
+			`line 5: unknown key "webhook_urll"`},
+		{"unknown key beside the type", "app: /x\nchannels:\n  - name: s\n    foo: 1\n    console: {}\n",
+			`line 4: unknown key "foo"`},
+		{"nested unknown key", "app: /x\nchannels:\n  - name: am\n    alertmanager:\n      urls: [http://localhost:9093]\n      basic_auth:\n        username: u\n        pasword: p\n",
+			`line 8: unknown key "pasword"`},
+		{"bad duration in a type", "app: /x\nchannels:\n  - name: m\n    email:\n      host: h\n      timeout: abc\n      from: a@b.c\n",
+			"line 6: cannot use the text (value not shown) into time.Duration"},
+		{"secret given as text, not a list", "app: /x\nchannels:\n  - name: hook\n    webhook:\n      url: https://example.com/h\n      secrets: hunter22-Sekr3t\n",
+			"line 6: cannot use the text (value not shown) into []notify.Secret"},
+		{"entry that is not a mapping", "app: /x\nchannels:\n  - foo\n  - [a, b]\n",
+			"line 3: cannot use the text (value not shown) into main.Channel\n  line 4: cannot use a list as main.Channel"},
+		{"type given twice", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: https://hooks.slack.com/services/a\n    slack:\n      token: xoxb-1\n",
+			`line 6: mapping key "slack" already defined at line 4`},
+		{"name given twice", "app: /x\nchannels:\n  - name: s\n    name: t\n    console: {}\n",
+			`line 4: mapping key "name" already defined at line 3`},
+		{"errors in document order across a block scalar", "app: /x\nchannels:\n  - name: m\n    email:\n      ca: |\n        line one\n        line two\n\n        line four\n      hots: h\n    rate_per_second: abc\nthresholds:\n  max_pendin: 3\n",
+			"line 10: unknown key \"hots\" (check its spelling and indentation against the example seqwatch.yaml)\n  line 11: cannot use the text (value not shown) into float64\n  line 13: unknown key \"max_pendin\""},
+		{"errors in the name and the type", "app: /x\nchannels:\n  - name: [a]\n    slack:\n      timeout: 1x\n      channel: {a: 1}\n",
+			"line 3: cannot use a list as string\n  line 5: cannot use the text (value not shown) into time.Duration\n  line 6: cannot use a mapping as string"},
+		{"flow style", "app: /x\nchannels: [{name: a, console: {}}, {name: b, slack: {tokn: 1}}]\n",
+			`line 2: unknown key "tokn"`},
+		{"top-level duration after a channel", "app: /x\nchannels:\n  - name: s\n    webhook:\n      url: https://x.example.com/\n      timeout: 3\nreconcile: zz\n",
+			`line 7: "zz" is not a duration`},
+		{"alias to an anchor outside the channels", "app: /x\nx-common: &c\n  host: h\nchannels:\n  - name: m\n    email: *c\n",
+			`line 2: unknown key "x-common"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("seqwatch.yaml", []byte(tt.yaml), func(string) string { return "" })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), "seqwatch.yaml: "+tt.want) {
+				t.Errorf("error =\n%v\nwant it to start with\nseqwatch.yaml: %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// Validation of the channel entries still names the entry and its line.
+func TestChannelEntryValidation(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"no type, and a type with nothing under it",
+			"app: /x\nchannels:\n  - name: s\n    rate_per_second: 2\n  - name: t\n    slack:\n",
+			[]string{
+				"line 3: channels[0]: give exactly one of slack:, email:, webhook:, console: or alertmanager: (got 0)",
+				"line 5: channels[1]: give exactly one of slack:, email:, webhook:, console: or alertmanager: (got 0)",
+			}},
+		{"two types", "app: /x\nchannels:\n  - name: s\n    console: {}\n    email:\n      host: h\n",
+			[]string{"line 3: channels[0]: give exactly one of slack:, email:, webhook:, console: or alertmanager: (got 2)"}},
+		{"each type validates itself",
+			"app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: http://hooks.example.com/x\n  - name: w\n    webhook:\n      url: ftp://x\n      secrets: [whsec_!!]\n",
+			[]string{
+				`line 3: channels[0]: slack.webhook_url: must be an https URL (got scheme "http" for a non-local host)`,
+				`line 6: channels[1]: url: scheme must be https (got "ftp"); use an https:// address`,
+				"line 6: channels[1]: secrets[0]: the part after whsec_ is not valid base64; copy the whole secret again, or use a plain string without the whsec_ prefix",
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig("seqwatch.yaml", []byte(tt.yaml), func(string) string { return "" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Validate(); !slices.Equal(got, tt.want) {
+				t.Errorf("problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// legacyChannel is the channel entry as a struct with one field per type,
+// as seqwatch stored it before the registry: configHash must hash the same,
+// or a channel disabled by its peer (410 Gone) would be re-enabled by an
+// upgrade.
+type legacyChannel struct {
+	Name          string               `yaml:"name"`
+	Slack         *slack.Config        `yaml:"slack"`
+	Email         *email.Config        `yaml:"email"`
+	Webhook       *webhook.Config      `yaml:"webhook"`
+	Console       *struct{}            `yaml:"console"`
+	Alertmanager  *alertmanager.Config `yaml:"alertmanager"`
+	RatePerSecond float64              `yaml:"rate_per_second"`
+}
+
+func TestChannelConfigHashMatchesTheFixedFieldLayout(t *testing.T) {
+	doc := `app: /x
+channels:
+  - name: s
+    slack:
+      webhook_url: https://hooks.slack.com/services/T0/B0/abc
+      timeout: 5s
+  - name: b
+    slack:
+      token: xoxb-123
+      channel: C012345
+    rate_per_second: 0.5
+  - name: m
+    email: &mail
+      host: smtp.example.com
+      password: "p: w"
+      from: a@example.com
+      to: [b@example.com, c@example.com]
+  - name: m2
+    email: *mail
+  - name: w
+    webhook:
+      url: https://hooks.example.com/x?token=1
+      secrets: [whsec_c2VjcmV0, plain-secret]
+      headers: {X-Team: payments}
+  - name: c
+    console: {}
+  - name: am
+    alertmanager:
+      urls: [http://localhost:9093]
+      basic_auth: {username: u, password: pw}
+      labels: {team: a}
+      ends_after: 10m
+`
+	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy struct {
+		Channels []legacyChannel `yaml:"channels"`
+	}
+	if err := yaml.Unmarshal([]byte(doc), &legacy); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Channels) != len(legacy.Channels) {
+		t.Fatalf("%d channels, legacy %d", len(cfg.Channels), len(legacy.Channels))
+	}
+	for i, ch := range cfg.Channels {
+		data, err := yaml.Marshal(legacy.Channels[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if want := hex.EncodeToString(sum[:16]); ch.configHash() != want {
+			again, _ := yaml.Marshal(ch)
+			t.Errorf("channel %s: hash %s, fixed-field layout %s\nnow:\n%s\nthen:\n%s", ch.Name, ch.configHash(), want, again, data)
+		}
+	}
+}
+
+// Each channel type declares its secrets; they are scrubbed even when
+// written into the file as they are (not from ${VAR} or *_file).
+func TestEveryChannelTypesSecretsAreScrubbed(t *testing.T) {
+	doc := `app: /x
+channels:
+  - name: s
+    slack: {webhook_url: "https://hooks.slack.com/services/T0/B0/slackHOOKsecret"}
+  - name: b
+    slack: {token: xoxb-slackTOKENsecret, channel: C1}
+  - name: m
+    email: {host: h, password: mailPASSWORDsecret, from: a@b.c, to: [d@e.f]}
+  - name: w
+    webhook: {url: "https://h.example.com/hookURLsecret", secrets: [hookSIGNINGsecret]}
+  - name: am
+    alertmanager: {urls: ["http://localhost:9093"], bearer_token: amBEARERsecret}
+  - name: am2
+    alertmanager: {urls: ["http://localhost:9093"], basic_auth: {username: u, password: amBASICsecret}}
+`
+	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"slackHOOKsecret", "xoxb-slackTOKENsecret", "mailPASSWORDsecret", "hookURLsecret", "hookSIGNINGsecret", "amBEARERsecret", "amBASICsecret"} {
+		if !slices.ContainsFunc(cfg.secrets, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("%s is not among the secrets to scrub", want)
+		}
+	}
+}
+
+// status and check relax the ${VAR} and *_file values inside a channel
+// type's configuration, and nothing else.
+func TestReadOnlyLoadingRelaxesChannelTypesOnly(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		wantErr    string
+	}{
+		{"unset variable in a channel secret", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: ${H10_UNSET}\n", ""},
+		{"unreadable file in a channel", "app: /x\nchannels:\n  - name: m\n    email:\n      host: h\n      password_file: /nonexistent/pw\n      ca_file: /nonexistent/ca\n", ""},
+		{"unset variable in a list of secrets", "app: /x\nchannels:\n  - name: w\n    webhook:\n      url: https://x.example.com/\n      secrets: ['${H10_UNSET}']\n", ""},
+		{"unset variable in a nested secret", "app: /x\nchannels:\n  - name: am\n    alertmanager:\n      urls: [http://localhost:9093]\n      basic_auth: {username: u, password: '${H10_UNSET}'}\n", ""},
+		{"unset variable in the database URL", "app: /x\ndatabase:\n  url: ${H10_UNSET}\nchannels:\n  - name: s\n    slack:\n      webhook_url: ${H10_UNSET}\n",
+			"line 3: database.url: environment variable H10_UNSET is not set"},
+		{"unset variable in a key that only looks like a channel", "app: /x\nchannelsx:\n  a: ${H10_UNSET}\n",
+			"line 3: channelsx.a: environment variable H10_UNSET is not set"},
+	}
+	getenv := func(string) string { return "" }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("seqwatch.yaml", []byte(tt.yaml), getenv, true)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("read-only loading failed: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error = %v, want %q", err, tt.wantErr)
+			}
+			if tt.wantErr == "" {
+				if _, err := parseConfig("seqwatch.yaml", []byte(tt.yaml), getenv, false); err == nil {
+					t.Error("strict loading accepted the missing value")
+				}
+			}
+		})
+	}
+}
+
+// buildChannels builds every type from the registry with one constructor
+// shape; Slack's default rate applies unless the entry sets one.
+func TestBuildChannelsBuildsEveryType(t *testing.T) {
+	doc := `app: /x
+channels:
+  - name: s
+    slack: {webhook_url: "https://hooks.slack.com/services/T0/B0/x"}
+  - name: b
+    slack: {token: xoxb-1, channel: C1}
+    rate_per_second: 3
+  - name: m
+    email: {host: smtp.example.com, from: a@b.c, to: [d@e.f]}
+  - name: w
+    webhook: {url: "https://h.example.com/x"}
+    rate_per_second: 0.5
+  - name: c
+    console: {}
+  - name: am
+    alertmanager: {urls: ["http://localhost:9093"]}
+`
+	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatal(p)
+	}
+	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	got, rates, err := buildChannels(cfg, io.Discard, &http.Client{}, now, discardLogger(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := map[string]notify.Notifier{
+		"s": (*slack.Notifier)(nil), "b": (*slack.Notifier)(nil), "m": (*email.Notifier)(nil),
+		"w": (*webhook.Notifier)(nil), "c": (*notify.Console)(nil), "am": (*alertmanager.Notifier)(nil),
+	}
+	if len(got) != len(wantTypes) {
+		t.Errorf("built %d channels, want %d", len(got), len(wantTypes))
+	}
+	for name, want := range wantTypes {
+		if reflect.TypeOf(got[name]) != reflect.TypeOf(want) {
+			t.Errorf("channel %s is a %T, want %T", name, got[name], want)
+		}
+	}
+	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5}; !reflect.DeepEqual(rates, want) {
+		t.Errorf("rates = %v, want %v", rates, want)
+	}
+}
