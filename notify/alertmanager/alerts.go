@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -211,9 +212,7 @@ func traceExcerpt(er notify.Error) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(notify.CleanText(s)), " ")
-}
+func oneLine(s string) string { return text.OneLine(notify.CleanText(s)) }
 
 // cut shortens s to at most max bytes at a rune boundary, ending in mark
 // when it was cut.

@@ -3,13 +3,13 @@ package alertmanager
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -166,7 +166,7 @@ func validateURL(raw string, allowHTTP bool) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !allowHTTP && !isLoopback(u.Hostname()) {
+		if !allowHTTP && !text.IsLoopback(u.Hostname()) {
 			return fmt.Errorf("plain http to %s, which is not a loopback address; many Alertmanagers listen on plain http inside a private network: if this one does, set allow_http: true on the channel (alerts then cross that network unencrypted), or use an https:// address", u.Host)
 		}
 	default:
@@ -176,14 +176,6 @@ func validateURL(raw string, allowHTTP bool) error {
 		return errors.New("has a query or fragment; give the base URL only")
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validateLabel checks an extra label. Names are only checked for what no
