@@ -47,17 +47,19 @@ func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
 // by one filtered scan (about one row per name, Sequencer's usual shape).
 // Without statistics it scans: correct on every shape, only slower on a
 // long history of few names. why says what the choice rests on.
-func (r *reader) choosePlan(ctx context.Context) (walk bool, why string, err error) {
+// A failure to read the statistics is not an error either: the scan is
+// right on every shape, and why says what went wrong.
+func (r *reader) choosePlan(ctx context.Context) (walk bool, why string) {
 	rows, names, ok, err := r.tableStats(ctx)
 	if err != nil {
-		return false, "", err
+		return false, "cannot read the statistics of " + r.t.Operations + ": " + err.Error()
 	}
 	if !ok || names <= 0 {
-		return false, "no statistics for " + r.t.Operations + ", or no index on its name column (run ANALYZE for the faster plan on long histories; without Sequencer's (name, executed_at) index every probe scans the table)", nil
+		return false, "no statistics for " + r.t.Operations + ", or no index on its name column (run ANALYZE for the faster plan on long histories; without Sequencer's (name, executed_at) index every probe scans the table)"
 	}
 	per := rows / names
 	from := walkRunsPerName(r.d.name)
-	return per >= from, fmt.Sprintf("statistics: about %.0f rows, %.0f names, %.1f rows per name (walk from %.0f)", rows, names, per, from), nil
+	return per >= from, fmt.Sprintf("statistics: about %.0f rows, %.0f names, %.1f rows per name (walk from %.0f)", rows, names, per, from)
 }
 
 // tableStats reads the estimated row count and the estimated number of

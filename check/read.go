@@ -77,6 +77,16 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	if err != nil {
 		return nil, err
 	}
+	// The plan is chosen before the transaction: statistics are estimates,
+	// and a failed look-up must not abort the read (on PostgreSQL an error
+	// ends the transaction it happens in).
+	var walk bool
+	if !opt.SkipProblems {
+		plain := reader{db: db, d: db.d, t: t, loc: loc}
+		var why string
+		walk, why = plain.choosePlan(ctx)
+		log.Debug("read plan", "plan", map[bool]string{true: "index walk", false: "filtered scan"}[walk], "why", why)
+	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -85,11 +95,6 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
 
 	if !opt.SkipProblems {
-		walk, why, err := r.choosePlan(ctx)
-		if err != nil {
-			return nil, err
-		}
-		log.Debug("read plan", "plan", map[bool]string{true: "index walk", false: "filtered scan"}[walk], "why", why)
 		var names []string
 		if walk {
 			if names, err = r.unfinishedNames(ctx); err != nil {
