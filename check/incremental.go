@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -333,25 +332,8 @@ func dirSignature(src Source) string {
 // since ("" = none) and those with the given ids, and the newest executed_at
 // among the rows started since (as wall-clock text).
 func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []Failure, running []Attempt, newest string, err error) {
-	failing, running = []Failure{}, []Attempt{}
-	seen := map[string]bool{}
-	scan := func(rows *sql.Rows) error {
-		var a Attempt
-		if err := r.scanAttempt(rows, &a); err != nil {
-			return err
-		}
-		if seen[a.ID] {
-			return nil
-		}
-		seen[a.ID] = true
-		if a.FailedAt != nil {
-			failing = append(failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
-			return nil
-		}
-		a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
-		running = append(running, a)
-		return nil
-	}
+	set := newProblemSet(now)
+	scan := set.scan(r)
 	ops := r.d.table(r.t.Operations)
 	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
 	base := r.problemQuery()
@@ -380,6 +362,6 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 	if wm.valid {
 		newest = wm.t.Format(time.DateTime)
 	}
-	sort.SliceStable(running, func(i, j int) bool { return running[i].ExecutedAt.Before(running[j].ExecutedAt) })
+	failing, running = set.result()
 	return failing, running, newest, nil
 }

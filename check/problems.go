@@ -184,20 +184,8 @@ SELECT t.name FROM t WHERE t.name IS NOT NULL
 // names are looked at; otherwise one filtered scan finds them.
 func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []Failure, running []Attempt, err error) {
 	base := r.problemQuery()
-	failing, running = []Failure{}, []Attempt{}
-	scan := func(rows *sql.Rows) error {
-		var a Attempt
-		if err := r.scanAttempt(rows, &a); err != nil {
-			return err
-		}
-		if a.FailedAt != nil {
-			failing = append(failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
-			return nil
-		}
-		a.RunningFor = Duration(max(now.Sub(a.ExecutedAt), 0))
-		running = append(running, a)
-		return nil
-	}
+	set := newProblemSet(now)
+	scan := set.scan(r)
 	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
 	switch {
 	case !walk:
@@ -217,8 +205,49 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 	if err != nil {
 		return nil, nil, err
 	}
-	sort.SliceStable(running, func(i, j int) bool { return running[i].ExecutedAt.Before(running[j].ExecutedAt) })
+	failing, running = set.result()
 	return failing, running, nil
+}
+
+// problemSet collects the rows of problem queries: each row once (by id),
+// failed rows as failures, open rows as in progress (with how long they
+// have been running at now).
+type problemSet struct {
+	now     time.Time
+	seen    map[string]bool
+	failing []Failure
+	running []Attempt
+}
+
+func newProblemSet(now time.Time) *problemSet {
+	return &problemSet{now: now, seen: map[string]bool{}, failing: []Failure{}, running: []Attempt{}}
+}
+
+// scan is the row callback of r.query for problemQuery's columns.
+func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
+	return func(rows *sql.Rows) error {
+		var a Attempt
+		if err := r.scanAttempt(rows, &a); err != nil {
+			return err
+		}
+		if p.seen[a.ID] {
+			return nil
+		}
+		p.seen[a.ID] = true
+		if a.FailedAt != nil {
+			p.failing = append(p.failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
+			return nil
+		}
+		a.RunningFor = Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		p.running = append(p.running, a)
+		return nil
+	}
+}
+
+// result returns the failures and the running rows, oldest start first.
+func (p *problemSet) result() ([]Failure, []Attempt) {
+	sort.SliceStable(p.running, func(i, j int) bool { return p.running[i].ExecutedAt.Before(p.running[j].ExecutedAt) })
+	return p.failing, p.running
 }
 
 // problemQuery selects the problem rows: failed rows and open rows
