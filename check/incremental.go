@@ -151,11 +151,14 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 	if err != nil {
 		return nil, nil, err
 	}
+	// Known failures keep the errors of the mark; only new ones are read.
 	var fresh []Failure
+	at := map[string]int{}
 	for i, f := range failing {
 		if k, ok := known[f.ID]; ok {
 			failing[i].Errors = k.Errors
 		} else {
+			at[f.ID] = i
 			fresh = append(fresh, f)
 		}
 	}
@@ -163,11 +166,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 		return nil, nil, err
 	}
 	for _, f := range fresh {
-		for i := range failing {
-			if failing[i].ID == f.ID {
-				failing[i].Errors = f.Errors
-			}
-		}
+		failing[at[f.ID]].Errors = f.Errors
 	}
 	sortFailures(failing)
 	snap.Failing, snap.InProgress = failing, running
