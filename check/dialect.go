@@ -62,11 +62,6 @@ func (d dialect) otherSpelling(col string) string {
 	return "CASE WHEN " + col + " LIKE '%.php' THEN SUBSTR(" + col + ", 1, LENGTH(" + col + ") - 4) ELSE " + col + " || '.php' END"
 }
 
-// idParam is the SQL that compares an id column with ids given as text:
-// the column itself, so that an index on it serves (each driver turns the
-// text into the column's type).
-func (d dialect) idParam(col string) string { return col }
-
 // concat is the SQL concatenation of two strings.
 func (d dialect) concat(a, b string) string {
 	if d.name == "mysql" {

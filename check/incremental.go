@@ -347,7 +347,7 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 		for j, id := range chunk {
 			args[j] = id
 		}
-		if err := r.query(ctx, what, base+" AND "+r.d.idParam("o.id")+" IN "+r.d.in(1, len(chunk)), args, scan); err != nil {
+		if err := r.query(ctx, what, base+" AND o.id IN "+r.d.in(1, len(chunk)), args, scan); err != nil {
 			return nil, nil, "", err
 		}
 	}

@@ -296,7 +296,9 @@ func (r *reader) probeFence() string {
 const fileBatch = 2000
 
 // errorsOf reads the error rows of the given failed rows, oldest first
-// within each. noTraces leaves the traces out.
+// within each. noTraces leaves the traces out. The ids go in as text; each
+// driver turns them into the column's type, so an index on operation_id
+// serves.
 func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) error {
 	if len(fs) == 0 {
 		return nil
@@ -317,7 +319,7 @@ func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) erro
 			args[j] = f.ID
 		}
 		q := "SELECT " + r.d.text("e.operation_id") + ", " + r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at FROM " +
-			r.d.table(r.t.Errors) + " e WHERE " + r.d.idParam("e.operation_id") + " IN " + r.d.in(1, len(chunk)) + " ORDER BY e.created_at, e.id"
+			r.d.table(r.t.Errors) + " e WHERE e.operation_id IN " + r.d.in(1, len(chunk)) + " ORDER BY e.created_at, e.id"
 		err := r.query(ctx, what, q, args, func(rows *sql.Rows) error {
 			var opID string
 			var e ErrorRecord

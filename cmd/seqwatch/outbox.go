@@ -9,9 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -296,20 +295,10 @@ func stamp(t time.Time) string {
 }
 
 // clean makes text from the database or a peer safe for one table cell:
-// control characters (a terminal escape, a tab that would break the
-// columns, a newline) become spaces, and it is cut to limit runes.
+// one line (control and format characters, tabs and newlines become
+// spaces), cut to limit runes; "-" when nothing is left.
 func clean(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > limit {
-		s = string([]rune(s)[:limit]) + "…"
-	}
-	if s == "" {
+	if s = text.Line(s, limit); s == "" {
 		return "-"
 	}
 	return s
