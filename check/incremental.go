@@ -274,13 +274,7 @@ func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *
 	for i, f := range s.Failing {
 		errs := make([]ErrorRecord, len(f.Errors))
 		for j, e := range f.Errors {
-			if len(e.Trace) > markTrace {
-				cut := strings.LastIndexByte(e.Trace[:markTrace], '\n')
-				if cut <= 0 {
-					cut = markTrace
-				}
-				e.Trace = text.CutBytes(e.Trace, cut)
-			}
+			e.Trace = text.CutLines(e.Trace, markTrace)
 			e.Message = text.CutBytes(e.Message, markMessage)
 			errs[j] = e
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -402,29 +403,14 @@ func boundErrors(ev notify.Event, traceLimit int) notify.Event {
 // when the first frame alone is longer). The result is a prefix of the
 // trace with no marker, so every line in it is a frame of the recorded
 // trace; the event's TraceBytes and TraceFrames tell that it was cut.
-func cutTrace(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	if i := strings.LastIndexByte(s[:limit], '\n'); i > 0 {
-		return s[:i]
-	}
-	n := limit
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func cutTrace(s string, limit int) string { return text.CutLines(s, limit) }
 
 func cut(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	n := limit
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + fmt.Sprintf("\n… (%d more bytes)", len(s)-n)
+	kept := text.CutBytes(s, limit)
+	return kept + fmt.Sprintf("\n… (%d more bytes)", len(s)-len(kept))
 }
 
 // stuck reports in-progress rows running longer than StuckAfter, once per

@@ -128,6 +128,20 @@ func CutBytes(s string, n int) string {
 	return s[:n]
 }
 
+// CutLines returns s cut to at most n bytes after its last line break within
+// the limit, so that every line kept is whole (the frames of a stack
+// trace); when the first line alone is longer, it is cut at a rune
+// boundary like CutBytes. No marker is added.
+func CutLines(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:max(n, 0)], '\n'); i > 0 {
+		return s[:i]
+	}
+	return CutBytes(s, n)
+}
+
 // MinSecretLen is the shortest secret, in bytes, that Redact replaces. A
 // shorter value (a one-letter test password, an empty field) also occurs
 // in ordinary words, numbers and ports, so replacing it would garble the

@@ -268,3 +268,23 @@ func TestImportsNothingOfSeqwatch(t *testing.T) {
 		}
 	}
 }
+
+func TestCutLinesKeepsWholeLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short enough", "#0 a\n#1 b", 20, "#0 a\n#1 b"},
+		{"cut after the last whole line", "#0 a\n#1 b\n#2 c", 11, "#0 a\n#1 b"},
+		{"limit just before a line break", "#0 a\n#1 b", 4, "#0 a"},
+		{"first line longer: at a rune boundary", "ééé\nx", 3, "é"},
+		{"zero limit", "abc\ndef", 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := text.CutLines(tc.in, tc.n); got != tc.want {
+				t.Errorf("CutLines(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			}
+		})
+	}
+}
