@@ -48,9 +48,20 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		// the JSON verdict, if --json came before the mistake), and the
 		// status that says the check itself could not run.
 		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
+	} else if names := sf.appNames(); len(names) > 1 {
+		return printVerdict(e, judgeApps(ctx, sf, names, e), asJSON)
 	} else {
 		v = judge(ctx, sf, e)
 	}
+	return printVerdict(e, singleVerdict{v}, asJSON)
+}
+
+// printVerdict prints a verdict (as JSON with --json) and returns its
+// exit code.
+func printVerdict[V interface {
+	Line() string
+	code() int
+}](e env, v V, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -60,7 +71,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 	} else {
 		fmt.Fprintln(e.stdout, v.Line())
 	}
-	return v.Code
+	return v.code()
 }
 
 // judge reads the application within the -t budget and judges it.

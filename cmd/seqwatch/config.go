@@ -59,6 +59,13 @@ type Config struct {
 	MuteMax     Duration            `yaml:"mute_max"`
 	Maintenance []MaintenanceWindow `yaml:"maintenance"`
 
+	// Apps are several applications watched by one daemon; without it
+	// the top level names the one application (see Applications).
+	Apps []AppConf `yaml:"apps"`
+	// appIndex is 1 + the index in apps: of the application this
+	// configuration was made for by Applications, 0 for the top level.
+	appIndex int
+
 	// secrets are the values that came from ${VAR} references and *_file
 	// keys, or are typed as secrets: they are scrubbed from all output.
 	secrets []string
@@ -541,8 +548,13 @@ func (c *Config) Validate() []string {
 		}
 		p = append(p, line+key+": "+fmt.Sprintf(format, args...))
 	}
-	if c.App == "" && c.Database.URL == "" {
-		add("app", "set app (the Laravel application root) or database.url")
+	if c.multiApp() {
+		c.validateApps(add)
+		for _, ac := range c.Applications() {
+			ac.validateOverrides(add)
+		}
+	} else if c.App == "" && c.Database.URL == "" {
+		add("app", "set app (the Laravel application root) or database.url, or list several applications under apps")
 	}
 	if c.Thresholds.MaxPending < 0 {
 		add("thresholds.max_pending", "must be 0 (off) or more (got %d)", c.Thresholds.MaxPending)

@@ -18,6 +18,8 @@ import (
 // sourceFlags are the flags that say where the application is.
 type sourceFlags struct {
 	app, dsn, config, timezone string
+	// name picks one application of a configuration with apps:.
+	name string
 	maxPending                 int
 	stuckAfter                 time.Duration
 	// timeout bounds the whole read (connect and queries); 0 keeps
@@ -37,6 +39,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 	fs.StringVar(&f.app, "app", "", "Laravel application root `DIR` (reads DIR/.env)")
 	fs.StringVar(&f.dsn, "dsn", "", "database `URL` (pgsql://, mysql://, mariadb://, sqlite:///path); default $SEQWATCH_DSN")
 	fs.StringVar(&f.config, "config", "", "seqwatch.yaml `FILE`")
+	fs.StringVar(&f.name, "name", "", "with --config, the application called `APP` (of those under apps:)")
 	fs.StringVar(&f.timezone, "timezone", "", "application time `ZONE` (default APP_TIMEZONE, else UTC)")
 	if thresholds {
 		fs.IntVar(&f.maxPending, "max-pending", -1, "warn when more than `N` operations are pending (default thresholds.max_pending, else off)")
@@ -49,10 +52,16 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	var cfg *Config
 	var settings check.Settings
+	if f.name != "" && f.config == "" {
+		return check.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
+	}
 	if f.config != "" {
 		var err error
 		cfg, err = loadConfigForReading(f.config)
 		if err != nil {
+			return check.Source{}, check.Thresholds{}, err
+		}
+		if cfg, err = cfg.Application(f.name); err != nil {
 			return check.Source{}, check.Thresholds{}, err
 		}
 		// Only the parts that say where the application is matter here;
