@@ -19,9 +19,9 @@ import (
 type sourceFlags struct {
 	app, dsn, config, timezone string
 	// name picks one application of a configuration with apps:.
-	name string
-	maxPending                 int
-	stuckAfter                 time.Duration
+	name       string
+	maxPending int
+	stuckAfter time.Duration
 	// timeout bounds the whole read (connect and queries); 0 keeps
 	// readSnapshot's default.
 	timeout time.Duration
