@@ -101,6 +101,13 @@ type StateConf struct {
 	// SeenRetention forgets a reported row this long after it was last
 	// seen (default 7 days; the keys of open problems are always kept).
 	SeenRetention Duration `yaml:"seen_retention"`
+	// Postgres keeps the state of every application in a PostgreSQL
+	// database shared by several seqwatch instances, of which one at a
+	// time sends (see internal/pgstate). Empty: a state file.
+	Postgres notify.Secret `yaml:"postgres"`
+	// LeaseTTL is how long a shared state's lease lasts without renewal
+	// (default: three of the schedule's intervals, at least a minute).
+	LeaseTTL Duration `yaml:"lease"`
 }
 
 // Channel is one configured alert channel: a name and exactly one of the
@@ -354,9 +361,18 @@ func parseConfig(path string, data []byte, getenv func(string) string, readOnly 
 	if cfg.Heartbeat != nil {
 		cfg.secrets = append(cfg.secrets, cfg.Heartbeat.URL)
 	}
-	cfg.secrets = append(cfg.secrets, cfg.Database.URL.Reveal())
-	if pw := urlPassword(cfg.Database.URL.Reveal()); pw != "" {
-		cfg.secrets = append(cfg.secrets, pw)
+	for _, u := range []string{cfg.Database.URL.Reveal(), cfg.State.Postgres.Reveal()} {
+		cfg.secrets = append(cfg.secrets, u)
+		if pw := urlPassword(u); pw != "" {
+			cfg.secrets = append(cfg.secrets, pw)
+		}
+	}
+	for _, a := range cfg.Apps {
+		u := a.Database.URL.Reveal()
+		cfg.secrets = append(cfg.secrets, u)
+		if pw := urlPassword(u); pw != "" {
+			cfg.secrets = append(cfg.secrets, pw)
+		}
 	}
 	return cfg, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -730,17 +731,17 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
+	defer d.Close()
 	ctx := context.Background()
 
-	if err := d.tick(ctx); err != nil || hook.count() != 0 {
+	if err := d.Tick(ctx); err != nil || hook.count() != 0 {
 		t.Fatalf("tick with the database up: %v, %d requests\n%s", err, hook.count(), logs.String())
 	}
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 2; i++ {
-		if err := d.tick(ctx); err == nil {
+		if err := d.Tick(ctx); err == nil {
 			t.Fatalf("tick %d with the database stopped succeeded", i)
 		}
 	}
@@ -751,7 +752,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	if src := got[0].Payload.Source; src == nil || *src == "" || strings.Contains(*src, db.Password) {
 		t.Errorf("source.unreachable carries source %v: want the error, without the password", src)
 	}
-	if err := d.tick(ctx); err == nil || hook.count() != 1 {
+	if err := d.Tick(ctx); err == nil || hook.count() != 1 {
 		t.Fatalf("a third failed tick: %v, %d requests in all, want no new alert", err, hook.count())
 	}
 
@@ -769,10 +770,10 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 		values ('2024_01_15_130000_NotifyUsers', 'sync', 'failed', '2024-02-01 10:00:00', '2024-02-01 10:00:03', '2024-02-01 10:00:00', '2024-02-01 10:00:03')`); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatalf("tick with the database back: %v\n%s", err, logs.String())
 	}
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatalf("next tick: %v", err)
 	}
 	got = hook.requests()
@@ -1125,7 +1126,7 @@ func TestRetriedAlertsKeepTheirIDWhenANewOneArrives(t *testing.T) {
 }
 
 // inProcessDaemon builds the daemon of cfgPath with its logs in logs.
-func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io.Writer) *daemon {
+func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io.Writer, read ...func(context.Context) (*check.Snapshot, error)) *daemon.App {
 	t.Helper()
 	cfg, err := loadValidConfig(cfgPath)
 	if err != nil {
@@ -1141,11 +1142,15 @@ func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDaemon(cfg, st, e, logger)
+	deps := func(*daemon.Deps) {}
+	if len(read) > 0 {
+		deps = func(dd *daemon.Deps) { dd.Read = read[0] }
+	}
+	d, err := newDaemon(cfg, st, e, logger, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.close)
+	t.Cleanup(d.Close)
 	return d
 }
 
@@ -1187,7 +1192,7 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 	var logs syncBuffer
 	d := inProcessDaemon(t, cfgPath, time.Now, &logs)
 	ctx := context.Background()
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatalf("tick before the lock: %v\n%s", err, logs.String())
 	}
 
@@ -1206,18 +1211,12 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runner := &tickRunner{d: d, ctx: ctx, logger: d.logger, now: time.Now}
-	if !runner.begin() {
-		t.Fatal("the first tick was skipped")
-	}
 	took := make(chan time.Duration)
 	go func() {
 		start := time.Now()
-		runner.execute()
+		_ = d.Tick(ctx)
 		took <- time.Since(start)
 	}()
-	runner.run() // due while the first waits on the lock
-	runner.run()
 	var elapsed time.Duration
 	select {
 	case elapsed = <-took:
@@ -1231,15 +1230,13 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 	if elapsed < deadline/2 || elapsed > deadline+5*time.Second {
 		t.Errorf("the tick took %s, want about its deadline %s", elapsed, deadline)
 	}
-	mustContain(t, "logs", logs.String(),
-		"tick skipped: the previous tick is still running", "skipped_ticks=1", "skipped_ticks=2",
-		"cannot read the application", "consecutive_failures=1")
-	if d.st.Source.Failures != 1 {
-		t.Errorf("failed reads counted: %d, want 1", d.st.Source.Failures)
+	mustContain(t, "logs", logs.String(), "cannot read the application", "consecutive_failures=1")
+	if d.State().Source.Failures != 1 {
+		t.Errorf("failed reads counted: %d, want 1", d.State().Source.Failures)
 	}
 
 	// The second tick on the lock reaches unreachable_after (2).
-	if err := d.tick(ctx); err == nil {
+	if err := d.Tick(ctx); err == nil {
 		t.Fatal("a tick on the locked table succeeded")
 	}
 	got := hook.requests()
@@ -1250,62 +1247,11 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatalf("tick after the lock was released: %v\n%s", err, logs.String())
 	}
 	if got := hook.requests(); len(got) != 2 || got[1].Payload.Event != "source.recovered" {
 		t.Errorf("after the lock: %d requests, want source.recovered", len(got))
-	}
-}
-
-// The watchdog is fed while ticks end in time, and no longer once a tick
-// runs past both its deadlines and the grace (a driver that ignores its
-// context): systemd then restarts the wedged daemon.
-func TestWatchdogIsNotFedWhileATickIsWedged(t *testing.T) {
-	t.Parallel()
-	clock := &testClock{t: demoNow}
-	app, _ := sqliteApp(t, clock.Now())
-	dir := t.TempDir()
-	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", tickTimeout: "2s",
-		channels: []string{consoleChannel}}.write(t, dir)
-	var logs syncBuffer
-	d := inProcessDaemon(t, cfgPath, clock.Now, &logs)
-	entered, release := make(chan struct{}), make(chan struct{})
-	d.read = func(context.Context) (*check.Snapshot, error) {
-		close(entered)
-		<-release // ignores its context, as a wedged driver does
-		return nil, errors.New("wedged")
-	}
-	r := &tickRunner{d: d, ctx: context.Background(), logger: d.logger, now: clock.Now}
-	fed := 0
-	feed := func() { fed++ }
-
-	if !r.keepAlive(feed) || fed != 1 {
-		t.Fatal("not fed while idle")
-	}
-	if !r.begin() {
-		t.Fatal("tick skipped")
-	}
-	done := make(chan struct{})
-	go func() { r.execute(); close(done) }()
-	<-entered
-	clock.Add(d.maxTick())
-	if !r.keepAlive(feed) || fed != 2 {
-		t.Fatalf("not fed at the limit (%s)", d.maxTick())
-	}
-	clock.Add(time.Second)
-	if r.keepAlive(feed) || r.keepAlive(feed) || fed != 2 {
-		t.Fatalf("fed %d times while the tick ran past its limit, want 2", fed)
-	}
-	r.run()
-	mustContain(t, "logs", logs.String(), "no longer feeding the systemd watchdog", "tick skipped", "skipped_ticks=1")
-	if n := strings.Count(logs.String(), "no longer feeding"); n != 1 {
-		t.Errorf("the wedge was logged %d times, want once", n)
-	}
-	close(release)
-	<-done
-	if !r.keepAlive(feed) || fed != 3 {
-		t.Error("not fed again once the tick ended")
 	}
 }
 
@@ -1319,23 +1265,22 @@ func TestTickDeadlineIsAFailedRead(t *testing.T) {
 	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", tickTimeout: "50ms",
 		channels: []string{consoleChannel}}.write(t, dir)
 	var logs syncBuffer
-	d := inProcessDaemon(t, cfgPath, clock.Now, &logs)
-	d.read = func(ctx context.Context) (*check.Snapshot, error) {
+	d := inProcessDaemon(t, cfgPath, clock.Now, &logs, func(ctx context.Context) (*check.Snapshot, error) {
 		<-ctx.Done()
 		return nil, fmt.Errorf("read: %w", ctx.Err())
-	}
-	err := d.tick(context.Background())
+	})
+	err := d.Tick(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "did not answer within tick_timeout (50ms)") {
 		t.Fatalf("tick: %v, want the deadline named", err)
 	}
-	if d.st.Source.Failures != 1 || !strings.Contains(d.st.Source.LastError, "tick_timeout") {
-		t.Errorf("source %+v, want one failed read", d.st.Source)
+	if d.State().Source.Failures != 1 || !strings.Contains(d.State().Source.LastError, "tick_timeout") {
+		t.Errorf("source %+v, want one failed read", d.State().Source)
 	}
 	// Shutting down is not a failed read.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := d.tick(ctx); !errors.Is(err, context.Canceled) || d.st.Source.Failures != 1 {
-		t.Errorf("tick while shutting down: %v, failures %d; want context.Canceled and still 1", err, d.st.Source.Failures)
+	if err := d.Tick(ctx); !errors.Is(err, context.Canceled) || d.State().Source.Failures != 1 {
+		t.Errorf("tick while shutting down: %v, failures %d; want context.Canceled and still 1", err, d.State().Source.Failures)
 	}
 }
 

@@ -103,6 +103,20 @@ func newObserver(cfg *Config, listen string, serveHTTP bool, app string, e env, 
 	return o, nil
 }
 
+// forApp is the observer of one application of several: it shares the
+// metrics, the page, the listener and the heartbeat, and keeps its own
+// view of the application. nil stays nil.
+func (o *observer) forApp(ac *Config) *observer {
+	if o == nil {
+		return nil
+	}
+	c := &observer{app: ac.appName(), cfg: ac, now: o.now, logger: o.logger.With("app", ac.appName()), scrub: o.scrub,
+		metrics: o.metrics, board: o.board, live: o.live, server: o.server, beat: o.beat}
+	c.metrics.App(c.app)
+	c.board.Set(web.AppStatus{Name: c.app, Environment: ac.Environment, Summary: "not read yet"})
+	return c
+}
+
 // stateLoaded is called once the daemon's state is loaded.
 func (o *observer) stateLoaded() {
 	if o == nil {
@@ -113,7 +127,7 @@ func (o *observer) stateLoaded() {
 
 // tickStarted is called as a tick begins; maxTick is how long it may run
 // before the loop counts as wedged.
-func (o *observer) tickStarted(maxTick time.Duration) {
+func (o *observer) TickStarted(maxTick time.Duration) {
 	if o == nil {
 		return
 	}
@@ -127,7 +141,7 @@ func (o *observer) tickStarted(maxTick time.Duration) {
 // readEnded is called when the tick's read ended: started is when it
 // began, readCtxErr the read context's error (to tell a deadline), rules
 // the thresholds in force (a reload may change them).
-func (o *observer) readEnded(started time.Time, snap *check.Snapshot, err, readCtxErr error, rules state.Rules) {
+func (o *observer) ReadEnded(started time.Time, snap *check.Snapshot, err, readCtxErr error, rules state.Rules) {
 	if o == nil {
 		return
 	}
@@ -220,7 +234,7 @@ func readClass(err, readCtxErr error) string {
 }
 
 // event is called for each new event, with the channels it is routed to.
-func (o *observer) event(ev notify.Event, channels []string) {
+func (o *observer) Event(ev notify.Event, channels []string) {
 	if o == nil {
 		return
 	}
@@ -229,7 +243,7 @@ func (o *observer) event(ev notify.Event, channels []string) {
 
 // mutedEvent is called for each event a mute held back or kept from being
 // sent: it shows on the page's event list, marked muted, with no channel.
-func (o *observer) mutedEvent(ev notify.Event) {
+func (o *observer) MutedEvent(ev notify.Event) {
 	if o == nil {
 		return
 	}
@@ -238,7 +252,7 @@ func (o *observer) mutedEvent(ev notify.Event) {
 
 // mutes is called at each tick with the mutes in force and the number of
 // new events they held back or kept from being sent.
-func (o *observer) mutes(active []state.Mute, muted int) {
+func (o *observer) Mutes(active []state.Mute, muted int) {
 	if o == nil {
 		return
 	}
@@ -250,7 +264,7 @@ func (o *observer) mutes(active []state.Mute, muted int) {
 // delivered is called when a delivery attempt through channel ended for
 // the events ids, after st recorded it: result is delivered, waiting or
 // dead.
-func (o *observer) delivered(st *state.State, channel string, ids []string, result string) {
+func (o *observer) Delivered(st *state.State, channel string, ids []string, result string) {
 	if o == nil || len(ids) == 0 {
 		return
 	}
@@ -284,7 +298,7 @@ func pageScrubber(secrets *secretSet) func(string) string {
 
 // tickEnded is called as a tick ends, whatever its outcome: it publishes
 // the page, sets the outbox gauges and pings the heartbeat.
-func (o *observer) tickEnded(st *state.State, channelHash map[string]string) {
+func (o *observer) TickEnded(st *state.State, channelHash map[string]string) {
 	if o == nil {
 		return
 	}

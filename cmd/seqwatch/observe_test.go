@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -506,17 +507,16 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDaemon(cfg, st, e, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.close()
-	obs, err := newObserver(cfg, "127.0.0.1:0", true, d.src.Name, e, logger, &secretSet{})
+	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.appName(), e, logger, &secretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer obs.close()
-	d.obs = obs
+	d, err := newDaemon(cfg, st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
 	obs.stateLoaded()
 	base := "http://" + obs.server.Addr()
 	health := func() (int, web.HealthReport) {
@@ -528,7 +528,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 		return a.code, r
 	}
 
-	if err := d.tick(context.Background()); err != nil {
+	if err := d.Tick(context.Background()); err != nil {
 		t.Fatalf("first tick: %v\n%s", err, logs.String())
 	}
 	if code, r := health(); code != 200 {
@@ -551,7 +551,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	tickDone := make(chan error, 1)
-	go func() { tickDone <- d.tick(context.Background()) }()
+	go func() { tickDone <- d.Tick(context.Background()) }()
 	eventually(t, "the tick waiting on the lock", 30*time.Second, func() (bool, string) {
 		var waiting int
 		err := locker.QueryRow(`select count(*) from pg_locks where not granted and relation = 'operations'::regclass`).Scan(&waiting)
@@ -560,7 +560,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if code, r := health(); code != 200 || r.Reason != "a tick is running" {
 		t.Fatalf("/healthz while the tick is within its deadline: %d %+v", code, r)
 	}
-	clock.Add(d.maxTick() + time.Second)
+	clock.Add(d.MaxTick() + time.Second)
 	code, r := health()
 	if code != 503 || r.Status != "failing" || !strings.Contains(r.Reason, "the tick loop is wedged") || !strings.Contains(r.Reason, "past its deadline") {
 		t.Fatalf("/healthz with the tick stuck past its deadline: %d %+v", code, r)

@@ -93,7 +93,7 @@ func TestOutboxChangesTheStateWhileTheDaemonRuns(t *testing.T) {
 	if r := s.run(t, "outbox", "retry", all[0]); r.code != 0 || !strings.Contains(r.stdout, "1 alert(s) due again") {
 		t.Fatalf("retry beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if err := d.tick(context.Background()); err == nil || !strings.Contains(err.Error(), "1 alert(s) refused for good") {
+	if err := d.Tick(context.Background()); err == nil || !strings.Contains(err.Error(), "1 alert(s) refused for good") {
 		t.Fatalf("the daemon's tick after the retry: %v, want the other alert still dead", err)
 	}
 	got := s.hook.requests()
@@ -103,7 +103,7 @@ func TestOutboxChangesTheStateWhileTheDaemonRuns(t *testing.T) {
 	if r := s.run(t, "outbox", "drop", all[1]); r.code != 0 || !strings.Contains(r.stdout, "1 alert(s) dropped") {
 		t.Fatalf("drop beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if err := d.tick(context.Background()); err != nil {
+	if err := d.Tick(context.Background()); err != nil {
 		t.Fatalf("the daemon's tick after the drop: %v\n%s", err, logs.String())
 	}
 	if st := readState(t, s.statePath); len(st.Dead) != 0 || len(st.Outbox) != 0 {

@@ -15,10 +15,8 @@ import (
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/robfig/cron/v3"
 
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/notify"
-	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -95,36 +93,96 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-
-	statePath := cfg.State.Path
-	if statePath == "" {
-		statePath = DefaultStatePath
-	}
-	st, err := state.Open(statePath)
+	stores, err := openStores(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer stores.close()
 
-	d, err := newDaemon(cfg, st, e, logger)
-	if err != nil {
-		return err
-	}
-	d.cfgPath = *cfgPath
-	defer d.close()
-	obs, err := newObserver(cfg, *listen, !*once, d.src.Name, e, logger, secrets)
+	obs, err := newObserver(cfg, *listen, !*once, cfg.Applications()[0].appName(), e, logger, secrets)
 	if err != nil {
 		return err
 	}
 	defer obs.close()
-	d.obs = obs
-	obs.stateLoaded()
-	logger.Info("seqwatch started", "version", version, "app", d.src.Name, "where", d.src.Conn.Where(), "state", statePath, "schedule", scheduleOf(cfg), "channels", len(cfg.Channels))
-
-	if *once {
-		return d.tick(ctx)
+	var apps []*daemon.App
+	for _, ac := range cfg.Applications() {
+		app, err := newApp(ac, stores.forApp(ac), e, logger, obs.forApp(ac))
+		if err != nil {
+			return err
+		}
+		defer app.Close()
+		apps = append(apps, app)
+		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", scheduleOf(ac), "channels", len(ac.Channels))
 	}
-	return serve(ctx, d, cfg, *cfgPath, hup, secrets, e, logger)
+	obs.stateLoaded()
+	opts := daemon.Options{Now: e.now, Logger: logger, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
+	if *once {
+		return daemon.New(apps, opts).Once(ctx)
+	}
+	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
+		opts.Watchdog = interval
+	}
+	var next *Config
+	opts.Reload = func() (map[string]daemon.Config, error) {
+		newCfg, err := loadValidConfig(*cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]daemon.Config{}
+		for i, ac := range newCfg.Applications() {
+			if i >= len(apps) {
+				return nil, fmt.Errorf("application %q is new: adding applications needs a restart", ac.appName())
+			}
+			app := apps[i]
+			dc, err := appConfig(ac, e, logger.With("app", app.Name()), app.State)
+			if err != nil {
+				return nil, err
+			}
+			out[dc.Source.Name] = dc
+		}
+		next = newCfg
+		return out, nil
+	}
+	// Before the next tick can log through the new channels.
+	opts.Reloaded = func() { secrets.set(next.secrets) }
+	d := daemon.New(apps, opts)
+	signals := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case signals <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return d.Run(ctx, signals)
+}
+
+// newApp makes the worker of one application, its state loaded.
+func newApp(cfg *Config, st daemon.Store, e env, logger *slog.Logger, obs daemon.Observer) (*daemon.App, error) {
+	return newDaemon(cfg, st, e, logger, func(d *daemon.Deps) { d.Observer = obs })
+}
+
+// newDaemon is newApp with the worker's dependencies adjusted by opts (tests
+// replace the read or the observer).
+func newDaemon(cfg *Config, st daemon.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
+	var app *daemon.App
+	logger = logger.With("app", cfg.appName())
+	dc, err := appConfig(cfg, e, logger, func() *state.State {
+		if app == nil {
+			return nil
+		}
+		return app.State()
+	})
+	if err != nil {
+		return nil, err
+	}
+	deps := daemon.Deps{Store: st, Now: e.now, Sleep: e.sleep, Logger: logger}
+	for _, o := range opts {
+		o(&deps)
+	}
+	app, err = daemon.NewApp(dc, deps)
+	return app, err
 }
 
 func loadValidConfig(path string) (*Config, error) {
@@ -145,55 +203,8 @@ func scheduleOf(cfg *Config) string {
 	return cfg.Schedule
 }
 
-// newDaemon wires a daemon from configuration and loads its state.
-func newDaemon(cfg *Config, st store, e env, logger *slog.Logger) (*daemon, error) {
-	src, err := check.Resolve(cfg.Settings())
-	if err != nil {
-		return nil, err
-	}
-	d := &daemon{src: src, store: st, logger: logger.With("app", src.Name), now: e.now}
-	if err := d.configure(cfg, e); err != nil {
-		return nil, err
-	}
-	if d.st, err = st.Load(); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// configure applies the parts of the configuration that SIGHUP may change.
-func (d *daemon) configure(cfg *Config, e env) error {
-	channels, rates, err := buildChannels(cfg, e.stdout, alertHTTPClient(), d.now, d.logger, func(channel string) slack.ThreadStore {
-		return state.NewThreadStore(func() *state.State { return d.st }, channel)
-	})
-	if err != nil {
-		return err
-	}
-	d.resenders = resendersOf(channels)
-	d.rules = rulesFrom(cfg)
-	d.routes = routesFrom(cfg)
-	d.unreachAft = cfg.Thresholds.UnreachableAfter
-	if d.unreachAft <= 0 {
-		d.unreachAft = state.DefaultUnreachableAfter
-	}
-	d.dispatch = notify.NewDispatcher(channels, notify.DispatcherOptions{Now: d.now, Sleep: e.sleep, Logger: d.logger, RatePerSecond: rates})
-	d.channelHash = map[string]string{}
-	for _, ch := range cfg.Channels {
-		d.channelHash[ch.Name] = ch.configHash()
-	}
-	d.rules.SeenRetention = time.Duration(cfg.State.SeenRetention)
-	d.reconcile = time.Duration(cfg.Reconcile)
-	if d.tickTimeout, err = tickTimeoutOf(cfg); err != nil {
-		return err
-	}
-	if d.windows, err = windowsOf(cfg); err != nil {
-		return err
-	}
-	return nil
-}
-
 // defaultTickTimeout is the longest default tick deadline.
-const defaultTickTimeout = 30 * time.Second
+const defaultTickTimeout = daemon.DefaultTickTimeout
 
 // tickTimeoutOf is tick_timeout, or by default half the schedule's
 // interval, at most defaultTickTimeout: well under the interval, so that a
@@ -210,191 +221,8 @@ func tickTimeoutOf(cfg *Config) (time.Duration, error) {
 	return min(scheduleInterval(sched)/2, defaultTickTimeout), nil
 }
 
-// scheduleInterval is the shortest gap between two runs of sched over a
-// sample of its next runs (cron expressions need not be regular).
-func scheduleInterval(sched cron.Schedule) time.Duration {
-	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	shortest := time.Duration(0)
-	for range 64 {
-		next := sched.Next(t)
-		if next.IsZero() {
-			break
-		}
-		if gap := next.Sub(t); shortest == 0 || gap < shortest {
-			shortest = gap
-		}
-		t = next
-	}
-	return shortest
-}
-
-// serve runs ticks on the schedule until ctx ends, reloading on each
-// signal from hup.
-func serve(ctx context.Context, d *daemon, cfg *Config, cfgPath string, hup <-chan os.Signal, secrets *secretSet, e env, logger *slog.Logger) error {
-	sched, err := parseSchedule(scheduleOf(cfg))
-	if err != nil {
-		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
-	}
-	// Ticks get their own context, cancelled at the first signal: no new
-	// delivery attempt starts after it (a request in flight gets the
-	// dispatcher's grace), and the tick records what it did and ends.
-	tickCtx, cancelTicks := context.WithCancel(context.Background())
-	defer cancelTicks()
-	runner := &tickRunner{d: d, ctx: tickCtx, logger: logger, now: e.now}
-	c := cron.New()
-	c.Schedule(sched, cron.FuncJob(runner.run))
-
-	// Readiness only once the state is loaded (it is, by now).
-	_, _ = sd.SdNotify(false, sd.SdNotifyReady)
-	var watchdog <-chan time.Time
-	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		watchdog = t.C
-	}
-
-	go runner.run() // the first tick at start, not a minute later
-	c.Start()
-	for {
-		select {
-		case <-ctx.Done():
-			_, _ = sd.SdNotify(false, sd.SdNotifyStopping)
-			logger.Info("shutting down: no new delivery attempts; what is unsent stays in the outbox")
-			stopped := c.Stop()
-			cancelTicks()
-			idle := make(chan struct{})
-			go func() {
-				<-stopped.Done()
-				runner.mu.Lock()
-				runner.mu.Unlock()
-				close(idle)
-			}()
-			select {
-			case <-idle:
-			case <-time.After(shutdownWait):
-				// The state file is only ever replaced whole, so leaving
-				// now loses at most what this tick had not yet saved.
-				logger.Warn("the tick in flight did not end; exiting without it", "waited", shutdownWait)
-			}
-			logger.Info("stopped")
-			return nil
-		case <-hup:
-			newCfg, err := loadValidConfig(cfgPath)
-			if err == nil {
-				runner.mu.Lock()
-				err = d.configure(newCfg, e)
-				if err == nil {
-					// Before the next tick can log through the new channels.
-					secrets.set(newCfg.secrets)
-				}
-				runner.mu.Unlock()
-			}
-			if err != nil {
-				logger.Error("reload failed; keeping the previous configuration", "error", err.Error())
-				continue
-			}
-			logger.Info("configuration reloaded (schedule and application changes need a restart)")
-		case <-watchdog:
-			runner.keepAlive(func() { _, _ = sd.SdNotify(false, sd.SdNotifyWatchdog) })
-		}
-	}
-}
-
-// shutdownWait bounds the wait for the tick in flight after a signal: its
-// read and sends are cancelled at once, a request in flight gets
-// notify.DefaultAttemptGrace, and the state saves are quick.
-const shutdownWait = 5 * time.Second
-
-// tickRunner runs the daemon's ticks one at a time, logs the ticks it
-// skips, and tells the watchdog whether ticks make progress.
-type tickRunner struct {
-	d      *daemon
-	ctx    context.Context
-	logger *slog.Logger
-	now    func() time.Time
-	// mu serialises ticks and reloads.
-	mu sync.Mutex
-
-	state   sync.Mutex // guards the fields below
-	busy    bool
-	started time.Time
-	skipped int
-	wedged  bool
-}
-
-// run is the scheduled job: a tick, unless the previous one still runs.
-func (r *tickRunner) run() {
-	if r.begin() {
-		r.execute()
-	}
-}
-
-// begin claims the next tick; when one is still running it logs the skip,
-// with the count of ticks skipped so far, and returns false.
-func (r *tickRunner) begin() bool {
-	r.state.Lock()
-	defer r.state.Unlock()
-	if r.busy {
-		r.skipped++
-		r.logger.Warn("tick skipped: the previous tick is still running",
-			"running_for", r.now().Sub(r.started).Round(time.Millisecond), "skipped_ticks", r.skipped)
-		return false
-	}
-	r.busy, r.started = true, r.now()
-	return true
-}
-
-// execute runs the tick claimed by begin.
-func (r *tickRunner) execute() {
-	defer func() {
-		r.state.Lock()
-		r.busy = false
-		r.state.Unlock()
-	}()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	start := r.now()
-	err := r.d.tick(r.ctx)
-	r.tickEnded(r.now().Sub(start), err)
-}
-
-// tickEnded is where every tick ends, with how long it took and how.
-func (r *tickRunner) tickEnded(took time.Duration, err error) {
-	var u *undeliveredError
-	switch {
-	case err == nil:
-		r.logger.Debug("tick done", "took", took)
-	case errors.As(err, &u) && u.waiting == 0:
-		// Dead letters were logged when they died; once is enough.
-		r.logger.Debug("tick done", "took", took, "dead_letters", u.dead)
-	default:
-		r.logger.Warn("tick finished with a problem", "took", took, "error", err.Error())
-	}
-}
-
-// keepAlive feeds the watchdog through feed unless a tick has been running
-// longer than both its deadlines and the grace: then the tick is wedged
-// (something ignores its deadline), and systemd is let restart seqwatch.
-func (r *tickRunner) keepAlive(feed func()) bool {
-	r.state.Lock()
-	running := time.Duration(0)
-	if r.busy {
-		running = r.now().Sub(r.started)
-	}
-	wedged := running > r.d.maxTick()
-	warn := wedged && !r.wedged
-	r.wedged = wedged
-	r.state.Unlock()
-	if wedged {
-		if warn {
-			r.logger.Error("a tick has been running past its deadlines; no longer feeding the systemd watchdog, so that systemd restarts seqwatch",
-				"running_for", running.Round(time.Second), "limit", r.d.maxTick())
-		}
-		return false
-	}
-	feed()
-	return true
-}
+// scheduleInterval is the shortest gap between two runs of sched.
+func scheduleInterval(sched cron.Schedule) time.Duration { return daemon.Interval(sched) }
 
 // secretSet is the current list of secret values scrubbed from logs.
 type secretSet struct {

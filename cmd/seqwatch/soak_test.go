@@ -13,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/state"
 )
 
 // soakDaemon builds an in-process daemon over the sample application with
 // a console channel writing to io.Discard and a clock the caller drives.
-func soakDaemon(tb testing.TB, clock *time.Time) (*daemon, func()) {
+func soakDaemon(tb testing.TB, clock *time.Time) (*daemon.App, func()) {
 	tb.Helper()
 	dir := tb.TempDir()
 	if err := writeDemoApp(context.Background(), dir, *clock); err != nil {
@@ -39,7 +40,7 @@ func soakDaemon(tb testing.TB, clock *time.Time) (*daemon, func()) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return d, func() { d.close(); st.Close() }
+	return d, func() { d.Close(); st.Close() }
 }
 
 // BenchmarkTickUnchanged is the cost of a tick when nothing is new: one
@@ -49,12 +50,12 @@ func BenchmarkTickUnchanged(b *testing.B) {
 	d, done := soakDaemon(b, &clock)
 	defer done()
 	ctx := context.Background()
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := d.tick(ctx); err != nil {
+		if err := d.Tick(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -82,14 +83,14 @@ func TestSoakMemoryStaysFlat(t *testing.T) {
 	warm := 60
 	for i := 0; i < warm; i++ {
 		clock = clock.Add(time.Minute)
-		if err := d.tick(ctx); err != nil {
+		if err := d.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	start, rssStart := heap(), rssKB()
 	for i := 0; i < ticks; i++ {
 		clock = clock.Add(time.Minute)
-		if err := d.tick(ctx); err != nil {
+		if err := d.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,8 +100,8 @@ func TestSoakMemoryStaysFlat(t *testing.T) {
 	if end > start+2<<20 {
 		t.Errorf("live heap grew from %d KB to %d KB over %d ticks", start/1024, end/1024, ticks)
 	}
-	if len(d.st.Outbox) != 0 {
-		t.Errorf("%d alerts left in the outbox", len(d.st.Outbox))
+	if len(d.State().Outbox) != 0 {
+		t.Errorf("%d alerts left in the outbox", len(d.State().Outbox))
 	}
 }
 
@@ -125,16 +126,16 @@ func TestUnchangedTickDoesNotRewriteState(t *testing.T) {
 	d, done := soakDaemon(t, &clock)
 	defer done()
 	ctx := context.Background()
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(filepath.Dir(d.src.OperationPaths[0]), "..", "state.json")
+	path := filepath.Join(filepath.Dir(d.Source().OperationPaths[0]), "..", "state.json")
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock = clock.Add(time.Minute)
-	if err := d.tick(ctx); err != nil {
+	if err := d.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.Stat(path)

@@ -1,0 +1,496 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// lease is the lease row a memStore's instances share.
+type lease struct {
+	holder  string
+	token   int64
+	expires time.Time
+}
+
+// shared is what several memStores have in common: the state document
+// and the lease, as a state database holds them.
+type shared struct {
+	mu    sync.Mutex
+	doc   *state.State
+	lease lease
+	down  bool
+	now   func() time.Time
+}
+
+// memStore is a Store (and, with a holder, a Leaser) kept in memory. It
+// fences Update the way internal/pgstate does: only the holder of the
+// current token saves.
+type memStore struct {
+	sh     *shared
+	holder string
+	token  int64
+}
+
+func (m *memStore) Load() (*state.State, error) {
+	m.sh.mu.Lock()
+	defer m.sh.mu.Unlock()
+	if m.sh.doc == nil {
+		return state.New(), nil
+	}
+	return clone(m.sh.doc), nil
+}
+
+func (m *memStore) Update(_ context.Context, cur *state.State, fn func(*state.State) error) (*state.State, error) {
+	m.sh.mu.Lock()
+	defer m.sh.mu.Unlock()
+	if m.holder != "" && (m.sh.lease.holder != m.holder || m.sh.lease.token != m.token || !m.sh.now().Before(m.sh.lease.expires)) {
+		return cur, fmt.Errorf("save state: %w", ErrNotLeader)
+	}
+	if err := fn(cur); err != nil {
+		return cur, err
+	}
+	if m.sh.down {
+		return cur, errors.New("state database unreachable")
+	}
+	m.sh.doc = clone(cur)
+	return cur, nil
+}
+
+func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, error) {
+	m.sh.mu.Lock()
+	defer m.sh.mu.Unlock()
+	if m.sh.down {
+		return false, "", errors.New("state database unreachable")
+	}
+	l := &m.sh.lease
+	now := m.sh.now()
+	if l.holder == m.holder || !now.Before(l.expires) {
+		if l.holder != m.holder {
+			l.token++
+		}
+		l.holder, l.expires = m.holder, now.Add(ttl)
+		m.token = l.token
+		return true, m.holder, nil
+	}
+	return false, l.holder, nil
+}
+
+func (m *memStore) Release(context.Context) error {
+	m.sh.mu.Lock()
+	defer m.sh.mu.Unlock()
+	if m.sh.lease.holder == m.holder {
+		m.sh.lease.expires = m.sh.now()
+	}
+	return nil
+}
+
+func clone(st *state.State) *state.State {
+	data, err := state.Marshal(st)
+	if err != nil {
+		panic(err)
+	}
+	out, err := state.Unmarshal(data)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// fileless is a Store without a lease, as a state file is.
+type fileless struct{ m *memStore }
+
+func newFileless(now func() time.Time) *fileless {
+	return &fileless{&memStore{sh: &shared{now: now}}}
+}
+
+func (f *fileless) Load() (*state.State, error) { return f.m.Load() }
+func (f *fileless) Update(ctx context.Context, cur *state.State, fn func(*state.State) error) (*state.State, error) {
+	return f.m.Update(ctx, cur, fn)
+}
+
+// recorder is a channel that records what it was sent.
+type recorder struct {
+	mu   sync.Mutex
+	sent []notify.Event
+}
+
+func (r *recorder) Notify(_ context.Context, evs []notify.Event) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, evs...)
+	return false, nil
+}
+
+func (r *recorder) events() []notify.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]notify.Event(nil), r.sent...)
+}
+
+// failing is a snapshot with one failed operation.
+func failing(app string, at time.Time) *check.Snapshot {
+	failedAt := at.Add(-time.Minute)
+	return &check.Snapshot{App: app, TakenAt: at, Failing: []check.Failure{{
+		Attempt: check.Attempt{ID: "7", Name: "2024_01_01_000000_Import", Type: "sync", State: "failed", ExecutedAt: failedAt, FailedAt: &failedAt},
+		Errors:  []check.ErrorRecord{{ID: "1", Exception: "RuntimeException", Message: "boom", CreatedAt: failedAt}},
+	}}, Counts: check.Counts{Failing: 1}}
+}
+
+// newTestApp is an application whose read is read and whose one channel
+// is rec; it sees only new problems (its state says it ran before).
+func newTestApp(t *testing.T, name string, store Store, now func() time.Time, read func(context.Context) (*check.Snapshot, error), rec *recorder, logs *syncBuffer, obs ...Observer) *App {
+	t.Helper()
+	cfg := Config{
+		Source:      check.Source{Name: name},
+		Rules:       state.Rules{FirstRun: state.FirstRunSilent},
+		Routes:      notify.DefaultRoutes([]string{"rec"}),
+		Channels:    map[string]notify.Notifier{"rec": rec},
+		TickTimeout: 2 * time.Second,
+		Schedule:    cron.Every(time.Minute),
+	}
+	var w bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&w, nil))
+	if logs != nil {
+		logger = slog.New(slog.NewTextHandler(logs, nil))
+	}
+	deps := Deps{Store: store, Now: now, Logger: logger.With("app", name), Read: read,
+		Sleep: func(context.Context, time.Duration) error { return nil }}
+	if len(obs) > 0 {
+		deps.Observer = obs[0]
+	}
+	app, err := NewApp(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// syncBuffer is a log destination safe for several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// manual is a Scheduler whose jobs run when the test says.
+type manual struct {
+	mu   sync.Mutex
+	jobs []func()
+}
+
+func (m *manual) Schedule(_ cron.Schedule, job func()) {
+	m.mu.Lock()
+	m.jobs = append(m.jobs, job)
+	m.mu.Unlock()
+}
+func (m *manual) Start()                {}
+func (m *manual) Stop() context.Context { return context.Background() }
+
+func TestAFailureIsSentOnceAndItsRecoveryOnce(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	snap := &check.Snapshot{App: "shop"}
+	rec := &recorder{}
+	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return snap, nil }, rec, nil)
+	steps := []struct {
+		name string
+		snap *check.Snapshot
+		want []notify.Kind
+	}{
+		{"first tick records the quiet history", &check.Snapshot{App: "shop"}, nil},
+		{"a failure is sent", failing("shop", c.Now()), []notify.Kind{notify.OperationFailed}},
+		{"the same failure again sends nothing", failing("shop", c.Now()), []notify.Kind{notify.OperationFailed}},
+		{"its recovery is sent", &check.Snapshot{App: "shop", LastCompleted: map[string]time.Time{"2024_01_01_000000_Import": c.Now()}},
+			[]notify.Kind{notify.OperationFailed, notify.OperationRecovered}},
+	}
+	for _, s := range steps {
+		snap = s.snap
+		c.Add(time.Minute)
+		if err := app.Tick(context.Background()); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		var got []notify.Kind
+		for _, ev := range rec.events() {
+			got = append(got, ev.Kind)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(s.want) {
+			t.Fatalf("%s: sent %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+func TestTicksDueWhileOneRunsAreSkippedAndCounted(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var logs syncBuffer
+	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(ctx context.Context) (*check.Snapshot, error) {
+		close(entered)
+		<-release
+		return &check.Snapshot{App: "shop"}, nil
+	}, &recorder{}, &logs)
+	r := &runner{app: app, ctx: context.Background(), logger: app.logger, now: c.Now}
+	done := make(chan struct{})
+	go func() { r.run(); close(done) }()
+	<-entered
+	r.run()
+	r.run()
+	close(release)
+	<-done
+	for _, want := range []string{"tick skipped: the previous tick is still running", "skipped_ticks=1", "skipped_ticks=2"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// The watchdog is fed while ticks end in time, and no longer once a tick
+// runs past both its deadlines and the grace (a driver that ignores its
+// context): systemd then restarts the wedged daemon.
+func TestWatchdogIsNotFedWhileATickIsWedged(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var logs syncBuffer
+	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) {
+		close(entered)
+		<-release // ignores its context, as a wedged driver does
+		return nil, errors.New("wedged")
+	}, &recorder{}, &logs)
+	fed := 0
+	d := New([]*App{app}, Options{Now: c.Now, Notify: func(s string) {
+		if s == "WATCHDOG=1" {
+			fed++
+		}
+	}})
+	r := d.runners[0]
+	r.ctx = context.Background()
+	if !d.keepAlive() || fed != 1 {
+		t.Fatal("not fed while idle")
+	}
+	done := make(chan struct{})
+	go func() { r.run(); close(done) }()
+	<-entered
+	c.Add(app.MaxTick())
+	if !d.keepAlive() || fed != 2 {
+		t.Fatalf("not fed at the limit (%s)", app.MaxTick())
+	}
+	c.Add(time.Second)
+	if d.keepAlive() || d.keepAlive() || fed != 2 {
+		t.Fatalf("fed %d times while the tick ran past its limit, want 2", fed)
+	}
+	if n := strings.Count(logs.String(), "no longer feeding"); n != 1 {
+		t.Errorf("the wedge was logged %d times, want once", n)
+	}
+	close(release)
+	<-done
+	if !d.keepAlive() || fed != 3 {
+		t.Error("not fed again once the tick ended")
+	}
+}
+
+// One application whose database never answers holds its own tick, not
+// the others': their ticks run and send while it waits.
+func TestASlowApplicationDoesNotDelayAnother(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	slowEntered, slowRelease := make(chan struct{}), make(chan struct{})
+	slow := newTestApp(t, "slow", newFileless(c.Now), c.Now, func(ctx context.Context) (*check.Snapshot, error) {
+		close(slowEntered)
+		select {
+		case <-slowRelease:
+		case <-ctx.Done():
+		}
+		return nil, errors.New("no answer")
+	}, &recorder{}, nil)
+	fastRec := &recorder{}
+	ended := endSignal{make(chan struct{}, 4)}
+	fastSnap := &check.Snapshot{App: "fast"}
+	var mu sync.Mutex
+	fast := newTestApp(t, "fast", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return fastSnap, nil
+	}, fastRec, nil, ended)
+	sched := &manual{}
+	d := New([]*App{slow, fast}, Options{Now: c.Now, Scheduler: sched, MaxConcurrent: 2})
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error)
+	go func() { ran <- d.Run(ctx, nil) }()
+	<-slowEntered
+	<-ended.c // fast's first tick ended, while slow's waits
+	mu.Lock()
+	fastSnap = failing("fast", c.Now())
+	mu.Unlock()
+	// The next tick of every application: slow's is skipped (its last one
+	// still runs), fast's runs and sends.
+	sched.mu.Lock()
+	jobs := append([]func(){}, sched.jobs...)
+	sched.mu.Unlock()
+	for _, j := range jobs {
+		j()
+	}
+	if got := fastRec.events(); len(got) != 1 || got[0].Kind != notify.OperationFailed {
+		t.Fatalf("fast sent %v while slow waited, want its failure", got)
+	}
+	close(slowRelease)
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two instances share one state: one leads and sends, the other stands
+// by. When the leader stops renewing, the standby takes over once the
+// lease expires, and the old leader is fenced: it saves and sends nothing.
+func TestOneInstanceSendsAndAStandbyTakesOverWhenTheLeaseExpires(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	sh := &shared{now: c.Now}
+	snap := &check.Snapshot{App: "shop"}
+	var smu sync.Mutex
+	read := func(context.Context) (*check.Snapshot, error) { smu.Lock(); defer smu.Unlock(); return snap, nil }
+	setSnap := func(s *check.Snapshot) { smu.Lock(); snap = s; smu.Unlock() }
+	recA, recB := &recorder{}, &recorder{}
+	readsB := 0
+	a := newTestApp(t, "shop", &memStore{sh: sh, holder: "a"}, c.Now, read, recA, nil)
+	b := newTestApp(t, "shop", &memStore{sh: sh, holder: "b"}, c.Now, func(ctx context.Context) (*check.Snapshot, error) {
+		readsB++
+		return read(ctx)
+	}, recB, nil)
+	ctx := context.Background()
+	tick := func(app *App) {
+		t.Helper()
+		if err := app.Tick(ctx); err != nil && !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("%s tick: %v", app.Name(), err)
+		}
+	}
+	tick(a) // a leads; the quiet history is recorded
+	tick(b) // b stands by
+	if readsB != 0 {
+		t.Fatalf("the standby read the application %d times", readsB)
+	}
+	setSnap(failing("shop", c.Now()))
+	c.Add(time.Minute)
+	tick(a)
+	tick(b)
+	if len(recA.events()) != 1 || len(recB.events()) != 0 {
+		t.Fatalf("sent by a %d, by b %d; want the failure once, by the leader", len(recA.events()), len(recB.events()))
+	}
+	// a pauses past its lease (3 minutes with a 1-minute schedule).
+	c.Add(3*time.Minute + time.Second)
+	setSnap(&check.Snapshot{App: "shop", LastCompleted: map[string]time.Time{"2024_01_01_000000_Import": c.Now()}})
+	tick(b) // takes over: loads a's state, so the recovery closes a's failure
+	if got := recB.events(); len(got) != 1 || got[0].Kind != notify.OperationRecovered {
+		t.Fatalf("the new leader sent %v, want the recovery only", got)
+	}
+	// a wakes up and ticks: its lease is gone, so it neither saves nor sends.
+	before := len(recA.events())
+	if err := a.tick(ctx); err == nil || !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("the old leader's tick: %v, want ErrNotLeader", err)
+	}
+	if len(recA.events()) != before {
+		t.Error("the fenced old leader sent")
+	}
+	tick(a)
+	if len(recA.events()) != before {
+		t.Error("the old leader sent after losing the lease")
+	}
+}
+
+// While the state store cannot save, what a tick finds is kept in memory
+// and nothing is sent; once it saves again, each alert goes out once,
+// under the id it got when it was found.
+func TestAlertsFoundWhileTheStateIsDownAreSentOnceItIsBack(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	st := newFileless(c.Now)
+	snap := &check.Snapshot{App: "shop"}
+	rec := &recorder{}
+	var logs syncBuffer
+	app := newTestApp(t, "shop", st, c.Now, func(context.Context) (*check.Snapshot, error) { return snap, nil }, rec, &logs)
+	ctx := context.Background()
+	if err := app.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.m.sh.mu.Lock()
+	st.m.sh.down = true
+	st.m.sh.mu.Unlock()
+	snap = failing("shop", c.Now())
+	for range 3 {
+		c.Add(time.Minute)
+		if err := app.Tick(ctx); err == nil {
+			t.Fatal("a tick with the state down succeeded")
+		}
+	}
+	if len(rec.events()) != 0 {
+		t.Fatalf("sent %d alerts without saving them first", len(rec.events()))
+	}
+	if !strings.Contains(logs.String(), "cannot save the state") || !strings.Contains(logs.String(), "consecutive_failures=3") {
+		t.Errorf("the state failures were not logged loudly:\n%s", logs.String())
+	}
+	st.m.sh.mu.Lock()
+	st.m.sh.down = false
+	st.m.sh.mu.Unlock()
+	c.Add(time.Minute)
+	if err := app.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Minute)
+	if err := app.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.events(); len(got) != 1 || got[0].Kind != notify.OperationFailed {
+		t.Fatalf("after the state came back: sent %v, want the failure once", got)
+	}
+}
+
+func TestOnceTicksEveryApplicationAndReportsEachError(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	ok := newTestApp(t, "ok", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "ok"}, nil }, &recorder{}, nil)
+	bad := newTestApp(t, "bad", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return nil, errors.New("connection refused") }, &recorder{}, nil)
+	err := New([]*App{ok, bad}, Options{Now: c.Now}).Once(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("Once: %v, want the failed read", err)
+	}
+	if ok.State() == nil || !ok.State().Initialized {
+		t.Error("the readable application was not ticked")
+	}
+}
+
+// endSignal is an Observer that says when a tick ended.
+type endSignal struct{ c chan struct{} }
+
+func (endSignal) TickStarted(time.Duration)                                       {}
+func (endSignal) ReadEnded(time.Time, *check.Snapshot, error, error, state.Rules) {}
+func (endSignal) Event(notify.Event, []string)                                    {}
+func (endSignal) MutedEvent(notify.Event)                                         {}
+func (endSignal) Mutes([]state.Mute, int)                                         {}
+func (endSignal) Delivered(*state.State, string, []string, string)                {}
+func (e endSignal) TickEnded(*state.State, map[string]string)                     { e.c <- struct{}{} }
