@@ -216,7 +216,11 @@ func (m *manual) Schedule(_ cron.Schedule, job func()) {
 	m.mu.Unlock()
 }
 func (m *manual) Start()                {}
-func (m *manual) Stop() context.Context { return context.Background() }
+func (m *manual) Stop() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // no job of its own runs
+	return ctx
+}
 
 func TestAFailureIsSentOnceAndItsRecoveryOnce(t *testing.T) {
 	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
@@ -341,7 +345,9 @@ func TestASlowApplicationDoesNotDelayAnother(t *testing.T) {
 		return fastSnap, nil
 	}, fastRec, nil, ended)
 	sched := &manual{}
-	d := New([]*App{slow, fast}, Options{Now: c.Now, Scheduler: sched, MaxConcurrent: 2})
+	var dl syncBuffer
+	d := New([]*App{slow, fast}, Options{Now: c.Now, Scheduler: sched, MaxConcurrent: 2, Logger: slog.New(slog.NewTextHandler(&dl, nil))})
+	defer func() { t.Log(dl.String()) }()
 	ctx, stop := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- d.Run(ctx, nil) }()
