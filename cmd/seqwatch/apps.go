@@ -138,14 +138,15 @@ func (c *Config) Application(name string) (*Config, error) {
 	return nil, fmt.Errorf("%s has no application named %q (it has %s)", c.path, name, strings.Join(appNames(apps), ", "))
 }
 
-// appName is the application's name as --name matches it: name, else the
-// app directory's base name.
+// appName is the name the application goes by (name:, else what
+// check.Resolve makes of the application: its directory's name or its
+// database's), as --name matches it.
 func (c *Config) appName() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	if c.App != "" {
-		return filepath.Base(c.App)
+	if src, err := check.Resolve(c.Settings()); err == nil {
+		return src.Name
 	}
 	return ""
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -154,23 +153,11 @@ func windowsAt(ws []window, now time.Time) []state.Mute {
 	return out
 }
 
-// appNameOf is the name the configuration's application goes by (name:,
-// else the one check.Resolve derives).
-func appNameOf(cfg *Config) string {
-	if cfg.Name != "" {
-		return cfg.Name
-	}
-	if src, err := check.Resolve(cfg.Settings()); err == nil {
-		return src.Name
-	}
-	return ""
-}
-
 // newMute makes a mute of d from now, refusing one longer than mute_max or
 // for another application. Its errors are *web.InputError: the request,
 // not seqwatch, is at fault.
 func newMute(cfg *Config, cfgPath, name string, d time.Duration, reason string, keepUnreachable bool, by string, now time.Time) (state.Mute, error) {
-	if app := appNameOf(cfg); name != "" && name != app {
+	if app := cfg.appName(); name != "" && name != app {
 		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("--name %s: %s watches %q, not %q: give its name, or the configuration of %s", name, cfgPath, app, name, name)}
 	}
 	if d <= 0 {
@@ -230,12 +217,13 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	if cmd == "mute" {
 		forD = fs.Duration("for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
 		reason = fs.String("reason", "", "why, shown with the mute (such as \"deploy 4812\")")
-		name = fs.String("name", "", "the application `APP` to mute (must be the configuration's)")
+		name = fs.String("name", "", "the application `APP` to mute (required with several applications under apps:)")
 		keep = fs.Bool("keep-unreachable", false, "still send source.unreachable while muted")
 		list = fs.Bool("list", false, "list the mutes and maintenance windows instead")
 		asJSON = fs.Bool("json", false, "with --list: as JSON")
 	} else {
 		all = fs.Bool("all", false, "remove every mute made with seqwatch mute or the API")
+		name = fs.String("name", "", "with several applications (apps:), the application `APP` to unmute")
 	}
 	flags, ids := splitArgs(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
@@ -262,6 +250,11 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	cfg, err := loadConfigForReading(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if cfg.multiApp() {
+		if cfg, err = cfg.Application(*name); err != nil {
+			return err
+		}
 	}
 	if problems := cfg.validateMutes(); len(problems) > 0 {
 		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", *cfgPath, strings.Join(problems, "; "), *cfgPath)
@@ -310,7 +303,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		}
 		fmt.Fprintln(e.stdout, m.ID)
 		fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
-			appNameOf(cfg), stamp(m.End), *forD, *cfgPath, m.ID)
+			cfg.appName(), stamp(m.End), *forD, *cfgPath, m.ID)
 		return nil
 	}
 	var removed []state.Mute
@@ -415,11 +408,17 @@ func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error)
 		return web.Mute{}, &web.InputError{Msg: fmt.Sprintf("for: %q is not a duration: write it like 15m or 1h30m", r.For)}
 	}
 	now := a.now()
-	m, err := newMute(a.cfg, a.cfgPath, r.Name, d, r.Reason, r.KeepUnreachable, "api", now)
+	ac := a.cfg
+	if a.cfg.multiApp() {
+		if ac, err = a.cfg.Application(r.Name); err != nil {
+			return web.Mute{}, &web.InputError{Msg: "name: " + err.Error()}
+		}
+	}
+	m, err := newMute(ac, a.cfgPath, r.Name, d, r.Reason, r.KeepUnreachable, "api", now)
 	if err != nil {
 		return web.Mute{}, err
 	}
-	if err := a.edit(ctx, now, func(st *state.State) error {
+	if err := a.edit(ctx, ac, now, func(st *state.State) error {
 		st.Mutes = append(st.Mutes, m)
 		return nil
 	}); err != nil {
@@ -432,14 +431,21 @@ func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error)
 func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
 	now := a.now()
 	var removed []state.Mute
-	err := a.edit(ctx, now, func(st *state.State) error {
-		var err error
-		removed, err = st.Unmute([]string{id}, false)
-		if errors.Is(err, state.ErrNoMute) {
-			return fmt.Errorf("%w: %s is not a mute in force (maintenance windows are removed from the configuration)", web.ErrNoMute, id)
+	var err error
+	// A mute id is unique across applications: look in each one's state.
+	for _, ac := range a.cfg.Applications() {
+		err = a.edit(ctx, ac, now, func(st *state.State) error {
+			var err error
+			removed, err = st.Unmute([]string{id}, false)
+			if errors.Is(err, state.ErrNoMute) {
+				return fmt.Errorf("%w: %s is not a mute in force (maintenance windows are removed from the configuration)", web.ErrNoMute, id)
+			}
+			return err
+		})
+		if !errors.Is(err, web.ErrNoMute) {
+			break
 		}
-		return err
-	})
+	}
 	if err != nil {
 		return web.Mute{}, err
 	}
@@ -449,13 +455,13 @@ func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
 
 // edit changes the mutes in the state file and shows the result on the
 // page at once.
-func (a *muteAPI) edit(ctx context.Context, now time.Time, fn func(*state.State) error) error {
-	ws, err := windowsOf(a.cfg)
+func (a *muteAPI) edit(ctx context.Context, ac *Config, now time.Time, fn func(*state.State) error) error {
+	ws, err := windowsOf(ac)
 	if err != nil {
 		return err
 	}
 	var active []state.Mute
-	err = state.EditMutes(ctx, statePathOf(a.cfg), func(st *state.State) error {
+	err = state.EditMutes(ctx, statePathOf(ac), func(st *state.State) error {
 		st.ExpireMutes(now)
 		if err := fn(st); err != nil {
 			return err
@@ -466,6 +472,6 @@ func (a *muteAPI) edit(ctx context.Context, now time.Time, fn func(*state.State)
 	if err != nil {
 		return err
 	}
-	a.board.SetMutes(a.app, muteViews(active))
+	a.board.SetMutes(ac.appName(), muteViews(active))
 	return nil
 }

@@ -83,7 +83,8 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	channel := fs.String("channel", "", "only the alerts to the channel `NAME` (retry, drop)")
 	asJSON := fs.Bool("json", false, "list as JSON")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
-	flags, ids := splitArgs(args[1:], map[string]bool{"config": true, "channel": true, "wait": true})
+	name := fs.String("name", "", "with several applications (apps:), the application `APP` whose alerts to list, retry or drop")
+	flags, ids := splitArgs(args[1:], map[string]bool{"config": true, "channel": true, "wait": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}
@@ -113,10 +114,10 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	path := cfg.State.Path
-	if path == "" {
-		path = DefaultStatePath
+	if cfg, err = cfg.Application(*name); err != nil {
+		return err
 	}
+	path := statePathOf(cfg)
 	hashes := map[string]string{}
 	for _, ch := range cfg.Channels {
 		hashes[ch.Name] = ch.configHash()

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quietApp is the demo application without its failures: check says OK.
+func quietApp(t *testing.T) string {
+	t.Helper()
+	dir, db := sqliteApp(t, demoNow)
+	for _, q := range []string{`DELETE FROM operation_errors`, `DELETE FROM operations WHERE failed_at IS NOT NULL`, `DELETE FROM deferred_operations`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "seqwatch.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestValidateNamesEachBadApplicationEntry(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"duplicate names", "apps:\n  - name: shop\n    database: {url: sqlite:///a.sqlite}\n  - name: shop\n    database: {url: sqlite:///b.sqlite}\n",
+			[]string{`line 4: apps[1].name: application name "shop" is already used by apps[0]`}},
+		{"neither app nor database.url", "apps:\n  - name: shop\n    environment: production\n",
+			[]string{`line 2: apps[0]: application "shop" has neither app (the Laravel application root) nor database.url: set one`}},
+		{"no name", "apps:\n  - app: /srv/shop\n", []string{"apps[0].name: every application needs a name"}},
+		{"a name that cannot label perfdata", "apps:\n  - name: my shop\n    app: /srv/shop\n", []string{`apps[0].name: "my shop": use letters, digits, _ and - only`}},
+		{"two entries reading the same database", "apps:\n  - name: a\n    database: {url: sqlite:///same.sqlite}\n  - name: b\n    database: {url: sqlite:///same.sqlite}\n",
+			[]string{`apps[1]: application "b" reads the same database and files as apps[0]: remove one of them`}},
+		{"app at the top level beside apps", "app: /srv/shop\napps:\n  - name: a\n    app: /srv/a\n",
+			[]string{"line 1: app: with apps: each application sets its own app; move it into its entry under apps"}},
+		{"a bad override names its entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pending: -1\n    schedule: every minute\n",
+			[]string{"line 5: apps[0].thresholds.max_pending: must be 0 (off) or more (got -1)", "line 6: apps[0].schedule:"}},
+		{"an unknown key in an entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pendin: 3\n",
+			[]string{`line 5: unknown key "max_pendin"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeConfig(t, t.TempDir(), c.yaml)
+			r := runCmd(t, nil, "validate", "--config", p)
+			if r.code != 1 {
+				t.Fatalf("validate: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			mustContain(t, "validate", r.stdout+r.stderr, c.want...)
+		})
+	}
+	_ = dir
+}
+
+func TestAnApplicationEntryTakesTheTopLevelDefaults(t *testing.T) {
+	p := writeConfig(t, t.TempDir(), `environment: production
+thresholds: {max_pending: 10, stuck_after: 30m}
+schedule: "@every 2m"
+state: {path: /var/lib/seqwatch/state.json}
+apps:
+  - name: shop
+    app: /srv/shop
+    thresholds: {max_pending: 3}
+  - name: blog
+    app: /srv/blog
+    environment: staging
+    schedule: "@every 5m"
+    state_path: /srv/blog-state.json
+`)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := cfg.Applications()
+	if len(apps) != 2 {
+		t.Fatalf("%d applications, want 2", len(apps))
+	}
+	shop, blog := apps[0], apps[1]
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"shop's own max_pending", shop.Thresholds.MaxPending, 3},
+		{"shop's stuck_after from the top", shop.Thresholds.StuckAfter, Duration(30 * 60e9)},
+		{"shop's environment from the top", shop.Environment, "production"},
+		{"shop's schedule from the top", shop.Schedule, "@every 2m"},
+		{"shop's state file beside the top's", shop.State.Path, "/var/lib/seqwatch/state.shop.json"},
+		{"blog's max_pending from the top", blog.Thresholds.MaxPending, 10},
+		{"blog's own environment", blog.Environment, "staging"},
+		{"blog's own schedule", blog.Schedule, "@every 5m"},
+		{"blog's own state file", blog.State.Path, "/srv/blog-state.json"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
+		}
+	}
+}
+
+func TestCheckOverSeveralApplicationsPrintsTheWorstWithPerfdataPerApplication(t *testing.T) {
+	dir := t.TempDir()
+	shop, _ := sqliteApp(t, demoNow)
+	blog := quietApp(t)
+	p := writeConfig(t, dir, "apps:\n  - name: shop\n    app: "+shop+"\n  - name: blog\n    app: "+blog+
+		"\n  - name: api\n    database: {url: sqlite://"+filepath.Join(dir, "missing.sqlite")+"}\n")
+	r := runCmd(t, nil, "check", "--config", p)
+	if r.code != 2 || r.stderr != "" || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("check: exit %d, want 2 and one line\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "check", r.stdout, "SEQWATCH CRITICAL - 3 applications, 2 with problems", "shop CRITICAL: 1 failed operation",
+		"api UNKNOWN: ", "OK: blog", "| shop_failed=1 ", "blog_failed=0", "blog_pending=")
+	if strings.Contains(r.stdout, "api_failed") {
+		t.Errorf("an unreadable application has perfdata: %s", r.stdout)
+	}
+
+	t.Run("--name picks one application", func(t *testing.T) {
+		r := runCmd(t, nil, "check", "--config", p, "--name", "blog")
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "SEQWATCH OK - ") || strings.Contains(r.stdout, "blog_") {
+			t.Fatalf("check --name blog: exit %d\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("an unknown --name is UNKNOWN naming the choices", func(t *testing.T) {
+		r := runCmd(t, nil, "check", "--config", p, "--name", "shpo")
+		if r.code != 3 {
+			t.Fatalf("exit %d", r.code)
+		}
+		mustContain(t, "check", r.stdout, `SEQWATCH UNKNOWN - `, `no application named "shpo" (it has "shop", "blog", "api")`)
+	})
+	t.Run("--json has one verdict per application", func(t *testing.T) {
+		r := runCmd(t, nil, "check", "--config", p, "--json")
+		var mv struct {
+			Status string `json:"status"`
+			Code   int    `json:"code"`
+			Apps   []struct {
+				Name string `json:"name"`
+				Code int    `json:"code"`
+			} `json:"apps"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &mv); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		if mv.Status != "CRITICAL" || mv.Code != 2 || len(mv.Apps) != 3 || mv.Apps[1].Name != "blog" || mv.Apps[1].Code != 0 {
+			t.Errorf("json verdict %+v", mv)
+		}
+	})
+	t.Run("status needs --name", func(t *testing.T) {
+		r := runCmd(t, nil, "status", "--config", p)
+		if r.code != 1 {
+			t.Fatalf("exit %d", r.code)
+		}
+		mustContain(t, "status", r.stderr, `has 3 applications ("shop", "blog", "api"): pick one with --name`)
+		r = runCmd(t, nil, "status", "--config", p, "--name", "shop", "--failed")
+		if r.code != 0 {
+			t.Fatalf("status --name shop: exit %d\n%s", r.code, r.stderr)
+		}
+		mustContain(t, "status --name shop", r.stdout, "2024_01_13_120000_FailedOperation")
+	})
+}
+
+func TestRunWatchesEachApplicationWithItsOwnState(t *testing.T) {
+	dir := t.TempDir()
+	shop, _ := sqliteApp(t, demoNow)
+	blog := quietApp(t)
+	p := writeConfig(t, dir, "on_first_run: digest\nstate: {path: "+filepath.Join(dir, "state.json")+"}\nchannels:\n  - name: out\n    console: {}\napps:\n  - name: shop\n    app: "+shop+
+		"\n    environment: production\n  - name: blog\n    app: "+blog+"\n    environment: staging\n")
+	r := runCmd(t, nil, "run", "--once", "--config", p)
+	if r.code != 0 {
+		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "console", r.stdout, "digest  shop (production)")
+	if strings.Contains(r.stdout, "blog") {
+		t.Errorf("the quiet application sent something:\n%s", r.stdout)
+	}
+	for _, name := range []string{"shop", "blog"} {
+		st := readState(t, filepath.Join(dir, "state."+name+".json"))
+		if !st.Initialized {
+			t.Errorf("%s's state was not written", name)
+		}
+	}
+	if st := readState(t, filepath.Join(dir, "state.shop.json")); len(st.Open) == 0 {
+		t.Error("shop's failures are not open in its own state")
+	}
+	if st := readState(t, filepath.Join(dir, "state.blog.json")); len(st.Open) != 0 {
+		t.Error("blog's state holds problems")
+	}
+	t.Run("outbox and mute need --name", func(t *testing.T) {
+		r := runCmd(t, nil, "outbox", "list", "--config", p)
+		mustContain(t, "outbox list", r.stderr, "pick one with --name")
+		r = runCmd(t, nil, "outbox", "list", "--config", p, "--name", "blog")
+		if r.code != 0 {
+			t.Errorf("outbox list --name blog: exit %d\n%s", r.code, r.stderr)
+		}
+		r = runCmd(t, nil, "mute", "--config", p, "--for", "10m")
+		mustContain(t, "mute", r.stderr, "pick one with --name")
+		r = runCmd(t, nil, "mute", "--config", p, "--for", "10m", "--name", "shop", "--reason", "deploy")
+		if r.code != 0 {
+			t.Fatalf("mute --name shop: exit %d\n%s", r.code, r.stderr)
+		}
+		if st := readState(t, filepath.Join(dir, "state.shop.json")); len(st.Mutes) != 1 {
+			t.Errorf("shop's state has %d mutes, want 1", len(st.Mutes))
+		}
+	})
+}
