@@ -215,7 +215,7 @@ func (m *manual) Schedule(_ cron.Schedule, job func()) {
 	m.jobs = append(m.jobs, job)
 	m.mu.Unlock()
 }
-func (m *manual) Start()                {}
+func (m *manual) Start() {}
 func (m *manual) Stop() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // no job of its own runs
