@@ -315,10 +315,23 @@ func pluginDir(t *testing.T) (string, []nagiosService) {
 	sqliteExec(t, app, `insert into operations (name, type, state, executed_at, failed_at) values ('2024_01_17_150000_RecalculateLoyaltyPoints', 'sync', 'failed', '2026-03-14 15:01:00', '2026-03-14 15:01:01');
 insert into operation_errors (operation_id, exception, message, trace, created_at) values ((select max(id) from operations), 'RuntimeException', 'click <https://evil.example|here>; then a; b | failed=0
 SEQWATCH OK - fine', '#0 x', '2026-03-14 15:01:01');`)
+	// Several applications in one configuration: one line, the worst
+	// status, performance data labelled per application.
+	blog := filepath.Join(dir, "blog")
+	if err := writeDemoApp(context.Background(), blog, demoNow); err != nil {
+		t.Fatal(err)
+	}
+	sqliteExec(t, blog, `delete from operation_errors; delete from operations where failed_at is not null; delete from deferred_operations;`)
+	several := filepath.Join(dir, "several.yaml")
+	conf := "thresholds: {max_pending: 10}\napps:\n  - name: shop\n    app: " + app + "\n  - name: blog\n    app: " + blog + "\n"
+	if err := os.WriteFile(several, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return dir, []nagiosService{
 		{"usage", []string{"check", "--max-pending", "ten"}},
 		{"unknown_flag", []string{"check", "--max-pendin", "10"}},
 		{"hostile", []string{"check", "--app", app, "--max-pending", "1"}},
+		{"several", []string{"check", "--config", several}},
 	}
 }
 
@@ -352,6 +365,11 @@ func wantRecordedAsPrinted(t *testing.T, services []nagiosService, got map[strin
 			case "usage", "unknown_flag":
 				if got.state != "3" || !strings.HasPrefix(got.output, "SEQWATCH UNKNOWN - usage: ") || strings.Contains(got.output, "\n") || got.perfdata != "" {
 					t.Errorf("a usage error was recorded as state %s, output %q, performance data %q", got.state, got.output, got.perfdata)
+				}
+			case "several":
+				if got.state != "2" || !strings.Contains(got.output, "shop CRITICAL: ") || !strings.HasSuffix(got.output, "OK: blog") ||
+					!strings.HasPrefix(got.perfdata, "shop_failed=2 shop_pending=5;10 ") || !strings.Contains(got.perfdata, " blog_failed=0 blog_pending=5;10 ") {
+					t.Errorf("several applications recorded as state %s, output %q, performance data %q", got.state, got.output, got.perfdata)
 				}
 			case "hostile":
 				if got.state != "2" || !strings.Contains(got.output, " / ") || strings.Count(got.output, " -- ") != 2 {
