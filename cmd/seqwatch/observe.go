@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -39,6 +42,9 @@ type observer struct {
 	server  *web.Server
 	beat    *heartbeat.Pinger
 
+	// agg is shared by the observers of every application.
+	agg *aggregate
+
 	// Of the tick in flight, and the last read.
 	readAt  time.Time
 	readErr error
@@ -69,6 +75,7 @@ func newObserver(cfg *Config, listen string, serveHTTP bool, app string, e env, 
 		metrics: metrics.New(version),
 		board:   web.NewBoard(e.now),
 		live:    web.NewLiveness(e.now),
+		agg:     &aggregate{outbox: map[string]map[string][2]int{}, readErr: map[string]error{}},
 	}
 	o.metrics.App(app)
 	for _, ch := range cfg.Channels {
@@ -111,7 +118,7 @@ func (o *observer) forApp(ac *Config) *observer {
 		return nil
 	}
 	c := &observer{app: ac.appName(), cfg: ac, now: o.now, logger: o.logger.With("app", ac.appName()), scrub: o.scrub,
-		metrics: o.metrics, board: o.board, live: o.live, server: o.server, beat: o.beat}
+		metrics: o.metrics, board: o.board, live: o.live, server: o.server, beat: o.beat, agg: o.agg}
 	c.metrics.App(c.app)
 	c.board.Set(web.AppStatus{Name: c.app, Environment: ac.Environment, Summary: "not read yet"})
 	return c
@@ -335,7 +342,8 @@ func (o *observer) TickEnded(st *state.State, channelHash map[string]string) {
 		dis, ok := st.Disabled[ch]
 		disabled := ok && dis.Config == channelHash[ch]
 		a.Channels = append(a.Channels, web.ChannelState{Name: ch, Outbox: outbox[ch], Dead: dead[ch], Disabled: disabled})
-		o.metrics.Outbox(ch, outbox[ch], dead[ch])
+		waiting, died := o.agg.setOutbox(o.app, ch, outbox[ch], dead[ch])
+		o.metrics.Outbox(ch, waiting, died)
 		o.metrics.ChannelDisabled(ch, disabled)
 	}
 	if !o.readAt.IsZero() {
@@ -343,12 +351,55 @@ func (o *observer) TickEnded(st *state.State, channelHash map[string]string) {
 	}
 	o.live.TickEnded()
 	if o.beat != nil && !o.readAt.IsZero() {
-		if o.readErr != nil {
-			o.beat.Fail(o.scrub(o.readErr.Error()))
+		if err := o.agg.setRead(o.app, o.readErr); err != nil {
+			o.beat.Fail(o.scrub(err.Error()))
 		} else {
 			o.beat.Success()
 		}
 	}
+}
+
+// aggregate is what the observers of several applications add up: the
+// channels' outbox gauges (the applications share the channels) and
+// whether any application's last read failed (the heartbeat is one).
+type aggregate struct {
+	mu      sync.Mutex
+	outbox  map[string]map[string][2]int // channel → app → waiting, dead
+	readErr map[string]error             // app → its last read's error
+}
+
+// setOutbox records one application's outbox and dead letters for channel
+// and returns the channel's totals over every application.
+func (g *aggregate) setOutbox(app, channel string, waiting, dead int) (int, int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.outbox[channel] == nil {
+		g.outbox[channel] = map[string][2]int{}
+	}
+	g.outbox[channel][app] = [2]int{waiting, dead}
+	w, d := 0, 0
+	for _, n := range g.outbox[channel] {
+		w, d = w+n[0], d+n[1]
+	}
+	return w, d
+}
+
+// setRead records one application's last read and returns the error of a
+// failed last read of any application (prefixed with its name when there
+// are several), or nil.
+func (g *aggregate) setRead(app string, err error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.readErr[app] = err
+	if len(g.readErr) == 1 {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(g.readErr)) {
+		if e := g.readErr[name]; e != nil {
+			return fmt.Errorf("%s: %w", name, e)
+		}
+	}
+	return nil
 }
 
 // close stops the listener (letting requests in flight finish for a
