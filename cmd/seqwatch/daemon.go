@@ -128,6 +128,10 @@ func appConfig(cfg *Config, e env, logger *slog.Logger, st func() *state.State) 
 		TickTimeout: timeout, Reconcile: time.Duration(cfg.Reconcile),
 		Windows:  func(now time.Time) []state.Mute { return windowsAt(windows, now) },
 		Schedule: sched, LeaseTTL: time.Duration(cfg.State.LeaseTTL), ConfigPath: cfg.path,
+		// An application of apps: connects for each tick and disconnects
+		// after it: fifty applications then hold no idle connection
+		// between ticks, for the price of one connection per tick each.
+		CloseAfterTick: cfg.appIndex > 0,
 	}, nil
 }
 

@@ -106,7 +106,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	defer obs.close()
 	var apps []*daemon.App
 	for _, ac := range cfg.Applications() {
-		app, err := newApp(ac, stores.forApp(ac), e, logger, obs.forApp(ac))
+		app, err := newDaemon(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = obs.forApp(ac) })
 		if err != nil {
 			return err
 		}
@@ -158,13 +158,9 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	return d.Run(ctx, signals)
 }
 
-// newApp makes the worker of one application, its state loaded.
-func newApp(cfg *Config, st daemon.Store, e env, logger *slog.Logger, obs daemon.Observer) (*daemon.App, error) {
-	return newDaemon(cfg, st, e, logger, func(d *daemon.Deps) { d.Observer = obs })
-}
-
-// newDaemon is newApp with the worker's dependencies adjusted by opts (tests
-// replace the read or the observer).
+// newDaemon makes the worker of one application, its state loaded, with
+// its dependencies adjusted by opts (tests replace the read or the
+// observer).
 func newDaemon(cfg *Config, st daemon.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
 	var app *daemon.App
 	logger = logger.With("app", cfg.appName())

@@ -76,6 +76,10 @@ type Config struct {
 	Windows func(now time.Time) []state.Mute
 	// Schedule is when ticks run (nil: every minute).
 	Schedule cron.Schedule
+	// CloseAfterTick closes the application's database connection at the
+	// end of each tick instead of keeping it for the next: with many
+	// applications, idle connections would otherwise add up.
+	CloseAfterTick bool
 	// LeaseTTL is how long a shared store's lease lasts without renewal
 	// (0: three of the schedule's intervals, at least a minute).
 	LeaseTTL time.Duration
@@ -151,6 +155,7 @@ type App struct {
 	leader      bool
 	stateDown   int
 	leaseTTLCfg time.Duration
+	closeAfter  bool
 }
 
 // NewApp makes the worker of one application and loads its state.
@@ -197,6 +202,7 @@ func (d *App) Configure(cfg Config) {
 	d.windows = cfg.Windows
 	d.cfgPath = cfg.ConfigPath
 	d.leaseTTLCfg = cfg.LeaseTTL
+	d.closeAfter = cfg.CloseAfterTick
 }
 
 // Where names the application's database, for logs.
@@ -360,6 +366,9 @@ func (d *App) Release(ctx context.Context) {
 func (d *App) tick(ctx context.Context) error {
 	d.obs.TickStarted(d.MaxTick())
 	defer func() { d.obs.TickEnded(d.st, d.channelHash) }()
+	if d.closeAfter {
+		defer d.Close()
+	}
 	now := d.now()
 	readCtx, cancel := context.WithTimeout(ctx, d.timeout())
 	snap, err := d.snapshot(readCtx)
