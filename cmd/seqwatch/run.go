@@ -44,6 +44,12 @@ one is invalid). Under systemd (Type=notify) it reports readiness once the
 state is loaded, and feeds the watchdog only while ticks end in time, so
 that systemd restarts a daemon whose tick is wedged.
 
+With apps: in the configuration it watches every application listed, each
+on its own schedule, with its own state and deadline, at most 8 reading at
+once. With state.postgres, several seqwatch on several servers share the
+state; one at a time (the lease holder) reads and sends, the others stand
+by and take over within the lease (state.lease) and one tick.
+
 With --listen ADDR (or http.listen) it serves a status page at /, the
 same as JSON at /api/v1/status, Prometheus metrics at /metrics, and
 /healthz and /readyz for probes; with heartbeat.url it pings a monitor
