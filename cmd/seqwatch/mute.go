@@ -262,9 +262,14 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	now := e.now()
-	path := statePathOf(cfg)
+	editor, err := editorFor(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer editor.close()
+	path := editor.path
 	// Listing or removing mutes must not start a state file.
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && (cmd == "unmute" || *list) {
+	if _, err := os.Stat(path); path != "" && errors.Is(err, os.ErrNotExist) && (cmd == "unmute" || *list) {
 		if cmd == "unmute" {
 			return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", path, *cfgPath)
 		}
@@ -281,7 +286,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 			return err
 		}
 		var l muteList
-		err = state.EditMutes(ctx, path, func(st *state.State) error {
+		err = editor.editMutes(ctx, func(st *state.State) error {
 			l = listMutes(st, ws, now)
 			return nil
 		})
@@ -294,7 +299,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		if err := state.EditMutes(ctx, path, func(st *state.State) error {
+		if err := editor.editMutes(ctx, func(st *state.State) error {
 			st.ExpireMutes(now)
 			st.Mutes = append(st.Mutes, m)
 			return nil
@@ -307,7 +312,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		return nil
 	}
 	var removed []state.Mute
-	err = state.EditMutes(ctx, path, func(st *state.State) error {
+	err = editor.editMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		var err error
 		removed, err = st.Unmute(ids, *all)
@@ -461,7 +466,12 @@ func (a *muteAPI) edit(ctx context.Context, ac *Config, now time.Time, fn func(*
 		return err
 	}
 	var active []state.Mute
-	err = state.EditMutes(ctx, statePathOf(ac), func(st *state.State) error {
+	editor, err := editorFor(ctx, ac)
+	if err != nil {
+		return err
+	}
+	defer editor.close()
+	err = editor.editMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		if err := fn(st); err != nil {
 			return err

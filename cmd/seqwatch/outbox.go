@@ -117,7 +117,12 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	if cfg, err = cfg.Application(*name); err != nil {
 		return err
 	}
-	path := statePathOf(cfg)
+	editor, err := editorFor(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer editor.close()
+	path := editor.where()
 	hashes := map[string]string{}
 	for _, ch := range cfg.Channels {
 		hashes[ch.Name] = ch.configHash()
@@ -125,7 +130,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	var report func(w io.Writer) error
-	err = state.Edit(ctx, path, func(st *state.State) error {
+	err = editor.edit(ctx, func(st *state.State) error {
 		switch sub {
 		case "list":
 			l := listOf(st)

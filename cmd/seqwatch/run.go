@@ -99,7 +99,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	stores, err := openStores(ctx, cfg, logger)
+	stores, err := openStores(ctx, cfg, !*once, logger)
 	if err != nil {
 		return err
 	}

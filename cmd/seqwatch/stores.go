@@ -3,23 +3,43 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/state"
 )
 
 // stores opens each application's state store: a state file per
-// application by default, or one shared PostgreSQL database
-// (state.postgres).
+// application by default, or one PostgreSQL database shared by several
+// seqwatch instances (state.postgres).
 type stores struct {
-	files map[string]*state.FileStore
+	files  map[string]*state.FileStore
+	pg     *pgstate.DB
+	holder string
 }
+
+// stateRetryMax bounds the wait between attempts to reach the state
+// database at start.
+const stateRetryMax = time.Minute
 
 // openStores opens the state of every application of cfg. A state file
 // that another seqwatch holds, or that is corrupt, is an error naming it.
-func openStores(ctx context.Context, cfg *Config, logger *slog.Logger) (*stores, error) {
+// A state database that cannot be reached is retried until ctx ends when
+// retry is set (the daemon: it may start before the database), and an
+// error otherwise.
+func openStores(ctx context.Context, cfg *Config, retry bool, logger *slog.Logger) (*stores, error) {
 	s := &stores{files: map[string]*state.FileStore{}}
+	if url := cfg.State.Postgres.Reveal(); url != "" {
+		db, err := openStateDB(ctx, url, retry, logger)
+		if err != nil {
+			return nil, err
+		}
+		s.pg, s.holder = db, pgstate.NewHolderID()
+		return s, nil
+	}
 	for _, ac := range cfg.Applications() {
 		fs, err := state.Open(statePathOf(ac))
 		if err != nil {
@@ -31,16 +51,117 @@ func openStores(ctx context.Context, cfg *Config, logger *slog.Logger) (*stores,
 	return s, nil
 }
 
+// openStateDB opens the state database, retrying an unreachable one with
+// backoff (5s, doubling, at most a minute) while retry is set.
+func openStateDB(ctx context.Context, url string, retry bool, logger *slog.Logger) (*pgstate.DB, error) {
+	wait := 5 * time.Second
+	for attempt := 1; ; attempt++ {
+		db, err := pgstate.Open(ctx, url, pgstate.Options{})
+		if err == nil {
+			return db, nil
+		}
+		if !retry || !errors.Is(err, pgstate.ErrUnavailable) {
+			return nil, fmt.Errorf("state.postgres: %w", err)
+		}
+		logger.Error("cannot reach the state database; retrying", "error", err.Error(), "attempt", attempt, "next_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("state.postgres: %w (gave up when told to stop)", err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, stateRetryMax)
+	}
+}
+
 // forApp is the store of one application of the configuration.
-func (s *stores) forApp(ac *Config) daemon.Store { return s.files[ac.appName()] }
+func (s *stores) forApp(ac *Config) daemon.Store {
+	if s.pg != nil {
+		return pgStore{s.pg.Store(ac.appName(), s.holder)}
+	}
+	return s.files[ac.appName()]
+}
 
 // where says where an application's state is kept, for logs.
-func (s *stores) where(ac *Config) string { return statePathOf(ac) }
+func (s *stores) where(ac *Config) string {
+	if s.pg != nil {
+		return "PostgreSQL " + s.pg.Where() + " (shared; this instance is " + s.holder + ")"
+	}
+	return statePathOf(ac)
+}
 
 func (s *stores) close() {
-	var errs []error
-	for _, fs := range s.files {
-		errs = append(errs, fs.Close())
+	if s.pg != nil {
+		s.pg.Close()
 	}
-	_ = errors.Join(errs...)
+	for _, fs := range s.files {
+		_ = fs.Close()
+	}
+}
+
+// pgStore is a pgstate.Store as the daemon's Store and Leaser.
+type pgStore struct{ *pgstate.Store }
+
+func (p pgStore) Acquire(ctx context.Context, ttl time.Duration) (bool, string, time.Duration, error) {
+	l, err := p.Store.Acquire(ctx, ttl)
+	return l.Leader, l.Holder, l.Remaining, err
+}
+
+func (p pgStore) Update(ctx context.Context, cur *state.State, fn func(*state.State) error) (*state.State, error) {
+	st, err := p.Store.Update(ctx, cur, fn)
+	if errors.Is(err, pgstate.ErrNotLeader) {
+		err = fmt.Errorf("%w: %w", daemon.ErrNotLeader, err)
+	}
+	return st, err
+}
+
+// stateEditor changes an application's state beside a running daemon,
+// for seqwatch outbox and seqwatch mute: through the state file's lock,
+// or in the shared state database.
+type stateEditor struct {
+	path string // the state file, when there is no database
+	pg   *pgstate.DB
+	app  string
+}
+
+// editorFor opens what edits ac's state; close it after.
+func editorFor(ctx context.Context, ac *Config) (*stateEditor, error) {
+	url := ac.State.Postgres.Reveal()
+	if url == "" {
+		return &stateEditor{path: statePathOf(ac)}, nil
+	}
+	db, err := pgstate.Open(ctx, url, pgstate.Options{MaxConns: 1})
+	if err != nil {
+		return nil, fmt.Errorf("state.postgres: %w", err)
+	}
+	return &stateEditor{pg: db, app: ac.appName()}, nil
+}
+
+// where names the state for messages.
+func (e *stateEditor) where() string {
+	if e.pg != nil {
+		return fmt.Sprintf("the state of %q in %s", e.app, e.pg.Where())
+	}
+	return e.path
+}
+
+// edit changes the outbox and dead letters (state.Edit).
+func (e *stateEditor) edit(ctx context.Context, fn func(*state.State) error) error {
+	if e.pg != nil {
+		return e.pg.Edit(ctx, e.app, fn)
+	}
+	return state.Edit(ctx, e.path, fn)
+}
+
+// editMutes changes the mutes (state.EditMutes).
+func (e *stateEditor) editMutes(ctx context.Context, fn func(*state.State) error) error {
+	if e.pg != nil {
+		return e.pg.EditMutes(ctx, e.app, fn)
+	}
+	return state.EditMutes(ctx, e.path, fn)
+}
+
+func (e *stateEditor) close() {
+	if e.pg != nil {
+		e.pg.Close()
+	}
 }

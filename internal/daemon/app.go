@@ -30,10 +30,12 @@ type Store interface {
 }
 
 // Leaser is a Store shared by several seqwatch instances, of which one at
-// a time may send. Acquire takes or renews this instance's lease; Update
-// refuses to save for an instance that lost it (the fence).
+// a time may send. Acquire takes or renews this instance's lease and says
+// how long it has left; Update refuses to save for an instance that lost
+// it (the fence), and starts from the stored state when another instance
+// changed it since this one last saved.
 type Leaser interface {
-	Acquire(ctx context.Context, ttl time.Duration) (leader bool, holder string, err error)
+	Acquire(ctx context.Context, ttl time.Duration) (leader bool, holder string, remaining time.Duration, err error)
 	Release(ctx context.Context) error
 }
 
@@ -156,6 +158,8 @@ type App struct {
 	stateDown   int
 	leaseTTLCfg time.Duration
 	closeAfter  bool
+	// leaseUntil is when the lease ends unless renewed, by this clock.
+	leaseUntil time.Time
 }
 
 // NewApp makes the worker of one application and loads its state.
@@ -314,7 +318,8 @@ func (d *App) Tick(ctx context.Context) error {
 func (d *App) lead(ctx context.Context) (bool, error) {
 	lctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
-	leader, holder, err := d.leaser.Acquire(lctx, d.leaseTTL())
+	asked := d.now()
+	leader, holder, remaining, err := d.leaser.Acquire(lctx, d.leaseTTL())
 	if err != nil {
 		d.stateDown++
 		d.logger.Error("cannot reach the state database to take or renew the lease; not reading or sending until it answers",
@@ -322,14 +327,23 @@ func (d *App) lead(ctx context.Context) (bool, error) {
 		d.leader = false
 		return false, err
 	}
+	// Counted from before the request: errs on the safe side by the
+	// round trip.
+	d.leaseUntil = asked.Add(remaining)
 	switch {
 	case leader && !d.leader:
-		st, err := d.store.Load()
-		if err != nil {
-			return false, err
+		// A shared store's Update starts from what another leader
+		// saved, so the state is loaded only the first time: what this
+		// instance found while the store was unreachable stays.
+		if d.st == nil {
+			st, err := d.store.Load()
+			if err != nil {
+				return false, err
+			}
+			d.st = st
 		}
-		d.st, d.leader = st, true
-		d.logger.Info("this seqwatch leads now: it reads the application and sends its alerts", "outbox", len(st.Outbox))
+		d.leader = true
+		d.logger.Info("this seqwatch leads now: it reads the application and sends its alerts", "outbox", len(d.st.Outbox))
 	case !leader && d.leader:
 		d.leader = false
 		d.logger.Warn("another seqwatch holds the lease now; standing by", "holder", holder)
@@ -549,6 +563,12 @@ func (d *App) deliver(ctx context.Context) {
 	for _, b := range batches {
 		if !d.leader {
 			return // fenced off: the new leader sends what is left
+		}
+		if d.leaser != nil && !d.now().Before(d.leaseUntil) {
+			// The lease may have passed to a standby meanwhile: what is
+			// left waits for the next tick's renewal.
+			d.logger.Warn("the lease ran out during delivery; the rest waits for the next tick", "batches_left", len(batches))
+			return
 		}
 		if ctx.Err() != nil {
 			d.logger.Info("delivery stopped; the rest stays in the outbox", "why", context.Cause(ctx).Error())

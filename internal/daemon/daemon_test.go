@@ -82,11 +82,11 @@ func (m *memStore) Update(_ context.Context, cur *state.State, fn func(*state.St
 	return cur, nil
 }
 
-func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, error) {
+func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, time.Duration, error) {
 	m.sh.mu.Lock()
 	defer m.sh.mu.Unlock()
 	if m.sh.down {
-		return false, "", errors.New("state database unreachable")
+		return false, "", 0, errors.New("state database unreachable")
 	}
 	l := &m.sh.lease
 	now := m.sh.now()
@@ -96,9 +96,9 @@ func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, 
 		}
 		l.holder, l.expires = m.holder, now.Add(ttl)
 		m.token = l.token
-		return true, m.holder, nil
+		return true, m.holder, ttl, nil
 	}
-	return false, l.holder, nil
+	return false, l.holder, l.expires.Sub(now), nil
 }
 
 func (m *memStore) Release(context.Context) error {
