@@ -307,8 +307,16 @@ const DefaultLeaseTTL = 3 * time.Minute
 func (d *App) Tick(ctx context.Context) error {
 	if d.leaser != nil {
 		lead, err := d.lead(ctx)
-		if err != nil || !lead {
+		if err != nil {
+			// Shown as a failed read: on the page, in the read error
+			// metrics, and to the heartbeat, which fails.
+			d.obs.TickStarted(d.MaxTick())
+			d.obs.ReadEnded(d.now(), nil, fmt.Errorf("the state database: %w", err), nil, d.rules)
+			d.obs.TickEnded(d.st, d.channelHash)
 			return err
+		}
+		if !lead {
+			return nil
 		}
 	}
 	return d.tick(ctx)
