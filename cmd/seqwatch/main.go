@@ -98,8 +98,9 @@ func runMain(ctx context.Context, args []string, e env) int {
 	return 2
 }
 
-// exitCode prints err as one sentence and maps it to the exit code of the
-// commands other than check: 0 success, 1 failure, 2 usage.
+// exitCode prints err as one sentence, with advice (advise), and maps it to
+// the exit code of the commands other than check: 0 success, 1 failure,
+// 2 usage.
 func exitCode(e env, err error) int {
 	switch {
 	case err == nil:
@@ -109,6 +110,6 @@ func exitCode(e env, err error) int {
 	case errors.Is(err, errUsage):
 		return 2
 	}
-	fmt.Fprintf(e.stderr, "seqwatch: %v\n", err)
+	fmt.Fprintf(e.stderr, "seqwatch: %s\n", advise(err))
 	return 1
 }

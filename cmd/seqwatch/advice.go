@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/seqwatch/seqwatch/check"
+)
+
+// advise returns err's message followed by what the user can do about it,
+// for the errors whose remedy seqwatch knows. The library packages only
+// say what is wrong (check.ConfigError and check.SourceError with their
+// Reason, check.SchemaError); which flag, .env
+// variable or configuration key to change depends on how seqwatch was run,
+// and that is known here.
+func advise(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error() + adviceFor(err)
+}
+
+// adviceFor is the remedy for err, written to follow its message (with its
+// own separator), or "" when there is none to give.
+func adviceFor(err error) string {
+	var (
+		ce     *check.ConfigError
+		se     *check.SourceError
+		schema *check.SchemaError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return configAdvice(ce.Reason)
+	case errors.As(err, &se):
+		return sourceAdvice(se.Reason)
+	case errors.As(err, &schema):
+		return ": has Sequencer been installed and have its migrations run (php artisan migrate)? If the tables have other names, set SEQUENCER_*_TABLE in .env or tables: in seqwatch.yaml"
+	}
+	return ""
+}
+
+// configAdvice says what to change for a configuration mistake.
+func configAdvice(r check.Reason) string {
+	switch r {
+	case check.NoEnvFile:
+		return ": point --app at the Laravel application root (the directory holding .env), or give the database with --dsn"
+	case check.NoApplication:
+		return ": use --app DIR (a Laravel application root), --dsn URL, or --config FILE"
+	case check.UnknownTimezone:
+		return " (from APP_TIMEZONE or database.timezone): use an IANA name such as UTC or Europe/Berlin"
+	case check.NoDriver:
+		return ": set DB_CONNECTION in .env or give a URL such as pgsql://user:pass@host:5432/db"
+	case check.UnreadableFiles:
+		return " (seqwatch needs read access to the application's operation and migration files)"
+	}
+	return ""
+}
+
+// sourceAdvice says what to check when the database cannot be reached or
+// read.
+func sourceAdvice(r check.Reason) string {
+	switch r {
+	case check.NotAnswering:
+		return ": check that the server is up, reachable and not overloaded"
+	case check.StartupParameterRefused:
+		return ": if this is PgBouncer, add statement_timeout and lock_timeout to its ignore_startup_parameters"
+	case check.LoginRefused:
+		// A URL without a user or password takes them from DB_USERNAME
+		// and DB_PASSWORD, as Laravel does.
+		return "; check DB_USERNAME and DB_PASSWORD (or the URL's user and password)"
+	case check.NoSuchDatabase:
+		return "; check DB_DATABASE"
+	case check.ConnectionRefused:
+		return "; is the server running, and are DB_HOST and DB_PORT right?"
+	case check.HostNotFound:
+		return "; check DB_HOST"
+	case check.ConnectTimeout:
+		return "; check DB_HOST, DB_PORT and any firewall"
+	case check.NoSQLiteFile:
+		return ": check DB_DATABASE (relative paths are taken from the application root)"
+	}
+	return ""
+}
+
+// advised is err with advise's message, for callers that need an error
+// (check.UnknownVerdict): it still matches what err matches.
+func advised(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &advisedError{msg: advise(err), err: err}
+}
+
+type advisedError struct {
+	msg string
+	err error
+}
+
+func (e *advisedError) Error() string { return e.msg }
+func (e *advisedError) Unwrap() error { return e.err }
