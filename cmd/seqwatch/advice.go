@@ -2,14 +2,18 @@ package main
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/web"
+	"github.com/seqwatch/seqwatch/state"
 )
 
 // advise returns err's message followed by what the user can do about it,
 // for the errors whose remedy seqwatch knows. The library packages only
 // say what is wrong (check.ConfigError and check.SourceError with their
-// Reason, check.SchemaError); which flag, .env
+// Reason, check.SchemaError, state's ErrLocked, ErrCorrupt,
+// ErrNewerVersion and OwnerError, web.ListenError); which flag, .env
 // variable or configuration key to change depends on how seqwatch was run,
 // and that is known here.
 func advise(err error) string {
@@ -26,6 +30,8 @@ func adviceFor(err error) string {
 		ce     *check.ConfigError
 		se     *check.SourceError
 		schema *check.SchemaError
+		owner  *state.OwnerError
+		listen *web.ListenError
 	)
 	switch {
 	case errors.As(err, &ce):
@@ -34,6 +40,21 @@ func adviceFor(err error) string {
 		return sourceAdvice(se.Reason)
 	case errors.As(err, &schema):
 		return ": has Sequencer been installed and have its migrations run (php artisan migrate)? If the tables have other names, set SEQUENCER_*_TABLE in .env or tables: in seqwatch.yaml"
+	case errors.Is(err, state.ErrLocked):
+		return "; stop it first or use another state.path"
+	case errors.Is(err, state.ErrNewerVersion):
+		return "; upgrade seqwatch or move the file away"
+	case errors.Is(err, state.ErrCorrupt):
+		return "; it records what was already reported, so seqwatch will not start without it: " +
+			"restore it from backup, or move it away to start fresh (past failures will then be reported again as one digest)"
+	case errors.As(err, &owner):
+		return "; run seqwatch as that user (or as root) to change it"
+	case errors.As(err, &listen) && errors.Is(err, syscall.EADDRINUSE):
+		return ": stop it, or choose another address with --listen or http.listen"
+	case errors.As(err, &listen) && errors.Is(err, syscall.EACCES):
+		return ": use a port above 1023"
+	case errors.As(err, &listen) && errors.Is(err, syscall.EADDRNOTAVAIL):
+		return ": use 127.0.0.1 or one of the host's addresses"
 	}
 	return ""
 }

@@ -3,9 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/web"
+	"github.com/seqwatch/seqwatch/state"
 )
 
 // TestEachLibraryErrorGetsItsAdvice: advise appends to each typed error of
@@ -46,6 +51,18 @@ func TestEachLibraryErrorGetsItsAdvice(t *testing.T) {
 		{"tables missing", &check.SchemaError{Missing: []string{"operations"}, Where: "SQLite database /app/db.sqlite"},
 			"table operations not found in SQLite database /app/db.sqlite: has Sequencer been installed and have its migrations run (php artisan migrate)? If the tables have other names, set SEQUENCER_*_TABLE in .env or tables: in seqwatch.yaml"},
 
+		{"state file locked", &state.LockedError{Path: "/var/lib/seqwatch/state.json", PID: "42"},
+			"state file /var/lib/seqwatch/state.json is in use by another seqwatch (pid 42); stop it first or use another state.path"},
+		{"state file owned by another user", &state.OwnerError{Path: "/s.json", UID: 1000, Err: syscall.EPERM},
+			"/s.json belongs to uid 1000: operation not permitted; run seqwatch as that user (or as root) to change it"},
+
+		{"address in use", &web.ListenError{Addr: "127.0.0.1:9477", Err: syscall.EADDRINUSE},
+			"http.listen: 127.0.0.1:9477 is already in use by another process: stop it, or choose another address with --listen or http.listen"},
+		{"privileged port", &web.ListenError{Addr: ":80", Err: syscall.EACCES}, "http.listen: not allowed to listen on :80: use a port above 1023"},
+		{"not this host's address", &web.ListenError{Addr: "10.9.9.9:9477", Err: syscall.EADDRNOTAVAIL},
+			"http.listen: 10.9.9.9:9477 is not an address of this host: use 127.0.0.1 or one of the host's addresses"},
+		{"other listen failure", &web.ListenError{Addr: ":9477", Err: syscall.EINVAL}, "http.listen: cannot listen on :9477: invalid argument"},
+
 		{"not a library error", errors.New("boom"), "boom"},
 	}
 	for _, tc := range tests {
@@ -66,5 +83,35 @@ func TestEachLibraryErrorGetsItsAdvice(t *testing.T) {
 	}
 	if advise(nil) != "" || advised(nil) != nil {
 		t.Error("nil is not passed through")
+	}
+}
+
+// TestStateFileErrorsGetTheirAdvice: the state file's own errors, as Load
+// returns them, get the advice that goes with them.
+func TestStateFileErrorsGetTheirAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"corrupt", "\x00garbage", "; it records what was already reported, so seqwatch will not start without it: restore it from backup, or move it away to start fresh (past failures will then be reported again as one digest)"},
+		{"newer version", `{"version": 99}`, "; upgrade seqwatch or move the file away"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := state.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			_, err = st.Load()
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			if got, want := advise(err), err.Error()+tc.want; got != want {
+				t.Errorf("advise:\n got %q\nwant %q", got, want)
+			}
+		})
 	}
 }
