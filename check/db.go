@@ -47,8 +47,12 @@ func (db *DB) Stats() Stats {
 // command add what to check.
 type SourceError struct {
 	Reason Reason
-	msg    string
-	Err    error
+	// FromURL says the connection was given as a database URL (see
+	// Conn.FromURL), so that advice names the URL's parts rather than
+	// DB_* variables.
+	FromURL bool
+	msg     string
+	Err     error
 }
 
 func (e *SourceError) Error() string { return e.msg }
@@ -150,7 +154,7 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		info, err := os.Stat(c.Database)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &SourceError{Reason: NoSQLiteFile, msg: fmt.Sprintf("SQLite database %s does not exist", c.Database), Err: err}
+				return nil, &SourceError{Reason: NoSQLiteFile, FromURL: c.FromURL, msg: fmt.Sprintf("SQLite database %s does not exist", c.Database), Err: err}
 			}
 			return nil, &SourceError{msg: fmt.Sprintf("SQLite database %s: %v", c.Database, text.PlainFSError(err)), Err: err}
 		}
@@ -239,7 +243,7 @@ func classify(c Conn, lim limits, err error) error {
 	default:
 		msg = fmt.Sprintf("cannot use %s: %s", where, text.OneLine(err.Error()))
 	}
-	return &SourceError{Reason: reason, msg: redact(msg, c.Password), Err: err}
+	return &SourceError{Reason: reason, FromURL: c.FromURL, msg: redact(msg, c.Password), Err: err}
 }
 
 // sqliteLocked says that SQLite's file stayed locked for the busy timeout.

@@ -72,6 +72,9 @@ type Conn struct {
 	Password string
 	// Params are extra URL query parameters (e.g. sslmode).
 	Params url.Values
+	// FromURL says the connection was given as a database URL (by
+	// ParseURL), not by DB_CONNECTION, DB_HOST and the other DB_* variables.
+	FromURL bool
 	// Timeout bounds one read through this connection: Open asks the
 	// server to give up on a statement or a lock wait a little before it,
 	// so that the error says why. 0 takes it from the context's deadline.
@@ -348,14 +351,14 @@ func ParseURL(raw string) (Conn, error) {
 		if err != nil {
 			p = path
 		}
-		return Conn{Driver: driver, Database: p, Params: url.Values{}}, nil
+		return Conn{Driver: driver, Database: p, Params: url.Values{}, FromURL: true}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse echoes the whole URL, password included: do not wrap it.
 		return Conn{}, configErr("database URL for %s is malformed: check it has the form %s://user:password@host:port/database (special characters in the password must be percent-encoded)", driverTitle(driver), scheme)
 	}
-	c := Conn{Driver: driver, Host: u.Hostname(), Port: defaultPort(driver), Params: u.Query()}
+	c := Conn{Driver: driver, Host: u.Hostname(), Port: defaultPort(driver), Params: u.Query(), FromURL: true}
 	if p := u.Port(); p != "" {
 		c.Port, err = strconv.Atoi(p)
 		if err != nil || c.Port <= 0 || c.Port > 65535 {

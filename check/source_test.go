@@ -55,7 +55,7 @@ DB_URL="pgsql://url_user:p%40ss@url.example:5433/url_db?sslmode=disable"
 `,
 			want: func(dir string) check.Source {
 				src := defaultSource(dir)
-				src.Conn = check.Conn{Driver: "pgsql", Host: "url.example", Port: 5433, Database: "url_db", Username: "url_user", Password: "p@ss", Params: url.Values{"sslmode": {"disable"}}}
+				src.Conn = check.Conn{Driver: "pgsql", Host: "url.example", Port: 5433, Database: "url_db", Username: "url_user", Password: "p@ss", Params: url.Values{"sslmode": {"disable"}}, FromURL: true}
 				return src
 			},
 		},
@@ -64,7 +64,7 @@ DB_URL="pgsql://url_user:p%40ss@url.example:5433/url_db?sslmode=disable"
 			env:  "DATABASE_URL=mariadb://u:pw@maria.example/shop\n",
 			want: func(dir string) check.Source {
 				src := defaultSource(dir)
-				src.Conn = check.Conn{Driver: "mariadb", Host: "maria.example", Port: 3306, Database: "shop", Username: "u", Password: "pw", Params: url.Values{}}
+				src.Conn = check.Conn{Driver: "mariadb", Host: "maria.example", Port: 3306, Database: "shop", Username: "u", Password: "pw", Params: url.Values{}, FromURL: true}
 				return src
 			},
 		},
@@ -108,7 +108,7 @@ SEQUENCER_ERRORS_TABLE=env_errors
 			want: func(dir string) check.Source {
 				return check.Source{
 					Name: "Shop", Environment: "staging",
-					Conn:           check.Conn{Driver: "mysql", Host: "set.example", Port: 3310, Database: "setdb", Username: "set", Password: "setpw", Params: url.Values{}},
+					Conn:           check.Conn{Driver: "mysql", Host: "set.example", Port: 3310, Database: "setdb", Username: "set", Password: "setpw", Params: url.Values{}, FromURL: true},
 					Location:       mustZone("Asia/Tokyo"),
 					Tables:         check.Tables{Operations: "set_ops", Errors: "env_errors", Deferred: "deferred_operations", Migrations: "app.set_migrations"},
 					OperationPaths: []string{filepath.Join(dir, "ops"), "/srv/shared/ops"},
@@ -339,6 +339,13 @@ func TestFailureModes(t *testing.T) {
 				}
 				checkError(t, err, tc.kind, want, secret, url.QueryEscape(secret))
 				checkReason(t, err, tc.reason)
+				if tc.kind == "source" {
+					// Whether to advise on DB_* variables or on the URL.
+					var se *check.SourceError
+					if fromURL := tc.env["DB_URL"] != ""; errors.As(err, &se) && se.FromURL != fromURL {
+						t.Errorf("SourceError.FromURL = %v, want %v", se.FromURL, fromURL)
+					}
+				}
 				if tc.kind == "schema" {
 					// And the missing tables are listed for programs too.
 					var se *check.SchemaError

@@ -78,7 +78,7 @@ func runMain(ctx context.Context, args []string, e env) int {
 	case "demo":
 		return exitCode(e, runDemo(ctx, rest, e))
 	case "run":
-		return exitCode(e, runDaemon(ctx, rest, e))
+		return exitCode(e, fromFile(runDaemon(ctx, rest, e)))
 	case "outbox":
 		return exitCode(e, runOutbox(ctx, rest, e))
 	case "mute", "unmute":
