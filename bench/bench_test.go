@@ -12,6 +12,11 @@
 // SEQWATCH_BENCH_OUT (a file for the Markdown table). It needs hyperfine,
 // /usr/bin/time, psql, the mariadb client, sqlite3 and php (with pdo_pgsql,
 // pdo_mysql, pdo_sqlite); a missing one leaves its column empty.
+//
+// It holds only this benchmark, and times the built binary from outside:
+// of seqwatch it imports only check/dbtest (the databases and their
+// histories), and it must not import check, state, notify or any other
+// package whose work it measures.
 package bench_test
 
 import (

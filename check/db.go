@@ -42,10 +42,17 @@ func (db *DB) Stats() Stats {
 }
 
 // SourceError is a failure to reach or read the database: the daemon counts
-// these towards source.unreachable. Its message never contains the password.
+// these towards source.unreachable. Its message says what went wrong and
+// never contains the password; Reason, when not OtherReason, lets a
+// command add what to check.
 type SourceError struct {
-	msg string
-	Err error
+	Reason Reason
+	// FromURL says the connection was given as a database URL (see
+	// Conn.FromURL), so that advice names the URL's parts rather than
+	// DB_* variables.
+	FromURL bool
+	msg     string
+	Err     error
 }
 
 func (e *SourceError) Error() string { return e.msg }
@@ -58,12 +65,13 @@ type SchemaError struct {
 }
 
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("table %s not found in %s: has Sequencer been installed and have its migrations run (php artisan migrate)? If the tables have other names, set SEQUENCER_*_TABLE in .env or tables: in seqwatch.yaml", strings.Join(e.Missing, ", "), e.Where)
+	return fmt.Sprintf("table %s not found in %s", strings.Join(e.Missing, ", "), e.Where)
 }
 
 // Open connects to the database and checks that it answers. The error, if
 // any, is one sentence that names the host, port and user (never the
-// password) and says what to check.
+// password) and says what went wrong: a *SourceError whose Reason says
+// what a command can advise.
 //
 // c.Timeout (or else ctx's deadline) bounds each read: the server is asked
 // to give up on a lock wait or a statement a little before it (PostgreSQL's
@@ -146,7 +154,7 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		info, err := os.Stat(c.Database)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &SourceError{msg: fmt.Sprintf("SQLite database %s does not exist: check DB_DATABASE (relative paths are taken from the application root)", c.Database), Err: err}
+				return nil, &SourceError{Reason: NoSQLiteFile, FromURL: c.FromURL, msg: fmt.Sprintf("SQLite database %s does not exist", c.Database), Err: err}
 			}
 			return nil, &SourceError{msg: fmt.Sprintf("SQLite database %s: %v", c.Database, text.PlainFSError(err)), Err: err}
 		}
@@ -196,44 +204,46 @@ func withCause(err error, dlog *driverLog) error {
 	return err
 }
 
-// classify turns a driver error into one sentence a person can act on.
+// classify turns a driver error into one sentence that says what went
+// wrong, and the reason a command can advise on.
 func classify(c Conn, lim limits, err error) error {
 	where := c.Where()
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	var msg string
+	reason := OtherReason
 	switch {
 	case errors.Is(err, context.Canceled):
 		msg = fmt.Sprintf("connecting to %s was interrupted", where)
 	case lim.total > 0 && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)):
-		msg = fmt.Sprintf("%s did not answer within %s: check that the server is up, reachable and not overloaded", where, waited(lim.total))
+		msg, reason = fmt.Sprintf("%s did not answer within %s", where, waited(lim.total)), NotAnswering
 	case errors.Is(err, context.DeadlineExceeded):
-		msg = fmt.Sprintf("%s did not answer in time: check that the server is up and reachable", where)
+		msg, reason = fmt.Sprintf("%s did not answer in time", where), NotAnswering
 	case c.Driver == "sqlite" && sqliteBusy(err):
 		msg = sqliteLocked(c, lim)
 	case errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "startup parameter"):
 		// PgBouncer refuses startup parameters it does not know.
-		msg = fmt.Sprintf("%s refused a startup parameter (%s): if this is PgBouncer, add statement_timeout and lock_timeout to its ignore_startup_parameters", where, text.OneLine(pgErr.Message))
+		msg, reason = fmt.Sprintf("%s refused a startup parameter (%s)", where, text.OneLine(pgErr.Message)), StartupParameterRefused
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
-		msg = fmt.Sprintf("%s refused the login: password authentication failed; check DB_USERNAME and DB_PASSWORD (or the URL's user and password)", where)
+		msg, reason = fmt.Sprintf("%s refused the login: password authentication failed", where), LoginRefused
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000":
-		msg = fmt.Sprintf("%s: the database does not exist; check DB_DATABASE", where)
+		msg, reason = fmt.Sprintf("%s: the database does not exist", where), NoSuchDatabase
 	case errors.As(err, &myErr) && (myErr.Number == 1045 || myErr.Number == 1698):
-		msg = fmt.Sprintf("%s refused the login: access denied; check DB_USERNAME and DB_PASSWORD (or the URL's user and password)", where)
+		msg, reason = fmt.Sprintf("%s refused the login: access denied", where), LoginRefused
 	case errors.As(err, &myErr) && myErr.Number == 1049:
-		msg = fmt.Sprintf("%s: the database does not exist; check DB_DATABASE", where)
+		msg, reason = fmt.Sprintf("%s: the database does not exist", where), NoSuchDatabase
 	case errors.Is(err, syscall.ECONNREFUSED):
-		msg = fmt.Sprintf("cannot connect to %s: connection refused; is the server running, and are DB_HOST and DB_PORT right?", where)
+		msg, reason = fmt.Sprintf("cannot connect to %s: connection refused", where), ConnectionRefused
 	case isDNS(err):
-		msg = fmt.Sprintf("cannot connect to %s: host %q not found; check DB_HOST", where, c.Host)
+		msg, reason = fmt.Sprintf("cannot connect to %s: host %q not found", where, c.Host), HostNotFound
 	case isTimeout(err):
-		msg = fmt.Sprintf("cannot connect to %s: timed out; check DB_HOST, DB_PORT and any firewall", where)
+		msg, reason = fmt.Sprintf("cannot connect to %s: timed out", where), ConnectTimeout
 	case lost(err) != "":
 		msg = fmt.Sprintf("cannot use %s: %s", where, lost(err))
 	default:
 		msg = fmt.Sprintf("cannot use %s: %s", where, text.OneLine(err.Error()))
 	}
-	return &SourceError{msg: redact(msg, c.Password), Err: err}
+	return &SourceError{Reason: reason, FromURL: c.FromURL, msg: redact(msg, c.Password), Err: err}
 }
 
 // sqliteLocked says that SQLite's file stayed locked for the busy timeout.

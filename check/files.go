@@ -49,7 +49,7 @@ func discover(dirs []string) ([]PendingFile, []string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, nil, &ConfigError{Err: fmt.Errorf("read directory %s: %w (seqwatch needs read access to the application's operation and migration files)", dir, text.PlainFSError(err))}
+			return nil, nil, &ConfigError{Reason: UnreadableFiles, Err: fmt.Errorf("read directory %s: %w", dir, text.PlainFSError(err))}
 		}
 		for _, e := range entries {
 			ts, ok := fileTimestamp(e.Name())

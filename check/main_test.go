@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func errorKind(err error) string {
 }
 
 // checkError asserts err's kind, that its message names every want
-// fragment, and that it holds no secret.
+// fragment, that it holds no secret, and that it is a fact (factOnly).
 func checkError(t *testing.T, err error, kind string, want []string, secrets ...string) {
 	t.Helper()
 	if got := errorKind(err); got != kind {
@@ -148,6 +149,45 @@ func checkError(t *testing.T, err error, kind string, want []string, secrets ...
 	}
 	if strings.ContainsAny(msg, "\n\r") {
 		t.Errorf("error %q is not one line", msg)
+	}
+	factOnly(t, msg)
+}
+
+// adviceToEnv is advice about .env: a verb telling the user to act on .env
+// or on one of its variables.
+var adviceToEnv = regexp.MustCompile(`(?i)\b(check|set|use|give|point|change|fix|add|are)\b[^.;:?]*(\.env\b|\b(DB|APP|SEQUENCER)_[A-Z_*]+)|\bin \.env\b`)
+
+// factOnly asserts that an error message states what is wrong and leaves
+// the advice to the command: it names no command-line flag, no
+// seqwatch.yaml and tells the user to do nothing to .env. Which of those
+// fits depends on how seqwatch was run, which only cmd/seqwatch knows.
+func factOnly(t *testing.T, msg string) {
+	t.Helper()
+	if m := regexp.MustCompile(`(^|[\s(])--?[a-z]`).FindString(msg); m != "" {
+		t.Errorf("error %q names a command-line flag", msg)
+	}
+	if strings.Contains(msg, "seqwatch.yaml") {
+		t.Errorf("error %q names seqwatch.yaml", msg)
+	}
+	if m := adviceToEnv.FindString(msg); m != "" {
+		t.Errorf("error %q gives advice about .env (%q)", msg, m)
+	}
+}
+
+// checkReason asserts the Reason of err's ConfigError or SourceError.
+func checkReason(t *testing.T, err error, want check.Reason) {
+	t.Helper()
+	var ce *check.ConfigError
+	var se *check.SourceError
+	got := check.OtherReason
+	switch {
+	case errors.As(err, &ce):
+		got = ce.Reason
+	case errors.As(err, &se):
+		got = se.Reason
+	}
+	if got != want {
+		t.Errorf("reason = %d, want %d (error: %v)", got, want, err)
 	}
 }
 

@@ -472,7 +472,7 @@ func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History)
 		}
 	}
 	if at < 0 {
-		return errors.New("status --json: the snapshot has no \"failing\" field to put the history after")
+		return errors.New("status JSON: the snapshot has no \"failing\" field to put the history after")
 	}
 	for _, f := range head[:at+1] {
 		field(f)

@@ -5,6 +5,19 @@
 //
 // Everything else in seqwatch (status rendering, the check verdict, the
 // alerting daemon) works from a Snapshot and never queries the database.
+//
+// It holds resolving an application (.env, database URLs, Settings into a
+// Source), connecting and reading with the SQL of each dialect, file
+// discovery, the Snapshot model, judging (Judge, Verdict), the status
+// tables and the incremental read the daemon uses. Its errors
+// (ConfigError and SourceError with a Reason, SchemaError) state what is
+// wrong, and what a valid value looks like, but never which flag,
+// configuration key or .env variable to change: cmd/seqwatch adds that.
+//
+// Of seqwatch it imports only notify (for the one headline rule,
+// notify.HeadlineError) and internal/text. It must not import state, the
+// channels (notify/...), internal/web, internal/heartbeat,
+// internal/metrics or check/dbtest outside tests.
 package check
 
 import (

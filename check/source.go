@@ -72,6 +72,9 @@ type Conn struct {
 	Password string
 	// Params are extra URL query parameters (e.g. sslmode).
 	Params url.Values
+	// FromURL says the connection was given as a database URL (by
+	// ParseURL), not by DB_CONNECTION, DB_HOST and the other DB_* variables.
+	FromURL bool
 	// Timeout bounds one read through this connection: Open asks the
 	// server to give up on a statement or a lock wait a little before it,
 	// so that the error says why. 0 takes it from the context's deadline.
@@ -118,14 +121,24 @@ type Source struct {
 
 // ConfigError is a problem with what the user configured (as opposed to a
 // problem reaching or reading the database). `seqwatch check` maps both to
-// UNKNOWN, but the daemon treats only the latter as an outage.
-type ConfigError struct{ Err error }
+// UNKNOWN, but the daemon treats only the latter as an outage. Its message
+// says what is wrong; Reason, when not OtherReason, lets a command add what
+// to change.
+type ConfigError struct {
+	Reason Reason
+	Err    error
+}
 
 func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 func configErr(format string, args ...any) error {
 	return &ConfigError{Err: fmt.Errorf(format, args...)}
+}
+
+// configFact is a ConfigError whose remedy a command knows by its reason.
+func configFact(r Reason, format string, args ...any) error {
+	return &ConfigError{Reason: r, Err: fmt.Errorf(format, args...)}
 }
 
 // Resolve turns Settings into a Source: it reads AppDir/.env when there is
@@ -146,7 +159,7 @@ func Resolve(s Settings) (Source, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if s.URL == "" {
-				return Source{}, configErr("%s does not exist: point --app at the Laravel application root (the directory holding .env), or give the database with --dsn", envPath)
+				return Source{}, configFact(NoEnvFile, "%s does not exist", envPath)
 			}
 			env = map[string]string{}
 		case err != nil:
@@ -154,7 +167,7 @@ func Resolve(s Settings) (Source, error) {
 		}
 	}
 	if s.AppDir == "" && s.URL == "" {
-		return Source{}, configErr("no application given: use --app DIR (a Laravel application root), --dsn URL, or --config FILE")
+		return Source{}, configFact(NoApplication, "no application given")
 	}
 
 	src := Source{Name: s.Name, Environment: firstNonEmpty(s.Environment, env["APP_ENV"])}
@@ -185,7 +198,7 @@ func Resolve(s Settings) (Source, error) {
 	src.Location, err = time.LoadLocation(tz)
 	// time.LoadLocation("Local") is the monitoring host's zone: never the app's.
 	if err != nil || tz == "Local" {
-		return Source{}, configErr("unknown time zone %q (from APP_TIMEZONE or database.timezone): use an IANA name such as UTC or Europe/Berlin", tz)
+		return Source{}, configFact(UnknownTimezone, "unknown time zone %q", tz)
 	}
 
 	src.Tables = Tables{
@@ -282,7 +295,7 @@ func normalizeDriver(d string) (string, error) {
 	case "sqlsrv", "mssql", "sqlserver":
 		return "", configErr("database driver %q (SQL Server) is not supported by seqwatch: it reads pgsql, mysql, mariadb and sqlite", d)
 	case "":
-		return "", configErr("no database driver: set DB_CONNECTION in .env or give a URL such as pgsql://user:pass@host:5432/db")
+		return "", configFact(NoDriver, "no database driver")
 	}
 	return "", configErr("database driver %q is not supported: use pgsql, mysql, mariadb or sqlite", d)
 }
@@ -338,14 +351,14 @@ func ParseURL(raw string) (Conn, error) {
 		if err != nil {
 			p = path
 		}
-		return Conn{Driver: driver, Database: p, Params: url.Values{}}, nil
+		return Conn{Driver: driver, Database: p, Params: url.Values{}, FromURL: true}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse echoes the whole URL, password included: do not wrap it.
 		return Conn{}, configErr("database URL for %s is malformed: check it has the form %s://user:password@host:port/database (special characters in the password must be percent-encoded)", driverTitle(driver), scheme)
 	}
-	c := Conn{Driver: driver, Host: u.Hostname(), Port: defaultPort(driver), Params: u.Query()}
+	c := Conn{Driver: driver, Host: u.Hostname(), Port: defaultPort(driver), Params: u.Query(), FromURL: true}
 	if p := u.Port(); p != "" {
 		c.Port, err = strconv.Atoi(p)
 		if err != nil || c.Port <= 0 || c.Port > 65535 {

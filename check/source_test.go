@@ -55,7 +55,7 @@ DB_URL="pgsql://url_user:p%40ss@url.example:5433/url_db?sslmode=disable"
 `,
 			want: func(dir string) check.Source {
 				src := defaultSource(dir)
-				src.Conn = check.Conn{Driver: "pgsql", Host: "url.example", Port: 5433, Database: "url_db", Username: "url_user", Password: "p@ss", Params: url.Values{"sslmode": {"disable"}}}
+				src.Conn = check.Conn{Driver: "pgsql", Host: "url.example", Port: 5433, Database: "url_db", Username: "url_user", Password: "p@ss", Params: url.Values{"sslmode": {"disable"}}, FromURL: true}
 				return src
 			},
 		},
@@ -64,7 +64,7 @@ DB_URL="pgsql://url_user:p%40ss@url.example:5433/url_db?sslmode=disable"
 			env:  "DATABASE_URL=mariadb://u:pw@maria.example/shop\n",
 			want: func(dir string) check.Source {
 				src := defaultSource(dir)
-				src.Conn = check.Conn{Driver: "mariadb", Host: "maria.example", Port: 3306, Database: "shop", Username: "u", Password: "pw", Params: url.Values{}}
+				src.Conn = check.Conn{Driver: "mariadb", Host: "maria.example", Port: 3306, Database: "shop", Username: "u", Password: "pw", Params: url.Values{}, FromURL: true}
 				return src
 			},
 		},
@@ -108,7 +108,7 @@ SEQUENCER_ERRORS_TABLE=env_errors
 			want: func(dir string) check.Source {
 				return check.Source{
 					Name: "Shop", Environment: "staging",
-					Conn:           check.Conn{Driver: "mysql", Host: "set.example", Port: 3310, Database: "setdb", Username: "set", Password: "setpw", Params: url.Values{}},
+					Conn:           check.Conn{Driver: "mysql", Host: "set.example", Port: 3310, Database: "setdb", Username: "set", Password: "setpw", Params: url.Values{}, FromURL: true},
 					Location:       mustZone("Asia/Tokyo"),
 					Tables:         check.Tables{Operations: "set_ops", Errors: "env_errors", Deferred: "deferred_operations", Migrations: "app.set_migrations"},
 					OperationPaths: []string{filepath.Join(dir, "ops"), "/srv/shared/ops"},
@@ -181,7 +181,8 @@ func mustZone(name string) *time.Location {
 }
 
 // TestResolveErrors: configuration mistakes are ConfigErrors that say what
-// to fix and never echo the password.
+// is wrong, with the reason a command advises on, and never echo the
+// password.
 func TestResolveErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -189,14 +190,15 @@ func TestResolveErrors(t *testing.T) {
 		env      string
 		settings check.Settings
 		want     []string
+		reason   check.Reason
 	}{
-		{name: "missing_env_file", env: "-", want: []string{".env does not exist", "--app"}},
+		{name: "missing_env_file", env: "-", want: []string{".env does not exist"}, reason: check.NoEnvFile},
 		{name: "sqlsrv_is_unsupported", env: "DB_CONNECTION=sqlsrv\nDB_PASSWORD=" + secret + "\n", want: []string{`"sqlsrv"`, "not supported"}},
 		{name: "unknown_driver", env: "DB_CONNECTION=oracle\n", want: []string{`"oracle"`, "not supported"}},
-		{name: "unknown_time_zone", env: "APP_TIMEZONE=Mars/Olympus\n", want: []string{`"Mars/Olympus"`, "time zone"}},
+		{name: "unknown_time_zone", env: "APP_TIMEZONE=Mars/Olympus\n", want: []string{`"Mars/Olympus"`, "time zone"}, reason: check.UnknownTimezone},
 		// "Local" would silently be the monitoring host's zone.
-		{name: "local_time_zone_is_not_a_zone", env: "APP_TIMEZONE=Local\n", want: []string{`"Local"`, "time zone"}},
-		{name: "time_zone_setting", settings: check.Settings{Timezone: "Nowhere/Land"}, env: "APP_TIMEZONE=UTC\n", want: []string{`"Nowhere/Land"`}},
+		{name: "local_time_zone_is_not_a_zone", env: "APP_TIMEZONE=Local\n", want: []string{`"Local"`, "time zone"}, reason: check.UnknownTimezone},
+		{name: "time_zone_setting", settings: check.Settings{Timezone: "Nowhere/Land"}, env: "APP_TIMEZONE=UTC\n", want: []string{`"Nowhere/Land"`}, reason: check.UnknownTimezone},
 		{name: "db_port_not_a_number", env: "DB_CONNECTION=pgsql\nDB_PORT=fivefourthreetwo\n", want: []string{"DB_PORT", "fivefourthreetwo"}},
 		{name: "invalid_table_name", env: "SEQUENCER_OPERATIONS_TABLE=\"ops; drop table users\"\n", want: []string{"ops; drop table users", "not valid"}},
 		{name: "malformed_db_url_host", env: "DB_URL=\"pgsql://app:" + secret + "@db host/shop\"\n", want: []string{"malformed", "PostgreSQL"}},
@@ -204,6 +206,7 @@ func TestResolveErrors(t *testing.T) {
 		{name: "malformed_db_url_port", env: "DB_URL=\"pgsql://app:" + secret + "@db:54x32/shop\"\n", want: []string{"malformed"}},
 		{name: "db_url_port_out_of_range", env: "DB_URL=\"pgsql://app:" + secret + "@db:654321/shop\"\n", want: []string{"port", "654321"}},
 		{name: "db_url_without_scheme", env: "DB_URL=\"app:" + secret + "@db/shop\"\n", want: []string{"no scheme"}},
+		{name: "db_url_without_driver", env: "DB_URL=\"://app:" + secret + "@db/shop\"\n", want: []string{"no database driver"}, reason: check.NoDriver},
 		{name: "db_url_without_database", env: "DB_URL=\"pgsql://app:" + secret + "@db:5432\"\n", want: []string{"no database"}},
 		{name: "sqlite_url_without_path", settings: check.Settings{URL: "sqlite://"}, env: "", want: []string{"no file path"}},
 		{name: "sqlsrv_url", settings: check.Settings{URL: "sqlsrv://sa:" + secret + "@mssql/shop"}, env: "", want: []string{"SQL Server", "not supported"}},
@@ -219,6 +222,7 @@ func TestResolveErrors(t *testing.T) {
 			s.AppDir = dir
 			_, err := check.Resolve(s)
 			checkError(t, err, "config", tc.want, secret, url.QueryEscape(secret))
+			checkReason(t, err, tc.reason)
 		})
 	}
 
@@ -229,7 +233,8 @@ func TestResolveErrors(t *testing.T) {
 	})
 	t.Run("nothing_given", func(t *testing.T) {
 		_, err := check.Resolve(check.Settings{})
-		checkError(t, err, "config", []string{"--app"})
+		checkError(t, err, "config", []string{"no application given"})
+		checkReason(t, err, check.NoApplication)
 	})
 }
 
@@ -261,27 +266,31 @@ func TestFailureModes(t *testing.T) {
 		// want are fragments of the message; {port}, {user} and {db} are
 		// replaced.
 		want []string
+		// reason is the ConfigError's or SourceError's Reason.
+		reason check.Reason
 	}
 	servers := []dbtest.Dialect{dbtest.Postgres, dbtest.MySQL}
 	cases := []failCase{
 		{name: "unreachable_port", dialect: servers, env: map[string]string{"DB_PORT": "{port}", "DB_PASSWORD": secret},
-			kind: "source", want: []string{"127.0.0.1:{port}", "connection refused", "DB_HOST and DB_PORT"}},
+			kind: "source", want: []string{"127.0.0.1:{port}", "connection refused"}, reason: check.ConnectionRefused},
 		{name: "wrong_password", dialect: servers, env: map[string]string{"DB_PASSWORD": secret},
-			kind: "source", want: []string{"refused the login", `user "{user}"`, "DB_PASSWORD", "127.0.0.1"}},
+			kind: "source", want: []string{"refused the login", `user "{user}"`, "127.0.0.1"}, reason: check.LoginRefused},
 		{name: "wrong_password_in_db_url", dialect: servers, env: map[string]string{"DB_URL": "{url_with_secret}"},
-			kind: "source", want: []string{"refused the login"}},
+			kind: "source", want: []string{"refused the login"}, reason: check.LoginRefused},
+		{name: "host_not_found", dialect: servers, env: map[string]string{"DB_HOST": "seqwatch-no-such-host.invalid"},
+			kind: "source", want: []string{`host "seqwatch-no-such-host.invalid" not found`}, reason: check.HostNotFound},
 		{name: "database_does_not_exist", dialect: servers, env: map[string]string{"DB_DATABASE": "seqwatch_no_such_db"},
-			kind: "source", want: []string{"seqwatch_no_such_db", "does not exist", "DB_DATABASE"}},
+			kind: "source", want: []string{"seqwatch_no_such_db", "does not exist"}, reason: check.NoSuchDatabase},
 		{name: "missing_operations_table", schema: dbtest.Schema{Skip: []string{"operations"}},
-			kind: "schema", want: []string{"table operations not found", "migrations", "{db}"}},
+			kind: "schema", want: []string{"table operations not found", "{db}"}},
 		{name: "missing_errors_and_migrations_tables", schema: dbtest.Schema{Skip: []string{"operation_errors", "migrations"}},
 			kind: "schema", want: []string{"operation_errors, migrations", "migrations"}},
 		{name: "custom_operations_table_missing", env: map[string]string{"SEQUENCER_OPERATIONS_TABLE": "seq_ops"},
-			kind: "schema", want: []string{"seq_ops", "SEQUENCER_*_TABLE"}},
+			kind: "schema", want: []string{"table seq_ops not found"}},
 		{name: "sqlite_file_missing", dialect: []dbtest.Dialect{dbtest.SQLite}, env: map[string]string{"DB_DATABASE": "database/missing.sqlite"},
-			kind: "source", want: []string{filepath.Join("database", "missing.sqlite"), "does not exist", "DB_DATABASE"}},
+			kind: "source", want: []string{filepath.Join("database", "missing.sqlite"), "does not exist"}, reason: check.NoSQLiteFile},
 		{name: "unreadable_operations_directory", setup: unreadableOperations,
-			kind: "config", want: []string{filepath.Join("database", "operations"), "read access"}},
+			kind: "config", want: []string{filepath.Join("database", "operations")}, reason: check.UnreadableFiles},
 	}
 	for _, d := range dbtest.All {
 		for _, tc := range cases {
@@ -329,6 +338,14 @@ func TestFailureModes(t *testing.T) {
 					want = append(want, w)
 				}
 				checkError(t, err, tc.kind, want, secret, url.QueryEscape(secret))
+				checkReason(t, err, tc.reason)
+				if tc.kind == "source" {
+					// Whether to advise on DB_* variables or on the URL.
+					var se *check.SourceError
+					if fromURL := tc.env["DB_URL"] != ""; errors.As(err, &se) && se.FromURL != fromURL {
+						t.Errorf("SourceError.FromURL = %v, want %v", se.FromURL, fromURL)
+					}
+				}
 				if tc.kind == "schema" {
 					// And the missing tables are listed for programs too.
 					var se *check.SchemaError

@@ -2,6 +2,13 @@
 // them. Each channel (Slack, email, webhook, console) implements Notifier;
 // the Dispatcher routes events to channels, batches them into digests, rate
 // limits and retries.
+//
+// It is the core every channel package (notify/...) builds on: Event,
+// Notifier, the channel registry, routes, the console channel and the one
+// headline rule (HeadlineError). Of seqwatch it imports only
+// internal/text. It must not import check, state, internal/web or its own
+// channel packages, nor any database driver or tablewriter, so that a
+// receiver that imports notify/webhook stays small.
 package notify
 
 import (

@@ -5,6 +5,17 @@
 //
 // One State describes one application: keys such as
 // "operation.failed/<name>/<row id>" are only unique within an application.
+//
+// It also holds the state file (FileStore: atomic, locked, durable writes;
+// Edit for the commands that change it while the daemon runs), the outbox
+// and dead letters, mutes, and the Slack thread ids of open problems. Its
+// errors (LockedError, OwnerError, ErrCorrupt, ErrNewerVersion) state
+// what is wrong; what to do about it is cmd/seqwatch's to say.
+//
+// Of seqwatch it imports only check (the Snapshot and its model), notify
+// (Event) and internal/text. It must not import the channels
+// (notify/...), internal/web, internal/heartbeat or internal/metrics, nor
+// a database driver of its own: it never reads the database.
 package state
 
 import (

@@ -17,9 +17,37 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// ErrLocked is returned (wrapped) by Open when another process holds the
-// state file.
+// ErrLocked is returned (wrapped, in a *LockedError) by Open when another
+// process holds the state file.
 var ErrLocked = errors.New("state file in use")
+
+// LockedError says that another process holds the state file. It matches
+// ErrLocked.
+type LockedError struct {
+	Path string
+	// PID is the holder's process id as it wrote it, or "unknown".
+	PID string
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("state file %s is in use by another seqwatch (pid %s)", e.Path, e.PID)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// OwnerError says that the state file belongs to another user, whom this
+// process cannot give the new file to.
+type OwnerError struct {
+	Path string
+	UID  uint32
+	Err  error
+}
+
+func (e *OwnerError) Error() string {
+	return fmt.Sprintf("%s belongs to uid %d: %v", e.Path, e.UID, e.Err)
+}
+
+func (e *OwnerError) Unwrap() error { return e.Err }
 
 // ErrCorrupt is returned (wrapped) by Load when the state file cannot be
 // read as a state.
@@ -70,8 +98,7 @@ func Open(path string) (*FileStore, error) {
 				pid = s
 			}
 		}
-		return nil, fmt.Errorf("state file %s is in use by another seqwatch (pid %s); stop it first or use another state.path: %w",
-			path, pid, ErrLocked)
+		return nil, &LockedError{Path: path, PID: pid}
 	}
 	if err := writePID(lockPath); err != nil {
 		_ = lk.Unlock()
@@ -126,15 +153,12 @@ func (s *FileStore) Load() (*State, error) {
 		}
 		_ = json.Unmarshal(data, &head)
 		return nil, &loadError{
-			msg: fmt.Sprintf("state file %s was written by a newer seqwatch (version %d); upgrade seqwatch or move the file away",
-				s.path, head.Version),
+			msg:  fmt.Sprintf("state file %s was written by a newer seqwatch (version %d)", s.path, head.Version),
 			errs: []error{err},
 		}
 	case err != nil:
 		return nil, &loadError{
-			msg: fmt.Sprintf("state file %s is corrupt (%s); it records what was already reported, so seqwatch will not start without it: "+
-				"restore it from backup, or move it away to start fresh (past failures will then be reported again as one digest)",
-				s.path, describe(data, err)),
+			msg:  fmt.Sprintf("state file %s is corrupt (%s)", s.path, describe(data, err)),
 			errs: []error{ErrCorrupt, err},
 		}
 	}
@@ -143,7 +167,7 @@ func (s *FileStore) Load() (*State, error) {
 	return st, nil
 }
 
-// loadError is a complete message for the operator that still matches
+// loadError says what is wrong with the state file, and still matches
 // ErrCorrupt or ErrNewerVersion and the underlying error with errors.Is/As.
 type loadError struct {
 	msg  string
@@ -347,7 +371,7 @@ func keepOwner(f *os.File, path string) error {
 		return nil
 	}
 	if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
-		return fmt.Errorf("%s belongs to uid %d: run seqwatch as that user (or as root) to change it: %w", path, st.Uid, err)
+		return &OwnerError{Path: path, UID: st.Uid, Err: err}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,13 +185,13 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		want    []string
 		is      error
 	}{
-		{"empty", "", []string{"is corrupt (the file is empty)", "move it away"}, ErrCorrupt},
-		{"truncated", string(good[:len(good)/2]), []string{"is corrupt (unexpected end of JSON input at byte " + strconv.Itoa(len(good)/2) + ")", "move it away", "restore it from backup"}, ErrCorrupt},
-		{"garbage", "\x00\x01not json", []string{"is corrupt (invalid character", "move it away"}, ErrCorrupt},
-		{"trailing garbage", string(good) + "}", []string{"is corrupt", "move it away"}, ErrCorrupt},
-		{"wrong type", `{"version": 1, "seq": "seven"}`, []string{"is corrupt (json: cannot unmarshal", "move it away"}, ErrCorrupt},
-		{"no version", `{"initialized": true}`, []string{"is corrupt (state file has no valid version (no version field))", "move it away"}, ErrCorrupt},
-		{"newer version", `{"version": 2, "future": true}`, []string{"was written by a newer seqwatch (version 2); upgrade seqwatch or move the file away"}, ErrNewerVersion},
+		{"empty", "", []string{"is corrupt (the file is empty)"}, ErrCorrupt},
+		{"truncated", string(good[:len(good)/2]), []string{"is corrupt (unexpected end of JSON input at byte " + strconv.Itoa(len(good)/2) + ")"}, ErrCorrupt},
+		{"garbage", "\x00\x01not json", []string{"is corrupt (invalid character"}, ErrCorrupt},
+		{"trailing garbage", string(good) + "}", []string{"is corrupt"}, ErrCorrupt},
+		{"wrong type", `{"version": 1, "seq": "seven"}`, []string{"is corrupt (json: cannot unmarshal"}, ErrCorrupt},
+		{"no version", `{"initialized": true}`, []string{"is corrupt (state file has no valid version (no version field))"}, ErrCorrupt},
+		{"newer version", `{"version": 2, "future": true}`, []string{"was written by a newer seqwatch (version 2)"}, ErrNewerVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +213,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, w)
 				}
 			}
+			factOnly(t, msg)
 			if !errors.Is(err, tt.is) {
 				t.Errorf("errors.Is(%v) = false", tt.is)
 			}
@@ -228,10 +230,11 @@ func TestOpenRefusesSecondHolder(t *testing.T) {
 	first := openStore(t, path)
 
 	_, err := Open(path)
-	want := "state file " + path + " is in use by another seqwatch (pid " + strconv.Itoa(os.Getpid()) + "); stop it first or use another state.path"
-	if err == nil || !strings.Contains(err.Error(), want) {
+	want := "state file " + path + " is in use by another seqwatch (pid " + strconv.Itoa(os.Getpid()) + ")"
+	if err == nil || err.Error() != want {
 		t.Fatalf("second Open error = %v, want %q", err, want)
 	}
+	factOnly(t, err.Error())
 	if !errors.Is(err, ErrLocked) {
 		t.Error("not ErrLocked")
 	}
@@ -335,4 +338,17 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("dead = %d entries", len(st.Dead))
 		}
 	})
+}
+
+// factOnly asserts that an error message states what is wrong and leaves
+// what to do to the command (cmd/seqwatch's advise): no command-line flag,
+// no seqwatch.yaml, and none of the remedies the command adds.
+func factOnly(t *testing.T, msg string) {
+	t.Helper()
+	if regexp.MustCompile(`(^|[\s(])--?[a-z]`).MatchString(msg) || strings.Contains(msg, "seqwatch.yaml") {
+		t.Errorf("error %q names a flag or the configuration file", msg)
+	}
+	if m := regexp.MustCompile(`(?i)\b(stop it|use another|upgrade seqwatch|move (it|the file) away|restore it|run seqwatch as)\b`).FindString(msg); m != "" {
+		t.Errorf("error %q gives advice (%q)", msg, m)
+	}
 }

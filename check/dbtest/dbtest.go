@@ -24,6 +24,10 @@
 //   - JSON in operation_errors.context round trips byte for byte on SQLite
 //     and MariaDB (json is longtext there); PostgreSQL's jsonb normalises it
 //     (key order, whitespace), so compare it as JSON, not as bytes.
+//
+// It is for tests (and the benchmark) only: no production package may
+// import it. It must not import anything of seqwatch, check included, so
+// that check's own in-package tests can use it without an import cycle.
 package dbtest
 
 import (

@@ -78,11 +78,11 @@ func printVerdict[V interface {
 func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 	src, th, err := sf.resolve(e)
 	if err != nil {
-		return check.UnknownVerdict(err)
+		return check.UnknownVerdict(advised(err))
 	}
 	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{})
 	if err != nil {
-		return check.UnknownVerdict(err)
+		return check.UnknownVerdict(advised(err))
 	}
 	return check.Judge(snap, th)
 }

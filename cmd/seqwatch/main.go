@@ -1,6 +1,13 @@
 // Command seqwatch watches Laravel applications that use Sequencer: it
 // shows their status, checks them for monitoring systems and CI gates, and
 // runs as a daemon that alerts on failed, stuck and piling-up operations.
+//
+// It holds one file per command, the configuration file (seqwatch.yaml),
+// the flags, the exit codes and the advice: the library packages' errors
+// say what is wrong, and advice.go adds what to do in the terms of the
+// command that met them (flags, configuration keys or .env variables).
+// It may import every seqwatch package; it must not import check/dbtest
+// outside tests, and nothing imports it.
 package main
 
 import (
@@ -78,7 +85,7 @@ func runMain(ctx context.Context, args []string, e env) int {
 	case "demo":
 		return exitCode(e, runDemo(ctx, rest, e))
 	case "run":
-		return exitCode(e, runDaemon(ctx, rest, e))
+		return exitCode(e, fromFile(runDaemon(ctx, rest, e)))
 	case "outbox":
 		return exitCode(e, runOutbox(ctx, rest, e))
 	case "mute", "unmute":
@@ -98,8 +105,9 @@ func runMain(ctx context.Context, args []string, e env) int {
 	return 2
 }
 
-// exitCode prints err as one sentence and maps it to the exit code of the
-// commands other than check: 0 success, 1 failure, 2 usage.
+// exitCode prints err as one sentence, with advice (advise), and maps it to
+// the exit code of the commands other than check: 0 success, 1 failure,
+// 2 usage.
 func exitCode(e env, err error) int {
 	switch {
 	case err == nil:
@@ -109,6 +117,6 @@ func exitCode(e env, err error) int {
 	case errors.Is(err, errUsage):
 		return 2
 	}
-	fmt.Fprintf(e.stderr, "seqwatch: %v\n", err)
+	fmt.Fprintf(e.stderr, "seqwatch: %s\n", advise(err))
 	return 1
 }

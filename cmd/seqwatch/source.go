@@ -83,6 +83,10 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	}
 	src, err := check.Resolve(settings)
 	if err != nil {
+		if f.config != "" && f.app == "" && f.dsn == "" && f.timezone == "" {
+			// The file alone said where the application is: advice names its keys.
+			err = fromFile(err)
+		}
 		return check.Source{}, check.Thresholds{}, err
 	}
 	src.Conn.Timeout = f.timeout

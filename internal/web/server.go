@@ -160,20 +160,36 @@ func Listen(opts Options) (*Server, error) {
 }
 
 func listenError(addr string, err error) error {
-	switch {
-	case errors.Is(err, syscall.EADDRINUSE):
-		return fmt.Errorf("http.listen: %s is already in use by another process: stop it, or choose another address with --listen or http.listen", addr)
-	case errors.Is(err, syscall.EACCES):
-		return fmt.Errorf("http.listen: not allowed to listen on %s: use a port above 1023", addr)
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return fmt.Errorf("http.listen: %s is not an address of this host: use 127.0.0.1 or one of the host's addresses", addr)
-	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {
 		err = opErr.Err
 	}
-	return fmt.Errorf("http.listen: cannot listen on %s: %v", addr, err)
+	return &ListenError{Addr: addr, Err: err}
 }
+
+// ListenError says that the listener could not be opened at Addr. Err is
+// the system's reason: errors.Is matches syscall.EADDRINUSE (another
+// process listens there), syscall.EACCES (a privileged port) and
+// syscall.EADDRNOTAVAIL (not an address of this host), which the message
+// spells out.
+type ListenError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ListenError) Error() string {
+	switch {
+	case errors.Is(e.Err, syscall.EADDRINUSE):
+		return fmt.Sprintf("http.listen: %s is already in use by another process", e.Addr)
+	case errors.Is(e.Err, syscall.EACCES):
+		return fmt.Sprintf("http.listen: not allowed to listen on %s", e.Addr)
+	case errors.Is(e.Err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("http.listen: %s is not an address of this host", e.Addr)
+	}
+	return fmt.Sprintf("http.listen: cannot listen on %s: %v", e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // Addr is the bound address (with the real port when the port was 0).
 func (s *Server) Addr() string { return s.ln.Addr().String() }

@@ -3,11 +3,14 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,8 +225,17 @@ func TestATakenAddressIsAnErrorNamingIt(t *testing.T) {
 		t.Fatal("listening on a taken address succeeded")
 	}
 	want := "http.listen: " + ln.Addr().String() + " is already in use by another process"
-	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("error %q, want one line with %q", err, want)
+	if err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	// What to do about it is the command's to say (it knows its flags):
+	// the error gives it the system's reason.
+	var le *web.ListenError
+	if !errors.As(err, &le) || !errors.Is(err, syscall.EADDRINUSE) || le.Addr != ln.Addr().String() {
+		t.Errorf("error %#v is not a ListenError for EADDRINUSE at %s", err, ln.Addr())
+	}
+	if regexp.MustCompile(`(^|[\s(])--?[a-z]`).MatchString(err.Error()) || strings.Contains(err.Error(), "seqwatch.yaml") {
+		t.Errorf("error %q names a flag or the configuration file", err)
 	}
 }
 

@@ -3,6 +3,10 @@
 // (POST /api/v2/alerts), so that a team's existing routing, grouping,
 // inhibition and silences apply to seqwatch.
 //
+// It holds the channel's configuration, validation and sender. Of seqwatch
+// it imports only notify and internal/text: it must not import check,
+// state, another channel, any database driver or tablewriter.
+//
 // # Alerts
 //
 // Labels (an alert's identity: the event that closes a problem has the

@@ -1,6 +1,10 @@
 // Package email sends seqwatch events as e-mail through an SMTP server
 // (go-mail), one message per Notify call: a plain-text part and an HTML
 // part, with everything that came from the database escaped and capped.
+//
+// It holds the channel's configuration, validation, rendering and sender.
+// Of seqwatch it imports only notify and internal/text: it must not import
+// check, state, another channel, any database driver or tablewriter.
 package email
 
 import (

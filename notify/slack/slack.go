@@ -4,6 +4,12 @@
 // All text that comes from the watched database (operation names,
 // exception messages, traces) is escaped, so it can neither mention
 // (<!channel>) nor link (<url|label>), and truncated to Slack's limits.
+//
+// It holds the channel's configuration, validation, rendering and sender;
+// the thread ids of open problems are kept by the caller through
+// ThreadStore. Of seqwatch it imports only notify and internal/text: it
+// must not import check, state, another channel, any database driver or
+// tablewriter.
 package slack
 
 import (

@@ -2,6 +2,12 @@
 // as one JSON document, signed by the Standard Webhooks convention
 // (https://www.standardwebhooks.com), and provides Verify for receivers.
 //
+// It holds the channel's configuration, validation and sender, the
+// document's types (Payload) and Verify. It is public for receivers
+// written in Go, which import it only to call Verify: of seqwatch it
+// imports only notify and internal/text, and it must not import check,
+// state, another channel, any database driver or tablewriter.
+//
 // # Request
 //
 //	POST <url>

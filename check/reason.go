@@ -1,0 +1,49 @@
+package check
+
+// Reason says what is wrong in a ConfigError or a SourceError, when seqwatch
+// recognised it, so that a command can say what to do about it. The errors
+// themselves state only what is wrong: which flag, variable or key to
+// change depends on how the user runs seqwatch, which only the command
+// knows.
+type Reason int
+
+// Reasons of a ConfigError.
+const (
+	// OtherReason: the message says all there is.
+	OtherReason Reason = iota
+	// NoApplication: neither an application directory nor a database URL
+	// was given.
+	NoApplication
+	// NoEnvFile: the application directory has no .env, and no database
+	// URL was given.
+	NoEnvFile
+	// NoDriver: a database URL or connection names no driver.
+	NoDriver
+	// UnknownTimezone: the application's time zone is not an IANA zone
+	// name (from APP_TIMEZONE or from Settings.Timezone).
+	UnknownTimezone
+	// UnreadableFiles: a directory of operation or migration files cannot
+	// be read.
+	UnreadableFiles
+)
+
+// Reasons of a SourceError.
+const (
+	// NotAnswering: the server did not answer within the read's limit.
+	NotAnswering Reason = iota + 100
+	// StartupParameterRefused: the server (or a pooler such as PgBouncer
+	// in front of it) refused a startup parameter seqwatch sends.
+	StartupParameterRefused
+	// LoginRefused: wrong user name or password.
+	LoginRefused
+	// NoSuchDatabase: the server has no database of that name.
+	NoSuchDatabase
+	// ConnectionRefused: nothing listens at the host and port.
+	ConnectionRefused
+	// HostNotFound: the host name does not resolve.
+	HostNotFound
+	// ConnectTimeout: connecting to the host and port timed out.
+	ConnectTimeout
+	// NoSQLiteFile: the SQLite database file does not exist.
+	NoSQLiteFile
+)
