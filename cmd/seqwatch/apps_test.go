@@ -212,3 +212,20 @@ func TestRunWatchesEachApplicationWithItsOwnState(t *testing.T) {
 		}
 	})
 }
+
+// The daemon's failed reads carry the advice status and check give, in
+// the configuration file's terms: in its log and in source.unreachable.
+func TestDaemonReadFailuresSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	app, _ := sqliteApp(t, demoNow)
+	if err := os.Remove(filepath.Join(app, "database", "database.sqlite")); err != nil {
+		t.Fatal(err)
+	}
+	p := writeConfig(t, dir, "app: "+app+"\nthresholds: {unreachable_after: 1}\nstate: {path: "+filepath.Join(dir, "state.json")+"}\nchannels:\n  - name: out\n    console: {}\n")
+	r := runCmd(t, nil, "run", "--once", "--config", p)
+	if r.code != 1 {
+		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "log", r.stderr, "cannot read the application", "does not exist: check DB_DATABASE")
+	mustContain(t, "alert", r.stdout, "source.unreachable", "check DB_DATABASE")
+}

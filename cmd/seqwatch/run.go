@@ -179,7 +179,9 @@ func newDaemon(cfg *Config, st daemon.Store, e env, logger *slog.Logger, opts ..
 	if err != nil {
 		return nil, err
 	}
-	deps := daemon.Deps{Store: st, Now: e.now, Sleep: e.sleep, Logger: logger}
+	deps := daemon.Deps{Store: st, Now: e.now, Sleep: e.sleep, Logger: logger,
+		// The daemon is told where the application is by the file alone.
+		Advise: func(err error) error { return advised(fromFile(err)) }}
 	for _, o := range opts {
 		o(&deps)
 	}

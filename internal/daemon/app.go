@@ -100,6 +100,9 @@ type Deps struct {
 	Observer Observer
 	// Read replaces the database read (tests); nil reads Config.Source.
 	Read func(ctx context.Context) (*check.Snapshot, error)
+	// Advise adds what to do to a failed read's error, for the log, the
+	// source.unreachable alert and the page (nil: the error as it is).
+	Advise func(error) error
 }
 
 // stateLockWait bounds the wait for the state's write lock, which
@@ -160,6 +163,7 @@ type App struct {
 	closeAfter  bool
 	// leaseUntil is when the lease ends unless renewed, by this clock.
 	leaseUntil time.Time
+	advise     func(error) error
 }
 
 // NewApp makes the worker of one application and loads its state.
@@ -170,7 +174,7 @@ func NewApp(cfg Config, deps Deps) (*App, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &App{src: cfg.Source, store: deps.Store, logger: deps.Logger, now: deps.Now, sleep: deps.Sleep, read: deps.Read, obs: deps.Observer, leader: true}
+	d := &App{src: cfg.Source, store: deps.Store, logger: deps.Logger, now: deps.Now, sleep: deps.Sleep, read: deps.Read, obs: deps.Observer, advise: deps.Advise, leader: true}
 	if d.obs == nil {
 		d.obs = nopObserver{}
 	}
@@ -401,6 +405,8 @@ func (d *App) tick(ctx context.Context) error {
 		}
 		if errors.Is(readCtx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("the database did not answer within tick_timeout (%s): a lock on Sequencer's tables (a deploy's ALTER TABLE?) or an unresponsive server", d.timeout())
+		} else if d.advise != nil {
+			err = d.advise(err)
 		}
 	}
 	d.obs.ReadEnded(now, snap, err, readCtx.Err(), d.rules)
