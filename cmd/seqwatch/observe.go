@@ -138,7 +138,7 @@ func (o *observer) TickStarted(maxTick time.Duration) {
 	if o == nil {
 		return
 	}
-	o.live.TickStarted(maxTick)
+	o.live.AppTickStarted(o.app, maxTick)
 	o.readAt, o.readErr = time.Time{}, nil
 	if o.beat != nil {
 		o.beat.Start()
@@ -349,7 +349,7 @@ func (o *observer) TickEnded(st *state.State, channelHash map[string]string) {
 	if !o.readAt.IsZero() {
 		o.board.Set(a)
 	}
-	o.live.TickEnded()
+	o.live.AppTickEnded(o.app)
 	if o.beat != nil && !o.readAt.IsZero() {
 		if err := o.agg.setRead(o.app, o.readErr); err != nil {
 			o.beat.Fail(o.scrub(err.Error()))

@@ -10,14 +10,18 @@ import (
 // daemon tells it when each tick starts and ends; a tick still running past
 // its deadline means the loop is wedged. It is safe for concurrent use.
 type Liveness struct {
-	mu       sync.Mutex
-	now      func() time.Time
-	inFlight bool
+	mu      sync.Mutex
+	now     func() time.Time
+	flights map[string]flight // ticks in flight, by application
+	lastEnd time.Time
+	ticks   int
+	loaded  bool
+}
+
+// flight is one application's tick in flight.
+type flight struct {
 	started  time.Time
 	deadline time.Duration
-	lastEnd  time.Time
-	ticks    int
-	loaded   bool
 }
 
 // NewLiveness returns a Liveness reading the time from now (the daemon's
@@ -26,7 +30,7 @@ func NewLiveness(now func() time.Time) *Liveness {
 	if now == nil {
 		now = time.Now
 	}
-	return &Liveness{now: now}
+	return &Liveness{now: now, flights: map[string]flight{}}
 }
 
 // StateLoaded records that the daemon's state is loaded.
@@ -37,18 +41,25 @@ func (l *Liveness) StateLoaded() {
 }
 
 // TickStarted records that a tick began, which should end within deadline.
-func (l *Liveness) TickStarted(deadline time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.inFlight, l.started, l.deadline = true, l.now(), deadline
-}
+func (l *Liveness) TickStarted(deadline time.Duration) { l.AppTickStarted("", deadline) }
 
 // TickEnded records that the tick ended (whatever its outcome: a failed
 // read is still a loop that works).
-func (l *Liveness) TickEnded() {
+func (l *Liveness) TickEnded() { l.AppTickEnded("") }
+
+// AppTickStarted is TickStarted for one application of several, whose
+// ticks run side by side.
+func (l *Liveness) AppTickStarted(app string, deadline time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.inFlight = false
+	l.flights[app] = flight{started: l.now(), deadline: deadline}
+}
+
+// AppTickEnded is TickEnded for one application of several.
+func (l *Liveness) AppTickEnded(app string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.flights, app)
 	l.lastEnd = l.now()
 	l.ticks++
 }
@@ -69,12 +80,24 @@ func (l *Liveness) Live() (bool, HealthReport) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := HealthReport{Status: "ok", LastTickEndedAt: l.lastEnd}
-	if l.inFlight {
-		running := l.now().Sub(l.started)
-		r.TickRunningSeconds = int64(running / time.Second)
-		if l.deadline > 0 && running > l.deadline {
+	if len(l.flights) > 0 {
+		// The tick in flight furthest past its deadline, else the
+		// longest running.
+		var worst time.Duration
+		over := false
+		for _, f := range l.flights {
+			running := l.now().Sub(f.started)
+			late := f.deadline > 0 && running > f.deadline
+			if late && !over || late == over && running > worst {
+				worst, over = running, late
+				if late {
+					r.Reason = fmt.Sprintf("the tick loop is wedged: a tick has been running for %s, past its deadline of %s", running.Truncate(time.Second), f.deadline)
+				}
+			}
+		}
+		r.TickRunningSeconds = int64(worst / time.Second)
+		if over {
 			r.Status = "failing"
-			r.Reason = fmt.Sprintf("the tick loop is wedged: a tick has been running for %s, past its deadline of %s", running.Truncate(time.Second), l.deadline)
 			return false, r
 		}
 		r.Reason = "a tick is running"

@@ -175,6 +175,19 @@ func TestHealthzIs503WhenATickOverrunsItsDeadline(t *testing.T) {
 		{"a tick within its deadline", func() { f.live.TickStarted(30 * time.Second); f.clock.Add(29 * time.Second) }, 200, "a tick is running"},
 		{"the tick past its deadline", func() { f.clock.Add(2 * time.Second) }, 503, "wedged: a tick has been running for 31s, past its deadline of 30s"},
 		{"the tick ends", func() { f.live.TickEnded() }, 200, "running"},
+		// Several applications tick side by side: one wedged tick is
+		// enough, whatever the others do.
+		{"two applications within their deadlines", func() {
+			f.live.AppTickStarted("shop", 30*time.Second)
+			f.clock.Add(20 * time.Second)
+			f.live.AppTickStarted("blog", 30*time.Second)
+		}, 200, "a tick is running"},
+		{"one application past its deadline while the other ticks on", func() {
+			f.clock.Add(11 * time.Second)
+			f.live.AppTickEnded("blog")
+			f.live.AppTickStarted("blog", 30*time.Second)
+		}, 503, "wedged: a tick has been running for 31s"},
+		{"the wedged application's tick ends", func() { f.live.AppTickEnded("shop") }, 200, "a tick is running"},
 	}
 	for _, s := range steps {
 		s.do()
