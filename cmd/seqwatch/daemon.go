@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
@@ -42,8 +43,8 @@ const tickGrace = 30 * time.Second
 // events against its state, and delivers them through the outbox.
 type daemon struct {
 	src        check.Source
-	rules      state.Rules
-	unreachAft int
+	thresholds check.Thresholds
+	policy     alerting.Policy
 	routes     notify.Routes
 	dispatch   *notify.Dispatcher
 	store      store
@@ -106,12 +107,13 @@ func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func(
 	return out, rates, nil
 }
 
-func rulesFrom(cfg *Config) state.Rules {
-	return state.Rules{
-		MaxPending:  cfg.Thresholds.MaxPending,
-		StuckAfter:  time.Duration(cfg.Thresholds.StuckAfter),
-		RepeatAfter: time.Duration(cfg.RepeatAfter),
-		FirstRun:    cfg.OnFirstRun,
+// policyFrom is how the daemon tells about problems, from the configuration
+// (what a problem is comes from cfg.thresholds).
+func policyFrom(cfg *Config) alerting.Policy {
+	return alerting.Policy{
+		RepeatAfter:   time.Duration(cfg.RepeatAfter),
+		FirstRun:      cfg.OnFirstRun,
+		SeenRetention: time.Duration(cfg.State.SeenRetention),
 	}
 }
 
@@ -200,7 +202,13 @@ func (d *daemon) tick(ctx context.Context) error {
 			err = fmt.Errorf("the database did not answer within tick_timeout (%s): a lock on Sequencer's tables (a deploy's ALTER TABLE?) or an unresponsive server", d.timeout())
 		}
 	}
-	d.obs.readEnded(now, snap, err, readCtx.Err(), d.rules)
+	// The snapshot is judged once: the status page, the metrics and the
+	// alerts all work from these problems.
+	var problems check.Problems
+	if err == nil {
+		problems = check.Assess(snap, d.thresholds)
+	}
+	d.obs.readEnded(now, problems, err, readCtx.Err())
 	var events []notify.Event
 	var notes []string
 	var ended, active []state.Mute
@@ -209,12 +217,12 @@ func (d *daemon) tick(ctx context.Context) error {
 	uerr := d.update(func(st *state.State) error {
 		if err != nil {
 			d.logger.Warn("cannot read the application", "error", err.Error(), "consecutive_failures", st.Source.Failures+1)
-			events = state.SourceFailed(st, err, now, d.unreachAft, d.src.Name)
+			events = alerting.SourceFailed(st, err, now, d.thresholds, d.src.Name)
 		} else {
 			first = !st.Initialized
 			var evaluated []notify.Event
-			evaluated, notes = state.EvaluateNotes(st, snap, now, d.rules)
-			events = append(state.SourceOK(st, now, d.src.Name), evaluated...)
+			evaluated, notes = alerting.Evaluate(st, problems, now, d.policy)
+			events = append(alerting.SourceOK(st, now, d.src.Name), evaluated...)
 		}
 		// Mutes made by seqwatch mute since the last write are in st by
 		// now (Update took them from the file).
@@ -234,9 +242,9 @@ func (d *daemon) tick(ctx context.Context) error {
 			d.logger.Info("closed without an alert", "why", n)
 		}
 		if first {
-			mode := d.rules.FirstRun
+			mode := d.policy.FirstRun
 			if mode == "" {
-				mode = state.FirstRunDigest
+				mode = alerting.FirstRunDigest
 			}
 			d.logger.Info("first check done: the application's history is recorded", "on_first_run", mode, "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations)
 		}

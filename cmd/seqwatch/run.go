@@ -170,18 +170,13 @@ func (d *daemon) configure(cfg *Config, e env) error {
 		return err
 	}
 	d.resenders = resendersOf(channels)
-	d.rules = rulesFrom(cfg)
+	d.thresholds, d.policy = cfg.thresholds(), policyFrom(cfg)
 	d.routes = routesFrom(cfg)
-	d.unreachAft = cfg.Thresholds.UnreachableAfter
-	if d.unreachAft <= 0 {
-		d.unreachAft = state.DefaultUnreachableAfter
-	}
 	d.dispatch = notify.NewDispatcher(channels, notify.DispatcherOptions{Now: d.now, Sleep: e.sleep, Logger: d.logger, RatePerSecond: rates})
 	d.channelHash = map[string]string{}
 	for _, ch := range cfg.Channels {
 		d.channelHash[ch.Name] = ch.configHash()
 	}
-	d.rules.SeenRetention = time.Duration(cfg.State.SeenRetention)
 	d.reconcile = time.Duration(cfg.Reconcile)
 	if d.tickTimeout, err = tickTimeoutOf(cfg); err != nil {
 		return err
