@@ -62,11 +62,12 @@ type Policy struct {
 // what st says was already reported, and returns the events to send now,
 // in the order to send them, and notes worth logging about problems closed
 // without an event (a failed row deleted without the operation completing,
-// a deferred operation reset or removed, max_pending turned off). It
-// records the events in st (as open problems and seen keys), so evaluating
-// the same problems again returns nothing. Each event gets a random id
-// (state.NewEventID). The zero Problems judged nothing: Evaluate returns
-// nothing and leaves st alone.
+// a deferred operation reset or removed, max_pending turned off, a run
+// still in progress no longer over stuck_after). It records the events in
+// st (as open problems and seen keys), so evaluating the same problems
+// again returns nothing. Each event gets a random id (state.NewEventID).
+// The zero Problems judged nothing: Evaluate returns nothing and leaves st
+// alone.
 func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]notify.Event, []string) {
 	if ps.Snapshot == nil {
 		return nil, nil
@@ -227,8 +228,9 @@ func operation(a check.Attempt) *notify.Operation {
 }
 
 // recoveries closes open failures that are no longer problems: with an
-// operation.recovered event when a run of the operation completed after the
-// failed one, silently when the row just disappeared.
+// operation.recovered event when a run of the operation that started at or
+// after the failed one completed (the reader's own rule for a failure that
+// is no longer failing), silently when the row just disappeared.
 func (e *evaluator) recoveries() {
 	for _, p := range e.sortedOpen(notify.OperationFailed) {
 		if e.ps.Has(p.Key) || p.Event.Operation == nil {
@@ -236,7 +238,7 @@ func (e *evaluator) recoveries() {
 		}
 		op := p.Event.Operation
 		done, ok := e.snap.LastCompleted[op.Name]
-		if !ok || !done.After(op.ExecutedAt) {
+		if !ok || done.Before(op.ExecutedAt) {
 			e.close(p.Key)
 			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
 			continue
@@ -371,7 +373,9 @@ func cut(s string, limit int) string {
 }
 
 // stuck reports each stuck run once, and operation.unstuck when such a run
-// is no longer in progress.
+// is no longer in progress. A run still in progress that is no longer
+// judged stuck (stuck_after turned off or raised) is closed without an
+// event, as check no longer counts it either.
 func (e *evaluator) stuck() {
 	for _, p := range e.ps.Of(notify.OperationStuck) {
 		a, key := *p.Running, p.Key
@@ -390,7 +394,16 @@ func (e *evaluator) stuck() {
 		running[check.StuckKey(a.Name, a.ID)] = true
 	}
 	for _, p := range e.sortedOpen(notify.OperationStuck) {
-		if running[p.Key] || p.Event.Operation == nil {
+		if e.ps.Has(p.Key) || p.Event.Operation == nil {
+			continue
+		}
+		if running[p.Key] {
+			e.close(p.Key)
+			limit := "off"
+			if th := e.ps.Thresholds.StuckAfter; th > 0 {
+				limit = th.String()
+			}
+			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still in progress but no longer over stuck_after (now %s)", p.Key, p.Event.Operation.Name, limit))
 			continue
 		}
 		op := *p.Event.Operation
