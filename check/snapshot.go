@@ -1,7 +1,8 @@
 // Package check reads the state of a Laravel application that uses Sequencer
 // (its operations, operation_errors, deferred_operations and migrations
 // tables, and its operation and migration files) into a Snapshot, and judges
-// a Snapshot for the `seqwatch check` command.
+// a Snapshot once into Problems (rules.go), which `seqwatch check`, the
+// status page and the alerting daemon all work from.
 //
 // Everything else in seqwatch (status rendering, the check verdict, the
 // alerting daemon) works from a Snapshot and never queries the database.
@@ -26,8 +27,8 @@ import (
 )
 
 // Snapshot is one reading of an application. It is a plain value: status
-// renders it, Judge judges it, and the daemon diffs it against what it has
-// already reported.
+// renders it, Assess judges it into Problems, and the daemon diffs those
+// against what it has already reported.
 type Snapshot struct {
 	// App is the application's display name (configured, or the base name
 	// of its directory, or the database name).

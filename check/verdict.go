@@ -36,14 +36,6 @@ func (s Status) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// Thresholds are the limits Judge applies.
-type Thresholds struct {
-	// MaxPending warns when more operations than this are pending; 0 is off.
-	MaxPending int `json:"max_pending"`
-	// StuckAfter warns when an operation has been in progress longer; 0 is off.
-	StuckAfter time.Duration `json:"-"`
-}
-
 // Verdict is the judgement of one snapshot: what `seqwatch check` prints.
 type Verdict struct {
 	Status   Status   `json:"status"`
@@ -106,26 +98,40 @@ const (
 // Judge judges a snapshot: CRITICAL when an operation has failed and not
 // completed since (or a deferred operation used up its attempts), WARNING
 // when too many operations are pending or one is stuck in progress, OK
-// otherwise.
-func Judge(s *Snapshot, th Thresholds) Verdict {
+// otherwise. It is Assess(s, th).Verdict().
+func Judge(s *Snapshot, th Thresholds) Verdict { return Assess(s, th).Verdict() }
+
+// Verdict summarises the problems as `seqwatch check` prints them: the
+// worst status among them; failed runs counted by operation, each named
+// with its newest failed run (the snapshot lists them newest first); the
+// other problems counted; and the performance data.
+func (ps Problems) Verdict() Verdict {
+	s, th := ps.Snapshot, ps.Thresholds
+	if s == nil {
+		s = &Snapshot{}
+	}
 	v := Verdict{Status: OK, Counts: s.Counts, App: s.App, TakenAt: s.TakenAt, Problems: []string{}, Stuck: []Attempt{}, Failing: []Failure{}}
 	seen := map[string]bool{}
-	for _, f := range s.Failing { // newest first
-		if !seen[f.Name] {
-			seen[f.Name] = true
-			v.Failing = append(v.Failing, f)
-		}
-	}
-	if th.StuckAfter > 0 {
-		for _, a := range s.InProgress {
-			if a.RunningFor.Std() > th.StuckAfter {
-				v.Stuck = append(v.Stuck, a)
+	var deferred []DeferredFailure
+	var pending *PendingOver
+	for _, p := range ps.list {
+		v.Status = max(v.Status, p.Status)
+		switch {
+		case p.Failure != nil:
+			if !seen[p.Failure.Name] {
+				seen[p.Failure.Name] = true
+				v.Failing = append(v.Failing, *p.Failure)
 			}
+		case p.Running != nil:
+			v.Stuck = append(v.Stuck, *p.Running)
+		case p.Deferred != nil:
+			deferred = append(deferred, *p.Deferred)
+		case p.Pending != nil:
+			pending = p.Pending
 		}
 	}
 
 	if n := len(v.Failing); n > 0 {
-		v.Status = Critical
 		var parts []string
 		for i, f := range v.Failing {
 			if i == 3 {
@@ -136,17 +142,14 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 		}
 		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, ItemSeparator)))
 	}
-	if n := s.Counts.DeferredExhausted; n > 0 && s.Deferred != nil && len(s.Deferred.Exhausted) > 0 {
-		v.Status = Critical
-		d := s.Deferred.Exhausted[0]
+	if n := len(deferred); n > 0 {
+		d := deferred[0]
 		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), Sanitize(d.Operation, 80), Sanitize(d.LastError, 120)))
 	}
-	if th.MaxPending > 0 && s.Counts.PendingOperations > th.MaxPending {
-		v.Status = max(v.Status, Warning)
-		v.Problems = append(v.Problems, fmt.Sprintf("%d pending %s (more than %d)", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), th.MaxPending))
+	if pending != nil {
+		v.Problems = append(v.Problems, fmt.Sprintf("%d pending %s (more than %d)", pending.Count, plural(pending.Count, "operation"), pending.Threshold))
 	}
 	if n := len(v.Stuck); n > 0 {
-		v.Status = max(v.Status, Warning)
 		a := v.Stuck[0]
 		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
 	}
@@ -163,7 +166,7 @@ func Judge(s *Snapshot, th Thresholds) Verdict {
 		{Label: "stuck", Value: len(v.Stuck)},
 		{Label: "pending_migrations", Value: s.Counts.PendingMigrations},
 		{Label: "completed", Value: s.Counts.Completed},
-		{Label: "deferred_failed", Value: s.Counts.DeferredExhausted},
+		{Label: "deferred_failed", Value: len(deferred)},
 	}
 	return v
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
 )
 
 // Retry backoff across ticks: a delivery that failed n times is not tried
@@ -37,6 +39,21 @@ func Backoff(failures int) time.Duration {
 // alerts.
 func NewEventID() string {
 	return "evt_" + randomHex(16)
+}
+
+// NewEvent returns a new event of the application app (in environment
+// env) with a fresh id (NewEventID), and counts it in Seq.
+func (s *State) NewEvent(kind notify.Kind, key, app, env string, at time.Time, summary string) notify.Event {
+	s.Seq++
+	return notify.Event{
+		ID:          NewEventID(),
+		Kind:        kind,
+		Key:         key,
+		App:         app,
+		Environment: env,
+		OccurredAt:  at,
+		Summary:     summary,
+	}
 }
 
 // newBatchID names a group of deliveries first attempted together.

@@ -15,6 +15,9 @@ import (
 	"github.com/seqwatch/seqwatch/notify"
 )
 
+// t0 is the time the tests start at.
+var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+
 func TestBackoffStartsInSecondsDoublesAndIsCapped(t *testing.T) {
 	for _, tc := range []struct {
 		failures int
@@ -37,8 +40,8 @@ func TestBackoffStartsInSecondsDoublesAndIsCapped(t *testing.T) {
 func TestEventIDsAreRandom128Bit(t *testing.T) {
 	// Two applications that look alike (same name, kind, key, first event
 	// of their state) must not hand out the same id.
-	a := newEvent(New(), notify.Digest, keyDigest, "current", "", t0, "")
-	b := newEvent(New(), notify.Digest, keyDigest, "current", "", t0, "")
+	a := New().NewEvent(notify.Digest, "digest/first-run", "current", "", t0, "")
+	b := New().NewEvent(notify.Digest, "digest/first-run", "current", "", t0, "")
 	if a.ID == b.ID {
 		t.Fatalf("two states gave the same first id %s", a.ID)
 	}

@@ -1,7 +1,13 @@
 // Package state holds what seqwatch's alerting daemon has already reported,
-// so that a restart neither repeats an alert nor forgets one, and the pure
-// logic (Evaluate, SourceFailed, SourceOK) that turns a check.Snapshot into
-// the notify.Events still to be sent.
+// so that a restart neither repeats an alert nor forgets one: the open
+// problems and the rows already seen, the outbox of events still to be
+// delivered, the dead letters, the mutes. It persists them (FileStore).
+//
+// It decides nothing about the application: what is a problem is check's
+// rules (check.Assess), and which events a problem makes is
+// internal/alerting's. It must not import internal/alerting, cmd or a
+// notify channel; it imports check only for the read mark it keeps
+// (check.Mark).
 //
 // One State describes one application: keys such as
 // "operation.failed/<name>/<row id>" are only unique within an application.
@@ -44,7 +50,8 @@ type State struct {
 	// Version is the format version (see Version).
 	Version int `json:"version"`
 	// Initialized is set once the first successful check has been
-	// evaluated; before that, past failures are handled by Rules.FirstRun.
+	// evaluated; before that, past failures are handled by the alerting
+	// policy's FirstRun.
 	Initialized bool `json:"initialized"`
 	// Open are the problems reported and not yet closed, by key.
 	Open map[string]Problem `json:"open"`
@@ -52,7 +59,7 @@ type State struct {
 	// deferred operation was last seen in a snapshot, including those that
 	// have since recovered, so that an old row is never reported twice
 	// while a retry (a new row) is. Like Alertmanager's notification log it
-	// has a retention (Rules.SeenRetention): an entry not seen for that long
+	// has a retention (the alerting policy's SeenRetention): an entry not seen for that long
 	// is dropped, since a row that left the snapshot (recovered, finished)
 	// does not come back; the keys of open problems are never dropped.
 	// Exhausted deferred operations are dropped as soon as the row leaves
@@ -181,9 +188,9 @@ func New() *State {
 	}
 }
 
-// ensure makes the maps usable on a State built by hand or decoded from a
+// Ensure makes the maps usable on a State built by hand or decoded from a
 // file that had them as null.
-func (s *State) ensure() {
+func (s *State) Ensure() {
 	if s.Open == nil {
 		s.Open = map[string]Problem{}
 	}
@@ -234,7 +241,7 @@ func (s *State) Delivered(eventID, channel string, now time.Time) bool {
 	if closing(ev.Kind) {
 		delete(s.Threads, channel+"\x00"+ev.Key)
 	}
-	s.ensure()
+	s.Ensure()
 	for _, e := range append([]notify.Event{ev}, ev.Items...) {
 		p, ok := s.Open[e.Key]
 		if !ok || p.Event.ID != e.ID || !p.LastSentAt.Before(now) {
@@ -344,7 +351,7 @@ func decode(data []byte) (*State, error) {
 		return nil, err
 	}
 	st.Version = Version
-	st.ensure()
+	st.Ensure()
 	return st, nil
 }
 
@@ -352,7 +359,7 @@ func decode(data []byte) (*State, error) {
 // read by a person, and deterministic (encoding/json sorts map keys), so an
 // unchanged state encodes to the same bytes.
 func encode(st *State) ([]byte, error) {
-	st.ensure()
+	st.Ensure()
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return nil, err

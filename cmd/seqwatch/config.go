@@ -95,6 +95,16 @@ type Thresholds struct {
 	UnreachableAfter int      `yaml:"unreachable_after"`
 }
 
+// thresholds are the configured thresholds as the rules take them: the one
+// place where the YAML shape becomes check.Thresholds.
+func (c *Config) thresholds() check.Thresholds {
+	return check.Thresholds{
+		MaxPending:       c.Thresholds.MaxPending,
+		StuckAfter:       time.Duration(c.Thresholds.StuckAfter),
+		UnreachableAfter: c.Thresholds.UnreachableAfter,
+	}
+}
+
 // StateConf is where the daemon keeps what it reported.
 type StateConf struct {
 	Path string `yaml:"path"`

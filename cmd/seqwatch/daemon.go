@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
@@ -47,12 +48,13 @@ func buildChannels(cfg *Config, stdout io.Writer, client *http.Client, now func(
 	return out, rates, nil
 }
 
-func rulesFrom(cfg *Config) state.Rules {
-	return state.Rules{
-		MaxPending:  cfg.Thresholds.MaxPending,
-		StuckAfter:  time.Duration(cfg.Thresholds.StuckAfter),
-		RepeatAfter: time.Duration(cfg.RepeatAfter),
-		FirstRun:    cfg.OnFirstRun,
+// policyFrom is how the daemon tells about problems, from the configuration
+// (what a problem is comes from cfg.thresholds).
+func policyFrom(cfg *Config) alerting.Policy {
+	return alerting.Policy{
+		RepeatAfter:   time.Duration(cfg.RepeatAfter),
+		FirstRun:      cfg.OnFirstRun,
+		SeenRetention: time.Duration(cfg.State.SeenRetention),
 	}
 }
 
@@ -104,8 +106,6 @@ func appConfig(cfg *Config, e env, logger *slog.Logger, st func() *state.State) 
 	if err != nil {
 		return daemon.Config{}, err
 	}
-	rules := rulesFrom(cfg)
-	rules.SeenRetention = time.Duration(cfg.State.SeenRetention)
 	hashes := map[string]string{}
 	for _, ch := range cfg.Channels {
 		hashes[ch.Name] = ch.configHash()
@@ -123,7 +123,7 @@ func appConfig(cfg *Config, e env, logger *slog.Logger, st func() *state.State) 
 		return daemon.Config{}, err
 	}
 	return daemon.Config{
-		Source: src, Rules: rules, UnreachableAfter: cfg.Thresholds.UnreachableAfter,
+		Source: src, Thresholds: cfg.thresholds(), Policy: policyFrom(cfg),
 		Routes: routesFrom(cfg), Channels: channels, Rates: rates, ChannelHash: hashes,
 		TickTimeout: timeout, Reconcile: time.Duration(cfg.Reconcile),
 		Windows:  func(now time.Time) []state.Mute { return windowsAt(windows, now) },

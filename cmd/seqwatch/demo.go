@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 )
 
 //go:embed demo_schema.sql
@@ -67,10 +68,11 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	}
 	th := check.Thresholds{MaxPending: 10, StuckAfter: 30 * time.Minute}
 	title("seqwatch check --max-pending 10 --stuck-after 30m --app " + dir)
-	v := check.Judge(snap, th)
+	problems := check.Assess(snap, th)
+	v := problems.Verdict()
 	fmt.Fprintln(w, v.Line())
 	fmt.Fprintf(w, "(exit status %d: %s)\n", v.Code, v.Status)
-	if err := demoAlertTick(ctx, w, snap, th, now); err != nil {
+	if err := demoAlertTick(ctx, w, problems, now); err != nil {
 		return err
 	}
 	title("Next: point seqwatch at your application")
@@ -192,12 +194,12 @@ func writeDemoApp(ctx context.Context, dir string, now time.Time) error {
 }
 
 // demoAlertTick runs one alerting tick of the daemon's logic on the
-// snapshot with a fresh in-memory state and prints the alerts on the
-// console channel.
-func demoAlertTick(ctx context.Context, w io.Writer, snap *check.Snapshot, th check.Thresholds, now time.Time) error {
+// problems check found, with a fresh in-memory state, and prints the
+// alerts on the console channel.
+func demoAlertTick(ctx context.Context, w io.Writer, problems check.Problems, now time.Time) error {
 	fmt.Fprintf(w, "\n=== one tick of seqwatch run (first run: past failures as one digest), console channel ===\n\n")
 	st := state.New()
-	events := state.Evaluate(st, snap, now, state.Rules{MaxPending: th.MaxPending, StuckAfter: th.StuckAfter})
+	events, _ := alerting.Evaluate(st, problems, now, alerting.Policy{})
 	if len(events) == 0 {
 		fmt.Fprintln(w, "(nothing to alert on)")
 		return nil

@@ -145,10 +145,11 @@ func (o *observer) TickStarted(maxTick time.Duration) {
 	}
 }
 
-// readEnded is called when the tick's read ended: started is when it
-// began, readCtxErr the read context's error (to tell a deadline), rules
-// the thresholds in force (a reload may change them).
-func (o *observer) ReadEnded(started time.Time, snap *check.Snapshot, err, readCtxErr error, rules state.Rules) {
+// ReadEnded is called when the tick's read ended: started is when it
+// began, problems what the read was judged to hold (by the thresholds in
+// force: a reload may change them), readCtxErr the read context's error
+// (to tell a deadline).
+func (o *observer) ReadEnded(started time.Time, problems check.Problems, err, readCtxErr error) {
 	if o == nil {
 		return
 	}
@@ -167,8 +168,7 @@ func (o *observer) ReadEnded(started time.Time, snap *check.Snapshot, err, readC
 		return
 	}
 	o.lastOK = at
-	th := check.Thresholds{MaxPending: rules.MaxPending, StuckAfter: rules.StuckAfter}
-	v := check.Judge(snap, th)
+	snap, v := problems.Snapshot, problems.Verdict()
 	a.Verdict, a.Summary, a.ReadError, a.LastSuccessfulReadAt = v.Status.String(), v.Summary, "", at
 	a.Failing = a.Failing[:0:0]
 	oldest := time.Time{}
@@ -196,7 +196,7 @@ func (o *observer) ReadEnded(started time.Time, snap *check.Snapshot, err, readC
 		a.InProgress = append(a.InProgress, web.Running{ID: r.ID, Name: r.Name, Type: r.Type, ExecutedAt: r.ExecutedAt,
 			RunningForSeconds: int64(r.RunningFor.Std() / time.Second), Stuck: stuck[r.ID]})
 	}
-	a.Pending = web.Pending{Count: snap.Counts.PendingOperations, Threshold: rules.MaxPending}
+	a.Pending = web.Pending{Count: snap.Counts.PendingOperations, Threshold: problems.Thresholds.MaxPending}
 	for i, p := range snap.PendingOperations {
 		if i == maxPendingNames {
 			break
@@ -212,13 +212,13 @@ func (o *observer) ReadEnded(started time.Time, snap *check.Snapshot, err, readC
 	o.last = a
 
 	over := 0
-	if a.Pending.Over() {
+	if problems.Has(check.PendingKey) {
 		over = 1
 	}
 	o.metrics.Problems(o.app, metrics.KindFailing, len(v.Failing))
 	o.metrics.Problems(o.app, metrics.KindStuck, len(v.Stuck))
 	o.metrics.Problems(o.app, metrics.KindPendingOver, over)
-	o.metrics.Problems(o.app, metrics.KindDeferredExhausted, snap.Counts.DeferredExhausted)
+	o.metrics.Problems(o.app, metrics.KindDeferredExhausted, len(problems.Of(notify.DeferredFailed)))
 	o.metrics.Pending(o.app, snap.Counts.PendingOperations)
 	o.metrics.OldestFailure(o.app, oldest)
 }

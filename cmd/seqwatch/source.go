@@ -92,8 +92,7 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	src.Conn.Timeout = f.timeout
 	var th check.Thresholds
 	if cfg != nil {
-		th.MaxPending = cfg.Thresholds.MaxPending
-		th.StuckAfter = time.Duration(cfg.Thresholds.StuckAfter)
+		th = cfg.thresholds()
 	}
 	if f.maxPending >= 0 {
 		th.MaxPending = f.maxPending

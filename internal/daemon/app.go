@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -43,7 +44,9 @@ type Leaser interface {
 // heartbeat. Its methods are called from the tick's goroutine.
 type Observer interface {
 	TickStarted(maxTick time.Duration)
-	ReadEnded(started time.Time, snap *check.Snapshot, err, readCtxErr error, rules state.Rules)
+	// ReadEnded is told what the read was judged to hold (nothing when
+	// err is set).
+	ReadEnded(started time.Time, problems check.Problems, err, readCtxErr error)
 	Event(ev notify.Event, channels []string)
 	MutedEvent(ev notify.Event)
 	Mutes(active []state.Mute, muted int)
@@ -56,11 +59,10 @@ type Observer interface {
 // Schedule changes need a restart.
 type Config struct {
 	Source check.Source
-	Rules  state.Rules
-	// UnreachableAfter is the number of failed reads that make
-	// source.unreachable (0: state.DefaultUnreachableAfter).
-	UnreachableAfter int
-	Routes           notify.Routes
+	// Thresholds say what a problem is; Policy how to tell about them.
+	Thresholds check.Thresholds
+	Policy     alerting.Policy
+	Routes     notify.Routes
 	// Channels are the notifiers by name; Rates their rate limits.
 	Channels map[string]notify.Notifier
 	Rates    map[string]float64
@@ -121,8 +123,8 @@ const DefaultTickTimeout = 30 * time.Second
 // into events against its state, and delivers them through the outbox.
 type App struct {
 	src        check.Source
-	rules      state.Rules
-	unreachAft int
+	thresholds check.Thresholds
+	policy     alerting.Policy
 	routes     notify.Routes
 	dispatch   *notify.Dispatcher
 	store      Store
@@ -197,12 +199,8 @@ func NewApp(cfg Config, deps Deps) (*App, error) {
 // Configure applies the parts of the configuration that SIGHUP may change.
 func (d *App) Configure(cfg Config) {
 	d.resenders = resendersOf(cfg.Channels)
-	d.rules = cfg.Rules
+	d.thresholds, d.policy = cfg.Thresholds, cfg.Policy
 	d.routes = cfg.Routes
-	d.unreachAft = cfg.UnreachableAfter
-	if d.unreachAft <= 0 {
-		d.unreachAft = state.DefaultUnreachableAfter
-	}
 	d.dispatch = notify.NewDispatcher(cfg.Channels, notify.DispatcherOptions{Now: d.now, Sleep: d.sleep, Logger: d.logger, RatePerSecond: cfg.Rates})
 	d.channelHash = cfg.ChannelHash
 	d.reconcile = cfg.Reconcile
@@ -229,13 +227,13 @@ func (d *App) State() *state.State { return d.st }
 // nopObserver is the Observer of a worker given none.
 type nopObserver struct{}
 
-func (nopObserver) TickStarted(time.Duration)                                       {}
-func (nopObserver) ReadEnded(time.Time, *check.Snapshot, error, error, state.Rules) {}
-func (nopObserver) Event(notify.Event, []string)                                    {}
-func (nopObserver) MutedEvent(notify.Event)                                         {}
-func (nopObserver) Mutes([]state.Mute, int)                                         {}
-func (nopObserver) Delivered(*state.State, string, []string, string)                {}
-func (nopObserver) TickEnded(*state.State, map[string]string)                       {}
+func (nopObserver) TickStarted(time.Duration)                         {}
+func (nopObserver) ReadEnded(time.Time, check.Problems, error, error) {}
+func (nopObserver) Event(notify.Event, []string)                      {}
+func (nopObserver) MutedEvent(notify.Event)                           {}
+func (nopObserver) Mutes([]state.Mute, int)                           {}
+func (nopObserver) Delivered(*state.State, string, []string, string)  {}
+func (nopObserver) TickEnded(*state.State, map[string]string)         {}
 
 // snapshot reads the application, reconnecting after a failure.
 func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
@@ -315,7 +313,7 @@ func (d *App) Tick(ctx context.Context) error {
 			// Shown as a failed read: on the page, in the read error
 			// metrics, and to the heartbeat, which fails.
 			d.obs.TickStarted(d.MaxTick())
-			d.obs.ReadEnded(d.now(), nil, fmt.Errorf("the state database: %w", err), nil, d.rules)
+			d.obs.ReadEnded(d.now(), check.Problems{}, fmt.Errorf("the state database: %w", err), nil)
 			d.obs.TickEnded(d.st, d.channelHash)
 			return err
 		}
@@ -409,7 +407,13 @@ func (d *App) tick(ctx context.Context) error {
 			err = d.advise(err)
 		}
 	}
-	d.obs.ReadEnded(now, snap, err, readCtx.Err(), d.rules)
+	// The snapshot is judged once: the status page, the metrics and the
+	// alerts all work from these problems.
+	var problems check.Problems
+	if err == nil {
+		problems = check.Assess(snap, d.thresholds)
+	}
+	d.obs.ReadEnded(now, problems, err, readCtx.Err())
 	var events []notify.Event
 	var notes []string
 	var ended, active []state.Mute
@@ -418,12 +422,12 @@ func (d *App) tick(ctx context.Context) error {
 	uerr := d.update(func(st *state.State) error {
 		if err != nil {
 			d.logger.Warn("cannot read the application", "error", err.Error(), "consecutive_failures", st.Source.Failures+1)
-			events = state.SourceFailed(st, err, now, d.unreachAft, d.src.Name)
+			events = alerting.SourceFailed(st, err, now, d.thresholds, d.src.Name)
 		} else {
 			first = !st.Initialized
 			var evaluated []notify.Event
-			evaluated, notes = state.EvaluateNotes(st, snap, now, d.rules)
-			events = append(state.SourceOK(st, now, d.src.Name), evaluated...)
+			evaluated, notes = alerting.Evaluate(st, problems, now, d.policy)
+			events = append(alerting.SourceOK(st, now, d.src.Name), evaluated...)
 		}
 		// Mutes made by seqwatch mute since the last write are in st by
 		// now (Update took them from the file).
@@ -448,9 +452,9 @@ func (d *App) tick(ctx context.Context) error {
 			d.logger.Info("closed without an alert", "why", n)
 		}
 		if first {
-			mode := d.rules.FirstRun
+			mode := d.policy.FirstRun
 			if mode == "" {
-				mode = state.FirstRunDigest
+				mode = alerting.FirstRunDigest
 			}
 			d.logger.Info("first check done: the application's history is recorded", "on_first_run", mode, "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations)
 		}

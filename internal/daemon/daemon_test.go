@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -168,7 +169,7 @@ func newTestApp(t *testing.T, name string, store Store, now func() time.Time, re
 	t.Helper()
 	cfg := Config{
 		Source:      check.Source{Name: name},
-		Rules:       state.Rules{FirstRun: state.FirstRunSilent},
+		Policy:      alerting.Policy{FirstRun: alerting.FirstRunSilent},
 		Routes:      notify.DefaultRoutes([]string{"rec"}),
 		Channels:    map[string]notify.Notifier{"rec": rec},
 		TickTimeout: 2 * time.Second,
@@ -493,10 +494,10 @@ func TestOnceTicksEveryApplicationAndReportsEachError(t *testing.T) {
 // endSignal is an Observer that says when a tick ended.
 type endSignal struct{ c chan struct{} }
 
-func (endSignal) TickStarted(time.Duration)                                       {}
-func (endSignal) ReadEnded(time.Time, *check.Snapshot, error, error, state.Rules) {}
-func (endSignal) Event(notify.Event, []string)                                    {}
-func (endSignal) MutedEvent(notify.Event)                                         {}
-func (endSignal) Mutes([]state.Mute, int)                                         {}
-func (endSignal) Delivered(*state.State, string, []string, string)                {}
-func (e endSignal) TickEnded(*state.State, map[string]string)                     { e.c <- struct{}{} }
+func (endSignal) TickStarted(time.Duration)                         {}
+func (endSignal) ReadEnded(time.Time, check.Problems, error, error) {}
+func (endSignal) Event(notify.Event, []string)                      {}
+func (endSignal) MutedEvent(notify.Event)                           {}
+func (endSignal) Mutes([]state.Mute, int)                           {}
+func (endSignal) Delivered(*state.State, string, []string, string)  {}
+func (e endSignal) TickEnded(*state.State, map[string]string)       { e.c <- struct{}{} }

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 	"gopkg.in/yaml.v3"
@@ -890,10 +891,11 @@ func TestStateEventsCarryWholeTraceCountsAndCompletedAt(t *testing.T) {
 	}
 	st := state.New()
 	st.Initialized = true
-	evs := state.Evaluate(st, &check.Snapshot{App: "shop", Environment: "production", TakenAt: failed, Failing: []check.Failure{f}}, failed, state.Rules{})
+	evs, _ := alerting.Evaluate(st, check.Assess(&check.Snapshot{App: "shop", Environment: "production", TakenAt: failed, Failing: []check.Failure{f}}, check.Thresholds{}), failed, alerting.Policy{})
 	done := executed.Add(time.Hour)
-	evs = append(evs, state.Evaluate(st, &check.Snapshot{App: "shop", Environment: "production", TakenAt: done,
-		LastCompleted: map[string]time.Time{f.Name: done}}, done, state.Rules{})...)
+	recovered, _ := alerting.Evaluate(st, check.Assess(&check.Snapshot{App: "shop", Environment: "production", TakenAt: done,
+		LastCompleted: map[string]time.Time{f.Name: done}}, check.Thresholds{}), done, alerting.Policy{})
+	evs = append(evs, recovered...)
 	if len(evs) != 2 || evs[0].Kind != notify.OperationFailed || evs[1].Kind != notify.OperationRecovered {
 		t.Fatalf("events %+v, want operation.failed and operation.recovered", evs)
 	}

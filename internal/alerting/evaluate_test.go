@@ -1,4 +1,4 @@
-package state
+package alerting
 
 import (
 	"errors"
@@ -11,7 +11,26 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
 )
+
+// rules are the settings of one evaluation: the thresholds the snapshot is
+// judged by, and the alerting policy.
+type rules struct {
+	th check.Thresholds
+	p  Policy
+}
+
+// evaluate is the daemon's logic for one read: the snapshot judged once,
+// its problems diffed against st.
+func evaluate(st *state.State, snap *check.Snapshot, now time.Time, r rules) []notify.Event {
+	evs, _ := evaluateNotes(st, snap, now, r)
+	return evs
+}
+
+func evaluateNotes(st *state.State, snap *check.Snapshot, now time.Time, r rules) ([]notify.Event, []string) {
+	return Evaluate(st, check.Assess(snap, r.th), now, r.p)
+}
 
 var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
 
@@ -41,19 +60,19 @@ func kinds(evs []notify.Event) []string {
 }
 
 // initialized returns a state past its first run.
-func initialized() *State {
-	st := New()
+func initialized() *state.State {
+	st := state.New()
 	st.Initialized = true
 	return st
 }
 
 func TestEvaluateFailures(t *testing.T) {
-	r := Rules{}
+	r := rules{}
 	st := initialized()
 	f42 := failure(opName, "42", t0)
 
 	t.Run("new failure is one event", func(t *testing.T) {
-		evs := Evaluate(st, snapshot(f42), t0, r)
+		evs := evaluate(st, snapshot(f42), t0, r)
 		if len(evs) != 1 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
@@ -80,13 +99,13 @@ func TestEvaluateFailures(t *testing.T) {
 		}
 	})
 	t.Run("same snapshot again is nothing", func(t *testing.T) {
-		if evs := Evaluate(st, snapshot(f42), t0.Add(time.Minute), r); len(evs) != 0 {
+		if evs := evaluate(st, snapshot(f42), t0.Add(time.Minute), r); len(evs) != 0 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
 	})
 	f43 := failure(opName, "43", t0.Add(time.Hour))
 	t.Run("retry that fails again is a new event", func(t *testing.T) {
-		evs := Evaluate(st, snapshot(f43, f42), t0.Add(time.Hour), r)
+		evs := evaluate(st, snapshot(f43, f42), t0.Add(time.Hour), r)
 		if len(evs) != 1 || evs[0].Key != "operation.failed/"+opName+"/43" {
 			t.Fatalf("events = %v", kinds(evs))
 		}
@@ -94,7 +113,7 @@ func TestEvaluateFailures(t *testing.T) {
 	t.Run("recovery closes every failure of the operation", func(t *testing.T) {
 		snap := snapshot()
 		snap.LastCompleted = map[string]time.Time{opName: t0.Add(2 * time.Hour)}
-		evs := Evaluate(st, snap, t0.Add(2*time.Hour), r)
+		evs := evaluate(st, snap, t0.Add(2*time.Hour), r)
 		want := []string{
 			"operation.recovered operation.failed/" + opName + "/42",
 			"operation.recovered operation.failed/" + opName + "/43",
@@ -105,14 +124,14 @@ func TestEvaluateFailures(t *testing.T) {
 		if len(st.Open) != 0 {
 			t.Errorf("still open: %v", st.Open)
 		}
-		if evs = Evaluate(st, snap, t0.Add(3*time.Hour), r); len(evs) != 0 {
+		if evs = evaluate(st, snap, t0.Add(3*time.Hour), r); len(evs) != 0 {
 			t.Fatalf("then: %v", kinds(evs))
 		}
 	})
 	t.Run("recovered rows are never reported again", func(t *testing.T) {
 		// Should an old failed row show up again (e.g. a snapshot that
 		// lists history), it stays seen.
-		if evs := Evaluate(st, snapshot(f42), t0.Add(4*time.Hour), r); len(evs) != 0 {
+		if evs := evaluate(st, snapshot(f42), t0.Add(4*time.Hour), r); len(evs) != 0 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
 	})
@@ -120,11 +139,11 @@ func TestEvaluateFailures(t *testing.T) {
 
 func TestEvaluateDeletedFailureClosesSilently(t *testing.T) {
 	st := initialized()
-	Evaluate(st, snapshot(failure(opName, "1", t0)), t0, Rules{})
+	evaluate(st, snapshot(failure(opName, "1", t0)), t0, rules{})
 	snap := snapshot()
 	// A completed run older than the failure does not recover it.
 	snap.LastCompleted = map[string]time.Time{opName: t0.Add(-time.Hour)}
-	evs, notes := EvaluateNotes(st, snap, t0.Add(time.Minute), Rules{})
+	evs, notes := evaluateNotes(st, snap, t0.Add(time.Minute), rules{})
 	if len(evs) != 0 || len(st.Open) != 0 {
 		t.Fatalf("events = %v, open = %v", kinds(evs), st.Open)
 	}
@@ -134,14 +153,14 @@ func TestEvaluateDeletedFailureClosesSilently(t *testing.T) {
 }
 
 func TestEvaluatePendingHysteresis(t *testing.T) {
-	r := Rules{MaxPending: 10}
+	r := rules{th: check.Thresholds{MaxPending: 10}}
 	t.Run("oscillating around the threshold alerts once", func(t *testing.T) {
 		st := initialized()
 		var got []string
 		for i, n := range []int{9, 11, 10, 11, 9, 11} {
 			snap := snapshot()
 			snap.Counts.PendingOperations = n
-			got = append(got, kinds(Evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r))...)
+			got = append(got, kinds(evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r))...)
 		}
 		if fmt.Sprint(got) != "[pending.threshold pending.threshold]" {
 			t.Fatalf("events = %v", got)
@@ -154,7 +173,7 @@ func TestEvaluatePendingHysteresis(t *testing.T) {
 			snap := snapshot()
 			snap.Counts.PendingOperations = n
 			snap.PendingOperations = []check.PendingFile{{Name: "2024_01_15_130000_NotifyUsers"}}
-			evs := Evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r)
+			evs := evaluate(st, snap, t0.Add(time.Duration(i)*time.Minute), r)
 			for _, e := range evs {
 				got = append(got, fmt.Sprintf("%s@%d", e.Kind, n))
 				if e.Pending == nil || e.Pending.Count != n || e.Pending.Threshold != 10 || len(e.Pending.Names) != 1 {
@@ -167,25 +186,10 @@ func TestEvaluatePendingHysteresis(t *testing.T) {
 			t.Fatalf("events = %v, want %s", got, want)
 		}
 	})
-	t.Run("ClearAt", func(t *testing.T) {
-		for _, tt := range []struct {
-			r    Rules
-			want int
-		}{
-			{Rules{MaxPending: 10}, 8},
-			{Rules{MaxPending: 1}, 0},
-			{Rules{MaxPending: 10, PendingClearBelow: 3}, 3},
-			{Rules{MaxPending: 10, PendingClearBelow: 10}, 9},
-		} {
-			if got := tt.r.ClearAt(); got != tt.want {
-				t.Errorf("%+v.ClearAt() = %d, want %d", tt.r, got, tt.want)
-			}
-		}
-	})
 }
 
 func TestEvaluateStuck(t *testing.T) {
-	r := Rules{StuckAfter: time.Hour}
+	r := rules{th: check.Thresholds{StuckAfter: time.Hour}}
 	st := initialized()
 	row := check.Attempt{ID: "7", Name: "2024_01_14_000000_Import", Type: "async", State: "pending", ExecutedAt: t0.Add(-2 * time.Hour)}
 	var got []string
@@ -199,7 +203,7 @@ func TestEvaluateStuck(t *testing.T) {
 		} else {
 			snap.LastCompleted = map[string]time.Time{row.Name: row.ExecutedAt}
 		}
-		for _, e := range Evaluate(st, snap, snap.TakenAt, r) {
+		for _, e := range evaluate(st, snap, snap.TakenAt, r) {
 			got = append(got, string(e.Kind)+": "+e.Summary)
 		}
 	}
@@ -215,7 +219,7 @@ func TestEvaluateStuck(t *testing.T) {
 		st := initialized()
 		snap := snapshot()
 		snap.InProgress = []check.Attempt{{ID: "8", Name: "x", ExecutedAt: t0.Add(-time.Hour), RunningFor: check.Duration(time.Hour)}}
-		if evs := Evaluate(st, snap, t0, r); len(evs) != 0 {
+		if evs := evaluate(st, snap, t0, r); len(evs) != 0 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
 	})
@@ -226,26 +230,26 @@ func TestEvaluateDeferred(t *testing.T) {
 	x := check.DeferredFailure{ID: "d1", Operation: "SendInvoices", Attempts: 5, MaxAttempts: 5, LastError: "SMTP timeout"}
 	snap := snapshot()
 	snap.Deferred = &check.Deferred{Exhausted: []check.DeferredFailure{x}}
-	evs := Evaluate(st, snap, t0, Rules{})
+	evs := evaluate(st, snap, t0, rules{})
 	if len(evs) != 1 || evs[0].Kind != notify.DeferredFailed || evs[0].Deferred == nil ||
 		evs[0].Summary != "deferred SendInvoices failed after 5 of 5 attempts: SMTP timeout" {
 		t.Fatalf("events = %+v", evs)
 	}
-	if evs := Evaluate(st, snap, t0.Add(time.Minute), Rules{}); len(evs) != 0 {
+	if evs := evaluate(st, snap, t0.Add(time.Minute), rules{}); len(evs) != 0 {
 		t.Fatalf("again: %v", kinds(evs))
 	}
 	t.Run("reset and exhausted again is reported again", func(t *testing.T) {
 		reset := snapshot()
 		reset.Deferred = &check.Deferred{Pending: 1}
-		if evs := Evaluate(st, reset, t0.Add(2*time.Minute), Rules{}); len(evs) != 0 {
+		if evs := evaluate(st, reset, t0.Add(2*time.Minute), rules{}); len(evs) != 0 {
 			t.Fatalf("on reset: %v", kinds(evs))
 		}
-		if evs := Evaluate(st, snap, t0.Add(3*time.Minute), Rules{}); len(evs) != 1 {
+		if evs := evaluate(st, snap, t0.Add(3*time.Minute), rules{}); len(evs) != 1 {
 			t.Fatalf("on second exhaustion: %v", kinds(evs))
 		}
 	})
 	t.Run("absent table closes nothing", func(t *testing.T) {
-		if evs := Evaluate(st, snapshot(), t0.Add(4*time.Minute), Rules{}); len(evs) != 0 || len(st.Open) != 1 {
+		if evs := evaluate(st, snapshot(), t0.Add(4*time.Minute), rules{}); len(evs) != 0 || len(st.Open) != 1 {
 			t.Fatalf("events %v open %v", kinds(evs), st.Open)
 		}
 	})
@@ -261,7 +265,7 @@ func manyFailures(n int) []check.Failure {
 
 func TestEvaluateFirstRun(t *testing.T) {
 	past := manyFailures(1000)
-	stuckRule := Rules{StuckAfter: time.Hour}
+	stuckRule := rules{th: check.Thresholds{StuckAfter: time.Hour}}
 	withStuck := func() *check.Snapshot {
 		s := snapshot(past...)
 		s.InProgress = []check.Attempt{{ID: "s", Name: "Slow", ExecutedAt: t0.Add(-3 * time.Hour), RunningFor: check.Duration(3 * time.Hour)}}
@@ -269,8 +273,8 @@ func TestEvaluateFirstRun(t *testing.T) {
 	}
 
 	t.Run("digest", func(t *testing.T) {
-		st := New()
-		evs := Evaluate(st, withStuck(), t0, stuckRule)
+		st := state.New()
+		evs := evaluate(st, withStuck(), t0, stuckRule)
 		if fmt.Sprint(kinds(evs)) != "[digest digest/first-run operation.stuck operation.stuck/Slow/s]" {
 			t.Fatalf("events = %v", kinds(evs))
 		}
@@ -288,7 +292,7 @@ func TestEvaluateFirstRun(t *testing.T) {
 		if !st.Initialized || len(st.Open) != 1001 {
 			t.Fatalf("initialized %v, %d open", st.Initialized, len(st.Open))
 		}
-		if evs := Evaluate(st, withStuck(), t0.Add(time.Minute), stuckRule); len(evs) != 0 {
+		if evs := evaluate(st, withStuck(), t0.Add(time.Minute), stuckRule); len(evs) != 0 {
 			t.Fatalf("second run: %v", kinds(evs))
 		}
 
@@ -303,7 +307,7 @@ func TestEvaluateFirstRun(t *testing.T) {
 	t.Run("digest items carry bounded traces", func(t *testing.T) {
 		f := failure(opName, "1", t0)
 		f.Errors[0].Trace = strings.Repeat("#0 /app/x.php(1): é\n", 10000)
-		evs := Evaluate(New(), snapshot(f), t0, Rules{})
+		evs := evaluate(state.New(), snapshot(f), t0, rules{})
 		er := evs[0].Items[0].Errors[0]
 		tr := er.Trace
 		if len(tr) > digestTrace || !strings.HasPrefix(f.Errors[0].Trace, tr+"\n") || er.TraceFrames != 10000 || er.TraceBytes != len(f.Errors[0].Trace) {
@@ -311,50 +315,50 @@ func TestEvaluateFirstRun(t *testing.T) {
 		}
 	})
 	t.Run("default is digest", func(t *testing.T) {
-		evs := Evaluate(New(), snapshot(past[:3]...), t0, Rules{})
+		evs := evaluate(state.New(), snapshot(past[:3]...), t0, rules{})
 		if len(evs) != 1 || evs[0].Kind != notify.Digest || len(evs[0].Items) != 3 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
 	})
 	t.Run("silent", func(t *testing.T) {
-		st := New()
-		r := Rules{FirstRun: FirstRunSilent, StuckAfter: time.Hour}
-		evs := Evaluate(st, withStuck(), t0, r)
+		st := state.New()
+		r := rules{th: check.Thresholds{StuckAfter: time.Hour}, p: Policy{FirstRun: FirstRunSilent}}
+		evs := evaluate(st, withStuck(), t0, r)
 		if fmt.Sprint(kinds(evs)) != "[operation.stuck operation.stuck/Slow/s]" {
 			t.Fatalf("events = %v", kinds(evs))
 		}
-		if evs := Evaluate(st, withStuck(), t0.Add(time.Minute), r); len(evs) != 0 {
+		if evs := evaluate(st, withStuck(), t0.Add(time.Minute), r); len(evs) != 0 {
 			t.Fatalf("reported later: %v", kinds(evs))
 		}
 		// Silenced failures were never reported, so their recovery is
 		// not either.
 		snap := snapshot()
 		snap.LastCompleted = map[string]time.Time{past[0].Name: t0.Add(time.Hour)}
-		if evs := Evaluate(st, snap, t0.Add(time.Hour), r); len(evs) != 1 || evs[0].Kind != notify.OperationUnstuck {
+		if evs := evaluate(st, snap, t0.Add(time.Hour), r); len(evs) != 1 || evs[0].Kind != notify.OperationUnstuck {
 			t.Fatalf("after recovery: %v", kinds(evs))
 		}
 	})
 	t.Run("a clean first run sends nothing", func(t *testing.T) {
-		st := New()
-		if evs := Evaluate(st, snapshot(), t0, Rules{}); len(evs) != 0 || !st.Initialized {
+		st := state.New()
+		if evs := evaluate(st, snapshot(), t0, rules{}); len(evs) != 0 || !st.Initialized {
 			t.Fatalf("events %v", kinds(evs))
 		}
 	})
 }
 
 func TestEvaluateReminders(t *testing.T) {
-	r := Rules{RepeatAfter: time.Hour, MaxPending: 10}
+	r := rules{th: check.Thresholds{MaxPending: 10}, p: Policy{RepeatAfter: time.Hour}}
 	st := initialized()
 	snap := snapshot(failure(opName, "1", t0))
 	snap.Counts.PendingOperations = 11
-	evs := Evaluate(st, snap, t0, r)
+	evs := evaluate(st, snap, t0, r)
 	if len(evs) != 2 {
 		t.Fatalf("events = %v", kinds(evs))
 	}
 	remind := func(at time.Time) []notify.Event {
 		t.Helper()
 		snap.Counts.PendingOperations = 12
-		return Evaluate(st, snap, at, r)
+		return evaluate(st, snap, at, r)
 	}
 
 	t.Run("nothing while undelivered", func(t *testing.T) {
@@ -404,7 +408,7 @@ func TestSourceFailures(t *testing.T) {
 	boom := errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")
 	var got []notify.Event
 	for i := range 5 {
-		got = append(got, SourceFailed(st, boom, t0.Add(time.Duration(i)*time.Minute), 0, "shop")...)
+		got = append(got, SourceFailed(st, boom, t0.Add(time.Duration(i)*time.Minute), check.Thresholds{}, "shop")...)
 	}
 	if len(got) != 1 || got[0].Kind != notify.SourceUnreachable || got[0].Source != boom.Error() {
 		t.Fatalf("events = %v", kinds(got))
@@ -419,18 +423,18 @@ func TestSourceFailures(t *testing.T) {
 	if again := SourceOK(st, t0.Add(2*time.Hour), "shop"); len(again) != 0 {
 		t.Fatalf("second OK = %v", kinds(again))
 	}
-	if st.Source != (Source{}) || len(st.Open) != 0 {
+	if st.Source != (state.Source{}) || len(st.Open) != 0 {
 		t.Fatalf("source = %+v open %v", st.Source, st.Open)
 	}
 
 	t.Run("a blip below the limit is forgotten", func(t *testing.T) {
 		st := initialized()
-		SourceFailed(st, boom, t0, 3, "shop")
-		SourceFailed(st, boom, t0, 3, "shop")
+		SourceFailed(st, boom, t0, check.Thresholds{UnreachableAfter: 3}, "shop")
+		SourceFailed(st, boom, t0, check.Thresholds{UnreachableAfter: 3}, "shop")
 		if evs := SourceOK(st, t0, "shop"); len(evs) != 0 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
-		if evs := SourceFailed(st, boom, t0, 3, "shop"); len(evs) != 0 || st.Source.Failures != 1 {
+		if evs := SourceFailed(st, boom, t0, check.Thresholds{UnreachableAfter: 3}, "shop"); len(evs) != 0 || st.Source.Failures != 1 {
 			t.Fatalf("count did not reset: %+v", st.Source)
 		}
 	})
@@ -449,11 +453,11 @@ func TestEventIDsAreUnique(t *testing.T) {
 	}
 	// The same key opened, closed and opened again gets new IDs.
 	for i := range 50 {
-		add(SourceFailed(st, errors.New("x"), t0, 1, "shop"))
+		add(SourceFailed(st, errors.New("x"), t0, check.Thresholds{UnreachableAfter: 1}, "shop"))
 		add(SourceOK(st, t0, "shop"))
 		snap := snapshot()
 		snap.Counts.PendingOperations = 20 * (i % 2)
-		add(Evaluate(st, snap, t0, Rules{MaxPending: 10}))
+		add(evaluate(st, snap, t0, rules{th: check.Thresholds{MaxPending: 10}}))
 	}
 	if len(seen) != 149 {
 		t.Fatalf("%d ids", len(seen))
@@ -476,7 +480,7 @@ func TestEvaluateBoundsHugeTracesAndMessages(t *testing.T) {
 	f := failure(opName, "7", t0)
 	f.Errors[0].Trace = strings.Repeat("#0 /app/vendor/x.php(1): Y->z()\n", 32<<10) // 1 MB
 	f.Errors[0].Message = strings.Repeat("é", 1<<19)                                // 1 MB of two-byte runes
-	evs := Evaluate(initialized(), snapshot(f), t0, Rules{})
+	evs := evaluate(initialized(), snapshot(f), t0, rules{})
 	if len(evs) != 1 || len(evs[0].Errors) != 1 {
 		t.Fatalf("events = %v", kinds(evs))
 	}
@@ -490,7 +494,7 @@ func TestEvaluateBoundsHugeTracesAndMessages(t *testing.T) {
 	t.Run("a first frame longer than the bound is cut on a rune boundary", func(t *testing.T) {
 		f := failure(opName, "8", t0)
 		f.Errors[0].Trace = "#0 " + strings.Repeat("é", eventTrace) + "\n#1 {main}"
-		e := Evaluate(initialized(), snapshot(f), t0, Rules{})[0].Errors[0]
+		e := evaluate(initialized(), snapshot(f), t0, rules{})[0].Errors[0]
 		if len(e.Trace) > eventTrace || !utf8.ValidString(e.Trace) || e.TraceFrames != 2 {
 			t.Errorf("trace of %d bytes, valid UTF-8 %v, %d frames", len(e.Trace), utf8.ValidString(e.Trace), e.TraceFrames)
 		}
@@ -522,7 +526,7 @@ func TestFailedSummaryNamesTheHeadlineError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.Errors = tt.errs
-			ev := Evaluate(initialized(), snapshot(f), t0, Rules{})[0]
+			ev := evaluate(initialized(), snapshot(f), t0, rules{})[0]
 			if want := opName + ` failed: App\Exceptions\PaymentFailed: card declined`; ev.Summary != want {
 				t.Errorf("summary = %q, want %q", ev.Summary, want)
 			}
@@ -538,11 +542,11 @@ func TestFailedSummaryNamesTheHeadlineError(t *testing.T) {
 func TestRecoveredCarriesCompletedAt(t *testing.T) {
 	st := initialized()
 	f := failure(opName, "10", t0)
-	Evaluate(st, snapshot(f), t0, Rules{})
+	evaluate(st, snapshot(f), t0, rules{})
 	done := t0.Add(time.Hour)
 	snap := snapshot()
 	snap.LastCompleted = map[string]time.Time{opName: done}
-	evs := Evaluate(st, snap, done, Rules{})
+	evs := evaluate(st, snap, done, rules{})
 	if len(evs) != 1 || evs[0].Kind != notify.OperationRecovered {
 		t.Fatalf("events = %v", kinds(evs))
 	}

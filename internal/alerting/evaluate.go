@@ -1,4 +1,19 @@
-package state
+// Package alerting turns what the rules judged (check.Problems) into the
+// events seqwatch's daemon sends. It diffs the problems of a read against
+// those the state has open, as Alertmanager diffs firing alerts against
+// resolved ones: a problem judged and not yet reported opens (an event), an
+// open one no longer judged closes (a recovery, or a note when nothing is
+// worth telling). The daemon's own rules apply to that diff: the first
+// run's digest or silence, the pending hysteresis, reminders, and how long
+// reported rows are remembered. It records what it decided in a
+// state.State; it does no I/O and reads no clock.
+//
+// What is a problem is not decided here but by check's rules (check.Assess,
+// check.Unreachable), so that check, the status page and the daemon agree.
+// This package must not read the database, import a notify channel
+// (notify/slack, notify/email, ...) or deliver anything: it makes
+// notify.Events and leaves them to the state's outbox.
+package alerting
 
 import (
 	"fmt"
@@ -10,9 +25,10 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
 )
 
-// First-run behaviours (Rules.FirstRun).
+// First-run behaviours (Policy.FirstRun).
 const (
 	// FirstRunDigest reports the failures found on the first run as one
 	// Digest event. It is the default.
@@ -21,32 +37,17 @@ const (
 	FirstRunSilent = "silent"
 )
 
-// Keys of the problems that exist at most once per application.
+// Keys of the events that stand for other problems (the problems' own
+// keys are check's: check.FailedKey, check.PendingKey, ...).
 const (
-	keyPending  = "pending.threshold"
-	keySource   = "source.unreachable"
 	keyDigest   = "digest/first-run"
 	keyReminder = "reminder"
 )
 
-// DefaultUnreachableAfter is the number of consecutive failed reads after
-// which SourceFailed reports the source as unreachable.
-const DefaultUnreachableAfter = 3
-
-// Rules are the alerting thresholds Evaluate applies.
-type Rules struct {
-	// MaxPending alerts when more operations than this are pending
-	// (0 = off).
-	MaxPending int
-	// PendingClearBelow clears that alert once the count is at or below
-	// it. 0 means 80% of MaxPending, rounded down; a value at or above
-	// MaxPending is taken as MaxPending-1. The gap between the two is the
-	// hysteresis that keeps a count hovering around MaxPending from
-	// alerting again and again.
-	PendingClearBelow int
-	// StuckAfter reports an in-progress row running longer than this
-	// (0 = off).
-	StuckAfter time.Duration
+// Policy is how the daemon tells people about problems; what a problem is
+// comes from the thresholds the problems were judged by
+// (check.Problems.Thresholds).
+type Policy struct {
 	// RepeatAfter sends a reminder for problems still open this long after
 	// they were last sent (0 = off).
 	RepeatAfter time.Duration
@@ -57,50 +58,22 @@ type Rules struct {
 	SeenRetention time.Duration
 }
 
-// ClearAt returns the pending count at or below which a pending.threshold
-// alert is cleared.
-func (r Rules) ClearAt() int {
-	if r.MaxPending <= 0 {
-		return 0
+// Evaluate diffs the problems judged from a snapshot (check.Assess) against
+// what st says was already reported, and returns the events to send now,
+// in the order to send them, and notes worth logging about problems closed
+// without an event (a failed row deleted without the operation completing,
+// a deferred operation reset or removed, max_pending turned off, a run
+// still in progress no longer over stuck_after). It records the events in
+// st (as open problems and seen keys), so evaluating the same problems
+// again returns nothing. Each event gets a random id (state.NewEventID).
+// The zero Problems judged nothing: Evaluate returns nothing and leaves st
+// alone.
+func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]notify.Event, []string) {
+	if ps.Snapshot == nil {
+		return nil, nil
 	}
-	c := r.PendingClearBelow
-	if c <= 0 {
-		c = r.MaxPending * 80 / 100
-	}
-	return min(c, r.MaxPending-1)
-}
-
-// FailedKey is the problem key of a failed operations row.
-func FailedKey(name, rowID string) string {
-	return string(notify.OperationFailed) + "/" + name + "/" + rowID
-}
-
-// StuckKey is the problem key of an in-progress row running too long.
-func StuckKey(name, rowID string) string {
-	return string(notify.OperationStuck) + "/" + name + "/" + rowID
-}
-
-// DeferredKey is the problem key of an exhausted deferred operation.
-func DeferredKey(id string) string {
-	return string(notify.DeferredFailed) + "/" + id
-}
-
-// Evaluate compares snap with what st says was already reported and returns
-// the events to send now, in the order to send them. It records them in st
-// (as open problems and seen keys), so calling it again with the same
-// snapshot returns nothing. It does no I/O and reads no clock; each event
-// gets a random id (NewEventID).
-func Evaluate(st *State, snap *check.Snapshot, now time.Time, r Rules) []notify.Event {
-	evs, _ := EvaluateNotes(st, snap, now, r)
-	return evs
-}
-
-// EvaluateNotes is Evaluate that also returns notes worth logging about
-// problems closed without an event (a failed row deleted without the
-// operation completing, a deferred operation reset or removed).
-func EvaluateNotes(st *State, snap *check.Snapshot, now time.Time, r Rules) ([]notify.Event, []string) {
-	st.ensure()
-	e := &evaluator{st: st, snap: snap, now: now, rules: r}
+	st.Ensure()
+	e := &evaluator{st: st, ps: ps, snap: ps.Snapshot, now: now, policy: p}
 	first := !st.Initialized
 
 	// Failures and exhausted deferred operations are what a first run
@@ -113,7 +86,7 @@ func EvaluateNotes(st *State, snap *check.Snapshot, now time.Time, r Rules) ([]n
 			e.open(ev)
 			e.out = append(e.out, ev)
 		}
-	case r.FirstRun == FirstRunSilent:
+	case p.FirstRun == FirstRunSilent:
 		for _, ev := range reportable {
 			st.Seen[ev.Key] = now
 		}
@@ -134,12 +107,16 @@ func EvaluateNotes(st *State, snap *check.Snapshot, now time.Time, r Rules) ([]n
 }
 
 type evaluator struct {
-	st    *State
-	snap  *check.Snapshot
-	now   time.Time
-	rules Rules
-	out   []notify.Event
-	notes []string
+	st *state.State
+	// ps are the problems judged; snap is the snapshot they were judged
+	// from, for what the diff needs beyond them (completed runs, the rows
+	// still in progress, the pending files).
+	ps     check.Problems
+	snap   *check.Snapshot
+	now    time.Time
+	policy Policy
+	out    []notify.Event
+	notes  []string
 	// touched holds the keys opened or closed by this evaluation, which a
 	// reminder must not list.
 	touched map[string]bool
@@ -147,20 +124,7 @@ type evaluator struct {
 
 // event returns a new event with a fresh ID and the snapshot's application.
 func (e *evaluator) event(kind notify.Kind, key string, at time.Time, summary string) notify.Event {
-	return newEvent(e.st, kind, key, e.snap.App, e.snap.Environment, at, summary)
-}
-
-func newEvent(st *State, kind notify.Kind, key, app, env string, at time.Time, summary string) notify.Event {
-	st.Seq++
-	return notify.Event{
-		ID:          NewEventID(),
-		Kind:        kind,
-		Key:         key,
-		App:         app,
-		Environment: env,
-		OccurredAt:  at,
-		Summary:     summary,
-	}
+	return e.st.NewEvent(kind, key, e.snap.App, e.snap.Environment, at, summary)
 }
 
 // known reports whether key was reported (or deliberately not) before.
@@ -173,7 +137,7 @@ func (e *evaluator) known(key string) bool {
 }
 
 func (e *evaluator) open(ev notify.Event) {
-	e.st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
+	e.st.Open[ev.Key] = state.Problem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
 	e.st.Seen[ev.Key] = e.now
 	e.touch(ev.Key)
 }
@@ -204,13 +168,13 @@ func brief(ev notify.Event) notify.Event {
 	return ev
 }
 
-// failures returns an operation.failed event for each failing row not seen
-// before, oldest first (the snapshot lists them newest first).
+// failures returns an operation.failed event for each failed run not seen
+// before, oldest first (the problems list them newest first).
 func (e *evaluator) failures() []notify.Event {
 	var evs []notify.Event
-	for i := len(e.snap.Failing) - 1; i >= 0; i-- {
-		f := e.snap.Failing[i]
-		key := FailedKey(f.Name, f.ID)
+	failed := e.ps.Of(notify.OperationFailed)
+	for i := len(failed) - 1; i >= 0; i-- {
+		f, key := *failed[i].Failure, failed[i].Key
 		if e.known(key) {
 			continue
 		}
@@ -263,21 +227,18 @@ func operation(a check.Attempt) *notify.Operation {
 	}
 }
 
-// recoveries closes open failures whose row is no longer failing: with an
-// operation.recovered event when a run of the operation completed after the
-// failed one, silently when the row just disappeared.
+// recoveries closes open failures that are no longer problems: with an
+// operation.recovered event when a run of the operation that started at or
+// after the failed one completed (the reader's own rule for a failure that
+// is no longer failing), silently when the row just disappeared.
 func (e *evaluator) recoveries() {
-	failing := map[string]bool{}
-	for _, f := range e.snap.Failing {
-		failing[FailedKey(f.Name, f.ID)] = true
-	}
 	for _, p := range e.sortedOpen(notify.OperationFailed) {
-		if failing[p.Key] || p.Event.Operation == nil {
+		if e.ps.Has(p.Key) || p.Event.Operation == nil {
 			continue
 		}
 		op := p.Event.Operation
 		done, ok := e.snap.LastCompleted[op.Name]
-		if !ok || !done.After(op.ExecutedAt) {
+		if !ok || done.Before(op.ExecutedAt) {
 			e.close(p.Key)
 			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
 			continue
@@ -295,14 +256,14 @@ func (e *evaluator) recoveries() {
 }
 
 // sortedOpen returns the open problems of kind, oldest event first.
-func (e *evaluator) sortedOpen(kind notify.Kind) []Problem {
-	var ps []Problem
+func (e *evaluator) sortedOpen(kind notify.Kind) []state.Problem {
+	var ps []state.Problem
 	for _, p := range e.st.Open {
 		if kind == "" || p.Kind == kind {
 			ps = append(ps, p)
 		}
 	}
-	slices.SortFunc(ps, func(a, b Problem) int {
+	slices.SortFunc(ps, func(a, b state.Problem) int {
 		if c := a.Event.OccurredAt.Compare(b.Event.OccurredAt); c != 0 {
 			return c
 		}
@@ -314,16 +275,14 @@ func (e *evaluator) sortedOpen(kind notify.Kind) []Problem {
 // deferred returns a deferred.failed event for each exhausted deferred
 // operation not seen before, and forgets the ones no longer exhausted.
 func (e *evaluator) deferred() []notify.Event {
-	d := e.snap.Deferred
-	if d == nil {
-		// The table is absent (or was not read): nothing to judge.
+	if e.snap.Deferred == nil {
+		// The table is absent (or was not read): nothing was judged, so
+		// nothing is gone either.
 		return nil
 	}
-	exhausted := map[string]bool{}
 	var evs []notify.Event
-	for _, x := range d.Exhausted {
-		key := DeferredKey(x.ID)
-		exhausted[key] = true
+	for _, p := range e.ps.Of(notify.DeferredFailed) {
+		x, key := *p.Deferred, p.Key
 		if e.known(key) {
 			continue
 		}
@@ -346,7 +305,7 @@ func (e *evaluator) deferred() []notify.Event {
 	// is reported.
 	prefix := string(notify.DeferredFailed) + "/"
 	for key := range e.st.Seen {
-		if strings.HasPrefix(key, prefix) && !exhausted[key] {
+		if strings.HasPrefix(key, prefix) && !e.ps.Has(key) {
 			if _, ok := e.st.Open[key]; ok {
 				e.close(key)
 				e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the deferred operation is no longer exhausted", key))
@@ -413,33 +372,38 @@ func cut(s string, limit int) string {
 	return kept + fmt.Sprintf("\n… (%d more bytes)", len(s)-len(kept))
 }
 
-// stuck reports in-progress rows running longer than StuckAfter, once per
-// row, and operation.unstuck when such a row is no longer in progress.
+// stuck reports each stuck run once, and operation.unstuck when such a run
+// is no longer in progress. A run still in progress that is no longer
+// judged stuck (stuck_after turned off or raised) is closed without an
+// event, as check no longer counts it either.
 func (e *evaluator) stuck() {
-	running := map[string]bool{}
-	for _, a := range e.snap.InProgress {
-		key := StuckKey(a.Name, a.ID)
-		running[key] = true
-		if e.rules.StuckAfter <= 0 || e.known(key) {
+	for _, p := range e.ps.Of(notify.OperationStuck) {
+		a, key := *p.Running, p.Key
+		if e.known(key) {
 			continue
 		}
-		d := time.Duration(a.RunningFor)
-		if d == 0 && !e.snap.TakenAt.IsZero() {
-			d = e.snap.TakenAt.Sub(a.ExecutedAt)
-		}
-		if d <= e.rules.StuckAfter {
-			continue
-		}
+		d := a.RunningFor.Std()
 		ev := e.event(notify.OperationStuck, key, e.now,
 			fmt.Sprintf("%s has been running for %s (started %s)", a.Name, d.Round(time.Second), a.ExecutedAt.Format(time.DateTime)))
-		op := operation(a)
-		op.RunningFor = d
-		ev.Operation = op
+		ev.Operation = operation(a)
 		e.open(ev)
 		e.out = append(e.out, ev)
 	}
+	running := map[string]bool{}
+	for _, a := range e.snap.InProgress {
+		running[check.StuckKey(a.Name, a.ID)] = true
+	}
 	for _, p := range e.sortedOpen(notify.OperationStuck) {
-		if running[p.Key] || p.Event.Operation == nil {
+		if e.ps.Has(p.Key) || p.Event.Operation == nil {
+			continue
+		}
+		if running[p.Key] {
+			e.close(p.Key)
+			limit := "off"
+			if th := e.ps.Thresholds.StuckAfter; th > 0 {
+				limit = th.String()
+			}
+			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still in progress but no longer over stuck_after (now %s)", p.Key, p.Event.Operation.Name, limit))
 			continue
 		}
 		op := *p.Event.Operation
@@ -464,32 +428,36 @@ func (e *evaluator) outcome(op notify.Operation) string {
 	return "it finished, was skipped, rolled back or removed"
 }
 
-// pending alerts once when the backlog goes above MaxPending and clears
-// once when it falls to ClearAt; in between nothing changes.
+// pending alerts once when the backlog becomes a problem (over MaxPending)
+// and clears once when it falls to ClearAt: the hysteresis keeps the alert
+// open while the count is between the two, though check no longer counts
+// it as a problem there.
 func (e *evaluator) pending() {
-	st, r := e.st, e.rules
+	st, th := e.st, e.ps.Thresholds
 	count := e.snap.Counts.PendingOperations
+	over, isOver := e.ps.Get(check.PendingKey)
 	switch {
-	case r.MaxPending <= 0:
+	case th.MaxPending <= 0:
 		if st.PendingAlerted {
 			// Turned off in the configuration: nothing left to watch.
-			e.close(keyPending)
+			e.close(check.PendingKey)
 			st.PendingAlerted = false
 			e.notes = append(e.notes, "closed pending.threshold without an event: max_pending is off")
 		}
-	case !st.PendingAlerted && count > r.MaxPending:
-		ev := e.event(notify.PendingThreshold, keyPending, e.now,
-			fmt.Sprintf("%d operations pending (threshold %d)", count, r.MaxPending))
-		ev.Pending = &notify.PendingCount{Count: count, Threshold: r.MaxPending, Names: e.pendingNames()}
+	case !st.PendingAlerted && isOver:
+		p := over.Pending
+		ev := e.event(notify.PendingThreshold, over.Key, e.now,
+			fmt.Sprintf("%d operations pending (threshold %d)", p.Count, p.Threshold))
+		ev.Pending = &notify.PendingCount{Count: p.Count, Threshold: p.Threshold, Names: e.pendingNames()}
 		e.open(ev)
-		delete(st.Seen, keyPending) // not a once-only key
+		delete(st.Seen, over.Key) // not a once-only key
 		st.PendingAlerted = true
 		e.out = append(e.out, ev)
-	case st.PendingAlerted && count <= r.ClearAt():
-		ev := e.event(notify.PendingCleared, keyPending, e.now,
-			fmt.Sprintf("%d operations pending, back at or below %d (threshold %d)", count, r.ClearAt(), r.MaxPending))
-		ev.Pending = &notify.PendingCount{Count: count, Threshold: r.MaxPending, Names: e.pendingNames()}
-		e.close(keyPending)
+	case st.PendingAlerted && count <= th.ClearAt():
+		ev := e.event(notify.PendingCleared, check.PendingKey, e.now,
+			fmt.Sprintf("%d operations pending, back at or below %d (threshold %d)", count, th.ClearAt(), th.MaxPending))
+		ev.Pending = &notify.PendingCount{Count: count, Threshold: th.MaxPending, Names: e.pendingNames()}
+		e.close(check.PendingKey)
 		st.PendingAlerted = false
 		e.out = append(e.out, ev)
 	}
@@ -513,12 +481,12 @@ func (e *evaluator) pendingNames() []string {
 // RepeatAfter ago or more. Problems whose event was never delivered are
 // left alone: their event is still in the outbox, or dead.
 func (e *evaluator) reminders() {
-	if e.rules.RepeatAfter <= 0 {
+	if e.policy.RepeatAfter <= 0 {
 		return
 	}
 	var items []notify.Event
 	for _, p := range e.sortedOpen("") {
-		if e.touched[p.Key] || p.LastSentAt.IsZero() || e.now.Sub(p.LastSentAt) < e.rules.RepeatAfter {
+		if e.touched[p.Key] || p.LastSentAt.IsZero() || e.now.Sub(p.LastSentAt) < e.policy.RepeatAfter {
 			continue
 		}
 		items = append(items, e.current(p.Event))
@@ -564,14 +532,11 @@ func (e *evaluator) current(ev notify.Event) notify.Event {
 }
 
 // SourceFailed records a failed read of the application and returns a
-// source.unreachable event when the failures reach unreachableAfter in a
-// row (DefaultUnreachableAfter when 0 or less), once per outage. err must
+// source.unreachable event once the failures in a row make it unreachable
+// (check.Unreachable: th.UnreachableAfter), once per outage. err must
 // already be free of secrets (connection strings carry passwords).
-func SourceFailed(st *State, err error, now time.Time, unreachableAfter int, app string) []notify.Event {
-	st.ensure()
-	if unreachableAfter <= 0 {
-		unreachableAfter = DefaultUnreachableAfter
-	}
+func SourceFailed(st *state.State, err error, now time.Time, th check.Thresholds, app string) []notify.Event {
+	st.Ensure()
 	src := &st.Source
 	if src.Failures == 0 {
 		src.Since = now
@@ -580,16 +545,17 @@ func SourceFailed(st *State, err error, now time.Time, unreachableAfter int, app
 	if err != nil {
 		src.LastError = err.Error()
 	}
-	if src.Alerted || src.Failures < unreachableAfter {
+	p, down := check.Unreachable(check.SourceDown{Failures: src.Failures, Since: src.Since, LastError: src.LastError}, th)
+	if src.Alerted || !down {
 		return nil
 	}
 	s := fmt.Sprintf("cannot read %s: %d failed checks in a row since %s", app, src.Failures, src.Since.Format(time.DateTime))
 	if m := oneLine(src.LastError); m != "" {
 		s += ": " + m
 	}
-	ev := newEvent(st, notify.SourceUnreachable, keySource, app, "", src.Since, s)
+	ev := st.NewEvent(p.Kind, p.Key, app, "", src.Since, s)
 	ev.Source = src.LastError
-	st.Open[keySource] = Problem{Kind: ev.Kind, Key: keySource, Event: ev, OpenedAt: now}
+	st.Open[p.Key] = state.Problem{Kind: ev.Kind, Key: p.Key, Event: ev, OpenedAt: now}
 	src.Alerted = true
 	return []notify.Event{ev}
 }
@@ -597,15 +563,15 @@ func SourceFailed(st *State, err error, now time.Time, unreachableAfter int, app
 // SourceOK records a successful read of the application. It returns a
 // source.recovered event when an unreachable alert had been sent, and
 // resets the failure count either way.
-func SourceOK(st *State, now time.Time, app string) []notify.Event {
-	st.ensure()
+func SourceOK(st *state.State, now time.Time, app string) []notify.Event {
+	st.Ensure()
 	src := st.Source
-	st.Source = Source{}
+	st.Source = state.Source{}
 	if !src.Alerted {
 		return nil
 	}
-	delete(st.Open, keySource)
-	ev := newEvent(st, notify.SourceRecovered, keySource, app, "", now,
+	delete(st.Open, check.SourceKey)
+	ev := st.NewEvent(notify.SourceRecovered, check.SourceKey, app, "", now,
 		fmt.Sprintf("%s readable again after %d failed checks (unreachable since %s)", app, src.Failures, src.Since.Format(time.DateTime)))
 	return []notify.Event{ev}
 }

@@ -1,9 +1,13 @@
-package state
+package alerting
 
-import "time"
+import (
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+)
 
 // DefaultSeenRetention is how long a State.Seen entry is kept after its row
-// was last seen in a snapshot, unless Rules.SeenRetention says otherwise.
+// was last seen in a snapshot, unless Policy.SeenRetention says otherwise.
 const DefaultSeenRetention = 7 * 24 * time.Hour
 
 // retain refreshes the Seen entries of the rows still in the snapshot and
@@ -15,7 +19,7 @@ const DefaultSeenRetention = 7 * 24 * time.Hour
 // problems are never dropped, whatever their age.
 func (e *evaluator) retain() {
 	st := e.st
-	keep := e.rules.SeenRetention
+	keep := e.policy.SeenRetention
 	if keep == 0 {
 		keep = DefaultSeenRetention
 	}
@@ -31,14 +35,14 @@ func (e *evaluator) retain() {
 		}
 	}
 	for _, f := range e.snap.Failing {
-		refresh(FailedKey(f.Name, f.ID))
+		refresh(check.FailedKey(f.Name, f.ID))
 	}
 	for _, a := range e.snap.InProgress {
-		refresh(StuckKey(a.Name, a.ID))
+		refresh(check.StuckKey(a.Name, a.ID))
 	}
 	if e.snap.Deferred != nil {
 		for _, x := range e.snap.Deferred.Exhausted {
-			refresh(DeferredKey(x.ID))
+			refresh(check.DeferredKey(x.ID))
 		}
 	}
 	for key, at := range st.Seen {

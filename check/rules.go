@@ -1,0 +1,239 @@
+package check
+
+// The rules: what is wrong with an application. Assess judges a Snapshot
+// once into Problems, a set keyed by problem key; `seqwatch check`
+// summarises it (Verdict), the status page and the metrics show it, and
+// the daemon diffs it against the problems it has open (internal/alerting),
+// as Alertmanager diffs firing alerts against resolved ones.
+//
+// The rules are a pure function of a snapshot and Thresholds: this file
+// and verdict.go read no database and no clock, and import nothing of
+// seqwatch but the notify core (the event kinds the keys are made of) and
+// internal/text. They sit beside the Snapshot they judge; whatever package
+// the model moves to, they move with it.
+
+import (
+	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// DefaultUnreachableAfter is the number of consecutive failed reads that
+// make an application unreachable when Thresholds.UnreachableAfter is 0.
+const DefaultUnreachableAfter = 3
+
+// Thresholds are the limits the rules apply: the one set of settings that
+// check, the status page and the daemon share (thresholds: in
+// seqwatch.yaml, --max-pending and --stuck-after for check).
+type Thresholds struct {
+	// MaxPending makes more pending operations than this a problem;
+	// 0 is off.
+	MaxPending int `json:"max_pending"`
+	// PendingClearBelow is where the daemon closes its pending alert: at
+	// or below this count (see ClearAt). The gap between it and MaxPending
+	// is the hysteresis that keeps a count hovering around MaxPending from
+	// alerting again and again. check judges one read and has no memory,
+	// so it does not use it.
+	PendingClearBelow int `json:"-"`
+	// StuckAfter makes an operation in progress longer than this a
+	// problem; 0 is off.
+	StuckAfter time.Duration `json:"-"`
+	// UnreachableAfter makes that many consecutive failed reads an
+	// unreachable application (the daemon's source.unreachable); 0 is
+	// DefaultUnreachableAfter. check reads once, and a read that fails is
+	// UNKNOWN at once.
+	UnreachableAfter int `json:"-"`
+}
+
+// ClearAt returns the pending count at or below which an open pending
+// problem is closed: PendingClearBelow, or 80% of MaxPending (rounded
+// down) when that is 0, and always below MaxPending.
+func (th Thresholds) ClearAt() int {
+	if th.MaxPending <= 0 {
+		return 0
+	}
+	c := th.PendingClearBelow
+	if c <= 0 {
+		c = th.MaxPending * 80 / 100
+	}
+	return min(c, th.MaxPending-1)
+}
+
+// Keys of the problems that exist at most once per application. Like
+// FailedKey, StuckKey and DeferredKey they are stored in the daemon's state
+// file (open problems, rows already reported): they must never change, or
+// an upgrade reports everything again.
+const (
+	PendingKey = "pending.threshold"
+	SourceKey  = "source.unreachable"
+)
+
+// FailedKey is the problem key of a failed run (a row of the operations
+// table): each run is reported once, so a retry that fails is new.
+func FailedKey(name, rowID string) string {
+	return string(notify.OperationFailed) + "/" + name + "/" + rowID
+}
+
+// StuckKey is the problem key of a run in progress too long.
+func StuckKey(name, rowID string) string {
+	return string(notify.OperationStuck) + "/" + name + "/" + rowID
+}
+
+// DeferredKey is the problem key of an exhausted deferred operation.
+func DeferredKey(id string) string {
+	return string(notify.DeferredFailed) + "/" + id
+}
+
+// Problem is one thing wrong with an application. Exactly one of Failure,
+// Running, Deferred, Pending and Source is set, as Kind says.
+type Problem struct {
+	// Key identifies the problem from one read to the next.
+	Key string
+	// Kind is the event kind that reports the problem opening.
+	Kind notify.Kind
+	// Status is what the problem makes check's verdict: Critical, Warning,
+	// or Unknown for an unreachable application.
+	Status Status
+
+	// Failure is a failed run of an operation that has not completed
+	// since (operation.failed), with its errors.
+	Failure *Failure
+	// Running is a run in progress longer than StuckAfter
+	// (operation.stuck); its RunningFor is how long, as judged.
+	Running *Attempt
+	// Deferred is a deferred operation that used up its attempts
+	// (deferred.failed).
+	Deferred *DeferredFailure
+	// Pending is the backlog over MaxPending (pending.threshold).
+	Pending *PendingOver
+	// Source is the run of failed reads (source.unreachable).
+	Source *SourceDown
+}
+
+// PendingOver is a backlog of pending operations over the threshold.
+type PendingOver struct {
+	Count     int
+	Threshold int
+}
+
+// SourceDown is a run of consecutive failed reads of an application.
+type SourceDown struct {
+	Failures int
+	// Since is when the first of them happened.
+	Since time.Time
+	// LastError is the last read error, free of secrets.
+	LastError string
+}
+
+// Problems is a snapshot judged once: its problems, keyed by Key, in the
+// order Assess finds them: failed runs in the snapshot's order (newest
+// first), exhausted deferred operations, the pending backlog, stuck runs
+// (oldest first). The zero Problems judged nothing and holds none.
+type Problems struct {
+	// Snapshot is what was judged.
+	Snapshot *Snapshot
+	// Thresholds are the limits it was judged by.
+	Thresholds Thresholds
+	list       []Problem
+	index      map[string]int
+}
+
+// Assess judges a snapshot against the thresholds:
+//   - every failed run not followed by a completed run of its operation is
+//     a problem (CRITICAL), one per run, because the daemon reports each
+//     run once (check counts them by operation: see Verdict);
+//   - every exhausted deferred operation is a problem (CRITICAL);
+//   - more than MaxPending pending operations is one problem (WARNING);
+//   - every run in progress longer than StuckAfter is a problem (WARNING).
+//     How long a run has been in progress is its RunningFor, or, when
+//     that is unset, the time from its start to the snapshot's TakenAt.
+func Assess(s *Snapshot, th Thresholds) Problems {
+	ps := Problems{Snapshot: s, Thresholds: th, index: map[string]int{}}
+	for _, f := range s.Failing {
+		ps.add(Problem{Key: FailedKey(f.Name, f.ID), Kind: notify.OperationFailed, Status: Critical, Failure: &f})
+	}
+	if s.Deferred != nil {
+		for _, x := range s.Deferred.Exhausted {
+			ps.add(Problem{Key: DeferredKey(x.ID), Kind: notify.DeferredFailed, Status: Critical, Deferred: &x})
+		}
+	}
+	if n := s.Counts.PendingOperations; th.MaxPending > 0 && n > th.MaxPending {
+		ps.add(Problem{Key: PendingKey, Kind: notify.PendingThreshold, Status: Warning, Pending: &PendingOver{Count: n, Threshold: th.MaxPending}})
+	}
+	if th.StuckAfter > 0 {
+		for _, a := range s.InProgress {
+			d := runningFor(s, a)
+			if d <= th.StuckAfter {
+				continue
+			}
+			a.RunningFor = Duration(d)
+			ps.add(Problem{Key: StuckKey(a.Name, a.ID), Kind: notify.OperationStuck, Status: Warning, Running: &a})
+		}
+	}
+	return ps
+}
+
+// runningFor is how long the run a has been in progress when s was taken:
+// its RunningFor, or the time from its start to s.TakenAt when that is
+// unset (a snapshot not made by Read).
+func runningFor(s *Snapshot, a Attempt) time.Duration {
+	d := a.RunningFor.Std()
+	if d == 0 && !s.TakenAt.IsZero() {
+		d = s.TakenAt.Sub(a.ExecutedAt)
+	}
+	return d
+}
+
+// Unreachable judges a run of failed reads: one source.unreachable
+// problem once it reaches th.UnreachableAfter reads.
+func Unreachable(down SourceDown, th Thresholds) (Problem, bool) {
+	after := th.UnreachableAfter
+	if after <= 0 {
+		after = DefaultUnreachableAfter
+	}
+	if down.Failures < after {
+		return Problem{}, false
+	}
+	return Problem{Key: SourceKey, Kind: notify.SourceUnreachable, Status: Unknown, Source: &down}, true
+}
+
+// add keeps the first problem of each key.
+func (ps *Problems) add(p Problem) {
+	if _, ok := ps.index[p.Key]; ok {
+		return
+	}
+	ps.index[p.Key] = len(ps.list)
+	ps.list = append(ps.list, p)
+}
+
+// All returns every problem, in order.
+func (ps Problems) All() []Problem { return append([]Problem(nil), ps.list...) }
+
+// Get returns the problem of key.
+func (ps Problems) Get(key string) (Problem, bool) {
+	i, ok := ps.index[key]
+	if !ok {
+		return Problem{}, false
+	}
+	return ps.list[i], true
+}
+
+// Has reports whether key is a problem.
+func (ps Problems) Has(key string) bool {
+	_, ok := ps.index[key]
+	return ok
+}
+
+// Of returns the problems of kind, in order.
+func (ps Problems) Of(kind notify.Kind) []Problem {
+	var out []Problem
+	for _, p := range ps.list {
+		if p.Kind == kind {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Len is the number of problems.
+func (ps Problems) Len() int { return len(ps.list) }
