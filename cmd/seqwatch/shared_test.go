@@ -40,10 +40,22 @@ channels:
 // arrives; nothing else is sent twice.
 func TestStandbyTakesOverWhenTheLeaderIsKilledMidDelivery(t *testing.T) {
 	t.Parallel()
+	srv := dbtest.NewPostgresServer(t)
+	for _, route := range []string{"direct", "through PgBouncer in transaction mode"} {
+		t.Run(route, func(t *testing.T) {
+			db := srv.NewDatabase(t)
+			_, stateURL := db.DSN()
+			if route != "direct" {
+				stateURL = dbtest.StartPgBouncer(t, db)
+			}
+			standbyTakesOver(t, stateURL)
+		})
+	}
+}
+
+func standbyTakesOver(t *testing.T, stateURL string) {
 	now := time.Now().UTC().Truncate(time.Second)
 	app, appDB := sqliteApp(t, now)
-	srv := dbtest.NewPostgresServer(t)
-	_, stateURL := srv.NewDatabase(t).DSN()
 	hook := newHookReceiver(t, time.Now)
 	const lease = 3 * time.Second
 	cfgA := sharedConf(t, t.TempDir(), app, stateURL, hook.url(), lease.String())
