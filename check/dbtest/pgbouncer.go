@@ -128,4 +128,3 @@ pidfile = %s
 	}
 	return u.String()
 }
-
