@@ -229,3 +229,23 @@ func TestDaemonReadFailuresSayWhatToDo(t *testing.T) {
 	mustContain(t, "log", r.stderr, "cannot read the application", "does not exist: check DB_DATABASE")
 	mustContain(t, "alert", r.stdout, "source.unreachable", "check DB_DATABASE")
 }
+
+// A monitoring host runs check without the daemon's environment: a
+// state.postgres it cannot resolve does not matter to check, and outbox
+// says the state is in that database instead of reading a file.
+func TestStateDatabaseURLIsNeededOnlyWhereTheStateIsUsed(t *testing.T) {
+	dir := t.TempDir()
+	app := quietApp(t)
+	p := writeConfig(t, dir, "app: "+app+"\nstate: {postgres: \"${SEQWATCH_STATE_URL}\", path: "+filepath.Join(dir, "state.json")+"}\n")
+	if r := runCmd(t, nil, "check", "--config", p); r.code != 0 {
+		t.Fatalf("check without SEQWATCH_STATE_URL: exit %d\n%s", r.code, r.stdout)
+	}
+	r := runCmd(t, nil, "outbox", "list", "--config", p)
+	if r.code != 1 {
+		t.Fatalf("outbox list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "outbox list", r.stderr, "state.postgres is empty here")
+	if r := runCmd(t, nil, "run", "--once", "--config", p); r.code != 1 || !strings.Contains(r.stderr, "SEQWATCH_STATE_URL is not set") {
+		t.Errorf("run --once: exit %d, want the unset variable named\n%s", r.code, r.stderr)
+	}
+}

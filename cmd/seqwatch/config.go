@@ -444,6 +444,9 @@ func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) strin
 // configuration, its HTTP listener and heartbeat), whose secrets status and
 // check need not have.
 func daemonOnly(path string) bool {
+	if path == "state.postgres" {
+		return true // status and check never need it; outbox and mute say so when it is empty
+	}
 	for _, p := range []string{"http.", "heartbeat."} {
 		if strings.HasPrefix(path, p) {
 			return true

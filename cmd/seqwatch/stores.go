@@ -126,6 +126,9 @@ type stateEditor struct {
 // editorFor opens what edits ac's state; close it after.
 func editorFor(ctx context.Context, ac *Config) (*stateEditor, error) {
 	url := ac.State.Postgres.Reveal()
+	if _, set := ac.lines["state.postgres"]; set && url == "" {
+		return nil, fmt.Errorf("state.postgres is empty here (an environment variable or file it refers to is not available): the state is in that database, not in a file")
+	}
 	if url == "" {
 		return &stateEditor{path: statePathOf(ac)}, nil
 	}
