@@ -179,16 +179,6 @@ func statePathOf(cfg *Config) string {
 	return DefaultStatePath
 }
 
-// muteEntry is one mute as mute --list shows it (and prints with --json).
-type muteEntry struct {
-	ID              string    `json:"id"`
-	Reason          string    `json:"reason"`
-	Start           time.Time `json:"start"`
-	Until           time.Time `json:"until"`
-	KeepUnreachable bool      `json:"keep_unreachable"`
-	By              string    `json:"by"`
-}
-
 // windowEntry is a configured maintenance window in mute --list.
 type windowEntry struct {
 	ID                string    `json:"id"`
@@ -202,7 +192,7 @@ type windowEntry struct {
 
 // muteList is the --json document of mute --list.
 type muteList struct {
-	Mutes       []muteEntry   `json:"mutes"`
+	Mutes       []web.Mute    `json:"mutes"`
 	Maintenance []windowEntry `json:"maintenance"`
 }
 
@@ -338,11 +328,9 @@ func unknownMute(err error, cfgPath *string) error {
 }
 
 func listMutes(st *state.State, ws []window, now time.Time) muteList {
-	l := muteList{Mutes: []muteEntry{}, Maintenance: []windowEntry{}}
 	active := append(st.ActiveMutes(now), windowsAt(ws, now)...)
-	for _, m := range active {
-		l.Mutes = append(l.Mutes, muteEntry{ID: m.ID, Reason: m.Reason, Start: m.Start, Until: m.End, KeepUnreachable: m.KeepUnreachable, By: m.By})
-	}
+	// The same document as the listener's API (a mute always has a start).
+	l := muteList{Mutes: muteViews(active), Maintenance: []windowEntry{}}
 	for _, w := range ws {
 		l.Maintenance = append(l.Maintenance, windowEntry{
 			ID: w.id, Schedule: w.w.Schedule, Duration: time.Duration(w.w.Duration).String(), Reason: w.w.Reason,
