@@ -123,78 +123,94 @@ func (h *History) Completed(ctx context.Context, fn func(*Attempt) error) error 
 	})
 }
 
-// completedWidths returns the display widths of the completed table's
-// cells (name, type, executed at, completed at), the widest of each
-// column, before any row is printed. The database measures the names and
-// types made only of printable ASCII without spaces or '|' (all of them,
-// in practice), whose width is their length; any other row, which Sanitize may
-// shorten or which may hold wide characters, is read and measured here the
-// way the table measures it.
-func (h *History) completedWidths(ctx context.Context) ([4]int, error) {
-	var w [4]int
+// CompletedText is what the database measures of the completed list's
+// names and types, so that a table of them can know its column widths
+// before its first row. Plain text is printable ASCII other than the space
+// and '|': its display width is its length, and sanitising it for a
+// terminal line changes nothing but its length. Any other text is odd, and
+// the rows that hold it are for the caller to measure (CompletedOdd).
+type CompletedText struct {
+	// NameLen and TypeLen are the lengths, in characters, of the longest
+	// plain name (without ".php") and of the longest plain type; -1 when
+	// no completed row has one.
+	NameLen, TypeLen int
+	// Stamped says whether a completed row has a start time.
+	Stamped bool
+	// Odd says whether some completed row's name or type is odd.
+	Odd bool
+}
+
+// CompletedText measures the names and types of the completed list. The
+// database measures them in one pass (one pattern match per column and
+// row, which cost more than the scan): all of them, in practice, are
+// plain; only when one is not is a second pass needed for the widest plain
+// text of each column, measured apart.
+func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 	r := &h.r
 	base := r.sqlBase("name")
 	from := " FROM " + r.d.table(r.t.Operations) + completedWhere
 	what := fmt.Sprintf("measure completed operations in %q", r.t.Operations)
-	// One pass, one pattern match per column and row (they cost more than
-	// the scan): a row with other text counts as oddLen, far above any
-	// real length, so that each maximum says both the widest plain text
-	// and whether there is other text at all.
+	// A row with odd text counts as oddLen, far above any real length, so
+	// that each maximum says both the widest plain text and whether there
+	// is odd text at all.
 	q := "SELECT MAX(CASE WHEN " + r.sqlOdd("name") + " THEN " + oddLen + " ELSE " + r.sqlCharLen(base) + " END), " +
 		"MAX(CASE WHEN " + r.sqlOdd("type") + " THEN " + oddLen + " ELSE " + r.sqlCharLen("type") + " END), " +
 		"COUNT(executed_at)" + from
 	var nameLen, typeLen sql.NullInt64
 	var stamped int64
 	if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen, &stamped) }); err != nil {
-		return w, err
+		return CompletedText{}, err
 	}
-	odd := nameLen.Int64 >= oddLenValue || typeLen.Int64 >= oddLenValue
-	if odd {
+	m := CompletedText{NameLen: -1, TypeLen: -1, Stamped: stamped > 0}
+	m.Odd = nameLen.Int64 >= oddLenValue || typeLen.Int64 >= oddLenValue
+	if m.Odd {
 		// Rare: the widest plain text of each column, measured apart.
 		q = "SELECT MAX(CASE WHEN NOT " + r.sqlOdd("name") + " THEN " + r.sqlCharLen(base) + " END), " +
 			"MAX(CASE WHEN NOT " + r.sqlOdd("type") + " THEN " + r.sqlCharLen("type") + " END)" + from
 		if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen) }); err != nil {
-			return w, err
+			return CompletedText{}, err
 		}
 	}
 	if nameLen.Valid {
-		w[0] = plainWidth(int(nameLen.Int64), nameMax) + len(".php")
+		m.NameLen = int(nameLen.Int64)
 	}
 	if typeLen.Valid {
-		w[1] = plainWidth(int(typeLen.Int64), typeMax)
+		m.TypeLen = int(typeLen.Int64)
 	}
-	if stamped > 0 {
-		w[2] = len(timeLayout)
-	}
-	// Every completed row has a completion time.
-	w[3] = len(timeLayout)
-	if !odd {
-		return w, nil
-	}
-	// The rows with other text are measured here, as the table will.
-	q = "SELECT name, type" + from + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd("type") + ")"
-	err := h.each(ctx, what, q, func(rows *sql.Rows) error {
+	return m, nil
+}
+
+// CompletedOdd calls fn with the name (without ".php") and the type of
+// every completed row whose name or type is odd (see CompletedText), for
+// the caller to measure as its table will. An error fn returns stops the
+// read and is returned unchanged.
+func (h *History) CompletedOdd(ctx context.Context, fn func(name, typ string) error) error {
+	r := &h.r
+	q := "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd("type") + ")"
+	return h.each(ctx, fmt.Sprintf("measure completed operations in %q", r.t.Operations), q, func(rows *sql.Rows) error {
 		var n, t sql.NullString
 		if err := rows.Scan(&n, &t); err != nil {
 			return err
 		}
-		w[0] = max(w[0], cellWidth(displayName(StripPHP(n.String))))
-		w[1] = max(w[1], cellWidth(sanitize(t.String, typeMax)))
+		if err := fn(StripPHP(n.String), t.String); err != nil {
+			return &stopError{err}
+		}
 		return nil
 	})
-	return w, err
 }
 
-// oddLen stands for the length of text whose width is not its length.
+// oddLen stands for the length of odd text.
 const (
 	oddLen      = "1073741824"
 	oddLenValue = 1 << 30
 )
 
-// completedRows calls fn with every completed row, in Completed's order,
-// reading only what the completed table shows: the name, the type and the
-// two time stamps (ID and State stay empty).
-func (h *History) completedRows(ctx context.Context, fn func(*Attempt) error) error {
+// CompletedTable calls fn with every completed row, in Completed's order,
+// reading only what a table of them shows: the name, the type and the two
+// time stamps (ID and State stay empty). The Attempt passed is reused for
+// the next row. An error fn returns stops the read and is returned
+// unchanged.
+func (h *History) CompletedTable(ctx context.Context, fn func(*Attempt) error) error {
 	q := "SELECT name, type, executed_at, completed_at FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
 	var a Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/render"
 )
 
 // historyZone is the application's zone in the history tests: not UTC, so
@@ -195,16 +196,16 @@ func TestStreamedStatusMatchesTheRenderingOfTheWholeHistory(t *testing.T) {
 		completed, failed := wantHistory(t, h.ops, h.ids, h.src.Location)
 		want := *snap
 		want.Completed, want.Failed = completed, failed
-		for _, o := range []check.StatusOptions{
+		for _, o := range []render.StatusOptions{
 			{}, {Verbose: true}, {Completed: true}, {Failed: true}, {Failed: true, Verbose: true},
 			{Pending: true}, {Color: true}, {Completed: true, Failed: true},
 		} {
 			t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
 				var got, exp bytes.Buffer
-				if err := check.StreamStatus(ctx, &got, snap, h.history(t), o); err != nil {
+				if err := render.StreamStatus(ctx, &got, snap, h.history(t), o); err != nil {
 					t.Fatalf("StreamStatus: %v", err)
 				}
-				if err := check.RenderStatus(&exp, &want, o); err != nil {
+				if err := render.Status(&exp, &want, o); err != nil {
 					t.Fatal(err)
 				}
 				if got.String() != exp.String() {
@@ -268,7 +269,7 @@ func TestStatusJSONStreamsTheDocumentEncodingWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got bytes.Buffer
-		if err := check.StreamStatusJSON(ctx, &got, snap, h.history(t)); err != nil {
+		if err := render.StreamStatusJSON(ctx, &got, snap, h.history(t)); err != nil {
 			t.Fatalf("StreamStatusJSON: %v", err)
 		}
 
@@ -323,7 +324,7 @@ func TestStatusOfAnEmptyHistory(t *testing.T) {
 			}
 			defer hist.Close()
 			var js, text bytes.Buffer
-			if err := check.StreamStatusJSON(ctx, &js, snap, hist); err != nil {
+			if err := render.StreamStatusJSON(ctx, &js, snap, hist); err != nil {
 				t.Fatal(err)
 			}
 			var want bytes.Buffer
@@ -335,7 +336,7 @@ func TestStatusOfAnEmptyHistory(t *testing.T) {
 			if js.String() != want.String() {
 				t.Errorf("JSON of an empty history differs:\n%s", lineDiff(want.String(), js.String()))
 			}
-			if err := check.StreamStatus(ctx, &text, nil, hist, check.StatusOptions{Completed: true, Failed: true}); err != nil {
+			if err := render.StreamStatus(ctx, &text, nil, hist, render.StatusOptions{Completed: true, Failed: true}); err != nil {
 				t.Fatal(err)
 			}
 			if want := "Completed Operations\nTotal: 0 completed operation(s)\n\nFailed Operations\n\nTotal: 0 failed operation(s)\n"; text.String() != want {
@@ -378,7 +379,7 @@ func TestHistoryFetchesOnlyItsRows(t *testing.T) {
 		}
 		before = h.db.Stats()
 		var out bytes.Buffer
-		if err := check.StreamStatus(ctx, &out, nil, hist, check.StatusOptions{Completed: true}); err != nil {
+		if err := render.StreamStatus(ctx, &out, nil, hist, render.StatusOptions{Completed: true}); err != nil {
 			t.Fatal(err)
 		}
 		// The measuring row, the plain maxima measured apart, the odd rows,
@@ -415,7 +416,7 @@ func TestPlainHistoryIsMeasuredInOnePass(t *testing.T) {
 			defer hist.Close()
 			before := db.Stats()
 			var got bytes.Buffer
-			if err := check.StreamStatus(ctx, &got, nil, hist, check.StatusOptions{Completed: true}); err != nil {
+			if err := render.StreamStatus(ctx, &got, nil, hist, render.StatusOptions{Completed: true}); err != nil {
 				t.Fatal(err)
 			}
 			if st := db.Stats().Sub(before); st.Queries != 2 || st.Rows != 301 {
@@ -426,7 +427,7 @@ func TestPlainHistoryIsMeasuredInOnePass(t *testing.T) {
 				t.Fatal(err)
 			}
 			var want bytes.Buffer
-			if err := check.RenderStatus(&want, &check.Snapshot{Completed: all}, check.StatusOptions{Completed: true}); err != nil {
+			if err := render.Status(&want, &check.Snapshot{Completed: all}, render.StatusOptions{Completed: true}); err != nil {
 				t.Fatal(err)
 			}
 			if got.String() != want.String() {
@@ -454,7 +455,7 @@ func TestHistoryReadsOneSnapshot(t *testing.T) {
 			h.app.db.InsertOps(t, dbtest.Schema{}, dbtest.Op{Name: "2024_02_01_000000_" + strings.Repeat("Late", 50), ExecutedAt: day + "11:59:00", CompletedAt: day + "11:59:30"},
 				dbtest.Op{Name: "2024_02_01_000001_LateFailure", ExecutedAt: day + "11:59:00", FailedAt: day + "11:59:30"})
 			var out bytes.Buffer
-			if err := check.StreamStatus(ctx, &out, nil, hist, check.StatusOptions{Completed: true, Failed: true}); err != nil {
+			if err := render.StreamStatus(ctx, &out, nil, hist, render.StatusOptions{Completed: true, Failed: true}); err != nil {
 				t.Fatal(err)
 			}
 			if strings.Contains(out.String(), "Late") {
@@ -473,17 +474,17 @@ func TestStatusStopsAtAFailingWriter(t *testing.T) {
 	ctx := context.Background()
 	h := newHistoryApp(t, dbtest.SQLite, "id")
 	boom := fmt.Errorf("disk full")
-	for _, o := range []check.StatusOptions{{Completed: true}, {Failed: true}} {
+	for _, o := range []render.StatusOptions{{Completed: true}, {Failed: true}} {
 		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
 			w := &failingWriter{after: 300, err: boom}
-			if err := check.StreamStatus(ctx, w, nil, h.history(t), o); err != boom {
+			if err := render.StreamStatus(ctx, w, nil, h.history(t), o); err != boom {
 				t.Errorf("error %v, want %v", err, boom)
 			}
 		})
 	}
 	t.Run("json", func(t *testing.T) {
 		w := &failingWriter{after: 300, err: boom}
-		if err := check.StreamStatusJSON(ctx, w, &check.Snapshot{}, h.history(t)); err != boom {
+		if err := render.StreamStatusJSON(ctx, w, &check.Snapshot{}, h.history(t)); err != boom {
 			t.Errorf("error %v, want %v", err, boom)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/render"
 )
 
 // Operation and migration names used by the scenarios.
@@ -418,7 +419,7 @@ func readScenarios() []readScenario {
 				}
 				for _, verbose := range []bool{false, true} {
 					var out bytes.Buffer
-					if err := check.RenderStatus(&out, hist, check.StatusOptions{Verbose: verbose}); err != nil {
+					if err := render.Status(&out, hist, render.StatusOptions{Verbose: verbose}); err != nil {
 						t.Fatal(err)
 					}
 					wantNoControl(t, out.String())

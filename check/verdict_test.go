@@ -1,7 +1,6 @@
 package check_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -254,33 +253,5 @@ func TestUnknownVerdict(t *testing.T) {
 	}
 	if want := `SEQWATCH UNKNOWN - configuration: unknown time zone "Mars" second line`; v.Line() != want {
 		t.Errorf("Line() = %q, want %q", v.Line(), want)
-	}
-}
-
-// TestRenderStatusIsTerminalSafe renders hostile database text, plain and
-// verbose, and finds no escape or other control byte in the output.
-func TestRenderStatusIsTerminalSafe(t *testing.T) {
-	evil := "\x1b]0;owned\x07\x1b[2J\r\nreal\x00 \u009b6n \xff end | <!channel>"
-	f := failure("1", "2024_01_01_000000_Evil\x1b[31m", 0, `App\Evil`+"\x1b[5m", evil)
-	f.Errors[0].Trace = "#0 " + evil + "\n#1 {main}"
-	f.Errors[0].Context = `{"x": "` + "\x1b" + `"}`
-	recovered := failure("0", opB, -10, "E", "old")
-	at := baseNow
-	recovered.Recovered, recovered.RecoveredAt = true, &at
-	snap := snapshot(1, []check.Failure{f}, []check.Attempt{running("2024_01_01_000000_Run\x1b[1m", time.Minute)}, nil)
-	snap.Failed = []check.Failure{f, recovered}
-	snap.Completed = []check.Attempt{{ID: "3", Name: "2024_01_01_000000_Done\x07", Type: "sync\x1b", ExecutedAt: baseNow}}
-	snap.PendingOperations = []check.PendingFile{{Timestamp: "2024_01_01_000000", Name: "2024_01_01_000000_P\x1b", File: "2024_01_01_000000_P\x1b.php"}}
-	for _, o := range []check.StatusOptions{{}, {Verbose: true}, {Failed: true, Verbose: true}} {
-		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
-			var out bytes.Buffer
-			if err := check.RenderStatus(&out, snap, o); err != nil {
-				t.Fatal(err)
-			}
-			wantNoControl(t, out.String())
-			if !strings.Contains(out.String(), "[recovered: ") {
-				t.Errorf("recovered marker missing:\n%s", out.String())
-			}
-		})
 	}
 }

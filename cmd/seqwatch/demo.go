@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"github.com/seqwatch/seqwatch/notify"
-	"github.com/seqwatch/seqwatch/state"
 	"io"
 	"log/slog"
 	"os"
@@ -14,8 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
+
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/render"
 )
 
 //go:embed demo_schema.sql
@@ -62,7 +64,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	title := func(s string) { fmt.Fprintf(w, "\n=== %s ===\n\n", s) }
 	fmt.Fprintf(w, "seqwatch demo: a sample Laravel application with Sequencer's tables in SQLite at\n  %s\n", dir)
 	title("seqwatch status -v --app " + dir)
-	snap, err := printStatus(ctx, w, src, now, check.StatusOptions{Verbose: true, Color: useColor(e)}, false)
+	snap, err := printStatus(ctx, w, src, now, render.StatusOptions{Verbose: true, Color: useColor(e)}, false)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/render"
 )
 
 const statusHelp = `Usage: seqwatch status [--app DIR | --dsn URL | --config FILE] [--pending|--completed|--failed] [-v] [--json]
@@ -33,7 +34,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	var sf sourceFlags
 	sf.register(fs, false)
 	sf.registerTimeout(fs, defaultReadTimeout)
-	var o check.StatusOptions
+	var o render.StatusOptions
 	var asJSON bool
 	fs.BoolVar(&o.Pending, "pending", false, "show only pending migrations and operations")
 	fs.BoolVar(&o.Completed, "completed", false, "show only completed operations")
@@ -68,7 +69,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 // never in memory; src.Conn.Timeout (default defaultReadTimeout) bounds
 // everything, the writing included. It returns the snapshot it read, if
 // it read one.
-func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Time, o check.StatusOptions, asJSON bool) (*check.Snapshot, error) {
+func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
 	if src.Conn.Timeout <= 0 {
 		src.Conn.Timeout = defaultReadTimeout
 	}
@@ -97,9 +98,9 @@ func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Ti
 		defer h.Close()
 	}
 	if asJSON {
-		err = check.StreamStatusJSON(ctx, w, snap, h)
+		err = render.StreamStatusJSON(ctx, w, snap, h)
 	} else {
-		err = check.StreamStatus(ctx, w, snap, h, o)
+		err = render.StreamStatus(ctx, w, snap, h, o)
 	}
 	if err != nil {
 		return nil, err

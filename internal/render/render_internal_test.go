@@ -1,4 +1,4 @@
-package check
+package render
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // tablewriterTable draws a table as status drew it with tablewriter.
@@ -36,7 +38,7 @@ func tablewriterTable(t *testing.T, header []string, rows [][]string) string {
 // TestBoxTableDrawsWhatTablewriterDraws: the completed table is drawn a row
 // at a time from widths known beforehand; it must be byte for byte the
 // table tablewriter draws from all the rows at once (today's output), for
-// any text Sanitize lets through: ASCII, wide CJK, emoji, combining marks,
+// any text text.Line lets through: ASCII, wide CJK, emoji, combining marks,
 // ambiguous-width characters, the ellipsis, empty cells.
 func TestBoxTableDrawsWhatTablewriterDraws(t *testing.T) {
 	pieces := []string{"a", "Z", "0", "_", "/", "\\", ".", "-", " ", "日本", "語", "🚀", "é", "e\u0301", "…", "ß", "Ω", "한", "ｱ", "\u00a0", "·", "×", "→"}
@@ -46,7 +48,7 @@ func TestBoxTableDrawsWhatTablewriterDraws(t *testing.T) {
 		for range rng.IntN(12) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
 		}
-		return Sanitize(b.String(), 1+rng.IntN(20))
+		return text.Line(b.String(), 1+rng.IntN(20))
 	}
 	for i := range 300 {
 		cols := 1 + rng.IntN(4)
@@ -88,7 +90,7 @@ func TestBoxTableDrawsWhatTablewriterDraws(t *testing.T) {
 }
 
 // TestPlainWidthIsSanitizesWidth: the width the database's length gives a
-// name of printable ASCII is the width of the cell Sanitize makes of it,
+// name of printable ASCII is the width of the cell text.Line makes of it,
 // on both sides of the cut.
 func TestPlainWidthIsSanitizesWidth(t *testing.T) {
 	for _, n := range []int{0, 1, 39, 40, 41, 254, 255, 256, 300} {
@@ -96,19 +98,19 @@ func TestPlainWidthIsSanitizesWidth(t *testing.T) {
 		if got, want := plainWidth(n, nameMax)+len(".php"), cellWidth(displayName(s)); got != want {
 			t.Errorf("name of %d: plainWidth %d, cell width %d", n, got, want)
 		}
-		if got, want := plainWidth(n, typeMax), cellWidth(Sanitize(s, typeMax)); got != want {
+		if got, want := plainWidth(n, typeMax), cellWidth(text.Line(s, typeMax)); got != want {
 			t.Errorf("type of %d: plainWidth %d, cell width %d", n, got, want)
 		}
 	}
 }
 
 // TestFastPathsGiveWhatTheyStandFor: sanitize and appendStamp, which spare
-// a million rows Sanitize's and Format's cost, give the same text.
+// a million rows text.Line's and Format's cost, give the same text.
 func TestFastPathsGiveWhatTheyStandFor(t *testing.T) {
 	for _, s := range []string{"", "a", "2024_01_01_000000_Op", "a b", " a", "a|b", "|", "a\tb", "a\x7f", "é", "日本", strings.Repeat("x", 40), strings.Repeat("x", 41), strings.Repeat("y", 255), strings.Repeat("y", 256), "~!{}"} {
 		for _, n := range []int{typeMax, nameMax} {
-			if got, want := sanitize(s, n), Sanitize(s, n); got != want {
-				t.Errorf("sanitize(%q, %d) = %q, Sanitize gives %q", s, n, got, want)
+			if got, want := sanitize(s, n), text.Line(s, n); got != want {
+				t.Errorf("sanitize(%q, %d) = %q, text.Line gives %q", s, n, got, want)
 			}
 		}
 	}

@@ -1,4 +1,16 @@
-package check
+// Package render writes the status of an application for people and
+// programs: the box-drawn tables `seqwatch status` prints (what
+// `php artisan sequencer:status` prints, plus an In Progress section and a
+// marker on failures that later completed), streamed from the database a
+// row at a time or drawn from a Snapshot, and the `status --json` document
+// (check.Snapshot, streamed the same way).
+//
+// It holds only rendering: the lists come from check's History, and all
+// text from the database goes through internal/text before it reaches a
+// terminal. Of seqwatch it imports check (the Snapshot it renders and the
+// History it streams) and internal/text. It must not import state, notify
+// or cmd/seqwatch, and it asks the database nothing itself.
+package render
 
 import (
 	"bytes"
@@ -10,9 +22,12 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
-// StatusOptions choose the sections and detail of RenderStatus, as the
+// StatusOptions choose the sections and detail of Status, as the
 // flags of `sequencer:status` do.
 type StatusOptions struct {
 	Pending, Completed, Failed bool // none set = all sections
@@ -26,10 +41,10 @@ func (o StatusOptions) sections() (pending, inProgress, completed, failed bool) 
 	return all || o.Pending, all, all || o.Completed, all || o.Failed
 }
 
-// RenderStatus writes the snapshot as `php artisan sequencer:status` does,
+// Status writes the snapshot as `php artisan sequencer:status` does,
 // with the completed and failed sections taken from s.Completed and
 // s.Failed. StreamStatus is the same from a History, for any size.
-func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
+func Status(w io.Writer, s *check.Snapshot, o StatusOptions) error {
 	return renderStatus(context.Background(), w, s, memHistory{s}, o)
 }
 
@@ -39,24 +54,69 @@ func RenderStatus(w io.Writer, s *Snapshot, o StatusOptions) error {
 // pending and in-progress sections come from s (which may be nil when o
 // asks for neither); the completed and failed sections are read from h row
 // by row as they are written (h may be nil when o asks for neither).
-func StreamStatus(ctx context.Context, w io.Writer, s *Snapshot, h *History, o StatusOptions) error {
+func StreamStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h *check.History, o StatusOptions) error {
 	pending, inProgress, completed, failed := o.sections()
 	if (pending || inProgress) && s == nil || (completed || failed) && h == nil {
 		return errors.New("status: the sections asked for need both a snapshot and the history")
 	}
-	return renderStatus(ctx, w, s, h, o)
+	return renderStatus(ctx, w, s, dbHistory{h}, o)
 }
 
-// history is where the completed and failed sections come from: a
-// database cursor (*History) or the lists of a snapshot (memHistory).
+// history is where the completed and failed sections come from: the
+// database (dbHistory) or the lists of a snapshot (memHistory).
 type history interface {
 	completedWidths(ctx context.Context) ([4]int, error)
-	completedRows(ctx context.Context, fn func(*Attempt) error) error
-	Failed(ctx context.Context, traces bool, fn func(*Failure) error) error
+	completedRows(ctx context.Context, fn func(*check.Attempt) error) error
+	failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error
+}
+
+// dbHistory serves the sections from the database, a row at a time.
+type dbHistory struct{ h *check.History }
+
+// completedWidths returns the display widths of the completed table's
+// cells (name, type, executed at, completed at), the widest of each
+// column, before any row is printed. The database measures the plain
+// names and types (all of them, in practice), whose width is their length;
+// any other row, which text.Line may shorten or which may hold wide
+// characters, is read and measured here the way the table measures it.
+func (d dbHistory) completedWidths(ctx context.Context) ([4]int, error) {
+	var w [4]int
+	m, err := d.h.CompletedText(ctx)
+	if err != nil {
+		return w, err
+	}
+	if m.NameLen >= 0 {
+		w[0] = plainWidth(m.NameLen, nameMax) + len(".php")
+	}
+	if m.TypeLen >= 0 {
+		w[1] = plainWidth(m.TypeLen, typeMax)
+	}
+	if m.Stamped {
+		w[2] = len(timeLayout)
+	}
+	// Every completed row has a completion time.
+	w[3] = len(timeLayout)
+	if !m.Odd {
+		return w, nil
+	}
+	err = d.h.CompletedOdd(ctx, func(name, typ string) error {
+		w[0] = max(w[0], cellWidth(displayName(name)))
+		w[1] = max(w[1], cellWidth(sanitize(typ, typeMax)))
+		return nil
+	})
+	return w, err
+}
+
+func (d dbHistory) completedRows(ctx context.Context, fn func(*check.Attempt) error) error {
+	return d.h.CompletedTable(ctx, fn)
+}
+
+func (d dbHistory) failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error {
+	return d.h.Failed(ctx, traces, fn)
 }
 
 // memHistory serves a snapshot's Completed and Failed lists.
-type memHistory struct{ s *Snapshot }
+type memHistory struct{ s *check.Snapshot }
 
 func (m memHistory) completedWidths(context.Context) ([4]int, error) {
 	var w [4]int
@@ -68,7 +128,7 @@ func (m memHistory) completedWidths(context.Context) ([4]int, error) {
 	return w, nil
 }
 
-func (m memHistory) completedRows(_ context.Context, fn func(*Attempt) error) error {
+func (m memHistory) completedRows(_ context.Context, fn func(*check.Attempt) error) error {
 	for i := range m.s.Completed {
 		if err := fn(&m.s.Completed[i]); err != nil {
 			return err
@@ -77,7 +137,7 @@ func (m memHistory) completedRows(_ context.Context, fn func(*Attempt) error) er
 	return nil
 }
 
-func (m memHistory) Failed(_ context.Context, _ bool, fn func(*Failure) error) error {
+func (m memHistory) failed(_ context.Context, _ bool, fn func(*check.Failure) error) error {
 	for i := range m.s.Failed {
 		if err := fn(&m.s.Failed[i]); err != nil {
 			return err
@@ -86,7 +146,7 @@ func (m memHistory) Failed(_ context.Context, _ bool, fn func(*Failure) error) e
 	return nil
 }
 
-func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o StatusOptions) error {
+func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history, o StatusOptions) error {
 	pending, inProgress, completed, failed := o.sections()
 	p := &printer{w: w, color: o.Color}
 	if pending {
@@ -102,7 +162,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		if len(s.InProgress) > 0 {
 			rows := make([][]string, 0, len(s.InProgress))
 			for _, a := range s.InProgress {
-				rows = append(rows, []string{displayName(a.Name), Sanitize(a.Type, typeMax), stamp(a.ExecutedAt), HumanDuration(a.RunningFor.Std())})
+				rows = append(rows, []string{displayName(a.Name), text.Line(a.Type, typeMax), stamp(a.ExecutedAt), check.HumanDuration(a.RunningFor.Std())})
 			}
 			p.table([]string{"Name", "Type", "Executed At", "Running For"}, rows)
 		}
@@ -120,7 +180,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		}
 		t := boxTable{p: p, widths: widths[:]}
 		n := 0
-		err = h.completedRows(ctx, func(a *Attempt) error {
+		err = h.completedRows(ctx, func(a *check.Attempt) error {
 			if n == 0 {
 				t.top(completedHeader[:])
 			}
@@ -146,7 +206,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 		p.section("Failed Operations", red)
 		p.printf("\n")
 		failing, recovered := 0, 0
-		err := h.Failed(ctx, o.Verbose, func(f *Failure) error {
+		err := h.failed(ctx, o.Verbose, func(f *check.Failure) error {
 			if f.Recovered {
 				recovered++
 			} else {
@@ -169,7 +229,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *Snapshot, h history, o St
 
 // failure prints one failed row with its error table (a few rows, so it
 // is measured and drawn whole) and, when verbose, the traces.
-func (p *printer) failure(f *Failure, verbose bool) {
+func (p *printer) failure(f *check.Failure, verbose bool) {
 	msgLen := 200
 	if verbose {
 		msgLen = 4000
@@ -188,21 +248,21 @@ func (p *printer) failure(f *Failure, verbose bool) {
 	}
 	rows := make([][]string, 0, len(f.Errors))
 	for _, e := range f.Errors {
-		rows = append(rows, []string{Sanitize(e.Exception, 255), Sanitize(e.Message, msgLen), stamp(e.CreatedAt)})
+		rows = append(rows, []string{text.Line(e.Exception, 255), text.Line(e.Message, msgLen), stamp(e.CreatedAt)})
 	}
 	p.table([]string{"Exception", "Message", "Occurred At"}, rows)
 	if verbose {
 		for _, e := range f.Errors {
-			p.printf("\nStack trace (%s):\n%s\n", Sanitize(e.Exception, 255), SanitizeBlock(e.Trace))
+			p.printf("\nStack trace (%s):\n%s\n", text.Line(e.Exception, 255), text.Block(e.Trace))
 			if e.Context != "" {
-				p.printf("Context: %s\n", Sanitize(e.Context, 4000))
+				p.printf("Context: %s\n", text.Line(e.Context, 4000))
 			}
 		}
 	}
 	p.printf("\n")
 }
 
-// Cell lengths the tables cut text to (Sanitize's n).
+// Cell lengths the tables cut text to (text.Line's n).
 const (
 	nameMax = 255
 	typeMax = 40
@@ -212,7 +272,7 @@ const (
 const timeLayout = time.DateTime
 
 // completedRow is a row of the completed table.
-func completedRow(a *Attempt) [4]string {
+func completedRow(a *check.Attempt) [4]string {
 	return [4]string{displayName(a.Name), sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
 }
 
@@ -234,16 +294,16 @@ func stampPtr(t *time.Time) string {
 	return stamp(*t)
 }
 
-// sanitize is Sanitize(s, n), without its cost for the text it would
+// sanitize is text.Line(s, n), without its cost for the text it would
 // leave as it is: printable ASCII without spaces or '|', at most n long.
 // Nearly every name and type is such text, and status prints a million.
 func sanitize(s string, n int) string {
 	if len(s) > n {
-		return Sanitize(s, n)
+		return text.Line(s, n)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] <= ' ' || s[i] > '~' || s[i] == '|' {
-			return Sanitize(s, n)
+			return text.Line(s, n)
 		}
 	}
 	return s
@@ -286,7 +346,7 @@ func cellWidth(s string) int {
 	return len(s)
 }
 
-// plainWidth is the width of the cell Sanitize(s, limit) makes of a text
+// plainWidth is the width of the cell text.Line(s, limit) makes of a text
 // s of n printable ASCII characters without spaces.
 func plainWidth(n, limit int) int {
 	if n > limit {
@@ -329,13 +389,13 @@ func (p *printer) section(title, color string) {
 	p.printf("%s\n", title)
 }
 
-func (p *printer) pendingTable(files []PendingFile) {
+func (p *printer) pendingTable(files []check.PendingFile) {
 	if len(files) == 0 {
 		return
 	}
 	rows := make([][]string, 0, len(files))
 	for _, f := range files {
-		rows = append(rows, []string{f.Timestamp, Sanitize(f.File, 255)})
+		rows = append(rows, []string{f.Timestamp, text.Line(f.File, 255)})
 	}
 	p.table([]string{"Timestamp", "Name"}, rows)
 }
@@ -444,7 +504,7 @@ func (t *boxTable) end() {
 // json.Encoder with SetIndent("", "  ") writes for s with its Completed and
 // Failed lists (and their counts) read from h, written a list element at a
 // time instead of held whole. Traces are included.
-func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History) error {
+func StreamStatusJSON(ctx context.Context, w io.Writer, s *check.Snapshot, h *check.History) error {
 	p := &printer{w: w}
 	doc := *s
 	doc.Completed, doc.Failed = nil, nil
@@ -464,7 +524,7 @@ func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History)
 		p.write(b.Bytes())
 		sep = ",\n"
 	}
-	// The lists follow "failing" in the Snapshot type.
+	// The lists follow "failing" in the check.Snapshot type.
 	at := -1
 	for i, f := range head {
 		if f.name == "failing" {
@@ -506,7 +566,7 @@ func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History)
 		return elem, end
 	}
 	elem, end := list("completed")
-	err = h.Completed(ctx, func(a *Attempt) error {
+	err = h.Completed(ctx, func(a *check.Attempt) error {
 		doc.Counts.CompletedRows++
 		return elem(a)
 	})
@@ -515,7 +575,7 @@ func StreamStatusJSON(ctx context.Context, w io.Writer, s *Snapshot, h *History)
 	}
 	end()
 	elem, end = list("failed")
-	err = h.Failed(ctx, true, func(f *Failure) error {
+	err = h.Failed(ctx, true, func(f *check.Failure) error {
 		doc.Counts.FailedRows++
 		return elem(f)
 	})
