@@ -35,10 +35,10 @@ func fileTimestamp(name string) (string, bool) {
 // Sequencer stores names with and without it.
 func StripPHP(name string) string { return strings.TrimSuffix(name, ".php") }
 
-// discover lists the matching files in dirs, sorted by name. A directory
+// Discover lists the matching files in dirs, sorted by name. A directory
 // that does not exist holds nothing (an application without operations);
 // one that cannot be read is an error.
-func discover(dirs []string) ([]PendingFile, []string, error) {
+func Discover(dirs []string) ([]PendingFile, []string, error) {
 	var files []PendingFile
 	var warnings []string
 	seen := map[string]bool{}

@@ -25,8 +25,8 @@ type Tables struct {
 	Migrations string `yaml:"migrations" json:"migrations"`
 }
 
-// withDefaults fills empty names with Sequencer's and Laravel's defaults.
-func (t Tables) withDefaults() Tables {
+// WithDefaults fills empty names with Sequencer's and Laravel's defaults.
+func (t Tables) WithDefaults() Tables {
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -206,7 +206,7 @@ func Resolve(s Settings) (Source, error) {
 		Errors:     firstNonEmpty(s.Tables.Errors, env["SEQUENCER_ERRORS_TABLE"]),
 		Deferred:   firstNonEmpty(s.Tables.Deferred, env["SEQUENCER_DEFERRED_OPERATIONS_TABLE"]),
 		Migrations: s.Tables.Migrations,
-	}.withDefaults()
+	}.WithDefaults()
 	for _, name := range []string{src.Tables.Operations, src.Tables.Errors, src.Tables.Deferred, src.Tables.Migrations} {
 		if !validIdent(name) {
 			return Source{}, configErr("table name %q is not valid: use letters, digits, _ and an optional schema prefix (schema.table)", name)
@@ -282,7 +282,10 @@ func defaultPort(driver string) int {
 	return 0
 }
 
-func normalizeDriver(d string) (string, error) {
+// NormalizeDriver returns the name seqwatch uses for a database driver
+// ("pgsql", "mysql", "mariadb" or "sqlite") given any of its spellings, or
+// a ConfigError for a driver seqwatch does not read.
+func NormalizeDriver(d string) (string, error) {
 	switch strings.ToLower(d) {
 	case "pgsql", "postgres", "postgresql":
 		return "pgsql", nil
@@ -303,7 +306,7 @@ func normalizeDriver(d string) (string, error) {
 // connFromEnv reads DB_CONNECTION and friends as Laravel 11 does, with its
 // defaults (SQLite at database/database.sqlite when DB_CONNECTION is unset).
 func connFromEnv(env map[string]string, appDir string) (Conn, error) {
-	driver, err := normalizeDriver(firstNonEmpty(env["DB_CONNECTION"], "sqlite"))
+	driver, err := NormalizeDriver(firstNonEmpty(env["DB_CONNECTION"], "sqlite"))
 	if err != nil {
 		return Conn{}, err
 	}
@@ -337,7 +340,7 @@ func ParseURL(raw string) (Conn, error) {
 	if !ok {
 		return Conn{}, configErr("database URL must look like pgsql://user:password@host:5432/database (or mysql://, mariadb://, sqlite:///path): no scheme found")
 	}
-	driver, err := normalizeDriver(scheme)
+	driver, err := NormalizeDriver(scheme)
 	if err != nil {
 		return Conn{}, err
 	}

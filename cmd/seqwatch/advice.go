@@ -5,14 +5,15 @@ import (
 	"syscall"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
 
 // advise returns err's message followed by what the user can do about it,
 // for the errors whose remedy seqwatch knows. The library packages only
-// say what is wrong (check.ConfigError and check.SourceError with their
-// Reason, check.SchemaError, state's ErrLocked, ErrCorrupt,
+// say what is wrong (check.ConfigError and reader.SourceError with their
+// Reason, reader.SchemaError, state's ErrLocked, ErrCorrupt,
 // ErrNewerVersion and OwnerError, web.ListenError); which flag, .env
 // variable or configuration key to change depends on how seqwatch was run,
 // and that is known here. An error marked by fromFile gets the
@@ -29,8 +30,8 @@ func advise(err error) string {
 func adviceFor(err error, file bool) string {
 	var (
 		ce     *check.ConfigError
-		se     *check.SourceError
-		schema *check.SchemaError
+		se     *reader.SourceError
+		schema *reader.SchemaError
 		owner  *state.OwnerError
 		listen *web.ListenError
 	)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -20,7 +21,7 @@ import (
 func TestEachLibraryErrorGetsItsAdvice(t *testing.T) {
 	cfgErr := func(r check.Reason, msg string) error { return &check.ConfigError{Reason: r, Err: errors.New(msg)} }
 	// A SourceError's message is check's own; only the advice is compared.
-	srcErr := func(r check.Reason, fromURL bool) error { return &check.SourceError{Reason: r, FromURL: fromURL} }
+	srcErr := func(r check.Reason, fromURL bool) error { return &reader.SourceError{Reason: r, FromURL: fromURL} }
 	tests := []struct {
 		name string
 		err  error
@@ -61,7 +62,7 @@ func TestEachLibraryErrorGetsItsAdvice(t *testing.T) {
 		{"no SQLite file, URL", srcErr(check.NoSQLiteFile, true), ": check the path in the database URL"},
 		{"other source failure", srcErr(check.OtherReason, false), ""},
 
-		{"tables missing", &check.SchemaError{Missing: []string{"operations"}, Where: "SQLite database /app/db.sqlite"},
+		{"tables missing", &reader.SchemaError{Missing: []string{"operations"}, Where: "SQLite database /app/db.sqlite"},
 			"table operations not found in SQLite database /app/db.sqlite: has Sequencer been installed and have its migrations run (php artisan migrate)? If the tables have other names, set SEQUENCER_*_TABLE in .env or tables: in seqwatch.yaml"},
 
 		{"state file locked", &state.LockedError{Path: "/var/lib/seqwatch/state.json", PID: "42"},

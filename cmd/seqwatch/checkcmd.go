@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [-t DURATION] [--json]
@@ -80,7 +81,7 @@ func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}
-	snap, err := readSnapshot(ctx, src, e.now(), check.ReadOptions{})
+	snap, err := readSnapshot(ctx, src, e.now(), reader.ReadOptions{})
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}

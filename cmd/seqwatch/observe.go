@@ -15,6 +15,7 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/heartbeat"
 	"github.com/seqwatch/seqwatch/internal/metrics"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
@@ -225,8 +226,8 @@ func (o *observer) ReadEnded(started time.Time, problems check.Problems, err, re
 
 // readClass sorts a failed read for seqwatch_read_errors_total.
 func readClass(err, readCtxErr error) string {
-	var schema *check.SchemaError
-	var source *check.SourceError
+	var schema *reader.SchemaError
+	var source *reader.SourceError
 	switch {
 	case err == nil:
 		return ""

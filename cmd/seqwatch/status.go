@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
 
@@ -75,7 +76,7 @@ func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Ti
 	}
 	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
 	defer cancel()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +86,14 @@ func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Ti
 	if asJSON || all || o.Pending {
 		// In progress is shown only with every section; --json prints the
 		// whole snapshot.
-		opt := check.ReadOptions{SkipProblems: !asJSON && !all}
-		if snap, err = check.Read(ctx, db, src, now, opt); err != nil {
+		opt := reader.ReadOptions{SkipProblems: !asJSON && !all}
+		if snap, err = reader.Read(ctx, db, src, now, opt); err != nil {
 			return nil, err
 		}
 	}
-	var h *check.History
+	var h *reader.History
 	if asJSON || all || o.Completed || o.Failed {
-		if h, err = check.OpenHistory(ctx, db, src); err != nil {
+		if h, err = reader.OpenHistory(ctx, db, src); err != nil {
 			return nil, err
 		}
 		defer h.Close()
@@ -120,16 +121,16 @@ const defaultReadTimeout = 60 * time.Second
 // src.Conn.Timeout (default defaultReadTimeout): the database server is
 // asked to give up slightly sooner, so that the error says what was waited
 // on (a locked table, a slow statement, a server that does not answer).
-func readSnapshot(ctx context.Context, src check.Source, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
+func readSnapshot(ctx context.Context, src check.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	if src.Conn.Timeout <= 0 {
 		src.Conn.Timeout = defaultReadTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
 	defer cancel()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	return check.Read(ctx, db, src, now, opt)
+	return reader.Read(ctx, db, src, now, opt)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -148,7 +149,7 @@ type App struct {
 	// read takes a snapshot; the default opens src (keeping the
 	// connection between ticks).
 	read func(ctx context.Context) (*check.Snapshot, error)
-	db   *check.DB
+	db   *reader.DB
 	// obs is told about each tick (never nil: a no-op when not given).
 	obs Observer
 	// windows are the configuration's maintenance windows.
@@ -241,7 +242,7 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		return d.read(ctx)
 	}
 	if d.db == nil {
-		db, err := check.Open(ctx, d.src.Conn)
+		db, err := reader.Open(ctx, d.src.Conn)
 		if err != nil {
 			return nil, err
 		}
@@ -262,14 +263,14 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		mark = d.st.Read
 	}
 	start, before := d.now(), d.db.Stats()
-	snap, next, err := check.ReadSince(ctx, d.db, d.src, d.now(), mark, check.IncrementalOptions{ReconcileEvery: d.reconcile, Watch: watch, Logger: d.logger})
+	snap, next, err := reader.ReadSince(ctx, d.db, d.src, d.now(), mark, reader.IncrementalOptions{ReconcileEvery: d.reconcile, Watch: watch, Logger: d.logger})
 	cost := d.db.Stats().Sub(before)
 	d.logger.Debug("read", "duration", d.now().Sub(start), "queries", cost.Queries, "rows", cost.Rows, "error", err != nil)
 	if err == nil && d.st != nil {
 		d.st.Read = next
 	}
 	if err != nil {
-		var se *check.SourceError
+		var se *reader.SourceError
 		if errors.As(err, &se) {
 			d.db.Close()
 			d.db = nil

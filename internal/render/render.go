@@ -5,11 +5,12 @@
 // row at a time or drawn from a Snapshot, and the `status --json` document
 // (check.Snapshot, streamed the same way).
 //
-// It holds only rendering: the lists come from check's History, and all
-// text from the database goes through internal/text before it reaches a
-// terminal. Of seqwatch it imports check (the Snapshot it renders and the
-// History it streams) and internal/text. It must not import state, notify
-// or cmd/seqwatch, and it asks the database nothing itself.
+// It holds only rendering: the lists come from internal/reader's History,
+// and all text from the database goes through internal/text before it
+// reaches a terminal. Of seqwatch it imports check (the Snapshot it
+// renders), internal/reader (the History it streams) and internal/text.
+// It must not import state, notify, cmd/seqwatch or internal/laravel, and
+// it asks the database nothing itself.
 package render
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
@@ -54,7 +56,7 @@ func Status(w io.Writer, s *check.Snapshot, o StatusOptions) error {
 // pending and in-progress sections come from s (which may be nil when o
 // asks for neither); the completed and failed sections are read from h row
 // by row as they are written (h may be nil when o asks for neither).
-func StreamStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h *check.History, o StatusOptions) error {
+func StreamStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h *reader.History, o StatusOptions) error {
 	pending, inProgress, completed, failed := o.sections()
 	if (pending || inProgress) && s == nil || (completed || failed) && h == nil {
 		return errors.New("status: the sections asked for need both a snapshot and the history")
@@ -71,7 +73,7 @@ type history interface {
 }
 
 // dbHistory serves the sections from the database, a row at a time.
-type dbHistory struct{ h *check.History }
+type dbHistory struct{ h *reader.History }
 
 // completedWidths returns the display widths of the completed table's
 // cells (name, type, executed at, completed at), the widest of each
@@ -504,7 +506,7 @@ func (t *boxTable) end() {
 // json.Encoder with SetIndent("", "  ") writes for s with its Completed and
 // Failed lists (and their counts) read from h, written a list element at a
 // time instead of held whole. Traces are included.
-func StreamStatusJSON(ctx context.Context, w io.Writer, s *check.Snapshot, h *check.History) error {
+func StreamStatusJSON(ctx context.Context, w io.Writer, s *check.Snapshot, h *reader.History) error {
 	p := &printer{w: w}
 	doc := *s
 	doc.Completed, doc.Failed = nil, nil

@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/seqwatch/seqwatch/check"
 )
 
 // History streams the two lists of the whole history that `seqwatch status`
@@ -26,12 +28,12 @@ type History struct {
 // OpenHistory checks that Sequencer's tables exist and starts the read
 // transaction the History's queries share. ctx bounds every query,
 // including the time a caller spends writing rows out.
-func OpenHistory(ctx context.Context, db *DB, src Source) (*History, error) {
+func OpenHistory(ctx context.Context, db *DB, src check.Source) (*History, error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	t := src.Tables.withDefaults()
+	t := src.Tables.WithDefaults()
 	if _, err := db.checkTables(ctx, t); err != nil {
 		return nil, err
 	}
@@ -108,11 +110,11 @@ const (
 // (completed_at, then executed_at, descending: sequencer:status's order).
 // The Attempt passed is reused for the next row. An error fn returns stops
 // the read and is returned unchanged.
-func (h *History) Completed(ctx context.Context, fn func(*Attempt) error) error {
+func (h *History) Completed(ctx context.Context, fn func(*check.Attempt) error) error {
 	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
-	var a Attempt
+	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
-		a = Attempt{}
+		a = check.Attempt{}
 		if err := h.r.scanAttempt(rows, &a); err != nil {
 			return err
 		}
@@ -192,7 +194,7 @@ func (h *History) CompletedOdd(ctx context.Context, fn func(name, typ string) er
 		if err := rows.Scan(&n, &t); err != nil {
 			return err
 		}
-		if err := fn(StripPHP(n.String), t.String); err != nil {
+		if err := fn(check.StripPHP(n.String), t.String); err != nil {
 			return &stopError{err}
 		}
 		return nil
@@ -210,16 +212,16 @@ const (
 // time stamps (ID and State stay empty). The Attempt passed is reused for
 // the next row. An error fn returns stops the read and is returned
 // unchanged.
-func (h *History) CompletedTable(ctx context.Context, fn func(*Attempt) error) error {
+func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) error) error {
 	q := "SELECT name, type, executed_at, completed_at FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
-	var a Attempt
+	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
 		var exec, done wallTime
 		var typ sql.NullString
 		if err := rows.Scan(&a.Name, &typ, h.r.wt(&exec), h.r.wt(&done)); err != nil {
 			return err
 		}
-		a.Name, a.Type = StripPHP(a.Name), typ.String
+		a.Name, a.Type = check.StripPHP(a.Name), typ.String
 		a.ExecutedAt, a.CompletedAt = exec.t, done.ptr()
 		if err := fn(&a); err != nil {
 			return &stopError{err}
@@ -237,7 +239,7 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*Attempt) error) e
 // Failure passed, and its Errors, are reused for the next one; only one
 // failure's errors are held at a time. An error fn returns stops the read
 // and is returned unchanged.
-func (h *History) Failed(ctx context.Context, traces bool, fn func(*Failure) error) error {
+func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error {
 	r := &h.r
 	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
 	trace := "e.trace"
@@ -261,7 +263,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*Failure) err
 		" WHERE f.failed_at IS NOT NULL" +
 		" ORDER BY f.failed_at DESC, " + r.sqlByteOrder(id) + ", e.created_at, e.id"
 
-	var cur Failure
+	var cur check.Failure
 	have := false
 	flush := func() error {
 		if !have {
@@ -270,9 +272,9 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*Failure) err
 		have = false
 		return fn(&cur)
 	}
-	errBuf := []ErrorRecord{}
+	errBuf := []check.ErrorRecord{}
 	err := h.each(ctx, fmt.Sprintf("read failed operations and their errors from %q and %q", r.t.Operations, r.t.Errors), q, func(rows *sql.Rows) error {
-		var a Attempt
+		var a check.Attempt
 		var exec, done, failed, recovered, created wallTime
 		var typ, state, errID, exc, msg, tr, context sql.NullString
 		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed), r.wt(&recovered),
@@ -283,19 +285,19 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*Failure) err
 			if err := flush(); err != nil {
 				return &stopError{err}
 			}
-			a.Name = StripPHP(a.Name)
+			a.Name = check.StripPHP(a.Name)
 			a.Type, a.State = typ.String, state.String
 			a.ExecutedAt = exec.t
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
 			clear(errBuf)
-			cur = Failure{Attempt: a, Errors: errBuf[:0]}
+			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
 			if recovered.valid && recovered.t.After(a.ExecutedAt) {
 				cur.Recovered, cur.RecoveredAt = true, recovered.ptr()
 			}
 			have = true
 		}
 		if errID.Valid {
-			cur.Errors = append(cur.Errors, ErrorRecord{ID: errID.String, Exception: exc.String, Message: msg.String,
+			cur.Errors = append(cur.Errors, check.ErrorRecord{ID: errID.String, Exception: exc.String, Message: msg.String,
 				Trace: tr.String, Context: context.String, CreatedAt: created.t})
 			errBuf = cur.Errors
 		}
@@ -345,7 +347,7 @@ func (r *reader) sqlCharLen(e string) string {
 }
 
 // sqlOdd is true when column e holds anything but printable ASCII other
-// than the space and '|' (which Sanitize treats as a space): text whose
+// than the space and '|' (which text.Line treats as a space): text whose
 // display width may not be its length. SQLite's LENGTH stops at a NUL, so
 // a length that differs from the byte count also counts.
 func (r *reader) sqlOdd(e string) string {

@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -57,7 +58,7 @@ func (a *app) resolve(t *testing.T, s check.Settings) check.Source {
 }
 
 // read resolves the application, opens its database and reads a snapshot.
-func (a *app) read(t *testing.T, now time.Time, opt check.ReadOptions) *check.Snapshot {
+func (a *app) read(t *testing.T, now time.Time, opt reader.ReadOptions) *check.Snapshot {
 	t.Helper()
 	snap, err := a.tryRead(t, check.Settings{}, now, opt)
 	if err != nil {
@@ -67,21 +68,21 @@ func (a *app) read(t *testing.T, now time.Time, opt check.ReadOptions) *check.Sn
 }
 
 // tryRead is read with settings, returning the error of Open or Read.
-func (a *app) tryRead(t *testing.T, s check.Settings, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
+func (a *app) tryRead(t *testing.T, s check.Settings, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	t.Helper()
 	src := a.resolve(t, s)
 	return openAndRead(t, src, now, opt)
 }
 
-func openAndRead(t *testing.T, src check.Source, now time.Time, opt check.ReadOptions) (*check.Snapshot, error) {
+func openAndRead(t *testing.T, src check.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		return nil, err
 	}
 	t.Cleanup(func() { db.Close() })
-	return check.Read(ctx, db, src, now, opt)
+	return reader.Read(ctx, db, src, now, opt)
 }
 
 // forEachDB runs f as a parallel sub-test per dialect and id type, named
@@ -113,8 +114,8 @@ func writeFile(t *testing.T, dir, rel, content string) string {
 
 // errorKind names the seqwatch error type err is, or "other".
 func errorKind(err error) string {
-	var se *check.SourceError
-	var sch *check.SchemaError
+	var se *reader.SourceError
+	var sch *reader.SchemaError
 	var ce *check.ConfigError
 	switch {
 	case err == nil:
@@ -178,7 +179,7 @@ func factOnly(t *testing.T, msg string) {
 func checkReason(t *testing.T, err error, want check.Reason) {
 	t.Helper()
 	var ce *check.ConfigError
-	var se *check.SourceError
+	var se *reader.SourceError
 	got := check.OtherReason
 	switch {
 	case errors.As(err, &ce):
@@ -209,21 +210,21 @@ func failureIDs(fs []check.Failure) []string {
 }
 
 // withHistory reads src as `status` does: the snapshot, then the streamed
-// history lists (check.History) and their counts, into one Snapshot for
+// history lists (reader.History) and their counts, into one Snapshot for
 // the scenarios to compare.
-func withHistory(t *testing.T, src check.Source, now time.Time, opt check.ReadOptions, traces bool) (*check.Snapshot, error) {
+func withHistory(t *testing.T, src check.Source, now time.Time, opt reader.ReadOptions, traces bool) (*check.Snapshot, error) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	snap, err := check.Read(ctx, db, src, now, opt)
+	snap, err := reader.Read(ctx, db, src, now, opt)
 	if err != nil {
 		return nil, err
 	}
-	h, err := check.OpenHistory(ctx, db, src)
+	h, err := reader.OpenHistory(ctx, db, src)
 	if err != nil {
 		return nil, err
 	}

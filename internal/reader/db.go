@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -20,13 +20,14 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // DB is an open connection to an application's database.
 type DB struct {
 	SQL   *sql.DB
-	conn  Conn
+	conn  check.Conn
 	d     dialect
 	count *counter
 	lim   limits
@@ -46,7 +47,7 @@ func (db *DB) Stats() Stats {
 // never contains the password; Reason, when not OtherReason, lets a
 // command add what to check.
 type SourceError struct {
-	Reason Reason
+	Reason check.Reason
 	// FromURL says the connection was given as a database URL (see
 	// Conn.FromURL), so that advice names the URL's parts rather than
 	// DB_* variables.
@@ -78,7 +79,7 @@ func (e *SchemaError) Error() string {
 // lock_timeout and statement_timeout, MySQL's max_execution_time or
 // MariaDB's max_statement_time and their lock_wait_timeout, SQLite's busy
 // timeout), and the MySQL driver's read and write timeouts follow it.
-func Open(ctx context.Context, c Conn) (*DB, error) {
+func Open(ctx context.Context, c check.Conn) (*DB, error) {
 	lim := limitsFor(ctx, c)
 	var driverName, dsn string
 	// connector is set where a driver needs settings a DSN cannot carry.
@@ -154,7 +155,7 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		info, err := os.Stat(c.Database)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return nil, &SourceError{Reason: NoSQLiteFile, FromURL: c.FromURL, msg: fmt.Sprintf("SQLite database %s does not exist", c.Database), Err: err}
+				return nil, &SourceError{Reason: check.NoSQLiteFile, FromURL: c.FromURL, msg: fmt.Sprintf("SQLite database %s does not exist", c.Database), Err: err}
 			}
 			return nil, &SourceError{msg: fmt.Sprintf("SQLite database %s: %v", c.Database, text.PlainFSError(err)), Err: err}
 		}
@@ -169,7 +170,7 @@ func Open(ctx context.Context, c Conn) (*DB, error) {
 		}
 		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)"
 	default:
-		_, err := normalizeDriver(c.Driver)
+		_, err := check.NormalizeDriver(c.Driver)
 		return nil, err
 	}
 	if connector == nil {
@@ -206,38 +207,38 @@ func withCause(err error, dlog *driverLog) error {
 
 // classify turns a driver error into one sentence that says what went
 // wrong, and the reason a command can advise on.
-func classify(c Conn, lim limits, err error) error {
+func classify(c check.Conn, lim limits, err error) error {
 	where := c.Where()
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	var msg string
-	reason := OtherReason
+	reason := check.OtherReason
 	switch {
 	case errors.Is(err, context.Canceled):
 		msg = fmt.Sprintf("connecting to %s was interrupted", where)
 	case lim.total > 0 && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)):
-		msg, reason = fmt.Sprintf("%s did not answer within %s", where, waited(lim.total)), NotAnswering
+		msg, reason = fmt.Sprintf("%s did not answer within %s", where, waited(lim.total)), check.NotAnswering
 	case errors.Is(err, context.DeadlineExceeded):
-		msg, reason = fmt.Sprintf("%s did not answer in time", where), NotAnswering
+		msg, reason = fmt.Sprintf("%s did not answer in time", where), check.NotAnswering
 	case c.Driver == "sqlite" && sqliteBusy(err):
 		msg = sqliteLocked(c, lim)
 	case errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "startup parameter"):
 		// PgBouncer refuses startup parameters it does not know.
-		msg, reason = fmt.Sprintf("%s refused a startup parameter (%s)", where, text.OneLine(pgErr.Message)), StartupParameterRefused
+		msg, reason = fmt.Sprintf("%s refused a startup parameter (%s)", where, text.OneLine(pgErr.Message)), check.StartupParameterRefused
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
-		msg, reason = fmt.Sprintf("%s refused the login: password authentication failed", where), LoginRefused
+		msg, reason = fmt.Sprintf("%s refused the login: password authentication failed", where), check.LoginRefused
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000":
-		msg, reason = fmt.Sprintf("%s: the database does not exist", where), NoSuchDatabase
+		msg, reason = fmt.Sprintf("%s: the database does not exist", where), check.NoSuchDatabase
 	case errors.As(err, &myErr) && (myErr.Number == 1045 || myErr.Number == 1698):
-		msg, reason = fmt.Sprintf("%s refused the login: access denied", where), LoginRefused
+		msg, reason = fmt.Sprintf("%s refused the login: access denied", where), check.LoginRefused
 	case errors.As(err, &myErr) && myErr.Number == 1049:
-		msg, reason = fmt.Sprintf("%s: the database does not exist", where), NoSuchDatabase
+		msg, reason = fmt.Sprintf("%s: the database does not exist", where), check.NoSuchDatabase
 	case errors.Is(err, syscall.ECONNREFUSED):
-		msg, reason = fmt.Sprintf("cannot connect to %s: connection refused", where), ConnectionRefused
+		msg, reason = fmt.Sprintf("cannot connect to %s: connection refused", where), check.ConnectionRefused
 	case isDNS(err):
-		msg, reason = fmt.Sprintf("cannot connect to %s: host %q not found", where, c.Host), HostNotFound
+		msg, reason = fmt.Sprintf("cannot connect to %s: host %q not found", where, c.Host), check.HostNotFound
 	case isTimeout(err):
-		msg, reason = fmt.Sprintf("cannot connect to %s: timed out", where), ConnectTimeout
+		msg, reason = fmt.Sprintf("cannot connect to %s: timed out", where), check.ConnectTimeout
 	case lost(err) != "":
 		msg = fmt.Sprintf("cannot use %s: %s", where, lost(err))
 	default:
@@ -247,7 +248,7 @@ func classify(c Conn, lim limits, err error) error {
 }
 
 // sqliteLocked says that SQLite's file stayed locked for the busy timeout.
-func sqliteLocked(c Conn, lim limits) string {
+func sqliteLocked(c check.Conn, lim limits) string {
 	wait := lim.lock
 	if wait <= 0 {
 		wait = 5 * time.Second // the busy timeout Open sets without a limit
@@ -266,8 +267,9 @@ func isTimeout(err error) bool {
 }
 
 // redact removes a password, as written and as escaped in a URL, from a
-// message, in case a driver echoed it. The mark is check's own (the line
-// monitoring systems show); the minimum length is text.MinSecretLen.
+// message, in case a driver echoed it. The mark is `seqwatch check`'s own
+// (the line monitoring systems show); the minimum length is
+// text.MinSecretLen.
 func redact(msg, password string) string {
 	return text.RedactAs(msg, "********", password, url.QueryEscape(password))
 }

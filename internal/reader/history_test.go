@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
 
@@ -145,7 +146,7 @@ type historyApp struct {
 	ops []dbtest.Op
 	ids []string
 	src check.Source
-	db  *check.DB
+	db  *reader.DB
 }
 
 func newHistoryApp(t *testing.T, d dbtest.Dialect, idType string) *historyApp {
@@ -156,7 +157,7 @@ func newHistoryApp(t *testing.T, d dbtest.Dialect, idType string) *historyApp {
 	ops := historyOps(d, idType)
 	ids := a.db.InsertOps(t, schema, ops...)
 	src := a.resolve(t, check.Settings{})
-	db, err := check.Open(context.Background(), src.Conn)
+	db, err := reader.Open(context.Background(), src.Conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +167,9 @@ func newHistoryApp(t *testing.T, d dbtest.Dialect, idType string) *historyApp {
 
 // history opens a History and closes it when the (sub)test ends; the DB
 // has two connections and each open History holds one.
-func (h *historyApp) history(t *testing.T) *check.History {
+func (h *historyApp) history(t *testing.T) *reader.History {
 	t.Helper()
-	hist, err := check.OpenHistory(context.Background(), h.db, h.src)
+	hist, err := reader.OpenHistory(context.Background(), h.db, h.src)
 	if err != nil {
 		t.Fatalf("OpenHistory: %v", err)
 	}
@@ -189,7 +190,7 @@ func TestStreamedStatusMatchesTheRenderingOfTheWholeHistory(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
 		ctx := context.Background()
 		h := newHistoryApp(t, d, idType)
-		snap, err := check.Read(ctx, h.db, h.src, baseNow, check.ReadOptions{})
+		snap, err := reader.Read(ctx, h.db, h.src, baseNow, reader.ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +265,7 @@ func TestStatusJSONStreamsTheDocumentEncodingWrites(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
 		ctx := context.Background()
 		h := newHistoryApp(t, d, idType)
-		snap, err := check.Read(ctx, h.db, h.src, baseNow, check.ReadOptions{})
+		snap, err := reader.Read(ctx, h.db, h.src, baseNow, reader.ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,16 +310,16 @@ func TestStatusOfAnEmptyHistory(t *testing.T) {
 			ctx := context.Background()
 			a := newApp(t, d, dbtest.Schema{}, dbtest.AppFiles{Operations: []string{opA}})
 			src := a.resolve(t, check.Settings{})
-			db, err := check.Open(ctx, src.Conn)
+			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			snap, err := check.Read(ctx, db, src, baseNow, check.ReadOptions{})
+			snap, err := reader.Read(ctx, db, src, baseNow, reader.ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			hist, err := check.OpenHistory(ctx, db, src)
+			hist, err := reader.OpenHistory(ctx, db, src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,12 +405,12 @@ func TestPlainHistoryIsMeasuredInOnePass(t *testing.T) {
 			a := newApp(t, d, dbtest.Schema{}, dbtest.AppFiles{})
 			bulkCompleted(t, a.db, "id", 10, 30)
 			src := a.resolve(t, check.Settings{})
-			db, err := check.Open(ctx, src.Conn)
+			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			hist, err := check.OpenHistory(ctx, db, src)
+			hist, err := reader.OpenHistory(ctx, db, src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -502,7 +503,7 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func collectFailed(t *testing.T, hist *check.History, traces bool) []check.Failure {
+func collectFailed(t *testing.T, hist *reader.History, traces bool) []check.Failure {
 	t.Helper()
 	var out []check.Failure
 	err := hist.Failed(context.Background(), traces, func(f *check.Failure) error {

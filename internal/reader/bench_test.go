@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // EnvBenchLarge set to 1 lets BenchmarkRead generate and read a history of
@@ -21,8 +22,8 @@ const EnvBenchLarge = "SEQWATCH_BENCH_LARGE"
 // database. The whole-command comparison with the floor and PHP is
 // ../bench (see the README).
 //
-//	go test ./check -run '^$' -bench Read -benchmem
-//	SEQWATCH_BENCH_LARGE=1 go test ./check -run '^$' -bench 'Read/.*/rows=1000000'
+//	go test ./internal/reader -run '^$' -bench Read -benchmem
+//	SEQWATCH_BENCH_LARGE=1 go test ./internal/reader -run '^$' -bench 'Read/.*/rows=1000000'
 func BenchmarkRead(b *testing.B) {
 	for _, d := range dbtest.All {
 		for _, shape := range []dbtest.Shape{dbtest.OneRunPerName, dbtest.ManyRunsPerName} {
@@ -42,7 +43,7 @@ func BenchmarkRead(b *testing.B) {
 						b.Fatal(err)
 					}
 					ctx := context.Background()
-					cdb, err := check.Open(ctx, src.Conn)
+					cdb, err := reader.Open(ctx, src.Conn)
 					if err != nil {
 						b.Fatalf("Open: %v", err)
 					}
@@ -51,19 +52,19 @@ func BenchmarkRead(b *testing.B) {
 					b.Run("full", func(b *testing.B) {
 						b.ReportAllocs()
 						for b.Loop() {
-							if _, err := check.Read(ctx, cdb, src, now, check.ReadOptions{}); err != nil {
+							if _, err := reader.Read(ctx, cdb, src, now, reader.ReadOptions{}); err != nil {
 								b.Fatalf("Read: %v", err)
 							}
 						}
 					})
 					b.Run("unchanged-tick", func(b *testing.B) {
-						_, mark, err := check.ReadSince(ctx, cdb, src, now, nil, check.IncrementalOptions{})
+						_, mark, err := reader.ReadSince(ctx, cdb, src, now, nil, reader.IncrementalOptions{})
 						if err != nil {
 							b.Fatal(err)
 						}
 						b.ReportAllocs()
 						for b.Loop() {
-							if _, _, err := check.ReadSince(ctx, cdb, src, now.Add(time.Minute), mark, check.IncrementalOptions{}); err != nil {
+							if _, _, err := reader.ReadSince(ctx, cdb, src, now.Add(time.Minute), mark, reader.IncrementalOptions{}); err != nil {
 								b.Fatalf("ReadSince: %v", err)
 							}
 						}

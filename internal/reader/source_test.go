@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // TestResolve reads .env files as Laravel does and applies settings over
@@ -324,10 +325,10 @@ func TestFailureModes(t *testing.T) {
 					t.Fatalf("Resolve: %v", err)
 				}
 				var snap *check.Snapshot
-				db2, err := check.Open(context.Background(), src.Conn)
+				db2, err := reader.Open(context.Background(), src.Conn)
 				if err == nil {
 					defer db2.Close()
-					snap, err = check.Read(context.Background(), db2, src, baseNow, check.ReadOptions{})
+					snap, err = reader.Read(context.Background(), db2, src, baseNow, reader.ReadOptions{})
 				}
 				if snap != nil {
 					t.Fatalf("Read succeeded: %+v", snap)
@@ -341,14 +342,14 @@ func TestFailureModes(t *testing.T) {
 				checkReason(t, err, tc.reason)
 				if tc.kind == "source" {
 					// Whether to advise on DB_* variables or on the URL.
-					var se *check.SourceError
+					var se *reader.SourceError
 					if fromURL := tc.env["DB_URL"] != ""; errors.As(err, &se) && se.FromURL != fromURL {
 						t.Errorf("SourceError.FromURL = %v, want %v", se.FromURL, fromURL)
 					}
 				}
 				if tc.kind == "schema" {
 					// And the missing tables are listed for programs too.
-					var se *check.SchemaError
+					var se *reader.SchemaError
 					if !errors.As(err, &se) || len(se.Missing) == 0 {
 						t.Errorf("SchemaError.Missing empty: %v", err)
 					}

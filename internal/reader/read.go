@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/seqwatch/seqwatch/check"
 )
 
 // ReadOptions say how much to read.
@@ -43,7 +45,7 @@ const batch = 250
 // operation file for pending work, and the counts from SQL. Everything is
 // read in one read-only transaction (REPEATABLE READ where the database has
 // it), so an operation that completes during the read is seen once.
-func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOptions) (*Snapshot, error) {
+func Read(ctx context.Context, db *DB, src check.Source, now time.Time, opt ReadOptions) (*check.Snapshot, error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
@@ -52,27 +54,27 @@ func Read(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOption
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	snap := &Snapshot{
+	snap := &check.Snapshot{
 		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
 		TakenAt:           now.In(loc),
-		PendingMigrations: []PendingFile{}, PendingOperations: []PendingFile{},
-		InProgress: []Attempt{}, Failing: []Failure{},
+		PendingMigrations: []check.PendingFile{}, PendingOperations: []check.PendingFile{},
+		InProgress: []check.Attempt{}, Failing: []check.Failure{},
 		LastCompleted: map[string]time.Time{},
 	}
-	var opFiles, migFiles []PendingFile
+	var opFiles, migFiles []check.PendingFile
 	if !opt.SkipPending {
 		var warn1, warn2 []string
 		var err error
-		if opFiles, warn1, err = discover(src.OperationPaths); err != nil {
+		if opFiles, warn1, err = check.Discover(src.OperationPaths); err != nil {
 			return nil, err
 		}
-		if migFiles, warn2, err = discover(src.MigrationPaths); err != nil {
+		if migFiles, warn2, err = check.Discover(src.MigrationPaths); err != nil {
 			return nil, err
 		}
 		snap.Warnings = append(warn1, warn2...)
 	}
 
-	t := src.Tables.withDefaults()
+	t := src.Tables.WithDefaults()
 	hasDeferred, err := db.checkTables(ctx, t)
 	if err != nil {
 		return nil, err
@@ -167,7 +169,7 @@ func uniqueSorted(names []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range names {
-		n = StripPHP(n)
+		n = check.StripPHP(n)
 		if !seen[n] {
 			seen[n] = true
 			out = append(out, n)
@@ -177,7 +179,7 @@ func uniqueSorted(names []string) []string {
 	return out
 }
 
-func sortFailures(fs []Failure) {
+func sortFailures(fs []check.Failure) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i].FailedAt, fs[j].FailedAt
 		switch {
@@ -197,7 +199,7 @@ func sortFailures(fs []Failure) {
 
 // checkTables verifies that Sequencer's tables exist and reports whether the
 // optional deferred_operations table does.
-func (db *DB) checkTables(ctx context.Context, t Tables) (hasDeferred bool, err error) {
+func (db *DB) checkTables(ctx context.Context, t check.Tables) (hasDeferred bool, err error) {
 	names := []string{t.Operations, t.Errors, t.Migrations, t.Deferred}
 	found := map[string]bool{}
 	var q string
@@ -253,7 +255,7 @@ func (db *DB) checkTables(ctx context.Context, t Tables) (hasDeferred bool, err 
 type reader struct {
 	db  *DB
 	d   dialect
-	t   Tables
+	t   check.Tables
 	loc *time.Location
 	// q runs the queries: the read transaction, or the DB when nil.
 	q queryer
@@ -296,13 +298,13 @@ func (r *reader) attemptCols(alias string) string {
 	return fmt.Sprintf(attemptCols, r.d.text(alias+"id"))
 }
 
-func (r *reader) scanAttempt(rows *sql.Rows, a *Attempt) error {
+func (r *reader) scanAttempt(rows *sql.Rows, a *check.Attempt) error {
 	var exec, done, failed wallTime
 	var typ, state sql.NullString
 	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed)); err != nil {
 		return err
 	}
-	a.Name = StripPHP(a.Name)
+	a.Name = check.StripPHP(a.Name)
 	a.Type, a.State = typ.String, state.String
 	a.ExecutedAt = exec.t
 	a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
@@ -327,7 +329,7 @@ func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
 		if err := rows.Scan(&m); err != nil {
 			return err
 		}
-		ran[StripPHP(m)] = true
+		ran[check.StripPHP(m)] = true
 		return nil
 	})
 	return ran, err
@@ -335,8 +337,8 @@ func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
 
 // deferred summarises deferred_operations: counts by status and the rows
 // that used up their attempts.
-func (r *reader) deferred(ctx context.Context) (*Deferred, error) {
-	d := &Deferred{Exhausted: []DeferredFailure{}}
+func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
+	d := &check.Deferred{Exhausted: []check.DeferredFailure{}}
 	tbl := r.d.table(r.t.Deferred)
 	what := fmt.Sprintf("read deferred operations table %q", r.t.Deferred)
 	err := r.query(ctx, what, "SELECT status, COUNT(*) FROM "+tbl+" WHERE status IN ('pending', 'processing') GROUP BY status", nil, func(rows *sql.Rows) error {
@@ -358,7 +360,7 @@ func (r *reader) deferred(ctx context.Context) (*Deferred, error) {
 	q := "SELECT " + r.d.text("id") + ", operation, attempts, max_attempts, failed_at, last_error FROM " + tbl +
 		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, failed_at DESC"
 	err = r.query(ctx, what, q, nil, func(rows *sql.Rows) error {
-		var f DeferredFailure
+		var f check.DeferredFailure
 		var failed wallTime
 		var lastErr sql.NullString
 		if err := rows.Scan(&f.ID, &f.Operation, &f.Attempts, &f.MaxAttempts, r.wt(&failed), &lastErr); err != nil {
@@ -450,7 +452,7 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 			if err := rows.Scan(&name, r.wt(&at)); err != nil {
 				return err
 			}
-			name = StripPHP(name)
+			name = check.StripPHP(name)
 			if prev, ok := lastOK[name]; !ok || at.t.After(prev) {
 				lastOK[name] = at.t
 			}

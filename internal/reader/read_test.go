@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
 
@@ -600,11 +601,11 @@ func runReadScenario(t *testing.T, d dbtest.Dialect, idType string, sc readScena
 	}
 	// The daemon asks for the newest completed run of its open problems'
 	// operations: here, of every operation the scenario wrote.
-	snap, err := a.tryRead(t, sc.settings, now, check.ReadOptions{Watch: watch})
+	snap, err := a.tryRead(t, sc.settings, now, reader.ReadOptions{Watch: watch})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
-	hist, err := withHistory(t, a.resolve(t, sc.settings), now, check.ReadOptions{Watch: watch}, true)
+	hist, err := withHistory(t, a.resolve(t, sc.settings), now, reader.ReadOptions{Watch: watch}, true)
 	if err != nil {
 		t.Fatalf("Read with history: %v", err)
 	}
@@ -644,7 +645,7 @@ func TestReadDoesNotLoadHistory(t *testing.T) {
 			dbtest.Op{Name: opB + ".php", ExecutedAt: day + "10:00:00", FailedAt: day + "10:00:01"},
 		)
 
-		snap := a.read(t, baseNow, check.ReadOptions{})
+		snap := a.read(t, baseNow, reader.ReadOptions{})
 		if len(snap.Completed) != 0 || len(snap.Failed) != 0 {
 			t.Errorf("without history: %d completed and %d failed rows loaded, want none", len(snap.Completed), len(snap.Failed))
 		}
@@ -658,12 +659,12 @@ func TestReadDoesNotLoadHistory(t *testing.T) {
 		if len(snap.LastCompleted) != 0 {
 			t.Errorf("LastCompleted has %d names without Watch, want 0", len(snap.LastCompleted))
 		}
-		watched := a.read(t, baseNow, check.ReadOptions{Watch: []string{opA, "2023_01_01_000001_Op1"}})
+		watched := a.read(t, baseNow, reader.ReadOptions{Watch: []string{opA, "2023_01_01_000001_Op1"}})
 		if _, ok := watched.LastCompleted["2023_01_01_000001_Op1"]; !ok || len(watched.LastCompleted) != 1 {
 			t.Errorf("LastCompleted with Watch = %v, want only 2023_01_01_000001_Op1", watched.LastCompleted)
 		}
 
-		hist, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, check.ReadOptions{}, true)
+		hist, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, reader.ReadOptions{}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -777,7 +778,7 @@ func TestHistoryTracesCanBeSkipped(t *testing.T) {
 	a := newApp(t, dbtest.SQLite, schema, dbtest.AppFiles{Operations: []string{opA}})
 	a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
 		Errors: []dbtest.Err{{Exception: "E", Message: "m", Trace: "#0 /app/x.php(1): f()"}}})
-	snap, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, check.ReadOptions{}, false)
+	snap, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, reader.ReadOptions{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // TestTimeoutBecomesServerLimits opens each real database the way the
@@ -32,7 +33,7 @@ func TestTimeoutBecomesServerLimits(t *testing.T) {
 			a := newApp(t, tc.d, dbtest.Schema{}, dbtest.AppFiles{})
 			src := a.resolve(t, check.Settings{})
 			src.Conn.Timeout = 4 * time.Second
-			db, err := check.Open(context.Background(), src.Conn)
+			db, err := reader.Open(context.Background(), src.Conn)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -61,7 +62,7 @@ func TestTimeoutBecomesServerLimits(t *testing.T) {
 func TestNoTimeoutKeepsServerDefaults(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, dbtest.Postgres, dbtest.Schema{}, dbtest.AppFiles{})
-	db, err := check.Open(context.Background(), a.resolve(t, check.Settings{}).Conn)
+	db, err := reader.Open(context.Background(), a.resolve(t, check.Settings{}).Conn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

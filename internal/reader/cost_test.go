@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // costShapes are the two shapes of history, each at a small and a ten
@@ -27,23 +28,23 @@ var costShapes = []struct {
 
 // readCost is what one read fetched.
 type readCost struct {
-	stats check.Stats
+	stats reader.Stats
 	snap  *check.Snapshot
 }
 
 // readCounted opens the application's database, reads a snapshot with opt
 // and returns what the read alone fetched (the connection check and the
 // table lookup are the same at every size and included).
-func readCounted(t *testing.T, src check.Source, opt check.ReadOptions) readCost {
+func readCounted(t *testing.T, src check.Source, opt reader.ReadOptions) readCost {
 	t.Helper()
 	ctx := context.Background()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	before := db.Stats()
-	snap, err := check.Read(ctx, db, src, baseNow, opt)
+	snap, err := reader.Read(ctx, db, src, baseNow, opt)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -68,7 +69,7 @@ func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					var costs []readCost
-					var pendingCosts []check.Stats
+					var pendingCosts []reader.Stats
 					for _, h := range []dbtest.History{sh.small, sh.large} {
 						db := dbtest.NewDatabase(t, d)
 						dbtest.CreateSchema(t, db, dbtest.Schema{})
@@ -82,11 +83,11 @@ func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						c := readCounted(t, src, check.ReadOptions{})
+						c := readCounted(t, src, reader.ReadOptions{})
 						wantGenerated(t, c.snap, g)
 						costs = append(costs, c)
 						t.Logf("%d rows (%d failed): %d queries, %d rows fetched", g.Rows, g.FailedRows, c.stats.Queries, c.stats.Rows)
-						pendingCosts = append(pendingCosts, readCounted(t, src, check.ReadOptions{SkipProblems: true}).stats)
+						pendingCosts = append(pendingCosts, readCounted(t, src, reader.ReadOptions{SkipProblems: true}).stats)
 						failedList(t, src, g)
 					}
 					// status --pending: one probe per file, whatever the history.
@@ -146,13 +147,13 @@ func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
 func failedList(t *testing.T, src check.Source, g dbtest.Generated) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := check.Open(ctx, src.Conn)
+	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	before := db.Stats()
-	h, err := check.OpenHistory(ctx, db, src)
+	h, err := reader.OpenHistory(ctx, db, src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // TestReadWithoutSequencersIndexes reads tables of an older install, with
@@ -41,7 +42,7 @@ func TestReadWithoutSequencersIndexes(t *testing.T) {
 					t.Fatal(err)
 				}
 				start := time.Now()
-				c := readCounted(t, src, check.ReadOptions{})
+				c := readCounted(t, src, reader.ReadOptions{})
 				t.Logf("read in %s", time.Since(start))
 				wantGenerated(t, c.snap, g)
 				failedList(t, src, g)

@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
 )
 
@@ -17,7 +18,7 @@ import (
 // walkRunsPerName. SEQWATCH_PLAN_ROWS sets the history size (default
 // 100,000).
 //
-//	go test ./check -run '^$' -bench PlanCrossover
+//	go test ./internal/reader -run '^$' -bench PlanCrossover
 func BenchmarkPlanCrossover(b *testing.B) {
 	rows := 100_000
 	if v, err := strconv.Atoi(os.Getenv("SEQWATCH_PLAN_ROWS")); err == nil && v > 0 {
@@ -32,7 +33,7 @@ func BenchmarkPlanCrossover(b *testing.B) {
 				db.Analyze(b)
 				ctx := context.Background()
 				driver := string(d)
-				src := Source{Conn: Conn{Driver: driver, Host: db.Host, Port: db.Port, Database: db.Database, Username: db.Username, Password: db.Password}}
+				src := check.Source{Conn: check.Conn{Driver: driver, Host: db.Host, Port: db.Port, Database: db.Database, Username: db.Username, Password: db.Password}}
 				if d == dbtest.SQLite {
 					src.Conn.Database = db.Path
 				}
@@ -41,7 +42,7 @@ func BenchmarkPlanCrossover(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer cdb.Close()
-				r := reader{db: cdb, d: cdb.d, t: Tables{}.withDefaults(), loc: time.UTC}
+				r := reader{db: cdb, d: cdb.d, t: check.Tables{}.WithDefaults(), loc: time.UTC}
 				now := time.Now()
 				for _, walk := range []bool{false, true} {
 					b.Run(map[bool]string{false: "scan", true: "walk"}[walk], func(b *testing.B) {

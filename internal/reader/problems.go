@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seqwatch/seqwatch/check"
 )
 
 // walkRunsPerName is the crossover between the two plans for finding what
@@ -182,7 +184,7 @@ SELECT t.name FROM t WHERE t.name IS NOT NULL
 // failed, skipped nor rolled back) that no run of the same operation, in
 // either spelling, completed at or after. With walk, only the given raw
 // names are looked at; otherwise one filtered scan finds them.
-func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []Failure, running []Attempt, err error) {
+func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []check.Failure, running []check.Attempt, err error) {
 	base := r.problemQuery()
 	set := newProblemSet(now)
 	scan := set.scan(r)
@@ -215,18 +217,18 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 type problemSet struct {
 	now     time.Time
 	seen    map[string]bool
-	failing []Failure
-	running []Attempt
+	failing []check.Failure
+	running []check.Attempt
 }
 
 func newProblemSet(now time.Time) *problemSet {
-	return &problemSet{now: now, seen: map[string]bool{}, failing: []Failure{}, running: []Attempt{}}
+	return &problemSet{now: now, seen: map[string]bool{}, failing: []check.Failure{}, running: []check.Attempt{}}
 }
 
 // scan is the row callback of r.query for problemQuery's columns.
 func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
-		var a Attempt
+		var a check.Attempt
 		if err := r.scanAttempt(rows, &a); err != nil {
 			return err
 		}
@@ -235,17 +237,17 @@ func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
 		}
 		p.seen[a.ID] = true
 		if a.FailedAt != nil {
-			p.failing = append(p.failing, Failure{Attempt: a, Errors: []ErrorRecord{}})
+			p.failing = append(p.failing, check.Failure{Attempt: a, Errors: []check.ErrorRecord{}})
 			return nil
 		}
-		a.RunningFor = Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		a.RunningFor = check.Duration(max(p.now.Sub(a.ExecutedAt), 0))
 		p.running = append(p.running, a)
 		return nil
 	}
 }
 
 // result returns the failures and the running rows, oldest start first.
-func (p *problemSet) result() ([]Failure, []Attempt) {
+func (p *problemSet) result() ([]check.Failure, []check.Attempt) {
 	sort.SliceStable(p.running, func(i, j int) bool { return p.running[i].ExecutedAt.Before(p.running[j].ExecutedAt) })
 	return p.failing, p.running
 }
@@ -299,7 +301,7 @@ const fileBatch = 2000
 // within each. noTraces leaves the traces out. The ids go in as text; each
 // driver turns them into the column's type, so an index on operation_id
 // serves.
-func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) error {
+func (r *reader) errorsOf(ctx context.Context, fs []check.Failure, noTraces bool) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -322,7 +324,7 @@ func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) erro
 			r.d.table(r.t.Errors) + " e WHERE e.operation_id IN " + r.d.in(1, len(chunk)) + " ORDER BY e.created_at, e.id"
 		err := r.query(ctx, what, q, args, func(rows *sql.Rows) error {
 			var opID string
-			var e ErrorRecord
+			var e check.ErrorRecord
 			var exc, msg, tr, context sql.NullString
 			var created wallTime
 			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
@@ -344,8 +346,8 @@ func (r *reader) errorsOf(ctx context.Context, fs []Failure, noTraces bool) erro
 // pendingFiles returns the files with no completed run: one index probe per
 // file, however many names the table holds. Only the pending files come
 // back from the database.
-func (r *reader) pendingFiles(ctx context.Context, files []PendingFile) ([]PendingFile, error) {
-	out := []PendingFile{}
+func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile) ([]check.PendingFile, error) {
+	out := []check.PendingFile{}
 	if len(files) == 0 {
 		return out, nil
 	}

@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -9,40 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
-
-// MarkVersion is the format of Mark; a mark of another version is dropped
-// and the next read is a full one.
-const MarkVersion = 1
-
-// Mark is what an incremental read remembers between two reads of one
-// application, so that the next read asks only for what can have changed.
-// It is a plain value kept in the daemon's state file (so `run --once`
-// benefits too). It holds the problems and the pending files, never the
-// history: its size follows what is wrong.
-type Mark struct {
-	Version int `json:"version"`
-	// Source identifies the database, tables and paths the mark was taken
-	// from; a mark of another source is not used.
-	Source string `json:"source"`
-	// Watermark is the newest executed_at seen, as wall-clock text in the
-	// application's zone ("" for an empty table).
-	Watermark string `json:"watermark"`
-	// Reconciled is when the last full read was made.
-	Reconciled time.Time `json:"reconciled"`
-	// Dirs is a signature of the discovery directories (their
-	// modification times): files are listed again only when it changes.
-	Dirs string `json:"dirs"`
-
-	Failing           []Failure     `json:"failing"`
-	InProgress        []Attempt     `json:"in_progress"`
-	PendingOperations []PendingFile `json:"pending_operations"`
-	PendingMigrations []PendingFile `json:"pending_migrations"`
-	// Completed is Counts.Completed: operation files with a completed run.
-	Completed int      `json:"completed"`
-	Warnings  []string `json:"warnings,omitempty"`
-}
 
 // IncrementalOptions tune ReadSince.
 type IncrementalOptions struct {
@@ -70,7 +39,7 @@ type IncrementalOptions struct {
 //   - the open rows of the mark, re-read by id;
 //   - one probe per pending file;
 //   - nothing for the files unless their directories changed.
-func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mark, opt IncrementalOptions) (*Snapshot, *Mark, error) {
+func ReadSince(ctx context.Context, db *DB, src check.Source, now time.Time, prev *check.Mark, opt IncrementalOptions) (*check.Snapshot, *check.Mark, error) {
 	if opt.Lookback <= 0 {
 		opt.Lookback = time.Hour
 	}
@@ -87,7 +56,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 	switch {
 	case prev == nil:
 		full = "no mark yet"
-	case prev.Version != MarkVersion:
+	case prev.Version != check.MarkVersion:
 		full = "mark of another version"
 	case prev.Source != ident:
 		full = "mark of another source"
@@ -111,12 +80,12 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 	if loc == nil {
 		loc = time.UTC
 	}
-	snap := &Snapshot{
+	snap := &check.Snapshot{
 		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
 		TakenAt:       now.In(loc),
 		LastCompleted: map[string]time.Time{},
 	}
-	t := src.Tables.withDefaults()
+	t := src.Tables.WithDefaults()
 	hasDeferred, err := db.checkTables(ctx, t)
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +108,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 		since = wm.Add(-opt.Lookback).Format(time.DateTime)
 	}
 	var ids []string
-	known := map[string]Failure{}
+	known := map[string]check.Failure{}
 	for _, f := range prev.Failing {
 		ids = append(ids, f.ID)
 		known[f.ID] = f
@@ -152,7 +121,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 		return nil, nil, err
 	}
 	// Known failures keep the errors of the mark; only new ones are read.
-	var fresh []Failure
+	var fresh []check.Failure
 	at := map[string]int{}
 	for i, f := range failing {
 		if k, ok := known[f.ID]; ok {
@@ -191,16 +160,16 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 	// Files: listed again only when a directory changed; otherwise only
 	// the files pending last time can have changed (by completing).
 	completed := prev.Completed
-	var probe []PendingFile
-	var migFiles []PendingFile
+	var probe []check.PendingFile
+	var migFiles []check.PendingFile
 	listed := dirs != prev.Dirs
 	if listed {
 		log.Debug("discovery directories changed: listing files")
 		var warn1, warn2 []string
-		if probe, warn1, err = discover(src.OperationPaths); err != nil {
+		if probe, warn1, err = check.Discover(src.OperationPaths); err != nil {
 			return nil, nil, err
 		}
-		if migFiles, warn2, err = discover(src.MigrationPaths); err != nil {
+		if migFiles, warn2, err = check.Discover(src.MigrationPaths); err != nil {
 			return nil, nil, err
 		}
 		snap.Warnings = append(warn1, warn2...)
@@ -219,7 +188,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 	}
 	snap.Counts.PendingOperations = len(snap.PendingOperations)
 	snap.Counts.Completed = completed
-	snap.PendingMigrations = []PendingFile{}
+	snap.PendingMigrations = []check.PendingFile{}
 	if len(migFiles) > 0 {
 		ran, err := r.migrations(ctx)
 		if err != nil {
@@ -245,7 +214,7 @@ func ReadSince(ctx context.Context, db *DB, src Source, now time.Time, prev *Mar
 }
 
 // readFull is Read plus the watermark, in the same transaction.
-func readFull(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOptions) (*Snapshot, string, error) {
+func readFull(ctx context.Context, db *DB, src check.Source, now time.Time, opt ReadOptions) (*check.Snapshot, string, error) {
 	var wm string
 	opt.watermark = &wm
 	snap, err := Read(ctx, db, src, now, opt)
@@ -255,10 +224,10 @@ func readFull(ctx context.Context, db *DB, src Source, now time.Time, opt ReadOp
 // markOf builds the mark of a snapshot. Durations are left out, so that an
 // unchanged application gives an identical mark (and an unchanged state
 // file).
-func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *Mark {
-	m := &Mark{
-		Version: MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
-		InProgress:        make([]Attempt, len(s.InProgress)),
+func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.Time) *check.Mark {
+	m := &check.Mark{
+		Version: check.MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
+		InProgress:        make([]check.Attempt, len(s.InProgress)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
 		Completed: s.Counts.Completed, Warnings: s.Warnings,
 	}
@@ -270,9 +239,9 @@ func markOf(s *Snapshot, source, dirs, watermark string, reconciled time.Time) *
 	// in the state file, rewritten whenever it changes, and alerts are
 	// built from fresh reads, not from the mark; what it keeps is for the
 	// status page.
-	m.Failing = make([]Failure, len(s.Failing))
+	m.Failing = make([]check.Failure, len(s.Failing))
 	for i, f := range s.Failing {
-		errs := make([]ErrorRecord, len(f.Errors))
+		errs := make([]check.ErrorRecord, len(f.Errors))
 		for j, e := range f.Errors {
 			e.Trace = text.CutLines(e.Trace, markTrace)
 			e.Message = text.CutBytes(e.Message, markMessage)
@@ -292,9 +261,9 @@ const (
 )
 
 // markSource identifies where a snapshot comes from, without secrets.
-func markSource(src Source) string {
+func markSource(src check.Source) string {
 	c := src.Conn
-	t := src.Tables.withDefaults()
+	t := src.Tables.WithDefaults()
 	return strings.Join([]string{c.Driver, c.Host, fmt.Sprint(c.Port), c.Database, t.Operations, t.Errors, t.Migrations,
 		strings.Join(src.OperationPaths, ","), strings.Join(src.MigrationPaths, ","), zoneName(src.Location)}, "|")
 }
@@ -308,7 +277,7 @@ func zoneName(l *time.Location) string {
 
 // dirSignature is the modification time of each discovery directory:
 // adding, removing or renaming a file changes it.
-func dirSignature(src Source) string {
+func dirSignature(src check.Source) string {
 	var b strings.Builder
 	for _, d := range append(append([]string{}, src.OperationPaths...), src.MigrationPaths...) {
 		fi, err := os.Stat(d)
@@ -324,7 +293,7 @@ func dirSignature(src Source) string {
 // problemsSince reads the problem rows among those started at or after
 // since ("" = none) and those with the given ids, and the newest executed_at
 // among the rows started since (as wall-clock text).
-func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []Failure, running []Attempt, newest string, err error) {
+func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []check.Failure, running []check.Attempt, newest string, err error) {
 	set := newProblemSet(now)
 	scan := set.scan(r)
 	ops := r.d.table(r.t.Operations)

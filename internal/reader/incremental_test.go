@@ -1,4 +1,4 @@
-package check_test
+package reader_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 // sameAnswers compares the parts of two snapshots the daemon and check
@@ -67,7 +68,7 @@ func TestReadSinceAnswersAsAFullRead(t *testing.T) {
 		)
 		src := a.resolve(t, check.Settings{})
 		ctx := context.Background()
-		db, err := check.Open(ctx, src.Conn)
+		db, err := reader.Open(ctx, src.Conn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,11 +79,11 @@ func TestReadSinceAnswersAsAFullRead(t *testing.T) {
 		step := func(name string) {
 			t.Helper()
 			now = now.Add(time.Minute)
-			snap, m, err := check.ReadSince(ctx, db, src, now, mark, check.IncrementalOptions{Watch: watch})
+			snap, m, err := reader.ReadSince(ctx, db, src, now, mark, reader.IncrementalOptions{Watch: watch})
 			if err != nil {
 				t.Fatalf("%s: ReadSince: %v", name, err)
 			}
-			full, err := check.Read(ctx, db, src, now, check.ReadOptions{Watch: watch})
+			full, err := reader.Read(ctx, db, src, now, reader.ReadOptions{Watch: watch})
 			if err != nil {
 				t.Fatalf("%s: Read: %v", name, err)
 			}
@@ -140,7 +141,7 @@ func TestUnchangedReadSinceCostDoesNotGrow(t *testing.T) {
 		for _, sh := range costShapes {
 			t.Run(string(d)+"/"+string(sh.shape), func(t *testing.T) {
 				t.Parallel()
-				var costs []check.Stats
+				var costs []reader.Stats
 				for _, h := range []dbtest.History{sh.small, sh.large} {
 					db := dbtest.NewDatabase(t, d)
 					dbtest.CreateSchema(t, db, dbtest.Schema{})
@@ -152,16 +153,16 @@ func TestUnchangedReadSinceCostDoesNotGrow(t *testing.T) {
 						t.Fatal(err)
 					}
 					ctx := context.Background()
-					cdb, err := check.Open(ctx, src.Conn)
+					cdb, err := reader.Open(ctx, src.Conn)
 					if err != nil {
 						t.Fatal(err)
 					}
-					_, mark, err := check.ReadSince(ctx, cdb, src, baseNow, nil, check.IncrementalOptions{})
+					_, mark, err := reader.ReadSince(ctx, cdb, src, baseNow, nil, reader.IncrementalOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
 					before := cdb.Stats()
-					snap, _, err := check.ReadSince(ctx, cdb, src, baseNow.Add(time.Minute), mark, check.IncrementalOptions{})
+					snap, _, err := reader.ReadSince(ctx, cdb, src, baseNow.Add(time.Minute), mark, reader.IncrementalOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -195,17 +196,17 @@ func TestReadSinceFromAnEmptyTableSeesTheFirstFailure(t *testing.T) {
 			a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA}})
 			src := a.resolve(t, check.Settings{})
 			ctx := context.Background()
-			db, err := check.Open(ctx, src.Conn)
+			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			_, mark, err := check.ReadSince(ctx, db, src, baseNow, nil, check.IncrementalOptions{})
+			_, mark, err := reader.ReadSince(ctx, db, src, baseNow, nil, reader.IncrementalOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01"})
-			snap, _, err := check.ReadSince(ctx, db, src, baseNow.Add(time.Minute), mark, check.IncrementalOptions{})
+			snap, _, err := reader.ReadSince(ctx, db, src, baseNow.Add(time.Minute), mark, reader.IncrementalOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

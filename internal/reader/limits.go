@@ -1,4 +1,4 @@
-package check
+package reader
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/seqwatch/seqwatch/check"
 )
 
 // limits are how long one read may take, and the limits the database
@@ -29,7 +31,7 @@ type limits struct {
 
 // limitsFor derives the limits from the connection's Timeout, or else from
 // the context's deadline.
-func limitsFor(ctx context.Context, c Conn) limits {
+func limitsFor(ctx context.Context, c check.Conn) limits {
 	t := c.Timeout
 	if t <= 0 {
 		if dl, ok := ctx.Deadline(); ok {
