@@ -1,10 +1,12 @@
 package check
 
-// Reason says what is wrong in a ConfigError or a SourceError, when seqwatch
-// recognised it, so that a command can say what to do about it. The errors
-// themselves state only what is wrong: which flag, variable or key to
-// change depends on how the user runs seqwatch, which only the command
-// knows.
+// Reason says what is wrong in a ConfigError or a SourceError (of
+// internal/reader), when seqwatch recognised it, so that a command can say
+// what to do about it. The errors themselves state only what is wrong:
+// which flag, variable or key to change depends on how the user runs
+// seqwatch, which only the command knows. It is one small enum for both
+// errors, kept here where internal/laravel, internal/reader and
+// cmd/seqwatch can all import it.
 type Reason int
 
 // Reasons of a ConfigError.
@@ -47,3 +49,19 @@ const (
 	// NoSQLiteFile: the SQLite database file does not exist.
 	NoSQLiteFile
 )
+
+// ConfigError is a problem with what the user configured (as opposed to a
+// problem reaching or reading the database: internal/reader's
+// SourceError). `seqwatch check` maps both to UNKNOWN, but the daemon
+// treats only the latter as an outage. Its message says what is wrong;
+// Reason, when not OtherReason, lets a command add what to change.
+//
+// internal/laravel makes them. The type lives here, beside the Reasons,
+// because the rules read it (UnknownVerdict prefixes "configuration: ").
+type ConfigError struct {
+	Reason Reason
+	Err    error
+}
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }

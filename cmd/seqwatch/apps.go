@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -20,7 +20,7 @@ type AppConf struct {
 	Environment *string             `yaml:"environment"`
 	Database    DatabaseConf        `yaml:"database"`
 	Paths       PathsConf           `yaml:"paths"`
-	Tables      *check.Tables       `yaml:"tables"`
+	Tables      *laravel.Tables     `yaml:"tables"`
 	Thresholds  ThresholdsOverrides `yaml:"thresholds"`
 	Schedule    *string             `yaml:"schedule"`
 	TickTimeout *Duration           `yaml:"tick_timeout"`
@@ -139,13 +139,13 @@ func (c *Config) Application(name string) (*Config, error) {
 }
 
 // appName is the name the application goes by (name:, else what
-// check.Resolve makes of the application: its directory's name or its
+// laravel.Resolve makes of the application: its directory's name or its
 // database's), as --name matches it.
 func (c *Config) appName() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	if src, err := check.Resolve(c.Settings()); err == nil {
+	if src, err := laravel.Resolve(c.Settings()); err == nil {
 		return src.Name
 	}
 	return ""

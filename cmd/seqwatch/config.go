@@ -18,6 +18,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/heartbeat"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
@@ -30,15 +31,15 @@ import (
 // Config is seqwatch.yaml. The commented example at the repository root
 // documents every key.
 type Config struct {
-	App         string       `yaml:"app"`
-	Name        string       `yaml:"name"`
-	Environment string       `yaml:"environment"`
-	Database    DatabaseConf `yaml:"database"`
-	Paths       PathsConf    `yaml:"paths"`
-	Tables      check.Tables `yaml:"tables"`
-	Thresholds  Thresholds   `yaml:"thresholds"`
-	Schedule    string       `yaml:"schedule"`
-	TickTimeout Duration     `yaml:"tick_timeout"`
+	App         string         `yaml:"app"`
+	Name        string         `yaml:"name"`
+	Environment string         `yaml:"environment"`
+	Database    DatabaseConf   `yaml:"database"`
+	Paths       PathsConf      `yaml:"paths"`
+	Tables      laravel.Tables `yaml:"tables"`
+	Thresholds  Thresholds     `yaml:"thresholds"`
+	Schedule    string         `yaml:"schedule"`
+	TickTimeout Duration       `yaml:"tick_timeout"`
 	// Reconcile is how often the daemon reads the whole application
 	// again instead of only what changed since its watermark (default 1h).
 	Reconcile   Duration      `yaml:"reconcile"`
@@ -666,9 +667,9 @@ func lineOf(s string) int {
 	return n
 }
 
-// Settings turns the configuration into check.Settings; relative paths are
+// Settings turns the configuration into laravel.Settings; relative paths are
 // taken from the configuration file's directory.
-func (c *Config) Settings() check.Settings {
+func (c *Config) Settings() laravel.Settings {
 	base := filepath.Dir(c.path)
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
@@ -676,12 +677,12 @@ func (c *Config) Settings() check.Settings {
 		}
 		return filepath.Join(base, p)
 	}
-	s := check.Settings{
+	s := laravel.Settings{
 		AppDir: abs(c.App), URL: c.Database.URL.Reveal(), Timezone: c.Database.Timezone,
 		Tables: c.Tables, Name: c.Name, Environment: c.Environment,
 	}
 	// Discovery paths are relative to the application root (as in
-	// Sequencer's config); check.Resolve joins them.
+	// Sequencer's config); laravel.Resolve joins them.
 	s.OperationPaths = c.Paths.Operations
 	s.MigrationPaths = c.Paths.Migrations
 	return s

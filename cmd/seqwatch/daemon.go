@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
@@ -96,7 +96,7 @@ func endsAfterOf(cfg *Config) time.Duration {
 // application keeps its own Slack threads and rate limits). st returns the
 // application's state, for the Slack threads.
 func appConfig(cfg *Config, e env, logger *slog.Logger, st func() *state.State) (daemon.Config, error) {
-	src, err := check.Resolve(cfg.Settings())
+	src, err := laravel.Resolve(cfg.Settings())
 	if err != nil {
 		return daemon.Config{}, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
 
@@ -56,7 +57,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err := writeDemoApp(ctx, dir, now); err != nil {
 		return err
 	}
-	src, err := check.Resolve(check.Settings{AppDir: dir, Name: "demo-shop"})
+	src, err := laravel.Resolve(laravel.Settings{AppDir: dir, Name: "demo-shop"})
 	if err != nil {
 		return err
 	}

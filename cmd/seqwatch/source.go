@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // sourceFlags are the flags that say where the application is.
@@ -49,20 +50,20 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 
 // resolve combines flags, configuration file and .env, in that order of
 // precedence, into a source and thresholds.
-func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
+func (f *sourceFlags) resolve(e env) (laravel.Source, check.Thresholds, error) {
 	var cfg *Config
-	var settings check.Settings
+	var settings laravel.Settings
 	if f.name != "" && f.config == "" {
-		return check.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
+		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
 	if f.config != "" {
 		var err error
 		cfg, err = loadConfigForReading(f.config)
 		if err != nil {
-			return check.Source{}, check.Thresholds{}, err
+			return laravel.Source{}, check.Thresholds{}, err
 		}
 		if cfg, err = cfg.Application(f.name); err != nil {
-			return check.Source{}, check.Thresholds{}, err
+			return laravel.Source{}, check.Thresholds{}, err
 		}
 		// Only the parts that say where the application is matter here;
 		// channel problems are for validate and run to report.
@@ -81,13 +82,13 @@ func (f *sourceFlags) resolve(e env) (check.Source, check.Thresholds, error) {
 	if f.timezone != "" {
 		settings.Timezone = f.timezone
 	}
-	src, err := check.Resolve(settings)
+	src, err := laravel.Resolve(settings)
 	if err != nil {
 		if f.config != "" && f.app == "" && f.dsn == "" && f.timezone == "" {
 			// The file alone said where the application is: advice names its keys.
 			err = fromFile(err)
 		}
-		return check.Source{}, check.Thresholds{}, err
+		return laravel.Source{}, check.Thresholds{}, err
 	}
 	src.Conn.Timeout = f.timeout
 	var th check.Thresholds

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
@@ -70,7 +71,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 // never in memory; src.Conn.Timeout (default defaultReadTimeout) bounds
 // everything, the writing included. It returns the snapshot it read, if
 // it read one.
-func printStatus(ctx context.Context, w io.Writer, src check.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
+func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
 	if src.Conn.Timeout <= 0 {
 		src.Conn.Timeout = defaultReadTimeout
 	}
@@ -121,7 +122,7 @@ const defaultReadTimeout = 60 * time.Second
 // src.Conn.Timeout (default defaultReadTimeout): the database server is
 // asked to give up slightly sooner, so that the error says what was waited
 // on (a locked table, a slow statement, a server that does not answer).
-func readSnapshot(ctx context.Context, src check.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
+func readSnapshot(ctx context.Context, src laravel.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	if src.Conn.Timeout <= 0 {
 		src.Conn.Timeout = defaultReadTimeout
 	}

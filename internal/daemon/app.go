@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
@@ -59,7 +60,7 @@ type Observer interface {
 // seqwatch.yaml. Configure applies a new one (SIGHUP); Source and
 // Schedule changes need a restart.
 type Config struct {
-	Source check.Source
+	Source laravel.Source
 	// Thresholds say what a problem is; Policy how to tell about them.
 	Thresholds check.Thresholds
 	Policy     alerting.Policy
@@ -123,7 +124,7 @@ const DefaultTickTimeout = 30 * time.Second
 // App is the worker of one application: it reads snapshots, turns them
 // into events against its state, and delivers them through the outbox.
 type App struct {
-	src        check.Source
+	src        laravel.Source
 	thresholds check.Thresholds
 	policy     alerting.Policy
 	routes     notify.Routes
@@ -216,7 +217,7 @@ func (d *App) Configure(cfg Config) {
 func (d *App) Where() string { return d.src.Conn.Where() }
 
 // Source is where the application is read from.
-func (d *App) Source() check.Source { return d.src }
+func (d *App) Source() laravel.Source { return d.src }
 
 // Name is the application's name.
 func (d *App) Name() string { return d.src.Name }

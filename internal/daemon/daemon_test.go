@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -168,7 +169,7 @@ func failing(app string, at time.Time) *check.Snapshot {
 func newTestApp(t *testing.T, name string, store Store, now func() time.Time, read func(context.Context) (*check.Snapshot, error), rec *recorder, logs *syncBuffer, obs ...Observer) *App {
 	t.Helper()
 	cfg := Config{
-		Source:      check.Source{Name: name},
+		Source:      laravel.Source{Name: name},
 		Policy:      alerting.Policy{FirstRun: alerting.FirstRunSilent},
 		Routes:      notify.DefaultRoutes([]string{"rec"}),
 		Channels:    map[string]notify.Notifier{"rec": rec},

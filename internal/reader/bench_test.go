@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkRead(b *testing.B) {
 					db.Analyze(b)
 					dir := b.TempDir()
 					dbtest.WriteApp(b, dir, db, dbtest.AppFiles{Operations: g.Files})
-					src, err := check.Resolve(check.Settings{AppDir: dir})
+					src, err := laravel.Resolve(laravel.Settings{AppDir: dir})
 					if err != nil {
 						b.Fatal(err)
 					}

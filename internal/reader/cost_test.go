@@ -9,6 +9,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -35,7 +36,7 @@ type readCost struct {
 // readCounted opens the application's database, reads a snapshot with opt
 // and returns what the read alone fetched (the connection check and the
 // table lookup are the same at every size and included).
-func readCounted(t *testing.T, src check.Source, opt reader.ReadOptions) readCost {
+func readCounted(t *testing.T, src laravel.Source, opt reader.ReadOptions) readCost {
 	t.Helper()
 	ctx := context.Background()
 	db, err := reader.Open(ctx, src.Conn)
@@ -79,7 +80,7 @@ func TestReadCostFollowsProblemsNotHistory(t *testing.T) {
 						}
 						dir := t.TempDir()
 						dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: g.Files})
-						src, err := check.Resolve(check.Settings{AppDir: dir})
+						src, err := laravel.Resolve(laravel.Settings{AppDir: dir})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -144,7 +145,7 @@ func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
 // failedList streams the failed list as status --failed does and checks
 // that it fetched the failed rows and their errors and nothing of the
 // completed history (thousands of rows here).
-func failedList(t *testing.T, src check.Source, g dbtest.Generated) {
+func failedList(t *testing.T, src laravel.Source, g dbtest.Generated) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := reader.Open(ctx, src.Conn)

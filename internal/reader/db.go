@@ -21,13 +21,14 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // DB is an open connection to an application's database.
 type DB struct {
 	SQL   *sql.DB
-	conn  check.Conn
+	conn  laravel.Conn
 	d     dialect
 	count *counter
 	lim   limits
@@ -79,7 +80,7 @@ func (e *SchemaError) Error() string {
 // lock_timeout and statement_timeout, MySQL's max_execution_time or
 // MariaDB's max_statement_time and their lock_wait_timeout, SQLite's busy
 // timeout), and the MySQL driver's read and write timeouts follow it.
-func Open(ctx context.Context, c check.Conn) (*DB, error) {
+func Open(ctx context.Context, c laravel.Conn) (*DB, error) {
 	lim := limitsFor(ctx, c)
 	var driverName, dsn string
 	// connector is set where a driver needs settings a DSN cannot carry.
@@ -170,7 +171,7 @@ func Open(ctx context.Context, c check.Conn) (*DB, error) {
 		}
 		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)"
 	default:
-		_, err := check.NormalizeDriver(c.Driver)
+		_, err := laravel.NormalizeDriver(c.Driver)
 		return nil, err
 	}
 	if connector == nil {
@@ -207,7 +208,7 @@ func withCause(err error, dlog *driverLog) error {
 
 // classify turns a driver error into one sentence that says what went
 // wrong, and the reason a command can advise on.
-func classify(c check.Conn, lim limits, err error) error {
+func classify(c laravel.Conn, lim limits, err error) error {
 	where := c.Where()
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
@@ -248,7 +249,7 @@ func classify(c check.Conn, lim limits, err error) error {
 }
 
 // sqliteLocked says that SQLite's file stayed locked for the busy timeout.
-func sqliteLocked(c check.Conn, lim limits) string {
+func sqliteLocked(c laravel.Conn, lim limits) string {
 	wait := lim.lock
 	if wait <= 0 {
 		wait = 5 * time.Second // the busy timeout Open sets without a limit

@@ -11,9 +11,8 @@
 // and never which flag, configuration key or .env variable to change:
 // cmd/seqwatch adds that.
 //
-// Of seqwatch it imports check (the model it fills and, until
-// internal/laravel holds them, the Source it reads and file discovery) and
-// internal/text. It must not import
+// Of seqwatch it imports check (the model it fills), internal/laravel (the
+// Source it reads, file discovery) and internal/text. It must not import
 // state, notify, internal/render, internal/daemon or cmd/seqwatch: what is
 // read is judged, rendered and alerted on elsewhere.
 package reader

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // History streams the two lists of the whole history that `seqwatch status`
@@ -28,7 +29,7 @@ type History struct {
 // OpenHistory checks that Sequencer's tables exist and starts the read
 // transaction the History's queries share. ctx bounds every query,
 // including the time a caller spends writing rows out.
-func OpenHistory(ctx context.Context, db *DB, src check.Source) (*History, error) {
+func OpenHistory(ctx context.Context, db *DB, src laravel.Source) (*History, error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
@@ -194,7 +195,7 @@ func (h *History) CompletedOdd(ctx context.Context, fn func(name, typ string) er
 		if err := rows.Scan(&n, &t); err != nil {
 			return err
 		}
-		if err := fn(check.StripPHP(n.String), t.String); err != nil {
+		if err := fn(laravel.StripPHP(n.String), t.String); err != nil {
 			return &stopError{err}
 		}
 		return nil
@@ -221,7 +222,7 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 		if err := rows.Scan(&a.Name, &typ, h.r.wt(&exec), h.r.wt(&done)); err != nil {
 			return err
 		}
-		a.Name, a.Type = check.StripPHP(a.Name), typ.String
+		a.Name, a.Type = laravel.StripPHP(a.Name), typ.String
 		a.ExecutedAt, a.CompletedAt = exec.t, done.ptr()
 		if err := fn(&a); err != nil {
 			return &stopError{err}
@@ -285,7 +286,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			if err := flush(); err != nil {
 				return &stopError{err}
 			}
-			a.Name = check.StripPHP(a.Name)
+			a.Name = laravel.StripPHP(a.Name)
 			a.Type, a.State = typ.String, state.String
 			a.ExecutedAt = exec.t
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
@@ -93,7 +94,7 @@ func wantHistory(t *testing.T, ops []dbtest.Op, ids []string, loc *time.Location
 		if op.FailedAt != "" {
 			state = "failed"
 		}
-		return check.Attempt{ID: ids[i], Name: check.StripPHP(op.Name), Type: typ, State: state,
+		return check.Attempt{ID: ids[i], Name: laravel.StripPHP(op.Name), Type: typ, State: state,
 			ExecutedAt: *at(op.ExecutedAt), CompletedAt: at(op.CompletedAt), FailedAt: at(op.FailedAt)}
 	}
 	lastDone := map[string]time.Time{}
@@ -145,7 +146,7 @@ type historyApp struct {
 	*app
 	ops []dbtest.Op
 	ids []string
-	src check.Source
+	src laravel.Source
 	db  *reader.DB
 }
 
@@ -156,7 +157,7 @@ func newHistoryApp(t *testing.T, d dbtest.Dialect, idType string) *historyApp {
 		Operations: []string{"2024_01_02_000000_Beta", "2024_01_08_000000_Pending"}, Migrations: []string{mig1}})
 	ops := historyOps(d, idType)
 	ids := a.db.InsertOps(t, schema, ops...)
-	src := a.resolve(t, check.Settings{})
+	src := a.resolve(t, laravel.Settings{})
 	db, err := reader.Open(context.Background(), src.Conn)
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +310,7 @@ func TestStatusOfAnEmptyHistory(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			a := newApp(t, d, dbtest.Schema{}, dbtest.AppFiles{Operations: []string{opA}})
-			src := a.resolve(t, check.Settings{})
+			src := a.resolve(t, laravel.Settings{})
 			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {
 				t.Fatal(err)
@@ -404,7 +405,7 @@ func TestPlainHistoryIsMeasuredInOnePass(t *testing.T) {
 			ctx := context.Background()
 			a := newApp(t, d, dbtest.Schema{}, dbtest.AppFiles{})
 			bulkCompleted(t, a.db, "id", 10, 30)
-			src := a.resolve(t, check.Settings{})
+			src := a.resolve(t, laravel.Settings{})
 			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
@@ -39,7 +40,7 @@ type IncrementalOptions struct {
 //   - the open rows of the mark, re-read by id;
 //   - one probe per pending file;
 //   - nothing for the files unless their directories changed.
-func ReadSince(ctx context.Context, db *DB, src check.Source, now time.Time, prev *check.Mark, opt IncrementalOptions) (*check.Snapshot, *check.Mark, error) {
+func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, prev *check.Mark, opt IncrementalOptions) (*check.Snapshot, *check.Mark, error) {
 	if opt.Lookback <= 0 {
 		opt.Lookback = time.Hour
 	}
@@ -166,10 +167,10 @@ func ReadSince(ctx context.Context, db *DB, src check.Source, now time.Time, pre
 	if listed {
 		log.Debug("discovery directories changed: listing files")
 		var warn1, warn2 []string
-		if probe, warn1, err = check.Discover(src.OperationPaths); err != nil {
+		if probe, warn1, err = laravel.Discover(src.OperationPaths); err != nil {
 			return nil, nil, err
 		}
-		if migFiles, warn2, err = check.Discover(src.MigrationPaths); err != nil {
+		if migFiles, warn2, err = laravel.Discover(src.MigrationPaths); err != nil {
 			return nil, nil, err
 		}
 		snap.Warnings = append(warn1, warn2...)
@@ -214,7 +215,7 @@ func ReadSince(ctx context.Context, db *DB, src check.Source, now time.Time, pre
 }
 
 // readFull is Read plus the watermark, in the same transaction.
-func readFull(ctx context.Context, db *DB, src check.Source, now time.Time, opt ReadOptions) (*check.Snapshot, string, error) {
+func readFull(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (*check.Snapshot, string, error) {
 	var wm string
 	opt.watermark = &wm
 	snap, err := Read(ctx, db, src, now, opt)
@@ -261,7 +262,7 @@ const (
 )
 
 // markSource identifies where a snapshot comes from, without secrets.
-func markSource(src check.Source) string {
+func markSource(src laravel.Source) string {
 	c := src.Conn
 	t := src.Tables.WithDefaults()
 	return strings.Join([]string{c.Driver, c.Host, fmt.Sprint(c.Port), c.Database, t.Operations, t.Errors, t.Migrations,
@@ -277,7 +278,7 @@ func zoneName(l *time.Location) string {
 
 // dirSignature is the modification time of each discovery directory:
 // adding, removing or renaming a file changes it.
-func dirSignature(src check.Source) string {
+func dirSignature(src laravel.Source) string {
 	var b strings.Builder
 	for _, d := range append(append([]string{}, src.OperationPaths...), src.MigrationPaths...) {
 		fi, err := os.Stat(d)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -66,7 +67,7 @@ func TestReadSinceAnswersAsAFullRead(t *testing.T) {
 			dbtest.Op{Name: opA, ExecutedAt: day + "08:00:00", CompletedAt: day + "08:00:01"},
 			dbtest.Op{Name: opB + ".php", ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01", Errors: []dbtest.Err{{Exception: "E", Message: "b failed", Trace: "#0"}}},
 		)
-		src := a.resolve(t, check.Settings{})
+		src := a.resolve(t, laravel.Settings{})
 		ctx := context.Background()
 		db, err := reader.Open(ctx, src.Conn)
 		if err != nil {
@@ -148,7 +149,7 @@ func TestUnchangedReadSinceCostDoesNotGrow(t *testing.T) {
 					g := db.InsertHistory(t, h)
 					dir := t.TempDir()
 					dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: g.Files})
-					src, err := check.Resolve(check.Settings{AppDir: dir})
+					src, err := laravel.Resolve(laravel.Settings{AppDir: dir})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -194,7 +195,7 @@ func TestReadSinceFromAnEmptyTableSeesTheFirstFailure(t *testing.T) {
 			t.Parallel()
 			schema := dbtest.Schema{}
 			a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA}})
-			src := a.resolve(t, check.Settings{})
+			src := a.resolve(t, laravel.Settings{})
 			ctx := context.Background()
 			db, err := reader.Open(ctx, src.Conn)
 			if err != nil {

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // limits are how long one read may take, and the limits the database
@@ -31,7 +31,7 @@ type limits struct {
 
 // limitsFor derives the limits from the connection's Timeout, or else from
 // the context's deadline.
-func limitsFor(ctx context.Context, c check.Conn) limits {
+func limitsFor(ctx context.Context, c laravel.Conn) limits {
 	t := c.Timeout
 	if t <= 0 {
 		if dl, ok := ctx.Deadline(); ok {

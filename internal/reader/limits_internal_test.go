@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // TestLimitsEndInOrder: for any budget, the server gives up on a lock wait
@@ -22,7 +22,7 @@ func TestLimitsEndInOrder(t *testing.T) {
 		{time.Minute, 59500 * time.Millisecond, 59 * time.Second, "59 /*M!100108 , max_statement_time = 59.500 */ /*!50708 , max_execution_time = 59500 */"},
 	} {
 		t.Run(tc.total.String(), func(t *testing.T) {
-			l := limitsFor(context.Background(), check.Conn{Timeout: tc.total})
+			l := limitsFor(context.Background(), laravel.Conn{Timeout: tc.total})
 			if l.total != tc.total || l.statement != tc.statement || l.lock != tc.lock {
 				t.Errorf("limits %+v, want total %v statement %v lock %v", l, tc.total, tc.statement, tc.lock)
 			}
@@ -37,12 +37,12 @@ func TestLimitsEndInOrder(t *testing.T) {
 	t.Run("from the context's deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if l := limitsFor(ctx, check.Conn{}); l.total <= 4*time.Second || l.total > 5*time.Second || l.lock >= l.statement {
+		if l := limitsFor(ctx, laravel.Conn{}); l.total <= 4*time.Second || l.total > 5*time.Second || l.lock >= l.statement {
 			t.Errorf("limits %+v", l)
 		}
 	})
 	t.Run("none without a budget", func(t *testing.T) {
-		if l := limitsFor(context.Background(), check.Conn{}); l != (limits{}) {
+		if l := limitsFor(context.Background(), laravel.Conn{}); l != (limits{}) {
 			t.Errorf("limits %+v, want none", l)
 		}
 	})

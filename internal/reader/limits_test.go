@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -31,7 +31,7 @@ func TestTimeoutBecomesServerLimits(t *testing.T) {
 		t.Run(string(tc.d), func(t *testing.T) {
 			t.Parallel()
 			a := newApp(t, tc.d, dbtest.Schema{}, dbtest.AppFiles{})
-			src := a.resolve(t, check.Settings{})
+			src := a.resolve(t, laravel.Settings{})
 			src.Conn.Timeout = 4 * time.Second
 			db, err := reader.Open(context.Background(), src.Conn)
 			if err != nil {
@@ -62,7 +62,7 @@ func TestTimeoutBecomesServerLimits(t *testing.T) {
 func TestNoTimeoutKeepsServerDefaults(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, dbtest.Postgres, dbtest.Schema{}, dbtest.AppFiles{})
-	db, err := reader.Open(context.Background(), a.resolve(t, check.Settings{}).Conn)
+	db, err := reader.Open(context.Background(), a.resolve(t, laravel.Settings{}).Conn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -47,10 +48,10 @@ func newApp(t *testing.T, d dbtest.Dialect, schema dbtest.Schema, files dbtest.A
 }
 
 // resolve resolves the application's settings (AppDir plus extra).
-func (a *app) resolve(t *testing.T, s check.Settings) check.Source {
+func (a *app) resolve(t *testing.T, s laravel.Settings) laravel.Source {
 	t.Helper()
 	s.AppDir = a.dir
-	src, err := check.Resolve(s)
+	src, err := laravel.Resolve(s)
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -60,7 +61,7 @@ func (a *app) resolve(t *testing.T, s check.Settings) check.Source {
 // read resolves the application, opens its database and reads a snapshot.
 func (a *app) read(t *testing.T, now time.Time, opt reader.ReadOptions) *check.Snapshot {
 	t.Helper()
-	snap, err := a.tryRead(t, check.Settings{}, now, opt)
+	snap, err := a.tryRead(t, laravel.Settings{}, now, opt)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -68,13 +69,13 @@ func (a *app) read(t *testing.T, now time.Time, opt reader.ReadOptions) *check.S
 }
 
 // tryRead is read with settings, returning the error of Open or Read.
-func (a *app) tryRead(t *testing.T, s check.Settings, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
+func (a *app) tryRead(t *testing.T, s laravel.Settings, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	t.Helper()
 	src := a.resolve(t, s)
 	return openAndRead(t, src, now, opt)
 }
 
-func openAndRead(t *testing.T, src check.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
+func openAndRead(t *testing.T, src laravel.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := reader.Open(ctx, src.Conn)
@@ -212,7 +213,7 @@ func failureIDs(fs []check.Failure) []string {
 // withHistory reads src as `status` does: the snapshot, then the streamed
 // history lists (reader.History) and their counts, into one Snapshot for
 // the scenarios to compare.
-func withHistory(t *testing.T, src check.Source, now time.Time, opt reader.ReadOptions, traces bool) (*check.Snapshot, error) {
+func withHistory(t *testing.T, src laravel.Source, now time.Time, opt reader.ReadOptions, traces bool) (*check.Snapshot, error) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := reader.Open(ctx, src.Conn)

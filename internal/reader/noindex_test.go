@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -37,7 +37,7 @@ func TestReadWithoutSequencersIndexes(t *testing.T) {
 				}
 				dir := t.TempDir()
 				dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: g.Files})
-				src, err := check.Resolve(check.Settings{AppDir: dir})
+				src, err := laravel.Resolve(laravel.Settings{AppDir: dir})
 				if err != nil {
 					t.Fatal(err)
 				}

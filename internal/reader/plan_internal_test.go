@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // BenchmarkPlanCrossover times the two plans for finding what is wrong (a
@@ -33,7 +33,7 @@ func BenchmarkPlanCrossover(b *testing.B) {
 				db.Analyze(b)
 				ctx := context.Background()
 				driver := string(d)
-				src := check.Source{Conn: check.Conn{Driver: driver, Host: db.Host, Port: db.Port, Database: db.Database, Username: db.Username, Password: db.Password}}
+				src := laravel.Source{Conn: laravel.Conn{Driver: driver, Host: db.Host, Port: db.Port, Database: db.Database, Username: db.Username, Password: db.Password}}
 				if d == dbtest.SQLite {
 					src.Conn.Database = db.Path
 				}
@@ -42,7 +42,7 @@ func BenchmarkPlanCrossover(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer cdb.Close()
-				r := reader{db: cdb, d: cdb.d, t: check.Tables{}.WithDefaults(), loc: time.UTC}
+				r := reader{db: cdb, d: cdb.d, t: laravel.Tables{}.WithDefaults(), loc: time.UTC}
 				now := time.Now()
 				for _, walk := range []bool{false, true} {
 					b.Run(map[bool]string{false: "scan", true: "walk"}[walk], func(b *testing.B) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // ReadOptions say how much to read.
@@ -45,7 +46,7 @@ const batch = 250
 // operation file for pending work, and the counts from SQL. Everything is
 // read in one read-only transaction (REPEATABLE READ where the database has
 // it), so an operation that completes during the read is seen once.
-func Read(ctx context.Context, db *DB, src check.Source, now time.Time, opt ReadOptions) (*check.Snapshot, error) {
+func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (*check.Snapshot, error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
@@ -65,10 +66,10 @@ func Read(ctx context.Context, db *DB, src check.Source, now time.Time, opt Read
 	if !opt.SkipPending {
 		var warn1, warn2 []string
 		var err error
-		if opFiles, warn1, err = check.Discover(src.OperationPaths); err != nil {
+		if opFiles, warn1, err = laravel.Discover(src.OperationPaths); err != nil {
 			return nil, err
 		}
-		if migFiles, warn2, err = check.Discover(src.MigrationPaths); err != nil {
+		if migFiles, warn2, err = laravel.Discover(src.MigrationPaths); err != nil {
 			return nil, err
 		}
 		snap.Warnings = append(warn1, warn2...)
@@ -169,7 +170,7 @@ func uniqueSorted(names []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range names {
-		n = check.StripPHP(n)
+		n = laravel.StripPHP(n)
 		if !seen[n] {
 			seen[n] = true
 			out = append(out, n)
@@ -199,7 +200,7 @@ func sortFailures(fs []check.Failure) {
 
 // checkTables verifies that Sequencer's tables exist and reports whether the
 // optional deferred_operations table does.
-func (db *DB) checkTables(ctx context.Context, t check.Tables) (hasDeferred bool, err error) {
+func (db *DB) checkTables(ctx context.Context, t laravel.Tables) (hasDeferred bool, err error) {
 	names := []string{t.Operations, t.Errors, t.Migrations, t.Deferred}
 	found := map[string]bool{}
 	var q string
@@ -255,7 +256,7 @@ func (db *DB) checkTables(ctx context.Context, t check.Tables) (hasDeferred bool
 type reader struct {
 	db  *DB
 	d   dialect
-	t   check.Tables
+	t   laravel.Tables
 	loc *time.Location
 	// q runs the queries: the read transaction, or the DB when nil.
 	q queryer
@@ -304,7 +305,7 @@ func (r *reader) scanAttempt(rows *sql.Rows, a *check.Attempt) error {
 	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed)); err != nil {
 		return err
 	}
-	a.Name = check.StripPHP(a.Name)
+	a.Name = laravel.StripPHP(a.Name)
 	a.Type, a.State = typ.String, state.String
 	a.ExecutedAt = exec.t
 	a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
@@ -329,7 +330,7 @@ func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
 		if err := rows.Scan(&m); err != nil {
 			return err
 		}
-		ran[check.StripPHP(m)] = true
+		ran[laravel.StripPHP(m)] = true
 		return nil
 	})
 	return ran, err
@@ -452,7 +453,7 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 			if err := rows.Scan(&name, r.wt(&at)); err != nil {
 				return err
 			}
-			name = check.StripPHP(name)
+			name = laravel.StripPHP(name)
 			if prev, ok := lastOK[name]; !ok || at.t.After(prev) {
 				lastOK[name] = at.t
 			}

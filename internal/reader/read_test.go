@@ -19,6 +19,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
 )
@@ -63,7 +64,7 @@ type readScenario struct {
 	now      time.Time
 	schema   dbtest.Schema // IDType is set per run
 	files    dbtest.AppFiles
-	settings check.Settings
+	settings laravel.Settings
 	// ops returns the operations rows for dialect d.
 	ops        func(d dbtest.Dialect) []dbtest.Op
 	migrations []string
@@ -328,7 +329,7 @@ func readScenarios() []readScenario {
 					"SEQUENCER_DEFERRED_OPERATIONS_TABLE": "seq_deferred",
 				},
 			},
-			settings:   check.Settings{Tables: check.Tables{Migrations: "seq_migrations"}},
+			settings:   laravel.Settings{Tables: laravel.Tables{Migrations: "seq_migrations"}},
 			migrations: []string{mig1},
 			ops: func(dbtest.Dialect) []dbtest.Op {
 				return []dbtest.Op{{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
@@ -664,7 +665,7 @@ func TestReadDoesNotLoadHistory(t *testing.T) {
 			t.Errorf("LastCompleted with Watch = %v, want only 2023_01_01_000001_Op1", watched.LastCompleted)
 		}
 
-		hist, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, reader.ReadOptions{}, true)
+		hist, err := withHistory(t, a.resolve(t, laravel.Settings{}), baseNow, reader.ReadOptions{}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -778,7 +779,7 @@ func TestHistoryTracesCanBeSkipped(t *testing.T) {
 	a := newApp(t, dbtest.SQLite, schema, dbtest.AppFiles{Operations: []string{opA}})
 	a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
 		Errors: []dbtest.Err{{Exception: "E", Message: "m", Trace: "#0 /app/x.php(1): f()"}}})
-	snap, err := withHistory(t, a.resolve(t, check.Settings{}), baseNow, reader.ReadOptions{}, false)
+	snap, err := withHistory(t, a.resolve(t, laravel.Settings{}), baseNow, reader.ReadOptions{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package check
+package laravel
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
@@ -119,26 +120,13 @@ type Source struct {
 	MigrationPaths []string
 }
 
-// ConfigError is a problem with what the user configured (as opposed to a
-// problem reaching or reading the database). `seqwatch check` maps both to
-// UNKNOWN, but the daemon treats only the latter as an outage. Its message
-// says what is wrong; Reason, when not OtherReason, lets a command add what
-// to change.
-type ConfigError struct {
-	Reason Reason
-	Err    error
-}
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
 func configErr(format string, args ...any) error {
-	return &ConfigError{Err: fmt.Errorf(format, args...)}
+	return &check.ConfigError{Err: fmt.Errorf(format, args...)}
 }
 
 // configFact is a ConfigError whose remedy a command knows by its reason.
-func configFact(r Reason, format string, args ...any) error {
-	return &ConfigError{Reason: r, Err: fmt.Errorf(format, args...)}
+func configFact(r check.Reason, format string, args ...any) error {
+	return &check.ConfigError{Reason: r, Err: fmt.Errorf(format, args...)}
 }
 
 // Resolve turns Settings into a Source: it reads AppDir/.env when there is
@@ -159,7 +147,7 @@ func Resolve(s Settings) (Source, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if s.URL == "" {
-				return Source{}, configFact(NoEnvFile, "%s does not exist", envPath)
+				return Source{}, configFact(check.NoEnvFile, "%s does not exist", envPath)
 			}
 			env = map[string]string{}
 		case err != nil:
@@ -167,7 +155,7 @@ func Resolve(s Settings) (Source, error) {
 		}
 	}
 	if s.AppDir == "" && s.URL == "" {
-		return Source{}, configFact(NoApplication, "no application given")
+		return Source{}, configFact(check.NoApplication, "no application given")
 	}
 
 	src := Source{Name: s.Name, Environment: firstNonEmpty(s.Environment, env["APP_ENV"])}
@@ -198,7 +186,7 @@ func Resolve(s Settings) (Source, error) {
 	src.Location, err = time.LoadLocation(tz)
 	// time.LoadLocation("Local") is the monitoring host's zone: never the app's.
 	if err != nil || tz == "Local" {
-		return Source{}, configFact(UnknownTimezone, "unknown time zone %q", tz)
+		return Source{}, configFact(check.UnknownTimezone, "unknown time zone %q", tz)
 	}
 
 	src.Tables = Tables{
@@ -298,7 +286,7 @@ func NormalizeDriver(d string) (string, error) {
 	case "sqlsrv", "mssql", "sqlserver":
 		return "", configErr("database driver %q (SQL Server) is not supported by seqwatch: it reads pgsql, mysql, mariadb and sqlite", d)
 	case "":
-		return "", configFact(NoDriver, "no database driver")
+		return "", configFact(check.NoDriver, "no database driver")
 	}
 	return "", configErr("database driver %q is not supported: use pgsql, mysql, mariadb or sqlite", d)
 }

@@ -1,4 +1,4 @@
-package check
+package laravel
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
@@ -38,8 +39,8 @@ func StripPHP(name string) string { return strings.TrimSuffix(name, ".php") }
 // Discover lists the matching files in dirs, sorted by name. A directory
 // that does not exist holds nothing (an application without operations);
 // one that cannot be read is an error.
-func Discover(dirs []string) ([]PendingFile, []string, error) {
-	var files []PendingFile
+func Discover(dirs []string) ([]check.PendingFile, []string, error) {
+	var files []check.PendingFile
 	var warnings []string
 	seen := map[string]bool{}
 	for _, dir := range dirs {
@@ -49,7 +50,7 @@ func Discover(dirs []string) ([]PendingFile, []string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, nil, &ConfigError{Reason: UnreadableFiles, Err: fmt.Errorf("read directory %s: %w", dir, text.PlainFSError(err))}
+			return nil, nil, &check.ConfigError{Reason: check.UnreadableFiles, Err: fmt.Errorf("read directory %s: %w", dir, text.PlainFSError(err))}
 		}
 		for _, e := range entries {
 			ts, ok := fileTimestamp(e.Name())
@@ -61,7 +62,7 @@ func Discover(dirs []string) ([]PendingFile, []string, error) {
 				continue
 			}
 			seen[name] = true
-			files = append(files, PendingFile{Timestamp: ts, Name: name, File: e.Name(), Path: filepath.Join(dir, e.Name())})
+			files = append(files, check.PendingFile{Timestamp: ts, Name: name, File: e.Name(), Path: filepath.Join(dir, e.Name())})
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
