@@ -1,24 +1,3 @@
-// Package check reads the state of a Laravel application that uses Sequencer
-// (its operations, operation_errors, deferred_operations and migrations
-// tables, and its operation and migration files) into a Snapshot, and judges
-// a Snapshot once into Problems (rules.go), which `seqwatch check`, the
-// status page and the alerting daemon all work from.
-//
-// Everything else in seqwatch (status rendering, the check verdict, the
-// alerting daemon) works from a Snapshot and never queries the database.
-//
-// It holds resolving an application (.env, database URLs, Settings into a
-// Source), connecting and reading with the SQL of each dialect, file
-// discovery, the Snapshot model, judging (Judge, Verdict), the status
-// tables and the incremental read the daemon uses. Its errors
-// (ConfigError and SourceError with a Reason, SchemaError) state what is
-// wrong, and what a valid value looks like, but never which flag,
-// configuration key or .env variable to change: cmd/seqwatch adds that.
-//
-// Of seqwatch it imports only notify (for the one headline rule,
-// notify.HeadlineError) and internal/text. It must not import state, the
-// channels (notify/...), internal/web, internal/heartbeat,
-// internal/metrics or check/dbtest outside tests.
 package check
 
 import (
@@ -29,6 +8,12 @@ import (
 // Snapshot is one reading of an application. It is a plain value: status
 // renders it, Assess judges it into Problems, and the daemon diffs those
 // against what it has already reported.
+//
+// Snapshot is also the schema of the document `seqwatch status --json`
+// prints (internal/render.StreamStatusJSON writes it): its json tags, and
+// those of the types it holds, are the fields the README documents under
+// "--json", a promise to scripts. Fields are added, never renamed or
+// removed; TestSnapshotIsTheStatusJSONSchema spells them out.
 type Snapshot struct {
 	// App is the application's display name (configured, or the base name
 	// of its directory, or the database name).

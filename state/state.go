@@ -21,7 +21,8 @@
 // Of seqwatch it imports only check (the Snapshot and its model), notify
 // (Event) and internal/text. It must not import the channels
 // (notify/...), internal/web, internal/heartbeat or internal/metrics, nor
-// a database driver of its own: it never reads the database.
+// internal/reader, internal/laravel or a database driver: it never reads
+// the database (deps_test.go holds it to that).
 package state
 
 import (

@@ -5,8 +5,9 @@
 // goroutine, each under a deadline, so a slow monitor never delays a tick.
 //
 // It holds the heartbeat's configuration and sender only. It must not import
-// the reader (check) or the channels (notify): callers pass plain strings,
-// and results go back through a callback (the daemon's metrics).
+// check, the reader (internal/reader) or the channels (notify): callers
+// pass plain strings, and results go back through a callback (the
+// daemon's metrics).
 package heartbeat
 
 import (

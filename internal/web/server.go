@@ -4,9 +4,10 @@
 // timeouts and graceful shutdown. The page and the API render from a small
 // view model (Status) that the daemon fills after each tick.
 //
-// It must not import the reader (check), the channels (notify) or the
-// state: the daemon converts its values into the view model, so this
-// package stays free of database drivers and of alert logic.
+// It must not import the model (check), the reader (internal/reader), the
+// channels (notify) or the state: the daemon converts its values into the
+// view model, so this package stays free of database drivers and of alert
+// logic.
 package web
 
 import (

@@ -19,6 +19,9 @@ const maxVerifyProgram = 8_000_000
 // and what comes with it.
 var forbiddenDeps = []string{
 	"github.com/seqwatch/seqwatch/check",
+	"github.com/seqwatch/seqwatch/internal/reader",
+	"github.com/seqwatch/seqwatch/internal/laravel",
+	"github.com/seqwatch/seqwatch/internal/render",
 	"github.com/seqwatch/seqwatch/state",
 	"github.com/seqwatch/seqwatch/cmd/",
 	"github.com/jackc/pgx",
