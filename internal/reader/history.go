@@ -42,7 +42,7 @@ func OpenHistory(ctx context.Context, db *DB, src laravel.Source) (*History, err
 	if err != nil {
 		return nil, err
 	}
-	if db.d.name == "pgsql" {
+	if db.d.name() == "pgsql" {
 		// The history's queries are a scan, a sort and index probes:
 		// compiling them (their estimated cost is over jit_above_cost at a
 		// million rows) took 80-120 ms and saved less. For this
@@ -150,14 +150,14 @@ type CompletedText struct {
 // text of each column, measured apart.
 func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 	r := &h.r
-	base := r.sqlBase("name")
+	base := r.d.base("name")
 	from := " FROM " + r.d.table(r.t.Operations) + completedWhere
 	what := fmt.Sprintf("measure completed operations in %q", r.t.Operations)
 	// A row with odd text counts as oddLen, far above any real length, so
 	// that each maximum says both the widest plain text and whether there
 	// is odd text at all.
-	q := "SELECT MAX(CASE WHEN " + r.sqlOdd("name") + " THEN " + oddLen + " ELSE " + r.sqlCharLen(base) + " END), " +
-		"MAX(CASE WHEN " + r.sqlOdd("type") + " THEN " + oddLen + " ELSE " + r.sqlCharLen("type") + " END), " +
+	q := "SELECT MAX(CASE WHEN " + r.d.odd("name") + " THEN " + oddLen + " ELSE " + r.d.charLen(base) + " END), " +
+		"MAX(CASE WHEN " + r.d.odd("type") + " THEN " + oddLen + " ELSE " + r.d.charLen("type") + " END), " +
 		"COUNT(executed_at)" + from
 	var nameLen, typeLen sql.NullInt64
 	var stamped int64
@@ -168,8 +168,8 @@ func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 	m.Odd = nameLen.Int64 >= oddLenValue || typeLen.Int64 >= oddLenValue
 	if m.Odd {
 		// Rare: the widest plain text of each column, measured apart.
-		q = "SELECT MAX(CASE WHEN NOT " + r.sqlOdd("name") + " THEN " + r.sqlCharLen(base) + " END), " +
-			"MAX(CASE WHEN NOT " + r.sqlOdd("type") + " THEN " + r.sqlCharLen("type") + " END)" + from
+		q = "SELECT MAX(CASE WHEN NOT " + r.d.odd("name") + " THEN " + r.d.charLen(base) + " END), " +
+			"MAX(CASE WHEN NOT " + r.d.odd("type") + " THEN " + r.d.charLen("type") + " END)" + from
 		if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen) }); err != nil {
 			return CompletedText{}, err
 		}
@@ -189,7 +189,7 @@ func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 // read and is returned unchanged.
 func (h *History) CompletedOdd(ctx context.Context, fn func(name, typ string) error) error {
 	r := &h.r
-	q := "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.sqlOdd("name") + " OR " + r.sqlOdd("type") + ")"
+	q := "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.d.odd("name") + " OR " + r.d.odd("type") + ")"
 	return h.each(ctx, fmt.Sprintf("measure completed operations in %q", r.t.Operations), q, func(rows *sql.Rows) error {
 		var n, t sql.NullString
 		if err := rows.Scan(&n, &t); err != nil {
@@ -251,18 +251,18 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	// of the unique (name, executed_at) index that stops at the first
 	// completed row: a few index entries per failed row, however long the
 	// operation's history.
-	base := r.sqlBase("f.name")
+	base := r.d.base("f.name")
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
 			" AND c.completed_at IS NOT NULL ORDER BY c.executed_at DESC LIMIT 1)"
 	}
-	recoveredAt := r.sqlLater(newest(base), newest(r.sqlConcatPHP(base)))
+	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
 	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, " + recoveredAt + ", " +
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
 		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
 		" WHERE f.failed_at IS NOT NULL" +
-		" ORDER BY f.failed_at DESC, " + r.sqlByteOrder(id) + ", e.created_at, e.id"
+		" ORDER BY f.failed_at DESC, " + r.d.byteOrderDesc(id) + ", e.created_at, e.id"
 
 	var cur check.Failure
 	have := false
@@ -308,80 +308,4 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 		return err
 	}
 	return flush()
-}
-
-// The dialects' spellings of what the history queries need.
-
-// sqlEndsPHP is true when the text expression e ends in ".php", compared
-// byte for byte as StripPHP does (MySQL's collations ignore case).
-func (r *reader) sqlEndsPHP(e string) string {
-	switch r.d.name {
-	case "pgsql":
-		return "RIGHT(" + e + `, 4) COLLATE "C" = '.php'`
-	case "mysql":
-		return "CAST(RIGHT(" + e + ", 4) AS BINARY) = '.php'"
-	}
-	return "SUBSTR(" + e + ", -4) = '.php'"
-}
-
-// sqlBase is the name in column e without ".php", as StripPHP makes it.
-func (r *reader) sqlBase(e string) string {
-	cut := "SUBSTR(" + e + ", 1, " + r.sqlCharLen(e) + " - 4)"
-	return "CASE WHEN " + r.sqlEndsPHP(e) + " THEN " + cut + " ELSE " + e + " END"
-}
-
-// sqlConcatPHP appends ".php" to the text expression e.
-func (r *reader) sqlConcatPHP(e string) string {
-	if r.d.name == "mysql" {
-		return "CONCAT(" + e + ", '.php')"
-	}
-	return "(" + e + ") || '.php'"
-}
-
-// sqlCharLen is the length of e in characters (MySQL's LENGTH counts
-// bytes; SQLite has no CHAR_LENGTH).
-func (r *reader) sqlCharLen(e string) string {
-	if r.d.name == "sqlite" {
-		return "LENGTH(" + e + ")"
-	}
-	return "CHAR_LENGTH(" + e + ")"
-}
-
-// sqlOdd is true when column e holds anything but printable ASCII other
-// than the space and '|' (which text.Line treats as a space): text whose
-// display width may not be its length. SQLite's LENGTH stops at a NUL, so
-// a length that differs from the byte count also counts.
-func (r *reader) sqlOdd(e string) string {
-	pipe := " OR " + e + " LIKE '%|%'"
-	switch r.d.name {
-	case "pgsql":
-		return "(" + e + ` COLLATE "C" ~ '[^!-~]'` + pipe + ")"
-	case "mysql":
-		return "(" + e + " REGEXP '[^!-~]'" + pipe + ")"
-	}
-	return "(" + e + " GLOB '*[^!-~]*' OR LENGTH(CAST(" + e + " AS BLOB)) <> LENGTH(" + e + ")" + pipe + ")"
-}
-
-// sqlLater is the later of two time stamps either of which may be NULL.
-func (r *reader) sqlLater(a, b string) string {
-	switch r.d.name {
-	case "pgsql":
-		return "GREATEST(" + a + ", " + b + ")" // ignores NULLs
-	case "mysql":
-		return "COALESCE(GREATEST(" + a + ", " + b + "), " + a + ", " + b + ")"
-	}
-	return "COALESCE(MAX(" + a + ", " + b + "), " + a + ", " + b + ")"
-}
-
-// sqlByteOrder orders by the text id descending the way sortFailures does:
-// the longer first (integer ids numerically), then byte by byte, whatever
-// the collation.
-func (r *reader) sqlByteOrder(id string) string {
-	switch r.d.name {
-	case "pgsql":
-		return "OCTET_LENGTH(" + id + ") DESC, " + id + ` COLLATE "C" DESC`
-	case "mysql":
-		return "LENGTH(" + id + ") DESC, CAST(" + id + " AS BINARY) DESC"
-	}
-	return "LENGTH(CAST(" + id + " AS BLOB)) DESC, " + id + " DESC"
 }

@@ -34,7 +34,7 @@ func walkRunsPerName(dialect string) float64 {
 // the same snapshot; SQLite's read transaction is a snapshot already.
 func (db *DB) beginRead(ctx context.Context) (*sql.Tx, error) {
 	opts := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	if db.d.name == "sqlite" {
+	if db.d.name() == "sqlite" {
 		opts = nil
 	}
 	tx, err := db.SQL.BeginTx(ctx, opts)
@@ -60,7 +60,7 @@ func (r *reader) choosePlan(ctx context.Context) (walk bool, why string) {
 		return false, "no statistics for " + r.t.Operations + ", or no index on its name column (run ANALYZE for the faster plan on long histories; without Sequencer's (name, executed_at) index every probe scans the table)"
 	}
 	per := rows / names
-	from := walkRunsPerName(r.d.name)
+	from := walkRunsPerName(r.d.name())
 	return per >= from, fmt.Sprintf("statistics: about %.0f rows, %.0f names, %.1f rows per name (walk from %.0f)", rows, names, per, from)
 }
 
@@ -72,7 +72,7 @@ func (r *reader) choosePlan(ctx context.Context) (walk bool, why string) {
 func (r *reader) tableStats(ctx context.Context) (rows, names float64, ok bool, err error) {
 	var q string
 	var args []any
-	switch r.d.name {
+	switch r.d.name() {
 	case "pgsql":
 		// n_distinct < 0 is a fraction of the rows.
 		q = `SELECT c.reltuples, s.n_distinct FROM pg_class c
@@ -142,10 +142,10 @@ func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	other := func(alias string) string {
 		return `
   AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + r.d.otherSpelling(alias+".name") + ` AND c.completed_at IS NOT NULL
-    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name)` + r.probeFence() + `)`
+    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name)` + r.d.probeFence() + `)`
 	}
 	var q string
-	switch r.d.name {
+	switch r.d.name() {
 	case "pgsql":
 		q = `WITH RECURSIVE t AS (
   (SELECT name, completed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
@@ -192,7 +192,7 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 	switch {
 	case !walk:
 		err = r.query(ctx, what, base, nil, scan)
-	case r.d.name == "pgsql":
+	case r.d.name() == "pgsql":
 		err = r.query(ctx, what, base+" AND o.name = ANY($1)", []any{names}, scan)
 	default:
 		for i := 0; i < len(names) && err == nil; i += batch {
@@ -274,23 +274,11 @@ func (r *reader) problemQuery() string {
 	ops := r.d.table(r.t.Operations)
 	later := func(name string) string {
 		return `
-  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + r.probeFence() + `)`
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + r.d.probeFence() + `)`
 	}
 	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
 WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
 		later("o.name") + later(r.d.otherSpelling("o.name"))
-}
-
-// probeFence ends a NOT EXISTS probe. On PostgreSQL it is OFFSET 0, which
-// keeps the planner from turning the probe into a hash anti-join that
-// hashes every completed row (a cost that grows with the history): each
-// candidate is then one index probe that stops at the first match.
-// MySQL/MariaDB and SQLite already probe per row.
-func (r *reader) probeFence() string {
-	if r.d.name == "pgsql" {
-		return " OFFSET 0"
-	}
-	return ""
 }
 
 // fileBatch is how many file names go into one pending probe: one
@@ -366,13 +354,13 @@ func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile) ([
 			return nil
 		}
 	}
-	if r.d.name == "pgsql" {
+	if r.d.name() == "pgsql" {
 		names := make([]string, len(files))
 		for i, f := range files {
 			names[i] = f.Name
 		}
 		q := `SELECT f.i FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
-WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL` + r.probeFence() + `)
+WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL` + r.d.probeFence() + `)
 ORDER BY f.i`
 		if err := r.query(ctx, what, q, []any{names}, keep(0)); err != nil {
 			return nil, err
@@ -390,9 +378,9 @@ ORDER BY f.i`
 		args := make([]any, 0, len(chunk))
 		for j, f := range chunk {
 			switch {
-			case r.d.name == "sqlite" && j == 0:
+			case r.d.name() == "sqlite" && j == 0:
 				b.WriteString("WITH f(i, n) AS (VALUES (1, ?)")
-			case r.d.name == "sqlite":
+			case r.d.name() == "sqlite":
 				fmt.Fprintf(&b, ", (%d, ?)", j+1)
 			case j == 0:
 				b.WriteString("SELECT f.i FROM (SELECT 1 AS i, ? AS n")
@@ -401,7 +389,7 @@ ORDER BY f.i`
 			}
 			args = append(args, f.Name)
 		}
-		if r.d.name == "sqlite" {
+		if r.d.name() == "sqlite" {
 			b.WriteString(") SELECT f.i FROM f")
 		} else {
 			b.WriteString(") f")

@@ -208,7 +208,7 @@ func (db *DB) checkTables(ctx context.Context, t laravel.Tables) (hasDeferred bo
 	for i, n := range names {
 		args[i] = n
 	}
-	switch db.d.name {
+	switch db.d.name() {
 	case "pgsql":
 		// to_regclass honours the search_path and schema-qualified names.
 		q = "SELECT CAST(to_regclass($1) AS TEXT) IS NOT NULL, CAST(to_regclass($2) AS TEXT) IS NOT NULL, CAST(to_regclass($3) AS TEXT) IS NOT NULL, CAST(to_regclass($4) AS TEXT) IS NOT NULL"
@@ -220,7 +220,7 @@ func (db *DB) checkTables(ctx context.Context, t laravel.Tables) (hasDeferred bo
 			found[n] = ok[i]
 		}
 	default:
-		if db.d.name == "mysql" {
+		if db.d.name() == "mysql" {
 			q = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?, ?)"
 		} else {
 			q = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN (?, ?, ?, ?)"
