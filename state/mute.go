@@ -230,18 +230,5 @@ func EditMutes(ctx context.Context, path string, fn func(*State) error) error {
 			return fmt.Errorf("create state directory: %w", err)
 		}
 	}
-	lk, err := lockWrite(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer lk.Unlock()
-	fsx := &FileStore{path: path, lock: lk, write: (*os.File).Write}
-	st, err := fsx.Load()
-	if err != nil {
-		return err
-	}
-	if err := fn(st); err != nil {
-		return err
-	}
-	return fsx.Save(st)
+	return editLocked(ctx, path, fn)
 }

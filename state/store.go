@@ -299,6 +299,23 @@ func Edit(ctx context.Context, path string, fn func(*State) error) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w at %s: the daemon has not run with this state.path yet", ErrNoState, path)
 	}
+	return editWith(lk, path, fn)
+}
+
+// editLocked takes the state file's write lock (until ctx ends) and
+// changes the file with fn (see editWith).
+func editLocked(ctx context.Context, path string, fn func(*State) error) error {
+	lk, err := lockWrite(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	return editWith(lk, path, fn)
+}
+
+// editWith loads the state file under the write lock lk, calls fn and
+// saves what it changed; when fn fails nothing is written.
+func editWith(lk *flock.Flock, path string, fn func(*State) error) error {
 	// A store without the daemon's lock, used for this one change.
 	fsx := &FileStore{path: path, lock: lk, write: (*os.File).Write}
 	st, err := fsx.Load()

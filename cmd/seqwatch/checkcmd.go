@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,9 +63,7 @@ func printVerdict[V interface {
 	code() int
 }](e env, v V, asJSON bool) int {
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
+		if err := printJSON(e.stdout, v); err != nil {
 			return int(check.Unknown)
 		}
 	} else {

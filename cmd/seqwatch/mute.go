@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -344,9 +343,7 @@ func listMutes(st *state.State, ws []window, now time.Time) muteList {
 
 func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(l)
+		return printJSON(w, l)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Mutes in force: %d (events are recorded, not sent)\n", len(l.Mutes))

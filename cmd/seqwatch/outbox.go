@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -257,9 +256,7 @@ func listOf(st *state.State) outboxList {
 
 func printOutbox(w io.Writer, l outboxList, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(l)
+		return printJSON(w, l)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Outbox: %d alert(s) waiting, retried with backoff\n", len(l.Outbox))

@@ -72,16 +72,11 @@ func runStatus(ctx context.Context, args []string, e env) error {
 // everything, the writing included. It returns the snapshot it read, if
 // it read one.
 func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
-	if src.Conn.Timeout <= 0 {
-		src.Conn.Timeout = defaultReadTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
-	defer cancel()
-	db, err := reader.Open(ctx, src.Conn)
+	ctx, db, done, err := openWithin(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer done()
 	all := !o.Pending && !o.Completed && !o.Failed
 	var snap *check.Snapshot
 	if asJSON || all || o.Pending {
@@ -123,15 +118,26 @@ const defaultReadTimeout = 60 * time.Second
 // asked to give up slightly sooner, so that the error says what was waited
 // on (a locked table, a slow statement, a server that does not answer).
 func readSnapshot(ctx context.Context, src laravel.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
+	ctx, db, done, err := openWithin(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return reader.Read(ctx, db, src, now, opt)
+}
+
+// openWithin connects to src's database under a context that ends after
+// src.Conn.Timeout (default defaultReadTimeout), which bounds everything
+// done with it; done disconnects and ends the context.
+func openWithin(ctx context.Context, src laravel.Source) (context.Context, *reader.DB, func(), error) {
 	if src.Conn.Timeout <= 0 {
 		src.Conn.Timeout = defaultReadTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
-	defer cancel()
 	db, err := reader.Open(ctx, src.Conn)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, nil, nil, err
 	}
-	defer db.Close()
-	return reader.Read(ctx, db, src, now, opt)
+	return ctx, db, func() { db.Close(); cancel() }, nil
 }
