@@ -14,7 +14,7 @@
 // pdo_mysql, pdo_sqlite); a missing one leaves its column empty.
 //
 // It holds only this benchmark, and times the built binary from outside:
-// of seqwatch it imports only check/dbtest (the databases and their
+// of seqwatch it imports only internal/dbtest (the databases and their
 // histories), and it must not import check, state, notify or any other
 // package whose work it measures.
 package bench_test
@@ -31,7 +31,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }

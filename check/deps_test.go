@@ -21,7 +21,7 @@ var forbiddenDeps = []string{
 	"github.com/seqwatch/seqwatch/internal/laravel",
 	"github.com/seqwatch/seqwatch/internal/render",
 	"github.com/seqwatch/seqwatch/state",
-	"github.com/seqwatch/seqwatch/check/dbtest",
+	"github.com/seqwatch/seqwatch/internal/dbtest",
 	"github.com/seqwatch/seqwatch/cmd",
 }
 

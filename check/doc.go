@@ -16,6 +16,6 @@
 // and the one headline rule, notify.HeadlineError) and internal/text. It
 // must not import internal/reader, internal/laravel, internal/render,
 // state, the channels (notify/...), internal/web, internal/heartbeat,
-// internal/metrics or check/dbtest outside tests, nor a database driver,
+// internal/metrics or internal/dbtest outside tests, nor a database driver,
 // database/sql or tablewriter (deps_test.go holds it to that).
 package check

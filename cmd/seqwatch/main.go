@@ -6,7 +6,7 @@
 // the flags, the exit codes and the advice: the library packages' errors
 // say what is wrong, and advice.go adds what to do in the terms of the
 // command that met them (flags, configuration keys or .env variables).
-// It may import every seqwatch package; it must not import check/dbtest
+// It may import every seqwatch package; it must not import internal/dbtest
 // outside tests, and nothing imports it.
 package main
 

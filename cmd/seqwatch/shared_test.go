@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 )
 
 // sharedConf is a configuration for one of several seqwatch sharing the

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 )
 
 // lockingApp is an application on a fresh database of a real server of

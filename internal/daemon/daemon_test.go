@@ -502,3 +502,26 @@ func (endSignal) MutedEvent(notify.Event)                           {}
 func (endSignal) Mutes([]state.Mute, int)                           {}
 func (endSignal) Delivered(*state.State, string, []string, string)  {}
 func (e endSignal) TickEnded(*state.State, map[string]string)       { e.c <- struct{}{} }
+
+// Each run --once is a new process, with a new holder id: it gives its
+// lease up when done, so the next run (from any server) leads at once.
+func TestOnceReleasesItsLease(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	sh := &shared{now: c.Now}
+	quiet := func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "shop"}, nil }
+	for i, holder := range []string{"run-1", "run-2", "run-3"} {
+		rec := &recorder{}
+		reads := 0
+		app := newTestApp(t, "shop", &memStore{sh: sh, holder: holder}, c.Now, func(ctx context.Context) (*check.Snapshot, error) {
+			reads++
+			return quiet(ctx)
+		}, rec, nil)
+		if err := New([]*App{app}, Options{Now: c.Now}).Once(context.Background()); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if reads != 1 {
+			t.Fatalf("run %d read %d times: it stood by behind the previous run's lease", i+1, reads)
+		}
+		c.Add(time.Minute)
+	}
+}

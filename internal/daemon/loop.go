@@ -110,6 +110,10 @@ func (d *Daemon) Once(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// A run --once holds its lease no longer than its tick: the next run,
+	// from any server and with a new holder id, takes it at once instead
+	// of standing by until it expires.
+	d.release()
 	return errors.Join(errs...)
 }
 

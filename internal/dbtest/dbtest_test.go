@@ -19,7 +19,7 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
