@@ -167,7 +167,11 @@ func Open(ctx context.Context, c laravel.Conn) (*DB, error) {
 		// not past the read's own limit).
 		busy := 5 * time.Second
 		if lim.total > 0 {
-			busy = lim.lock
+			// SQLite's busy handler sleeps in steps of up to 100 ms and
+			// a loaded machine adds to each: leave it a wider margin
+			// than a server's lock timeout needs, so that a locked file
+			// is reported as locked, not as a read that ran out of time.
+			busy = lim.lock - min(lim.total/4, 500*time.Millisecond)
 		}
 		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)"
 	default:
