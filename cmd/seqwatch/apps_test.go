@@ -47,6 +47,8 @@ func TestValidateNamesEachBadApplicationEntry(t *testing.T) {
 			[]string{"line 1: app: with apps: each application sets its own app; move it into its entry under apps"}},
 		{"a bad override names its entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pending: -1\n    schedule: every minute\n",
 			[]string{"line 5: apps[0].thresholds.max_pending: must be 0 (off) or more (got -1)", "line 6: apps[0].schedule:"}},
+		{"a negative concurrency", "concurrency: -2\napps:\n  - name: a\n    app: /srv/a\n",
+			[]string{"line 1: concurrency: must be 1 or more, or 0 for the default (got -2)"}},
 		{"an unknown key in an entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pendin: 3\n",
 			[]string{`line 5: unknown key "max_pendin"`}},
 	}

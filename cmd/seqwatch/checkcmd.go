@@ -48,8 +48,8 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		// the JSON verdict, if --json came before the mistake), and the
 		// status that says the check itself could not run.
 		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
-	} else if names := sf.appNames(); len(names) > 1 {
-		return printVerdict(e, judgeApps(ctx, sf, names, e), asJSON)
+	} else if names, parallel := sf.appNames(); len(names) > 1 {
+		return printVerdict(e, judgeApps(ctx, sf, names, parallel, e), asJSON)
 	} else {
 		v = judge(ctx, sf, e)
 	}

@@ -9,8 +9,9 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 )
 
-// maxParallelChecks bounds the applications check reads at once: each
-// read holds one connection, and a monitoring host runs many checks.
+// maxParallelChecks bounds the applications check reads at once unless
+// concurrency: says: each read holds one connection, and a monitoring
+// host runs many checks.
 const maxParallelChecks = 4
 
 // AppVerdict is one application's verdict within a multi-application check.
@@ -52,9 +53,12 @@ func worse(a, b check.Status) bool {
 // maxParallelChecks at once, each within sf's -t, and combines the
 // verdicts. One application that cannot be read is UNKNOWN in its own
 // summary and does not hide what the others say.
-func judgeApps(ctx context.Context, sf sourceFlags, names []string, e env) MultiVerdict {
+func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int, e env) MultiVerdict {
 	verdicts := make([]AppVerdict, len(names))
-	sem := make(chan struct{}, maxParallelChecks)
+	if parallel <= 0 {
+		parallel = maxParallelChecks
+	}
+	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Add(1)
@@ -121,19 +125,19 @@ type singleVerdict struct{ check.Verdict }
 func (v singleVerdict) code() int { return v.Code }
 
 // appNames are the applications of sf's configuration when it has apps:
-// and no --name picks one; nil otherwise, and when the configuration
-// cannot be read (judge then reports that as UNKNOWN).
-func (f sourceFlags) appNames() []string {
+// and no --name picks one, and how many to read at once (concurrency:);
+// nil otherwise, and when the configuration cannot be read (judge then
+// reports that as UNKNOWN).
+func (f sourceFlags) appNames() (names []string, parallel int) {
 	if f.config == "" || f.name != "" {
-		return nil
+		return nil, 0
 	}
 	cfg, err := loadConfigForReading(f.config)
 	if err != nil || !cfg.multiApp() {
-		return nil
+		return nil, 0
 	}
-	var names []string
 	for _, a := range cfg.Applications() {
 		names = append(names, a.appName())
 	}
-	return names
+	return names, cfg.Concurrency
 }

@@ -60,6 +60,9 @@ type Config struct {
 	MuteMax     Duration            `yaml:"mute_max"`
 	Maintenance []MaintenanceWindow `yaml:"maintenance"`
 
+	// Concurrency is how many applications of apps: are read at once, by
+	// the daemon and by check (default 8 and 4).
+	Concurrency int `yaml:"concurrency"`
 	// Apps are several applications watched by one daemon; without it
 	// the top level names the one application (see Applications).
 	Apps []AppConf `yaml:"apps"`
@@ -585,6 +588,9 @@ func (c *Config) Validate() []string {
 		}
 	} else if c.App == "" && c.Database.URL == "" {
 		add("app", "set app (the Laravel application root) or database.url, or list several applications under apps")
+	}
+	if c.Concurrency < 0 {
+		add("concurrency", "must be 1 or more, or 0 for the default (got %d)", c.Concurrency)
 	}
 	if c.Thresholds.MaxPending < 0 {
 		add("thresholds.max_pending", "must be 0 (off) or more (got %d)", c.Thresholds.MaxPending)

@@ -121,7 +121,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", scheduleOf(ac), "channels", len(ac.Channels))
 	}
 	obs.stateLoaded()
-	opts := daemon.Options{Now: e.now, Logger: logger, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
+	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
 	if *once {
 		return daemon.New(apps, opts).Once(ctx)
 	}
