@@ -14,6 +14,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/seqwatch/seqwatch/internal/observe"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -329,7 +330,7 @@ func unknownMute(err error, cfgPath *string) error {
 func listMutes(st *state.State, ws []window, now time.Time) muteList {
 	active := append(st.ActiveMutes(now), windowsAt(ws, now)...)
 	// The same document as the listener's API (a mute always has a start).
-	l := muteList{Mutes: muteViews(active), Maintenance: []windowEntry{}}
+	l := muteList{Mutes: observe.MuteViews(active), Maintenance: []windowEntry{}}
 	for _, w := range ws {
 		l.Maintenance = append(l.Maintenance, windowEntry{
 			ID: w.id, Schedule: w.w.Schedule, Duration: time.Duration(w.w.Duration).String(), Reason: w.w.Reason,
@@ -371,15 +372,6 @@ func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 	return tw.Flush()
 }
 
-// muteViews turns mutes into the status page's view.
-func muteViews(ms []state.Mute) []web.Mute {
-	out := make([]web.Mute, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, web.Mute{ID: m.ID, Reason: m.Reason, Start: m.Start, Until: m.End, KeepUnreachable: m.KeepUnreachable, By: m.By})
-	}
-	return out
-}
-
 // muteAPI is the listener's POST /api/v1/mutes and DELETE
 // /api/v1/mutes/{id}: the same change as seqwatch mute, through the state
 // file, so the daemon takes it at its next tick like any other mute.
@@ -415,7 +407,7 @@ func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error)
 		return web.Mute{}, err
 	}
 	a.logger.Info("muted through the listener", "id", m.ID, "until", m.End, "reason", m.Reason, "keep_unreachable", m.KeepUnreachable)
-	return muteViews([]state.Mute{m})[0], nil
+	return observe.MuteViews([]state.Mute{m})[0], nil
 }
 
 func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
@@ -440,7 +432,7 @@ func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
 		return web.Mute{}, err
 	}
 	a.logger.Info("unmuted through the listener", "id", id)
-	return muteViews(removed)[0], nil
+	return observe.MuteViews(removed)[0], nil
 }
 
 // edit changes the mutes in the state file and shows the result on the
@@ -467,6 +459,6 @@ func (a *muteAPI) edit(ctx context.Context, ac *Config, now time.Time, fn func(*
 	if err != nil {
 		return err
 	}
-	a.board.SetMutes(ac.appName(), muteViews(active))
+	a.board.SetMutes(ac.appName(), observe.MuteViews(active))
 	return nil
 }

@@ -511,14 +511,14 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer obs.close()
+	defer obs.Close()
 	d, err := newDaemon(cfg, st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	obs.stateLoaded()
-	base := "http://" + obs.server.Addr()
+	obs.StateLoaded()
+	base := "http://" + obs.Addr()
 	health := func() (int, web.HealthReport) {
 		a := httpGet(t, base+"/healthz", "", "")
 		var r web.HealthReport

@@ -109,10 +109,10 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	defer obs.close()
+	defer obs.Close()
 	var apps []*daemon.App
 	for _, ac := range cfg.Applications() {
-		app, err := newDaemon(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = obs.forApp(ac) })
+		app, err := newDaemon(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		apps = append(apps, app)
 		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", scheduleOf(ac), "channels", len(ac.Channels))
 	}
-	obs.stateLoaded()
+	obs.StateLoaded()
 	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
 	if *once {
 		return daemon.New(apps, opts).Once(ctx)
