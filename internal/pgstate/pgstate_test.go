@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"

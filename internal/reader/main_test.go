@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )

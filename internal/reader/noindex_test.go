@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )

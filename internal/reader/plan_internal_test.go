@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check/dbtest"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
