@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
@@ -35,7 +38,19 @@ func adviceFor(err error, file bool) string {
 		owner  *state.OwnerError
 		listen *web.ListenError
 	)
+	var undelivered *daemon.UndeliveredError
 	switch {
+	case errors.As(err, &undelivered):
+		cfg := undelivered.ConfigPath
+		if cfg == "" {
+			cfg = "FILE"
+		}
+		if undelivered.Dead > 0 {
+			return fmt.Sprintf(": see them with seqwatch outbox list --config %s, then retry or drop them", cfg)
+		}
+		return fmt.Sprintf(" (seqwatch outbox list --config %s shows why)", cfg)
+	case errors.Is(err, pgstate.ErrSchemaNewer):
+		return ": upgrade seqwatch on every server sharing it"
 	case errors.As(err, &ce):
 		return configAdvice(ce.Reason, file)
 	case errors.As(err, &se):

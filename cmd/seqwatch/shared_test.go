@@ -146,7 +146,7 @@ func TestSharedStateErrorsNameTheProblem(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("newer schema: exit %d\n%s", r.code, r.stderr)
 	}
-	mustContain(t, "stderr", r.stderr, "state.postgres: ", "newer than this seqwatch")
+	mustContain(t, "stderr", r.stderr, "state.postgres: ", "newer than this seqwatch", ": upgrade seqwatch on every server sharing it")
 
 	closed := sharedConf(t, t.TempDir(), app, "postgres://seqwatch:sekret-pw@127.0.0.1:1/state?connect_timeout=2", hook.url(), "3s")
 	r = runSeqwatch(t, "run", "--once", "--config", closed)

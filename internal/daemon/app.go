@@ -471,7 +471,7 @@ func (d *App) tick(ctx context.Context) error {
 		return err
 	}
 	if len(d.st.Outbox) > 0 || len(d.st.Dead) > 0 {
-		return &UndeliveredError{Waiting: len(d.st.Outbox), Dead: len(d.st.Dead), cfgPath: d.cfgPath}
+		return &UndeliveredError{Waiting: len(d.st.Outbox), Dead: len(d.st.Dead), ConfigPath: d.cfgPath}
 	}
 	return nil
 }
@@ -525,20 +525,17 @@ func (d *App) MaxTick() time.Duration {
 // someone retries or drops them with seqwatch outbox).
 type UndeliveredError struct {
 	Waiting, Dead int
-	cfgPath       string
+	// ConfigPath is the configuration whose outbox holds them.
+	ConfigPath string
 }
 
 func (e *UndeliveredError) Error() string {
-	cfg := e.cfgPath
-	if cfg == "" {
-		cfg = "FILE"
-	}
 	var parts []string
 	if e.Waiting > 0 {
-		parts = append(parts, fmt.Sprintf("%d alert(s) not delivered yet; they stay in the outbox and are retried later, with backoff (seqwatch outbox list --config %s shows why)", e.Waiting, cfg))
+		parts = append(parts, fmt.Sprintf("%d alert(s) not delivered yet; they stay in the outbox and are retried later, with backoff", e.Waiting))
 	}
 	if e.Dead > 0 {
-		parts = append(parts, fmt.Sprintf("%d alert(s) refused for good are in the dead letters: see them with seqwatch outbox list --config %s, then retry or drop them", e.Dead, cfg))
+		parts = append(parts, fmt.Sprintf("%d alert(s) refused for good are in the dead letters", e.Dead))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,8 +115,44 @@ func (d *Daemon) Once(ctx context.Context) error {
 	// from any server and with a new holder id, takes it at once instead
 	// of standing by until it expires.
 	d.release()
-	return errors.Join(errs...)
+	var failed AppErrors
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if len(d.runners) > 1 {
+			err = &appError{app: d.runners[i].app.Name(), err: err}
+		}
+		failed = append(failed, err)
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return failed
 }
+
+// AppErrors are the errors of several applications' ticks, each naming
+// its application, as one sentence.
+type AppErrors []error
+
+func (e AppErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e AppErrors) Unwrap() []error { return e }
+
+// appError is one application's error among several.
+type appError struct {
+	app string
+	err error
+}
+
+func (e *appError) Error() string { return e.app + ": " + e.err.Error() }
+func (e *appError) Unwrap() error { return e.err }
 
 // Run ticks each application on its schedule until ctx ends, reloading on
 // each value from hup. The first ticks run at once.

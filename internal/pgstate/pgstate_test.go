@@ -277,7 +277,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Errorf("error %v does not match ErrSchemaNewer", err)
 	}
 	for _, want := range []string{
-		fmt.Sprintf("schema is version %d", newer),
+		fmt.Sprintf("schema version %d", newer),
 		fmt.Sprintf("newer than this seqwatch knows (%d)", pgstate.SchemaVersion),
 		fmt.Sprintf("%s:%d/%s", admin.Host, admin.Port, admin.Database),
 	} {

@@ -94,8 +94,8 @@ func (db *DB) migrate(ctx context.Context) error {
 			switch {
 			case v > len(steps):
 				return &opError{
-					msg: fmt.Sprintf("state database schema is version %d, newer than this seqwatch knows (%d): upgrade seqwatch on every server sharing it (%s)",
-						v, len(steps), db.where),
+					msg: fmt.Sprintf("state database %s has schema version %d, newer than this seqwatch knows (%d)",
+						db.where, v, len(steps)),
 					errs: []error{ErrSchemaNewer},
 				}
 			case v < 0:
