@@ -167,6 +167,8 @@ type App struct {
 	closeAfter  bool
 	// leaseUntil is when the lease ends unless renewed, by this clock.
 	leaseUntil time.Time
+	// toldStandby is set while standing by, once that was logged.
+	toldStandby bool
 	advise     func(error) error
 }
 
@@ -359,9 +361,14 @@ func (d *App) lead(ctx context.Context) (bool, error) {
 	case !leader && d.leader:
 		d.leader = false
 		d.logger.Warn("another seqwatch holds the lease now; standing by", "holder", holder)
+	case !leader && !d.toldStandby:
+		// Once at Info, so that a standby's run --once (exit 0: the
+		// leader is on it) says why it read nothing.
+		d.logger.Info("standing by: another seqwatch leads for this application", "holder", holder)
 	case !leader:
 		d.logger.Debug("standing by", "holder", holder)
 	}
+	d.toldStandby = !leader
 	return leader, nil
 }
 
