@@ -169,7 +169,7 @@ type App struct {
 	leaseUntil time.Time
 	// toldStandby is set while standing by, once that was logged.
 	toldStandby bool
-	advise     func(error) error
+	advise      func(error) error
 }
 
 // NewApp makes the worker of one application and loads its state.
