@@ -79,19 +79,23 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.
 	defer done()
 	all := !o.Pending && !o.Completed && !o.Failed
 	var snap *check.Snapshot
-	if asJSON || all || o.Pending {
-		// In progress is shown only with every section; --json prints the
-		// whole snapshot.
-		opt := reader.ReadOptions{SkipProblems: !asJSON && !all}
-		if snap, err = reader.Read(ctx, db, src, now, opt); err != nil {
-			return nil, err
-		}
-	}
 	var h *reader.History
-	if asJSON || all || o.Completed || o.Failed {
-		if h, err = reader.OpenHistory(ctx, db, src); err != nil {
-			return nil, err
-		}
+	// In progress is shown only with every section; --json prints the
+	// whole snapshot.
+	opt := reader.ReadOptions{SkipProblems: !asJSON && !all}
+	switch needSnap, needHistory := asJSON || all || o.Pending, asJSON || all || o.Completed || o.Failed; {
+	case needSnap && needHistory:
+		// One transaction: the sections show the database at one moment.
+		snap, h, err = reader.ReadWithHistory(ctx, db, src, now, opt)
+	case needSnap:
+		snap, err = reader.Read(ctx, db, src, now, opt)
+	default:
+		h, err = reader.OpenHistory(ctx, db, src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if h != nil {
 		defer h.Close()
 	}
 	if asJSON {

@@ -14,16 +14,21 @@ import (
 type Stats struct {
 	Queries int64
 	Rows    int64
+	// Transactions are the transactions begun: what one read sees of
+	// the database at one moment.
+	Transactions int64
 }
 
 // Sub returns s - o.
 func (s Stats) Sub(o Stats) Stats {
-	return Stats{Queries: s.Queries - o.Queries, Rows: s.Rows - o.Rows}
+	return Stats{Queries: s.Queries - o.Queries, Rows: s.Rows - o.Rows, Transactions: s.Transactions - o.Transactions}
 }
 
-type counter struct{ queries, rows atomic.Int64 }
+type counter struct{ queries, rows, txs atomic.Int64 }
 
-func (c *counter) stats() Stats { return Stats{Queries: c.queries.Load(), Rows: c.rows.Load()} }
+func (c *counter) stats() Stats {
+	return Stats{Queries: c.queries.Load(), Rows: c.rows.Load(), Transactions: c.txs.Load()}
+}
 
 // countingConnector wraps a driver's connector so that every query and
 // every row fetched is counted at the driver boundary, below anything the
@@ -94,6 +99,7 @@ func (cn *countingConn) PrepareContext(ctx context.Context, query string) (drive
 }
 
 func (cn *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	cn.c.txs.Add(1)
 	if b, ok := cn.Conn.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts)
 	}

@@ -552,3 +552,37 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestStatusReadsItsSectionsInOneTransaction: status's pending section and
+// its lists come from one transaction, so rows committed after the read
+// began appear in none of them, whatever section they would change.
+func TestStatusReadsItsSectionsInOneTransaction(t *testing.T) {
+	for _, d := range []dbtest.Dialect{dbtest.Postgres, dbtest.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			h := newHistoryApp(t, d, "id")
+			before := h.db.Stats()
+			snap, hist, err := reader.ReadWithHistory(ctx, h.db, h.src, time.Date(2024, 1, 20, 12, 0, 0, 0, time.UTC), reader.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hist.Close()
+			// The pending operation runs and completes after the read began.
+			h.app.db.InsertOps(t, dbtest.Schema{}, dbtest.Op{Name: "2024_01_08_000000_Pending", ExecutedAt: day + "11:59:00", CompletedAt: day + "11:59:30"})
+			var out bytes.Buffer
+			if err := render.StreamStatus(ctx, &out, snap, hist, render.StatusOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(snap.PendingOperations, func(p check.PendingFile) bool { return p.Name == "2024_01_08_000000_Pending" }) {
+				t.Fatalf("the operation is not pending in the snapshot: %+v", snap.PendingOperations)
+			}
+			if strings.Contains(out.String(), "11:59:30") {
+				t.Errorf("the completion committed after the read began appears in the lists while the operation shows as pending:\n%s", out.String())
+			}
+			if tx := h.db.Stats().Sub(before).Transactions; tx != 1 {
+				t.Errorf("status's sections were read in %d transactions, want 1", tx)
+			}
+		})
+	}
+}

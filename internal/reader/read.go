@@ -47,6 +47,31 @@ const batch = 250
 // read in one read-only transaction (REPEATABLE READ where the database has
 // it), so an operation that completes during the read is seen once.
 func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (*check.Snapshot, error) {
+	snap, tx, _, err := read(ctx, db, src, now, opt)
+	if err != nil {
+		return nil, err
+	}
+	return snap, tx.Commit()
+}
+
+// ReadWithHistory is Read followed by OpenHistory in the same read-only
+// transaction, so that status's pending section and its lists show the
+// database at one moment. Close the History to end the transaction.
+func ReadWithHistory(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (*check.Snapshot, *History, error) {
+	snap, tx, r, err := read(ctx, db, src, now, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.forHistory(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return snap, &History{r: r, tx: tx}, nil
+}
+
+// read is Read, leaving its transaction open for the caller to end (it is
+// rolled back when read fails).
+func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (_ *check.Snapshot, _ *sql.Tx, _ reader, err error) {
 	loc := src.Location
 	if loc == nil {
 		loc = time.UTC
@@ -67,10 +92,10 @@ func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		var warn1, warn2 []string
 		var err error
 		if opFiles, warn1, err = laravel.Discover(src.OperationPaths); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		if migFiles, warn2, err = laravel.Discover(src.MigrationPaths); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		snap.Warnings = append(warn1, warn2...)
 	}
@@ -78,7 +103,7 @@ func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	t := src.Tables.WithDefaults()
 	hasDeferred, err := db.checkTables(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, reader{}, err
 	}
 	// The plan is chosen before the transaction: statistics are estimates,
 	// and a failed look-up must not abort the read (on PostgreSQL an error
@@ -92,27 +117,31 @@ func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, reader{}, err
 	}
-	defer tx.Rollback()
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
 	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
 
 	if !opt.SkipProblems {
 		var names []string
 		if walk {
 			if names, err = r.unfinishedNames(ctx); err != nil {
-				return nil, err
+				return nil, nil, reader{}, err
 			}
 		}
 		if !walk || len(names) > 0 {
 			failing, running, err := r.problems(ctx, walk, names, now)
 			if err != nil {
-				return nil, err
+				return nil, nil, reader{}, err
 			}
 			snap.Failing, snap.InProgress = failing, running
 		}
 		if err := r.errorsOf(ctx, snap.Failing, false); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		sortFailures(snap.Failing)
 		distinct := map[string]bool{}
@@ -123,26 +152,26 @@ func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		snap.Counts.InProgress = len(snap.InProgress)
 		if hasDeferred {
 			if snap.Deferred, err = r.deferred(ctx); err != nil {
-				return nil, err
+				return nil, nil, reader{}, err
 			}
 			snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
 		}
 	}
 	if len(opt.Watch) > 0 {
 		if err := r.lastCompleted(ctx, uniqueSorted(opt.Watch), snap.LastCompleted); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 	}
 
 	if !opt.SkipPending {
 		if snap.PendingOperations, err = r.pendingFiles(ctx, opFiles); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		snap.Counts.PendingOperations = len(snap.PendingOperations)
 		snap.Counts.Completed = len(opFiles) - len(snap.PendingOperations)
 		ran, err := r.migrations(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		for _, f := range migFiles {
 			if !ran[f.Name] {
@@ -157,13 +186,13 @@ func Read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), "SELECT MAX(executed_at) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
 			return rows.Scan(r.wt(&wm))
 		}); err != nil {
-			return nil, err
+			return nil, nil, reader{}, err
 		}
 		if wm.valid {
 			*opt.watermark = wm.t.Format(time.DateTime)
 		}
 	}
-	return snap, tx.Commit()
+	return snap, tx, r, nil
 }
 
 func uniqueSorted(names []string) []string {
