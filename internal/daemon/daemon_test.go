@@ -525,3 +525,34 @@ func TestOnceReleasesItsLease(t *testing.T) {
 		c.Add(time.Minute)
 	}
 }
+
+// SIGHUP applies each application's new configuration between its ticks;
+// a configuration that drops an application is refused whole, and the
+// previous one stays.
+func TestReloadAppliesEachApplicationsConfigurationOrKeepsThePrevious(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	quiet := func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "x"}, nil }
+	var logs syncBuffer
+	shop := newTestApp(t, "shop", newFileless(c.Now), c.Now, quiet, &recorder{}, nil)
+	blog := newTestApp(t, "blog", newFileless(c.Now), c.Now, quiet, &recorder{}, nil)
+	cfg := func(name string, maxPending int) Config {
+		return Config{Source: laravel.Source{Name: name}, Thresholds: check.Thresholds{MaxPending: maxPending}, Schedule: cron.Every(time.Minute)}
+	}
+	next := map[string]Config{"shop": cfg("shop", 5), "blog": cfg("blog", 50)}
+	reloaded := 0
+	d := New([]*App{shop, blog}, Options{Now: c.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Reload:   func() (map[string]Config, error) { return next, nil },
+		Reloaded: func() { reloaded++ }})
+	d.reload()
+	if shop.thresholds.MaxPending != 5 || blog.thresholds.MaxPending != 50 || reloaded != 1 {
+		t.Fatalf("after a reload: shop %d, blog %d, reloaded %d; want 5, 50, 1", shop.thresholds.MaxPending, blog.thresholds.MaxPending, reloaded)
+	}
+	next = map[string]Config{"shop": cfg("shop", 7)}
+	d.reload()
+	if shop.thresholds.MaxPending != 5 || reloaded != 1 {
+		t.Errorf("a configuration without blog was applied: shop %d, reloaded %d", shop.thresholds.MaxPending, reloaded)
+	}
+	if !strings.Contains(logs.String(), "reload failed; keeping the previous configuration") || !strings.Contains(logs.String(), "blog is gone") {
+		t.Errorf("the refused reload was not logged with its reason:\n%s", logs.String())
+	}
+}
