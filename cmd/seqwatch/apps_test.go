@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // quietApp is the demo application without its failures: check says OK.
@@ -249,5 +251,47 @@ func TestStateDatabaseURLIsNeededOnlyWhereTheStateIsUsed(t *testing.T) {
 	mustContain(t, "outbox list", r.stderr, "state.postgres is empty here")
 	if r := runCmd(t, nil, "run", "--once", "--config", p); r.code != 1 || !strings.Contains(r.stderr, "SEQWATCH_STATE_URL is not set") {
 		t.Errorf("run --once: exit %d, want the unset variable named\n%s", r.code, r.stderr)
+	}
+}
+
+// One daemon, several applications, one listener: the page's API lists
+// each application with its verdict, and the metrics carry each one's
+// app label (promtool and a real Prometheus check the format elsewhere).
+func TestTheListenerShowsEveryApplication(t *testing.T) {
+	dir := t.TempDir()
+	shop, _ := sqliteApp(t, time.Now())
+	blog := quietApp(t)
+	p := writeConfig(t, dir, "on_first_run: silent\nstate: {path: "+filepath.Join(dir, "state.json")+"}\nchannels:\n  - name: out\n    console: {}\napps:\n  - name: shop\n    app: "+shop+
+		"\n    environment: production\n  - name: blog\n    app: "+blog+"\n    environment: staging\n")
+	d := startSeqwatch(t, "run", "--config", p, "--listen", "127.0.0.1:0", "--log-level", "debug")
+	line, _ := d.waitLine(0, "HTTP listener started")
+	_, addr, _ := strings.Cut(line, "addr=")
+	addr, _, _ = strings.Cut(addr, " ")
+	d.waitLine(0, `msg="tick done" app=shop `)
+	d.waitLine(0, `msg="tick done" app=blog `)
+
+	a := httpGet(t, "http://"+addr+"/api/v1/status", "", "")
+	var st struct {
+		Apps []struct {
+			Name, Environment, Verdict string
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &st); err != nil {
+		t.Fatalf("%v: %s", err, a.body)
+	}
+	got := map[string]string{}
+	for _, app := range st.Apps {
+		got[app.Name] = app.Environment + " " + app.Verdict
+	}
+	if len(st.Apps) != 2 || got["shop"] != "production CRITICAL" || got["blog"] != "staging OK" {
+		t.Errorf("the API shows %v, want shop (production, CRITICAL) and blog (staging, OK)", got)
+	}
+	m := httpGet(t, "http://"+addr+"/metrics", "", "")
+	mustContain(t, "metrics", m.body, `app="shop"`, `app="blog"`)
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.wait(); code != 0 {
+		t.Errorf("exit %d\n%s", code, d.stderr())
 	}
 }
