@@ -1,17 +1,13 @@
 package text_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -245,27 +241,6 @@ func TestPlainFSErrorDropsThePath(t *testing.T) {
 	}
 	if !errors.Is(text.PlainFSError(err), fs.ErrNotExist) {
 		t.Error("PlainFSError lost fs.ErrNotExist")
-	}
-}
-
-// TestImportsNothingOfSeqwatch keeps the package a leaf that the reader,
-// the channels and the commands can all use.
-func TestImportsNothingOfSeqwatch(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	const self = "github.com/seqwatch/seqwatch/internal/text"
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, self) {
-		t.Fatalf("go list -deps did not list the package itself: %q", deps)
-	}
-	for _, d := range deps {
-		if d != self && strings.HasPrefix(d, "github.com/seqwatch/seqwatch") {
-			t.Errorf("internal/text imports %s", d)
-		}
 	}
 }
 

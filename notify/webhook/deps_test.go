@@ -15,21 +15,6 @@ import (
 // 14.7 MB when the channels imported the reader; 5.3 MB without them).
 const maxVerifyProgram = 8_000_000
 
-// forbiddenDeps are packages no channel may pull in: the database reader
-// and what comes with it.
-var forbiddenDeps = []string{
-	"github.com/seqwatch/seqwatch/check",
-	"github.com/seqwatch/seqwatch/internal/reader",
-	"github.com/seqwatch/seqwatch/internal/laravel",
-	"github.com/seqwatch/seqwatch/internal/render",
-	"github.com/seqwatch/seqwatch/state",
-	"github.com/seqwatch/seqwatch/cmd/",
-	"github.com/jackc/pgx",
-	"github.com/go-sql-driver/mysql",
-	"modernc.org/sqlite",
-	"github.com/olekukonko/tablewriter",
-}
-
 // goTool runs the go command in dir with a deadline and returns its
 // standard output.
 func goTool(t *testing.T, dir string, args ...string) string {
@@ -47,31 +32,8 @@ func goTool(t *testing.T, dir string, args ...string) string {
 	return string(out)
 }
 
-func TestChannelsDoNotDependOnTheReader(t *testing.T) {
-	tests := []struct {
-		name    string
-		pattern string
-	}{
-		{"every channel and the notify core", "./notify/..."},
-		{"a program that only calls Verify", "./notify/webhook/testdata/verify"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			deps := strings.Fields(goTool(t, "../..", "list", "-deps", tt.pattern))
-			if len(deps) == 0 {
-				t.Fatal("go list -deps listed nothing")
-			}
-			for _, d := range deps {
-				for _, bad := range forbiddenDeps {
-					if d == bad || strings.HasPrefix(d, strings.TrimSuffix(bad, "/")+"/") {
-						t.Errorf("%s depends on %s", tt.pattern, d)
-					}
-				}
-			}
-		})
-	}
-}
-
+// What a receiver's program may depend on is checked with the other
+// layering rules (internal/layering); here, what it weighs.
 func TestVerifyOnlyProgramStaysSmall(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "verify")
 	goTool(t, ".", "build", "-o", bin, "./testdata/verify")

@@ -1,0 +1,72 @@
+package layering
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+const module = "github.com/seqwatch/seqwatch"
+
+// drivers are the database drivers and database/sql: only the reader,
+// the shared state store and the commands may have them.
+var drivers = []string{"database/sql", "github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "modernc.org/sqlite"}
+
+// TestEachPackageDependsOnlyOnWhatItMay: the arrows of the data flow
+// (laravel → reader → check → alerting → state → notify) run one way, the
+// channels carry no database, and the leaves stay leaves. A package
+// forbidden here is forbidden with everything below it.
+func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
+	rules := []struct {
+		pattern   string
+		forbidden []string
+	}{
+		// The model and the rules: no I/O.
+		{"./check", append([]string{"github.com/olekukonko/tablewriter", module + "/internal/reader", module + "/internal/laravel",
+			module + "/internal/render", module + "/state", module + "/internal/dbtest", module + "/cmd"}, drivers...)},
+		// Resolving an application does not read it.
+		{"./internal/laravel", append([]string{module + "/internal/reader", module + "/internal/render", module + "/state", module + "/cmd"}, drivers...)},
+		// The daemon's state is apart from the database it watches.
+		{"./state", append([]string{module + "/internal/reader", module + "/internal/laravel", module + "/internal/render", module + "/cmd"}, drivers...)},
+		// The diff of problems against the state does no I/O.
+		{"./internal/alerting", append([]string{module + "/internal/reader", module + "/internal/laravel", module + "/notify/", module + "/cmd"}, drivers...)},
+		// Every channel and the notify core: a receiver that imports
+		// notify/webhook must not carry seqwatch's databases.
+		{"./notify/...", append([]string{module + "/check", module + "/internal/reader", module + "/internal/laravel", module + "/internal/render",
+			module + "/state", module + "/cmd", "github.com/olekukonko/tablewriter"}, drivers...)},
+		{"./notify/webhook/testdata/verify", append([]string{module + "/check", module + "/internal/reader", module + "/state"}, drivers...)},
+		// The daemon's loop takes its channels built.
+		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager", module + "/cmd"}},
+		// The text toolkit is a leaf.
+		{"./internal/text", []string{module + "/"}},
+	}
+	for _, r := range rules {
+		t.Run(r.pattern, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "go", "list", "-deps", r.pattern)
+			cmd.Dir = "../.."
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v", r.pattern, err)
+			}
+			deps := strings.Fields(string(out))
+			if len(deps) == 0 {
+				t.Fatal("go list -deps listed nothing")
+			}
+			self := module + "/" + strings.TrimSuffix(strings.TrimPrefix(r.pattern, "./"), "/...")
+			for _, d := range deps {
+				if d == self || strings.HasPrefix(d, self+"/") {
+					continue // the package itself (and, for a pattern, its own)
+				}
+				for _, bad := range r.forbidden {
+					if d == bad || strings.HasPrefix(d, strings.TrimSuffix(bad, "/")+"/") {
+						t.Errorf("%s depends on %s", r.pattern, d)
+					}
+				}
+			}
+		})
+	}
+}
