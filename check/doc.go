@@ -17,5 +17,5 @@
 // must not import internal/reader, internal/laravel, internal/render,
 // state, the channels (notify/...), internal/web, internal/heartbeat,
 // internal/metrics or internal/dbtest outside tests, nor a database driver,
-// database/sql or tablewriter (deps_test.go holds it to that).
+// database/sql or tablewriter (internal/layering holds it to that).
 package check

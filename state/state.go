@@ -22,7 +22,7 @@
 // (Event) and internal/text. It must not import the channels
 // (notify/...), internal/web, internal/heartbeat or internal/metrics, nor
 // internal/reader, internal/laravel or a database driver: it never reads
-// the database (deps_test.go holds it to that).
+// the database (internal/layering holds it to that).
 package state
 
 import (
