@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,8 +136,9 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 			return nil, err
 		}
 		out := map[string]daemon.Config{}
-		for i, ac := range newCfg.Applications() {
-			if i >= len(apps) {
+		for _, ac := range newCfg.Applications() {
+			i := slices.IndexFunc(apps, func(a *daemon.App) bool { return a.Name() == ac.appName() })
+			if i < 0 {
 				return nil, fmt.Errorf("application %q is new: adding applications needs a restart", ac.appName())
 			}
 			app := apps[i]
