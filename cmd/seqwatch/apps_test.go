@@ -295,3 +295,46 @@ func TestTheListenerShowsEveryApplication(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, d.stderr())
 	}
 }
+
+// SIGHUP with several applications: a reordered list reloads (each
+// application by its name); a new application needs a restart, and the
+// running configuration stays.
+func TestReloadWithSeveralApplications(t *testing.T) {
+	dir := t.TempDir()
+	shop, _ := sqliteApp(t, time.Now())
+	blog := quietApp(t)
+	conf := func(apps string) {
+		body := "on_first_run: silent\nstate: {path: " + filepath.Join(dir, "state.json") + "}\nchannels:\n  - name: out\n    console: {}\napps:\n" + apps
+		if err := os.WriteFile(filepath.Join(dir, "seqwatch.yaml"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shopEntry := "  - name: shop\n    app: " + shop + "\n"
+	blogEntry := "  - name: blog\n    app: " + blog + "\n"
+	conf(shopEntry + blogEntry)
+	d := startSeqwatch(t, "run", "--config", filepath.Join(dir, "seqwatch.yaml"), "--log-level", "debug")
+	_, n := d.waitLine(0, `msg="tick done" app=shop `)
+	_, m := d.waitLine(0, `msg="tick done" app=blog `)
+	n = max(n, m)
+
+	conf(blogEntry + "    thresholds: {max_pending: 1}\n" + shopEntry)
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	_, n = d.waitLine(n, "configuration reloaded")
+
+	conf(shopEntry + blogEntry + "  - name: extra\n    database: {url: \"sqlite://" + filepath.Join(dir, "x.sqlite") + "\"}\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := d.waitLine(n, "reload failed; keeping the previous configuration")
+	if !strings.Contains(line, `application \"extra\" is new: adding applications needs a restart`) {
+		t.Errorf("the refused reload does not say why: %s", line)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.wait(); code != 0 {
+		t.Errorf("exit %d\n%s", code, d.stderr())
+	}
+}
