@@ -4,12 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/errtest"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -213,7 +213,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, w)
 				}
 			}
-			factOnly(t, msg)
+			errtest.FactOnly(t, msg)
 			if !errors.Is(err, tt.is) {
 				t.Errorf("errors.Is(%v) = false", tt.is)
 			}
@@ -234,7 +234,7 @@ func TestOpenRefusesSecondHolder(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("second Open error = %v, want %q", err, want)
 	}
-	factOnly(t, err.Error())
+	errtest.FactOnly(t, err.Error())
 	if !errors.Is(err, ErrLocked) {
 		t.Error("not ErrLocked")
 	}
@@ -338,17 +338,4 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("dead = %d entries", len(st.Dead))
 		}
 	})
-}
-
-// factOnly asserts that an error message states what is wrong and leaves
-// what to do to the command (cmd/seqwatch's advise): no command-line flag,
-// no seqwatch.yaml, and none of the remedies the command adds.
-func factOnly(t *testing.T, msg string) {
-	t.Helper()
-	if regexp.MustCompile(`(^|[\s(])--?[a-z]`).MatchString(msg) || strings.Contains(msg, "seqwatch.yaml") {
-		t.Errorf("error %q names a flag or the configuration file", msg)
-	}
-	if m := regexp.MustCompile(`(?i)\b(stop it|use another|upgrade seqwatch|move (it|the file) away|restore it|run seqwatch as)\b`).FindString(msg); m != "" {
-		t.Errorf("error %q gives advice (%q)", msg, m)
-	}
 }

@@ -39,8 +39,9 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./notify/webhook/testdata/verify", append([]string{module + "/check", module + "/internal/reader", module + "/state"}, drivers...)},
 		// The daemon's loop takes its channels built.
 		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager", module + "/cmd"}},
-		// The text toolkit is a leaf.
+		// The text toolkit and the tests' error assertions are leaves.
 		{"./internal/text", []string{module + "/"}},
+		{"./internal/errtest", []string{module + "/"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pattern, func(t *testing.T) {

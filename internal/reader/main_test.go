@@ -5,13 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/errtest"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
@@ -132,48 +131,13 @@ func errorKind(err error) string {
 }
 
 // checkError asserts err's kind, that its message names every want
-// fragment, that it holds no secret, and that it is a fact (factOnly).
+// fragment, that it holds no secret, and that it is a fact (errtest.Message).
 func checkError(t *testing.T, err error, kind string, want []string, secrets ...string) {
 	t.Helper()
 	if got := errorKind(err); got != kind {
 		t.Fatalf("error kind = %s, want %s (error: %v)", got, kind, err)
 	}
-	msg := err.Error()
-	for _, w := range want {
-		if !strings.Contains(msg, w) {
-			t.Errorf("error %q does not mention %q", msg, w)
-		}
-	}
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			t.Errorf("error %q contains the secret %q", msg, s)
-		}
-	}
-	if strings.ContainsAny(msg, "\n\r") {
-		t.Errorf("error %q is not one line", msg)
-	}
-	factOnly(t, msg)
-}
-
-// adviceToEnv is advice about .env: a verb telling the user to act on .env
-// or on one of its variables.
-var adviceToEnv = regexp.MustCompile(`(?i)\b(check|set|use|give|point|change|fix|add|are)\b[^.;:?]*(\.env\b|\b(DB|APP|SEQUENCER)_[A-Z_*]+)|\bin \.env\b`)
-
-// factOnly asserts that an error message states what is wrong and leaves
-// the advice to the command: it names no command-line flag, no
-// seqwatch.yaml and tells the user to do nothing to .env. Which of those
-// fits depends on how seqwatch was run, which only cmd/seqwatch knows.
-func factOnly(t *testing.T, msg string) {
-	t.Helper()
-	if m := regexp.MustCompile(`(^|[\s(])--?[a-z]`).FindString(msg); m != "" {
-		t.Errorf("error %q names a command-line flag", msg)
-	}
-	if strings.Contains(msg, "seqwatch.yaml") {
-		t.Errorf("error %q names seqwatch.yaml", msg)
-	}
-	if m := adviceToEnv.FindString(msg); m != "" {
-		t.Errorf("error %q gives advice about .env (%q)", msg, m)
-	}
+	errtest.Message(t, err.Error(), want, secrets...)
 }
 
 // checkReason asserts the Reason of err's ConfigError or SourceError.
