@@ -263,7 +263,7 @@ func TestMuteThroughTheListener(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs lockedLog
+	var logs syncBuffer
 	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }, sleep: noSleep}
 	exited := make(chan int, 1)
 	go func() { exited <- runMain(ctx, []string{"run", "--config", cfgPath, "--listen", addr}, e) }()

@@ -29,24 +29,6 @@ import (
 	"github.com/seqwatch/seqwatch/state"
 )
 
-// lockedLog is a log buffer the daemon writes while the test reads it.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // pingReceiver is a healthchecks.io-style monitor on loopback.
 type pingReceiver struct {
 	srv *httptest.Server
@@ -141,7 +123,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 	base := "http://" + addr
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs lockedLog
+	var logs syncBuffer
 	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }, sleep: noSleep}
 	exited := make(chan int, 1)
 	go func() { exited <- runMain(ctx, []string{"run", "--config", cfgPath, "--listen", addr}, e) }()
@@ -343,7 +325,7 @@ func startPrometheusServer(t *testing.T, target, user, password string) string {
 	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedLog
+	var out syncBuffer
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -501,7 +483,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	}
 	defer st.Close()
 	clock := &testClock{t: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)}
-	var logs lockedLog
+	var logs syncBuffer
 	e := env{stdout: io.Discard, stderr: &logs, now: clock.Now, getenv: func(string) string { return "" }, sleep: noSleep}
 	logger, err := newLogger(e, "text", "info", &secretSet{})
 	if err != nil {
