@@ -49,6 +49,8 @@ func TestValidateNamesEachBadApplicationEntry(t *testing.T) {
 			[]string{"line 1: app: with apps: each application sets its own app; move it into its entry under apps"}},
 		{"a bad override names its entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pending: -1\n    schedule: every minute\n",
 			[]string{"line 5: apps[0].thresholds.max_pending: must be 0 (off) or more (got -1)", "line 6: apps[0].schedule:"}},
+		{"a lease no longer than a tick", "schedule: \"@every 1m\"\nstate: {postgres: \"postgres://x@127.0.0.1/s\", lease: 1m}\napps:\n  - name: a\n    app: /srv/a\n",
+			[]string{`state.lease: must be longer than a tick and its deadline (1m30s for "a"), or the sender would change at every tick (got 1m0s)`}},
 		{"a negative concurrency", "concurrency: -2\napps:\n  - name: a\n    app: /srv/a\n",
 			[]string{"line 1: concurrency: must be 1 or more, or 0 for the default (got -2)"}},
 		{"an unknown key in an entry", "apps:\n  - name: a\n    app: /srv/a\n    thresholds:\n      max_pendin: 3\n",

@@ -589,6 +589,22 @@ func (c *Config) Validate() []string {
 	} else if c.App == "" && c.Database.URL == "" {
 		add("app", "set app (the Laravel application root) or database.url, or list several applications under apps")
 	}
+	if c.State.LeaseTTL > 0 {
+		// The sender renews its lease once a tick: a lease shorter than a
+		// tick and its deadline would pass to a standby at every tick.
+		for _, ac := range c.Applications() {
+			sched, err := parseSchedule(scheduleOf(ac))
+			if err != nil {
+				continue // reported on its own
+			}
+			timeout, _ := tickTimeoutOf(ac)
+			if need := scheduleInterval(sched) + timeout; time.Duration(c.State.LeaseTTL) <= need {
+				add("state.lease", "must be longer than a tick and its deadline (%s for %q), or the sender would change at every tick (got %s)",
+					need, ac.appName(), time.Duration(c.State.LeaseTTL))
+				break
+			}
+		}
+	}
 	if c.Concurrency < 0 {
 		add("concurrency", "must be 1 or more, or 0 for the default (got %d)", c.Concurrency)
 	}
