@@ -12,10 +12,10 @@
 // drawing the status tables is internal/render's; each of them imports
 // check, never the other way.
 //
-// Of seqwatch it imports only notify (the event kinds of the problem keys
-// and the one headline rule, notify.HeadlineError) and internal/text. It
-// must not import internal/reader, internal/laravel, internal/render,
-// state, the channels (notify/...), internal/web, internal/heartbeat,
+// Of seqwatch it imports only internal/event (the event kinds of the
+// problem keys and the one headline rule, event.HeadlineError) and
+// internal/text. It must not import internal/reader, internal/laravel,
+// internal/render, state, the notify core or its channels (notify/...), internal/web, internal/heartbeat,
 // internal/metrics or internal/dbtest outside tests, nor a database driver,
 // database/sql or tablewriter (internal/layering holds it to that).
 package check

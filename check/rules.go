@@ -15,7 +15,7 @@ package check
 import (
 	"time"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // DefaultUnreachableAfter is the number of consecutive failed reads that
@@ -71,17 +71,17 @@ const (
 // FailedKey is the problem key of a failed run (a row of the operations
 // table): each run is reported once, so a retry that fails is new.
 func FailedKey(name, rowID string) string {
-	return string(notify.OperationFailed) + "/" + name + "/" + rowID
+	return string(event.OperationFailed) + "/" + name + "/" + rowID
 }
 
 // StuckKey is the problem key of a run in progress too long.
 func StuckKey(name, rowID string) string {
-	return string(notify.OperationStuck) + "/" + name + "/" + rowID
+	return string(event.OperationStuck) + "/" + name + "/" + rowID
 }
 
 // DeferredKey is the problem key of an exhausted deferred operation.
 func DeferredKey(id string) string {
-	return string(notify.DeferredFailed) + "/" + id
+	return string(event.DeferredFailed) + "/" + id
 }
 
 // Problem is one thing wrong with an application. Exactly one of Failure,
@@ -90,7 +90,7 @@ type Problem struct {
 	// Key identifies the problem from one read to the next.
 	Key string
 	// Kind is the event kind that reports the problem opening.
-	Kind notify.Kind
+	Kind event.Kind
 	// Status is what the problem makes check's verdict: Critical, Warning,
 	// or Unknown for an unreachable application.
 	Status Status
@@ -150,15 +150,15 @@ type Problems struct {
 func Assess(s *Snapshot, th Thresholds) Problems {
 	ps := Problems{Snapshot: s, Thresholds: th, index: map[string]int{}}
 	for _, f := range s.Failing {
-		ps.add(Problem{Key: FailedKey(f.Name, f.ID), Kind: notify.OperationFailed, Status: Critical, Failure: &f})
+		ps.add(Problem{Key: FailedKey(f.Name, f.ID), Kind: event.OperationFailed, Status: Critical, Failure: &f})
 	}
 	if s.Deferred != nil {
 		for _, x := range s.Deferred.Exhausted {
-			ps.add(Problem{Key: DeferredKey(x.ID), Kind: notify.DeferredFailed, Status: Critical, Deferred: &x})
+			ps.add(Problem{Key: DeferredKey(x.ID), Kind: event.DeferredFailed, Status: Critical, Deferred: &x})
 		}
 	}
 	if n := s.Counts.PendingOperations; th.MaxPending > 0 && n > th.MaxPending {
-		ps.add(Problem{Key: PendingKey, Kind: notify.PendingThreshold, Status: Warning, Pending: &PendingOver{Count: n, Threshold: th.MaxPending}})
+		ps.add(Problem{Key: PendingKey, Kind: event.PendingThreshold, Status: Warning, Pending: &PendingOver{Count: n, Threshold: th.MaxPending}})
 	}
 	if th.StuckAfter > 0 {
 		for _, a := range s.InProgress {
@@ -167,7 +167,7 @@ func Assess(s *Snapshot, th Thresholds) Problems {
 				continue
 			}
 			a.RunningFor = Duration(d)
-			ps.add(Problem{Key: StuckKey(a.Name, a.ID), Kind: notify.OperationStuck, Status: Warning, Running: &a})
+			ps.add(Problem{Key: StuckKey(a.Name, a.ID), Kind: event.OperationStuck, Status: Warning, Running: &a})
 		}
 	}
 	return ps
@@ -194,7 +194,7 @@ func Unreachable(down SourceDown, th Thresholds) (Problem, bool) {
 	if down.Failures < after {
 		return Problem{}, false
 	}
-	return Problem{Key: SourceKey, Kind: notify.SourceUnreachable, Status: Unknown, Source: &down}, true
+	return Problem{Key: SourceKey, Kind: event.SourceUnreachable, Status: Unknown, Source: &down}, true
 }
 
 // add keeps the first problem of each key.
@@ -225,7 +225,7 @@ func (ps Problems) Has(key string) bool {
 }
 
 // Of returns the problems of kind, in order.
-func (ps Problems) Of(kind notify.Kind) []Problem {
+func (ps Problems) Of(kind event.Kind) []Problem {
 	var out []Problem
 	for _, p := range ps.list {
 		if p.Kind == kind {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 func problemKeys(ps check.Problems) []string {
@@ -55,7 +55,7 @@ func TestAssess(t *testing.T) {
 		name  string
 		snap  *check.Snapshot
 		th    check.Thresholds
-		kinds []notify.Kind
+		kinds []event.Kind
 	}{
 		{
 			name: "nothing wrong is no problem", snap: snapshot(3, nil, []check.Attempt{running(opA, 5*time.Minute)}, nil),
@@ -63,7 +63,7 @@ func TestAssess(t *testing.T) {
 		},
 		{
 			name: "every failing run is a problem of its own", snap: snapshot(0, []check.Failure{failure("2", opA, 2, "E", "m"), failure("1", opA, 1, "E", "m")}, nil, nil),
-			kinds: []notify.Kind{notify.OperationFailed, notify.OperationFailed},
+			kinds: []event.Kind{event.OperationFailed, event.OperationFailed},
 		},
 		{
 			name: "pending at max_pending is no problem", snap: snapshot(10, nil, nil, nil),
@@ -71,7 +71,7 @@ func TestAssess(t *testing.T) {
 		},
 		{
 			name: "pending over max_pending is one problem", snap: snapshot(11, nil, nil, nil),
-			th: check.Thresholds{MaxPending: 10}, kinds: []notify.Kind{notify.PendingThreshold},
+			th: check.Thresholds{MaxPending: 10}, kinds: []event.Kind{event.PendingThreshold},
 		},
 		{
 			name: "max_pending 0 is off", snap: snapshot(1000, nil, nil, nil),
@@ -82,14 +82,14 @@ func TestAssess(t *testing.T) {
 		},
 		{
 			name: "a run a second over stuck_after is stuck", snap: snapshot(0, nil, []check.Attempt{running(opA, time.Hour+time.Second)}, nil),
-			th: check.Thresholds{StuckAfter: time.Hour}, kinds: []notify.Kind{notify.OperationStuck},
+			th: check.Thresholds{StuckAfter: time.Hour}, kinds: []event.Kind{event.OperationStuck},
 		},
 		{
 			name: "stuck_after 0 is off", snap: snapshot(0, nil, []check.Attempt{running(opA, 100*time.Hour)}, nil),
 		},
 		{
 			name: "exhausted deferred operations are problems", snap: snapshot(0, nil, nil, []check.DeferredFailure{{ID: "1"}, {ID: "2"}}),
-			kinds: []notify.Kind{notify.DeferredFailed, notify.DeferredFailed},
+			kinds: []event.Kind{event.DeferredFailed, event.DeferredFailed},
 		},
 		{
 			name: "no deferred table is no problem", snap: snapshot(0, nil, nil, nil),
@@ -98,7 +98,7 @@ func TestAssess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ps := check.Assess(tc.snap, tc.th)
-			var kinds []notify.Kind
+			var kinds []event.Kind
 			for _, p := range ps.All() {
 				kinds = append(kinds, p.Kind)
 			}
@@ -116,7 +116,7 @@ func TestAssessMeasuresARunWithoutRunningForFromTakenAt(t *testing.T) {
 	a := running(opA, 2*time.Hour)
 	a.RunningFor = 0
 	ps := check.Assess(snapshot(0, nil, []check.Attempt{a}, nil), check.Thresholds{StuckAfter: time.Hour})
-	stuck := ps.Of(notify.OperationStuck)
+	stuck := ps.Of(event.OperationStuck)
 	if len(stuck) != 1 || stuck[0].Running.RunningFor.Std() != 2*time.Hour {
 		t.Fatalf("stuck = %+v", stuck)
 	}
@@ -175,7 +175,7 @@ func TestUnreachable(t *testing.T) {
 			if ok != tt.want {
 				t.Fatalf("Unreachable = %v, want %v", ok, tt.want)
 			}
-			if ok && (p.Kind != notify.SourceUnreachable || p.Status != check.Unknown || p.Source.Failures != tt.failures) {
+			if ok && (p.Kind != event.SourceUnreachable || p.Status != check.Unknown || p.Source.Failures != tt.failures) {
 				t.Errorf("problem = %+v", p)
 			}
 		})
@@ -198,7 +198,7 @@ func TestZeroProblems(t *testing.T) {
 func TestRulesImportNoReader(t *testing.T) {
 	allowed := map[string]bool{
 		"errors": true, "fmt": true, "strings": true, "time": true,
-		"github.com/seqwatch/seqwatch/notify": true, "github.com/seqwatch/seqwatch/internal/text": true,
+		"github.com/seqwatch/seqwatch/internal/event": true, "github.com/seqwatch/seqwatch/internal/text": true,
 	}
 	for _, file := range []string{"rules.go", "verdict.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)

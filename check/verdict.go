@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/event"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/notify"
 )
 
 // Status is a monitoring-plugins status; its value is the exit code.
@@ -196,10 +196,10 @@ func (f Failure) Headline() string {
 }
 
 // HeadlineError chooses the error a failure is summarised by
-// (notify.HeadlineError, the one rule for check's line and the daemon's
+// (event.HeadlineError, the one rule for check's line and the daemon's
 // alerts alike).
 func HeadlineError[E any](errs []E, createdAt func(E) time.Time) (E, bool) {
-	return notify.HeadlineError(errs, createdAt)
+	return event.HeadlineError(errs, createdAt)
 }
 
 // ShortClass drops the namespace of a PHP class name.

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // Mute is a period in which the daemon still evaluates and records events
@@ -40,12 +40,12 @@ func NewMuteID() string { return "mut_" + randomHex(8) }
 func (m Mute) ActiveAt(t time.Time) bool { return !t.Before(m.Start) && t.Before(m.End) }
 
 // Covers reports whether the mute holds back events of kind k.
-func (m Mute) Covers(k notify.Kind) bool {
-	if m.KeepUnreachable && (k == notify.SourceUnreachable || k == notify.SourceRecovered) {
+func (m Mute) Covers(k event.Kind) bool {
+	if m.KeepUnreachable && (k == event.SourceUnreachable || k == event.SourceRecovered) {
 		return false
 	}
 	// A test alert is asked for by a person: it always goes.
-	return k != notify.Test
+	return k != event.Test
 }
 
 // ErrNoMute is returned (wrapped) by Unmute for an id that is not a
@@ -105,15 +105,15 @@ type Gated struct {
 	// Send are the events to queue now: those held by a mute that no
 	// longer applies to them (Released, first) and the new ones no mute
 	// covers.
-	Send []notify.Event
+	Send []event.Event
 	// Released are the events of Send that were held.
-	Released []notify.Event
+	Released []event.Event
 	// Held are the new events a mute holds back (kept in State.Held).
-	Held []notify.Event
+	Held []event.Event
 	// Dropped are events never to be sent: a problem opened and closed
 	// while muted (both its events), a held event whose problem closed
 	// without an event, a reminder due while muted.
-	Dropped []notify.Event
+	Dropped []event.Event
 }
 
 // Gate applies the mutes in force (active) to one tick's new events, with
@@ -124,12 +124,12 @@ type Gated struct {
 // problem was told before the mute, too); a problem opened and closed
 // while muted is not sent at all. A reminder due while muted is dropped:
 // its problems were told before, and the reminder clock has restarted.
-func (s *State) Gate(events []notify.Event, active []Mute) Gated {
-	muted := func(k notify.Kind) bool {
+func (s *State) Gate(events []event.Event, active []Mute) Gated {
+	muted := func(k event.Kind) bool {
 		return slices.ContainsFunc(active, func(m Mute) bool { return m.Covers(k) })
 	}
 	var g Gated
-	var kept []notify.Event
+	var kept []event.Event
 	for _, h := range s.Held {
 		if muted(h.Kind) {
 			kept = append(kept, h)
@@ -153,7 +153,7 @@ func (s *State) Gate(events []notify.Event, active []Mute) Gated {
 		switch {
 		case !muted(ev.Kind):
 			g.Send = append(g.Send, ev)
-		case ev.Kind == notify.Reminder:
+		case ev.Kind == event.Reminder:
 			g.Dropped = append(g.Dropped, ev)
 		default:
 			s.Held = append(s.Held, ev)
@@ -165,8 +165,8 @@ func (s *State) Gate(events []notify.Event, active []Mute) Gated {
 
 // releasable returns the held event h as it should go now, or false when
 // nothing of it is still worth sending.
-func (s *State) releasable(h notify.Event) (notify.Event, bool) {
-	open := func(e notify.Event) bool {
+func (s *State) releasable(h event.Event) (event.Event, bool) {
+	open := func(e event.Event) bool {
 		p, ok := s.Open[e.Key]
 		return ok && p.Event.ID == e.ID
 	}
@@ -174,7 +174,7 @@ func (s *State) releasable(h notify.Event) (notify.Event, bool) {
 	case closing(h.Kind):
 		return h, true
 	case len(h.Items) > 0:
-		var items []notify.Event
+		var items []event.Event
 		for _, it := range h.Items {
 			if open(it) {
 				items = append(items, it)
@@ -191,7 +191,7 @@ func (s *State) releasable(h notify.Event) (notify.Event, bool) {
 
 // unhold removes from State.Held the event that opened the problem key
 // (or the item of a held digest that did) and returns it.
-func (s *State) unhold(key string) (notify.Event, bool) {
+func (s *State) unhold(key string) (event.Event, bool) {
 	for i := len(s.Held) - 1; i >= 0; i-- {
 		h := s.Held[i]
 		if closing(h.Kind) {
@@ -201,7 +201,7 @@ func (s *State) unhold(key string) (notify.Event, bool) {
 			s.Held = slices.Delete(s.Held, i, i+1)
 			return h, true
 		}
-		if j := slices.IndexFunc(h.Items, func(it notify.Event) bool { return it.Key == key }); j >= 0 {
+		if j := slices.IndexFunc(h.Items, func(it event.Event) bool { return it.Key == key }); j >= 0 {
 			it := h.Items[j]
 			h.Items = slices.Delete(slices.Clone(h.Items), j, j+1)
 			if len(h.Items) == 0 {
@@ -212,7 +212,7 @@ func (s *State) unhold(key string) (notify.Event, bool) {
 			return it, true
 		}
 	}
-	return notify.Event{}, false
+	return event.Event{}, false
 }
 
 // EditMutes is Edit for `seqwatch mute` and the listener's

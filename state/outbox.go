@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // Retry backoff across ticks: a delivery that failed n times is not tried
@@ -43,9 +43,9 @@ func NewEventID() string {
 
 // NewEvent returns a new event of the application app (in environment
 // env) with a fresh id (NewEventID), and counts it in Seq.
-func (s *State) NewEvent(kind notify.Kind, key, app, env string, at time.Time, summary string) notify.Event {
+func (s *State) NewEvent(kind event.Kind, key, app, env string, at time.Time, summary string) event.Event {
 	s.Seq++
-	return notify.Event{
+	return event.Event{
 		ID:          NewEventID(),
 		Kind:        kind,
 		Key:         key,

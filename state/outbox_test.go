@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // t0 is the time the tests start at.
@@ -40,8 +40,8 @@ func TestBackoffStartsInSecondsDoublesAndIsCapped(t *testing.T) {
 func TestEventIDsAreRandom128Bit(t *testing.T) {
 	// Two applications that look alike (same name, kind, key, first event
 	// of their state) must not hand out the same id.
-	a := New().NewEvent(notify.Digest, "digest/first-run", "current", "", t0, "")
-	b := New().NewEvent(notify.Digest, "digest/first-run", "current", "", t0, "")
+	a := New().NewEvent(event.Digest, "digest/first-run", "current", "", t0, "")
+	b := New().NewEvent(event.Digest, "digest/first-run", "current", "", t0, "")
 	if a.ID == b.ID {
 		t.Fatalf("two states gave the same first id %s", a.ID)
 	}
@@ -55,7 +55,7 @@ func TestEventIDsAreRandom128Bit(t *testing.T) {
 func queued(ids ...string) *State {
 	st := New()
 	for _, id := range ids {
-		st.Enqueue(notify.Event{ID: id, Kind: notify.OperationFailed, Key: "operation.failed/X/" + id}, []string{"hook"}, t0)
+		st.Enqueue(event.Event{ID: id, Kind: event.OperationFailed, Key: "operation.failed/X/" + id}, []string{"hook"}, t0)
 	}
 	return st
 }
@@ -81,7 +81,7 @@ func TestAttemptedBatchIsFrozen(t *testing.T) {
 	st.Failed("evt_a", "hook", "500", t0.Add(Backoff(1)), false)
 
 	later := t0.Add(time.Minute)
-	st.Enqueue(notify.Event{ID: "evt_b"}, []string{"hook"}, later)
+	st.Enqueue(event.Event{ID: "evt_b"}, []string{"hook"}, later)
 	bs = st.DueBatches(later)
 	if got := batchIDs(bs); len(got) != 2 || !slices.Equal(got[0], []string{"evt_a"}) || !slices.Equal(got[1], []string{"evt_b"}) {
 		t.Fatalf("after a new event: batches %v, want [evt_a] alone (frozen) then [evt_b]", got)
@@ -206,8 +206,8 @@ func TestUpdatePicksUpAnEditMadeMeanwhile(t *testing.T) {
 	}
 	ctx := context.Background()
 	cur, err = s.Update(ctx, cur, func(st *State) error {
-		st.Enqueue(notify.Event{ID: "evt_a"}, []string{"hook"}, t0)
-		st.Enqueue(notify.Event{ID: "evt_b"}, []string{"hook"}, t0)
+		st.Enqueue(event.Event{ID: "evt_a"}, []string{"hook"}, t0)
+		st.Enqueue(event.Event{ID: "evt_b"}, []string{"hook"}, t0)
 		return nil
 	})
 	if err != nil {
@@ -319,7 +319,7 @@ func TestEditKeepsTheStateFilesOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Enqueue(notify.Event{ID: "evt_a"}, []string{"hook"}, t0)
+	st.Enqueue(event.Event{ID: "evt_a"}, []string{"hook"}, t0)
 	if err := s.Save(st); err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@
 // errors (LockedError, OwnerError, ErrCorrupt, ErrNewerVersion) state
 // what is wrong; what to do about it is cmd/seqwatch's to say.
 //
-// Of seqwatch it imports only check (the Snapshot and its model), notify
-// (Event) and internal/text. It must not import the channels
-// (notify/...), internal/web, internal/heartbeat or internal/metrics, nor
+// Of seqwatch it imports only check (the Snapshot and its model),
+// internal/event (Event) and internal/text. It must not import the notify
+// core or its channels (notify/...), internal/web, internal/heartbeat or internal/metrics, nor
 // internal/reader, internal/laravel or a database driver: it never reads
 // the database (internal/layering holds it to that).
 package state
@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // Version is the state file format this binary writes. Bump it, and add a
@@ -99,7 +99,7 @@ type State struct {
 	Mutes []Mute `json:"mutes,omitempty"`
 	// Held are the events a mute held back, sent or dropped when no mute
 	// covers them any longer (see Gate).
-	Held []notify.Event `json:"held,omitempty"`
+	Held []event.Event `json:"held,omitempty"`
 }
 
 // Thread is a posted chat message: its channel and timestamp id.
@@ -139,12 +139,12 @@ func (t *ThreadStore) SetThread(key, channel, ts string) {
 
 // Problem is something reported and not yet resolved.
 type Problem struct {
-	Kind notify.Kind `json:"kind"`
-	Key  string      `json:"key"`
+	Kind event.Kind `json:"kind"`
+	Key  string     `json:"key"`
 	// Event is the event that opened the problem, without error traces
 	// (they can be hundreds of KB each and are not needed to close it).
-	Event    notify.Event `json:"event"`
-	OpenedAt time.Time    `json:"opened_at"`
+	Event    event.Event `json:"event"`
+	OpenedAt time.Time   `json:"opened_at"`
 	// LastSentAt is when the problem was last told to someone (delivery of
 	// its event, or a reminder); zero while its event is still undelivered.
 	LastSentAt time.Time `json:"last_sent_at,omitzero"`
@@ -152,8 +152,8 @@ type Problem struct {
 
 // Delivery is one event waiting to go (or given up on) through one channel.
 type Delivery struct {
-	Event   notify.Event `json:"event"`
-	Channel string       `json:"channel"`
+	Event   event.Event `json:"event"`
+	Channel string      `json:"channel"`
 	// Attempts counts the failed delivery rounds (each of up to a few
 	// requests); NextAttempt is when the next round may start (Backoff).
 	Attempts    int       `json:"attempts"`
@@ -205,7 +205,7 @@ func (s *State) Ensure() {
 
 // Enqueue stores ev in the outbox, one delivery per channel, due now.
 // A delivery already queued for the same event and channel is kept as is.
-func (s *State) Enqueue(ev notify.Event, channels []string, now time.Time) {
+func (s *State) Enqueue(ev event.Event, channels []string, now time.Time) {
 	for _, ch := range channels {
 		if slices.ContainsFunc(s.Outbox, func(d Delivery) bool {
 			return d.Event.ID == ev.ID && d.Channel == ch
@@ -243,7 +243,7 @@ func (s *State) Delivered(eventID, channel string, now time.Time) bool {
 		delete(s.Threads, channel+"\x00"+ev.Key)
 	}
 	s.Ensure()
-	for _, e := range append([]notify.Event{ev}, ev.Items...) {
+	for _, e := range append([]event.Event{ev}, ev.Items...) {
 		p, ok := s.Open[e.Key]
 		if !ok || p.Event.ID != e.ID || !p.LastSentAt.Before(now) {
 			continue
@@ -369,9 +369,9 @@ func encode(st *State) ([]byte, error) {
 }
 
 // closing reports the kinds that end a problem.
-func closing(k notify.Kind) bool {
+func closing(k event.Kind) bool {
 	switch k {
-	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
+	case event.OperationRecovered, event.OperationUnstuck, event.PendingCleared, event.SourceRecovered:
 		return true
 	}
 	return false

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/errtest"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 func openStore(t *testing.T, path string) *FileStore {
@@ -28,9 +28,9 @@ func sampleState() *State {
 	st := New()
 	st.Initialized = true
 	st.Seq = 7
-	ev := notify.Event{ID: "evt_1", Kind: notify.OperationFailed, Key: "operation.failed/X/42", App: "shop",
-		OccurredAt: at, Summary: "X failed", Operation: &notify.Operation{ID: "42", Name: "X", ExecutedAt: at},
-		Errors: []notify.Error{{Exception: "RuntimeException", Message: "boom", Trace: "#0 a.php(1)", CreatedAt: at}}}
+	ev := event.Event{ID: "evt_1", Kind: event.OperationFailed, Key: "operation.failed/X/42", App: "shop",
+		OccurredAt: at, Summary: "X failed", Operation: &event.Operation{ID: "42", Name: "X", ExecutedAt: at},
+		Errors: []event.Error{{Exception: "RuntimeException", Message: "boom", Trace: "#0 a.php(1)", CreatedAt: at}}}
 	st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: at, LastSentAt: at.Add(time.Minute)}
 	st.Seen[ev.Key] = at
 	st.Enqueue(ev, []string{"slack", "email"}, at)
@@ -289,7 +289,7 @@ func TestUpgrade(t *testing.T) {
 func TestOutbox(t *testing.T) {
 	t0 := time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
 	st := New()
-	ev := notify.Event{ID: "evt_a", Kind: notify.OperationFailed, Key: "operation.failed/X/1"}
+	ev := event.Event{ID: "evt_a", Kind: event.OperationFailed, Key: "operation.failed/X/1"}
 	st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: t0}
 	st.Enqueue(ev, []string{"slack", "webhook"}, t0)
 	st.Enqueue(ev, []string{"slack"}, t0) // duplicate: ignored
@@ -331,7 +331,7 @@ func TestOutbox(t *testing.T) {
 	t.Run("Dead is bounded", func(t *testing.T) {
 		for i := range MaxDead + 10 {
 			id := "evt_" + strconv.Itoa(i)
-			st.Enqueue(notify.Event{ID: id}, []string{"x"}, t0)
+			st.Enqueue(event.Event{ID: id}, []string{"x"}, t0)
 			st.Failed(id, "x", "no", time.Time{}, true)
 		}
 		if len(st.Dead) != MaxDead || st.Dead[MaxDead-1].Event.ID != "evt_"+strconv.Itoa(MaxDead+9) {

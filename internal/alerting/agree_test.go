@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // verdictKinds are the kinds of problem check's verdict reports.
@@ -18,23 +18,23 @@ func verdictKinds(v check.Verdict) []string {
 	}
 	var out []string
 	if perf["failed"] > 0 {
-		out = append(out, string(notify.OperationFailed))
+		out = append(out, string(event.OperationFailed))
 	}
 	if perf["deferred_failed"] > 0 {
-		out = append(out, string(notify.DeferredFailed))
+		out = append(out, string(event.DeferredFailed))
 	}
 	if slices.ContainsFunc(v.Problems, func(p string) bool { return strings.Contains(p, "pending") && strings.Contains(p, "(more than") }) {
-		out = append(out, string(notify.PendingThreshold))
+		out = append(out, string(event.PendingThreshold))
 	}
 	if perf["stuck"] > 0 {
-		out = append(out, string(notify.OperationStuck))
+		out = append(out, string(event.OperationStuck))
 	}
 	slices.Sort(out)
 	return out
 }
 
 // eventKinds are the distinct kinds of the events.
-func eventKinds(evs []notify.Event) []string {
+func eventKinds(evs []event.Event) []string {
 	var out []string
 	for _, e := range evs {
 		if !slices.Contains(out, string(e.Kind)) {
@@ -139,7 +139,7 @@ func TestEvaluateStuckRunNoLongerJudgedStuck(t *testing.T) {
 			snap := snapshot()
 			snap.InProgress = []check.Attempt{{ID: "7", Name: "2024_01_14_000000_Import", ExecutedAt: t0.Add(-2 * time.Hour), RunningFor: check.Duration(2 * time.Hour)}}
 			first := rules{th: check.Thresholds{StuckAfter: time.Hour}}
-			if evs := evaluate(st, snap, t0, first); len(evs) != 1 || evs[0].Kind != notify.OperationStuck {
+			if evs := evaluate(st, snap, t0, first); len(evs) != 1 || evs[0].Kind != event.OperationStuck {
 				t.Fatalf("events = %v", kinds(evs))
 			}
 			evs, notes := evaluateNotes(st, snap, t0.Add(time.Minute), rules{th: tc.later})

@@ -12,7 +12,7 @@
 // check.Unreachable), so that check, the status page and the daemon agree.
 // This package must not read the database, import a notify channel
 // (notify/slack, notify/email, ...) or deliver anything: it makes
-// notify.Events and leaves them to the state's outbox.
+// event.Events and leaves them to the state's outbox.
 package alerting
 
 import (
@@ -23,8 +23,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/event"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -68,7 +68,7 @@ type Policy struct {
 // again returns nothing. Each event gets a random id (state.NewEventID).
 // The zero Problems judged nothing: Evaluate returns nothing and leaves st
 // alone.
-func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]notify.Event, []string) {
+func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]event.Event, []string) {
 	if ps.Snapshot == nil {
 		return nil, nil
 	}
@@ -115,7 +115,7 @@ type evaluator struct {
 	snap   *check.Snapshot
 	now    time.Time
 	policy Policy
-	out    []notify.Event
+	out    []event.Event
 	notes  []string
 	// touched holds the keys opened or closed by this evaluation, which a
 	// reminder must not list.
@@ -123,7 +123,7 @@ type evaluator struct {
 }
 
 // event returns a new event with a fresh ID and the snapshot's application.
-func (e *evaluator) event(kind notify.Kind, key string, at time.Time, summary string) notify.Event {
+func (e *evaluator) event(kind event.Kind, key string, at time.Time, summary string) event.Event {
 	return e.st.NewEvent(kind, key, e.snap.App, e.snap.Environment, at, summary)
 }
 
@@ -136,7 +136,7 @@ func (e *evaluator) known(key string) bool {
 	return ok
 }
 
-func (e *evaluator) open(ev notify.Event) {
+func (e *evaluator) open(ev event.Event) {
 	e.st.Open[ev.Key] = state.Problem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
 	e.st.Seen[ev.Key] = e.now
 	e.touch(ev.Key)
@@ -156,7 +156,7 @@ func (e *evaluator) touch(key string) {
 
 // brief is the copy of an event kept in an open problem: without error
 // traces, which can be hundreds of KB and are not needed to close it.
-func brief(ev notify.Event) notify.Event {
+func brief(ev event.Event) event.Event {
 	if len(ev.Errors) > 0 {
 		errs := slices.Clone(ev.Errors)
 		for i := range errs {
@@ -170,9 +170,9 @@ func brief(ev notify.Event) notify.Event {
 
 // failures returns an operation.failed event for each failed run not seen
 // before, oldest first (the problems list them newest first).
-func (e *evaluator) failures() []notify.Event {
-	var evs []notify.Event
-	failed := e.ps.Of(notify.OperationFailed)
+func (e *evaluator) failures() []event.Event {
+	var evs []event.Event
+	failed := e.ps.Of(event.OperationFailed)
 	for i := len(failed) - 1; i >= 0; i-- {
 		f, key := *failed[i].Failure, failed[i].Key
 		if e.known(key) {
@@ -182,10 +182,10 @@ func (e *evaluator) failures() []notify.Event {
 		if f.FailedAt != nil {
 			at = *f.FailedAt
 		}
-		ev := e.event(notify.OperationFailed, key, at, failedSummary(f))
+		ev := e.event(event.OperationFailed, key, at, failedSummary(f))
 		ev.Operation = operation(f.Attempt)
 		for _, er := range f.Errors {
-			ev.Errors = append(ev.Errors, notify.Error{
+			ev.Errors = append(ev.Errors, event.Error{
 				Exception: er.Exception,
 				Message:   er.Message,
 				Trace:     er.Trace,
@@ -193,7 +193,7 @@ func (e *evaluator) failures() []notify.Event {
 				CreatedAt: er.CreatedAt,
 				// Counted here, before boundErrors cuts the trace, so
 				// that "and N more frames" is true of the whole trace.
-				TraceFrames: notify.CountFrames(er.Trace),
+				TraceFrames: event.CountFrames(er.Trace),
 				TraceBytes:  len(er.Trace),
 			})
 		}
@@ -215,8 +215,8 @@ func failedSummary(f check.Failure) string {
 	return s
 }
 
-func operation(a check.Attempt) *notify.Operation {
-	return &notify.Operation{
+func operation(a check.Attempt) *event.Operation {
+	return &event.Operation{
 		ID:          a.ID,
 		Name:        a.Name,
 		Type:        a.Type,
@@ -232,7 +232,7 @@ func operation(a check.Attempt) *notify.Operation {
 // after the failed one completed (the reader's own rule for a failure that
 // is no longer failing), silently when the row just disappeared.
 func (e *evaluator) recoveries() {
-	for _, p := range e.sortedOpen(notify.OperationFailed) {
+	for _, p := range e.sortedOpen(event.OperationFailed) {
 		if e.ps.Has(p.Key) || p.Event.Operation == nil {
 			continue
 		}
@@ -243,7 +243,7 @@ func (e *evaluator) recoveries() {
 			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
 			continue
 		}
-		ev := e.event(notify.OperationRecovered, p.Key, done,
+		ev := e.event(event.OperationRecovered, p.Key, done,
 			fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime)))
 		o := *op
 		// The snapshot knows when the completing run started, not when
@@ -256,7 +256,7 @@ func (e *evaluator) recoveries() {
 }
 
 // sortedOpen returns the open problems of kind, oldest event first.
-func (e *evaluator) sortedOpen(kind notify.Kind) []state.Problem {
+func (e *evaluator) sortedOpen(kind event.Kind) []state.Problem {
 	var ps []state.Problem
 	for _, p := range e.st.Open {
 		if kind == "" || p.Kind == kind {
@@ -274,14 +274,14 @@ func (e *evaluator) sortedOpen(kind notify.Kind) []state.Problem {
 
 // deferred returns a deferred.failed event for each exhausted deferred
 // operation not seen before, and forgets the ones no longer exhausted.
-func (e *evaluator) deferred() []notify.Event {
+func (e *evaluator) deferred() []event.Event {
 	if e.snap.Deferred == nil {
 		// The table is absent (or was not read): nothing was judged, so
 		// nothing is gone either.
 		return nil
 	}
-	var evs []notify.Event
-	for _, p := range e.ps.Of(notify.DeferredFailed) {
+	var evs []event.Event
+	for _, p := range e.ps.Of(event.DeferredFailed) {
 		x, key := *p.Deferred, p.Key
 		if e.known(key) {
 			continue
@@ -294,8 +294,8 @@ func (e *evaluator) deferred() []notify.Event {
 		if m := oneLine(x.LastError); m != "" {
 			s += ": " + m
 		}
-		ev := e.event(notify.DeferredFailed, key, at, s)
-		ev.Deferred = &notify.DeferredError{
+		ev := e.event(event.DeferredFailed, key, at, s)
+		ev.Deferred = &event.DeferredError{
 			ID: x.ID, Operation: x.Operation, Attempts: x.Attempts, MaxAttempts: x.MaxAttempts, LastError: x.LastError,
 		}
 		evs = append(evs, ev)
@@ -303,7 +303,7 @@ func (e *evaluator) deferred() []notify.Event {
 	// A deferred row can leave the exhausted state (reset for another try)
 	// and come back to it: forget it when it leaves so its next exhaustion
 	// is reported.
-	prefix := string(notify.DeferredFailed) + "/"
+	prefix := string(event.DeferredFailed) + "/"
 	for key := range e.st.Seen {
 		if strings.HasPrefix(key, prefix) && !e.ps.Has(key) {
 			if _, ok := e.st.Open[key]; ok {
@@ -317,14 +317,14 @@ func (e *evaluator) deferred() []notify.Event {
 }
 
 // digest stands for the failures found on a first run.
-func (e *evaluator) digest(items []notify.Event) notify.Event {
+func (e *evaluator) digest(items []event.Event) event.Event {
 	noun := "failures"
 	if len(items) == 1 {
 		noun = "failure"
 	}
-	ev := e.event(notify.Digest, keyDigest, e.now,
+	ev := e.event(event.Digest, keyDigest, e.now,
 		fmt.Sprintf("%d past %s found on the first check of %s", len(items), noun, e.snap.App))
-	ev.Items = make([]notify.Event, len(items))
+	ev.Items = make([]event.Event, len(items))
 	for i, it := range items {
 		ev.Items[i] = boundErrors(it, digestTrace)
 	}
@@ -347,7 +347,7 @@ const (
 // boundErrors cuts each error's trace to at most traceLimit bytes (see
 // cutTrace) and its message to eventMessage bytes, on a rune boundary,
 // saying how much was left out.
-func boundErrors(ev notify.Event, traceLimit int) notify.Event {
+func boundErrors(ev event.Event, traceLimit int) event.Event {
 	errs := slices.Clone(ev.Errors)
 	for i := range errs {
 		errs[i].Trace = cutTrace(errs[i].Trace, traceLimit)
@@ -377,13 +377,13 @@ func cut(s string, limit int) string {
 // judged stuck (stuck_after turned off or raised) is closed without an
 // event, as check no longer counts it either.
 func (e *evaluator) stuck() {
-	for _, p := range e.ps.Of(notify.OperationStuck) {
+	for _, p := range e.ps.Of(event.OperationStuck) {
 		a, key := *p.Running, p.Key
 		if e.known(key) {
 			continue
 		}
 		d := a.RunningFor.Std()
-		ev := e.event(notify.OperationStuck, key, e.now,
+		ev := e.event(event.OperationStuck, key, e.now,
 			fmt.Sprintf("%s has been running for %s (started %s)", a.Name, d.Round(time.Second), a.ExecutedAt.Format(time.DateTime)))
 		ev.Operation = operation(a)
 		e.open(ev)
@@ -393,7 +393,7 @@ func (e *evaluator) stuck() {
 	for _, a := range e.snap.InProgress {
 		running[check.StuckKey(a.Name, a.ID)] = true
 	}
-	for _, p := range e.sortedOpen(notify.OperationStuck) {
+	for _, p := range e.sortedOpen(event.OperationStuck) {
 		if e.ps.Has(p.Key) || p.Event.Operation == nil {
 			continue
 		}
@@ -407,7 +407,7 @@ func (e *evaluator) stuck() {
 			continue
 		}
 		op := *p.Event.Operation
-		ev := e.event(notify.OperationUnstuck, p.Key, e.now, op.Name+" is no longer running: "+e.outcome(op))
+		ev := e.event(event.OperationUnstuck, p.Key, e.now, op.Name+" is no longer running: "+e.outcome(op))
 		ev.Operation = &op
 		e.close(p.Key)
 		e.out = append(e.out, ev)
@@ -416,7 +416,7 @@ func (e *evaluator) stuck() {
 
 // outcome says how a formerly stuck row ended, as far as the snapshot
 // tells.
-func (e *evaluator) outcome(op notify.Operation) string {
+func (e *evaluator) outcome(op event.Operation) string {
 	for _, f := range e.snap.Failing {
 		if f.ID == op.ID && f.Name == op.Name {
 			return "it failed"
@@ -446,17 +446,17 @@ func (e *evaluator) pending() {
 		}
 	case !st.PendingAlerted && isOver:
 		p := over.Pending
-		ev := e.event(notify.PendingThreshold, over.Key, e.now,
+		ev := e.event(event.PendingThreshold, over.Key, e.now,
 			fmt.Sprintf("%d operations pending (threshold %d)", p.Count, p.Threshold))
-		ev.Pending = &notify.PendingCount{Count: p.Count, Threshold: p.Threshold, Names: e.pendingNames()}
+		ev.Pending = &event.PendingCount{Count: p.Count, Threshold: p.Threshold, Names: e.pendingNames()}
 		e.open(ev)
 		delete(st.Seen, over.Key) // not a once-only key
 		st.PendingAlerted = true
 		e.out = append(e.out, ev)
 	case st.PendingAlerted && count <= th.ClearAt():
-		ev := e.event(notify.PendingCleared, check.PendingKey, e.now,
+		ev := e.event(event.PendingCleared, check.PendingKey, e.now,
 			fmt.Sprintf("%d operations pending, back at or below %d (threshold %d)", count, th.ClearAt(), th.MaxPending))
-		ev.Pending = &notify.PendingCount{Count: count, Threshold: th.MaxPending, Names: e.pendingNames()}
+		ev.Pending = &event.PendingCount{Count: count, Threshold: th.MaxPending, Names: e.pendingNames()}
 		e.close(check.PendingKey)
 		st.PendingAlerted = false
 		e.out = append(e.out, ev)
@@ -484,7 +484,7 @@ func (e *evaluator) reminders() {
 	if e.policy.RepeatAfter <= 0 {
 		return
 	}
-	var items []notify.Event
+	var items []event.Event
 	for _, p := range e.sortedOpen("") {
 		if e.touched[p.Key] || p.LastSentAt.IsZero() || e.now.Sub(p.LastSentAt) < e.policy.RepeatAfter {
 			continue
@@ -504,23 +504,23 @@ func (e *evaluator) reminders() {
 	} else {
 		s += "; " + items[1].Summary
 	}
-	ev := e.event(notify.Reminder, keyReminder, e.now, s)
+	ev := e.event(event.Reminder, keyReminder, e.now, s)
 	ev.Items = items
 	e.out = append(e.out, ev)
 }
 
 // current refreshes the figures of a reminded event that change while it
 // stays open (the backlog, how long a row has run), without storing them.
-func (e *evaluator) current(ev notify.Event) notify.Event {
+func (e *evaluator) current(ev event.Event) event.Event {
 	switch ev.Kind {
-	case notify.PendingThreshold:
+	case event.PendingThreshold:
 		if ev.Pending != nil {
 			p := *ev.Pending
 			p.Count = e.snap.Counts.PendingOperations
 			ev.Pending = &p
 			ev.Summary = fmt.Sprintf("%d operations pending (threshold %d)", p.Count, p.Threshold)
 		}
-	case notify.OperationStuck:
+	case event.OperationStuck:
 		if ev.Operation != nil && !e.snap.TakenAt.IsZero() {
 			op := *ev.Operation
 			op.RunningFor = e.snap.TakenAt.Sub(op.ExecutedAt)
@@ -535,7 +535,7 @@ func (e *evaluator) current(ev notify.Event) notify.Event {
 // source.unreachable event once the failures in a row make it unreachable
 // (check.Unreachable: th.UnreachableAfter), once per outage. err must
 // already be free of secrets (connection strings carry passwords).
-func SourceFailed(st *state.State, err error, now time.Time, th check.Thresholds, app string) []notify.Event {
+func SourceFailed(st *state.State, err error, now time.Time, th check.Thresholds, app string) []event.Event {
 	st.Ensure()
 	src := &st.Source
 	if src.Failures == 0 {
@@ -557,13 +557,13 @@ func SourceFailed(st *state.State, err error, now time.Time, th check.Thresholds
 	ev.Source = src.LastError
 	st.Open[p.Key] = state.Problem{Kind: ev.Kind, Key: p.Key, Event: ev, OpenedAt: now}
 	src.Alerted = true
-	return []notify.Event{ev}
+	return []event.Event{ev}
 }
 
 // SourceOK records a successful read of the application. It returns a
 // source.recovered event when an unreachable alert had been sent, and
 // resets the failure count either way.
-func SourceOK(st *state.State, now time.Time, app string) []notify.Event {
+func SourceOK(st *state.State, now time.Time, app string) []event.Event {
 	st.Ensure()
 	src := st.Source
 	st.Source = state.Source{}
@@ -571,9 +571,9 @@ func SourceOK(st *state.State, now time.Time, app string) []notify.Event {
 		return nil
 	}
 	delete(st.Open, check.SourceKey)
-	ev := st.NewEvent(notify.SourceRecovered, check.SourceKey, app, "", now,
+	ev := st.NewEvent(event.SourceRecovered, check.SourceKey, app, "", now,
 		fmt.Sprintf("%s readable again after %d failed checks (unreachable since %s)", app, src.Failures, src.Since.Format(time.DateTime)))
-	return []notify.Event{ev}
+	return []event.Event{ev}
 }
 
 // maxSummary bounds the part of a summary taken from an error message.

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -23,12 +23,12 @@ type rules struct {
 
 // evaluate is the daemon's logic for one read: the snapshot judged once,
 // its problems diffed against st.
-func evaluate(st *state.State, snap *check.Snapshot, now time.Time, r rules) []notify.Event {
+func evaluate(st *state.State, snap *check.Snapshot, now time.Time, r rules) []event.Event {
 	evs, _ := evaluateNotes(st, snap, now, r)
 	return evs
 }
 
-func evaluateNotes(st *state.State, snap *check.Snapshot, now time.Time, r rules) ([]notify.Event, []string) {
+func evaluateNotes(st *state.State, snap *check.Snapshot, now time.Time, r rules) ([]event.Event, []string) {
 	return Evaluate(st, check.Assess(snap, r.th), now, r.p)
 }
 
@@ -51,7 +51,7 @@ func snapshot(failing ...check.Failure) *check.Snapshot {
 	return &check.Snapshot{App: "shop", Environment: "production", TakenAt: t0, Failing: failing}
 }
 
-func kinds(evs []notify.Event) []string {
+func kinds(evs []event.Event) []string {
 	var ks []string
 	for _, e := range evs {
 		ks = append(ks, string(e.Kind)+" "+e.Key)
@@ -78,7 +78,7 @@ func TestEvaluateFailures(t *testing.T) {
 		}
 		ev := evs[0]
 		want := "operation.failed/" + opName + "/42"
-		if ev.Kind != notify.OperationFailed || ev.Key != want {
+		if ev.Kind != event.OperationFailed || ev.Key != want {
 			t.Errorf("event = %s %s", ev.Kind, ev.Key)
 		}
 		if ev.Summary != opName+" failed: RuntimeException: Database connection lost" {
@@ -231,7 +231,7 @@ func TestEvaluateDeferred(t *testing.T) {
 	snap := snapshot()
 	snap.Deferred = &check.Deferred{Exhausted: []check.DeferredFailure{x}}
 	evs := evaluate(st, snap, t0, rules{})
-	if len(evs) != 1 || evs[0].Kind != notify.DeferredFailed || evs[0].Deferred == nil ||
+	if len(evs) != 1 || evs[0].Kind != event.DeferredFailed || evs[0].Deferred == nil ||
 		evs[0].Summary != "deferred SendInvoices failed after 5 of 5 attempts: SMTP timeout" {
 		t.Fatalf("events = %+v", evs)
 	}
@@ -284,7 +284,7 @@ func TestEvaluateFirstRun(t *testing.T) {
 		}
 		ids := map[string]bool{d.ID: true}
 		for _, it := range d.Items {
-			if it.Kind != notify.OperationFailed || ids[it.ID] {
+			if it.Kind != event.OperationFailed || ids[it.ID] {
 				t.Fatalf("item %s %s", it.Kind, it.ID)
 			}
 			ids[it.ID] = true
@@ -316,7 +316,7 @@ func TestEvaluateFirstRun(t *testing.T) {
 	})
 	t.Run("default is digest", func(t *testing.T) {
 		evs := evaluate(state.New(), snapshot(past[:3]...), t0, rules{})
-		if len(evs) != 1 || evs[0].Kind != notify.Digest || len(evs[0].Items) != 3 {
+		if len(evs) != 1 || evs[0].Kind != event.Digest || len(evs[0].Items) != 3 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
 	})
@@ -334,7 +334,7 @@ func TestEvaluateFirstRun(t *testing.T) {
 		// not either.
 		snap := snapshot()
 		snap.LastCompleted = map[string]time.Time{past[0].Name: t0.Add(time.Hour)}
-		if evs := evaluate(st, snap, t0.Add(time.Hour), r); len(evs) != 1 || evs[0].Kind != notify.OperationUnstuck {
+		if evs := evaluate(st, snap, t0.Add(time.Hour), r); len(evs) != 1 || evs[0].Kind != event.OperationUnstuck {
 			t.Fatalf("after recovery: %v", kinds(evs))
 		}
 	})
@@ -355,7 +355,7 @@ func TestEvaluateReminders(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("events = %v", kinds(evs))
 	}
-	remind := func(at time.Time) []notify.Event {
+	remind := func(at time.Time) []event.Event {
 		t.Helper()
 		snap.Counts.PendingOperations = 12
 		return evaluate(st, snap, at, r)
@@ -377,12 +377,12 @@ func TestEvaluateReminders(t *testing.T) {
 	})
 	t.Run("one reminder listing both after repeat_after", func(t *testing.T) {
 		evs := remind(t0.Add(6 * time.Hour))
-		if len(evs) != 1 || evs[0].Kind != notify.Reminder || len(evs[0].Items) != 2 {
+		if len(evs) != 1 || evs[0].Kind != event.Reminder || len(evs[0].Items) != 2 {
 			t.Fatalf("events = %v", kinds(evs))
 		}
-		var pending *notify.Event
+		var pending *event.Event
 		for i, it := range evs[0].Items {
-			if it.Kind == notify.PendingThreshold {
+			if it.Kind == event.PendingThreshold {
 				pending = &evs[0].Items[i]
 			}
 		}
@@ -406,18 +406,18 @@ func TestEvaluateReminders(t *testing.T) {
 func TestSourceFailures(t *testing.T) {
 	st := initialized()
 	boom := errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")
-	var got []notify.Event
+	var got []event.Event
 	for i := range 5 {
 		got = append(got, SourceFailed(st, boom, t0.Add(time.Duration(i)*time.Minute), check.Thresholds{}, "shop")...)
 	}
-	if len(got) != 1 || got[0].Kind != notify.SourceUnreachable || got[0].Source != boom.Error() {
+	if len(got) != 1 || got[0].Kind != event.SourceUnreachable || got[0].Source != boom.Error() {
 		t.Fatalf("events = %v", kinds(got))
 	}
 	if want := "cannot read shop: 3 failed checks in a row since 2024-01-13 12:00:00: " + boom.Error(); got[0].Summary != want {
 		t.Errorf("summary = %q", got[0].Summary)
 	}
 	ok := SourceOK(st, t0.Add(time.Hour), "shop")
-	if len(ok) != 1 || ok[0].Kind != notify.SourceRecovered || ok[0].Key != "source.unreachable" || ok[0].ID == got[0].ID {
+	if len(ok) != 1 || ok[0].Kind != event.SourceRecovered || ok[0].Key != "source.unreachable" || ok[0].ID == got[0].ID {
 		t.Fatalf("recovered = %v", kinds(ok))
 	}
 	if again := SourceOK(st, t0.Add(2*time.Hour), "shop"); len(again) != 0 {
@@ -443,7 +443,7 @@ func TestSourceFailures(t *testing.T) {
 func TestEventIDsAreUnique(t *testing.T) {
 	st := initialized()
 	seen := map[string]bool{}
-	add := func(evs []notify.Event) {
+	add := func(evs []event.Event) {
 		for _, e := range append(evs, itemsOf(evs)...) {
 			if seen[e.ID] {
 				t.Fatalf("duplicate id %s (%s %s)", e.ID, e.Kind, e.Key)
@@ -464,8 +464,8 @@ func TestEventIDsAreUnique(t *testing.T) {
 	}
 }
 
-func itemsOf(evs []notify.Event) []notify.Event {
-	var items []notify.Event
+func itemsOf(evs []event.Event) []event.Event {
+	var items []event.Event
 	for _, e := range evs {
 		items = append(items, e.Items...)
 	}
@@ -547,7 +547,7 @@ func TestRecoveredCarriesCompletedAt(t *testing.T) {
 	snap := snapshot()
 	snap.LastCompleted = map[string]time.Time{opName: done}
 	evs := evaluate(st, snap, done, rules{})
-	if len(evs) != 1 || evs[0].Kind != notify.OperationRecovered {
+	if len(evs) != 1 || evs[0].Kind != event.OperationRecovered {
 		t.Fatalf("events = %v", kinds(evs))
 	}
 	op := evs[0].Operation

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/internal/event"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -26,7 +26,7 @@ type muteStep struct {
 // the mutes in force, and count what is sent as delivered at once.
 func tickWithMutes(st *state.State, s muteStep, active func(time.Time) []state.Mute, r rules) (state.Gated, time.Time) {
 	now := t0.Add(time.Duration(s.at) * time.Minute)
-	var events []notify.Event
+	var events []event.Event
 	if s.readFails {
 		events = SourceFailed(st, errors.New("connection refused"), now, check.Thresholds{UnreachableAfter: 1}, "shop")
 	} else {
@@ -167,15 +167,15 @@ func TestMaintenanceWindowHoldsTheFirstRunDigest(t *testing.T) {
 	}
 	st := state.New()
 	g, _ := tickWithMutes(st, muteStep{at: 1, failing: []check.Failure{a, b}}, active, rules{})
-	if len(g.Held) != 1 || g.Held[0].Kind != notify.Digest || len(g.Send) != 0 {
+	if len(g.Held) != 1 || g.Held[0].Kind != event.Digest || len(g.Send) != 0 {
 		t.Fatalf("first run under a window: held %q, sent %q", kinds(g.Held), kinds(g.Send))
 	}
 	g, _ = tickWithMutes(st, muteStep{at: 30, failing: []check.Failure{a}, completed: map[string]time.Time{b.Name: t0}}, active, rules{})
-	if len(g.Send) != 0 || len(g.Dropped) != 2 || g.Dropped[0].Key != check.FailedKey(b.Name, "2") || g.Dropped[1].Kind != notify.OperationRecovered {
+	if len(g.Send) != 0 || len(g.Dropped) != 2 || g.Dropped[0].Key != check.FailedKey(b.Name, "2") || g.Dropped[1].Kind != event.OperationRecovered {
 		t.Fatalf("b recovered inside the window: sent %q, dropped %q", kinds(g.Send), kinds(g.Dropped))
 	}
 	g, _ = tickWithMutes(st, muteStep{at: 120, failing: []check.Failure{a}, completed: map[string]time.Time{b.Name: t0}}, active, rules{})
-	if len(g.Send) != 1 || g.Send[0].Kind != notify.Digest || len(g.Send[0].Items) != 1 || g.Send[0].Items[0].Key != check.FailedKey(a.Name, "1") {
+	if len(g.Send) != 1 || g.Send[0].Kind != event.Digest || len(g.Send[0].Items) != 1 || g.Send[0].Items[0].Key != check.FailedKey(a.Name, "1") {
 		t.Fatalf("window over: sent %q, want the digest with a only", kinds(g.Send))
 	}
 	if st.Open[check.FailedKey(a.Name, "1")].LastSentAt.IsZero() {

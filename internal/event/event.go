@@ -1,0 +1,176 @@
+// Package event holds seqwatch's event vocabulary: the kinds of event,
+// the Event stored in the outbox and sent by every channel, and the one
+// headline rule. It sits beneath every stage that speaks of events: check
+// (which keys its problems by kind), state (the outbox), internal/alerting
+// and notify (which re-exports these names for channel packages and for
+// programs outside this module). It imports nothing of seqwatch, so that
+// the judging and recording stages never depend on the delivery core.
+package event
+
+import (
+	"strings"
+	"time"
+)
+
+// Kind is the stable name of an event.
+type Kind string
+
+// The event kinds. Their names are part of seqwatch's interface (routes,
+// webhook payloads): never rename one.
+const (
+	OperationFailed    Kind = "operation.failed"
+	OperationRecovered Kind = "operation.recovered"
+	OperationStuck     Kind = "operation.stuck"
+	OperationUnstuck   Kind = "operation.unstuck"
+	PendingThreshold   Kind = "pending.threshold"
+	PendingCleared     Kind = "pending.cleared"
+	DeferredFailed     Kind = "deferred.failed"
+	SourceUnreachable  Kind = "source.unreachable"
+	SourceRecovered    Kind = "source.recovered"
+	// Digest summarises past failures on the first run (on_first_run: digest).
+	Digest Kind = "digest"
+	// Reminder repeats an event that is still open after repeat_after.
+	Reminder Kind = "reminder"
+	// Test is sent by `seqwatch notify test`.
+	Test Kind = "test"
+)
+
+// Event is one thing worth telling people about. It is stored in the state
+// outbox (as JSON) before it is sent, so every field must survive a round
+// trip through encoding/json.
+type Event struct {
+	// ID is unique per event and stable across retries and restarts: the
+	// webhook-id of the Standard Webhooks convention.
+	ID string `json:"id"`
+	// Kind is the event's stable name.
+	Kind Kind `json:"kind"`
+	// Key identifies the problem the event is about, e.g.
+	// "operation.failed/2024_01_13_120000_FailedOperation/42"; a recovery
+	// carries the key of the failure it closes.
+	Key string `json:"key"`
+	// App and Environment name the application.
+	App         string `json:"app"`
+	Environment string `json:"environment,omitempty"`
+	// OccurredAt is when the thing happened (the failure time, or when it
+	// was detected for threshold and source events).
+	OccurredAt time.Time `json:"occurred_at"`
+	// Summary is one line of plain text describing the event.
+	Summary string `json:"summary"`
+
+	Operation *Operation     `json:"operation,omitempty"`
+	Errors    []Error        `json:"errors,omitempty"`
+	Pending   *PendingCount  `json:"pending,omitempty"`
+	Deferred  *DeferredError `json:"deferred,omitempty"`
+	// Items are the events a Digest or Reminder stands for.
+	Items []Event `json:"items,omitempty"`
+	// Source is the error that made the database unreachable (redacted).
+	Source string `json:"source,omitempty"`
+}
+
+// HeadlineError is the error the event is summarised by: the one
+// HeadlineError (the function) chooses, as `seqwatch check` does for the
+// same failure.
+func (e Event) HeadlineError() (Error, bool) {
+	return HeadlineError(e.Errors, func(er Error) time.Time { return er.CreatedAt })
+}
+
+// HeadlineError chooses the error a failure is summarised by, wherever it
+// is summarised (check's line, the daemon's alerts, every channel): the
+// newest one, which is what made the run fail; of errors recorded at the
+// same time, the later in the list (errors are read in created_at, id
+// order). It is generic so that the database reader's records and the
+// events' errors are chosen by the same rule.
+func HeadlineError[E any](errs []E, createdAt func(E) time.Time) (E, bool) {
+	var best E
+	if len(errs) == 0 {
+		return best, false
+	}
+	best = errs[0]
+	for _, e := range errs[1:] {
+		if !createdAt(e).Before(createdAt(best)) {
+			best = e
+		}
+	}
+	return best, true
+}
+
+// Operation is the operation an event is about.
+type Operation struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Type        string        `json:"type"`
+	ExecutedAt  time.Time     `json:"executed_at"`
+	FailedAt    *time.Time    `json:"failed_at,omitempty"`
+	CompletedAt *time.Time    `json:"completed_at,omitempty"`
+	RunningFor  time.Duration `json:"running_for,omitempty"`
+}
+
+// Error is one recorded exception.
+type Error struct {
+	Exception string `json:"exception"`
+	Message   string `json:"message"`
+	// Trace is the trace as recorded, or only its first part: the state
+	// cuts long traces at a frame boundary before an event is stored.
+	Trace     string    `json:"trace"`
+	Context   string    `json:"context,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// TraceFrames and TraceBytes describe the whole trace as recorded,
+	// before any cut: how many frames (non-blank lines) and bytes it had.
+	// Channels count the frames they leave out from these, never from the
+	// cut text. 0 when not known (an event stored by an older seqwatch):
+	// the carried trace is counted then.
+	TraceFrames int `json:"trace_frames,omitempty"`
+	TraceBytes  int `json:"trace_bytes,omitempty"`
+}
+
+// CountFrames returns the number of frames of a PHP trace
+// (getTraceAsString: "#0 …" lines and "#N {main}"): its non-blank lines.
+func CountFrames(trace string) int {
+	n := 0
+	for line := range strings.Lines(trace) {
+		if strings.TrimSpace(line) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// AllFrames is the number of frames of the whole recorded trace, which
+// may be more than the carried Trace holds.
+func (e Error) AllFrames() int {
+	if e.TraceFrames > 0 {
+		return e.TraceFrames
+	}
+	return CountFrames(e.Trace)
+}
+
+// Frames returns the first n frames of the carried trace (each trimmed,
+// blank lines skipped) and how many frames of the whole recorded trace
+// they leave out.
+func (e Error) Frames(n int) (frames []string, more int) {
+	rest := e.Trace
+	for rest != "" && len(frames) < n {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		if line = strings.TrimSpace(line); line != "" {
+			frames = append(frames, line)
+		}
+	}
+	return frames, max(0, e.AllFrames()-len(frames))
+}
+
+// PendingCount is the pending-operations backlog for threshold events.
+type PendingCount struct {
+	Count     int      `json:"count"`
+	Threshold int      `json:"threshold"`
+	Names     []string `json:"names,omitempty"`
+}
+
+// DeferredError is a deferred operation that exhausted its attempts.
+type DeferredError struct {
+	ID          string `json:"id"`
+	Operation   string `json:"operation"`
+	Attempts    int    `json:"attempts"`
+	MaxAttempts int    `json:"max_attempts"`
+	LastError   string `json:"last_error"`
+}
