@@ -39,6 +39,15 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./notify/webhook/testdata/verify", append([]string{module + "/check", module + "/internal/reader", module + "/state"}, drivers...)},
 		// The daemon's loop takes its channels built.
 		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager", module + "/cmd"}},
+		// The page and its API get a view model: no model, reader,
+		// channels or state.
+		{"./internal/web", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},
+		// The daemon's observers take their channels built (the reader's
+		// error types only name a failed read).
+		{"./internal/observe", []string{module + "/cmd", module + "/notify/"}},
+		// The heartbeat and the metrics get plain strings and numbers.
+		{"./internal/heartbeat", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},
+		{"./internal/metrics", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
 		{"./internal/text", []string{module + "/"}},
 		// The event vocabulary and secrets sit beneath every stage.
