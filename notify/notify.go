@@ -1,14 +1,16 @@
 // Package notify holds the events seqwatch sends and the channels that send
-// them. Each channel (Slack, email, webhook, console) implements Notifier;
-// the Dispatcher routes events to channels, batches them into digests, rate
-// limits and retries.
+// them. Each channel (Slack, email, webhook, Alertmanager, console, and the
+// others under notify/) implements Notifier; the Dispatcher routes events
+// to channels, batches them into digests, rate limits and retries.
 //
-// It is the core every channel package (notify/...) builds on: Event,
-// Notifier, the channel registry, routes, the console channel and the one
-// headline rule (HeadlineError). Of seqwatch it imports only
-// internal/text. It must not import check, state, internal/web or its own
-// channel packages, nor any database driver or tablewriter, so that a
-// receiver that imports notify/webhook stays small.
+// It is the core every channel package (notify/...) builds on: the event
+// vocabulary (re-exported from internal/event), Notifier, the channel
+// registry, routes, the console channel, the one headline rule
+// (HeadlineError) and the one HTTP sender (HTTPSender). Of seqwatch it
+// imports only internal/event, internal/secret and internal/text. It must
+// not import check, state, internal/web or its own channel packages, nor
+// any database driver or tablewriter, so that a receiver that imports
+// notify/webhook stays small.
 package notify
 
 import (
