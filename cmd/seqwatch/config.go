@@ -222,8 +222,9 @@ func (c *Channel) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // MarshalYAML writes the entry in the layout of the old fixed struct (name,
-// every channel type with null for those not given, rate_per_second), so
-// that configHash stays the same across versions.
+// each of its channel types with null for those not given, a newer type
+// only when given, rate_per_second), so that configHash stays the same
+// across versions.
 func (c Channel) MarshalYAML() (any, error) {
 	out := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
@@ -245,6 +246,9 @@ func (c Channel) MarshalYAML() (any, error) {
 				break
 			}
 		}
+		if v == nil && !fixedFieldType(t.Key) {
+			continue
+		}
 		if err := add(t.Key, v); err != nil {
 			return nil, err
 		}
@@ -253,6 +257,19 @@ func (c Channel) MarshalYAML() (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// fixedFieldType reports whether key was a field of the old fixed channel
+// struct, which MarshalYAML writes as null when the entry does not give
+// it. A channel type registered since is written only when given, so that
+// registering one changes no existing channel's configHash (which would
+// re-enable a channel its peer disabled).
+func fixedFieldType(key string) bool {
+	switch key {
+	case "slack", "email", "webhook", "console", "alertmanager":
+		return true
+	}
+	return false
 }
 
 // unalias copies n with every alias replaced by a copy of its anchored
