@@ -291,3 +291,32 @@ func ValidateURL(raw string, allowHTTP bool, example string) error {
 	}
 	return nil
 }
+
+// URLSecrets are the parts of an endpoint URL that carry its credential,
+// for HTTPSender.Secrets, whole URL first: the URL as given and as
+// parsed, its path (escaped and not), the path's last segment when it is
+// longer than 8 bytes (a Discord webhook's token, an ntfy topic), the
+// query and each query value (a Teams Workflows URL's sig, a Google Chat
+// webhook's key and token). A peer that echoes any of them, or an error
+// that quotes them, is redacted.
+func URLSecrets(raw string) []string {
+	out := []string{raw}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return out
+	}
+	out = append(out, u.String())
+	if len(u.Path) > 1 {
+		out = append(out, u.EscapedPath(), u.Path)
+		if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && len(u.Path)-i-1 > 8 {
+			out = append(out, u.Path[i+1:])
+		}
+	}
+	if u.RawQuery != "" {
+		out = append(out, u.RawQuery)
+		for _, vs := range u.Query() {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}

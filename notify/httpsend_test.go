@@ -164,3 +164,27 @@ func TestValidateURL(t *testing.T) {
 		}
 	}
 }
+
+// TestURLSecretsCoverEveryPartThatCarriesACredential: a peer echoing the
+// token of a Discord URL or the sig of a Teams Workflows URL is redacted.
+func TestURLSecretsCoverEveryPartThatCarriesACredential(t *testing.T) {
+	cases := []struct{ raw, echoed string }{
+		{"https://discord.com/api/webhooks/123456/SECRETtokenVALUE", "unknown webhook SECRETtokenVALUE"},
+		{"https://discord.com/api/webhooks/123456/SECRETtokenVALUE", "path /api/webhooks/123456/SECRETtokenVALUE"},
+		{"https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SIGvalue0123456789", "bad sig SIGvalue0123456789"},
+		{"https://chat.googleapis.com/v1/spaces/AAAA/messages?key=KEYvalue123&token=TOKENvalue456", "token TOKENvalue456 expired"},
+		{"https://ntfy.sh/shop-alerts-7f3a", "topic shop-alerts-7f3a"},
+	}
+	for _, c := range cases {
+		s := &notify.HTTPSender{Channel: "test", Secrets: notify.URLSecrets(c.raw)}
+		got := s.Snippet([]byte(c.echoed))
+		if !strings.Contains(got, "<redacted>") {
+			t.Errorf("URLSecrets(%q): %q came out as %q", c.raw, c.echoed, got)
+		}
+	}
+	// An ordinary word of the path stays, or every error would be garbled.
+	s := &notify.HTTPSender{Channel: "test", Secrets: notify.URLSecrets("https://chat.googleapis.com/v1/spaces/AAAA/messages?key=KEYvalue123")}
+	if got := s.Snippet([]byte("too many messages")); got != "too many messages" {
+		t.Errorf("a short path word was redacted: %q", got)
+	}
+}
