@@ -54,6 +54,7 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./internal/event", []string{module + "/"}},
 		{"./internal/secret", []string{module + "/"}},
 		{"./internal/errtest", []string{module + "/"}},
+		{"./internal/golden", []string{module + "/"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pattern, func(t *testing.T) {
