@@ -23,6 +23,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
+	"github.com/seqwatch/seqwatch/notify/discord"
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/notify/webhook"
@@ -152,7 +153,8 @@ type channelFields struct {
 // channelTypes lists the channel types seqwatch.yaml may name. Their order
 // is the order of the old fixed fields, which configHash depends on.
 func channelTypes() notify.Registry {
-	return notify.Registry{slack.Channel(), email.Channel(), webhook.Channel(), notify.ConsoleChannel(), alertmanager.Channel()}
+	return notify.Registry{slack.Channel(), email.Channel(), webhook.Channel(), notify.ConsoleChannel(), alertmanager.Channel(),
+		discord.Channel()}
 }
 
 // Config returns the configuration of the channel's type (a pointer to,

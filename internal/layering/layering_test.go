@@ -84,3 +84,45 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		})
 	}
 }
+
+// goListDeps lists the packages pattern depends on, itself included.
+func goListDeps(t *testing.T, pattern string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", pattern)
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pattern, err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) == 0 {
+		t.Fatalf("go list -deps %s listed nothing", pattern)
+	}
+	return deps
+}
+
+// TestChatChannelsDependOnlyOnTheNotifyCore: the channels that post to a
+// chat service or a phone take nothing beyond what the notify core
+// already depends on (internal/text, internal/event, internal/secret and
+// the core's own modules) except the standard library: no other channel,
+// no client library, nothing of the stages before them.
+func TestChatChannelsDependOnlyOnTheNotifyCore(t *testing.T) {
+	core := map[string]bool{}
+	for _, d := range goListDeps(t, "./notify") {
+		core[d] = true
+	}
+	for _, pattern := range []string{"./notify/discord"} {
+		t.Run(pattern, func(t *testing.T) {
+			self := module + "/" + strings.TrimPrefix(pattern, "./")
+			for _, d := range goListDeps(t, pattern) {
+				first, _, _ := strings.Cut(d, "/")
+				if d == self || core[d] || !strings.Contains(first, ".") {
+					continue // itself, the core's, or the standard library
+				}
+				t.Errorf("%s depends on %s, which the notify core does not", pattern, d)
+			}
+		})
+	}
+}
