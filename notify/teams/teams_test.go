@@ -1,0 +1,541 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+const (
+	workflowPath = "/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke"
+	sig          = "SIGsecretVALUEabcdefghijklmnopqrstuvwxyz0123"
+	// maxTeamsMessage is Teams' documented message limit, "28 KB".
+	maxTeamsMessage = 28 * 1000
+)
+
+type answer int
+
+const (
+	answerAccepted answer = iota
+	answer429
+	answer500
+	answer401 // a wrong sig
+	answer404 // the workflow was deleted or turned off
+)
+
+// fakeWorkflow stands in for a Workflows webhook with a "Post card in a
+// chat or channel" step: it checks the envelope, the Adaptive Card and its
+// size as Teams would, answers 202 with an empty body as a workflow does,
+// and reports every violation as a test error.
+type fakeWorkflow struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	answer answer
+	cards  [][]byte
+}
+
+func newFakeWorkflow(t *testing.T) *fakeWorkflow {
+	f := &fakeWorkflow{t: t}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeWorkflow) url() string {
+	return f.srv.URL + workflowPath + "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
+}
+
+func (f *fakeWorkflow) setAnswer(a answer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answer = a
+}
+
+func (f *fakeWorkflow) received() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]byte(nil), f.cards...)
+}
+
+func workflowError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.t
+	if r.Method != http.MethodPost {
+		t.Errorf("%s: a workflow's trigger takes POST", r.Method)
+		workflowError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "")
+		return
+	}
+	if r.URL.Path != workflowPath {
+		workflowError(w, http.StatusNotFound, "WorkflowNotFound", "")
+		return
+	}
+	if f.answer == answer401 || r.URL.Query().Get("sig") != sig {
+		workflowError(w, http.StatusUnauthorized, "DirectApiAuthorizationRequired", "The request must be authenticated; sig "+sig+" is not valid.")
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Errorf("reading the body: %v", err)
+		return
+	}
+	if len(body) > maxTeamsMessage {
+		t.Errorf("the message is %d bytes, over Teams' 28 KB", len(body))
+		workflowError(w, http.StatusRequestEntityTooLarge, "MessageSizeExceeded", "Request Entity too large")
+		return
+	}
+	if problems := checkEnvelope(body); len(problems) > 0 {
+		for _, p := range problems {
+			t.Errorf("Teams would not show the card: %s", p)
+		}
+		workflowError(w, http.StatusBadRequest, "InvalidRequestContent", "The card is not valid.")
+		return
+	}
+	switch f.answer {
+	case answer429:
+		w.Header().Set("Retry-After", "9")
+		workflowError(w, http.StatusTooManyRequests, "WorkflowRequestsThrottled", "Rate limit is exceeded.")
+		return
+	case answer500:
+		http.Error(w, "<html>Bad gateway</html>", http.StatusBadGateway)
+		return
+	case answer404:
+		workflowError(w, http.StatusNotFound, "WorkflowNotFound", "The workflow could not be found.")
+		return
+	}
+	f.cards = append(f.cards, body)
+	w.WriteHeader(http.StatusAccepted) // and an empty body: nothing more is confirmed
+}
+
+// checkEnvelope applies the envelope a "Post card" step takes and the
+// Adaptive Card schema of the elements seqwatch writes, strictly.
+func checkEnvelope(body []byte) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if !utf8.Valid(body) {
+		bad("the body is not valid UTF-8")
+	}
+	var m struct {
+		Type        string `json:"type"`
+		Attachments []struct {
+			ContentType string           `json:"contentType"`
+			ContentURL  *json.RawMessage `json:"contentUrl"`
+			Content     json.RawMessage  `json:"content"`
+		} `json:"attachments"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		bad("not the message envelope: %v", err)
+		return out
+	}
+	if m.Type != "message" || len(m.Attachments) != 1 {
+		bad(`want {"type": "message"} with one attachment, got type %q and %d`, m.Type, len(m.Attachments))
+		return out
+	}
+	a := m.Attachments[0]
+	if a.ContentType != "application/vnd.microsoft.card.adaptive" {
+		bad("contentType %q", a.ContentType)
+	}
+	if !bytes.Contains(body, []byte(`"contentUrl":null`)) {
+		bad("contentUrl must be null")
+	}
+	var c struct {
+		Schema  string `json:"$schema"`
+		Type    string `json:"type"`
+		Version string `json:"version"`
+		Body    []map[string]json.RawMessage
+		MSTeams struct {
+			Width string `json:"width"`
+		} `json:"msteams"`
+	}
+	dec = json.NewDecoder(bytes.NewReader(a.Content))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		bad("not an Adaptive Card: %v", err)
+		return out
+	}
+	if c.Type != "AdaptiveCard" || c.Version != "1.4" || !strings.EqualFold(c.MSTeams.Width, "full") || len(c.Body) == 0 {
+		bad("card type %q version %q width %q, %d elements", c.Type, c.Version, c.MSTeams.Width, len(c.Body))
+	}
+	for i, el := range c.Body {
+		at := fmt.Sprintf("body[%d]", i)
+		var typ string
+		_ = json.Unmarshal(el["type"], &typ)
+		switch typ {
+		case "TextBlock":
+			var tb struct {
+				Type, Text, Weight, Size, Color, FontType, Spacing string
+				Wrap, IsSubtle                                     bool
+			}
+			if err := strictDecode(el, &tb); err != nil {
+				bad("%s: %v", at, err)
+				continue
+			}
+			if tb.Text == "" {
+				bad("%s: a TextBlock needs text", at)
+			}
+			checkEnum(bad, at+" weight", tb.Weight, "Default", "Lighter", "Bolder")
+			checkEnum(bad, at+" size", tb.Size, "Default", "Small", "Medium", "Large", "ExtraLarge")
+			checkEnum(bad, at+" color", tb.Color, "Default", "Dark", "Light", "Accent", "Good", "Warning", "Attention")
+			checkEnum(bad, at+" fontType", tb.FontType, "Default", "Monospace")
+			checkEnum(bad, at+" spacing", tb.Spacing, "Default", "None", "Small", "Medium", "Large", "ExtraLarge", "Padding")
+			checkInert(bad, at, tb.Text)
+		case "FactSet":
+			var fs struct {
+				Type  string
+				Facts []struct{ Title, Value string }
+			}
+			if err := strictDecode(el, &fs); err != nil {
+				bad("%s: %v", at, err)
+				continue
+			}
+			if len(fs.Facts) == 0 {
+				bad("%s: a FactSet needs facts", at)
+			}
+			for j, fc := range fs.Facts {
+				checkInert(bad, fmt.Sprintf("%s fact %d title", at, j), fc.Title)
+				checkInert(bad, fmt.Sprintf("%s fact %d value", at, j), fc.Value)
+			}
+		default:
+			bad("%s: element type %q", at, typ)
+		}
+	}
+	return out
+}
+
+func strictDecode(el map[string]json.RawMessage, v any) error {
+	data, _ := json.Marshal(el)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func checkEnum(bad func(string, ...any), at, v string, allowed ...string) {
+	if v == "" {
+		return
+	}
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	bad("%s: %q is not one of %v", at, v, allowed)
+}
+
+// What Adaptive Card markdown (and a CommonMark client) would read as
+// formatting, a link or an HTML entity.
+var (
+	markupChars  = regexp.MustCompile("[*~`\\[\\]<&]|\\{\\{|://|(?i)www\\.|\\\\[!-/:-@\\[-`{-~]")
+	looseUnder   = regexp.MustCompile(`(^|[^\pL\pN])_|_([^\pL\pN]|$)`)
+	markupStarts = regexp.MustCompile(`^(\s|>|#+(\s|$)|[-+=](\s|$|[-+=])|\d+[.)](\s|$))`)
+)
+
+// checkInert fails on text that is not clean, or that a client would
+// format or link.
+func checkInert(bad func(string, ...any), at, s string) {
+	if !utf8.ValidString(s) {
+		bad("%s: invalid UTF-8", at)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			bad("%s: control or format character %U", at, r)
+			return
+		}
+	}
+	if loc := markupChars.FindStringIndex(s); loc != nil {
+		bad("%s: markup %q near %q", at, s[loc[0]:loc[1]], near(s, loc[0]))
+	}
+	if loc := looseUnder.FindStringIndex(s); loc != nil {
+		bad("%s: an underscore that may emphasise near %q", at, near(s, loc[0]))
+	}
+	if markupStarts.MatchString(s) {
+		bad("%s: starts like a heading, list, quote or code: %q", at, near(s, 0))
+	}
+}
+
+func near(s string, i int) string { return s[max(0, i-20):min(len(s), i+20)] }
+
+const hostile = "<at>Everyone</at> @General [click](https://evil.example/x) https://evil.example/y www.evil.example **bold** _it_ ~~s~~ `code` " +
+	"{{DATE(2017-02-14T06:08:39Z, SHORT)}} &#x202E; &lt;b&gt; <b>html</b> \\*esc\\* a & b\r\n# heading\r\n- list\r\n1. one\r\n> quote\r\n    indented\r\n=== \xff\xfe end \u202eevil\u200b"
+
+var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+
+func hostileFailure(key string) notify.Event {
+	var trace strings.Builder
+	trace.WriteString("#0 /app/" + strings.Repeat("A*b_`", 1<<20/5) + ".php(12): x()\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s Foo->bar()\n", i, i, hostile)
+	}
+	failed := t0.Add(time.Minute)
+	errs := make([]notify.Error, 3)
+	for i := range errs {
+		errs[i] = notify.Error{Exception: `Illuminate\Database\QueryException` + hostile, Message: strings.Repeat(hostile+"\n", 500),
+			Trace: trace.String(), Context: `{"file":"/app/<x>.php","line":12}`, CreatedAt: failed}
+	}
+	names := make([]string, 30)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s %d", hostile, i)
+	}
+	return notify.Event{
+		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed, Key: key,
+		App: "shop" + hostile, Environment: "production\r\n", OccurredAt: failed, Summary: hostile,
+		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_Failed" + hostile, Type: "sync", ExecutedAt: t0, FailedAt: &failed},
+		Errors:    errs, Source: hostile,
+		Pending:  &notify.PendingCount{Count: 30, Threshold: 10, Names: names},
+		Deferred: &notify.DeferredError{ID: "7", Operation: hostile, Attempts: 3, MaxAttempts: 3, LastError: hostile},
+	}
+}
+
+func recovered(key string) notify.Event {
+	done := t0.Add(time.Hour)
+	return notify.Event{
+		ID: "evt_fedcba9876543210fedcba9876543210", Kind: notify.OperationRecovered, Key: key,
+		App: "shop", Environment: "production", OccurredAt: done, Summary: "2024_01_13_120000_Failed completed",
+		Operation: &notify.Operation{ID: "43", Name: "2024_01_13_120000_Failed", Type: "sync", ExecutedAt: done, CompletedAt: &done},
+	}
+}
+
+func newNotifier(t *testing.T, f *fakeWorkflow) *Notifier {
+	t.Helper()
+	n, err := New(Config{WebhookURL: notify.Secret(f.url())}, f.srv.Client(), func() time.Time { return t0 }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestHostileEventArrivesInertAndUnder28KB(t *testing.T) {
+	f := newFakeWorkflow(t)
+	n := newNotifier(t, f)
+	if _, err := n.Notify(context.Background(), []notify.Event{hostileFailure("k")}); err != nil {
+		t.Fatal(err)
+	}
+	cards := f.received()
+	if len(cards) != 1 {
+		t.Fatalf("%d cards, want 1", len(cards))
+	}
+	if !strings.Contains(string(cards[0]), "truncated") && !strings.Contains(string(cards[0]), "more lines") {
+		t.Error("nothing was marked as cut, though the trace alone is 1 MiB")
+	}
+	// What the reader sees still says what the text said.
+	for _, want := range []string{"＃ heading", "2024_01_13_120000_Failed", "∗∗bold∗∗", "［click］(https:⁄⁄evil.example⁄x)"} {
+		if !strings.Contains(string(cards[0]), strings.ReplaceAll(want, "⁄x", "/x")) {
+			t.Errorf("the card lost %q", want)
+		}
+	}
+}
+
+func TestDigestOfManyEventsIsOneCardUnder28KB(t *testing.T) {
+	f := newFakeWorkflow(t)
+	n := newNotifier(t, f)
+	events := make([]notify.Event, 60)
+	for i := range events {
+		events[i] = hostileFailure(fmt.Sprintf("k%d", i))
+	}
+	if _, err := n.Notify(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	cards := f.received()
+	if len(cards) != 1 || !regexp.MustCompile(`… and \d+ more`).Match(cards[0]) {
+		t.Fatalf("want one digest that says how many it leaves out, got %d cards", len(cards))
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	cases := []struct {
+		name      string
+		answer    answer
+		wantRetry bool
+		wantAfter time.Duration
+	}{
+		{name: "429 waits for Retry-After", answer: answer429, wantRetry: true, wantAfter: 9 * time.Second},
+		{name: "a 5xx retries", answer: answer500, wantRetry: true},
+		{name: "a wrong sig is permanent", answer: answer401},
+		{name: "a deleted workflow is permanent", answer: answer404},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeWorkflow(t)
+			f.setAnswer(c.answer)
+			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("k")})
+			if err == nil || retry != c.wantRetry || errors.Is(err, notify.ErrDisabled) {
+				t.Fatalf("retry=%v err=%v, want retry=%v", retry, err, c.wantRetry)
+			}
+			if after, ok := notify.RetryAfter(err); c.wantAfter > 0 && (!ok || after != c.wantAfter) {
+				t.Errorf("retry after %s %v, want %s", after, ok, c.wantAfter)
+			}
+			if strings.Contains(err.Error(), sig) {
+				t.Errorf("error %q carries the sig", err)
+			}
+		})
+	}
+}
+
+func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {
+	f := newFakeWorkflow(t)
+	n := newNotifier(t, f)
+	f.srv.Close()
+	retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
+	if err == nil || !retry || strings.Contains(err.Error(), sig) || strings.Contains(err.Error(), "workflows") {
+		t.Fatalf("retry=%v err=%v, want a retryable error without the URL", retry, err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=" + sig
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"a Workflows URL", Config{WebhookURL: notify.Secret(good)}, ""},
+		{"a Power Platform URL", Config{WebhookURL: notify.Secret("https://default0a1b.2c.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=" + sig)}, ""},
+		{"loopback http", Config{WebhookURL: "http://127.0.0.1:9/workflows/x"}, ""},
+		{"a retired connector", Config{WebhookURL: notify.Secret("https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/" + sig + "/ghi")}, "Microsoft has retired; make a Workflows webhook instead"},
+		{"the oldest connector URL", Config{WebhookURL: notify.Secret("https://outlook.office.com/webhook/abc/IncomingWebhook/" + sig)}, "retired"},
+		{"no URL", Config{}, "Post to a channel when a webhook request is received"},
+		{"plain http elsewhere", Config{WebhookURL: "http://proxy.internal/x"}, "allow_http"},
+		{"plain http allowed", Config{WebhookURL: "http://proxy.internal/x", AllowHTTP: true}, ""},
+		{"a negative timeout", Config{WebhookURL: notify.Secret(good), Timeout: -1}, "timeout: must be positive"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.cfg.Validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("error %v, want %q", err, c.want)
+			}
+			if err != nil && strings.Contains(err.Error(), sig) {
+				t.Errorf("error %q quotes the sig", err)
+			}
+		})
+	}
+}
+
+func TestInertKeepsWhatTheTextSaysAndNothingElse(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"2024_01_13_120000_FailedOperation", "2024_01_13_120000_FailedOperation"},
+		{"_it_ and snake_case", "ˍitˍ and snake_case"},
+		{"**bold** [a](http://b)", "∗∗bold∗∗ ［a］(http:⁄⁄b)"},
+		{"# h", "＃ h"},
+		{"- item", "‐ item"},
+		{"12. twelve", "12． twelve"},
+		{"  > quoted", "› quoted"},
+		{"#0 /app/Foo.php(12): Foo->bar()", "#0 /app/Foo.php(12): Foo->bar()"},
+		{"--- ruler", "‐-- ruler"},
+		{"-1 degrees", "-1 degrees"},
+		{`App\Models\User`, `App\Models\User`},
+		{`\*not an escape\*`, `⧵∗not an escape⧵∗`},
+		{"{{DATE(x)}} &lt;", "{｛DATE(x)}} ＆lt;"},
+		{"see WWW.example.com", "see WWW․example.com"},
+	}
+	for _, c := range cases {
+		if got := inert(c.in); got != c.want {
+			t.Errorf("inert(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// cutTraceEvent is an operation.failed event as the state builds it from a
+// 9,187-frame trace, with zero-width and bidi characters and a mention.
+func cutTraceEvent() notify.Event {
+	var trace strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
+	}
+	failed := t0.Add(3 * time.Second)
+	return notify.Event{
+		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
+		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
+		OccurredAt: failed, Summary: "<at>Everyone</at> 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
+		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
+		Errors: []notify.Error{{
+			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)",
+			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
+			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
+		}},
+	}
+}
+
+func TestMessageGolden(t *testing.T) {
+	cases := []struct {
+		name   string
+		events []notify.Event
+	}{
+		{"failed", []notify.Event{cutTraceEvent()}},
+		{"recovered", []notify.Event{recovered("operation.failed/2024_01_13_120000_FailedOperation/42")}},
+		{"digest", []notify.Event{cutTraceEvent(), recovered("k")}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeWorkflow(t)
+			if _, err := newNotifier(t, f).Notify(context.Background(), c.events); err != nil {
+				t.Fatal(err)
+			}
+			cards := f.received()
+			if len(cards) != 1 {
+				t.Fatalf("%d cards", len(cards))
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, cards[0], "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "failed" && !bytes.Contains(pretty.Bytes(), []byte("and 9177 more frames")) {
+				t.Error("the card does not count the 9,177 frames it leaves out of 9,187")
+			}
+			golden.Check(t, "testdata/"+c.name+".json.golden", pretty.Bytes())
+		})
+	}
+}
+
+// Text of three-byte characters fills a card past 28 KB at full length:
+// the card shows fewer and shorter lines until it fits.
+func TestLongTextShrinksTheCardUnder28KB(t *testing.T) {
+	ev := hostileFailure("k")
+	line := strings.Repeat("漢字", 400)
+	ev.Errors[0].Message = strings.Repeat(line+"\n", 40)
+	ev.Errors[0].Trace = strings.Repeat("#1 "+line+"\n", 40)
+	ev.Errors = ev.Errors[:1]
+	title, body := render([]notify.Event{ev})
+	if full, _ := encode(buildCard([]notify.Event{ev}, title, body, budgets()[0])); len(full) <= maxTeamsMessage {
+		t.Fatalf("the full card is %d bytes: the test does not exceed the limit", len(full))
+	}
+	f := newFakeWorkflow(t)
+	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	cards := f.received()
+	if len(cards) != 1 || !strings.Contains(string(cards[0]), "more lines") {
+		t.Fatalf("want one card that says it left lines out, got %d", len(cards))
+	}
+}
