@@ -113,7 +113,7 @@ func TestChatChannelsDependOnlyOnTheNotifyCore(t *testing.T) {
 	for _, d := range goListDeps(t, "./notify") {
 		core[d] = true
 	}
-	for _, pattern := range []string{"./notify/discord", "./notify/teams", "./notify/googlechat"} {
+	for _, pattern := range []string{"./notify/discord", "./notify/teams", "./notify/googlechat", "./notify/ntfy"} {
 		t.Run(pattern, func(t *testing.T) {
 			self := module + "/" + strings.TrimPrefix(pattern, "./")
 			for _, d := range goListDeps(t, pattern) {
