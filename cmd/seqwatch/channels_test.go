@@ -15,8 +15,12 @@ import (
 
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
+	"github.com/seqwatch/seqwatch/notify/discord"
 	"github.com/seqwatch/seqwatch/notify/email"
+	"github.com/seqwatch/seqwatch/notify/googlechat"
+	"github.com/seqwatch/seqwatch/notify/ntfy"
 	"github.com/seqwatch/seqwatch/notify/slack"
+	"github.com/seqwatch/seqwatch/notify/teams"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
@@ -195,12 +199,23 @@ channels:
     alertmanager: {urls: ["http://localhost:9093"], bearer_token: amBEARERsecret}
   - name: am2
     alertmanager: {urls: ["http://localhost:9093"], basic_auth: {username: u, password: amBASICsecret}}
+  - name: d
+    discord: {webhook_url: "https://discord.com/api/webhooks/123456789012345678/discordTOKENsecret"}
+  - name: t
+    teams: {webhook_url: "https://prod-1.westeurope.logic.azure.com/workflows/a/triggers/manual/paths/invoke?sig=teamsSIGsecret"}
+  - name: g
+    googlechat: {webhook_url: "https://chat.googleapis.com/v1/spaces/A/messages?key=gchatKEYsecret&token=gchatTOKENsecret"}
+  - name: n
+    ntfy: {url: "https://ntfy.sh/ntfyTOPICsecret", token: tk_ntfyTOKENsecret}
+  - name: n2
+    ntfy: {url: "https://ntfy.sh/x1y2", username: u, password: ntfyPASSWORDsecret}
 `
 	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"slackHOOKsecret", "xoxb-slackTOKENsecret", "mailPASSWORDsecret", "hookURLsecret", "hookSIGNINGsecret", "amBEARERsecret", "amBASICsecret"} {
+	for _, want := range []string{"slackHOOKsecret", "xoxb-slackTOKENsecret", "mailPASSWORDsecret", "hookURLsecret", "hookSIGNINGsecret", "amBEARERsecret", "amBASICsecret",
+		"discordTOKENsecret", "teamsSIGsecret", "gchatKEYsecret", "gchatTOKENsecret", "ntfyTOPICsecret", "tk_ntfyTOKENsecret", "ntfyPASSWORDsecret"} {
 		if !slices.ContainsFunc(cfg.secrets, func(s string) bool { return strings.Contains(s, want) }) {
 			t.Errorf("%s is not among the secrets to scrub", want)
 		}
@@ -261,6 +276,14 @@ channels:
     console: {}
   - name: am
     alertmanager: {urls: ["http://localhost:9093"]}
+  - name: d
+    discord: {webhook_url: "https://discord.com/api/webhooks/123456789012345678/x"}
+  - name: t
+    teams: {webhook_url: "https://prod-1.westeurope.logic.azure.com/workflows/a/triggers/manual/paths/invoke?sig=x"}
+  - name: g
+    googlechat: {webhook_url: "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t"}
+  - name: n
+    ntfy: {url: "https://ntfy.sh/shop-alerts"}
 `
 	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
 	if err != nil {
@@ -277,6 +300,7 @@ channels:
 	wantTypes := map[string]notify.Notifier{
 		"s": (*slack.Notifier)(nil), "b": (*slack.Notifier)(nil), "m": (*email.Notifier)(nil),
 		"w": (*webhook.Notifier)(nil), "c": (*notify.Console)(nil), "am": (*alertmanager.Notifier)(nil),
+		"d": (*discord.Notifier)(nil), "t": (*teams.Notifier)(nil), "g": (*googlechat.Notifier)(nil), "n": (*ntfy.Notifier)(nil),
 	}
 	if len(got) != len(wantTypes) {
 		t.Errorf("built %d channels, want %d", len(got), len(wantTypes))
@@ -286,7 +310,7 @@ channels:
 			t.Errorf("channel %s is a %T, want %T", name, got[name], want)
 		}
 	}
-	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5}; !reflect.DeepEqual(rates, want) {
+	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2}; !reflect.DeepEqual(rates, want) {
 		t.Errorf("rates = %v, want %v", rates, want)
 	}
 }

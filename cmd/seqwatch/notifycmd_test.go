@@ -1,8 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -40,5 +47,112 @@ func TestNotifyTestReportsEachChannel(t *testing.T) {
 	}
 	if r := runAt(t, now, "notify", "test", "--config", cfg, "--channel", "nope"); r.code != 1 || !strings.Contains(r.stderr, `no channel named "nope"`) {
 		t.Errorf("unknown channel: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// chatReceiver answers as one chat service does to a message it took, and
+// records what reached it.
+type chatReceiver struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func newChatReceiver(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *chatReceiver {
+	c := &chatReceiver{}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		c.mu.Lock()
+		c.reqs = append(c.reqs, r)
+		c.mu.Unlock()
+		answer(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *chatReceiver) requests() []*http.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*http.Request(nil), c.reqs...)
+}
+
+// seqwatch notify test reaches Discord, Teams, Google Chat and ntfy
+// through the registry, each with its secret from a *_file key, and
+// reports each as ok; the secrets are never printed.
+func TestNotifyTestSendsThroughTheChatChannels(t *testing.T) {
+	discordHook := newChatReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/webhooks/123456789012345678/discordTOKEN" || r.URL.Query().Get("wait") != "true" {
+			http.Error(w, `{"message": "Unknown Webhook", "code": 10015}`, http.StatusNotFound)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id": "700000000000000001", "channel_id": "900000000000000000"}`)
+	})
+	workflow := newChatReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("sig") != "teamsSIG" {
+			http.Error(w, `{"error": {"code": "DirectApiAuthorizationRequired"}}`, http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	chat := newChatReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("token") != "gchatTOKEN" {
+			http.Error(w, `{"error": {"code": 403, "status": "PERMISSION_DENIED"}}`, http.StatusForbidden)
+			return
+		}
+		_, _ = io.WriteString(w, `{"name": "spaces/A/messages/M1", "thread": {"name": "spaces/A/threads/T1"}}`)
+	})
+	phone := newChatReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tk_ntfyTOKEN" {
+			http.Error(w, `{"code": 40101, "http": 401, "error": "unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id": "m1", "event": "message", "topic": "shop-alerts"}`)
+	})
+	dir := t.TempDir()
+	secret := func(name, value string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(value+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	channels := []string{
+		fmt.Sprintf("  - name: discord\n    discord:\n      webhook_url_file: %s\n", secret("discord", discordHook.srv.URL+"/api/webhooks/123456789012345678/discordTOKEN")),
+		fmt.Sprintf("  - name: teams\n    teams:\n      webhook_url_file: %s\n", secret("teams", workflow.srv.URL+"/workflows/a/triggers/manual/paths/invoke?api-version=2016-06-01&sig=teamsSIG")),
+		fmt.Sprintf("  - name: gchat\n    googlechat:\n      webhook_url_file: %s\n", secret("gchat", chat.srv.URL+"/v1/spaces/A/messages?key=gchatKEY&token=gchatTOKEN")),
+		fmt.Sprintf("  - name: phone\n    ntfy:\n      url: %s/shop-alerts\n      token_file: %s\n", phone.srv.URL, secret("ntfy", "tk_ntfyTOKEN")),
+	}
+	cfg := daemonConf{app: dir, statePath: dir + "/state.json", channels: channels}.write(t, dir)
+	r := runAt(t, time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC), "notify", "test", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, name := range []string{"discord", "teams", "gchat", "phone"} {
+		if !regexp.MustCompile(`(?m)^` + name + ` +ok$`).MatchString(r.stdout) {
+			t.Errorf("stdout does not report %s ok:\n%s", name, r.stdout)
+		}
+	}
+	for name, rc := range map[string]*chatReceiver{"discord": discordHook, "teams": workflow, "gchat": chat, "phone": phone} {
+		if n := len(rc.requests()); n != 1 {
+			t.Errorf("%s received %d requests, want 1", name, n)
+		}
+	}
+	for _, s := range []string{"discordTOKEN", "teamsSIG", "gchatTOKEN", "tk_ntfyTOKEN"} {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Errorf("%s was printed", s)
+		}
+	}
+
+	// A deleted Discord webhook fails the test, named, without its token.
+	gone := newChatReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message": "Unknown Webhook", "code": 10015}`, http.StatusNotFound)
+	})
+	cfg = daemonConf{app: dir, statePath: dir + "/state.json", channels: []string{
+		fmt.Sprintf("  - name: discord\n    discord:\n      webhook_url: %s/api/webhooks/123456789012345678/goneTOKEN\n", gone.srv.URL),
+	}}.write(t, dir)
+	r = runAt(t, time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC), "notify", "test", "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stdout, "discord") || !strings.Contains(r.stdout, "FAILED") || strings.Contains(r.stdout+r.stderr, "goneTOKEN") {
+		t.Errorf("a deleted webhook: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

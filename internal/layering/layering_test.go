@@ -38,7 +38,8 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 			module + "/state", module + "/cmd", "github.com/olekukonko/tablewriter"}, drivers...)},
 		{"./notify/webhook/testdata/verify", append([]string{module + "/check", module + "/internal/reader", module + "/state"}, drivers...)},
 		// The daemon's loop takes its channels built.
-		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager", module + "/cmd"}},
+		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager",
+			module + "/notify/discord", module + "/notify/teams", module + "/notify/googlechat", module + "/notify/ntfy", module + "/cmd"}},
 		// The page and its API get a view model: no model, reader,
 		// channels or state.
 		{"./internal/web", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},
