@@ -40,7 +40,7 @@ func TestChannelEntryErrorsKeepWordingAndLines(t *testing.T) {
 		{"bad duration in a type", "app: /x\nchannels:\n  - name: m\n    email:\n      host: h\n      timeout: abc\n      from: a@b.c\n",
 			"line 6: cannot use the text (value not shown) into time.Duration"},
 		{"secret given as text, not a list", "app: /x\nchannels:\n  - name: hook\n    webhook:\n      url: https://example.com/h\n      secrets: hunter22-Sekr3t\n",
-			"line 6: cannot use the text (value not shown) into []notify.Secret"},
+			"line 6: cannot use the text (value not shown) into []secret.Secret"},
 		{"entry that is not a mapping", "app: /x\nchannels:\n  - foo\n  - [a, b]\n",
 			"line 3: cannot use the text (value not shown) into main.Channel\n  line 4: cannot use a list as main.Channel"},
 		{"type given twice", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: https://hooks.slack.com/services/a\n    slack:\n      token: xoxb-1\n",
