@@ -11,6 +11,8 @@
 package text
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"net"
@@ -113,6 +115,31 @@ func TruncateFunc(s string, n int, marker string, trim func(string) string) stri
 		cut = trim(cut)
 	}
 	return cut + marker
+}
+
+// CutHashed returns s when it has at most n runes; otherwise its first
+// runes, "~" and 16 hex digits of the SHA-256 of the whole of s, n runes in
+// all. It shortens an identifier a peer limits (a PagerDuty dedup_key, 255
+// characters) without making two long identifiers that share their first
+// runes equal, and always shortens the same s to the same result, so a
+// restart or another instance names the same thing alike. When n leaves no
+// room for any of s, it is the first n hex digits of the hash.
+func CutHashed(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	tail := "~" + hex.EncodeToString(sum[:8])
+	keep := n - len(tail)
+	if keep <= 0 {
+		return hex.EncodeToString(sum[:])[:max(n, 0)]
+	}
+	i := 0
+	for range keep {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + tail
 }
 
 // CutBytes returns s cut to at most n bytes, never inside a UTF-8 sequence,

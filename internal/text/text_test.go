@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -261,5 +262,41 @@ func TestCutLinesKeepsWholeLines(t *testing.T) {
 				t.Errorf("CutLines(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestCutHashedShortensStablyAndKeepsLongNamesApart(t *testing.T) {
+	long := strings.Repeat("operation.failed/2024_01_13_120000_Ä/", 20)
+	tests := []struct {
+		name string
+		in   string
+		n    int
+	}{
+		{"short enough is unchanged", "shop/operation.failed/x/42", 255},
+		{"exactly the limit is unchanged", strings.Repeat("a", 255), 255},
+		{"one over is cut", strings.Repeat("a", 256), 255},
+		{"multibyte runes are counted as runes", long, 255},
+		{"a tiny limit gives the hash alone", long, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := text.CutHashed(tt.in, tt.n)
+			if n := utf8.RuneCountInString(got); n > tt.n {
+				t.Errorf("%d runes, limit %d", n, tt.n)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("invalid UTF-8: %q", got)
+			}
+			if again := text.CutHashed(tt.in, tt.n); again != got {
+				t.Errorf("not stable: %q then %q", got, again)
+			}
+			if utf8.RuneCountInString(tt.in) <= tt.n && got != tt.in {
+				t.Errorf("changed a string within the limit: %q", got)
+			}
+		})
+	}
+	a, b := text.CutHashed(long+"1", 255), text.CutHashed(long+"2", 255)
+	if a == b {
+		t.Errorf("two long names that differ only at the end were cut to the same %q", a)
 	}
 }
