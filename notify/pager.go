@@ -1,0 +1,162 @@
+package notify
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// The shared parts of the channels that page (PagerDuty, Opsgenie): they
+// open one incident per problem, so they never send a digest as one
+// message. A Notify call becomes one request per problem, paced within the
+// service's rate, and an outbox retry of a batch that partly went out does
+// not send again what the service already took.
+
+// Problem is one problem's event, and the ID of the event that carried it
+// to the channel: itself, or the Digest or Reminder it is an item of. A
+// pager remembers what the service took under Via, so that a retried
+// batch is not sent again while a later reminder of the same problem is.
+type Problem struct {
+	Event
+	Via string
+}
+
+// Problems returns events as one event per problem, in order: a Digest or
+// a Reminder stands for its Items (nested ones too), every other event for
+// itself. Digest and Reminder events without items are left out: they
+// speak of no problem.
+func Problems(events []Event) []Problem {
+	var out []Problem
+	for _, top := range events {
+		for _, ev := range flatten(top) {
+			out = append(out, Problem{Event: ev, Via: top.ID})
+		}
+	}
+	return out
+}
+
+func flatten(ev Event) []Event {
+	if ev.Kind != Digest && ev.Kind != Reminder && len(ev.Items) == 0 {
+		return []Event{ev}
+	}
+	var out []Event
+	for _, it := range ev.Items {
+		out = append(out, flatten(it)...)
+	}
+	return out
+}
+
+// Closes reports whether an event of kind k ends the problem its Key names
+// (a recovery), so that a pager resolves the incident it opened. These are
+// operation.recovered, operation.unstuck, pending.cleared and
+// source.recovered, and kinds added later that are named like them
+// (….recovered, ….unstuck, ….cleared, ….resolved). Every other kind opens
+// a problem or repeats an open one: a kind this version does not know is
+// treated as a problem, so that it pages rather than being dropped.
+func Closes(k Kind) bool {
+	switch k {
+	case OperationRecovered, OperationUnstuck, PendingCleared, SourceRecovered:
+		return true
+	}
+	s := string(k)
+	for _, suffix := range []string{".recovered", ".unstuck", ".cleared", ".resolved"} {
+		if strings.HasSuffix(s, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Pacer spaces the requests of a channel that makes several in one Notify
+// call, so that a first-run digest of a hundred problems does not exceed
+// the service's rate: a token bucket of burst requests refilled at
+// perSecond. The Dispatcher's RatePerSecond paces Notify calls; a Pacer
+// paces the requests inside one. It is safe for concurrent use.
+type Pacer struct {
+	lim   *rate.Limiter
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewPacer returns a Pacer of perSecond requests a second with bursts of
+// burst. now and sleep are the clock and the wait (nil: time.Now and a
+// timer that honours ctx); tests pass a fake clock and a sleep that
+// advances it.
+func NewPacer(perSecond float64, burst int, now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) *Pacer {
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	return &Pacer{lim: rate.NewLimiter(rate.Limit(perSecond), max(burst, 1)), now: now, sleep: sleep}
+}
+
+// Wait returns when the next request may be sent, or ctx's error if ctx
+// ends first (the request then keeps its turn for nobody).
+func (p *Pacer) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := p.now()
+	r := p.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		if err := p.sleep(ctx, d); err != nil {
+			r.CancelAt(p.now())
+			return err
+		}
+	}
+	return nil
+}
+
+// Accepted remembers, in memory, which requests a service took, so that an
+// outbox retry of a batch whose first problems went out before a 5xx does
+// not send them again. Re-sending a trigger for an open incident is
+// harmless to a pager, but a trigger re-sent after its own resolve opens a
+// new incident: within one process this keeps that from happening. It
+// holds at most a fixed number of ids, forgetting the oldest first, and is
+// safe for concurrent use.
+type Accepted struct {
+	mu    sync.Mutex
+	ids   map[string]struct{}
+	order []string
+	limit int
+}
+
+// NewAccepted returns an Accepted that keeps at most limit ids.
+func NewAccepted(limit int) *Accepted {
+	return &Accepted{ids: map[string]struct{}{}, limit: max(limit, 1)}
+}
+
+// Has reports whether id was added and not yet forgotten. The empty id is
+// never remembered.
+func (a *Accepted) Has(id string) bool {
+	if id == "" {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.ids[id]
+	return ok
+}
+
+// Add remembers id.
+func (a *Accepted) Add(id string) {
+	if id == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.ids[id]; ok {
+		return
+	}
+	if len(a.order) >= a.limit {
+		delete(a.ids, a.order[0])
+		a.order = a.order[1:]
+	}
+	a.ids[id] = struct{}{}
+	a.order = append(a.order, id)
+}
