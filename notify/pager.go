@@ -2,6 +2,9 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -159,4 +162,35 @@ func (a *Accepted) Add(id string) {
 	}
 	a.ids[id] = struct{}{}
 	a.order = append(a.order, id)
+}
+
+// RefusesContent reports whether err is a peer's refusal of one request's
+// content (400 Bad Request, 422 Unprocessable Entity), which says nothing
+// about the channel: a pager's other problems in the same call may still
+// go through. Any other permanent answer (401, 403, 404, a disabled
+// endpoint) is about the channel and should end the call.
+func RefusesContent(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusUnprocessableEntity)
+}
+
+// Refusals is the error of a call in which the peer refused some of the
+// tried requests for good: it counts them, names the first three on one
+// line, and wraps the first (errors.As reaches its StatusError).
+func Refusals(channel string, refused []error, tried int) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	var rest []string
+	for _, err := range refused[1:min(len(refused), 3)] {
+		rest = append(rest, err.Error())
+	}
+	if more := len(refused) - 3; more > 0 {
+		rest = append(rest, fmt.Sprintf("and %d more", more))
+	}
+	also := ""
+	if len(rest) > 0 {
+		also = "; " + strings.Join(rest, "; ")
+	}
+	return fmt.Errorf("%s: %d of %d requests refused: %w%s", channel, len(refused), tried, refused[0], also)
 }

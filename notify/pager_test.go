@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -138,5 +139,28 @@ func TestAcceptedForgetsTheOldestBeyondItsLimit(t *testing.T) {
 	a.Add("")
 	if a.Has("") {
 		t.Error("the empty id was remembered")
+	}
+}
+
+func TestRefusalsCountsAndNamesThemOnOneLine(t *testing.T) {
+	first := &notify.StatusError{Channel: "pagerduty", What: "trigger a", Status: 400}
+	var refused []error
+	refused = append(refused, first)
+	for _, k := range []string{"b", "c", "d", "e"} {
+		refused = append(refused, &notify.StatusError{Channel: "pagerduty", What: "trigger " + k, Status: 400})
+	}
+	err := notify.Refusals("pagerduty", refused, 9)
+	want := "pagerduty: 5 of 9 requests refused: pagerduty: trigger a: answered 400 Bad Request; pagerduty: trigger b: answered 400 Bad Request; pagerduty: trigger c: answered 400 Bad Request; and 2 more"
+	if err.Error() != want {
+		t.Errorf("error =\n%s\nwant\n%s", err, want)
+	}
+	if !notify.RefusesContent(err) {
+		t.Error("the joined error does not reach the first refusal")
+	}
+	if notify.RefusesContent(&notify.StatusError{Status: 403}) || notify.RefusesContent(errors.New("x")) {
+		t.Error("a 403 or a transport error counted as a refusal of the content")
+	}
+	if notify.Refusals("x", nil, 3) != nil {
+		t.Error("no refusals gave an error")
 	}
 }
