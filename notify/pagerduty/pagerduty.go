@@ -1,0 +1,203 @@
+// Package pagerduty is seqwatch's PagerDuty channel: it opens one incident
+// per problem through the Events API v2 (POST /v2/enqueue) and resolves it
+// when the problem recovers.
+//
+// It holds the channel's configuration, validation, rendering and sender.
+// Of seqwatch it imports only the notify core and internal/text (with the
+// internal/event and internal/secret leaves beneath notify): it must not
+// import check, state, another channel or any database driver.
+//
+// # Incidents
+//
+// Each problem is one alert, whose dedup_key is the application's name and
+// the problem's key ("shop/operation.failed/2024_01_13_120000_Foo/42"), at
+// most 255 characters: a longer key keeps its start and ends in a stable
+// hash of the whole. A failure, a stuck run, a pending backlog, an
+// exhausted deferred operation or an unreachable database sends a trigger;
+// its recovery (operation.recovered, operation.unstuck, pending.cleared,
+// source.recovered) sends a resolve under the same key. An event kind this
+// version does not know is sent as a trigger, so that it pages rather than
+// being dropped. Severity is critical, or warning for a stuck run and a
+// pending backlog; source is the application, component the operation,
+// group the environment, class the event kind. The custom details carry
+// the exception, its message (4 KiB at most), the first 20 trace frames and
+// how many are left out, and the body of the message ("description").
+// `seqwatch notify test` triggers an info alert of its own and resolves it.
+//
+// # One incident per problem
+//
+// PagerDuty never receives a digest as one incident: a first-run digest, a
+// reminder or several events in one Notify call become one request per
+// problem, each under that problem's key, paced within the Events API's
+// rate (about 120 events a minute per routing key). A reminder re-triggers
+// each open problem, which PagerDuty adds to the open alert's log.
+//
+// # Retries
+//
+// 202 is success; 400 (an event PagerDuty will not take) is permanent;
+// 429, 5xx and transport errors are retried (notify.HTTPSender). A Notify
+// call that fails part-way (some problems sent, then a 5xx) is retried
+// whole by the outbox. That is harmless: a trigger for an open alert's
+// dedup_key only adds to that alert, so a re-sent trigger, or one sent
+// again after a restart or by another instance taking over, never opens a
+// second incident. Within one process the Notifier also remembers what
+// PagerDuty took and skips it on the retry, so that a trigger is never sent
+// again after its own resolve (which would open a new incident). A problem
+// PagerDuty refuses with a 400 does not stop the others in the same call;
+// the call then fails for good, naming each refusal.
+package pagerduty
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// acceptedIDs is how many accepted requests a Notifier remembers.
+const acceptedIDs = 10_000
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// Notifier sends events to one PagerDuty integration. It is safe for
+// concurrent use.
+type Notifier struct {
+	routingKey string
+	endpoint   string
+	sender     *notify.HTTPSender
+	pace       *notify.Pacer
+	accepted   *notify.Accepted
+	logger     *slog.Logger
+}
+
+// Option configures a Notifier.
+type Option func(*options)
+
+type options struct {
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// WithSleep sets how the Notifier waits between the requests of one call
+// (default: a timer that honours ctx). Tests pass one that advances their
+// clock.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = sleep }
+}
+
+// New validates cfg and returns its Notifier. client sends the requests
+// (nil: a default client; cfg.Timeout bounds each request either way), now
+// is the clock (nil: time.Now), logger receives capped Retry-After notes
+// (nil: discarded).
+func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Logger, opts ...Option) (*Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	key := cfg.RoutingKey.Reveal()
+	return &Notifier{
+		routingKey: key,
+		endpoint:   endpoint(cfg.APIURL),
+		sender: &notify.HTTPSender{
+			Channel: "pagerduty", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
+			Secrets: []string{key},
+		},
+		pace:     notify.NewPacer(pacerRate, pacerBurst, now, o.sleep),
+		accepted: notify.NewAccepted(acceptedIDs),
+		logger:   logger,
+	}, nil
+}
+
+// request is one event to enqueue.
+type request struct {
+	what string // names it in errors: "trigger shop/operation.failed/…"
+	id   string // remembers it once accepted ("" for an event without an id)
+	body enqueued
+}
+
+// requests are what one problem's event sends: a trigger, a resolve, or
+// for a test both.
+// A request is remembered under the outbox event that carried it, so
+// that a reminder's trigger (a new outbox event carrying the same problem)
+// goes out again while a retried batch's does not.
+func (n *Notifier) requests(p notify.Problem) []request {
+	ev := p.Event
+	key := dedupKey(ev)
+	mk := func(e enqueued) request {
+		r := request{what: e.EventAction + " " + key, body: e}
+		if p.Via != "" {
+			r.id = p.Via + "\x00" + ev.ID + "\x00" + e.EventAction + "\x00" + key
+		}
+		return r
+	}
+	switch {
+	case ev.Kind == notify.Test:
+		return []request{mk(trigger(n.routingKey, key, ev, content(ev))), mk(resolve(n.routingKey, key))}
+	case notify.Closes(ev.Kind):
+		return []request{mk(resolve(n.routingKey, key))}
+	default:
+		return []request{mk(trigger(n.routingKey, key, ev, content(ev)))}
+	}
+}
+
+// Notify sends one request per problem (see the package documentation).
+// It stops at the first answer worth retrying (429, 5xx, a transport
+// error), returning retry=true and the peer's Retry-After; a 400 for one
+// problem does not stop the others, and the call then reports every
+// refusal with retry=false.
+func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
+	var refused []error
+	tried := 0
+	for _, ev := range notify.Problems(events) {
+		for _, r := range n.requests(ev) {
+			if n.accepted.Has(r.id) {
+				continue
+			}
+			tried++
+			retry, err := n.send(ctx, r)
+			switch {
+			case err == nil:
+				n.accepted.Add(r.id)
+			case retry || !notify.RefusesContent(err):
+				return retry, err
+			default:
+				refused = append(refused, err)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return false, notify.Refusals("pagerduty", refused, tried)
+	}
+	return false, nil
+}
+
+// send paces and posts one request.
+func (n *Notifier) send(ctx context.Context, r request) (bool, error) {
+	body, err := encode(r.body, maxEventBytes)
+	if err != nil {
+		return false, fmt.Errorf("pagerduty: %s: %w", r.what, err)
+	}
+	if err := n.pace.Wait(ctx); err != nil {
+		return true, fmt.Errorf("pagerduty: %s: waiting for its turn: %w", r.what, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("pagerduty: %s: %w", r.what, n.sender.SafeError(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "seqwatch-pagerduty")
+	_, retry, err := n.sender.Do(req, r.what, 0)
+	return retry, err
+}
