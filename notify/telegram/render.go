@@ -1,0 +1,392 @@
+package telegram
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/text"
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// maxText is the Bot API's limit on a message: 4096 characters after the
+// HTML is parsed (tags dropped, entities decoded). Telegram counts UTF-16
+// code units, so that is what seqwatch counts too.
+const maxText = 4096
+
+// How much of an event a message shows, so that the default message fits
+// in maxText with room to spare.
+const (
+	maxTitleRunes   = 256
+	maxFrames       = 15
+	maxFrameRunes   = 160
+	maxMessageRunes = 800
+	maxFieldRunes   = 300
+	maxDigestLines  = 20
+	maxDigestRunes  = 160
+	maxNames        = 10
+)
+
+const truncMarker = "… (truncated)"
+
+// Text is what an event says before it is packed into a Telegram message:
+// a title (one line, in bold) and a body (plain text, lines kept, shown
+// preformatted). content makes the default; a message template may later
+// replace it. Packing escapes both for Telegram's HTML and cuts them to
+// its limit, whoever wrote them.
+type Text struct {
+	Title string
+	Body  string
+}
+
+// content is the default Text of the events one message carries: the
+// event itself, or a digest of several (or of a Digest's or Reminder's
+// items).
+func content(events []notify.Event) Text {
+	if len(events) == 1 && len(events[0].Items) == 0 {
+		return single(events[0])
+	}
+	return digest(events)
+}
+
+func single(ev notify.Event) Text {
+	emoji, title := titleOf(ev.Kind)
+	t := emoji + " " + title
+	if where := appEnv(ev); where != "" {
+		t += " · " + where
+	}
+	var b strings.Builder
+	line := func(label, value string) {
+		if value = oneLine(value); value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", label, text.Truncate(value, maxFieldRunes, "…"))
+		}
+	}
+	if s := strings.TrimSpace(ev.Summary); s != "" {
+		b.WriteString(text.Truncate(s, maxFieldRunes*2, "…") + "\n\n")
+	}
+	if op := ev.Operation; op != nil {
+		line("Operation", op.Name+typeOf(op.Type))
+		line("Started", stamp(op.ExecutedAt))
+		if op.FailedAt != nil {
+			line("Failed", stamp(*op.FailedAt))
+		}
+		if op.CompletedAt != nil {
+			line("Completed", stamp(*op.CompletedAt))
+		}
+		if op.RunningFor > 0 {
+			line("Running for", op.RunningFor.Round(time.Second).String())
+		}
+	}
+	if p := ev.Pending; p != nil {
+		line("Pending", fmt.Sprintf("%d (threshold %d)", p.Count, p.Threshold))
+		for i, name := range p.Names {
+			if i == maxNames {
+				fmt.Fprintf(&b, "… and %d more\n", len(p.Names)-maxNames)
+				break
+			}
+			b.WriteString("- " + text.Truncate(oneLine(name), maxFieldRunes, "…") + "\n")
+		}
+	}
+	if d := ev.Deferred; d != nil {
+		line("Deferred operation", d.Operation)
+		line("Attempts", fmt.Sprintf("%d of %d", d.Attempts, d.MaxAttempts))
+		line("Last error", oneLine(d.LastError))
+	}
+	line("Error", oneLine(ev.Source))
+	if e, ok := ev.HeadlineError(); ok {
+		b.WriteString("\n")
+		line("Exception", e.Exception+thrownAt(e.Context))
+		if n := len(ev.Errors); n > 1 {
+			line("Errors", fmt.Sprintf("%d recorded, the newest shown", n))
+		}
+		if m := strings.TrimSpace(clean(e.Message)); m != "" {
+			b.WriteString(text.Truncate(m, maxMessageRunes, truncMarker) + "\n")
+		}
+		frames, more := e.Frames(maxFrames)
+		if len(frames) > 0 {
+			b.WriteString("\n")
+			for _, f := range frames {
+				b.WriteString(text.Truncate(f, maxFrameRunes, "…") + "\n")
+			}
+			if more > 0 {
+				fmt.Fprintf(&b, "… and %d more frames\n", more)
+			}
+		}
+	}
+	return Text{Title: t, Body: b.String()}
+}
+
+func digest(events []notify.Event) Text {
+	var title, intro string
+	var items []notify.Event
+	if len(events) == 1 {
+		ev := events[0]
+		emoji, t := titleOf(ev.Kind)
+		title = fmt.Sprintf("%s %s: %d %s", emoji, t, len(ev.Items), plural(len(ev.Items), "item", "items"))
+		items, intro = ev.Items, ev.Summary
+	} else {
+		title = fmt.Sprintf("🔔 %d seqwatch alerts", len(events))
+		if app := commonApp(events); app != "" {
+			title += " for " + app
+		}
+		items = events
+	}
+	var b strings.Builder
+	if s := strings.TrimSpace(intro); s != "" {
+		b.WriteString(text.Truncate(oneLine(s), maxFieldRunes, "…") + "\n\n")
+	}
+	shown := min(len(items), maxDigestLines)
+	for _, ev := range items[:shown] {
+		b.WriteString(digestLine(ev) + "\n")
+	}
+	if more := len(items) - shown; more > 0 {
+		fmt.Fprintf(&b, "… and %d more\n", more)
+	}
+	return Text{Title: title, Body: b.String()}
+}
+
+func digestLine(ev notify.Event) string {
+	emoji, title := titleOf(ev.Kind)
+	line := "• " + emoji + " " + title
+	if where := appEnv(ev); where != "" {
+		line += " · " + where
+	}
+	summary := ev.Summary
+	if strings.TrimSpace(summary) == "" {
+		summary = opName(ev)
+	}
+	if s := oneLine(summary); s != "" {
+		line += " · " + s
+	}
+	if d := stamp(ev.OccurredAt); d != "" {
+		line += " · " + d
+	}
+	return text.Truncate(line, maxDigestRunes, "…")
+}
+
+// pack turns a Text into the HTML of one message within maxText: the title
+// in bold, the body in a <pre> block, and footer (seqwatch's own words) in
+// italics. Text is cleaned and escaped (&, <, > become entities, so that
+// nothing in it is a tag); the body in <pre> is shown as written, where
+// Telegram finds no mentions, links, hashtags or commands, and the title,
+// which Telegram does scan, is defused. When the whole does not fit, the
+// body is cut after its last whole line within the limit, with a marker.
+func pack(t Text, footer string) string {
+	title := defuse(text.Truncate(oneLine(t.Title), maxTitleRunes, "…"))
+	body := strings.Trim(clean(t.Body), "\n")
+	footer = oneLine(footer)
+	// What Telegram counts is the text the HTML stands for: the parts
+	// and the line breaks between them.
+	room := maxText - utf16Len(title)
+	if footer != "" {
+		room -= 1 + utf16Len(footer)
+	}
+	if body != "" {
+		room-- // the line break before the body
+		body = cutUTF16(body, room)
+	}
+	var b strings.Builder
+	b.WriteString("<b>" + esc(title) + "</b>")
+	if body != "" {
+		b.WriteString("\n<pre>" + esc(body) + "</pre>")
+	}
+	if footer != "" {
+		b.WriteString("\n<i>" + esc(footer) + "</i>")
+	}
+	return b.String()
+}
+
+// defuse writes the characters by which Telegram finds mentions, emails,
+// hashtags, cashtags, bot commands and links in text (@ # $ /, and a dot
+// inside a word, as in evil.example) as look-alikes that it does not read
+// (＠ ＃ ＄ ∕ ․), so that a title cannot notify, link or send a command
+// whatever it says. The default titles (the kind, the application and its
+// environment) rarely hold any of them.
+func defuse(s string) string {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		switch {
+		case r == '@':
+			r = '＠'
+		case r == '#':
+			r = '＃'
+		case r == '$':
+			r = '＄'
+		case r == '/':
+			r = '∕'
+		case r == '.' && i > 0 && i+1 < len(rs) && isWordRune(rs[i-1]) && isWordRune(rs[i+1]):
+			r = '․'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-'
+}
+
+// cutUTF16 returns s when it has at most n UTF-16 code units; otherwise its
+// first whole lines within n, marker included (or its first characters,
+// when the first line alone is longer).
+func cutUTF16(s string, n int) string {
+	if utf16Len(s) <= n {
+		return s
+	}
+	marker := "\n" + truncMarker
+	room := n - utf16Len(marker)
+	if room <= 0 {
+		return ""
+	}
+	end, used := 0, 0
+	for i, r := range s {
+		w := utf16.RuneLen(r)
+		if w < 0 {
+			w = 1 // U+FFFD stands in for it, one unit
+		}
+		if used+w > room {
+			break
+		}
+		used += w
+		end = i + utf8.RuneLen(r)
+	}
+	cut := s[:end]
+	if nl := strings.LastIndexByte(cut, '\n'); nl > 0 {
+		cut = cut[:nl]
+	}
+	return cut + marker
+}
+
+// utf16Len is the length of s as Telegram counts it.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if w := utf16.RuneLen(r); w > 0 {
+			n += w
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// esc escapes text for Telegram's HTML: &, < and > are the characters its
+// parser reads as markup.
+func esc(s string) string { return escaper.Replace(s) }
+
+// titleOf names what happened, with an emoji shown before it.
+func titleOf(k notify.Kind) (emoji, title string) {
+	switch k {
+	case notify.OperationFailed:
+		return "🚨", "Operation failed"
+	case notify.OperationRecovered:
+		return "✅", "Operation recovered"
+	case notify.OperationStuck:
+		return "⏳", "Operation stuck"
+	case notify.OperationUnstuck:
+		return "✅", "Operation no longer stuck"
+	case notify.PendingThreshold:
+		return "⚠️", "Pending operations over threshold"
+	case notify.PendingCleared:
+		return "✅", "Pending operations back under threshold"
+	case notify.DeferredFailed:
+		return "❌", "Deferred operation used up its attempts"
+	case notify.SourceUnreachable:
+		return "🔌", "Database unreachable"
+	case notify.SourceRecovered:
+		return "✅", "Database reachable again"
+	case notify.Digest:
+		return "📑", "Digest"
+	case notify.Reminder:
+		return "🔁", "Reminder: still open"
+	case notify.Test:
+		return "🧪", "Test alert from seqwatch"
+	}
+	if notify.Closes(k) {
+		return "✅", oneLine(string(k))
+	}
+	return "ℹ️", oneLine(string(k))
+}
+
+func opName(ev notify.Event) string {
+	switch {
+	case ev.Operation != nil:
+		return ev.Operation.Name
+	case ev.Deferred != nil:
+		return ev.Deferred.Operation
+	}
+	return ""
+}
+
+// appEnv is "app (environment)".
+func appEnv(ev notify.Event) string {
+	s := oneLine(ev.App)
+	if env := oneLine(ev.Environment); env != "" {
+		s += " (" + env + ")"
+	}
+	return s
+}
+
+func commonApp(events []notify.Event) string {
+	app := events[0].App
+	for _, ev := range events[1:] {
+		if ev.App != app {
+			return ""
+		}
+	}
+	return oneLine(app)
+}
+
+func typeOf(t string) string {
+	if t = oneLine(t); t != "" {
+		return " (" + t + ")"
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// thrownAt reads " at file:line" from an error's context column, if it
+// has them.
+func thrownAt(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var c struct {
+		File string `json:"file"`
+		Line any    `json:"line"`
+	}
+	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
+		return ""
+	}
+	if c.Line != nil {
+		return fmt.Sprintf(" at %s:%v", c.File, c.Line)
+	}
+	return " at " + c.File
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 MST")
+}
+
+// clean drops control and format characters and invalid UTF-8, keeping
+// lines.
+func clean(s string) string { return notify.CleanText(s) }
+
+// oneLine is clean text on one line.
+func oneLine(s string) string { return text.OneLine(clean(s)) }

@@ -1,0 +1,248 @@
+// Package telegram is seqwatch's Telegram channel: a bot posts each alert
+// to a chat (a group, a channel, or one topic of a forum group) with the
+// Bot API's sendMessage.
+//
+// It holds the channel's configuration, validation, rendering and sender.
+// Of seqwatch it imports only the notify core and internal/text (with the
+// internal/event and internal/secret leaves beneath notify): it must not
+// import check, state, another channel or any database driver.
+//
+// # Messages
+//
+// Every Notify call is one message, sent with parse_mode HTML and link
+// previews off (link_preview_options, and disable_web_page_preview for Bot
+// API servers older than 7.0): a title in bold, the details in a <pre>
+// block, and seqwatch's footer with the event's id. Several events become
+// one digest listing up to 20 of them. Text from the database is cleaned
+// and escaped (&, <, >), and stays inside the <pre> block, where Telegram
+// detects no mentions, links, hashtags or bot commands; the title, which
+// it does scan, carries no database text by default and has any @ written
+// as the fullwidth ＠. A message stays within Telegram's 4096 characters
+// (counted, as Telegram does, in UTF-16 code units after the HTML is
+// parsed): an event shows its first 15 trace frames and how many it leaves
+// out, and whatever still does not fit is cut after its last whole line,
+// with a marker.
+//
+// # Recoveries
+//
+// With a thread store (the daemon's state), the message of each single
+// opening event is remembered, and its recovery is sent as a reply to it
+// (allow_sending_without_reply, so a deleted original does not lose the
+// recovery).
+//
+// # Retries
+//
+// The token travels in the request's path; errors never show it. 429
+// carries the wait in its body (parameters.retry_after), which is honoured
+// (capped like every Retry-After); 5xx and transport errors are retried;
+// every other answer (400 chat not found, 401 a wrong token, 403 the bot
+// was removed from the chat) is permanent, with Telegram's description in
+// the error.
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// maxAnswer is how much of a successful answer is read: the sent Message,
+// whose id a recovery replies to.
+const maxAnswer = 256 << 10
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// Notifier sends events to one Telegram chat. It is safe for concurrent
+// use if its thread store is.
+type Notifier struct {
+	cfg      Config
+	endpoint string
+	sender   *notify.HTTPSender
+	threads  notify.ThreadStore
+	logger   *slog.Logger
+}
+
+// Option configures a Notifier.
+type Option func(*Notifier)
+
+// WithThreadStore makes the Notifier remember the message of each single
+// opening event and send its recovery as a reply to it.
+func WithThreadStore(s notify.ThreadStore) Option {
+	return func(n *Notifier) { n.threads = s }
+}
+
+// New validates cfg and returns its Notifier. client sends the requests
+// (nil: a default client; cfg.Timeout bounds each request either way), now
+// is the clock (nil: time.Now), logger receives capped waits and replies
+// that could not be recorded (nil: discarded).
+func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Logger, opts ...Option) (*Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tok := cfg.BotToken.Reveal()
+	endpoint := strings.TrimSuffix(cfg.APIURL, "/") + "/bot" + tok + "/sendMessage"
+	n := &Notifier{
+		cfg:      cfg,
+		endpoint: endpoint,
+		sender: &notify.HTTPSender{
+			Channel: "telegram", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
+			Secrets:        []string{endpoint, "bot" + tok, tok},
+			BodyRetryAfter: bodyRetryAfter,
+		},
+		logger: logger.With("channel_type", "telegram"),
+	}
+	for _, o := range opts {
+		o(n)
+	}
+	return n, nil
+}
+
+// sendMessage is the request's body.
+type sendMessage struct {
+	ChatID                any              `json:"chat_id"`
+	MessageThreadID       int64            `json:"message_thread_id,omitempty"`
+	Text                  string           `json:"text"`
+	ParseMode             string           `json:"parse_mode"`
+	LinkPreviewOptions    linkPreview      `json:"link_preview_options"`
+	DisableWebPagePreview bool             `json:"disable_web_page_preview"`
+	ReplyParameters       *replyParameters `json:"reply_parameters,omitempty"`
+}
+
+type linkPreview struct {
+	IsDisabled bool `json:"is_disabled"`
+}
+
+type replyParameters struct {
+	MessageID                int64 `json:"message_id"`
+	AllowSendingWithoutReply bool  `json:"allow_sending_without_reply"`
+}
+
+// answer is the part of the Bot API's answer seqwatch reads.
+type answer struct {
+	OK          bool   `json:"ok"`
+	Description string `json:"description"`
+	Result      struct {
+		MessageID int64 `json:"message_id"`
+	} `json:"result"`
+	Parameters struct {
+		RetryAfter float64 `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// bodyRetryAfter reads the wait a 429 names in its body.
+func bodyRetryAfter(body []byte) (time.Duration, bool) {
+	var a answer
+	if json.Unmarshal(body, &a) != nil || a.Parameters.RetryAfter <= 0 {
+		return 0, false
+	}
+	s := a.Parameters.RetryAfter
+	if s > float64(notify.MaxRetryAfter/time.Second) {
+		return notify.MaxRetryAfter + time.Second, true // HTTPSender caps it, and says so
+	}
+	return time.Duration(s * float64(time.Second)), true
+}
+
+// Notify sends the events as one message (see the package documentation).
+func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
+	if len(events) == 0 {
+		return false, nil
+	}
+	msg := sendMessage{
+		ChatID:                chatID(n.cfg.ChatID),
+		MessageThreadID:       n.cfg.MessageThreadID,
+		Text:                  pack(content(events), footer(events)),
+		ParseMode:             "HTML",
+		LinkPreviewOptions:    linkPreview{IsDisabled: true},
+		DisableWebPagePreview: true,
+	}
+	single := len(events) == 1 && len(events[0].Items) == 0
+	key := events[0].Key
+	if single && n.threads != nil && notify.Closes(events[0].Kind) {
+		if _, ts, ok := n.threads.Thread(key); ok {
+			if id, err := strconv.ParseInt(ts, 10, 64); err == nil {
+				msg.ReplyParameters = &replyParameters{MessageID: id, AllowSendingWithoutReply: true}
+			}
+		}
+	}
+	id, retry, err := n.send(ctx, msg, "sendMessage "+strings.Join(ids(events), ","))
+	if err != nil {
+		return retry, err
+	}
+	if single && n.threads != nil && key != "" && !notify.Closes(events[0].Kind) && events[0].Kind != notify.Test {
+		if id == 0 {
+			n.logger.WarnContext(ctx, "Telegram's answer named no message id; the recovery will not be a reply", "key", key)
+		} else {
+			n.threads.SetThread(key, n.cfg.ChatID, strconv.FormatInt(id, 10))
+		}
+	}
+	return false, nil
+}
+
+// send posts one message and returns its id.
+func (n *Notifier) send(ctx context.Context, msg sendMessage, what string) (int64, bool, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the text is Telegram's HTML already
+	if err := enc.Encode(msg); err != nil {
+		return 0, false, fmt.Errorf("telegram: %s: encoding: %w", what, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.endpoint, &b)
+	if err != nil {
+		return 0, false, fmt.Errorf("telegram: %s: %w", what, n.sender.SafeError(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "seqwatch-telegram")
+	a, retry, err := n.sender.Do(req, what, maxAnswer)
+	if err != nil {
+		return 0, retry, err
+	}
+	var ans answer
+	if err := json.Unmarshal(a.Body, &ans); err != nil {
+		// The message was taken (2xx); an answer cut at maxAnswer or not
+		// JSON only costs the reply on recovery.
+		return 0, false, nil
+	}
+	if !ans.OK {
+		return 0, false, fmt.Errorf("telegram: %s: answered %d with ok false: %s", what, a.Status, n.sender.Snippet([]byte(ans.Description)))
+	}
+	return ans.Result.MessageID, false, nil
+}
+
+// chatID is the chat as the Bot API takes it: a number, or an @username.
+func chatID(s string) any {
+	if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return id
+	}
+	return s
+}
+
+// footer is seqwatch's line under a message: the event's id, to find it
+// in the outbox and the log.
+func footer(events []notify.Event) string {
+	if len(events) == 1 && events[0].ID != "" {
+		return "seqwatch · " + events[0].ID
+	}
+	return "seqwatch"
+}
+
+func ids(events []notify.Event) []string {
+	out := make([]string, 0, min(len(events), 3))
+	for _, ev := range events[:min(len(events), 3)] {
+		out = append(out, ev.ID)
+	}
+	if len(events) > 3 {
+		out = append(out, fmt.Sprintf("and %d more", len(events)-3))
+	}
+	return out
+}
