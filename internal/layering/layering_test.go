@@ -39,7 +39,8 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./notify/webhook/testdata/verify", append([]string{module + "/check", module + "/internal/reader", module + "/state"}, drivers...)},
 		// The daemon's loop takes its channels built.
 		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager",
-			module + "/notify/discord", module + "/notify/teams", module + "/notify/googlechat", module + "/notify/ntfy", module + "/cmd"}},
+			module + "/notify/discord", module + "/notify/teams", module + "/notify/googlechat", module + "/notify/ntfy",
+			module + "/notify/telegram", module + "/notify/pagerduty", module + "/notify/opsgenie", module + "/cmd"}},
 		// The page and its API get a view model: no model, reader,
 		// channels or state.
 		{"./internal/web", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},
@@ -105,16 +106,17 @@ func goListDeps(t *testing.T, pattern string) []string {
 }
 
 // TestChatChannelsDependOnlyOnTheNotifyCore: the channels that post to a
-// chat service or a phone take nothing beyond what the notify core
-// already depends on (internal/text, internal/event, internal/secret and
-// the core's own modules) except the standard library: no other channel,
-// no client library, nothing of the stages before them.
+// chat service, a phone or a pager take nothing beyond what the notify
+// core already depends on (internal/text, internal/event, internal/secret
+// and the core's own modules) except the standard library: no other
+// channel, no client library, nothing of the stages before them.
 func TestChatChannelsDependOnlyOnTheNotifyCore(t *testing.T) {
 	core := map[string]bool{}
 	for _, d := range goListDeps(t, "./notify") {
 		core[d] = true
 	}
-	for _, pattern := range []string{"./notify/discord", "./notify/teams", "./notify/googlechat", "./notify/ntfy"} {
+	for _, pattern := range []string{"./notify/discord", "./notify/teams", "./notify/googlechat", "./notify/ntfy",
+		"./notify/telegram", "./notify/pagerduty", "./notify/opsgenie"} {
 		t.Run(pattern, func(t *testing.T) {
 			self := module + "/" + strings.TrimPrefix(pattern, "./")
 			for _, d := range goListDeps(t, pattern) {
