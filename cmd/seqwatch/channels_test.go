@@ -19,8 +19,11 @@ import (
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/googlechat"
 	"github.com/seqwatch/seqwatch/notify/ntfy"
+	"github.com/seqwatch/seqwatch/notify/opsgenie"
+	"github.com/seqwatch/seqwatch/notify/pagerduty"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/notify/teams"
+	"github.com/seqwatch/seqwatch/notify/telegram"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
@@ -182,6 +185,35 @@ channels:
 	}
 }
 
+// A channel type added after the fixed-field layout appears only in the
+// entries that give it: the old entries' hashes stay, and a new entry's
+// hash follows its own configuration, secrets included.
+func TestNewChannelTypesHashOnlyWhereGiven(t *testing.T) {
+	parse := func(doc string) Channel {
+		t.Helper()
+		cfg, err := ParseConfig("seqwatch.yaml", []byte("app: /x\nchannels:\n"+doc), func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Channels[0]
+	}
+	hook := parse("  - name: w\n    webhook: {url: \"https://h.example.com/x\"}\n")
+	data, err := yaml.Marshal(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"telegram", "pagerduty", "opsgenie"} {
+		if strings.Contains(string(data), key) {
+			t.Errorf("a webhook entry writes %s: for its hash:\n%s", key, data)
+		}
+	}
+	a := parse("  - name: pd\n    pagerduty: {routing_key: R0123456789abcdef0123456789abcde}\n")
+	b := parse("  - name: pd\n    pagerduty: {routing_key: R0123456789abcdef0123456789abcdX}\n")
+	if a.configHash() == b.configHash() || a.configHash() != parse("  - name: pd\n    pagerduty: {routing_key: R0123456789abcdef0123456789abcde}\n").configHash() {
+		t.Error("a PagerDuty entry's hash does not follow its routing key, or is not stable")
+	}
+}
+
 // Each channel type declares its secrets; they are scrubbed even when
 // written into the file as they are (not from ${VAR} or *_file).
 func TestEveryChannelTypesSecretsAreScrubbed(t *testing.T) {
@@ -209,13 +241,20 @@ channels:
     ntfy: {url: "https://ntfy.sh/ntfyTOPICsecret", token: tk_ntfyTOKENsecret}
   - name: n2
     ntfy: {url: "https://ntfy.sh/x1y2", username: u, password: ntfyPASSWORDsecret}
+  - name: tg
+    telegram: {bot_token: "123456:tgTOKENsecret", chat_id: "-100123"}
+  - name: pd
+    pagerduty: {routing_key: pdROUTINGsecret0123456789abcdefg}
+  - name: og
+    opsgenie: {api_key: ogAPIKEYsecret, region: eu}
 `
 	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"slackHOOKsecret", "xoxb-slackTOKENsecret", "mailPASSWORDsecret", "hookURLsecret", "hookSIGNINGsecret", "amBEARERsecret", "amBASICsecret",
-		"discordTOKENsecret", "teamsSIGsecret", "gchatKEYsecret", "gchatTOKENsecret", "ntfyTOPICsecret", "tk_ntfyTOKENsecret", "ntfyPASSWORDsecret"} {
+		"discordTOKENsecret", "teamsSIGsecret", "gchatKEYsecret", "gchatTOKENsecret", "ntfyTOPICsecret", "tk_ntfyTOKENsecret", "ntfyPASSWORDsecret",
+		"tgTOKENsecret", "pdROUTINGsecret0123456789abcdefg", "ogAPIKEYsecret"} {
 		if !slices.ContainsFunc(cfg.secrets, func(s string) bool { return strings.Contains(s, want) }) {
 			t.Errorf("%s is not among the secrets to scrub", want)
 		}
@@ -232,6 +271,8 @@ func TestReadOnlyLoadingRelaxesChannelTypesOnly(t *testing.T) {
 		{"unset variable in a channel secret", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: ${H10_UNSET}\n", ""},
 		{"unreadable file in a channel", "app: /x\nchannels:\n  - name: m\n    email:\n      host: h\n      password_file: /nonexistent/pw\n      ca_file: /nonexistent/ca\n", ""},
 		{"unset variable in a list of secrets", "app: /x\nchannels:\n  - name: w\n    webhook:\n      url: https://x.example.com/\n      secrets: ['${H10_UNSET}']\n", ""},
+		{"unset variable in a Telegram token", "app: /x\nchannels:\n  - name: tg\n    telegram:\n      bot_token: ${H10_UNSET}\n      chat_id: '-100123'\n", ""},
+		{"unreadable PagerDuty key file", "app: /x\nchannels:\n  - name: pd\n    pagerduty:\n      routing_key_file: /nonexistent/pd\n", ""},
 		{"unset variable in a nested secret", "app: /x\nchannels:\n  - name: am\n    alertmanager:\n      urls: [http://localhost:9093]\n      basic_auth: {username: u, password: '${H10_UNSET}'}\n", ""},
 		{"unset variable in the database URL", "app: /x\ndatabase:\n  url: ${H10_UNSET}\nchannels:\n  - name: s\n    slack:\n      webhook_url: ${H10_UNSET}\n",
 			"line 3: database.url: environment variable H10_UNSET is not set"},
@@ -284,6 +325,13 @@ channels:
     googlechat: {webhook_url: "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t"}
   - name: n
     ntfy: {url: "https://ntfy.sh/shop-alerts"}
+  - name: tg
+    telegram: {bot_token: "123456:AAtoken", chat_id: "-1001234567890", message_thread_id: 7}
+  - name: pd
+    pagerduty: {routing_key: R0123456789abcdef0123456789abcde}
+  - name: og
+    opsgenie: {api_key: og-key, region: eu}
+    rate_per_second: 0.25
 `
 	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc), func(string) string { return "" })
 	if err != nil {
@@ -301,6 +349,7 @@ channels:
 		"s": (*slack.Notifier)(nil), "b": (*slack.Notifier)(nil), "m": (*email.Notifier)(nil),
 		"w": (*webhook.Notifier)(nil), "c": (*notify.Console)(nil), "am": (*alertmanager.Notifier)(nil),
 		"d": (*discord.Notifier)(nil), "t": (*teams.Notifier)(nil), "g": (*googlechat.Notifier)(nil), "n": (*ntfy.Notifier)(nil),
+		"tg": (*telegram.Notifier)(nil), "pd": (*pagerduty.Notifier)(nil), "og": (*opsgenie.Notifier)(nil),
 	}
 	if len(got) != len(wantTypes) {
 		t.Errorf("built %d channels, want %d", len(got), len(wantTypes))
@@ -310,7 +359,7 @@ channels:
 			t.Errorf("channel %s is a %T, want %T", name, got[name], want)
 		}
 	}
-	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2}; !reflect.DeepEqual(rates, want) {
+	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2, "tg": 20.0 / 60, "pd": 2, "og": 0.25}; !reflect.DeepEqual(rates, want) {
 		t.Errorf("rates = %v, want %v", rates, want)
 	}
 }

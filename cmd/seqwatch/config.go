@@ -27,8 +27,11 @@ import (
 	"github.com/seqwatch/seqwatch/notify/email"
 	"github.com/seqwatch/seqwatch/notify/googlechat"
 	"github.com/seqwatch/seqwatch/notify/ntfy"
+	"github.com/seqwatch/seqwatch/notify/opsgenie"
+	"github.com/seqwatch/seqwatch/notify/pagerduty"
 	"github.com/seqwatch/seqwatch/notify/slack"
 	"github.com/seqwatch/seqwatch/notify/teams"
+	"github.com/seqwatch/seqwatch/notify/telegram"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
@@ -157,7 +160,8 @@ type channelFields struct {
 // is the order of the old fixed fields, which configHash depends on.
 func channelTypes() notify.Registry {
 	return notify.Registry{slack.Channel(), email.Channel(), webhook.Channel(), notify.ConsoleChannel(), alertmanager.Channel(),
-		discord.Channel(), teams.Channel(), googlechat.Channel(), ntfy.Channel()}
+		discord.Channel(), teams.Channel(), googlechat.Channel(), ntfy.Channel(),
+		telegram.Channel(), pagerduty.Channel(), opsgenie.Channel()}
 }
 
 // Config returns the configuration of the channel's type (a pointer to,

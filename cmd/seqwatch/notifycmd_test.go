@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +156,73 @@ func TestNotifyTestSendsThroughTheChatChannels(t *testing.T) {
 	r = runAt(t, time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC), "notify", "test", "--config", cfg)
 	if r.code != 1 || !strings.Contains(r.stdout, "discord") || !strings.Contains(r.stdout, "FAILED") || strings.Contains(r.stdout+r.stderr, "goneTOKEN") {
 		t.Errorf("a deleted webhook: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// `seqwatch notify test` reaches the Telegram, PagerDuty and Opsgenie
+// channels through the registry: Telegram gets one message, PagerDuty a
+// trigger and the resolve of the test's own incident, Opsgenie a create
+// and the close of the test's own alert; no secret is printed.
+func TestNotifyTestThroughTelegramPagerDutyAndOpsgenie(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	record := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, s)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Errorf("%s: body is not JSON: %v", r.URL.Path, err)
+		}
+		switch {
+		case r.URL.Path == "/tg/bot123456:AAtgSECRET/sendMessage":
+			record("telegram sendMessage")
+			_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":5}}`)
+		case r.URL.Path == "/pd/v2/enqueue":
+			record(fmt.Sprintf("pagerduty %v %v", v["event_action"], v["dedup_key"]))
+			w.WriteHeader(http.StatusAccepted)
+		case strings.HasPrefix(r.URL.Path, "/og/v2/alerts"):
+			if r.Header.Get("Authorization") != "GenieKey og-SECRET-key" {
+				t.Errorf("opsgenie: Authorization %q", r.Header.Get("Authorization"))
+			}
+			action := "create"
+			if strings.HasSuffix(r.URL.Path, "/close") {
+				action = "close"
+			}
+			record("opsgenie " + action)
+			w.WriteHeader(http.StatusAccepted)
+		default:
+			t.Errorf("request to %s", r.URL.Path)
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	cfg := daemonConf{app: dir, statePath: dir + "/state.json", channels: []string{
+		fmt.Sprintf("  - name: tg\n    telegram: {bot_token: \"123456:AAtgSECRET\", chat_id: \"-1001234567890\", api_url: %q}\n", srv.URL+"/tg"),
+		fmt.Sprintf("  - name: pd\n    pagerduty: {routing_key: pdSECRET0123456789abcdef01234567, api_url: %q}\n", srv.URL+"/pd"),
+		fmt.Sprintf("  - name: og\n    opsgenie: {api_key: og-SECRET-key, api_url: %q}\n", srv.URL+"/og"),
+	}}.write(t, dir)
+
+	r := runAt(t, time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC), "notify", "test", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "stdout", r.stdout, "tg", "pd", "og", "ok")
+	if strings.Contains(r.stdout+r.stderr, "SECRET") {
+		t.Errorf("a secret was printed:\n%s%s", r.stdout, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Strings(got)
+	if len(got) != 5 || got[0] != "opsgenie close" || got[1] != "opsgenie create" ||
+		!strings.HasPrefix(got[2], "pagerduty resolve ") || !strings.HasPrefix(got[3], "pagerduty trigger ") || got[4] != "telegram sendMessage" {
+		t.Errorf("requests %q, want Opsgenie's create and close, PagerDuty's trigger and resolve, one Telegram message", got)
+	}
+	if len(got) == 5 && strings.TrimPrefix(got[2], "pagerduty resolve ") != strings.TrimPrefix(got[3], "pagerduty trigger ") {
+		t.Errorf("the resolve and the trigger name different incidents: %q", got)
 	}
 }
