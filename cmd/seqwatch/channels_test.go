@@ -3,8 +3,10 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -361,5 +363,45 @@ channels:
 	}
 	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2, "tg": 20.0 / 60, "pd": 2, "og": 0.25}; !reflect.DeepEqual(rates, want) {
 		t.Errorf("rates = %v, want %v", rates, want)
+	}
+}
+
+// The commented examples of the Telegram, PagerDuty and Opsgenie channels
+// in seqwatch.yaml are valid once uncommented.
+func TestCommentedPagerAndTelegramExamplesValidate(t *testing.T) {
+	data, err := os.ReadFile("../../seqwatch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "# ---- Telegram, PagerDuty and Opsgenie")
+	if !ok {
+		t.Fatal("seqwatch.yaml has no Telegram, PagerDuty and Opsgenie block")
+	}
+	block, _, _ = strings.Cut(block, "\n# ")
+	var doc strings.Builder
+	doc.WriteString("app: /x\nchannels:\n")
+	for _, line := range strings.Split(block, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  # "); ok && (strings.HasPrefix(rest, "- ") || strings.HasPrefix(rest, " ")) {
+			doc.WriteString("  " + rest + "\n")
+		}
+	}
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN":    "123456789:AAexampleTOKEN",
+		"PAGERDUTY_ROUTING_KEY": "R0123456789abcdef0123456789abcde",
+		"OPSGENIE_API_KEY":      "eb243592-faa2-4ba2-a551-1afdf565c889",
+	}
+	cfg, err := ParseConfig("seqwatch.yaml", []byte(doc.String()), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc.String())
+	}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatalf("the examples have problems: %q\n%s", p, doc.String())
+	}
+	var got []string
+	for _, ch := range cfg.Channels {
+		got = append(got, fmt.Sprintf("%s %T", ch.Name, ch.Config()))
+	}
+	if want := []string{"telegram *telegram.Config", "pagerduty *pagerduty.Config", "opsgenie *opsgenie.Config"}; !slices.Equal(got, want) {
+		t.Errorf("channels %q, want %q", got, want)
 	}
 }
