@@ -41,6 +41,11 @@ import (
 // older or newer binary.
 const Version = 1
 
+// MinVersion is the oldest state file format this binary reads (and
+// upgrades to Version). testdata/ holds a state file of every version from
+// MinVersion on, and a test loads each.
+const MinVersion = 1
+
 // MaxDead bounds the dead-letter list: the oldest entries are dropped first
 // so a channel that is broken for months cannot grow the file without end.
 const MaxDead = 500
@@ -316,7 +321,7 @@ func upgradeWith(from int, data []byte, current int, steps map[int]upgradeStep) 
 	switch {
 	case from > current:
 		return nil, fmt.Errorf("%w (version %d, this one knows up to %d)", ErrNewerVersion, from, current)
-	case from < 1:
+	case from < MinVersion:
 		return nil, fmt.Errorf("%w (got %d)", ErrBadVersion, from)
 	}
 	for v := from; v < current; v++ {

@@ -34,7 +34,7 @@ Usage:
   seqwatch outbox list --config FILE  undelivered alerts and dead letters (retry ID|all, drop ID|all)
   seqwatch mute --config FILE --for D mute alerts for a deploy (--list; unmute ID|--all)
   seqwatch validate --config FILE     check a configuration file
-  seqwatch version
+  seqwatch version [--json]           version, commit, build date, Go and state versions
 
 Where the application is (for status, check):
   --app DIR      Laravel application root (reads DIR/.env, database/operations, database/migrations)
@@ -96,8 +96,7 @@ func runMain(ctx context.Context, args []string, e env) int {
 	case "validate":
 		return runValidate(rest, e)
 	case "version", "--version", "-version":
-		fmt.Fprintln(e.stdout, "seqwatch", version)
-		return 0
+		return exitCode(e, runVersion(rest, e))
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(e.stdout, usage)
 		return 0
