@@ -12,4 +12,27 @@ func Marshal(st *State) ([]byte, error) { return encode(st) }
 // seqwatch is an error matching ErrNewerVersion; one without a usable
 // version matches ErrBadVersion; anything else that is not a state is the
 // JSON decoder's error.
-func Unmarshal(data []byte) (*State, error) { return decode(data) }
+func Unmarshal(data []byte) (*State, error) {
+	st, _, err := decode(data)
+	return st, err
+}
+
+// Upgrade is what reading a stored state changes: the format version it
+// was written as (From), the version this binary writes (To), and what
+// each step between them changes, in order.
+type Upgrade struct {
+	From, To int
+	Steps    []string
+}
+
+// Needed reports whether the state is in another format than the one this
+// binary writes (the next save rewrites it as To).
+func (u Upgrade) Needed() bool { return u.From != u.To }
+
+// CheckUpgrade says what Unmarshal would change in data: it upgrades and
+// decodes a copy in memory, so a document that would not load is an error
+// here too (the same errors as Unmarshal's), and it writes nothing.
+func CheckUpgrade(data []byte) (Upgrade, error) {
+	_, u, err := decode(data)
+	return u, err
+}

@@ -297,8 +297,13 @@ var ErrNewerVersion = errors.New("state file written by a newer seqwatch")
 // version number.
 var ErrBadVersion = errors.New("state file has no valid version")
 
-// upgradeStep turns the JSON of one version into the JSON of the next.
-type upgradeStep func(data []byte) ([]byte, error)
+// upgradeStep turns the JSON of one version into the JSON of the next;
+// what says what it changes, as seqwatch state check reports it ("moves
+// the Slack thread ids into open problems").
+type upgradeStep struct {
+	what  string
+	apply func(data []byte) ([]byte, error)
+}
 
 // upgradeSteps returns the known steps: steps[v] upgrades version v to v+1.
 // It is a function, not a variable, so the table cannot be changed at run
@@ -306,59 +311,67 @@ type upgradeStep func(data []byte) ([]byte, error)
 func upgradeSteps() map[int]upgradeStep {
 	return map[int]upgradeStep{
 		// Version 1 is the first format: nothing to upgrade yet. The next
-		// format change adds 1: func(data []byte) ([]byte, error) {...}
-		// and bumps Version.
+		// format change adds 1: {what: "...", apply: func(data []byte)
+		// ([]byte, error) {...}}, bumps Version, and commits a state file
+		// of version 1 as testdata/state-v1.json stays (upgrade_test.go
+		// loads one of every version from MinVersion on).
 	}
 }
 
 // upgrade brings the JSON of a state file written as version from up to
-// Version.
-func upgrade(from int, data []byte) ([]byte, error) {
+// Version, and says what each step changed.
+func upgrade(from int, data []byte) ([]byte, []string, error) {
 	return upgradeWith(from, data, Version, upgradeSteps())
 }
 
-func upgradeWith(from int, data []byte, current int, steps map[int]upgradeStep) ([]byte, error) {
+func upgradeWith(from int, data []byte, current int, steps map[int]upgradeStep) ([]byte, []string, error) {
 	switch {
 	case from > current:
-		return nil, fmt.Errorf("%w (version %d, this one knows up to %d)", ErrNewerVersion, from, current)
+		return nil, nil, fmt.Errorf("%w (version %d, this one knows up to %d)", ErrNewerVersion, from, current)
 	case from < MinVersion:
-		return nil, fmt.Errorf("%w (got %d)", ErrBadVersion, from)
+		return nil, nil, fmt.Errorf("%w (got %d)", ErrBadVersion, from)
 	}
+	var whats []string
 	for v := from; v < current; v++ {
 		step, ok := steps[v]
 		if !ok {
-			return nil, fmt.Errorf("no upgrade from state version %d to %d", v, v+1)
+			return nil, nil, fmt.Errorf("no upgrade from state version %d to %d", v, v+1)
 		}
 		var err error
-		if data, err = step(data); err != nil {
-			return nil, fmt.Errorf("upgrade state from version %d to %d: %w", v, v+1, err)
+		if data, err = step.apply(data); err != nil {
+			return nil, nil, fmt.Errorf("upgrade state from version %d to %d: %w", v, v+1, err)
 		}
+		whats = append(whats, fmt.Sprintf("version %d to %d: %s", v, v+1, step.what))
 	}
-	return data, nil
+	return data, whats, nil
 }
 
-// decode parses a state file's bytes, upgrading older versions.
-func decode(data []byte) (*State, error) {
+// decode parses a state file's bytes, upgrading older versions, and says
+// what the upgrade changed (From is 0 when the bytes have no version).
+func decode(data []byte) (*State, Upgrade, error) {
+	u := Upgrade{To: Version}
 	var head struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, err
+		return nil, u, err
 	}
 	if head.Version == nil {
-		return nil, fmt.Errorf("%w (no version field)", ErrBadVersion)
+		return nil, u, fmt.Errorf("%w (no version field)", ErrBadVersion)
 	}
-	data, err := upgrade(*head.Version, data)
+	u.From = *head.Version
+	data, steps, err := upgrade(u.From, data)
 	if err != nil {
-		return nil, err
+		return nil, u, err
 	}
+	u.Steps = steps
 	st := &State{}
 	if err := json.Unmarshal(data, st); err != nil {
-		return nil, err
+		return nil, u, err
 	}
 	st.Version = Version
 	st.Ensure()
-	return st, nil
+	return st, u, nil
 }
 
 // encode returns the bytes FileStore writes: indented, so the file can be

@@ -145,26 +145,49 @@ func (s *FileStore) Load() (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state file: %w", err)
 	}
-	st, err := decode(data)
-	switch {
-	case errors.Is(err, ErrNewerVersion):
-		var head struct {
-			Version int `json:"version"`
-		}
-		_ = json.Unmarshal(data, &head)
-		return nil, &loadError{
-			msg:  fmt.Sprintf("state file %s was written by a newer seqwatch (version %d)", s.path, head.Version),
-			errs: []error{err},
-		}
-	case err != nil:
-		return nil, &loadError{
-			msg:  fmt.Sprintf("state file %s is corrupt (%s)", s.path, describe(data, err)),
-			errs: []error{ErrCorrupt, err},
-		}
+	st, u, err := decode(data)
+	if err != nil {
+		return nil, loadFailure(s.path, data, u, err)
 	}
 	s.last = data
 	s.lastInfo, _ = os.Stat(s.path)
 	return st, nil
+}
+
+// CheckFile says what Load would change in the state file at path, as
+// seqwatch state check reports it before an upgrade: it reads the file
+// without taking its lock (writes replace it whole, so a running daemon
+// is no obstacle) and writes nothing. A missing file yields nil: the
+// first run starts a new state. Its errors are Load's.
+func CheckFile(path string) (*Upgrade, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state file: %w", err)
+	}
+	u, err := CheckUpgrade(data)
+	if err != nil {
+		return nil, loadFailure(path, data, u, err)
+	}
+	return &u, nil
+}
+
+// loadFailure says why the state file at path, holding data, cannot be
+// loaded: a newer format names both versions; anything else is corrupt.
+func loadFailure(path string, data []byte, u Upgrade, err error) error {
+	if errors.Is(err, ErrNewerVersion) {
+		return &loadError{
+			msg: fmt.Sprintf("state file %s was written by a newer seqwatch (version %d); this seqwatch reads versions %d to %d",
+				path, u.From, MinVersion, Version),
+			errs: []error{err},
+		}
+	}
+	return &loadError{
+		msg:  fmt.Sprintf("state file %s is corrupt (%s)", path, describe(data, err)),
+		errs: []error{ErrCorrupt, err},
+	}
 }
 
 // loadError says what is wrong with the state file, and still matches

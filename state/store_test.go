@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,7 +192,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 		{"trailing garbage", string(good) + "}", []string{"is corrupt"}, ErrCorrupt},
 		{"wrong type", `{"version": 1, "seq": "seven"}`, []string{"is corrupt (json: cannot unmarshal"}, ErrCorrupt},
 		{"no version", `{"initialized": true}`, []string{"is corrupt (state file has no valid version (no version field))"}, ErrCorrupt},
-		{"newer version", `{"version": 2, "future": true}`, []string{"was written by a newer seqwatch (version 2)"}, ErrNewerVersion},
+		{"newer version", `{"version": 2, "future": true}`, []string{"was written by a newer seqwatch (version 2); this seqwatch reads versions 1 to 1"}, ErrNewerVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,28 +260,31 @@ func TestOpenRefusesSecondHolder(t *testing.T) {
 func TestUpgrade(t *testing.T) {
 	t.Run("current version passes through", func(t *testing.T) {
 		in := []byte(`{"version":1}`)
-		out, err := upgrade(Version, in)
-		if err != nil || string(out) != string(in) {
-			t.Fatalf("upgrade = %s, %v", out, err)
+		out, steps, err := upgrade(Version, in)
+		if err != nil || string(out) != string(in) || len(steps) != 0 {
+			t.Fatalf("upgrade = %s, %q, %v", out, steps, err)
 		}
 	})
 	t.Run("steps run in order", func(t *testing.T) {
 		steps := map[int]upgradeStep{
-			1: func(b []byte) ([]byte, error) { return append(b, 'a'), nil },
-			2: func(b []byte) ([]byte, error) { return append(b, 'b'), nil },
+			1: {what: "adds a", apply: func(b []byte) ([]byte, error) { return append(b, 'a'), nil }},
+			2: {what: "adds b", apply: func(b []byte) ([]byte, error) { return append(b, 'b'), nil }},
 		}
-		out, err := upgradeWith(1, []byte("x"), 3, steps)
+		out, whats, err := upgradeWith(1, []byte("x"), 3, steps)
 		if err != nil || string(out) != "xab" {
 			t.Fatalf("upgrade = %q, %v", out, err)
 		}
+		if want := []string{"version 1 to 2: adds a", "version 2 to 3: adds b"}; !slices.Equal(whats, want) {
+			t.Errorf("steps = %q, want %q", whats, want)
+		}
 	})
 	t.Run("missing step is an error", func(t *testing.T) {
-		if _, err := upgradeWith(1, nil, 2, nil); err == nil {
+		if _, _, err := upgradeWith(1, nil, 2, nil); err == nil {
 			t.Fatal("no error")
 		}
 	})
 	t.Run("newer version is refused", func(t *testing.T) {
-		if _, err := upgrade(Version+1, nil); !errors.Is(err, ErrNewerVersion) {
+		if _, _, err := upgrade(Version+1, nil); !errors.Is(err, ErrNewerVersion) {
 			t.Fatalf("err = %v", err)
 		}
 	})
