@@ -90,6 +90,19 @@ type DB struct {
 // unreachable server matches ErrUnavailable, a schema newer than this
 // binary matches ErrSchemaNewer.
 func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	db, err := connect(ctx, rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// connect makes the pool, as Open does, without touching the schema.
+func connect(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = DefaultMaxConns
 	}
@@ -135,10 +148,6 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		return nil, db.fail("connect", err)
 	}
 	db.pool = pool
-	if err := db.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
-	}
 	return db, nil
 }
 

@@ -11,14 +11,22 @@ import (
 // migrations.
 const SchemaVersion = 1
 
+// migration is one step of the schema: what it does, as seqwatch state
+// check reports it, and its statements, run in one transaction.
+type migration struct {
+	what string
+	sql  []string
+}
+
 // migrations returns the schema's steps: migrations()[v] brings version v
-// to v+1. Append a step (never change one that shipped) and SchemaVersion
-// follows. It is a function, not a variable, so the list cannot change at
-// run time.
-func migrations() [][]string {
-	return [][]string{
+// to v+1. Append a step (never change one that shipped), keep SchemaVersion
+// its length, and commit a pg_dump of a database at the version before it
+// as testdata/schema-vN.sql (the upgrade test loads one of every version).
+// It is a function, not a variable, so the list cannot change at run time.
+func migrations() []migration {
+	return []migration{
 		// 0 → 1: leases and state documents.
-		{
+		{what: "creates the tables seqwatch_leases and seqwatch_states", sql: []string{
 			`CREATE TABLE seqwatch_leases (
 				app        text PRIMARY KEY,
 				holder     text NOT NULL,
@@ -42,7 +50,7 @@ func migrations() [][]string {
 				token      bigint NOT NULL,
 				updated_at timestamptz NOT NULL
 			)`,
-		},
+		}},
 	}
 }
 
@@ -64,8 +72,8 @@ func (db *DB) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
 				return err
 			}
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT to_regclass('seqwatch_schema') IS NOT NULL`).Scan(&exists); err != nil {
+			exists, err := schemaTableExists(ctx, tx)
+			if err != nil {
 				return err
 			}
 			if !exists {
@@ -78,33 +86,20 @@ func (db *DB) migrate(ctx context.Context) error {
 					return err
 				}
 			}
-			var versions []int
-			rows, err := tx.Query(ctx, `SELECT version FROM seqwatch_schema`)
+			v, err := schemaVersion(ctx, tx)
 			if err != nil {
 				return err
 			}
-			versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
-			if err != nil {
-				return err
-			}
-			if len(versions) != 1 {
-				return fmt.Errorf("table seqwatch_schema has %d rows, want exactly one", len(versions))
-			}
-			v := versions[0]
 			switch {
 			case v > len(steps):
-				return &opError{
-					msg: fmt.Sprintf("state database %s has schema version %d, newer than this seqwatch knows (%d)",
-						db.where, v, len(steps)),
-					errs: []error{ErrSchemaNewer},
-				}
+				return db.schemaNewer(v)
 			case v < 0:
 				return fmt.Errorf("table seqwatch_schema holds version %d", v)
 			case v == len(steps):
 				done = true
 				return nil
 			}
-			for _, q := range steps[v] {
+			for _, q := range steps[v].sql {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return fmt.Errorf("migrate schema from version %d to %d: %w", v, v+1, err)
 				}
@@ -118,5 +113,39 @@ func (db *DB) migrate(ctx context.Context) error {
 		if done {
 			return nil
 		}
+	}
+}
+
+// schemaTableExists reports whether seqwatch_schema exists: a database
+// without it has no seqwatch tables yet (version 0).
+func schemaTableExists(ctx context.Context, tx pgx.Tx) (bool, error) {
+	var exists bool
+	err := tx.QueryRow(ctx, `SELECT to_regclass('seqwatch_schema') IS NOT NULL`).Scan(&exists)
+	return exists, err
+}
+
+// schemaVersion reads the version seqwatch_schema records.
+func schemaVersion(ctx context.Context, tx pgx.Tx) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT version FROM seqwatch_schema`)
+	if err != nil {
+		return 0, err
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return 0, err
+	}
+	if len(versions) != 1 {
+		return 0, fmt.Errorf("table seqwatch_schema has %d rows, want exactly one", len(versions))
+	}
+	return versions[0], nil
+}
+
+// schemaNewer is the error for a schema at version v, newer than this
+// binary's: it names both versions.
+func (db *DB) schemaNewer(v int) error {
+	return &opError{
+		msg: fmt.Sprintf("state database %s has schema version %d, newer than this seqwatch knows (%d)",
+			db.where, v, SchemaVersion),
+		errs: []error{ErrSchemaNewer},
 	}
 }

@@ -114,20 +114,26 @@ func (s *Store) decode(doc []byte) (*state.State, error) {
 
 func decodeDoc(db *DB, app string, doc []byte) (*state.State, error) {
 	st, err := state.Unmarshal(doc)
-	switch {
-	case errors.Is(err, state.ErrNewerVersion):
-		return nil, &opError{
+	if err != nil {
+		return nil, docError(db, app, err)
+	}
+	return st, nil
+}
+
+// docError says why app's document would not load (err from
+// state.Unmarshal or state.CheckUpgrade).
+func docError(db *DB, app string, err error) error {
+	if errors.Is(err, state.ErrNewerVersion) {
+		return &opError{
 			msg:  fmt.Sprintf("state of %q in the state database %s was written by a newer seqwatch (%v)", app, db.where, err),
 			errs: []error{err},
 		}
-	case err != nil:
-		return nil, &opError{
-			msg: fmt.Sprintf("state of %q in the state database %s is corrupt (%v); it records what was already reported, so seqwatch will not go on without it",
-				app, db.where, err),
-			errs: []error{state.ErrCorrupt, err},
-		}
 	}
-	return st, nil
+	return &opError{
+		msg: fmt.Sprintf("state of %q in the state database %s is corrupt (%v); it records what was already reported, so seqwatch will not go on without it",
+			app, db.where, err),
+		errs: []error{state.ErrCorrupt, err},
+	}
 }
 
 // Update applies fn to cur and writes the result, with the contract of
