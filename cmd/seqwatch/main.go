@@ -34,6 +34,7 @@ Usage:
   seqwatch outbox list --config FILE  undelivered alerts and dead letters (retry ID|all, drop ID|all)
   seqwatch mute --config FILE --for D mute alerts for a deploy (--list; unmute ID|--all)
   seqwatch validate --config FILE     check a configuration file
+  seqwatch state check --config FILE  what this seqwatch would upgrade in the state (changes nothing)
   seqwatch version [--json]           version, commit, build date, Go and state versions
 
 Where the application is (for status, check):
@@ -95,6 +96,8 @@ func runMain(ctx context.Context, args []string, e env) int {
 		return exitCode(e, runNotify(ctx, rest, e))
 	case "validate":
 		return runValidate(rest, e)
+	case "state":
+		return exitCode(e, runState(ctx, rest, e))
 	case "version", "--version", "-version":
 		return exitCode(e, runVersion(rest, e))
 	case "help", "-h", "--help", "-help":
