@@ -181,8 +181,14 @@ check "rpm: seqwatch.yaml is %config(noreplace)" equals "rpm config files" \
 	"$(rpm -qp --queryformat '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$rpmf" 2>/dev/null | grep ' c')" "/etc/seqwatch/seqwatch.yaml cn"
 check "rpm: version 1.0.0~ci.1, MIT, for x86_64" equals "rpm header" \
 	"$(rpm -qp --queryformat '%{NAME} %{VERSION} %{RELEASE} %{LICENSE} %{ARCH}' "$rpmf" 2>/dev/null)" "seqwatch 1.0.0~ci.1 1 MIT x86_64"
-check "rpm: the scripts create the user and never enable a unit" bash -c \
-	"s=\$(rpm -qp --scripts '$rpmf' 2>/dev/null); [[ \$s == *'useradd --system'* ]] && [[ \$s != *'systemctl enable'[!\ ]* ]] && [[ \$s != *'systemctl start'* ]]"
+# The .deb's maintainer scripts are tested below by installing it; the
+# .rpm must run the very same ones.
+same=1
+for t in POSTIN:postinstall PREUN:preremove POSTUN:postremove; do
+	rpm -qp --queryformat "%{${t%%:*}}" "$rpmf" 2>/dev/null | cmp -s - "$here/package/${t#*:}.sh" ||
+		{ echo "the .rpm's ${t%%:*} scriptlet is not release/package/${t#*:}.sh" >&2; same=0; }
+done
+check "rpm: %post, %preun and %postun are the .deb's scripts" test "$same" -eq 1
 check "rpm: the binary is mode 0755" equals "rpm modes" \
 	"$(rpm -qp --queryformat '[%{FILEMODES:perms} %{FILEUSERNAME} %{FILENAMES}\n]' "$rpmf" 2>/dev/null | grep /usr/bin/seqwatch)" "-rwxr-xr-x root /usr/bin/seqwatch"
 
@@ -267,9 +273,13 @@ check "one tick of the installed daemon as seqwatch (exit $tick_rc)" test "$tick
 check "its state file is seqwatch's, mode 0600" equals "state file" "$(stat -c '%a %U' /var/lib/seqwatch/state.json 2>&1)" "600 seqwatch"
 cp /var/lib/seqwatch/state.json "$tmp/state.before"
 
-# The operator edits the configuration.
+# The operator edits the configuration and enables the daemon (systemctl
+# enable only makes links, with or without a running systemd).
 echo "# the operator's own line" >>/etc/seqwatch/seqwatch.yaml
 cp /etc/seqwatch/seqwatch.yaml "$tmp/operator.yaml"
+systemctl enable seqwatch.service >/dev/null 2>&1 || true
+link=/etc/systemd/system/multi-user.target.wants/seqwatch.service
+check "systemctl enable seqwatch works on the installed unit" test -L "$link"
 
 # --- the upgrade -------------------------------------------------------------------
 # A second build, from a copy of the source whose example changed: the
@@ -297,11 +307,13 @@ check "the upgrade kept the user" equals "uid" "$(id -u seqwatch)" "$uid"
 check "the upgrade kept the state file" cmp -s /var/lib/seqwatch/state.json "$tmp/state.before"
 check "seqwatch state check: the state is current" contains "$(seqwatch state check --config "$tmp/tick.yaml" 2>&1)" \
 	"shop: state file /var/lib/seqwatch/state.json: version 1, current: nothing to change"
-check "nothing was enabled by the upgrade" equals "links under /etc/systemd" "$(find /etc/systemd -name 'seqwatch*' 2>/dev/null | sort)" "$wants_before"
+check "the upgrade left the operator's enablement as it was" equals "links under /etc/systemd" \
+	"$(find /etc/systemd -name 'seqwatch*' 2>/dev/null | sort)" "$(printf '%s\n%s\n' "$wants_before" "$link" | grep . | sort)"
 
 # --- removal and purge -------------------------------------------------------------
 must "dpkg -r removes it" bash -c "dpkg -r seqwatch </dev/null >/dev/null 2>&1"
 check "removal took the binary and the units" bash -c "[ ! -e /usr/bin/seqwatch ] && ! ls /usr/lib/systemd/system/seqwatch* >/dev/null 2>&1"
+check "removal disabled the units (no link left to a unit that is gone)" bash -c "[ ! -e '$link' ] && [ ! -L '$link' ]"
 check "removal kept the configuration, the state and the user" bash -c \
 	"[ -f /etc/seqwatch/seqwatch.yaml ] && [ -f /var/lib/seqwatch/state.json ] && getent passwd seqwatch >/dev/null"
 must "dpkg -P purges it" bash -c "dpkg -P seqwatch </dev/null >/dev/null 2>&1"
