@@ -57,6 +57,10 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./internal/secret", []string{module + "/"}},
 		{"./internal/errtest", []string{module + "/"}},
 		{"./internal/golden", []string{module + "/"}},
+		// The tests' kit is a leaf too, and the binary carries no test
+		// support.
+		{"./internal/testkit/...", []string{module + "/"}},
+		{"./cmd/...", []string{module + "/internal/testkit", module + "/internal/dbtest"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pattern, func(t *testing.T) {
