@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 var (
@@ -33,7 +35,7 @@ func TestStatusMatchesGoldenFiles(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			golden(t, tc.name, r.stdout)
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), []byte(r.stdout), update)
 		})
 	}
 }
@@ -170,7 +172,7 @@ func TestStatusReadsOnlyTheSectionsAskedFor(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("status %s: exit %d: %s", tc.flag, r.code, r.stderr)
 			}
-			golden(t, tc.golden, r.stdout)
+			testkit.Golden(t, filepath.Join("testdata", tc.golden+".golden"), []byte(r.stdout), update)
 		}
 		if r := runCmd(t, nil, "status", "--app", app, "--pending"); r.code != 1 || !strings.Contains(r.stderr, "operations") {
 			t.Errorf("status --pending with unreadable operation files: exit %d, stderr %q; want exit 1 naming the directory", r.code, r.stderr)
@@ -187,7 +189,7 @@ func TestStatusReadsOnlyTheSectionsAskedFor(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("status %s: exit %d: %s", tc.flag, r.code, r.stderr)
 			}
-			golden(t, tc.golden, r.stdout)
+			testkit.Golden(t, filepath.Join("testdata", tc.golden+".golden"), []byte(r.stdout), update)
 		}
 		for _, flag := range []string{"--completed", "--json"} {
 			r := runCmd(t, nil, "status", "--app", app, flag)

@@ -20,6 +20,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -485,22 +486,7 @@ func TestDDLGolden(t *testing.T) {
 			fmt.Fprintf(&b, "-- %s, %s\n%s;\n\n", d, idType, strings.Join(stmts, ";\n"))
 		}
 	}
-	golden := filepath.Join("testdata", "ddl.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("DDL differs from %s (go test -update rewrites it):\n%s", golden, b.String())
-	}
+	testkit.Golden(t, filepath.Join("testdata", "ddl.golden"), []byte(b.String()), update)
 	if _, err := dbtest.DDL(dbtest.Postgres, dbtest.Schema{IDType: "int"}); err == nil {
 		t.Error("IDType int accepted")
 	}

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -897,7 +896,7 @@ func TestMessageGolden(t *testing.T) {
 	if i := strings.IndexFunc(req.all, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
 		t.Errorf("format character %U in the message", []rune(req.all[i:])[0])
 	}
-	checkSlackGolden(t, "failed", req.body)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "failed.json.golden"), req.body, update)
 
 	t.Run("bot thread counts the same", func(t *testing.T) {
 		f := newFakeSlack(t)
@@ -910,29 +909,4 @@ func TestMessageGolden(t *testing.T) {
 			t.Errorf("thread reply does not count the frames left out: %+v", reqs)
 		}
 	})
-}
-
-func checkSlackGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, body, "", "  "); err != nil {
-		t.Fatalf("indent: %v", err)
-	}
-	pretty.WriteByte('\n')
-	path := filepath.Join("testdata", name+".json.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n got: %s\nwant: %s", path, pretty.Bytes(), want)
-	}
 }

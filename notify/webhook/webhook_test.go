@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,11 +20,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
-	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -273,7 +274,7 @@ func TestSignedEventArrivesAndVerifies(t *testing.T) {
 	if !bytes.Contains(d.body, []byte(`"occurred_at":"2024-01-13T12:00:03+01:00"`)) {
 		t.Errorf("body lacks RFC 3339 occurred_at: %s", d.body)
 	}
-	checkGolden(t, "single", d.body)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "single.json.golden"), d.body, update)
 }
 
 func TestDigestGolden(t *testing.T) {
@@ -316,32 +317,7 @@ func TestDigestGolden(t *testing.T) {
 	if rf := p.Events[1].Operation.RunningForSeconds; rf == nil || *rf != 5400 {
 		t.Errorf("running_for_seconds = %v, want 5400", rf)
 	}
-	checkGolden(t, "digest", d.body)
-}
-
-func checkGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, body, "", "  "); err != nil {
-		t.Fatalf("indent: %v", err)
-	}
-	pretty.WriteByte('\n')
-	path := filepath.Join("testdata", name+".json.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Errorf("%s differs from the golden file (go test -update to accept):\n got: %s\nwant: %s", path, pretty.Bytes(), want)
-	}
+	testkit.GoldenJSON(t, filepath.Join("testdata", "digest.json.golden"), d.body, update)
 }
 
 func TestVerify(t *testing.T) {
@@ -920,5 +896,5 @@ func TestStateEventsCarryWholeTraceCountsAndCompletedAt(t *testing.T) {
 	if op == nil || op.CompletedAt == nil || !op.CompletedAt.Equal(done) {
 		t.Errorf("operation.recovered operation = %+v, want completed_at %v", op, done)
 	}
-	checkGolden(t, "recovered", got[1].body)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "recovered.json.golden"), got[1].body, update)
 }
