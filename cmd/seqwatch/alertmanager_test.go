@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 // startAlertmanager runs a single-node Alertmanager (Debian's
@@ -52,23 +54,21 @@ func startAlertmanager(t *testing.T) string {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	url := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	testkit.Eventually(t, 30*time.Second, "alertmanager ready", func() (bool, string) {
 		select {
 		case err := <-exited:
 			exited <- err
 			t.Fatalf("alertmanager exited: %v\n%s", err, logs.String())
 		default:
 		}
-		if resp, err := http.Get(url + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
+		resp, err := http.Get(url + "/-/ready")
+		if err != nil {
+			return false, err.Error() + "\n" + logs.String()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanager not ready within 30s:\n%s", logs.String())
-		}
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status + "\n" + logs.String()
+	})
+	return url
 }
 
 // amAlert is an alert as GET /api/v2/alerts lists it.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
 
@@ -278,7 +279,7 @@ func TestMuteThroughTheListener(t *testing.T) {
 			t.Errorf("the daemon did not stop\n%s", logs.String())
 		}
 	}()
-	eventually(t, "the first tick", 30*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "the first tick", func() (bool, string) {
 		return strings.Contains(logs.String(), "first check done"), logs.String()
 	})
 
@@ -310,7 +311,7 @@ func TestMuteThroughTheListener(t *testing.T) {
 	}
 
 	insertFailure(t, db, "2024_01_15_130000_NotifyUsers", now.Add(-time.Minute), "RuntimeException", "during the deploy")
-	eventually(t, "the failure held and shown as muted", 30*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "the failure held and shown as muted", func() (bool, string) {
 		a := httpGet(t, base+"/api/v1/status", "ops", httpPassword)
 		st = web.Status{}
 		if json.Unmarshal([]byte(a.body), &st) != nil || len(st.Apps) != 1 {
@@ -340,7 +341,7 @@ func TestMuteThroughTheListener(t *testing.T) {
 	if a := httpDo(t, "DELETE", base+"/api/v1/mutes/"+m.ID, "ops", httpPassword, ""); a.code != 404 {
 		t.Errorf("DELETE of a removed mute: %d %s", a.code, a.body)
 	}
-	eventually(t, "the held failure delivered once unmuted", 30*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "the held failure delivered once unmuted", func() (bool, string) {
 		return hook.count() == 1, logs.String()
 	})
 }

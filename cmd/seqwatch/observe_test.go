@@ -25,6 +25,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -78,23 +79,6 @@ func httpGet(t *testing.T, url, user, pass string) httpAnswer {
 	return httpAnswer{resp.StatusCode, string(b)}
 }
 
-// eventually retries cond (a real daemon ticking every second) until it
-// holds or the deadline passes.
-func eventually(t *testing.T, what string, deadline time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("%s: not within %s; last: %s", what, deadline, last)
-		}
-		time.Sleep(100 * time.Millisecond) // polling a real daemon
-	}
-}
-
 const (
 	httpPassword   = "listener-pass-5521"
 	heartbeatToken = "hb-token-9e1f0c"
@@ -139,7 +123,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 		}
 	}()
 
-	eventually(t, "/readyz", 30*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "/readyz", func() (bool, string) {
 		a := httpGet(t, base+"/readyz", "", "")
 		return a.code == 200, fmt.Sprintf("%d %s\n%s", a.code, a.body, logs.String())
 	})
@@ -158,7 +142,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 
 	t.Run("the API shows what the daemon read and sent", func(t *testing.T) {
 		var st web.Status
-		eventually(t, "an event delivered to hook", 30*time.Second, func() (bool, string) {
+		testkit.Eventually(t, 30*time.Second, "an event delivered to hook", func() (bool, string) {
 			a := httpGet(t, base+"/api/v1/status", "ops", httpPassword)
 			st = web.Status{}
 			if err := json.Unmarshal([]byte(a.body), &st); err != nil || len(st.Apps) != 1 {
@@ -214,7 +198,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the heartbeat pings after the ticks", func(t *testing.T) {
-		eventually(t, "a success ping", 10*time.Second, func() (bool, string) {
+		testkit.Eventually(t, 10*time.Second, "a success ping", func() (bool, string) {
 			for _, p := range ping.pings() {
 				if p == "GET /ping/"+heartbeatToken {
 					return true, ""
@@ -252,7 +236,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 		insertFailure(t, db, "2024_06_01_000000_NewlyBroken", time.Now().UTC(), "LogicException", "broken again "+hostile)
 		// The page refreshes itself (http.refresh: 2s); the daemon ticks
 		// every second. No reload from the test.
-		eventually(t, "the new failure on the page", 30*time.Second, func() (bool, string) {
+		testkit.Eventually(t, 30*time.Second, "the new failure on the page", func() (bool, string) {
 			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 			return err == nil && strings.Contains(text, "2024_06_01_000000_NewlyBroken") && strings.Contains(text, "broken again "+hostile), fmt.Sprint(err)
 		})
@@ -347,7 +331,7 @@ func promQuery(t *testing.T, base, query string, deadline time.Duration) (map[st
 	t.Helper()
 	var labels map[string]string
 	var value string
-	eventually(t, "prometheus: "+query, deadline, func() (bool, string) {
+	testkit.Eventually(t, deadline, "prometheus: "+query, func() (bool, string) {
 		a := httpGet(t, base+"/api/v1/query?query="+url.QueryEscape(query), "", "")
 		var r struct {
 			Status string
@@ -534,7 +518,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	}
 	tickDone := make(chan error, 1)
 	go func() { tickDone <- d.Tick(context.Background()) }()
-	eventually(t, "the tick waiting on the lock", 30*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "the tick waiting on the lock", func() (bool, string) {
 		var waiting int
 		err := locker.QueryRow(`select count(*) from pg_locks where not granted and relation = 'operations'::regclass`).Scan(&waiting)
 		return err == nil && waiting > 0, fmt.Sprint(waiting, err)

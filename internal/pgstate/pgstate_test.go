@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -857,19 +858,13 @@ func TestTakeoverWaitsForUpdateInFlight(t *testing.T) {
 				}
 				lease, errB = b.Acquire(context.Background(), ttl)
 			}()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
+			testkit.Eventually(t, 10*time.Second, "the expiring UPDATE waiting for the lease row lock", func() (bool, string) {
 				var waiting int
 				if err := e.admin.SQL.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-					return err
+					t.Fatal(err)
 				}
-				if waiting > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					return errors.New("the expiring UPDATE never waited for the lease row lock")
-				}
-			}
+				return waiting > 0, fmt.Sprintf("%d sessions waiting for a lock", waiting)
+			})
 			st.Seen["k-in-flight"] = now
 			return nil
 		})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"flag"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
 
@@ -156,17 +158,10 @@ func TestTheStatusPageInARealBrowser(t *testing.T) {
 		// bring the new row in.
 		// A poll inside the page does not survive the refresh, so the test
 		// asks again from outside until the deadline.
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		testkit.Eventually(t, 15*time.Second, "the new failure appearing without a reload", func() (bool, string) {
 			seen, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes("2024_06_01_000000_NewlyBroken") && document.body.innerText.includes("a brand new failure")`))
-			if err == nil && seen {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the new failure never appeared without a reload (last error: %v)", err)
-			}
-			time.Sleep(200 * time.Millisecond) // polling a real browser
-		}
+			return err == nil && seen, fmt.Sprintf("seen %v, error %v", seen, err)
+		})
 	})
 	if *update {
 		f.board.Set(sampleApp(t0))

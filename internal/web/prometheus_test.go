@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
 
@@ -97,26 +98,24 @@ type promResult struct {
 func queryPrometheus(t *testing.T, base, query string, deadline time.Duration) (map[string]string, string) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
-	end := time.Now().Add(deadline)
-	var last string
-	for time.Now().Before(end) {
+	var metric map[string]string
+	var value string
+	testkit.Eventually(t, deadline, "prometheus answering "+query+" with a sample", func() (bool, string) {
 		resp, err := client.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			last = string(body)
-			var r promResult
-			if json.Unmarshal(body, &r) == nil && r.Status == "success" && len(r.Data.Result) > 0 {
-				v, _ := r.Data.Result[0].Value[1].(string)
-				return r.Data.Result[0].Metric, v
-			}
-		} else {
-			last = err.Error()
+		if err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(250 * time.Millisecond) // polling a real child process
-	}
-	t.Fatalf("prometheus never answered %s with a sample within %s; last answer: %s", query, deadline, last)
-	return nil, ""
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var r promResult
+		if json.Unmarshal(body, &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
+			return false, string(body)
+		}
+		metric = r.Data.Result[0].Metric
+		value, _ = r.Data.Result[0].Value[1].(string)
+		return true, ""
+	})
+	return metric, value
 }
 
 func TestARealPrometheusScrapesTheListener(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -111,25 +112,21 @@ func startAlertmanager(t *testing.T, bin, config, cluster string, peers ...strin
 			t.Logf("alertmanager %s log:\n%s", addr, tail(a.log.String(), 40))
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testkit.Eventually(t, 30*time.Second, "alertmanager ready", func() (bool, string) {
 		select {
 		case err := <-exited:
 			exited <- err
 			t.Fatalf("alertmanager exited: %v\n%s", err, tail(a.log.String(), 20))
 		default:
 		}
-		if resp, err := http.Get(a.url + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return a
-			}
+		resp, err := http.Get(a.url + "/-/ready")
+		if err != nil {
+			return false, err.Error() + "\n" + tail(a.log.String(), 20)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanager not ready within 30s\n%s", tail(a.log.String(), 20))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status + "\n" + tail(a.log.String(), 20)
+	})
+	return a
 }
 
 func tail(s string, n int) string {
@@ -166,18 +163,6 @@ func (a *am) alerts(t *testing.T) map[string]gotAlert {
 		out[al.Labels["operation"]] = al
 	}
 	return out
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // peerTimeout is the replicas' --cluster.peer-timeout: how long the second
@@ -325,10 +310,10 @@ receivers:
 	r1 := startAlertmanager(t, bin, config, c1, c2)
 	r2 := startAlertmanager(t, bin, config, c2, c1)
 	for _, r := range []*am{r1, r2} {
-		waitFor(t, 30*time.Second, r.url+" sees both replicas in its cluster", func() bool {
+		testkit.Eventually(t, 30*time.Second, r.url+" sees both replicas in its cluster", func() (bool, string) {
 			resp, err := http.Get(r.url + "/api/v2/status")
 			if err != nil {
-				return false
+				return false, err.Error()
 			}
 			defer resp.Body.Close()
 			var st struct {
@@ -337,7 +322,9 @@ receivers:
 					Peers  []any  `json:"peers"`
 				} `json:"cluster"`
 			}
-			return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Cluster.Status == "ready" && len(st.Cluster.Peers) == 2
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			return err == nil && st.Cluster.Status == "ready" && len(st.Cluster.Peers) == 2,
+				fmt.Sprintf("cluster %q with %d peers (%v)", st.Cluster.Status, len(st.Cluster.Peers), err)
 		})
 	}
 
@@ -361,14 +348,11 @@ receivers:
 	// finds the first replica's entry in the gossiped log. A shorter
 	// peer-timeout (1s) let a busy machine notify twice: the gossip had not
 	// arrived yet, which is Alertmanager's documented trade-off, not ours.
-	waitFor(t, 30*time.Second, "the firing notification", func() bool { return count("firing") >= 1 })
-	hold := time.Now().Add(2*peerTimeout + time.Second)
-	for time.Now().Before(hold) && count("firing") == 1 {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if c := count("firing"); c != 1 {
-		t.Fatalf("the receiver got %d firing notifications for one group, want 1", c)
-	}
+	testkit.Eventually(t, 30*time.Second, "the firing notification", func() (bool, string) { return count("firing") >= 1, "" })
+	testkit.Consistently(t, 2*peerTimeout+time.Second, "one firing notification for one group", func() (bool, string) {
+		c := count("firing")
+		return c == 1, fmt.Sprintf("the receiver got %d firing notifications", c)
+	})
 	mu.Lock()
 	first := got[0]
 	mu.Unlock()
@@ -380,12 +364,9 @@ receivers:
 	if _, err := n.Notify(ctx, []notify.Event{recoveredEvent(a.Key, "A", now), recoveredEvent(b.Key, "B", now)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the resolved notification", func() bool { return count("resolved") >= 1 })
-	hold = time.Now().Add(2*peerTimeout + time.Second)
-	for time.Now().Before(hold) && count("resolved") == 1 {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if c, f := count("resolved"), count("firing"); c != 1 || f != 1 {
-		t.Fatalf("after the recovery the receiver got %d resolved and %d firing notifications, want 1 and 1", c, f)
-	}
+	testkit.Eventually(t, 30*time.Second, "the resolved notification", func() (bool, string) { return count("resolved") >= 1, "" })
+	testkit.Consistently(t, 2*peerTimeout+time.Second, "after the recovery, one resolved and one firing notification", func() (bool, string) {
+		c, f := count("resolved"), count("firing")
+		return c == 1 && f == 1, fmt.Sprintf("the receiver got %d resolved and %d firing notifications", c, f)
+	})
 }
