@@ -22,16 +22,7 @@ import (
 // tested in notify/alertmanager.
 func startAlertmanager(t *testing.T) string {
 	t.Helper()
-	var bin string
-	for _, name := range []string{"alertmanager", "prometheus-alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("no alertmanager binary on PATH: install it (apt-get install prometheus-alertmanager) to test seqwatch feeding a real Alertmanager")
-	}
+	bin := testkit.RequireBinary(t, "alertmanager", "prometheus-alertmanager")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, []byte("route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n"), 0o600); err != nil {

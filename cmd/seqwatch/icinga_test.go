@@ -9,18 +9,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
-// icingaBin finds Icinga 2 (Debian: icinga2-bin), or skips the test.
+// icingaBin finds Icinga 2 (Debian: icinga2-bin), or skips the test
+// (fails it under CI).
 func icingaBin(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"icinga2", "/usr/sbin/icinga2"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	t.Skip("Icinga 2 is not installed (apt-get install icinga2-bin; .ci/run installs it): the plugin output contract is then only checked in process and under Nagios")
-	return ""
+	return testkit.RequireBinary(t, "icinga2", "/usr/sbin/icinga2")
 }
 
 // Icinga 2 itself runs seqwatch check as a service check. It adds standard

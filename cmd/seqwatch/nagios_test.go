@@ -13,18 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
-// nagiosBin finds Nagios 4 (Debian: nagios4-core), or skips the test.
+// nagiosBin finds Nagios 4 (Debian: nagios4-core), or skips the test
+// (fails it under CI).
 func nagiosBin(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"nagios4", "/usr/sbin/nagios4", "nagios", "/usr/sbin/nagios", "/usr/local/nagios/bin/nagios"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	t.Skip("Nagios 4 is not installed (apt-get install nagios4-core; .ci/run installs it): the plugin output contract is then only checked in process")
-	return ""
+	return testkit.RequireBinary(t, "nagios4", "/usr/sbin/nagios4", "nagios", "/usr/sbin/nagios", "/usr/local/nagios/bin/nagios")
 }
 
 // nagiosService is one service Nagios runs seqwatch for.
@@ -44,7 +41,7 @@ func monitoringUser(t *testing.T) (cred *syscall.Credential, userName, groupName
 	var err error
 	if os.Geteuid() == 0 {
 		if u, err = user.Lookup("nagios"); err != nil {
-			t.Skipf("running as root and there is no nagios user to run the monitoring system as (apt-get install nagios4-core creates it): %v", err)
+			testkit.Missing(t, "running as root and there is no nagios user to run the monitoring system as (apt-get install nagios4-core creates it): %v", err)
 		}
 	} else if u, err = user.Current(); err != nil {
 		t.Fatal(err)

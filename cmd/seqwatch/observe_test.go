@@ -167,10 +167,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 	})
 
 	t.Run("promtool check metrics passes on a scrape of the daemon", func(t *testing.T) {
-		promtool, err := exec.LookPath("promtool")
-		if err != nil {
-			t.Skip("promtool is not installed (Debian package prometheus; .ci/run installs it)")
-		}
+		promtool := testkit.RequireBinary(t, "promtool")
 		a := httpGet(t, base+"/metrics", "ops", httpPassword)
 		for _, want := range []string{`seqwatch_reads_total{app="shop"}`, `seqwatch_deliveries_total{channel="hook",result="delivered"}`, `seqwatch_open_problems{app="shop",kind="failing"}`, `seqwatch_heartbeats_total{result="ok"}`, "go_goroutines", "process_resident_memory_bytes"} {
 			if !strings.Contains(a.body, want) {
@@ -273,10 +270,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 // browserTab starts a real headless Chromium with a fresh profile.
 func browserTab(t *testing.T) context.Context {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
-	}
+	bin := testkit.RequireBinary(t, "chromium")
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
@@ -293,10 +287,7 @@ func browserTab(t *testing.T) context.Context {
 // every second with basic auth.
 func startPrometheusServer(t *testing.T, target, user, password string) string {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("prometheus is not installed (Debian package prometheus; .ci/run installs it)")
-	}
+	bin := testkit.RequireBinary(t, "prometheus")
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "password")
 	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 // systemdDir holds the shipped unit files, relative to this package.
@@ -144,10 +146,7 @@ func TestSystemdTimerStartsTheOneShotService(t *testing.T) {
 var exposureLine = regexp.MustCompile(`Overall exposure level for \S+: ([0-9]+(?:\.[0-9]+)?)`)
 
 func TestSystemdServiceExposureIsLow(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze is not installed (systemd/check.sh installs it)")
-	}
+	analyze := testkit.RequireBinary(t, "systemd-analyze")
 	for _, name := range []string{"seqwatch.service", "seqwatch-once.service"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(analyze, "security", "--offline=true", "./"+name)

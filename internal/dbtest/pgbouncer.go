@@ -13,18 +13,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 // StartPgBouncer runs PgBouncer in transaction mode in front of db's
 // server, on a free loopback port, for the rest of the test, and returns
 // a URL to db through it. It skips the test only when pgbouncer is not
-// installed.
+// installed, and fails it then under CI (testkit.RequireBinary).
 func StartPgBouncer(t testing.TB, db *DB) string {
 	t.Helper()
-	const bin = "/usr/sbin/pgbouncer"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s not installed (Debian package pgbouncer): %v", bin, err)
-	}
+	bin := testkit.RequireBinary(t, "/usr/sbin/pgbouncer")
 	// Not t.TempDir: its parents are private to this user, and pgbouncer
 	// refuses to run as root, so it runs as postgres (as dbtest runs the
 	// server).

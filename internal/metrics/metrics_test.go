@@ -17,16 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/seqwatch/seqwatch/internal/metrics"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
-
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (Debian package prometheus; .ci/run installs it)", name)
-	}
-	return p
-}
 
 func scrape(t *testing.T, m *metrics.Metrics, accept string) []byte {
 	t.Helper()
@@ -74,7 +66,7 @@ func exercised() *metrics.Metrics {
 }
 
 func TestScrapePassesPromtoolCheckMetrics(t *testing.T) {
-	promtool := needBinary(t, "promtool")
+	promtool := testkit.RequireBinary(t, "promtool")
 	body := scrape(t, exercised(), "text/plain")
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
@@ -166,7 +158,7 @@ func helpType(t *testing.T, m *metrics.Metrics, name string) string {
 
 // The README's example alerting rules are valid Prometheus rules.
 func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
-	promtool := needBinary(t, "promtool")
+	promtool := testkit.RequireBinary(t, "promtool")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +189,7 @@ func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
 // The README's example rules fire when they should, and not before:
 // promtool's rule unit tests over made-up series.
 func TestReadmeAlertingRulesFireWhenTheyShould(t *testing.T) {
-	promtool := needBinary(t, "promtool")
+	promtool := testkit.RequireBinary(t, "promtool")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

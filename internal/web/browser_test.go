@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -27,16 +26,7 @@ var update = flag.Bool("update", false, "rewrite docs/status-page.png from the b
 // a tab context, and a function returning the console errors seen so far.
 func browser(t *testing.T) (context.Context, func() []string) {
 	t.Helper()
-	var bin string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
-	}
+	bin := testkit.RequireBinary(t, "chromium", "chromium-browser", "google-chrome")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),

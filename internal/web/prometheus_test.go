@@ -35,10 +35,7 @@ func freePort(t *testing.T) string {
 // URL.
 func startPrometheus(t *testing.T, target, user, password string) string {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("prometheus is not installed (Debian package prometheus; .ci/run installs it)")
-	}
+	bin := testkit.RequireBinary(t, "prometheus")
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "password")
 	if err := os.WriteFile(pwFile, []byte(password), 0o600); err != nil {

@@ -26,16 +26,11 @@ import (
 // on loopback. Alertmanager keeps its own wall clock, so seqwatch's clock
 // here is time.Now; waits poll the process with a deadline.
 
-// alertmanagerBinary finds the Alertmanager binary or skips the test.
+// alertmanagerBinary finds the Alertmanager binary, or skips the test
+// (fails it under CI).
 func alertmanagerBinary(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"alertmanager", "prometheus-alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no alertmanager binary on PATH: install it (apt-get install prometheus-alertmanager) to test the channel against a real Alertmanager")
-	return ""
+	return testkit.RequireBinary(t, "alertmanager", "prometheus-alertmanager")
 }
 
 func freePort(t *testing.T) int {

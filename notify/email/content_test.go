@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -47,13 +48,10 @@ type pyParsed struct {
 
 // parseStrictly parses the message as Python's email package does with
 // policy=email.policy.strict. It skips the test, saying why, without
-// python3.
+// python3 (fails it under CI).
 func parseStrictly(t *testing.T, data []byte) pyParsed {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed: the strict MIME parser (Python's email package) is needed for this test")
-	}
+	py := testkit.RequireBinary(t, "python3")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, "-c", strictParse)
