@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -263,22 +262,7 @@ func TestMuteThroughTheListener(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	base := "http://" + addr
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }, sleep: noSleep}
-	exited := make(chan int, 1)
-	go func() { exited <- runMain(ctx, []string{"run", "--config", cfgPath, "--listen", addr}, e) }()
-	defer func() {
-		cancel()
-		select {
-		case code := <-exited:
-			if code != 0 {
-				t.Errorf("the daemon exited %d\n%s", code, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("the daemon did not stop\n%s", logs.String())
-		}
-	}()
+	logs := startSeqwatchInProcess(t, "--config", cfgPath, "--listen", addr)
 	testkit.Eventually(t, 30*time.Second, "the first tick", func() (bool, string) {
 		return strings.Contains(logs.String(), "first check done"), logs.String()
 	})
