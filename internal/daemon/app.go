@@ -289,6 +289,27 @@ func (d *App) Close() {
 	}
 }
 
+// disconnect closes the connection pool after the tick of an application
+// that connects for each tick, and logs how many connections the pool
+// still counts once Close has returned. Close closes the idle ones before
+// it returns, but one still in use (rows left open, a query still
+// running) only when it is given back, after the tick is reported done:
+// that would be a leak, so it is a warning. The server may list a closed
+// connection for a moment longer, until its backend has exited.
+func (d *App) disconnect() {
+	db := d.db
+	if db == nil {
+		return
+	}
+	d.Close()
+	open := db.SQL.Stats().OpenConnections
+	level := slog.LevelDebug
+	if open > 0 {
+		level = slog.LevelWarn
+	}
+	d.logger.Log(context.Background(), level, "disconnected from the application", "open_connections", open)
+}
+
 // tick is one round: read (within tickTimeout), evaluate, record the new
 // events as due (saved before anything is sent), then deliver what is due
 // (within tickTimeout again), saving after each message. A crash at any
@@ -400,7 +421,7 @@ func (d *App) tick(ctx context.Context) error {
 	d.obs.TickStarted(d.MaxTick())
 	defer func() { d.obs.TickEnded(d.st, d.channelHash) }()
 	if d.closeAfter {
-		defer d.Close()
+		defer d.disconnect()
 	}
 	now := d.now()
 	readCtx, cancel := context.WithTimeout(ctx, d.timeout())
