@@ -220,7 +220,8 @@ func TestRunListenerEndToEnd(t *testing.T) {
 		// every second. No reload from the test.
 		testkit.Eventually(t, 30*time.Second, "the new failure on the page", func() (bool, string) {
 			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-			return err == nil && strings.Contains(text, "2024_06_01_000000_NewlyBroken") && strings.Contains(text, "broken again "+hostile), fmt.Sprint(err)
+			return err == nil && strings.Contains(text, "2024_06_01_000000_NewlyBroken") && strings.Contains(text, "broken again "+hostile),
+				fmt.Sprintf("%v; the page says:\n%s\nthe daemon logged:\n%s", err, text, logs.String())
 		})
 		title, err := chromedp.Run(ctx, chromedp.Title())
 		if err != nil {
