@@ -56,7 +56,6 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./internal/event", []string{module + "/"}},
 		{"./internal/secret", []string{module + "/"}},
 		{"./internal/errtest", []string{module + "/"}},
-		{"./internal/golden", []string{module + "/"}},
 		// The tests' kit is a leaf too, and the binary carries no test
 		// support.
 		{"./internal/testkit/...", []string{module + "/"}},

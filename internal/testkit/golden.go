@@ -47,12 +47,13 @@ func Golden(t testing.TB, path string, got []byte, update *bool) {
 }
 
 // GoldenJSON is Golden for a JSON document: body is indented with two
-// spaces, and ends with a newline, before it is compared, so that the
-// golden file and its diff are readable line by line.
+// spaces, and ends with one newline (whatever white space it ended with),
+// before it is compared, so that the golden file and its diff are
+// readable line by line.
 func GoldenJSON(t testing.TB, path string, body []byte, update *bool) {
 	t.Helper()
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, body, "", "  "); err != nil {
+	if err := json.Indent(&pretty, bytes.TrimSpace(body), "", "  "); err != nil {
 		t.Fatalf("%s: the body is not JSON: %v\n%s", path, err, body)
 	}
 	pretty.WriteByte('\n')

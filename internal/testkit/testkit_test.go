@@ -242,6 +242,9 @@ func TestGoldenJSONIndentsTheDocument(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "{\n  \"a\": [\n    1,\n    2\n  ]\n}\n" {
 		t.Errorf("wrote %q", b)
 	}
+	if r := run(t, func(tb testing.TB) { testkit.GoldenJSON(tb, path, []byte("{\"a\":[1,2]}\n"), nil) }); r.failed {
+		t.Errorf("a body ending in a newline differs: %s", r.text())
+	}
 	r := run(t, func(tb testing.TB) { testkit.GoldenJSON(tb, path, []byte(`{"a":[1,3]}`), nil) })
 	if !r.failed || !strings.Contains(r.text(), "-    2\n+    3\n") {
 		t.Errorf("a changed document: failed=%v\n%s", r.failed, r.text())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -19,9 +20,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	webhookID    = "123456789012345678"
@@ -669,7 +672,7 @@ func TestMessageGolden(t *testing.T) {
 			if err := json.Indent(&pretty, reqs[0].body, "", "  "); err != nil {
 				t.Fatal(err)
 			}
-			golden.Check(t, "testdata/"+c.name+".json.golden", pretty.Bytes())
+			testkit.Golden(t, "testdata/"+c.name+".json.golden", pretty.Bytes(), update)
 		})
 	}
 	// What the golden failure shows: the frames left out of the whole

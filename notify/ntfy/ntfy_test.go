@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -19,9 +20,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	topic     = "shop-alerts-7f3a"
@@ -480,7 +483,7 @@ func TestMessageGolden(t *testing.T) {
 			if c.name == "failed" && !strings.Contains(m.body, "and 9177 more frames") {
 				t.Error("the body does not count the 9,177 frames it leaves out of 9,187")
 			}
-			golden.Check(t, "testdata/"+c.name+".golden", []byte(b.String()))
+			testkit.Golden(t, "testdata/"+c.name+".golden", []byte(b.String()), update)
 		})
 	}
 }

@@ -1,9 +1,8 @@
 package opsgenie
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,9 +12,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // testKey is an API integration key, as Opsgenie shows one (a UUID).
 const testKey = "eb243592-faa2-4ba2-SECRET-1afdf565c889"
@@ -481,19 +482,6 @@ func TestDefaultRequestsGolden(t *testing.T) {
 	if !strings.Contains(str(got[0].body, "description"), "… and 9167 more frames") {
 		t.Errorf("the description does not count the frames left out of the whole trace")
 	}
-	checkGolden(t, "create", got[0].raw)
-	checkGolden(t, "close", got[1].raw)
-}
-
-// checkGolden compares body, indented, with testdata/NAME.json.golden
-// (internal/golden: a line diff when they differ, go test -update
-// rewrites it).
-func checkGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, bytes.TrimSpace(body), "", "  "); err != nil {
-		t.Fatalf("%s: not JSON: %v", name, err)
-	}
-	b.WriteByte('\n')
-	golden.Check(t, filepath.Join("testdata", name+".json.golden"), b.Bytes())
+	testkit.GoldenJSON(t, filepath.Join("testdata", "create.json.golden"), got[0].raw, update)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "close.json.golden"), got[1].raw, update)
 }

@@ -3,7 +3,7 @@ package pagerduty
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,9 +13,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // testKey is a routing key of the documented 32 characters.
 const testKey = "SECRETroutingKEY0123456789abcdef"
@@ -537,19 +539,6 @@ func TestDefaultEventsGolden(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d events, want the trigger and the resolve", len(got))
 	}
-	checkGolden(t, "trigger", got[0].body)
-	checkGolden(t, "resolve", got[1].body)
-}
-
-// checkGolden compares body, indented, with testdata/NAME.json.golden
-// (internal/golden: a line diff when they differ, go test -update
-// rewrites it).
-func checkGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, bytes.TrimSpace(body), "", "  "); err != nil {
-		t.Fatalf("%s: not JSON: %v", name, err)
-	}
-	b.WriteByte('\n')
-	golden.Check(t, filepath.Join("testdata", name+".json.golden"), b.Bytes())
+	testkit.GoldenJSON(t, filepath.Join("testdata", "trigger.json.golden"), got[0].body, update)
+	testkit.GoldenJSON(t, filepath.Join("testdata", "resolve.json.golden"), got[1].body, update)
 }

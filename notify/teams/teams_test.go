@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -18,9 +19,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	workflowPath = "/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke"
@@ -513,7 +516,7 @@ func TestMessageGolden(t *testing.T) {
 			if c.name == "failed" && !bytes.Contains(pretty.Bytes(), []byte("and 9177 more frames")) {
 				t.Error("the card does not count the 9,177 frames it leaves out of 9,187")
 			}
-			golden.Check(t, "testdata/"+c.name+".json.golden", pretty.Bytes())
+			testkit.Golden(t, "testdata/"+c.name+".json.golden", pretty.Bytes(), update)
 		})
 	}
 }

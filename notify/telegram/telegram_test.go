@@ -1,10 +1,9 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -12,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/internal/golden"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 const (
 	testToken = "123456789:AAHsecretTOKENvalue_0123456789abcdef"
@@ -411,19 +412,6 @@ func TestDefaultMessagesGolden(t *testing.T) {
 		t.Errorf("the message does not count the frames left out of the whole trace:\n%s", got[0].plain)
 	}
 	for i, name := range []string{"failed", "recovered", "digest"} {
-		checkGolden(t, name, got[i].body)
+		testkit.GoldenJSON(t, filepath.Join("testdata", name+".json.golden"), got[i].body, update)
 	}
-}
-
-// checkGolden compares body, indented, with testdata/NAME.json.golden
-// (internal/golden: a line diff when they differ, go test -update
-// rewrites it).
-func checkGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.Indent(&b, bytes.TrimSpace(body), "", "  "); err != nil {
-		t.Fatalf("%s: not JSON: %v", name, err)
-	}
-	b.WriteByte('\n')
-	golden.Check(t, filepath.Join("testdata", name+".json.golden"), b.Bytes())
 }
