@@ -69,9 +69,12 @@ func standbyTakesOver(t *testing.T, stateURL string) {
 
 	// A failure: the leader sends it; the receiver holds the request
 	// unanswered, and the leader is killed.
-	insertFailure(t, appDB, "2024_01_15_130000_NotifyUsers", now.Add(-time.Minute), "RuntimeException", "in flight")
+	// The receiver is set to hold the request before the failure is
+	// written: the leader ticks every second and could otherwise deliver
+	// it before the test is ready to kill it.
 	arrived := make(chan int, 1)
 	hook.respond(respondAndKill(killBeforeAnswer, arrived))
+	insertFailure(t, appDB, "2024_01_15_130000_NotifyUsers", now.Add(-time.Minute), "RuntimeException", "in flight")
 	n := a.awaitRequest(arrived)
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
