@@ -62,7 +62,7 @@ func TestCheckGivesUpOnALockedTableWithinTheTimeout(t *testing.T) {
 		d    dbtest.Dialect
 		want string
 	}{
-		{dbtest.Postgres, "SEQWATCH UNKNOWN - operations table is locked (waited 1.8s) in PostgreSQL at "},
+		{dbtest.Postgres, "SEQWATCH UNKNOWN - operations table is locked (waited 1.6s) in PostgreSQL at "},
 		{dbtest.MySQL, "SEQWATCH UNKNOWN - operations table is locked (waited 1s) in MySQL at "},
 		// SQLite locks the whole file.
 		{dbtest.SQLite, "SEQWATCH UNKNOWN - SQLite database "},

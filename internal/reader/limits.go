@@ -41,10 +41,13 @@ func limitsFor(ctx context.Context, c laravel.Conn) limits {
 	if t <= 0 {
 		return limits{}
 	}
-	// A twentieth of the budget between the three deadlines (at least
-	// 100 ms, for the error to travel back; at most 500 ms), so that the
-	// lock wait ends first, then the statement, then the client.
-	margin := min(max(t/20, 100*time.Millisecond), 500*time.Millisecond, t/4)
+	// A tenth of the budget between the three deadlines (at least 100 ms,
+	// for the error to travel back; at most 1 s), so that the lock wait
+	// ends first, then the statement, then the client. The server's clock
+	// for a lock wait starts with the statement, after the connection and
+	// any earlier statement of the read: the margin must cover those too,
+	// on a loaded machine as well.
+	margin := min(max(t/10, 100*time.Millisecond), time.Second, t/4)
 	return limits{
 		total:     t,
 		statement: (t - margin).Round(time.Millisecond),

@@ -17,9 +17,9 @@ func TestLimitsEndInOrder(t *testing.T) {
 		mysql                  string
 	}{
 		{100 * time.Millisecond, 75 * time.Millisecond, 50 * time.Millisecond, "1 /*M!100108 , max_statement_time = 0.075 */ /*!50708 , max_execution_time = 75 */"},
-		{2 * time.Second, 1900 * time.Millisecond, 1800 * time.Millisecond, "1 /*M!100108 , max_statement_time = 1.900 */ /*!50708 , max_execution_time = 1900 */"},
-		{10 * time.Second, 9500 * time.Millisecond, 9 * time.Second, "9 /*M!100108 , max_statement_time = 9.500 */ /*!50708 , max_execution_time = 9500 */"},
-		{time.Minute, 59500 * time.Millisecond, 59 * time.Second, "59 /*M!100108 , max_statement_time = 59.500 */ /*!50708 , max_execution_time = 59500 */"},
+		{2 * time.Second, 1800 * time.Millisecond, 1600 * time.Millisecond, "1 /*M!100108 , max_statement_time = 1.800 */ /*!50708 , max_execution_time = 1800 */"},
+		{10 * time.Second, 9 * time.Second, 8 * time.Second, "8 /*M!100108 , max_statement_time = 9.000 */ /*!50708 , max_execution_time = 9000 */"},
+		{time.Minute, 59 * time.Second, 58 * time.Second, "58 /*M!100108 , max_statement_time = 59.000 */ /*!50708 , max_execution_time = 59000 */"},
 	} {
 		t.Run(tc.total.String(), func(t *testing.T) {
 			l := limitsFor(context.Background(), laravel.Conn{Timeout: tc.total})

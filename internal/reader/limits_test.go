@@ -22,13 +22,13 @@ func TestTimeoutBecomesServerLimits(t *testing.T) {
 		query string
 		want  []string
 	}{
-		// 4s less a twentieth (200 ms) for the statement, two for the lock.
-		{dbtest.Postgres, "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')", []string{"3800ms", "3600ms"}},
+		// 4s less a tenth (400 ms) for the statement, two for the lock.
+		{dbtest.Postgres, "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')", []string{"3600ms", "3200ms"}},
 		// MariaDB runs the /*M! ... */ part; lock_wait_timeout is whole seconds.
-		{dbtest.MySQL, "SELECT CAST(@@max_statement_time AS CHAR), CAST(@@lock_wait_timeout AS CHAR)", []string{"3.800000", "3"}},
+		{dbtest.MySQL, "SELECT CAST(@@max_statement_time AS CHAR), CAST(@@lock_wait_timeout AS CHAR)", []string{"3.600000", "3"}},
 		// The lock wait less a quarter of the budget at most 500 ms: SQLite's
 		// busy handler overshoots in steps.
-		{dbtest.SQLite, "PRAGMA busy_timeout", []string{"3100"}},
+		{dbtest.SQLite, "PRAGMA busy_timeout", []string{"2700"}},
 	} {
 		t.Run(string(tc.d), func(t *testing.T) {
 			t.Parallel()
