@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -25,8 +24,10 @@ type Config struct {
 	// URL is the receiver's address. It is a Secret because webhook URLs
 	// often carry a token in their path or query.
 	URL notify.Secret `yaml:"url"`
-	// AllowHTTP permits an http:// URL, for receivers on localhost or a
-	// trusted network. Without it only https:// is accepted.
+	// AllowHTTP permits an http:// URL to a host that is not a loopback
+	// address, for receivers on a trusted network. Without it only https://
+	// and http:// to loopback are accepted (notify.ValidateURL, the rule of
+	// every HTTP channel).
 	AllowHTTP bool `yaml:"allow_http"`
 	// Secrets are Standard Webhooks signing secrets. Each request is signed
 	// with every one of them (space-separated v1 signatures in one
@@ -65,8 +66,8 @@ func isReserved(name string) bool {
 // once. Errors never contain the URL, a secret or a header value.
 func (c *Config) Validate() error {
 	var errs []error
-	if err := validateURL(c.URL.Reveal(), c.AllowHTTP); err != nil {
-		errs = append(errs, err)
+	if err := notify.ValidateURL(c.URL.Reveal(), c.AllowHTTP, "https://receiver.example.com/hooks/seqwatch"); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	for i, s := range c.Secrets {
 		if _, err := signingKey(s.Reveal()); err != nil {
@@ -90,34 +91,6 @@ func (c *Config) Validate() error {
 		c.Timeout = DefaultTimeout
 	}
 	return errors.Join(errs...)
-}
-
-func validateURL(raw string, allowHTTP bool) error {
-	if strings.TrimSpace(raw) == "" {
-		return errors.New("url: required; set it to the receiver's https:// address")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// *url.Error quotes the whole URL: keep only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("url: not a valid URL (%v); check for spaces or unescaped characters", err)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowHTTP {
-			return errors.New("url: must use https (got http); use an https:// address, or set allow_http: true for a receiver on localhost or a trusted network")
-		}
-	default:
-		return fmt.Errorf("url: scheme must be https (got %q); use an https:// address", u.Scheme)
-	}
-	if u.Host == "" {
-		return errors.New("url: has no host; write it as https://host/path")
-	}
-	return nil
 }
 
 func validateHeader(name, value string) error {

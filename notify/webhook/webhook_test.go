@@ -517,41 +517,58 @@ func TestResponses(t *testing.T) {
 	}
 }
 
-func TestGoneDisables(t *testing.T) {
+// A 410 Gone says the endpoint is gone for good: ErrDisabled, no retry.
+// The Notifier keeps no mark of its own: the daemon records the channel as
+// disabled in its state, where a changed configuration or seqwatch outbox
+// enable clears it, and a mark here would outlive seqwatch outbox enable.
+func TestGoneIsDisabledWithoutRetry(t *testing.T) {
 	r := newReceiver(t, true, []string{secretA()}, answer{status: 410, body: "gone"}, answer{status: 200})
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	n := newNotifier(t, r, []string{secretA()}, baseTime(), logger)
 
 	retry, err := n.Notify(context.Background(), []notify.Event{failedEvent("evt_1")})
-	if retry || !errors.Is(err, notify.ErrDisabled) {
-		t.Fatalf("first call = %v, %v; want no retry and ErrDisabled", retry, err)
+	if retry || !errors.Is(err, notify.ErrDisabled) || !strings.Contains(err.Error(), "410 Gone") {
+		t.Fatalf("first call = %v, %v; want no retry and ErrDisabled naming the 410", retry, err)
 	}
-	retry2, err2 := n.Notify(context.Background(), []notify.Event{failedEvent("evt_2")})
-	if retry2 || err2 != err {
-		t.Fatalf("second call = %v, %v; want the same error %v", retry2, err2, err)
+	if _, err := n.Notify(context.Background(), []notify.Event{failedEvent("evt_2")}); err != nil {
+		t.Fatalf("once the endpoint is back (seqwatch outbox enable): %v", err)
 	}
-	if got := len(r.deliveries()); got != 1 {
-		t.Errorf("%d requests, want 1: a disabled notifier must not send", got)
+	if got := len(r.deliveries()); got != 2 {
+		t.Errorf("%d requests, want 2", got)
 	}
-	var rec struct {
-		Level string `json:"level"`
-		Msg   string `json:"msg"`
+	if logs.Len() != 0 {
+		t.Errorf("the channel logged %q: what happens after a 410 is the daemon's to say", logs.String())
 	}
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("want one log line, got %q", logs.String())
-	}
-	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Level != "ERROR" || rec.Msg != "webhook endpoint answered 410 Gone; disabled until the configuration is reloaded" {
-		t.Errorf("log = %+v", rec)
-	}
-	// A reload builds a new Notifier, which sends again.
-	fresh := newNotifier(t, r, []string{secretA()}, baseTime(), logger)
-	if _, err := fresh.Notify(context.Background(), []notify.Event{failedEvent("evt_3")}); err != nil {
-		t.Errorf("after reload: %v", err)
+}
+
+// A Retry-After is honoured in seconds and as an HTTP date, and capped at
+// notify.MaxRetryAfter, with a log line: Retry-After: 99999999 must not
+// park the channel until 2030.
+func TestRetryAfterIsCappedAndLogged(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        time.Duration
+		capped      bool
+	}{
+		{"seconds", "20", 20 * time.Second, false},
+		{"an HTTP date", baseTime().Add(100 * time.Second).Format(http.TimeFormat), 100 * time.Second, false},
+		{"years of seconds", "99999999", notify.MaxRetryAfter, true},
+		{"a date years ahead", baseTime().AddDate(4, 0, 0).Format(http.TimeFormat), notify.MaxRetryAfter, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReceiver(t, true, nil, answer{status: 429, header: map[string]string{"Retry-After": tc.value}})
+			var logs bytes.Buffer
+			n := newNotifier(t, r, nil, baseTime(), slog.New(slog.NewTextHandler(&logs, nil)))
+			retry, err := n.Notify(context.Background(), []notify.Event{failedEvent("evt_1")})
+			after, ok := notify.RetryAfter(err)
+			if !retry || !ok || after != tc.want {
+				t.Fatalf("Notify = %v, %v; RetryAfter %s, %v; want retry after %s", retry, err, after, ok, tc.want)
+			}
+			if got := strings.Contains(logs.String(), "retrying at the cap"); got != tc.capped {
+				t.Errorf("cap logged = %v, want %v: %s", got, tc.capped, logs.String())
+			}
+		})
 	}
 }
 
@@ -663,9 +680,11 @@ func TestValidate(t *testing.T) {
 		want string // substring of the error; "" for valid
 	}{
 		{"https is accepted", Config{URL: good}, ""},
-		{"http is refused", Config{URL: "http://127.0.0.1:9000/hook"}, "url: must use https (got http); use an https:// address, or set allow_http: true"},
-		{"http is accepted with allow_http", Config{URL: "http://127.0.0.1:9000/hook", AllowHTTP: true}, ""},
+		{"http is refused off loopback", Config{URL: "http://hooks.example.com:9000/hook"}, "url: plain http to a host that is not a loopback address; use an https:// address, or set allow_http: true"},
+		{"http to loopback is accepted", Config{URL: "http://127.0.0.1:9000/hook"}, ""},
+		{"http is accepted with allow_http", Config{URL: "http://hooks.example.com:9000/hook", AllowHTTP: true}, ""},
 		{"another scheme is refused even with allow_http", Config{URL: "ftp://h/x", AllowHTTP: true}, `url: scheme must be https (got "ftp")`},
+		{"a password in the url is refused", Config{URL: "https://user:pa55word@hooks.example.com/in"}, "url: carries a user name or password; remove it from the URL"},
 		{"a missing url", Config{}, "url: required"},
 		{"a url without host", Config{URL: "https:///path"}, "url: has no host"},
 		{"a relative url", Config{URL: "hooks.example.com/in"}, `url: scheme must be https (got "")`},
