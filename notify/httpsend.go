@@ -43,10 +43,14 @@ const (
 // within Timeout; transport errors, 408, 425, 429 and 5xx are worth
 // retrying, with the peer's Retry-After (seconds or an HTTP date) capped at
 // MaxRetryAfter; 410 Gone (and the statuses in Gone) disables the channel
-// (ErrDisabled); every other answer is permanent. Errors name the channel
-// and the request, never the URL or a secret.
+// (ErrDisabled); every other answer is permanent, a redirect included: it
+// is not followed, since a client that follows a 301 or 302 turns the POST
+// into a GET, which a peer may answer 200 without having taken anything.
+// Errors name the channel and the request, never the URL or a secret.
 type HTTPSender struct {
 	// Channel names the channel type in errors ("webhook", "discord").
+	// Empty, errors start with the request's name: for a channel that
+	// names itself around several answers (Alertmanager's replicas).
 	Channel string
 	// Client sends the requests (nil: http.DefaultClient's transport with
 	// no overall timeout; Timeout still bounds each request).
@@ -90,14 +94,23 @@ func (s *HTTPSender) Do(req *http.Request, what string, keep int) (*Answer, bool
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), timeout)
 	defer cancel()
+	outer := req.Context()
 	req = req.WithContext(ctx)
-	client := s.Client
-	if client == nil {
-		client = http.DefaultClient
+	client := http.DefaultClient
+	if s.Client != nil {
+		client = s.Client
 	}
-	resp, err := client.Do(req)
+	// A copy that does not follow redirects (see HTTPSender); the
+	// caller's client is left as it is.
+	noRedirect := *client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
 	if err != nil {
-		return nil, true, fmt.Errorf("%s: %s: %w", s.Channel, what, s.SafeError(err))
+		if ctx.Err() != nil && outer.Err() == nil {
+			// This request's own bound, not the caller's deadline.
+			return nil, true, fmt.Errorf("%s: no answer within %s: %w", s.name(what), timeout, context.DeadlineExceeded)
+		}
+		return nil, true, fmt.Errorf("%s: %w", s.name(what), s.SafeError(err))
 	}
 	defer resp.Body.Close()
 	a := &Answer{Status: resp.StatusCode, Header: resp.Header}
@@ -105,7 +118,7 @@ func (s *HTTPSender) Do(req *http.Request, what string, keep int) (*Answer, bool
 		if keep > 0 {
 			a.Body, err = io.ReadAll(io.LimitReader(resp.Body, int64(keep)))
 			if err != nil {
-				return a, true, fmt.Errorf("%s: %s: reading the answer: %w", s.Channel, what, s.SafeError(err))
+				return a, true, fmt.Errorf("%s: reading the answer: %w", s.name(what), s.SafeError(err))
 			}
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
@@ -115,6 +128,14 @@ func (s *HTTPSender) Do(req *http.Request, what string, keep int) (*Answer, bool
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	retry, err := s.Judge(a, what)
 	return a, retry, err
+}
+
+// name is how errors start: the channel and the request.
+func (s *HTTPSender) name(what string) string {
+	if s.Channel == "" {
+		return what
+	}
+	return s.Channel + ": " + what
 }
 
 // Judge applies the shared rules to an answer that is not a 2xx (or that a
@@ -133,6 +154,11 @@ func (s *HTTPSender) Judge(a *Answer, what string) (retry bool, err error) {
 		return true, statusErr
 	case code >= 200 && code < 300:
 		return false, nil
+	case code >= 300 && code < 400:
+		if statusErr.Snippet == "" {
+			statusErr.Snippet = "a redirect, which seqwatch does not follow; configure the address it points to"
+		}
+		return false, statusErr
 	default:
 		return false, statusErr
 	}
@@ -203,7 +229,10 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	// The reason phrase is the peer's text: print the standard one.
 	status := strings.TrimSpace(strconv.Itoa(e.Status) + " " + http.StatusText(e.Status))
-	msg := fmt.Sprintf("%s: %s: answered %s", e.Channel, e.What, status)
+	msg := fmt.Sprintf("%s: answered %s", e.What, status)
+	if e.Channel != "" {
+		msg = e.Channel + ": " + msg
+	}
 	if e.Snippet != "" {
 		msg += ": " + e.Snippet
 	}

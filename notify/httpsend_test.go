@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func TestHTTPSenderBoundsEachRequest(t *testing.T) {
 	if err == nil || !retry || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("retry=%v err=%v: want a retryable deadline error", retry, err)
 	}
+	if !strings.Contains(err.Error(), "no answer within 50ms") {
+		t.Errorf("error %q does not say the bound", err)
+	}
 }
 
 func TestValidateURL(t *testing.T) {
@@ -186,5 +190,56 @@ func TestURLSecretsCoverEveryPartThatCarriesACredential(t *testing.T) {
 	s := &notify.HTTPSender{Channel: "test", Secrets: notify.URLSecrets("https://chat.googleapis.com/v1/spaces/AAAA/messages?key=KEYvalue123")}
 	if got := s.Snippet([]byte("too many messages")); got != "too many messages" {
 		t.Errorf("a short path word was redacted: %q", got)
+	}
+}
+
+// TestHTTPSenderDoesNotFollowRedirects: a client that follows a 302 turns
+// the POST into a GET, which the peer may answer 200 without taking the
+// alert; the redirect is a refusal that says what to do instead.
+func TestHTTPSenderDoesNotFollowRedirects(t *testing.T) {
+	var mu sync.Mutex
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods = append(methods, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	s := &notify.HTTPSender{Channel: "test", Client: srv.Client()}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/old", strings.NewReader("{}"))
+	a, retry, err := s.Do(req, "POST evt_1", 0)
+	if err == nil || retry || a == nil || a.Status != http.StatusFound {
+		t.Fatalf("answer %+v, retry=%v, err=%v: want the 302 as a refusal", a, retry, err)
+	}
+	if !strings.Contains(err.Error(), "302 Found") || !strings.Contains(err.Error(), "configure the address it points to") {
+		t.Errorf("error %q does not say what to do", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(methods) != 1 {
+		t.Errorf("requests %v, want the POST alone", methods)
+	}
+	if srv.Client().CheckRedirect != nil {
+		t.Error("the caller's client was changed")
+	}
+}
+
+// TestHTTPSenderWithoutAChannelNameStartsWithTheRequest: a channel that
+// names itself around several answers gives no Channel.
+func TestHTTPSenderWithoutAChannelNameStartsWithTheRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	s := &notify.HTTPSender{Client: srv.Client()}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, nil)
+	_, _, err := s.Do(req, "http://am-1:9093", 0)
+	if err == nil || err.Error() != "http://am-1:9093: answered 503 Service Unavailable" {
+		t.Fatalf("error %q", err)
 	}
 }
