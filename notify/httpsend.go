@@ -307,7 +307,7 @@ func ValidateURL(raw string, allowHTTP bool, example string) error {
 		return fmt.Errorf("not a valid URL (%v); check for spaces or unescaped characters", err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("scheme must be https (got %q); write it as %s", u.Scheme, example)
+		return fmt.Errorf("scheme must be http or https (got %q); write it as %s", u.Scheme, example)
 	}
 	if u.Host == "" {
 		return fmt.Errorf("has no host; write it as %s", example)
@@ -316,7 +316,7 @@ func ValidateURL(raw string, allowHTTP bool, example string) error {
 		return errors.New("carries a user name or password; remove it from the URL and use the channel's own credential keys")
 	}
 	if u.Scheme == "http" && !allowHTTP && !text.IsLoopback(u.Hostname()) {
-		return errors.New("plain http to a host that is not a loopback address; use an https:// address, or set allow_http: true if the peer is on a trusted network (alerts then cross it unencrypted)")
+		return errors.New("plain http to a host that is not a loopback address; use an https:// address, or set allow_http: true if the peer is on a private network you trust (alerts then cross it unencrypted)")
 	}
 	return nil
 }

@@ -96,7 +96,7 @@ func TestChannelEntryValidation(t *testing.T) {
 			"app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: http://hooks.example.com/x\n  - name: w\n    webhook:\n      url: ftp://x\n      secrets: [whsec_!!]\n",
 			[]string{
 				`line 3: channels[0]: slack.webhook_url: must be an https URL (got scheme "http" for a non-local host)`,
-				`line 6: channels[1]: url: scheme must be https (got "ftp"); use an https:// address`,
+				`line 6: channels[1]: url: scheme must be http or https (got "ftp"); write it as https://receiver.example.com/hooks/seqwatch`,
 				"line 6: channels[1]: secrets[0]: the part after whsec_ is not valid base64; copy the whole secret again, or use a plain string without the whsec_ prefix",
 			}},
 	}

@@ -62,26 +62,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/seqwatch/seqwatch/notify"
-)
-
-// maxErrorBody is how much of a refusal's body is read; maxErrorText how
-// many runes of it an error keeps.
-const (
-	maxErrorBody = 4 << 10
-	maxErrorText = 300
 )
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -112,11 +100,12 @@ type Notifier struct {
 	extra        map[string]string
 	generatorURL string
 	endsAfter    time.Duration
-	timeout      time.Duration
-	client       *http.Client
 	now          func() time.Time
 	logger       *slog.Logger
-	redact       []string
+	// sender applies the shared HTTP rules to each Alertmanager's answer
+	// (notify.HTTPSender): the timeout, the statuses, Retry-After and its
+	// cap, errors without the credentials.
+	sender *notify.HTTPSender
 
 	mu sync.Mutex
 	// open are the problems last known open, by problem key.
@@ -162,8 +151,6 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		extra:        maps.Clone(cfg.Labels),
 		generatorURL: cfg.GeneratorURL,
 		endsAfter:    cfg.EndsAfter,
-		timeout:      cfg.Timeout,
-		client:       client,
 		now:          now,
 		logger:       logger,
 		bearer:       cfg.BearerToken.Reveal(),
@@ -177,7 +164,8 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 	if cfg.BasicAuth != nil {
 		n.username, n.password = cfg.BasicAuth.Username, cfg.BasicAuth.Password.Reveal()
 	}
-	n.redact = []string{n.password, n.bearer}
+	// No Channel: post names the channel once around every answer.
+	n.sender = &notify.HTTPSender{Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger, Secrets: []string{n.password, n.bearer}}
 	return n, nil
 }
 
@@ -321,7 +309,7 @@ type answer struct {
 	status   int
 	err      error // transport error, or the refusal
 	retry    bool
-	body     string
+	body     string // the refusal's message, cleaned
 }
 
 // post sends alerts to every endpoint at once and sums up their answers.
@@ -339,9 +327,14 @@ func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err er
 	wg.Wait()
 
 	var failed []answer
+	var wait time.Duration // the longest Retry-After asked for
+	asked := false
 	for _, a := range answers {
 		if a.err != nil {
 			failed = append(failed, a)
+		}
+		if after, ok := notify.RetryAfter(a.err); ok {
+			wait, asked = max(wait, after), true
 		}
 	}
 	if len(failed) < len(answers) {
@@ -363,7 +356,13 @@ func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err er
 		}
 	}
 	if retry {
-		return true, fmt.Errorf("alertmanager: no Alertmanager accepted %d alert(s), to be tried again: %s", len(alerts), strings.Join(parts, "; "))
+		err := fmt.Errorf("alertmanager: no Alertmanager accepted %d alert(s), to be tried again: %s", len(alerts), strings.Join(parts, "; "))
+		if asked {
+			// Every request goes to every Alertmanager: none is sent
+			// before each that asked for a wait has had it.
+			return true, &notify.RetryAfterError{After: wait, Err: err}
+		}
+		return true, err
 	}
 	return false, fmt.Errorf("alertmanager: every Alertmanager refused %d alert(s) for good: %s", len(alerts), strings.Join(parts, "; "))
 }
@@ -371,11 +370,9 @@ func (n *Notifier) post(ctx context.Context, alerts []Alert) (retry bool, err er
 // postOne posts body to one Alertmanager within the channel's timeout.
 func (n *Notifier) postOne(ctx context.Context, ep string, body []byte) answer {
 	ans := answer{endpoint: ep}
-	ctx, cancel := context.WithTimeout(ctx, n.timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep, bytes.NewReader(body))
 	if err != nil {
-		ans.err = fmt.Errorf("%s: %w", ep, stripURL(err))
+		ans.err = fmt.Errorf("%s: %w", ep, n.sender.SafeError(err))
 		return ans
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -386,77 +383,33 @@ func (n *Notifier) postOne(ctx context.Context, ep string, body []byte) answer {
 	case n.bearer != "":
 		req.Header.Set("Authorization", "Bearer "+n.bearer)
 	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("no answer within %s", n.timeout)
-		}
-		ans.err, ans.retry = fmt.Errorf("%s: %s", ep, n.redactText(stripURL(err).Error())), true
+	a, retry, err := n.sender.Do(req, ep, 0)
+	ans.retry, ans.err = retry, err
+	if a == nil || err == nil {
 		return ans
 	}
-	defer resp.Body.Close()
-	ans.status = resp.StatusCode
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return ans
+	ans.status = a.Status
+	ans.body = n.sender.Snippet(message(a.Body))
+	var se *notify.StatusError
+	if errors.As(err, &se) {
+		se.Snippet = ans.body
 	}
-	ans.body = n.readText(resp.Body)
-	// Alertmanager's v2 API answers a JSON string, or an object with a
-	// message: print the text, not its JSON quoting.
+	return ans
+}
+
+// message is the text of a refusal: Alertmanager's v2 API answers a JSON
+// string, or an object with a message; print the text, not its JSON
+// quoting.
+func message(body []byte) []byte {
 	var msg string
 	var obj struct {
 		Message string `json:"message"`
 	}
-	if json.Unmarshal([]byte(ans.body), &msg) == nil {
-		ans.body = msg
-	} else if json.Unmarshal([]byte(ans.body), &obj) == nil && obj.Message != "" {
-		ans.body = obj.Message
+	if json.Unmarshal(body, &msg) == nil {
+		return []byte(msg)
 	}
-	status := strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
-	text := fmt.Sprintf("%s answered %s", ep, strings.TrimSpace(status))
-	if ans.body != "" {
-		text += ": " + ans.body
+	if json.Unmarshal(body, &obj) == nil && obj.Message != "" {
+		return []byte(obj.Message)
 	}
-	ans.err = errors.New(text)
-	code := resp.StatusCode
-	ans.retry = code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500
-	return ans
-}
-
-// readText returns the start of a refusal's body made safe to log: one
-// line, valid UTF-8, printable, bounded, without the credentials.
-func (n *Notifier) readText(r io.Reader) string {
-	raw, _ := io.ReadAll(io.LimitReader(r, maxErrorBody))
-	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
-	text := n.redactText(strings.ToValidUTF8(string(raw), "\uFFFD"))
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || !unicode.IsPrint(r) && r != ' ' {
-			return ' '
-		}
-		return r
-	}, text)
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) > maxErrorText {
-		text = string([]rune(text)[:maxErrorText]) + "…"
-	}
-	return text
-}
-
-func (n *Notifier) redactText(text string) string {
-	for _, s := range n.redact {
-		if len(s) >= 4 {
-			text = strings.ReplaceAll(text, s, "<redacted>")
-		}
-	}
-	return text
-}
-
-// stripURL drops the *url.Error wrapper, whose text repeats the URL; the
-// error names its endpoint once itself.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+	return body
 }

@@ -32,6 +32,7 @@ type peer struct {
 	mu     sync.Mutex
 	status int
 	body   string
+	header map[string]string // set on every answer
 	got    [][]Alert
 	auth   []string
 }
@@ -56,6 +57,9 @@ func newPeer(t *testing.T, status int, body string) *peer {
 		defer p.mu.Unlock()
 		p.got = append(p.got, alerts)
 		p.auth = append(p.auth, r.Header.Get("Authorization"))
+		for k, v := range p.header {
+			w.Header().Set(k, v)
+		}
 		w.WriteHeader(p.status)
 		io.WriteString(w, p.body)
 	}))
@@ -289,6 +293,52 @@ func TestDeliveryAcrossReplicas(t *testing.T) {
 			retry, err := n.Notify(context.Background(), []notify.Event{failedEvent("k", "Op", baseTime())})
 			if (err == nil) != tt.delivered || retry != tt.retry {
 				t.Fatalf("Notify = retry %v, err %v; want delivered %v retry %v", retry, err, tt.delivered, tt.retry)
+			}
+		})
+	}
+}
+
+// An Alertmanager's Retry-After (Alertmanager itself sends none, but a
+// proxy in front of it may) is honoured in seconds and as an HTTP date,
+// capped at notify.MaxRetryAfter with a log line; with several replicas the
+// longest wait asked for holds, since every request goes to each.
+func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
+	date := baseTime().Add(90 * time.Second).Format(http.TimeFormat)
+	tests := []struct {
+		name   string
+		after  []string // each replica's Retry-After ("": none)
+		want   time.Duration
+		asked  bool
+		capped bool
+	}{
+		{"seconds", []string{"20"}, 20 * time.Second, true, false},
+		{"an HTTP date", []string{date}, 90 * time.Second, true, false},
+		{"years of seconds are capped", []string{"99999999"}, notify.MaxRetryAfter, true, true},
+		{"the longest of the replicas", []string{"5", "", "40"}, 40 * time.Second, true, false},
+		{"none", []string{""}, 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var urls []string
+			for _, v := range tt.after {
+				p := newPeer(t, http.StatusServiceUnavailable, `"overloaded"`)
+				if v != "" {
+					p.header = map[string]string{"Retry-After": v}
+				}
+				urls = append(urls, p.srv.URL)
+			}
+			var logs bytes.Buffer
+			n, err := New(Config{URLs: urls}, nil, fixed(baseTime()), slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			retry, err := n.Notify(context.Background(), []notify.Event{failedEvent("k", "Op", baseTime())})
+			after, ok := notify.RetryAfter(err)
+			if !retry || ok != tt.asked || after != tt.want {
+				t.Fatalf("Notify = %v, %v; RetryAfter %s, %v; want retry after %s (%v)", retry, err, after, ok, tt.want, tt.asked)
+			}
+			if got := strings.Contains(logs.String(), "retrying at the cap"); got != tt.capped {
+				t.Errorf("cap logged = %v, want %v: %s", got, tt.capped, logs.String())
 			}
 		})
 	}

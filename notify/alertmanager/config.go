@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -143,36 +142,17 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateURL checks one Alertmanager URL. Plain http is fine on loopback;
-// elsewhere it needs allowHTTP.
+// validateURL checks one Alertmanager URL by the rule of every HTTP
+// channel (notify.ValidateURL: plain http only to loopback without
+// allowHTTP), and that it is a base URL.
 func validateURL(raw string, allowHTTP bool) error {
-	if strings.TrimSpace(raw) == "" {
-		return errors.New("empty; give an Alertmanager base URL such as http://127.0.0.1:9093")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // *url.Error quotes the URL, which may hold a password
-		}
-		return fmt.Errorf("not a valid URL (%v); check for spaces or unescaped characters", err)
-	}
-	if u.User != nil {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		return errors.New("carries a user name or password; remove it from the URL and use basic_auth")
 	}
-	if u.Host == "" {
-		return fmt.Errorf("has no host (got %q); write it as http://host:9093", raw)
+	if err := notify.ValidateURL(raw, allowHTTP, "http://127.0.0.1:9093"); err != nil {
+		return err
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowHTTP && !text.IsLoopback(u.Hostname()) {
-			return fmt.Errorf("plain http to %s, which is not a loopback address; many Alertmanagers listen on plain http inside a private network: if this one does, set allow_http: true on the channel (alerts then cross that network unencrypted), or use an https:// address", u.Host)
-		}
-	default:
-		return fmt.Errorf("scheme must be http or https (got %q)", u.Scheme)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u, _ := url.Parse(raw); u.RawQuery != "" || u.Fragment != "" {
 		return errors.New("has a query or fragment; give the base URL only")
 	}
 	return nil
