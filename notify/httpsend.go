@@ -267,13 +267,18 @@ func SafeError(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
+	msg := err.Error()
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = ue.Err
+		if err == error(ue) {
+			err, msg = ue.Err, ue.Err.Error()
+		} else {
+			// Wrapped: keep what the wrappers say, without the URL.
+			msg = strings.ReplaceAll(msg, ue.Error(), ue.Err.Error())
+		}
 	}
-	msg := err.Error()
 	clean := text.Redact(msg, secrets...)
-	if clean == msg {
+	if clean == err.Error() {
 		return err
 	}
 	return &redactedError{msg: clean, err: err}

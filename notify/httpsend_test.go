@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -241,5 +243,28 @@ func TestHTTPSenderWithoutAChannelNameStartsWithTheRequest(t *testing.T) {
 	_, _, err := s.Do(req, "http://am-1:9093", 0)
 	if err == nil || err.Error() != "http://am-1:9093: answered 503 Service Unavailable" {
 		t.Fatalf("error %q", err)
+	}
+}
+
+// TestSafeErrorKeepsWhatWrapsATransportError: the URL goes, the context
+// that wraps it stays, and errors.Is still reaches the cause.
+func TestSafeErrorKeepsWhatWrapsATransportError(t *testing.T) {
+	const token = "tok-0123456789"
+	ue := &url.Error{Op: "Post", URL: "https://api.example.com/bot" + token + "/send", Err: context.DeadlineExceeded}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{ue, "context deadline exceeded"},
+		{fmt.Errorf("posting the alert: %w", ue), "posting the alert: context deadline exceeded"},
+		{fmt.Errorf("token %s refused", token), "token <redacted> refused"},
+	} {
+		got := notify.SafeError(tc.err, token)
+		if got.Error() != tc.want {
+			t.Errorf("SafeError(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+		if errors.Is(tc.err, context.DeadlineExceeded) && !errors.Is(got, context.DeadlineExceeded) {
+			t.Errorf("SafeError(%q) lost the cause", tc.err)
+		}
 	}
 }
