@@ -131,7 +131,7 @@ func Channel() notify.ChannelType {
 	t := notify.DefineChannel("slack", (*Config).Validate,
 		func(c *Config) []string { return []string{c.WebhookURL.Reveal(), c.Token.Reveal()} },
 		func(c *Config, d notify.Deps) (notify.Notifier, error) {
-			var opts []Option
+			opts := []Option{WithClock(d.Now)}
 			if d.Threads != nil {
 				opts = append(opts, WithThreadStore(d.Threads(d.Name)))
 			}

@@ -23,10 +23,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 
-	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -46,6 +47,12 @@ func WithThreadStore(s ThreadStore) Option {
 	return func(n *Notifier) { n.threads = s }
 }
 
+// WithClock sets the clock that an HTTP-date Retry-After is read against
+// (nil: time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(n *Notifier) { n.sender.Now = now }
+}
+
 // Notifier sends events to Slack. It holds no mutable state of its own.
 type Notifier struct {
 	cfg     Config
@@ -53,7 +60,11 @@ type Notifier struct {
 	api     *slack.Client // nil in webhook mode
 	threads ThreadStore
 	logger  *slog.Logger
-	secrets []string // values that must never appear in an error
+	// sender judges Slack's refusals by the shared HTTP rules
+	// (notify.HTTPSender.Judge: the statuses, Retry-After and its cap)
+	// and scrubs the secrets (the token, the webhook URL) from errors.
+	// slack-go makes the requests.
+	sender *notify.HTTPSender
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -69,20 +80,24 @@ func New(cfg Config, client *http.Client, logger *slog.Logger, opts ...Option) (
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	switch {
-	case client == nil:
-		client = &http.Client{Timeout: cfg.Timeout}
-	case client.Timeout == 0:
-		c := *client
-		c.Timeout = cfg.Timeout
-		client = &c
+	// A copy, never the caller's client: it gets a timeout when it has
+	// none, and the transport that keeps Slack's answers (recorder).
+	c := http.Client{Timeout: cfg.Timeout}
+	if client != nil {
+		c = *client
+		if c.Timeout == 0 {
+			c.Timeout = cfg.Timeout
+		}
 	}
+	c.Transport = recorder{base: c.Transport}
+	client = &c
 	n := &Notifier{cfg: cfg, client: client, logger: logger.With("channel", "slack")}
+	n.sender = &notify.HTTPSender{Channel: "slack", Logger: logger}
 	if cfg.WebhookURL != "" {
-		n.secrets = webhookSecrets(cfg.WebhookURL.Reveal())
+		n.sender.Secrets = webhookSecrets(cfg.WebhookURL.Reveal())
 	} else {
 		tok := cfg.Token.Reveal()
-		n.secrets = []string{tok}
+		n.sender.Secrets = []string{tok}
 		opts := []slack.Option{slack.OptionHTTPClient(bearerClient{client: client, token: tok})}
 		if cfg.APIURL != "" {
 			opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
@@ -114,12 +129,16 @@ func webhookSecrets(raw string) []string {
 // go into a thread reply under the alert, and (with a ThreadStore) a
 // closing event updates the message that reported the problem.
 //
-// retry is true for transport errors, timeouts, HTTP 5xx and 429; a 429's
-// Retry-After is returned as a wrapped *notify.RetryAfterError.
+// Refusals are judged by the shared HTTP rules (notify.HTTPSender.Judge):
+// retry is true for transport errors, timeouts, 408, 425, 429 and 5xx; a
+// Retry-After (seconds or an HTTP date, capped at notify.MaxRetryAfter) is
+// returned as a wrapped *notify.RetryAfterError; a webhook's 410 (the
+// channel was archived) wraps notify.ErrDisabled.
 func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
 	if len(events) == 0 {
 		return false, nil
 	}
+	ctx = withAnswers(ctx)
 	if n.api == nil {
 		return n.notifyWebhook(ctx, buildMessage(events, false))
 	}
@@ -141,7 +160,7 @@ func (n *Notifier) notifyWebhook(ctx context.Context, m message) (bool, error) {
 	// body (e.g. "no_service"), which the status code already implies.
 	err := slack.PostWebhookCustomHTTPContext(ctx, n.cfg.WebhookURL.Reveal(), n.client, msg)
 	if err != nil {
-		return n.classify("webhook", err)
+		return n.classify(ctx, "webhook", err)
 	}
 	return false, nil
 }
@@ -160,7 +179,7 @@ func (n *Notifier) notifyBot(ctx context.Context, events []notify.Event) (bool, 
 	m := buildMessage(events, true)
 	ch, ts, err := n.api.PostMessageContext(ctx, n.cfg.Channel, n.msgOptions(m.text, m.blocks)...)
 	if err != nil {
-		return n.classify("chat.postMessage", err)
+		return n.classify(ctx, "chat.postMessage", err)
 	}
 	if single && n.threads != nil && opens(events[0].Kind) && events[0].Key != "" {
 		n.threads.SetThread(events[0].Key, ch, ts)
@@ -169,7 +188,7 @@ func (n *Notifier) notifyBot(ctx context.Context, events []notify.Event) (bool, 
 		opts := append(n.msgOptions(m.threadText, m.thread), slack.MsgOptionTS(ts))
 		if _, _, err := n.api.PostMessageContext(ctx, ch, opts...); err != nil {
 			// The alert itself is out; retrying would post it twice.
-			_, err = n.classify("chat.postMessage (thread)", err)
+			_, err = n.classify(ctx, "chat.postMessage (thread)", err)
 			n.logger.WarnContext(ctx, "posting the stack traces in the alert's thread failed", "key", events[0].Key, "err", err)
 		}
 	}
@@ -193,7 +212,7 @@ func (n *Notifier) updateOriginal(ctx context.Context, ch, ts string, ev notify.
 			return false, nil, false
 		}
 	}
-	retry, err = n.classify("chat.update", err)
+	retry, err = n.classify(ctx, "chat.update", err)
 	return retry, err, true
 }
 
@@ -266,12 +285,15 @@ var webhookHints = map[int]string{
 
 // classify turns a send error into (retry, error) and makes sure the error
 // carries no secret: *url.Error (which quotes the URL) is taken apart.
-func (n *Notifier) classify(op string, err error) (bool, error) {
-	retry, err := n.classifyErr(op, err)
-	return retry, n.redact(err)
+func (n *Notifier) classify(ctx context.Context, op string, err error) (bool, error) {
+	retry, err := n.classifyErr(ctx, op, err)
+	if err == nil {
+		return retry, nil
+	}
+	return retry, n.sender.SafeError(err)
 }
 
-func (n *Notifier) classifyErr(op string, err error) (bool, error) {
+func (n *Notifier) classifyErr(ctx context.Context, op string, err error) (bool, error) {
 	var (
 		rl  *slack.RateLimitedError
 		sc  slack.StatusCodeError
@@ -280,65 +302,93 @@ func (n *Notifier) classifyErr(op string, err error) (bool, error) {
 		num *strconv.NumError
 	)
 	switch {
-	case errors.As(err, &rl):
-		return true, fmt.Errorf("slack %s: %w", op, &notify.RetryAfterError{After: rl.RetryAfter, Err: errors.New("rate limited (HTTP 429)")})
-	case errors.As(err, &sc):
-		msg := fmt.Sprintf("slack %s: HTTP %d", op, sc.Code)
-		if n.api == nil {
-			if h := webhookHints[sc.Code]; h != "" {
-				msg += " (" + h + ")"
-			}
-			if sc.Code == http.StatusGone {
-				return false, fmt.Errorf("%s: %w", msg, notify.ErrDisabled)
-			}
+	case errors.As(err, &rl), errors.As(err, &sc), errors.As(err, &num):
+		// An HTTP refusal. slack-go keeps its status, and a Retry-After
+		// only in seconds (a date is a *strconv.NumError): the answer as
+		// it came is judged instead.
+		a := lastAnswer(ctx)
+		switch {
+		case a != nil && a.Status >= 300:
+		case rl != nil:
+			a = &notify.Answer{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {strconv.FormatInt(int64(rl.RetryAfter/time.Second), 10)}}}
+		case sc.Code != 0:
+			a = &notify.Answer{Status: sc.Code}
+		default:
+			return true, fmt.Errorf("slack: %s: unexpected answer: %w", op, num)
 		}
-		return sc.Code >= 500 || sc.Code == http.StatusTooManyRequests, fmt.Errorf("%s: %w", msg, sc)
+		what := op
+		if h := webhookHints[a.Status]; n.api == nil && h != "" {
+			// The library drops the body that names the error.
+			what += " (" + h + ")"
+		}
+		return n.sender.Judge(a, what)
 	case errors.As(err, &se):
 		if h := apiHints[se.Err]; h != "" {
-			return false, fmt.Errorf("slack %s: %w (%s)", op, se, h)
+			return false, fmt.Errorf("slack: %s: %w (%s)", op, se, h)
 		}
-		return retryableAPIErrors[se.Err], fmt.Errorf("slack %s: %w", op, se)
+		return retryableAPIErrors[se.Err], fmt.Errorf("slack: %s: %w", op, se)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return true, fmt.Errorf("slack %s: %w", op, errorsWithoutURL(err))
+		return true, fmt.Errorf("slack: %s: %w", op, notify.SafeError(err))
 	case errors.As(err, &ue):
-		return true, fmt.Errorf("slack %s: %s: %w", op, ue.Op, ue.Err)
-	case errors.As(err, &num):
-		// A 429 whose Retry-After was not a number of seconds: slack-go
-		// returns the parse error instead of the status.
-		return true, fmt.Errorf("slack %s: unexpected answer (Retry-After not in seconds?): %w", op, num)
+		return true, fmt.Errorf("slack: %s: %s: %w", op, ue.Op, ue.Err)
 	}
-	return false, fmt.Errorf("slack %s: %w", op, errorsWithoutURL(err))
+	return false, fmt.Errorf("slack: %s: %w", op, notify.SafeError(err))
 }
 
-// errorsWithoutURL replaces a *url.Error in err's chain by its cause.
-func errorsWithoutURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
+// maxAnswer bounds what is read of one Slack answer: chat.postMessage
+// echoes the message back, tens of KB at most; a peer may send anything.
+const maxAnswer = 1 << 20
+
+// answersKey is the context key of a Notify call's answers.
+type answersKey struct{}
+
+// answers holds the last HTTP answer of one Notify call, which the
+// recorder transport fills in: slack-go keeps of a refusal only its status.
+type answers struct {
+	mu   sync.Mutex
+	last *notify.Answer
 }
 
-// redactedError hides secrets that slipped into an error message while
-// keeping the chain for errors.Is/As.
-type redactedError struct {
-	msg string
-	err error
+func withAnswers(ctx context.Context) context.Context {
+	return context.WithValue(ctx, answersKey{}, &answers{})
 }
 
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func (n *Notifier) redact(err error) error {
-	if err == nil {
+// lastAnswer is the last answer Slack gave within ctx's Notify call.
+func lastAnswer(ctx context.Context) *notify.Answer {
+	a, _ := ctx.Value(answersKey{}).(*answers)
+	if a == nil {
 		return nil
 	}
-	msg := err.Error()
-	clean := text.Redact(msg, n.secrets...)
-	if clean == msg {
-		return err
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
+}
+
+// recorder is the transport of a Notifier's client: it keeps each
+// answer's status and headers for classify, and bounds its body.
+type recorder struct{ base http.RoundTripper }
+
+func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := r.base
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	return &redactedError{msg: clean, err: err}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if a, _ := req.Context().Value(answersKey{}).(*answers); a != nil {
+		a.mu.Lock()
+		a.last = &notify.Answer{Status: resp.StatusCode, Header: resp.Header.Clone()}
+		a.mu.Unlock()
+	}
+	resp.Body = limitedBody{Reader: io.LimitReader(resp.Body, maxAnswer), Closer: resp.Body}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // bearerClient sends the token in the Authorization header, as Slack

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -68,6 +69,8 @@ type fakeSlack struct {
 	answer answer
 	reqs   []received
 	nextTS int
+	// retryAfter is the Retry-After of a 429 ("": 7 seconds).
+	retryAfter string
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
@@ -81,6 +84,19 @@ func (f *fakeSlack) setAnswer(a answer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.answer = a
+}
+
+func (f *fakeSlack) setRetryAfter(v string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retryAfter = v
+}
+
+func (f *fakeSlack) retryAfterValue() string {
+	if f.retryAfter == "" {
+		return "7"
+	}
+	return f.retryAfter
 }
 
 func (f *fakeSlack) requests() []received {
@@ -141,7 +157,7 @@ func (f *fakeSlack) serveWebhook(w http.ResponseWriter, r *http.Request, body []
 
 	switch f.answer {
 	case answer429:
-		w.Header().Set("Retry-After", "7")
+		w.Header().Set("Retry-After", f.retryAfterValue())
 		http.Error(w, "rate_limited", http.StatusTooManyRequests)
 		return
 	case answer500:
@@ -209,7 +225,7 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request, body []byte
 
 	switch f.answer {
 	case answer429:
-		w.Header().Set("Retry-After", "7")
+		w.Header().Set("Retry-After", f.retryAfterValue())
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	case answer500:
@@ -616,6 +632,53 @@ func TestSendErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Slack's Retry-After is honoured in seconds and as an HTTP date (which
+// slack-go itself cannot read), and capped at notify.MaxRetryAfter with a
+// log line: Retry-After: 99999999 must not park the channel until 2030.
+func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
+	now := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	for _, mode := range []string{"webhook", "bot"} {
+		for _, tc := range []struct {
+			name, value string
+			want        time.Duration
+			capped      bool
+		}{
+			{"seconds", "30", 30 * time.Second, false},
+			{"an HTTP date", now.Add(45 * time.Second).Format(http.TimeFormat), 45 * time.Second, false},
+			{"years of seconds", "99999999", notify.MaxRetryAfter, true},
+			{"a date years ahead", now.AddDate(4, 0, 0).Format(http.TimeFormat), notify.MaxRetryAfter, true},
+		} {
+			t.Run(mode+" "+tc.name, func(t *testing.T) {
+				f := newFakeSlack(t)
+				f.setAnswer(answer429)
+				f.setRetryAfter(tc.value)
+				cfg := Config{WebhookURL: notify.Secret(f.webhookURL())}
+				if mode == "bot" {
+					cfg = Config{Token: testToken, Channel: "#alerts", APIURL: f.apiURL()}
+				}
+				var logs bytes.Buffer
+				n, err := New(cfg, nil, slog.New(slog.NewTextHandler(&logs, nil)), WithClock(func() time.Time { return now }))
+				if err != nil {
+					t.Fatal(err)
+				}
+				retry, err := n.Notify(context.Background(), []notify.Event{failureEvent("k")})
+				after, ok := notify.RetryAfter(err)
+				if !retry || !ok || after != tc.want {
+					t.Fatalf("Notify = %v, %v; RetryAfter %s, %v; want retry after %s", retry, err, after, ok, tc.want)
+				}
+				if got := strings.Contains(logs.String(), "retrying at the cap"); got != tc.capped {
+					t.Errorf("cap logged = %v, want %v: %s", got, tc.capped, logs.String())
+				}
+				for _, secret := range []string{testToken, "SECRETwebhookPATH"} {
+					if strings.Contains(err.Error()+logs.String(), secret) {
+						t.Errorf("a secret is shown: %v %s", err, logs.String())
+					}
+				}
+			})
+		}
 	}
 }
 
