@@ -12,8 +12,10 @@
 // One State describes one application: keys such as
 // "operation.failed/<name>/<row id>" are only unique within an application.
 //
-// It also holds the state file (FileStore: atomic, locked, durable writes;
-// Edit for the commands that change it while the daemon runs), the outbox
+// It also defines what a state store is (Store, and Leaser for one shared
+// by several instances, with its Lease and ErrNotLeader), holds the state
+// file (FileStore: atomic, locked, durable writes; Edit for the commands
+// that change it while the daemon runs), the outbox
 // and dead letters, mutes, and the Slack thread ids of open problems. Its
 // errors (LockedError, OwnerError, ErrCorrupt, ErrNewerVersion) state
 // what is wrong; what to do about it is cmd/seqwatch's to say.
@@ -60,7 +62,7 @@ type State struct {
 	// policy's FirstRun.
 	Initialized bool `json:"initialized"`
 	// Open are the problems reported and not yet closed, by key.
-	Open map[string]Problem `json:"open"`
+	Open map[string]OpenProblem `json:"open"`
 	// Seen records, by key, when each failed row, stuck row and exhausted
 	// deferred operation was last seen in a snapshot, including those that
 	// have since recovered, so that an old row is never reported twice
@@ -142,8 +144,9 @@ func (t *ThreadStore) SetThread(key, channel, ts string) {
 	st.Threads[t.key(key)] = Thread{Channel: channel, TS: ts}
 }
 
-// Problem is something reported and not yet resolved.
-type Problem struct {
+// OpenProblem is a problem reported and not yet resolved (check.Problem
+// is a problem as judged in one snapshot).
+type OpenProblem struct {
 	Kind event.Kind `json:"kind"`
 	Key  string     `json:"key"`
 	// Event is the event that opened the problem, without error traces
@@ -189,7 +192,7 @@ type Source struct {
 func New() *State {
 	return &State{
 		Version: Version,
-		Open:    map[string]Problem{},
+		Open:    map[string]OpenProblem{},
 		Seen:    map[string]time.Time{},
 	}
 }
@@ -198,7 +201,7 @@ func New() *State {
 // file that had them as null.
 func (s *State) Ensure() {
 	if s.Open == nil {
-		s.Open = map[string]Problem{}
+		s.Open = map[string]OpenProblem{}
 	}
 	if s.Seen == nil {
 		s.Seen = map[string]time.Time{}

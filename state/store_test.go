@@ -32,7 +32,7 @@ func sampleState() *State {
 	ev := event.Event{ID: "evt_1", Kind: event.OperationFailed, Key: "operation.failed/X/42", App: "shop",
 		OccurredAt: at, Summary: "X failed", Operation: &event.Operation{ID: "42", Name: "X", ExecutedAt: at},
 		Errors: []event.Error{{Exception: "RuntimeException", Message: "boom", Trace: "#0 a.php(1)", CreatedAt: at}}}
-	st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: at, LastSentAt: at.Add(time.Minute)}
+	st.Open[ev.Key] = OpenProblem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: at, LastSentAt: at.Add(time.Minute)}
 	st.Seen[ev.Key] = at
 	st.Enqueue(ev, []string{"slack", "email"}, at)
 	st.Dead = []Delivery{{Event: ev, Channel: "webhook", Attempts: 3, LastError: "404"}}
@@ -294,7 +294,7 @@ func TestOutbox(t *testing.T) {
 	t0 := time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
 	st := New()
 	ev := event.Event{ID: "evt_a", Kind: event.OperationFailed, Key: "operation.failed/X/1"}
-	st.Open[ev.Key] = Problem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: t0}
+	st.Open[ev.Key] = OpenProblem{Kind: ev.Kind, Key: ev.Key, Event: ev, OpenedAt: t0}
 	st.Enqueue(ev, []string{"slack", "webhook"}, t0)
 	st.Enqueue(ev, []string{"slack"}, t0) // duplicate: ignored
 

@@ -727,7 +727,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDaemon(cfg, st, e, logger)
+	d, err := newApp(cfg, st, e, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1146,7 +1146,7 @@ func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io
 	if len(read) > 0 {
 		deps = func(dd *daemon.Deps) { dd.Read = read[0] }
 	}
-	d, err := newDaemon(cfg, st, e, logger, deps)
+	d, err := newApp(cfg, st, e, logger, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -455,7 +455,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer obs.Close()
-	d, err := newDaemon(cfg, st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
+	d, err := newApp(cfg, st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	defer obs.Close()
 	var apps []*daemon.App
 	for _, ac := range cfg.Applications() {
-		app, err := newDaemon(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
+		app, err := newApp(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
 		if err != nil {
 			return err
 		}
@@ -166,10 +166,9 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	return d.Run(ctx, signals)
 }
 
-// newDaemon makes the worker of one application, its state loaded, with
-// its dependencies adjusted by opts (tests replace the read or the
-// observer).
-func newDaemon(cfg *Config, st daemon.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
+// newApp makes the worker of one application, its state loaded, with its
+// dependencies adjusted by opts (tests replace the read or the observer).
+func newApp(cfg *Config, st state.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
 	var app *daemon.App
 	logger = logger.With("app", cfg.appName())
 	dc, err := appConfig(cfg, e, logger, func() *state.State {

@@ -36,7 +36,7 @@ func soakDaemon(tb testing.TB, clock *time.Time) (*daemon.App, func()) {
 		tb.Fatal(err)
 	}
 	e := env{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, now: func() time.Time { return *clock }}
-	d, err := newDaemon(cfg, st, e, slog.New(slog.DiscardHandler))
+	d, err := newApp(cfg, st, e, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -74,9 +73,9 @@ func openStateDB(ctx context.Context, url string, retry bool, logger *slog.Logge
 }
 
 // forApp is the store of one application of the configuration.
-func (s *stores) forApp(ac *Config) daemon.Store {
+func (s *stores) forApp(ac *Config) state.Store {
 	if s.pg != nil {
-		return pgStore{s.pg.Store(ac.appName(), s.holder)}
+		return s.pg.Store(ac.appName(), s.holder)
 	}
 	return s.files[ac.appName()]
 }
@@ -96,22 +95,6 @@ func (s *stores) close() {
 	for _, fs := range s.files {
 		_ = fs.Close()
 	}
-}
-
-// pgStore is a pgstate.Store as the daemon's Store and Leaser.
-type pgStore struct{ *pgstate.Store }
-
-func (p pgStore) Acquire(ctx context.Context, ttl time.Duration) (bool, string, time.Duration, error) {
-	l, err := p.Store.Acquire(ctx, ttl)
-	return l.Leader, l.Holder, l.Remaining, err
-}
-
-func (p pgStore) Update(ctx context.Context, cur *state.State, fn func(*state.State) error) (*state.State, error) {
-	st, err := p.Store.Update(ctx, cur, fn)
-	if errors.Is(err, pgstate.ErrNotLeader) {
-		err = fmt.Errorf("%w: %w", daemon.ErrNotLeader, err)
-	}
-	return st, err
 }
 
 // stateEditor changes an application's state beside a running daemon,

@@ -137,7 +137,7 @@ func (e *evaluator) known(key string) bool {
 }
 
 func (e *evaluator) open(ev event.Event) {
-	e.st.Open[ev.Key] = state.Problem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
+	e.st.Open[ev.Key] = state.OpenProblem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
 	e.st.Seen[ev.Key] = e.now
 	e.touch(ev.Key)
 }
@@ -256,14 +256,14 @@ func (e *evaluator) recoveries() {
 }
 
 // sortedOpen returns the open problems of kind, oldest event first.
-func (e *evaluator) sortedOpen(kind event.Kind) []state.Problem {
-	var ps []state.Problem
+func (e *evaluator) sortedOpen(kind event.Kind) []state.OpenProblem {
+	var ps []state.OpenProblem
 	for _, p := range e.st.Open {
 		if kind == "" || p.Kind == kind {
 			ps = append(ps, p)
 		}
 	}
-	slices.SortFunc(ps, func(a, b state.Problem) int {
+	slices.SortFunc(ps, func(a, b state.OpenProblem) int {
 		if c := a.Event.OccurredAt.Compare(b.Event.OccurredAt); c != 0 {
 			return c
 		}
@@ -555,7 +555,7 @@ func SourceFailed(st *state.State, err error, now time.Time, th check.Thresholds
 	}
 	ev := st.NewEvent(p.Kind, p.Key, app, "", src.Since, s)
 	ev.Source = src.LastError
-	st.Open[p.Key] = state.Problem{Kind: ev.Kind, Key: p.Key, Event: ev, OpenedAt: now}
+	st.Open[p.Key] = state.OpenProblem{Kind: ev.Kind, Key: p.Key, Event: ev, OpenedAt: now}
 	src.Alerted = true
 	return []event.Event{ev}
 }

@@ -33,8 +33,8 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// lease is the lease row a memStore's instances share.
-type lease struct {
+// leaseRow is the lease row a memStore's instances share.
+type leaseRow struct {
 	holder  string
 	token   int64
 	expires time.Time
@@ -45,7 +45,7 @@ type lease struct {
 type shared struct {
 	mu    sync.Mutex
 	doc   *state.State
-	lease lease
+	lease leaseRow
 	down  bool
 	now   func() time.Time
 }
@@ -72,7 +72,7 @@ func (m *memStore) Update(_ context.Context, cur *state.State, fn func(*state.St
 	m.sh.mu.Lock()
 	defer m.sh.mu.Unlock()
 	if m.holder != "" && (m.sh.lease.holder != m.holder || m.sh.lease.token != m.token || !m.sh.now().Before(m.sh.lease.expires)) {
-		return cur, fmt.Errorf("save state: %w", ErrNotLeader)
+		return cur, fmt.Errorf("save state: %w", state.ErrNotLeader)
 	}
 	if err := fn(cur); err != nil {
 		return cur, err
@@ -84,11 +84,11 @@ func (m *memStore) Update(_ context.Context, cur *state.State, fn func(*state.St
 	return cur, nil
 }
 
-func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, time.Duration, error) {
+func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (state.Lease, error) {
 	m.sh.mu.Lock()
 	defer m.sh.mu.Unlock()
 	if m.sh.down {
-		return false, "", 0, errors.New("state database unreachable")
+		return state.Lease{}, errors.New("state database unreachable")
 	}
 	l := &m.sh.lease
 	now := m.sh.now()
@@ -98,9 +98,9 @@ func (m *memStore) Acquire(_ context.Context, ttl time.Duration) (bool, string, 
 		}
 		l.holder, l.expires = m.holder, now.Add(ttl)
 		m.token = l.token
-		return true, m.holder, ttl, nil
+		return state.Lease{Leader: true, Token: l.token, Holder: m.holder, ExpiresAt: l.expires, Remaining: ttl}, nil
 	}
-	return false, l.holder, l.expires.Sub(now), nil
+	return state.Lease{Holder: l.holder, Token: l.token, ExpiresAt: l.expires, Remaining: l.expires.Sub(now)}, nil
 }
 
 func (m *memStore) Release(context.Context) error {
@@ -166,7 +166,7 @@ func failing(app string, at time.Time) *check.Snapshot {
 
 // newTestApp is an application whose read is read and whose one channel
 // is rec; it sees only new problems (its state says it ran before).
-func newTestApp(t *testing.T, name string, store Store, now func() time.Time, read func(context.Context) (*check.Snapshot, error), rec *recorder, logs *syncBuffer, obs ...Observer) *App {
+func newTestApp(t *testing.T, name string, store state.Store, now func() time.Time, read func(context.Context) (*check.Snapshot, error), rec *recorder, logs *syncBuffer, obs ...Observer) *App {
 	t.Helper()
 	cfg := Config{
 		Source:      laravel.Source{Name: name},
@@ -396,7 +396,7 @@ func TestOneInstanceSendsAndAStandbyTakesOverWhenTheLeaseExpires(t *testing.T) {
 	ctx := context.Background()
 	tick := func(app *App) {
 		t.Helper()
-		if err := app.Tick(ctx); err != nil && !errors.Is(err, ErrNotLeader) {
+		if err := app.Tick(ctx); err != nil && !errors.Is(err, state.ErrNotLeader) {
 			t.Fatalf("%s tick: %v", app.Name(), err)
 		}
 	}
@@ -421,8 +421,8 @@ func TestOneInstanceSendsAndAStandbyTakesOverWhenTheLeaseExpires(t *testing.T) {
 	}
 	// a wakes up and ticks: its lease is gone, so it neither saves nor sends.
 	before := len(recA.events())
-	if err := a.tick(ctx); err == nil || !errors.Is(err, ErrNotLeader) {
-		t.Fatalf("the old leader's tick: %v, want ErrNotLeader", err)
+	if err := a.tick(ctx); err == nil || !errors.Is(err, state.ErrNotLeader) {
+		t.Fatalf("the old leader's tick: %v, want state.ErrNotLeader", err)
 	}
 	if len(recA.events()) != before {
 		t.Error("the fenced old leader sent")
@@ -544,13 +544,13 @@ func TestReloadAppliesEachApplicationsConfigurationOrKeepsThePrevious(t *testing
 		Reload:   func() (map[string]Config, error) { return next, nil },
 		Reloaded: func() { reloaded++ }})
 	d.reload()
-	if shop.thresholds.MaxPending != 5 || blog.thresholds.MaxPending != 50 || reloaded != 1 {
-		t.Fatalf("after a reload: shop %d, blog %d, reloaded %d; want 5, 50, 1", shop.thresholds.MaxPending, blog.thresholds.MaxPending, reloaded)
+	if shop.cfg.Thresholds.MaxPending != 5 || blog.cfg.Thresholds.MaxPending != 50 || reloaded != 1 {
+		t.Fatalf("after a reload: shop %d, blog %d, reloaded %d; want 5, 50, 1", shop.cfg.Thresholds.MaxPending, blog.cfg.Thresholds.MaxPending, reloaded)
 	}
 	next = map[string]Config{"shop": cfg("shop", 7)}
 	d.reload()
-	if shop.thresholds.MaxPending != 5 || reloaded != 1 {
-		t.Errorf("a configuration without blog was applied: shop %d, reloaded %d", shop.thresholds.MaxPending, reloaded)
+	if shop.cfg.Thresholds.MaxPending != 5 || reloaded != 1 {
+		t.Errorf("a configuration without blog was applied: shop %d, reloaded %d", shop.cfg.Thresholds.MaxPending, reloaded)
 	}
 	if !strings.Contains(logs.String(), "reload failed; keeping the previous configuration") || !strings.Contains(logs.String(), "blog is gone") {
 		t.Errorf("the refused reload was not logged with its reason:\n%s", logs.String())

@@ -166,7 +166,7 @@ func (d *Daemon) Run(ctx context.Context, hup <-chan struct{}) error {
 	sched := d.opts.Scheduler
 	for _, r := range d.runners {
 		r.ctx = tickCtx
-		s := r.app.schedule
+		s := r.app.cfg.Schedule
 		if s == nil {
 			s = cron.Every(time.Minute)
 		}

@@ -59,11 +59,6 @@ var ErrUnavailable = errors.New("state database unavailable")
 // schema was migrated by a newer seqwatch than this one.
 var ErrSchemaNewer = errors.New("state database schema is newer than this seqwatch")
 
-// ErrNotLeader is matched by Store.Update's error when this instance does
-// not hold the application's lease (never acquired, taken over by another
-// instance, or expired): nothing was written.
-var ErrNotLeader = errors.New("not the lease holder")
-
 // Options tune Open. The zero value takes the defaults.
 type Options struct {
 	// MaxConns bounds the pool shared by every application's Store

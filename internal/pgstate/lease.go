@@ -5,26 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// Lease is the outcome of Store.Acquire.
-type Lease struct {
-	// Leader reports whether this store holds the lease now.
-	Leader bool
-	// Token is the lease's generation: the same while one holder renews,
-	// one more at each takeover. It fences this store's writes.
-	Token int64
-	// Holder is the current holder (this store's own id when Leader).
-	Holder string
-	// ExpiresAt is when the lease ends unless renewed, by the database's
-	// clock.
-	ExpiresAt time.Time
-	// Remaining is how long the lease had left when the database answered
-	// (ExpiresAt minus the database's clock), so a caller can set a local
-	// deadline on its own monotonic clock without comparing two clocks:
-	// time.Now().Add(Remaining) errs on the safe side by the round trip.
-	Remaining time.Duration
-}
+	"github.com/seqwatch/seqwatch/state"
+)
 
 // acquireSQL takes, renews or fails to take the lease in one statement.
 // The row is updated only when this holder has it (renewal: the token
@@ -59,13 +42,13 @@ WHERE app = $1 AND NOT EXISTS (SELECT FROM got)`
 // Its error matches ErrUnavailable when the database cannot be reached;
 // the store then keeps the token it had, and Update decides, as always,
 // by the lease row itself.
-func (s *Store) Acquire(ctx context.Context, ttl time.Duration) (Lease, error) {
+func (s *Store) Acquire(ctx context.Context, ttl time.Duration) (state.Lease, error) {
 	if ttl <= 0 {
-		return Lease{}, fmt.Errorf("lease for %q: ttl must be positive (got %s)", s.app, ttl)
+		return state.Lease{}, fmt.Errorf("lease for %q: ttl must be positive (got %s)", s.app, ttl)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var l Lease
+	var l state.Lease
 	var ms int64
 	// Two first acquisitions racing: the loser's ON CONFLICT sees the
 	// winner's row, but its snapshot, taken before, may not, and then no
@@ -79,7 +62,7 @@ func (s *Store) Acquire(ctx context.Context, ttl time.Duration) (Lease, error) {
 			continue
 		}
 		if err != nil {
-			return Lease{}, s.db.fail(fmt.Sprintf("acquire lease for %q", s.app), err)
+			return state.Lease{}, s.db.fail(fmt.Sprintf("acquire lease for %q", s.app), err)
 		}
 		break
 	}

@@ -103,7 +103,7 @@ func (e *env) row(t *testing.T, app string) row {
 }
 
 // acquire takes app's lease for s and checks the outcome.
-func acquire(t *testing.T, s *pgstate.Store, wantLeader bool, wantToken int64, wantHolder string) pgstate.Lease {
+func acquire(t *testing.T, s *pgstate.Store, wantLeader bool, wantToken int64, wantHolder string) state.Lease {
 	t.Helper()
 	l, err := s.Acquire(context.Background(), ttl)
 	if err != nil {
@@ -433,7 +433,7 @@ func TestLeaseOneLeaderAndTakeoverAfterExpiry(t *testing.T) {
 func TestLeaseFirstAcquisitionsRacing(t *testing.T) {
 	forEachRoute(t, func(t *testing.T, e *env) {
 		const n = 4
-		leases := make([]pgstate.Lease, n)
+		leases := make([]state.Lease, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -484,7 +484,7 @@ func TestUpdateFencedAfterTakeover(t *testing.T) {
 			st.Seen["k-old-leader"] = now
 			return nil
 		})
-		if !errors.Is(err, pgstate.ErrNotLeader) {
+		if !errors.Is(err, state.ErrNotLeader) {
 			t.Fatalf("old leader's Update: %v, want ErrNotLeader", err)
 		}
 		if called {
@@ -541,7 +541,7 @@ func TestUpdateRefusedWithoutLiveLease(t *testing.T) {
 				c.setup(t, s)
 				st := load(t, s)
 				_, err := s.Update(context.Background(), st, see("k"))
-				if !errors.Is(err, pgstate.ErrNotLeader) {
+				if !errors.Is(err, state.ErrNotLeader) {
 					t.Fatalf("Update: %v, want ErrNotLeader", err)
 				}
 				if len(st.Seen) != 0 {
@@ -664,7 +664,7 @@ func TestAppsAreIndependent(t *testing.T) {
 
 		update(t, shopA, load(t, shopA), see("shop-key"))
 		update(t, blogB, load(t, blogB), see("blog-key"))
-		if _, err := blogA.Update(context.Background(), load(t, blogA), see("x")); !errors.Is(err, pgstate.ErrNotLeader) {
+		if _, err := blogA.Update(context.Background(), load(t, blogA), see("x")); !errors.Is(err, state.ErrNotLeader) {
 			t.Errorf("a's Update of blog: %v, want ErrNotLeader", err)
 		}
 
@@ -843,7 +843,7 @@ func TestTakeoverWaitsForUpdateInFlight(t *testing.T) {
 		acquire(t, a, true, 1, "a")
 		cur := load(t, a)
 		var (
-			lease pgstate.Lease
+			lease state.Lease
 			errB  error
 			done  = make(chan struct{})
 		)
@@ -879,7 +879,7 @@ func TestTakeoverWaitsForUpdateInFlight(t *testing.T) {
 			t.Errorf("document token %d, want a's 1", r.token)
 		}
 		sameList(t, "stored seen", seenKeys(load(t, e.db.Store("shop", "reader"))), []string{"k-in-flight"})
-		if _, err := a.Update(context.Background(), cur, see("late")); !errors.Is(err, pgstate.ErrNotLeader) {
+		if _, err := a.Update(context.Background(), cur, see("late")); !errors.Is(err, state.ErrNotLeader) {
 			t.Errorf("a's next Update: %v, want ErrNotLeader", err)
 		}
 	})

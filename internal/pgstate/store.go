@@ -15,6 +15,12 @@ import (
 
 var errNoRows = pgx.ErrNoRows
 
+// A Store is the daemon's state store, shared and leased.
+var (
+	_ state.Store  = (*Store)(nil)
+	_ state.Leaser = (*Store)(nil)
+)
+
 // Store is one application's state in the state database, as kept by one
 // seqwatch instance (its holder id). It takes the place of
 // state.FileStore: Load, then Update at each change, with Acquire at each
@@ -142,7 +148,7 @@ func docError(db *DB, app string, err error) error {
 //  1. locks the lease row (FOR SHARE, so no takeover can commit before this
 //     transaction does) and checks that this store holds the lease, with
 //     the token of its last Acquire, unexpired by the database's clock. If
-//     not, it returns an error matching ErrNotLeader: fn is not called and
+//     not, it returns an error matching state.ErrNotLeader: fn is not called and
 //     nothing is written. This is the fence: an old leader that was paused
 //     (GC, SIGSTOP, a slow disk) past its lease can neither record nor,
 //     since the daemon sends only after a successful Update, send.
@@ -298,7 +304,7 @@ func (s *Store) fence(ctx context.Context, tx pgx.Tx) error {
 	if errors.Is(err, errNoRows) {
 		return &opError{
 			msg:  fmt.Sprintf("state of %q not written: this seqwatch (%s) does not hold its lease (no lease taken yet)", s.app, s.holder),
-			errs: []error{ErrNotLeader},
+			errs: []error{state.ErrNotLeader},
 		}
 	}
 	if err != nil {
@@ -308,18 +314,18 @@ func (s *Store) fence(ctx context.Context, tx pgx.Tx) error {
 	case s.token == 0:
 		return &opError{
 			msg:  fmt.Sprintf("state of %q not written: this seqwatch (%s) does not hold its lease (held by %s, token %d)", s.app, s.holder, holder, token),
-			errs: []error{ErrNotLeader},
+			errs: []error{state.ErrNotLeader},
 		}
 	case holder != s.holder || token != s.token:
 		return &opError{
 			msg: fmt.Sprintf("state of %q not written: this seqwatch (%s) lost its lease (token %d) to %s (token %d)",
 				s.app, s.holder, s.token, holder, token),
-			errs: []error{ErrNotLeader},
+			errs: []error{state.ErrNotLeader},
 		}
 	case !live:
 		return &opError{
 			msg:  fmt.Sprintf("state of %q not written: the lease of this seqwatch (%s, token %d) has expired", s.app, s.holder, s.token),
-			errs: []error{ErrNotLeader},
+			errs: []error{state.ErrNotLeader},
 		}
 	}
 	return nil

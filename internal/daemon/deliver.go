@@ -1,0 +1,241 @@
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
+)
+
+// deliverer is an application's delivery stage: it sends what the outbox
+// holds through the channels (the dispatcher), records each outcome in the
+// state, and re-posts the open problems to the channels that want them at
+// every tick (resenders). The state and its store are the App's: the
+// deliverer reaches them through st and update, and asks lease whether it
+// may still send.
+type deliverer struct {
+	dispatch *notify.Dispatcher
+	routes   notify.Routes
+	// channelHash is each channel's configuration hash, to tell whether a
+	// channel disabled by its peer has been reconfigured since.
+	channelHash map[string]string
+	// resenders are the channels that re-post the open problems at each
+	// tick (resendOpen), by channel name.
+	resenders map[string]resender
+
+	st     func() *state.State
+	update func(fn func(*state.State) error) error
+	lease  *lease
+	now    func() time.Time
+	logger *slog.Logger
+	obs    Observer
+}
+
+// configure applies a configuration's channels and routes (at start and
+// on SIGHUP).
+func (d *deliverer) configure(cfg Config, sleep func(ctx context.Context, d time.Duration) error) {
+	d.resenders = resendersOf(cfg.Channels)
+	d.routes = cfg.Routes
+	d.dispatch = notify.NewDispatcher(cfg.Channels, notify.DispatcherOptions{Now: d.now, Sleep: sleep, Logger: d.logger, RatePerSecond: cfg.Rates})
+	d.channelHash = cfg.ChannelHash
+}
+
+// deliver sends every due batch, one message each, until ctx ends: no new
+// attempt starts after that (a SIGTERM, or the tick's delivery deadline),
+// and what is unsent stays in the outbox. Channels whose deliveries failed
+// most often go last, so a channel that is down cannot use up every tick's
+// deadline before the healthy ones get their turn.
+func (d *deliverer) deliver(ctx context.Context) {
+	batches := d.st().DueBatches(d.now())
+	worst := map[string]int{}
+	for _, b := range batches {
+		for _, dl := range b.Deliveries {
+			worst[b.Channel] = max(worst[b.Channel], dl.Attempts)
+		}
+	}
+	slices.SortStableFunc(batches, func(a, b state.Batch) int { return cmp.Compare(worst[a.Channel], worst[b.Channel]) })
+	for _, b := range batches {
+		if ok, why := d.lease.leads(); !ok {
+			// The new leader sends what is left.
+			d.logger.Warn("not sending: "+why+"; the rest waits for the next tick", "batches_left", len(batches))
+			return
+		}
+		if ctx.Err() != nil {
+			d.logger.Info("delivery stopped; the rest stays in the outbox", "why", context.Cause(ctx).Error())
+			return
+		}
+		d.send(ctx, b)
+	}
+}
+
+// send delivers one batch and records the result.
+func (d *deliverer) send(ctx context.Context, b state.Batch) {
+	ch, ids := b.Channel, b.EventIDs()
+	var dis state.DisabledChannel
+	var disabled, cleared bool
+	err := d.update(func(st *state.State) error {
+		dis, disabled, cleared = st.IsDisabled(ch, d.channelHash[ch])
+		if !disabled {
+			// Attempted together from now on, so a digest keeps its id.
+			st.Freeze(ch, ids)
+			return nil
+		}
+		at := d.now()
+		reason := fmt.Sprintf("not sent: channel %q is disabled since %s, when its endpoint asked to stop sending for good (410 Gone); change the channel's configuration to enable it again",
+			ch, dis.Since.Format(time.RFC3339))
+		for _, id := range ids {
+			st.Failed(id, ch, reason, at, true)
+		}
+		return nil
+	})
+	if err != nil {
+		d.logger.Error("cannot save state before sending; not sending", "channel", ch, "error", err.Error())
+		return
+	}
+	if cleared {
+		d.logger.Info("channel enabled again: its configuration changed since its endpoint answered 410 Gone", "channel", ch)
+	}
+	if disabled {
+		d.logger.Error("channel is disabled; the alerts go to the dead letters", "channel", ch, "events", len(ids), "disabled_since", dis.Since)
+		d.delivered(ch, ids, "dead")
+		return
+	}
+	events := make([]notify.Event, len(b.Deliveries))
+	for i, dl := range b.Deliveries {
+		events[i] = dl.Event
+	}
+	// A channel held by its peer's Retry-After is the dispatcher's to
+	// honour: it waits for a short hold and returns RetryAt otherwise.
+	out := d.dispatch.Send(ctx, ch, events)
+	at := d.now()
+	err = d.update(func(st *state.State) error {
+		st.Record(ch, b, d.outcome(ch, out), at)
+		return nil
+	})
+	switch {
+	case out.Delivered:
+		d.logger.Info("delivered", "channel", ch, "events", len(ids), "attempts", out.Attempts)
+		d.delivered(ch, ids, "delivered")
+	case out.Permanent:
+		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(ids), "error", errText(out.Err))
+		d.delivered(ch, ids, "dead")
+	default:
+		d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(ids)-out.Sent, "attempts", out.Attempts, "error", errText(out.Err))
+		d.delivered(ch, ids[:out.Sent], "delivered")
+		d.delivered(ch, ids[out.Sent:], "waiting")
+	}
+	if err != nil {
+		d.logger.Error("cannot save state after delivery", "error", err.Error())
+	}
+}
+
+// outcome is the dispatcher's outcome as the state records it.
+func (d *deliverer) outcome(channel string, out notify.Outcome) state.Outcome {
+	return state.Outcome{
+		Delivered: out.Delivered,
+		Permanent: out.Permanent,
+		Disabled:  out.Permanent && errors.Is(out.Err, notify.ErrDisabled),
+		Config:    d.channelHash[channel],
+		Err:       errText(out.Err),
+		Attempts:  out.Attempts,
+		Sent:      out.Sent,
+		RetryAt:   out.RetryAt,
+	}
+}
+
+// delivered is where each delivery attempt ends, with its channel, event
+// ids and result: delivered, waiting (in the outbox) or dead.
+func (d *deliverer) delivered(channel string, ids []string, result string) {
+	d.obs.Delivered(d.st(), channel, ids, result)
+	for _, id := range ids {
+		d.logger.Debug("delivery", "channel", channel, "id", id, "result", result)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// resender is a channel that must be told the open problems at every tick,
+// not only when they open and close: Alertmanager resolves an alert that
+// is not posted again before its endsAt (notify/alertmanager).
+type resender interface {
+	Resend(ctx context.Context, open []notify.Event, untold map[string]bool) error
+}
+
+// resendersOf picks the channels that are resenders.
+func resendersOf(channels map[string]notify.Notifier) map[string]resender {
+	out := map[string]resender{}
+	for name, n := range channels {
+		if r, ok := n.(resender); ok {
+			out[name] = r
+		}
+	}
+	return out
+}
+
+// resendOpen gives each resender the open problems routed to it: their
+// opening events, straight from the state. It makes no event and no outbox
+// entry, so the other channels see nothing of it. Only problems already
+// told through the channel are posted again; the others are passed as
+// untold (still open, not to post): those whose event a mute holds (not
+// to be told yet), is still in the outbox (it goes first, with its trace,
+// through the outbox's retries) or was refused for good (a dead letter:
+// the refusal is not repeated at every tick). A problem told before a
+// mute began is still resent: Alertmanager would otherwise resolve it, and
+// notify again when the mute ends. A failure is logged; the next tick
+// resends anyway.
+func (d *deliverer) resendOpen(ctx context.Context) {
+	st := d.st()
+	if len(d.resenders) == 0 || st == nil {
+		return
+	}
+	held := map[string]bool{} // problem keys; a reminder's were told before it
+	for _, h := range st.Held {
+		if h.Kind == notify.Reminder {
+			continue
+		}
+		held[h.Key] = true
+		for _, it := range h.Items {
+			held[it.Key] = true
+		}
+	}
+	problems := slices.SortedFunc(maps.Values(st.Open), func(a, b state.OpenProblem) int { return cmp.Compare(a.Key, b.Key) })
+	for _, name := range slices.Sorted(maps.Keys(d.resenders)) {
+		// Event ids, a digest's items included; a reminder's items were
+		// told before it.
+		untold := map[string]bool{}
+		for _, dl := range slices.Concat(st.Outbox, st.Dead) {
+			if dl.Channel == name && dl.Event.Kind != notify.Reminder {
+				untold[dl.Event.ID] = true
+				for _, it := range dl.Event.Items {
+					untold[it.ID] = true
+				}
+			}
+		}
+		var open []notify.Event
+		skip := map[string]bool{}
+		for _, p := range problems {
+			if !slices.Contains(d.routes.Channels(p.Kind), name) {
+				continue
+			}
+			open = append(open, p.Event)
+			if held[p.Key] || untold[p.Event.ID] {
+				skip[p.Key] = true
+			}
+		}
+		if err := d.resenders[name].Resend(ctx, open, skip); err != nil {
+			d.logger.Warn("cannot post the open problems again; tried again next tick", "channel", name, "open", len(open), "error", errText(err))
+		}
+	}
+}

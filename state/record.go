@@ -1,0 +1,62 @@
+package state
+
+import "time"
+
+// Outcome is what became of one attempt to deliver a batch, as Record
+// takes it (the daemon makes it from the dispatcher's notify.Outcome).
+type Outcome struct {
+	// Delivered: the channel accepted every event.
+	Delivered bool
+	// Permanent: refused for good; the batch goes to the dead letters.
+	Permanent bool
+	// Disabled: the endpoint said to stop for good (410 Gone); the
+	// channel is disabled while its configuration hashes to Config.
+	Disabled bool
+	Config   string
+	// Err is why it failed.
+	Err string
+	// Attempts counts the requests made: 0 when none was (a Retry-After
+	// hold, or shutting down), which is not a failed round.
+	Attempts int
+	// Sent counts the events accepted before a later message failed.
+	Sent int
+	// RetryAt, when not zero, is the earliest next attempt the peer
+	// allows.
+	RetryAt time.Time
+}
+
+// Record records what became of the attempt to deliver b through channel
+// at: delivered events leave the outbox; refused ones go to the dead
+// letters (and a 410 disables the channel); the others wait, after a
+// failed round, for Backoff or the peer's RetryAt, whichever is later.
+func (s *State) Record(channel string, b Batch, o Outcome, at time.Time) {
+	switch {
+	case o.Delivered:
+		for _, d := range b.Deliveries {
+			s.Delivered(d.Event.ID, channel, at)
+		}
+	case o.Permanent:
+		if o.Disabled {
+			s.Disable(channel, o.Config, o.Err, at)
+		}
+		for _, d := range b.Deliveries {
+			s.Failed(d.Event.ID, channel, o.Err, at, true)
+		}
+	default:
+		for i, d := range b.Deliveries {
+			switch {
+			case i < o.Sent:
+				s.Delivered(d.Event.ID, channel, at)
+			case o.Attempts == 0:
+				// No request was made: not a failed round.
+				s.Postpone(d.Event.ID, channel, o.RetryAt)
+			default:
+				next := at.Add(Backoff(d.Attempts + 1))
+				if o.RetryAt.After(next) {
+					next = o.RetryAt
+				}
+				s.Failed(d.Event.ID, channel, o.Err, next, false)
+			}
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package state
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/internal/event"
+)
+
+// batchOf is a state with the events ids queued for channel, each with the
+// failed rounds given (0: never attempted), as one batch.
+func batchOf(channel string, attempts []int, ids ...string) (*State, Batch) {
+	st := New()
+	b := Batch{Channel: channel}
+	for i, id := range ids {
+		st.Enqueue(event.Event{ID: id, Kind: event.OperationFailed, Key: "k/" + id}, []string{channel}, t0)
+		st.Outbox[i].Attempts = attempts[i]
+		b.Deliveries = append(b.Deliveries, st.Outbox[i])
+	}
+	return st, b
+}
+
+// TestRecordKeepsWhatBecameOfEachDelivery: one table of what an outcome
+// does to the outbox, the dead letters and the disabled channels.
+func TestRecordKeepsWhatBecameOfEachDelivery(t *testing.T) {
+	at := t0.Add(time.Minute)
+	type want struct {
+		outbox, dead int
+		next         []time.Time // of the deliveries left, in order
+		attempts     []int
+		disabled     bool
+	}
+	cases := []struct {
+		name     string
+		attempts []int
+		o        Outcome
+		want     want
+	}{
+		{"delivered leaves the outbox", []int{0, 2}, Outcome{Delivered: true, Attempts: 1, Sent: 2}, want{}},
+		{"refused for good goes to the dead letters", []int{0, 1}, Outcome{Permanent: true, Err: "400", Attempts: 1}, want{dead: 2}},
+		{"410 disables the channel", []int{0}, Outcome{Permanent: true, Disabled: true, Config: "h1", Err: "410", Attempts: 1}, want{dead: 1, disabled: true}},
+		{"a failed round backs off per delivery", []int{0, 3}, Outcome{Err: "503", Attempts: 3},
+			want{outbox: 2, next: []time.Time{at.Add(10 * time.Second), at.Add(80 * time.Second)}, attempts: []int{1, 4}}},
+		{"the peer's Retry-After wins when later", []int{0}, Outcome{Err: "429", Attempts: 1, RetryAt: at.Add(90 * time.Second)},
+			want{outbox: 1, next: []time.Time{at.Add(90 * time.Second)}, attempts: []int{1}}},
+		{"no request made is no failed round", []int{2}, Outcome{Err: "backing off", RetryAt: at.Add(time.Minute)},
+			want{outbox: 1, next: []time.Time{at.Add(time.Minute)}, attempts: []int{2}}},
+		{"what was sent before a failure is delivered", []int{0, 0}, Outcome{Err: "503", Attempts: 2, Sent: 1},
+			want{outbox: 1, next: []time.Time{at.Add(10 * time.Second)}, attempts: []int{1}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ids := []string{"evt_a", "evt_b"}[:len(c.attempts)]
+			st, b := batchOf("hook", c.attempts, ids...)
+			st.Record("hook", b, c.o, at)
+			if len(st.Outbox) != c.want.outbox || len(st.Dead) != c.want.dead {
+				t.Fatalf("outbox %d, dead %d; want %d, %d", len(st.Outbox), len(st.Dead), c.want.outbox, c.want.dead)
+			}
+			for i, d := range st.Outbox {
+				if !d.NextAttempt.Equal(c.want.next[i]) || d.Attempts != c.want.attempts[i] {
+					t.Errorf("delivery %s: next %s, attempts %d; want %s, %d", d.Event.ID, d.NextAttempt, d.Attempts, c.want.next[i], c.want.attempts[i])
+				}
+			}
+			if _, disabled, _ := st.IsDisabled("hook", "h1"); disabled != c.want.disabled {
+				t.Errorf("disabled = %v, want %v", disabled, c.want.disabled)
+			}
+		})
+	}
+}
