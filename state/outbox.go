@@ -12,10 +12,13 @@ import (
 // Retry backoff across ticks: a delivery that failed n times is not tried
 // again before FirstRetry·2^(n-1) has passed, capped at MaxRetry. The first
 // waits are seconds, so a short outage costs little delay; a channel that is
-// down for hours gets one attempt every ten minutes, not three every tick.
+// down for hours gets one round (of at most a few requests) every two
+// minutes, about 30 an hour, not three requests every tick, and what waits
+// for it goes out at most two minutes after it is back. MaxRetry is also
+// the cap on a peer's Retry-After (notify.MaxRetryAfter).
 const (
 	FirstRetry = 10 * time.Second
-	MaxRetry   = 10 * time.Minute
+	MaxRetry   = 2 * time.Minute
 )
 
 // Backoff returns how long to wait after the failures-th failed attempt

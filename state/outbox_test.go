@@ -27,9 +27,9 @@ func TestBackoffStartsInSecondsDoublesAndIsCapped(t *testing.T) {
 		{1, 10 * time.Second},
 		{2, 20 * time.Second},
 		{3, 40 * time.Second},
-		{6, 320 * time.Second},
-		{7, 10 * time.Minute},
-		{50, 10 * time.Minute},
+		{4, 80 * time.Second},
+		{5, 2 * time.Minute},
+		{50, 2 * time.Minute},
 	} {
 		if got := Backoff(tc.failures); got != tc.want {
 			t.Errorf("Backoff(%d) = %s, want %s", tc.failures, got, tc.want)

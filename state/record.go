@@ -23,18 +23,30 @@ type Outcome struct {
 	// RetryAt, when not zero, is the earliest next attempt the peer
 	// allows.
 	RetryAt time.Time
+	// Started is when the round began (zero: at). The backoff counts
+	// from it, so that a wait of a whole number of ticks comes due at
+	// the tick it was meant for, not one later.
+	Started time.Time
 }
 
 // Record records what became of the attempt to deliver b through channel
 // at: delivered events leave the outbox; refused ones go to the dead
 // letters (and a 410 disables the channel); the others wait, after a
 // failed round, for Backoff or the peer's RetryAt, whichever is later.
+//
+// A round is the channel's, not only the batch's: after a delivery the
+// channel's other waiting deliveries are due at once (its endpoint is
+// back, so what waited for it goes now), and after a failed round (or a
+// hold its peer asked for) none of them goes before the batch's next
+// attempt, so that a channel that is down costs one round per backoff
+// however many alerts wait for it.
 func (s *State) Record(channel string, b Batch, o Outcome, at time.Time) {
 	switch {
 	case o.Delivered:
 		for _, d := range b.Deliveries {
 			s.Delivered(d.Event.ID, channel, at)
 		}
+		s.dueNow(channel, at)
 	case o.Permanent:
 		if o.Disabled {
 			s.Disable(channel, o.Config, o.Err, at)
@@ -43,20 +55,50 @@ func (s *State) Record(channel string, b Batch, o Outcome, at time.Time) {
 			s.Failed(d.Event.ID, channel, o.Err, at, true)
 		}
 	default:
+		started := o.Started
+		if started.IsZero() || started.After(at) {
+			started = at
+		}
+		var hold time.Time // the batch's earliest next attempt
 		for i, d := range b.Deliveries {
+			next := o.RetryAt
 			switch {
 			case i < o.Sent:
 				s.Delivered(d.Event.ID, channel, at)
+				continue
 			case o.Attempts == 0:
 				// No request was made: not a failed round.
 				s.Postpone(d.Event.ID, channel, o.RetryAt)
 			default:
-				next := at.Add(Backoff(d.Attempts + 1))
+				next = started.Add(Backoff(d.Attempts + 1))
 				if o.RetryAt.After(next) {
 					next = o.RetryAt
 				}
 				s.Failed(d.Event.ID, channel, o.Err, next, false)
 			}
+			if hold.IsZero() || next.Before(hold) {
+				hold = next
+			}
+		}
+		s.holdChannel(channel, hold)
+	}
+}
+
+// dueNow makes every delivery waiting for channel due at now.
+func (s *State) dueNow(channel string, now time.Time) {
+	for i := range s.Outbox {
+		if d := &s.Outbox[i]; d.Channel == channel && d.NextAttempt.After(now) {
+			d.NextAttempt = now
+		}
+	}
+}
+
+// holdChannel puts off every delivery waiting for channel to until at
+// least, counting no failed round.
+func (s *State) holdChannel(channel string, until time.Time) {
+	for i := range s.Outbox {
+		if d := &s.Outbox[i]; d.Channel == channel && d.NextAttempt.Before(until) {
+			d.NextAttempt = until
 		}
 	}
 }

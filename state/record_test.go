@@ -67,3 +67,48 @@ func TestRecordKeepsWhatBecameOfEachDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordMakesTheRoundTheChannels: a delivery makes what else waits for
+// the channel due at once; a failed round holds it until the batch's next
+// attempt, so a channel that is down costs one round per backoff. Other
+// channels are left alone.
+func TestRecordMakesTheRoundTheChannels(t *testing.T) {
+	at := t0.Add(time.Hour)
+	later := at.Add(90 * time.Second)
+	setup := func() (*State, Batch) {
+		st, b := batchOf("hook", []int{3}, "evt_lead")
+		st.Enqueue(event.Event{ID: "evt_waiting", Kind: event.OperationFailed, Key: "k/w"}, []string{"hook"}, later)
+		st.Enqueue(event.Event{ID: "evt_fresh", Kind: event.OperationFailed, Key: "k/f"}, []string{"hook"}, at)
+		st.Enqueue(event.Event{ID: "evt_other", Kind: event.OperationFailed, Key: "k/o"}, []string{"mail"}, later)
+		return st, b
+	}
+	next := func(st *State, id, channel string) time.Time {
+		return st.Outbox[st.find(id, channel)].NextAttempt
+	}
+
+	st, b := setup()
+	st.Record("hook", b, Outcome{Delivered: true, Attempts: 1, Sent: 1}, at)
+	if !next(st, "evt_waiting", "hook").Equal(at) || !next(st, "evt_fresh", "hook").Equal(at) {
+		t.Errorf("after a delivery the channel's waiting alerts are due at %s and %s, want %s", next(st, "evt_waiting", "hook"), next(st, "evt_fresh", "hook"), at)
+	}
+	if !next(st, "evt_other", "mail").Equal(later) {
+		t.Error("another channel's delivery was made due")
+	}
+
+	st, b = setup()
+	started := at.Add(-20 * time.Second)
+	st.Record("hook", b, Outcome{Err: "503", Attempts: 3, Started: started}, at)
+	want := started.Add(Backoff(4))
+	if got := next(st, "evt_lead", "hook"); !got.Equal(want) {
+		t.Errorf("the failed batch's next attempt %s, want %s (counted from the round's start)", got, want)
+	}
+	for id, wantNext := range map[string]time.Time{"evt_fresh": want, "evt_waiting": later} {
+		i := st.find(id, "hook")
+		if got := st.Outbox[i]; !got.NextAttempt.Equal(wantNext) || got.Attempts != 0 {
+			t.Errorf("%s: next %s, attempts %d; want %s (held to the round, never brought forward) without a failed round", id, got.NextAttempt, got.Attempts, wantNext)
+		}
+	}
+	if !next(st, "evt_other", "mail").Equal(later) {
+		t.Error("another channel's delivery was held")
+	}
+}

@@ -1090,6 +1090,74 @@ func TestOutboxBacksOffAcrossTicks(t *testing.T) {
 	}
 }
 
+// A receiver that is down for 30 minutes costs a round at most every two
+// minutes once the backoff has grown, each of at most 3 requests, however
+// many alerts wait for it (about 30 rounds an hour); once it is back,
+// everything that waited is delivered in one run, within two minutes.
+func TestAThirtyMinuteOutageCostsFewRoundsAndEndsWithinTwoMinutes(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	down := true
+	s.hook.respond(func(_ int, w http.ResponseWriter, _ *http.Request) int {
+		s.clock.mu.Lock()
+		defer s.clock.mu.Unlock()
+		if down {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return http.StatusServiceUnavailable
+		}
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	})
+	t0 := s.clock.Now()
+	const outage = 30 * time.Minute
+	newFailure := map[time.Duration]string{0: "first", 7 * time.Minute: "second", 19 * time.Minute: "third"}
+	rounds, delivered := 0, time.Duration(-1)
+	// One run --once a minute, as the daemon's default schedule ticks.
+	for at := time.Duration(0); at <= outage+5*time.Minute && delivered < 0; at += time.Minute {
+		s.clock.mu.Lock()
+		s.clock.t, down = t0.Add(at), at < outage
+		s.clock.mu.Unlock()
+		if msg, ok := newFailure[at]; ok {
+			s.fail(t, msg)
+		}
+		before := s.hook.count()
+		r := s.run(t)
+		made := s.hook.count() - before
+		if made > 3 {
+			t.Fatalf("at +%s: %d requests in one run, want at most 3", at, made)
+		}
+		if made > 0 && at < outage {
+			rounds++
+		}
+		if r.code == 0 {
+			delivered = at
+		}
+	}
+	t.Logf("%d rounds in the %s outage; delivered at +%s", rounds, outage, delivered)
+	// 10s, 20s, 40s and 80s, then every 2 minutes: 4 + 13 rounds.
+	if rounds > 17 {
+		t.Errorf("%d rounds in a %s outage, want at most 17 (about 30 an hour)", rounds, outage)
+	}
+	if delivered < 0 || delivered > outage+2*time.Minute {
+		t.Fatalf("delivered at +%s, want within 2 minutes of the receiver's return at +%s", delivered, outage)
+	}
+	var got []string
+	for _, req := range s.hook.requests() {
+		if req.accepted() {
+			for _, m := range members(req.Payload) {
+				got = append(got, m.Errors[0].Message)
+			}
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"first", "second", "third"}; !slices.Equal(got, want) {
+		t.Errorf("delivered %v, want each failure once: %v", got, want)
+	}
+	if st := readState(t, s.statePath); len(st.Outbox) != 0 || len(st.Dead) != 0 {
+		t.Errorf("after the run that delivered: outbox %d, dead %d", len(st.Outbox), len(st.Dead))
+	}
+}
+
 // Alerts attempted together keep their delivery id: a new failure that
 // arrives while they wait goes out on its own, and the retried digest has
 // the same webhook-id as every earlier attempt.

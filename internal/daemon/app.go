@@ -408,7 +408,7 @@ func (d *App) tick(ctx context.Context) error {
 	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
 	d.out.resendOpen(deliverCtx)
-	d.out.deliver(deliverCtx)
+	d.out.deliver(deliverCtx, now)
 	cancel()
 	if err != nil {
 		return err

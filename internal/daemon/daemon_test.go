@@ -556,3 +556,11 @@ func TestReloadAppliesEachApplicationsConfigurationOrKeepsThePrevious(t *testing
 		t.Errorf("the refused reload was not logged with its reason:\n%s", logs.String())
 	}
 }
+
+// The outbox's backoff and a peer's Retry-After share one cap: a channel
+// is never held back longer than its own backoff would hold it.
+func TestBackoffAndRetryAfterShareOneCap(t *testing.T) {
+	if state.MaxRetry != notify.MaxRetryAfter {
+		t.Fatalf("state.MaxRetry %s, notify.MaxRetryAfter %s: want one cap", state.MaxRetry, notify.MaxRetryAfter)
+	}
+}

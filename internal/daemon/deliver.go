@@ -47,36 +47,92 @@ func (d *deliverer) configure(cfg Config, sleep func(ctx context.Context, d time
 	d.channelHash = cfg.ChannelHash
 }
 
-// deliver sends every due batch, one message each, until ctx ends: no new
+// dueSlack is how early a delivery counts as due. Cron fires a tick a
+// moment after its time and the read before delivery takes its own: a
+// backoff of a whole number of ticks must come due at the tick it was
+// meant for, not one later.
+const dueSlack = 500 * time.Millisecond
+
+// deliver sends the due batches, one message each, until ctx ends: no new
 // attempt starts after that (a SIGTERM, or the tick's delivery deadline),
-// and what is unsent stays in the outbox. Channels whose deliveries failed
-// most often go last, so a channel that is down cannot use up every tick's
-// deadline before the healthy ones get their turn.
-func (d *deliverer) deliver(ctx context.Context) {
-	batches := d.st().DueBatches(d.now())
+// and what is unsent stays in the outbox. started is when the tick began:
+// a failed round's backoff counts from it. Channels whose deliveries
+// failed most often go last, so a channel that is down cannot use up
+// every tick's deadline before the healthy ones get their turn.
+func (d *deliverer) deliver(ctx context.Context, started time.Time) {
+	batches := d.st().DueBatches(d.now().Add(dueSlack))
 	worst := map[string]int{}
+	var channels []string
 	for _, b := range batches {
+		if _, ok := worst[b.Channel]; !ok {
+			channels = append(channels, b.Channel)
+		}
 		for _, dl := range b.Deliveries {
 			worst[b.Channel] = max(worst[b.Channel], dl.Attempts)
 		}
 	}
-	slices.SortStableFunc(batches, func(a, b state.Batch) int { return cmp.Compare(worst[a.Channel], worst[b.Channel]) })
-	for _, b := range batches {
-		if ok, why := d.lease.leads(); !ok {
-			// The new leader sends what is left.
-			d.logger.Warn("not sending: "+why+"; the rest waits for the next tick", "batches_left", len(batches))
+	slices.SortStableFunc(channels, func(a, b string) int { return cmp.Compare(worst[a], worst[b]) })
+	for _, ch := range channels {
+		if !d.deliverChannel(ctx, ch, started) {
 			return
 		}
-		if ctx.Err() != nil {
-			d.logger.Info("delivery stopped; the rest stays in the outbox", "why", context.Cause(ctx).Error())
-			return
-		}
-		d.send(ctx, b)
 	}
 }
 
-// send delivers one batch and records the result.
-func (d *deliverer) send(ctx context.Context, b state.Batch) {
+// deliverChannel is one round of channel: its due batches, one after the
+// other, until one is not delivered: then the rest waits for the
+// channel's next round (state.Record holds it), since its endpoint is
+// down. A delivery makes the channel's waiting batches due (Record), and
+// they go in this round. It returns false when no delivery may start any
+// more (ctx ended, or the lease says so).
+func (d *deliverer) deliverChannel(ctx context.Context, channel string, started time.Time) bool {
+	// Each batch sent leaves the due ones (delivered, dead or waiting),
+	// so this bounds the loop.
+	limit := 1
+	for _, dl := range d.st().Outbox {
+		if dl.Channel == channel {
+			limit++
+		}
+	}
+	for range limit {
+		b, ok := d.dueBatch(channel)
+		if !ok {
+			return true
+		}
+		if ok, why := d.lease.leads(); !ok {
+			// The new leader sends what is left.
+			d.logger.Warn("not sending: "+why+"; the rest waits for the next tick", "channel", channel)
+			return false
+		}
+		if ctx.Err() != nil {
+			d.logger.Info("delivery stopped; the rest stays in the outbox", "channel", channel, "why", context.Cause(ctx).Error())
+			return false
+		}
+		switch d.send(ctx, b, started) {
+		case "delivered", "dead":
+			// The endpoint answers (a refusal of one message says
+			// nothing of the next): the channel's next batch goes.
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// dueBatch is the channel's first due batch.
+func (d *deliverer) dueBatch(channel string) (state.Batch, bool) {
+	for _, b := range d.st().DueBatches(d.now().Add(dueSlack)) {
+		if b.Channel == channel {
+			return b, true
+		}
+	}
+	return state.Batch{}, false
+}
+
+// send delivers one batch and records the result: delivered, dead (a
+// dead letter), waiting (in the outbox), or "" when the state could not
+// be saved before or after.
+func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) string {
 	ch, ids := b.Channel, b.EventIDs()
 	var dis state.DisabledChannel
 	var disabled, cleared bool
@@ -97,7 +153,7 @@ func (d *deliverer) send(ctx context.Context, b state.Batch) {
 	})
 	if err != nil {
 		d.logger.Error("cannot save state before sending; not sending", "channel", ch, "error", err.Error())
-		return
+		return ""
 	}
 	if cleared {
 		d.logger.Info("channel enabled again: its configuration changed since its endpoint answered 410 Gone", "channel", ch)
@@ -105,7 +161,7 @@ func (d *deliverer) send(ctx context.Context, b state.Batch) {
 	if disabled {
 		d.logger.Error("channel is disabled; the alerts go to the dead letters", "channel", ch, "events", len(ids), "disabled_since", dis.Since)
 		d.delivered(ch, ids, "dead")
-		return
+		return "dead"
 	}
 	events := make([]notify.Event, len(b.Deliveries))
 	for i, dl := range b.Deliveries {
@@ -116,9 +172,12 @@ func (d *deliverer) send(ctx context.Context, b state.Batch) {
 	out := d.dispatch.Send(ctx, ch, events)
 	at := d.now()
 	err = d.update(func(st *state.State) error {
-		st.Record(ch, b, d.outcome(ch, out), at)
+		o := d.outcome(ch, out)
+		o.Started = started
+		st.Record(ch, b, o, at)
 		return nil
 	})
+	result := "delivered"
 	switch {
 	case out.Delivered:
 		d.logger.Info("delivered", "channel", ch, "events", len(ids), "attempts", out.Attempts)
@@ -126,14 +185,20 @@ func (d *deliverer) send(ctx context.Context, b state.Batch) {
 	case out.Permanent:
 		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(ids), "error", errText(out.Err))
 		d.delivered(ch, ids, "dead")
+		result = "dead"
 	default:
 		d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(ids)-out.Sent, "attempts", out.Attempts, "error", errText(out.Err))
 		d.delivered(ch, ids[:out.Sent], "delivered")
 		d.delivered(ch, ids[out.Sent:], "waiting")
+		result = "waiting"
 	}
 	if err != nil {
-		d.logger.Error("cannot save state after delivery", "error", err.Error())
+		// What the store did not take may still be due in memory: the
+		// channel sends nothing more this tick, so nothing goes twice.
+		d.logger.Error("cannot save state after delivery", "channel", ch, "error", err.Error())
+		return ""
 	}
+	return result
 }
 
 // outcome is the dispatcher's outcome as the state records it.
