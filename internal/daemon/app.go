@@ -20,7 +20,9 @@ import (
 )
 
 // Observer is told about each tick, for metrics, the status page and the
-// heartbeat. Its methods are called from the tick's goroutine.
+// heartbeat. Its methods are called one at a time: from the tick's
+// goroutine, and Delivered from the channels' goroutines while the tick
+// waits for them.
 type Observer interface {
 	TickStarted(maxTick time.Duration)
 	// ReadEnded is told what the read was judged to hold (nothing when
@@ -407,7 +409,6 @@ func (d *App) tick(ctx context.Context) error {
 	}
 	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
-	d.out.resendOpen(deliverCtx)
 	d.out.deliver(deliverCtx, now)
 	cancel()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -562,5 +563,109 @@ func TestReloadAppliesEachApplicationsConfigurationOrKeepsThePrevious(t *testing
 func TestBackoffAndRetryAfterShareOneCap(t *testing.T) {
 	if state.MaxRetry != notify.MaxRetryAfter {
 		t.Fatalf("state.MaxRetry %s, notify.MaxRetryAfter %s: want one cap", state.MaxRetry, notify.MaxRetryAfter)
+	}
+}
+
+// hung is a channel whose endpoint, once armed, takes a request and never
+// answers until released (it ignores its context, as a peer that holds
+// the connection open makes a client wait out its whole timeout).
+type hung struct {
+	armed   atomic.Bool
+	entered chan string
+	release chan struct{}
+	name    string
+}
+
+func newHung(name string) *hung {
+	return &hung{name: name, entered: make(chan string, 8), release: make(chan struct{})}
+}
+
+func (h *hung) wait() {
+	if h.armed.Load() {
+		h.entered <- h.name
+		<-h.release
+	}
+}
+
+func (h *hung) Notify(context.Context, []notify.Event) (bool, error) { h.wait(); return false, nil }
+
+// hungResender is a hung Alertmanager: its Resend at each tick hangs too.
+type hungResender struct{ *hung }
+
+func (h hungResender) Resend(context.Context, []notify.Event, map[string]bool) error {
+	h.wait()
+	return nil
+}
+
+// signalling is a channel that records what it got and says so.
+type signalling struct {
+	recorder
+	got chan struct{}
+}
+
+func (s *signalling) Notify(ctx context.Context, evs []notify.Event) (bool, error) {
+	retry, err := s.recorder.Notify(ctx, evs)
+	s.got <- struct{}{}
+	return retry, err
+}
+
+// Each channel delivers on its own: with an Alertmanager and a webhook
+// that both hang, Slack gets its alert at once, not after their timeouts.
+func TestAHungChannelDoesNotDelaySlack(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	am, hook := newHung("am"), newHung("hook")
+	slack := &signalling{got: make(chan struct{}, 4)}
+	var smu sync.Mutex
+	snap := &check.Snapshot{App: "shop"}
+	cfg := Config{
+		Source:   laravel.Source{Name: "shop"},
+		Policy:   alerting.Policy{FirstRun: alerting.FirstRunSilent},
+		Routes:   notify.DefaultRoutes([]string{"am", "hook", "slack"}),
+		Channels: map[string]notify.Notifier{"am": hungResender{am}, "hook": hook, "slack": slack},
+		// Long enough that a delivery one channel after another could
+		// only reach Slack once the others are released.
+		TickTimeout: time.Hour,
+		Schedule:    cron.Every(time.Minute),
+	}
+	var logs syncBuffer
+	app, err := NewApp(cfg, Deps{Store: newFileless(c.Now), Now: c.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Read:  func(context.Context) (*check.Snapshot, error) { smu.Lock(); defer smu.Unlock(); return snap, nil },
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Tick(context.Background()); err != nil {
+		t.Fatal(err) // the quiet history
+	}
+	smu.Lock()
+	snap = failing("shop", c.Now())
+	smu.Unlock()
+	am.armed.Store(true)
+	hook.armed.Store(true)
+	c.Add(time.Minute)
+	done := make(chan error, 1)
+	go func() { done <- app.Tick(context.Background()) }()
+	entered := map[string]bool{}
+	timeout := time.After(30 * time.Second)
+	for len(entered) < 2 || len(slack.events()) == 0 {
+		select {
+		case name := <-am.entered:
+			entered[name] = true
+		case name := <-hook.entered:
+			entered[name] = true
+		case <-slack.got:
+		case <-timeout:
+			close(am.release)
+			close(hook.release)
+			t.Fatalf("Slack got %d alerts while %v hung, want the failure at once\n%s", len(slack.events()), entered, logs.String())
+		}
+	}
+	if got := slack.events(); len(got) != 1 || got[0].Kind != notify.OperationFailed {
+		t.Errorf("Slack got %v, want the failure", got)
+	}
+	close(am.release)
+	close(hook.release)
+	if err := <-done; err != nil {
+		t.Fatalf("the tick: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/seqwatch/seqwatch/notify"
@@ -17,9 +18,11 @@ import (
 // deliverer is an application's delivery stage: it sends what the outbox
 // holds through the channels (the dispatcher), records each outcome in the
 // state, and re-posts the open problems to the channels that want them at
-// every tick (resenders). The state and its store are the App's: the
-// deliverer reaches them through st and update, and asks lease whether it
-// may still send.
+// every tick (resenders). Each channel is served by its own goroutine,
+// under the tick's delivery deadline, so that a channel whose endpoint
+// hangs costs the others nothing. The state and its store are the App's:
+// the deliverer reaches them through st and update, one goroutine at a
+// time (mu), and asks lease whether it may still send.
 type deliverer struct {
 	dispatch *notify.Dispatcher
 	routes   notify.Routes
@@ -36,6 +39,11 @@ type deliverer struct {
 	now    func() time.Time
 	logger *slog.Logger
 	obs    Observer
+
+	// mu is held by the channels' goroutines around everything they do
+	// with the state, the lease and the observer: neither is safe for
+	// concurrent use. It is never held while a channel sends.
+	mu sync.Mutex
 }
 
 // configure applies a configuration's channels and routes (at start and
@@ -53,80 +61,94 @@ func (d *deliverer) configure(cfg Config, sleep func(ctx context.Context, d time
 // meant for, not one later.
 const dueSlack = 500 * time.Millisecond
 
-// deliver sends the due batches, one message each, until ctx ends: no new
-// attempt starts after that (a SIGTERM, or the tick's delivery deadline),
-// and what is unsent stays in the outbox. started is when the tick began:
-// a failed round's backoff counts from it. Channels whose deliveries
-// failed most often go last, so a channel that is down cannot use up
-// every tick's deadline before the healthy ones get their turn.
+// deliver serves every channel with something due, and every resender,
+// each in its own goroutine, until ctx ends: no new attempt starts after
+// that (a SIGTERM, or the tick's delivery deadline), and what is unsent
+// stays in the outbox. started is when the tick began: a failed round's
+// backoff counts from it. It returns when every channel is done.
 func (d *deliverer) deliver(ctx context.Context, started time.Time) {
-	batches := d.st().DueBatches(d.now().Add(dueSlack))
-	worst := map[string]int{}
-	var channels []string
-	for _, b := range batches {
-		if _, ok := worst[b.Channel]; !ok {
+	if d.st() == nil {
+		return
+	}
+	channels := slices.Collect(maps.Keys(d.resenders))
+	for _, b := range d.st().DueBatches(d.now().Add(dueSlack)) {
+		if !slices.Contains(channels, b.Channel) {
 			channels = append(channels, b.Channel)
 		}
-		for _, dl := range b.Deliveries {
-			worst[b.Channel] = max(worst[b.Channel], dl.Attempts)
-		}
 	}
-	slices.SortStableFunc(channels, func(a, b string) int { return cmp.Compare(worst[a], worst[b]) })
+	slices.Sort(channels)
+	var wg sync.WaitGroup
 	for _, ch := range channels {
-		if !d.deliverChannel(ctx, ch, started) {
-			return
-		}
+		wg.Go(func() {
+			if r, ok := d.resenders[ch]; ok {
+				d.resendOpen(ctx, ch, r)
+			}
+			d.deliverChannel(ctx, ch, started)
+		})
 	}
+	wg.Wait()
 }
 
 // deliverChannel is one round of channel: its due batches, one after the
 // other, until one is not delivered: then the rest waits for the
 // channel's next round (state.Record holds it), since its endpoint is
 // down. A delivery makes the channel's waiting batches due (Record), and
-// they go in this round. It returns false when no delivery may start any
-// more (ctx ended, or the lease says so).
-func (d *deliverer) deliverChannel(ctx context.Context, channel string, started time.Time) bool {
+// they go in this round. It stops when ctx ends or the lease says so.
+func (d *deliverer) deliverChannel(ctx context.Context, channel string, started time.Time) {
 	// Each batch sent leaves the due ones (delivered, dead or waiting),
 	// so this bounds the loop.
 	limit := 1
+	d.mu.Lock()
 	for _, dl := range d.st().Outbox {
 		if dl.Channel == channel {
 			limit++
 		}
 	}
+	d.mu.Unlock()
 	for range limit {
-		b, ok := d.dueBatch(channel)
+		b, ok, why := d.nextBatch(channel)
 		if !ok {
-			return true
+			return
 		}
-		if ok, why := d.lease.leads(); !ok {
-			// The new leader sends what is left.
+		if why != "" {
 			d.logger.Warn("not sending: "+why+"; the rest waits for the next tick", "channel", channel)
-			return false
+			return
 		}
 		if ctx.Err() != nil {
 			d.logger.Info("delivery stopped; the rest stays in the outbox", "channel", channel, "why", context.Cause(ctx).Error())
-			return false
+			return
 		}
 		switch d.send(ctx, b, started) {
 		case "delivered", "dead":
 			// The endpoint answers (a refusal of one message says
 			// nothing of the next): the channel's next batch goes.
 		default:
-			return true
+			return
 		}
 	}
-	return true
 }
 
-// dueBatch is the channel's first due batch.
-func (d *deliverer) dueBatch(channel string) (state.Batch, bool) {
+// nextBatch is the channel's first due batch; why, when not empty, says
+// why this instance may not send it (the lease).
+func (d *deliverer) nextBatch(channel string) (b state.Batch, ok bool, why string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, b := range d.st().DueBatches(d.now().Add(dueSlack)) {
 		if b.Channel == channel {
-			return b, true
+			// The new leader sends what is left.
+			_, why := d.lease.leads()
+			return b, true, why
 		}
 	}
-	return state.Batch{}, false
+	return state.Batch{}, false, ""
+}
+
+// save applies fn to the state and saves it (App.update), one channel at a
+// time.
+func (d *deliverer) save(fn func(*state.State) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.update(fn)
 }
 
 // send delivers one batch and records the result: delivered, dead (a
@@ -136,7 +158,7 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 	ch, ids := b.Channel, b.EventIDs()
 	var dis state.DisabledChannel
 	var disabled, cleared bool
-	err := d.update(func(st *state.State) error {
+	err := d.save(func(st *state.State) error {
 		dis, disabled, cleared = st.IsDisabled(ch, d.channelHash[ch])
 		if !disabled {
 			// Attempted together from now on, so a digest keeps its id.
@@ -171,7 +193,7 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 	// honour: it waits for a short hold and returns RetryAt otherwise.
 	out := d.dispatch.Send(ctx, ch, events)
 	at := d.now()
-	err = d.update(func(st *state.State) error {
+	err = d.save(func(st *state.State) error {
 		o := d.outcome(ch, out)
 		o.Started = started
 		st.Record(ch, b, o, at)
@@ -218,7 +240,9 @@ func (d *deliverer) outcome(channel string, out notify.Outcome) state.Outcome {
 // delivered is where each delivery attempt ends, with its channel, event
 // ids and result: delivered, waiting (in the outbox) or dead.
 func (d *deliverer) delivered(channel string, ids []string, result string) {
+	d.mu.Lock()
 	d.obs.Delivered(d.st(), channel, ids, result)
+	d.mu.Unlock()
 	for _, id := range ids {
 		d.logger.Debug("delivery", "channel", channel, "id", id, "result", result)
 	}
@@ -249,22 +273,30 @@ func resendersOf(channels map[string]notify.Notifier) map[string]resender {
 	return out
 }
 
-// resendOpen gives each resender the open problems routed to it: their
-// opening events, straight from the state. It makes no event and no outbox
-// entry, so the other channels see nothing of it. Only problems already
-// told through the channel are posted again; the others are passed as
-// untold (still open, not to post): those whose event a mute holds (not
-// to be told yet), is still in the outbox (it goes first, with its trace,
-// through the outbox's retries) or was refused for good (a dead letter:
-// the refusal is not repeated at every tick). A problem told before a
-// mute began is still resent: Alertmanager would otherwise resolve it, and
-// notify again when the mute ends. A failure is logged; the next tick
-// resends anyway.
-func (d *deliverer) resendOpen(ctx context.Context) {
-	st := d.st()
-	if len(d.resenders) == 0 || st == nil {
-		return
+// resendOpen gives the resender of channel name the open problems routed
+// to it: their opening events, straight from the state. It makes no event
+// and no outbox entry, so the other channels see nothing of it. Only
+// problems already told through the channel are posted again; the others
+// are passed as untold (still open, not to post): those whose event a mute
+// holds (not to be told yet), is still in the outbox (it goes first, with
+// its trace, through the outbox's retries) or was refused for good (a dead
+// letter: the refusal is not repeated at every tick). A problem told
+// before a mute began is still resent: Alertmanager would otherwise
+// resolve it, and notify again when the mute ends. A failure is logged;
+// the next tick resends anyway.
+func (d *deliverer) resendOpen(ctx context.Context, name string, r resender) {
+	open, skip := d.openFor(name)
+	if err := r.Resend(ctx, open, skip); err != nil {
+		d.logger.Warn("cannot post the open problems again; tried again next tick", "channel", name, "open", len(open), "error", errText(err))
 	}
+}
+
+// openFor is what resendOpen posts through channel name: the open
+// problems routed to it, and the keys of those not to post.
+func (d *deliverer) openFor(name string) (open []notify.Event, skip map[string]bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := d.st()
 	held := map[string]bool{} // problem keys; a reminder's were told before it
 	for _, h := range st.Held {
 		if h.Kind == notify.Reminder {
@@ -275,32 +307,27 @@ func (d *deliverer) resendOpen(ctx context.Context) {
 			held[it.Key] = true
 		}
 	}
-	problems := slices.SortedFunc(maps.Values(st.Open), func(a, b state.OpenProblem) int { return cmp.Compare(a.Key, b.Key) })
-	for _, name := range slices.Sorted(maps.Keys(d.resenders)) {
-		// Event ids, a digest's items included; a reminder's items were
-		// told before it.
-		untold := map[string]bool{}
-		for _, dl := range slices.Concat(st.Outbox, st.Dead) {
-			if dl.Channel == name && dl.Event.Kind != notify.Reminder {
-				untold[dl.Event.ID] = true
-				for _, it := range dl.Event.Items {
-					untold[it.ID] = true
-				}
+	// Event ids, a digest's items included; a reminder's items were told
+	// before it.
+	untold := map[string]bool{}
+	for _, dl := range slices.Concat(st.Outbox, st.Dead) {
+		if dl.Channel == name && dl.Event.Kind != notify.Reminder {
+			untold[dl.Event.ID] = true
+			for _, it := range dl.Event.Items {
+				untold[it.ID] = true
 			}
-		}
-		var open []notify.Event
-		skip := map[string]bool{}
-		for _, p := range problems {
-			if !slices.Contains(d.routes.Channels(p.Kind), name) {
-				continue
-			}
-			open = append(open, p.Event)
-			if held[p.Key] || untold[p.Event.ID] {
-				skip[p.Key] = true
-			}
-		}
-		if err := d.resenders[name].Resend(ctx, open, skip); err != nil {
-			d.logger.Warn("cannot post the open problems again; tried again next tick", "channel", name, "open", len(open), "error", errText(err))
 		}
 	}
+	skip = map[string]bool{}
+	problems := slices.SortedFunc(maps.Values(st.Open), func(a, b state.OpenProblem) int { return cmp.Compare(a.Key, b.Key) })
+	for _, p := range problems {
+		if !slices.Contains(d.routes.Channels(p.Kind), name) {
+			continue
+		}
+		open = append(open, p.Event)
+		if held[p.Key] || untold[p.Event.ID] {
+			skip[p.Key] = true
+		}
+	}
+	return open, skip
 }

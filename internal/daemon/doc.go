@@ -1,8 +1,9 @@
 // Package daemon is seqwatch's alerting loop: a worker per application
 // (App) that reads, judges (check.Assess), diffs against its state
 // (internal/alerting) and records what is new in the outbox; its delivery
-// stage (deliverer) that sends the outbox through the channels and records
-// each outcome (state.Record); and the loop (Daemon) that runs each
+// stage (deliverer) that sends the outbox through the channels, each
+// channel in its own goroutine, and records each outcome (state.Record);
+// and the loop (Daemon) that runs each
 // application's ticks on its cron schedule, at most a few at once, each
 // under its own deadlines, feeds the service manager's watchdog only while
 // ticks make progress, reloads, and shuts down.
