@@ -90,6 +90,9 @@ func New(cfg Config, client *http.Client, logger *slog.Logger, opts ...Option) (
 		}
 	}
 	c.Transport = recorder{base: c.Transport}
+	// A redirect is a refusal (notify.HTTPSender): a followed 302 would
+	// turn the POST into a GET.
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client = &c
 	n := &Notifier{cfg: cfg, client: client, logger: logger.With("channel", "slack")}
 	n.sender = &notify.HTTPSender{Channel: "slack", Logger: logger}

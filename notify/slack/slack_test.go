@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -972,4 +973,36 @@ func TestMessageGolden(t *testing.T) {
 			t.Errorf("thread reply does not count the frames left out: %+v", reqs)
 		}
 	})
+}
+
+// A webhook URL that redirects is refused, not followed: a followed 302
+// turns the POST into a GET, which a server may answer 200 without
+// posting anything.
+func TestRedirectIsRefusedNotFollowed(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == webhookPath {
+			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	n, err := New(Config{WebhookURL: notify.Secret(srv.URL + webhookPath)}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := n.Notify(context.Background(), []notify.Event{failureEvent("k")})
+	if err == nil || retry || !strings.Contains(err.Error(), "302 Found") {
+		t.Fatalf("Notify = %v, %v; want the 302 as a refusal", retry, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 {
+		t.Errorf("requests %v, want the POST alone", got)
+	}
 }
