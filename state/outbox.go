@@ -81,6 +81,10 @@ type DisabledChannel struct {
 	Since time.Time `json:"since"`
 	// Reason is the peer's answer.
 	Reason string `json:"reason"`
+	// EnabledAt is when seqwatch outbox enable asked to send to the
+	// channel again (its endpoint is back at the same address): the
+	// daemon removes the mark at its next tick.
+	EnabledAt time.Time `json:"enabled_at,omitzero"`
 }
 
 // Disable marks channel as disabled while its configuration hashes to
@@ -92,20 +96,44 @@ func (s *State) Disable(channel, config, reason string, now time.Time) {
 	s.Disabled[channel] = DisabledChannel{Config: config, Since: now, Reason: reason}
 }
 
+// Enable asks for channel, disabled by its peer, to be sent to again
+// (seqwatch outbox enable): the daemon enables it at its next tick
+// (IsDisabled). It reports whether the channel was disabled.
+func (s *State) Enable(channel string, now time.Time) bool {
+	d, ok := s.Disabled[channel]
+	if !ok {
+		return false
+	}
+	if d.EnabledAt.IsZero() {
+		d.EnabledAt = now
+		s.Disabled[channel] = d
+	}
+	return true
+}
+
 // IsDisabled reports whether channel is disabled under its configuration
-// hash config. A mark left by another configuration is removed (and
-// reported as cleared): the operator changed the channel, which is how a
-// disabled channel is enabled again.
+// hash config. A mark that seqwatch outbox enable lifted (EnabledAt), or
+// that another configuration left (the operator changed the channel), is
+// removed and reported as cleared: those are the two ways a disabled
+// channel is enabled again.
 func (s *State) IsDisabled(channel, config string) (d DisabledChannel, disabled, cleared bool) {
 	d, ok := s.Disabled[channel]
 	if !ok {
 		return DisabledChannel{}, false, false
 	}
-	if d.Config != config {
+	if d.Config != config || !d.EnabledAt.IsZero() {
 		delete(s.Disabled, channel)
 		return d, false, true
 	}
 	return d, true, false
+}
+
+// DisabledUnder reports whether channel is disabled under its
+// configuration hash config and not enabled again since: what a status or
+// a list shows.
+func (s *State) DisabledUnder(channel, config string) bool {
+	d, ok := s.Disabled[channel]
+	return ok && d.Config == config && d.EnabledAt.IsZero()
 }
 
 // Batch is deliveries to one channel to send as one message.

@@ -208,6 +208,7 @@ func TestUpdatePicksUpAnEditMadeMeanwhile(t *testing.T) {
 	cur, err = s.Update(ctx, cur, func(st *State) error {
 		st.Enqueue(event.Event{ID: "evt_a"}, []string{"hook"}, t0)
 		st.Enqueue(event.Event{ID: "evt_b"}, []string{"hook"}, t0)
+		st.Disable("mail", "h1", "410 Gone", t0)
 		return nil
 	})
 	if err != nil {
@@ -215,6 +216,9 @@ func TestUpdatePicksUpAnEditMadeMeanwhile(t *testing.T) {
 	}
 	if err := Edit(ctx, path, func(st *State) error {
 		st.Drop([]string{"evt_a"}, "")
+		if !st.Enable("mail", t0) {
+			t.Error("Enable: the channel is not disabled in the file")
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -229,6 +233,9 @@ func TestUpdatePicksUpAnEditMadeMeanwhile(t *testing.T) {
 	}
 	if len(cur.Outbox) != 0 {
 		t.Errorf("outbox %v: the dropped alert came back", outboxOf(cur))
+	}
+	if cur.DisabledUnder("mail", "h1") {
+		t.Error("seqwatch outbox enable was not picked up")
 	}
 	if _, ts, ok := NewThreadStore(func() *State { return cur }, "slack").Thread("k"); !ok || ts != "123.4" {
 		t.Error("the thread recorded between the edit and the update was lost")

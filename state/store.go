@@ -276,9 +276,10 @@ func (s *FileStore) changed() bool {
 // Update applies fn to cur under the write lock and saves the result
 // (nothing is written when it is unchanged). When the file was changed by
 // another process since this store last loaded or saved it (`seqwatch
-// outbox retry` or `drop`, through Edit; `seqwatch mute`, through
-// EditMutes), cur first takes the outbox, the dead letters and the mutes as
-// the file now holds them: those are all Edit's callers change, and
+// outbox retry`, `drop` or `enable`, through Edit; `seqwatch mute`, through
+// EditMutes), cur first takes the outbox, the dead letters, the disabled
+// channels and the mutes as the file now holds them: those are all Edit's
+// callers change, and
 // everything else (what was reported, chat threads recorded
 // since the last save, the read's watermark) is the daemon's own. Update
 // returns cur. When fn fails nothing is saved.
@@ -296,7 +297,7 @@ func (s *FileStore) Update(ctx context.Context, cur *State, fn func(*State) erro
 		if err != nil {
 			return cur, err
 		}
-		cur.Outbox, cur.Dead, cur.Mutes = fresh.Outbox, fresh.Dead, fresh.Mutes
+		cur.Outbox, cur.Dead, cur.Disabled, cur.Mutes = fresh.Outbox, fresh.Dead, fresh.Disabled, fresh.Mutes
 	}
 	if err := fn(cur); err != nil {
 		return cur, err
@@ -311,7 +312,8 @@ var ErrNoState = errors.New("no state file")
 // waits (until ctx ends) for the write lock the daemon takes around its own
 // changes, loads the state, calls fn, saves it when fn changed it, and lets
 // go. The daemon picks the change up at its next write, but only to the
-// outbox and the dead letters (see Update): fn must change nothing else. A
+// outbox, the dead letters and the disabled channels (see Update): fn must
+// change nothing else. A
 // missing file is ErrNoState; when fn fails nothing is written.
 func Edit(ctx context.Context, path string, fn func(*State) error) error {
 	lk, err := lockWrite(ctx, path)

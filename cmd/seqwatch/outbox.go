@@ -14,6 +14,7 @@ import (
 )
 
 const outboxHelp = `Usage: seqwatch outbox list|retry|drop [ID...|all] --config FILE [--channel NAME] [--json] [--wait 5s]
+       seqwatch outbox enable CHANNEL --config FILE [--wait 5s]
 
 Shows and changes the alerts the daemon has not delivered, kept in the
 state file (state.path): the outbox, alerts waiting to be retried with
@@ -28,6 +29,10 @@ with its own reason.
                 an alert waiting out its backoff is due at once; the daemon
                 sends them at its next tick (or run seqwatch run --once)
   drop ID|all   remove for good: it will not be sent
+  enable NAME   send to the channel NAME again, which its endpoint disabled
+                with a 410 Gone, once the endpoint is back at the same
+                address: the daemon enables it at its next tick (its dead
+                letters stay: retry them with retry all --channel NAME)
 
 IDs are the event ids list shows (evt_...); --channel narrows retry and
 drop to one channel. It works while the daemon runs: it waits (up to
@@ -35,16 +40,18 @@ drop to one channel. It works while the daemon runs: it waits (up to
 its change and lets go; the daemon picks the change up.
 
 A channel disabled by 410 Gone stays disabled until its configuration
-changes (then reload the daemon); alerts retried to it before that go
-straight back to the dead letters.
+changes (then reload the daemon) or until seqwatch outbox enable NAME;
+alerts retried to it before that go straight back to the dead letters.
 
 Examples:
   seqwatch outbox list --config /etc/seqwatch/seqwatch.yaml
   seqwatch outbox retry all --config /etc/seqwatch/seqwatch.yaml
   seqwatch outbox drop evt_3f9c0b6e4d2a41c7a8e5f1d2c3b4a596 --config /etc/seqwatch/seqwatch.yaml
+  seqwatch outbox enable hook --config /etc/seqwatch/seqwatch.yaml
 
 Exit status: 0 done; 1 an error (no state file yet, an id that is in
-neither list, the state file busy for longer than --wait); 2 bad usage.
+neither list, a channel that is not disabled, the state file busy for
+longer than --wait); 2 bad usage.
 `
 
 // outboxEntry is one alert as outbox list shows it (and prints with --json).
@@ -82,7 +89,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	channel := fs.String("channel", "", "only the alerts to the channel `NAME` (retry, drop)")
 	asJSON := fs.Bool("json", false, "list as JSON")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
-	name := fs.String("name", "", "with several applications (apps:), the application `APP` whose alerts to list, retry or drop")
+	name := fs.String("name", "", "with several applications (apps:), the application `APP` whose alerts to list, retry or drop, or whose channel to enable")
 	flags, ids := splitArgs(args[1:], map[string]bool{"config": true, "channel": true, "wait": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
 		return err
@@ -100,8 +107,12 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 		if len(ids) == 0 {
 			return usage(sub + " needs the ids to " + sub + " (see seqwatch outbox list), or all")
 		}
+	case "enable":
+		if len(ids) != 1 || *channel != "" {
+			return usage("enable takes the name of one channel, as seqwatch outbox list shows it under Disabled channels")
+		}
 	default:
-		return usage(fmt.Sprintf("unknown subcommand %q: use list, retry or drop", sub))
+		return usage(fmt.Sprintf("unknown subcommand %q: use list, retry, drop or enable", sub))
 	}
 	if *cfgPath == "" {
 		return usage("--config FILE is required")
@@ -145,6 +156,24 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 				fmt.Fprintf(w, "%d alert(s) due again: the daemon sends them at its next tick (or run seqwatch run --once)\n", n)
 				for _, ch := range disabled {
 					fmt.Fprintf(w, "channel %s is disabled (its endpoint answered 410 Gone): these alerts go back to the dead letters until its configuration changes\n", ch)
+				}
+				return nil
+			}
+		case "enable":
+			name := ids[0]
+			if !st.Enable(name, e.now()) {
+				return notDisabled(st, name, path)
+			}
+			dead := 0
+			for _, d := range st.Dead {
+				if d.Channel == name {
+					dead++
+				}
+			}
+			report = func(w io.Writer) error {
+				fmt.Fprintf(w, "channel %s enabled: the daemon sends to it again from its next tick (or run seqwatch run --once)\n", name)
+				if dead > 0 {
+					fmt.Fprintf(w, "its %d dead letter(s) stay where they are: seqwatch outbox retry all --channel %s sends them again\n", dead, name)
 				}
 				return nil
 			}
@@ -218,6 +247,22 @@ func knownIDs(st *state.State, ids []string, channel, path string) error {
 		strings.Join(unknown, ", "), where, path)
 }
 
+// notDisabled says that name is not a disabled channel of path, and which
+// are.
+func notDisabled(st *state.State, name, path string) error {
+	var names []string
+	for n, d := range st.Disabled {
+		if d.EnabledAt.IsZero() {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("channel %s is not disabled in %s, and no channel is: there is nothing to enable (nothing was changed)", text.Line(name, 40), path)
+	}
+	slices.Sort(names)
+	return fmt.Errorf("channel %s is not disabled in %s; the disabled channels are %s (nothing was changed)", text.Line(name, 40), path, strings.Join(names, ", "))
+}
+
 // disabledAmong names the disabled channels (under their current
 // configuration) of the selected deliveries.
 func disabledAmong(st *state.State, ids []string, channel string, hashes map[string]string) []string {
@@ -229,7 +274,7 @@ func disabledAmong(st *state.State, ids []string, channel string, hashes map[str
 		if !slices.Contains(ids, "all") && !slices.Contains(ids, d.Event.ID) {
 			continue
 		}
-		if dc, ok := st.Disabled[d.Channel]; ok && dc.Config == hashes[d.Channel] && !slices.Contains(out, d.Channel) {
+		if st.DisabledUnder(d.Channel, hashes[d.Channel]) && !slices.Contains(out, d.Channel) {
 			out = append(out, d.Channel)
 		}
 	}
@@ -276,7 +321,7 @@ func printOutbox(w io.Writer, l outboxList, asJSON bool) error {
 		}
 	}
 	if len(l.Disabled) > 0 {
-		fmt.Fprintln(tw, "\nDisabled channels (until their configuration changes):")
+		fmt.Fprintln(tw, "\nDisabled channels (until their configuration changes, or seqwatch outbox enable NAME):")
 		names := make([]string, 0, len(l.Disabled))
 		for n := range l.Disabled {
 			names = append(names, n)
@@ -284,7 +329,11 @@ func printOutbox(w io.Writer, l outboxList, asJSON bool) error {
 		slices.Sort(names)
 		for _, n := range names {
 			dc := l.Disabled[n]
-			fmt.Fprintf(tw, "%s\tsince %s\t%s\n", clean(n, 40), stamp(dc.Since), clean(dc.Reason, 200))
+			reason := clean(dc.Reason, 200)
+			if !dc.EnabledAt.IsZero() {
+				reason = "enabled again at " + stamp(dc.EnabledAt) + ": the daemon sends to it from its next tick"
+			}
+			fmt.Fprintf(tw, "%s\tsince %s\t%s\n", clean(n, 40), stamp(dc.Since), reason)
 		}
 	}
 	return tw.Flush()

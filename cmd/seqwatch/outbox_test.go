@@ -127,6 +127,60 @@ func TestOutboxChangesTheStateWhileTheDaemonRuns(t *testing.T) {
 	}
 }
 
+// After a 410 the log says what is true: the channel stays disabled until
+// its configuration changes or seqwatch outbox enable. Enabling it works
+// beside a running daemon, as retry does: the daemon logs that the
+// channel is enabled again, and sends to it from its next tick.
+func TestOutboxEnableBringsBackAChannelBesideTheDaemon(t *testing.T) {
+	t.Parallel()
+	s := newOnceSetup(t)
+	s.hook.respond(answer(http.StatusGone))
+	s.fail(t, "first")
+	var logs syncBuffer
+	d := inProcessDaemon(t, s.cfg, s.clock.Now, &logs)
+	if err := d.Tick(context.Background()); err == nil {
+		t.Fatal("the tick of the 410 succeeded")
+	}
+	mustContain(t, "the daemon's log", logs.String(), "410 Gone", "until its configuration changes or seqwatch outbox enable hook")
+	if strings.Contains(logs.String(), "reloaded") {
+		t.Errorf("the log says a reload enables the channel again, which it does not:\n%s", logs.String())
+	}
+	if r := s.run(t, "outbox", "list"); !strings.Contains(r.stdout, "Disabled channels") || !strings.Contains(r.stdout, "seqwatch outbox enable NAME") {
+		t.Errorf("list does not show the disabled channel and how to enable it:\n%s", r.stdout)
+	}
+
+	// The endpoint is back at the same address.
+	s.hook.respond(nil)
+	r := s.run(t, "outbox", "enable", "hook")
+	if r.code != 0 {
+		t.Fatalf("enable beside the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustContain(t, "enable", r.stdout, "channel hook enabled", "its 1 dead letter(s) stay", "seqwatch outbox retry all --channel hook")
+	s.fail(t, "second")
+	s.clock.Add(time.Minute)
+	before := s.hook.count()
+	if err := d.Tick(context.Background()); err == nil || !strings.Contains(err.Error(), "1 alert(s) refused for good") {
+		t.Fatalf("the tick after enable: %v, want the first alert still a dead letter", err)
+	}
+	mustContain(t, "the daemon's log", logs.String(), "channel enabled again: seqwatch outbox enable asked to send to it again")
+	got := s.hook.requests()[before:]
+	if len(got) != 1 || !got[0].accepted() || got[0].Payload.Errors[0].Message != "second" {
+		t.Fatalf("after enable the daemon sent %d requests, want the second failure delivered", len(got))
+	}
+	if st := readState(t, s.statePath); len(st.Disabled) != 0 {
+		t.Errorf("the channel is still marked disabled: %+v", st.Disabled)
+	}
+	if r := s.run(t, "outbox", "retry", "all", "--channel", "hook"); r.code != 0 {
+		t.Fatalf("retry: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := d.Tick(context.Background()); err != nil {
+		t.Fatalf("the tick after the retry: %v\n%s", err, logs.String())
+	}
+	if r := s.run(t, "outbox", "enable", "hook"); r.code != 1 || !strings.Contains(r.stderr, "not disabled") {
+		t.Errorf("enable of a channel that is not disabled: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
 func TestOutboxMistakes(t *testing.T) {
 	t.Parallel()
 	s := newOnceSetup(t)
@@ -144,6 +198,9 @@ func TestOutboxMistakes(t *testing.T) {
 		{"no id", []string{"outbox", "retry"}, 2, []string{"retry needs the ids"}},
 		{"unknown subcommand", []string{"outbox", "purge"}, 2, []string{`unknown subcommand "purge"`}},
 		{"ids to list", []string{"outbox", "list", "evt_1"}, 2, []string{"list takes no ids"}},
+		{"enable without a channel", []string{"outbox", "enable"}, 2, []string{"enable takes the name of one channel"}},
+		{"enable of two channels", []string{"outbox", "enable", "hook", "mail"}, 2, []string{"enable takes the name of one channel"}},
+		{"enable of a channel that is not disabled", []string{"outbox", "enable", "hook"}, 1, []string{"channel hook is not disabled", "nothing was changed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.run(t, tc.args...)

@@ -70,6 +70,7 @@ func (d *deliverer) deliver(ctx context.Context, started time.Time) {
 	if d.st() == nil {
 		return
 	}
+	d.enableAgain()
 	channels := slices.Collect(maps.Keys(d.resenders))
 	for _, b := range d.st().DueBatches(d.now().Add(dueSlack)) {
 		if !slices.Contains(channels, b.Channel) {
@@ -143,6 +144,48 @@ func (d *deliverer) nextBatch(channel string) (b state.Batch, ok bool, why strin
 	return state.Batch{}, false, ""
 }
 
+// enableAgain lifts the marks of the channels disabled by a 410 that were
+// enabled again since (seqwatch outbox enable, or a changed
+// configuration), and says so.
+func (d *deliverer) enableAgain() {
+	var again []string
+	for ch, dis := range d.st().Disabled {
+		if dis.Config != d.channelHash[ch] || !dis.EnabledAt.IsZero() {
+			again = append(again, ch)
+		}
+	}
+	if len(again) == 0 {
+		return
+	}
+	slices.Sort(again)
+	why := map[string]string{}
+	err := d.save(func(st *state.State) error {
+		for _, ch := range again {
+			if dis, _, cleared := st.IsDisabled(ch, d.channelHash[ch]); cleared {
+				why[ch] = enabledBy(dis)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.logger.Error("cannot save the state; the channels enabled again stay disabled for now", "channels", again, "error", err.Error())
+		return
+	}
+	for _, ch := range again {
+		if w, ok := why[ch]; ok {
+			d.logger.Info("channel enabled again: "+w, "channel", ch)
+		}
+	}
+}
+
+// enabledBy says how a disabled channel was enabled again.
+func enabledBy(dis state.DisabledChannel) string {
+	if !dis.EnabledAt.IsZero() {
+		return "seqwatch outbox enable asked to send to it again (at " + dis.EnabledAt.UTC().Format(time.RFC3339) + ")"
+	}
+	return "its configuration changed since its endpoint answered 410 Gone"
+}
+
 // save applies fn to the state and saves it (App.update), one channel at a
 // time.
 func (d *deliverer) save(fn func(*state.State) error) error {
@@ -166,8 +209,8 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 			return nil
 		}
 		at := d.now()
-		reason := fmt.Sprintf("not sent: channel %q is disabled since %s, when its endpoint asked to stop sending for good (410 Gone); change the channel's configuration to enable it again",
-			ch, dis.Since.Format(time.RFC3339))
+		reason := fmt.Sprintf("not sent: channel %q is disabled since %s, when its endpoint asked to stop sending for good (410 Gone); change the channel's configuration, or run seqwatch outbox enable %s once the endpoint is back, to enable it again",
+			ch, dis.Since.Format(time.RFC3339), ch)
 		for _, id := range ids {
 			st.Failed(id, ch, reason, at, true)
 		}
@@ -178,7 +221,7 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 		return ""
 	}
 	if cleared {
-		d.logger.Info("channel enabled again: its configuration changed since its endpoint answered 410 Gone", "channel", ch)
+		d.logger.Info("channel enabled again: "+enabledBy(dis), "channel", ch)
 	}
 	if disabled {
 		d.logger.Error("channel is disabled; the alerts go to the dead letters", "channel", ch, "events", len(ids), "disabled_since", dis.Since)
@@ -204,6 +247,11 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 	case out.Delivered:
 		d.logger.Info("delivered", "channel", ch, "events", len(ids), "attempts", out.Attempts)
 		d.delivered(ch, ids, "delivered")
+	case out.Permanent && errors.Is(out.Err, notify.ErrDisabled):
+		d.logger.Error("the channel's endpoint answered 410 Gone: the channel is disabled, and its alerts go to the dead letters, until its configuration changes or seqwatch outbox enable "+ch+" (once the endpoint is back at the same address)",
+			"channel", ch, "events", len(ids), "error", errText(out.Err))
+		d.delivered(ch, ids, "dead")
+		result = "dead"
 	case out.Permanent:
 		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(ids), "error", errText(out.Err))
 		d.delivered(ch, ids, "dead")

@@ -358,8 +358,7 @@ func (o *Observer) TickEnded(st *state.State, channelHash map[string]string) {
 	}
 	sort.Strings(names)
 	for _, ch := range names {
-		dis, ok := st.Disabled[ch]
-		disabled := ok && dis.Config == channelHash[ch]
+		disabled := st.DisabledUnder(ch, channelHash[ch])
 		a.Channels = append(a.Channels, web.ChannelState{Name: ch, Outbox: outbox[ch], Dead: dead[ch], Disabled: disabled})
 		waiting, died := o.agg.setOutbox(o.app, ch, outbox[ch], dead[ch])
 		o.metrics.Outbox(ch, waiting, died)

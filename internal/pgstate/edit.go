@@ -14,12 +14,12 @@ import (
 // Edit changes app's state while a daemon may be running, as state.Edit
 // does for a state file: in one transaction it locks the document, calls
 // fn, and writes the result when fn changed it. It is not fenced by the
-// lease (it is for seqwatch outbox retry and drop, run by a person on any
-// server), so fn must change only the outbox and the dead letters: the
-// leader takes those, and only those, from the document at its next
-// Update. An application with no state yet is an error matching
-// state.ErrNoState; when fn fails nothing is written and its error is
-// returned.
+// lease (it is for seqwatch outbox retry, drop and enable, run by a person
+// on any server), so fn must change only the outbox, the dead letters and
+// the disabled channels: the leader takes those, and only those, from the
+// document at its next Update. An application with no state yet is an
+// error matching state.ErrNoState; when fn fails nothing is written and
+// its error is returned.
 func (db *DB) Edit(ctx context.Context, app string, fn func(*state.State) error) error {
 	return db.edit(ctx, app, false, fn)
 }

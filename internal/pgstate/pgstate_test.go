@@ -568,16 +568,19 @@ func TestEditsPickedUpByLeader(t *testing.T) {
 			st.Enqueue(ev2, []string{"slack"}, now)
 			st.Enqueue(ev3, []string{"slack"}, now)
 			st.Failed(ev3.ID, "slack", "410 Gone", now, true)
+			st.Disable("slack", "hash-1", "410 Gone", now)
 			st.Seen["k0"] = now
 			return nil
 		})
 		sameList(t, "dead before", deadIDs(cur), []string{ev3.ID})
 
-		// seqwatch outbox drop e1, retry e3; and a change to a field the
-		// CLI must not change, which the leader must not take.
+		// seqwatch outbox drop e1, retry e3, enable slack; and a change
+		// to a field the CLI must not change, which the leader must not
+		// take.
 		err := e.db.Edit(ctx, "shop", func(st *state.State) error {
 			st.Drop([]string{ev1.ID}, "")
 			st.Retry([]string{ev3.ID}, "", now)
+			st.Enable("slack", now)
 			st.Seq = 999
 			st.Seen["k-from-cli"] = now
 			return nil
@@ -599,6 +602,9 @@ func TestEditsPickedUpByLeader(t *testing.T) {
 		sameList(t, "dead", deadIDs(cur), nil)
 		sameList(t, "mutes", muteIDs(cur), []string{mute.ID})
 		sameList(t, "seen", seenKeys(cur), []string{"k0", "k1"})
+		if _, disabled, cleared := cur.IsDisabled("slack", "hash-1"); disabled || !cleared {
+			t.Errorf("the leader did not take seqwatch outbox enable: disabled %v, cleared %v", disabled, cleared)
+		}
 		if cur.Seq == 999 {
 			t.Error("the leader took Seq from the edited document")
 		}

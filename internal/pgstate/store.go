@@ -148,19 +148,20 @@ func docError(db *DB, app string, err error) error {
 //  1. locks the lease row (FOR SHARE, so no takeover can commit before this
 //     transaction does) and checks that this store holds the lease, with
 //     the token of its last Acquire, unexpired by the database's clock. If
-//     not, it returns an error matching state.ErrNotLeader: fn is not called and
-//     nothing is written. This is the fence: an old leader that was paused
+//     not, it returns an error matching state.ErrNotLeader: fn is not
+//     called and nothing is written. This is the fence: an old leader that was paused
 //     (GC, SIGSTOP, a slow disk) past its lease can neither record nor,
 //     since the daemon sends only after a successful Update, send.
 //  2. locks the document (FOR UPDATE). When it changed since this store
 //     last loaded or wrote it, cur first takes from it what others may
-//     change: the outbox, the dead letters and the mutes (seqwatch outbox
-//     retry/drop through Edit, seqwatch mute through EditMutes), exactly
-//     as FileStore does; everything else is the daemon's own. When another
-//     leader wrote it since (it carries another lease token than when this
-//     store last loaded or wrote it), cur takes the whole document
-//     instead: it is newer than everything this store knows. So a standby
-//     that becomes the leader need not Load again, though it may.
+//     change: the outbox, the dead letters, the disabled channels and the
+//     mutes (seqwatch outbox retry/drop/enable through Edit, seqwatch mute
+//     through EditMutes), exactly as FileStore does; everything else is
+//     the daemon's own. When another leader wrote it since (it carries
+//     another lease token than when this store last loaded or wrote it),
+//     cur takes the whole document instead: it is newer than everything
+//     this store knows. So a standby that becomes the leader need not Load
+//     again, though it may.
 //  3. calls fn(cur); when fn fails, nothing is written and its error is
 //     returned.
 //  4. writes cur when it differs from the stored document, and commits.
@@ -362,5 +363,5 @@ func (s *Store) merge(cur, fresh *state.State, token int64) {
 			outbox = append(outbox, d)
 		}
 	}
-	cur.Outbox, cur.Dead, cur.Mutes = outbox, fresh.Dead, fresh.Mutes
+	cur.Outbox, cur.Dead, cur.Disabled, cur.Mutes = outbox, fresh.Dead, fresh.Disabled, fresh.Mutes
 }
