@@ -100,7 +100,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	stores, err := openStores(ctx, cfg, !*once, logger)
+	stores, err := openStores(ctx, cfg, !*once, e.sleep, logger)
 	if err != nil {
 		return err
 	}

@@ -27,12 +27,12 @@ const stateRetryMax = time.Minute
 // openStores opens the state of every application of cfg. A state file
 // that another seqwatch holds, or that is corrupt, is an error naming it.
 // A state database that cannot be reached is retried until ctx ends when
-// retry is set (the daemon: it may start before the database), and an
-// error otherwise.
-func openStores(ctx context.Context, cfg *Config, retry bool, logger *slog.Logger) (*stores, error) {
+// retry is set (the daemon: it may start before the database), waiting
+// with sleep (nil: a timer), and an error otherwise.
+func openStores(ctx context.Context, cfg *Config, retry bool, sleep func(context.Context, time.Duration) error, logger *slog.Logger) (*stores, error) {
 	s := &stores{files: map[string]*state.FileStore{}}
 	if url := cfg.State.Postgres.Reveal(); url != "" {
-		db, err := openStateDB(ctx, url, retry, logger)
+		db, err := openStateDB(ctx, url, retry, sleep, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +52,10 @@ func openStores(ctx context.Context, cfg *Config, retry bool, logger *slog.Logge
 
 // openStateDB opens the state database, retrying an unreachable one with
 // backoff (5s, doubling, at most a minute) while retry is set.
-func openStateDB(ctx context.Context, url string, retry bool, logger *slog.Logger) (*pgstate.DB, error) {
+func openStateDB(ctx context.Context, url string, retry bool, sleep func(context.Context, time.Duration) error, logger *slog.Logger) (*pgstate.DB, error) {
+	if sleep == nil {
+		sleep = sleepTimer
+	}
 	wait := 5 * time.Second
 	for attempt := 1; ; attempt++ {
 		db, err := pgstate.Open(ctx, url, pgstate.Options{})
@@ -63,12 +66,22 @@ func openStateDB(ctx context.Context, url string, retry bool, logger *slog.Logge
 			return nil, fmt.Errorf("state.postgres: %w", err)
 		}
 		logger.Error("cannot reach the state database; retrying", "error", err.Error(), "attempt", attempt, "next_in", wait)
-		select {
-		case <-ctx.Done():
+		if sleep(ctx, wait) != nil || ctx.Err() != nil {
 			return nil, fmt.Errorf("state.postgres: %w (gave up when told to stop)", err)
-		case <-time.After(wait):
 		}
 		wait = min(2*wait, stateRetryMax)
+	}
+}
+
+// sleepTimer waits for d or until ctx ends.
+func sleepTimer(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
