@@ -268,6 +268,37 @@ func (s *State) Retry(ids []string, channel string, now time.Time) int {
 	return n
 }
 
+// Unknown returns the ids among ids (not "all") that select no delivery,
+// in the outbox or the dead letters, through channel when it is not
+// empty: what seqwatch outbox retry and drop refuse.
+func (s *State) Unknown(ids []string, channel string) []string {
+	var unknown []string
+	for _, id := range ids {
+		if id == "all" {
+			continue
+		}
+		if !slices.ContainsFunc(slices.Concat(s.Outbox, s.Dead), func(d Delivery) bool { return match(d, []string{id}, channel) }) {
+			unknown = append(unknown, id)
+		}
+	}
+	return unknown
+}
+
+// DisabledAmong names, sorted, the channels of the outbox deliveries that
+// ids select (through channel when it is not empty) that are disabled under
+// their configuration hash (hashes, by channel): alerts retried to them go
+// straight back to the dead letters.
+func (s *State) DisabledAmong(ids []string, channel string, hashes map[string]string) []string {
+	var out []string
+	for _, d := range s.Outbox {
+		if match(d, ids, channel) && s.DisabledUnder(d.Channel, hashes[d.Channel]) && !slices.Contains(out, d.Channel) {
+			out = append(out, d.Channel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Drop removes the selected deliveries from the outbox and the dead
 // letters, for good. It returns how many it removed.
 func (s *State) Drop(ids []string, channel string) int {

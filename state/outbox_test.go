@@ -355,3 +355,41 @@ func TestEditKeepsTheStateFilesOwner(t *testing.T) {
 		}
 	}
 }
+
+// What seqwatch outbox retry and drop check before they change anything:
+// the ids that select nothing, and the disabled channels of those that do.
+func TestUnknownIDsAndDisabledChannelsAmongASelection(t *testing.T) {
+	st := New()
+	st.Enqueue(event.Event{ID: "evt_a"}, []string{"hook", "mail"}, t0)
+	st.Enqueue(event.Event{ID: "evt_b"}, []string{"hook"}, t0)
+	st.Failed("evt_b", "hook", "400", t0, true)
+	st.Disable("hook", "h1", "410 Gone", t0)
+	for _, tc := range []struct {
+		ids     []string
+		channel string
+		want    []string
+	}{
+		{[]string{"all"}, "", nil},
+		{[]string{"evt_a", "evt_b"}, "", nil},
+		{[]string{"evt_b", "evt_x"}, "", []string{"evt_x"}},
+		{[]string{"evt_b"}, "mail", []string{"evt_b"}},
+	} {
+		if got := st.Unknown(tc.ids, tc.channel); !slices.Equal(got, tc.want) {
+			t.Errorf("Unknown(%v, %q) = %v, want %v", tc.ids, tc.channel, got, tc.want)
+		}
+	}
+	hashes := map[string]string{"hook": "h1", "mail": "m1"}
+	if got := st.DisabledAmong([]string{"all"}, "", hashes); !slices.Equal(got, []string{"hook"}) {
+		t.Errorf("DisabledAmong(all) = %v, want [hook]", got)
+	}
+	if got := st.DisabledAmong([]string{"evt_a"}, "mail", hashes); got != nil {
+		t.Errorf("DisabledAmong(evt_a, mail) = %v, want none", got)
+	}
+	if got := st.DisabledAmong([]string{"all"}, "", map[string]string{"hook": "h2"}); got != nil {
+		t.Errorf("DisabledAmong under a changed configuration = %v, want none", got)
+	}
+	st.Enable("hook", t0)
+	if got := st.DisabledAmong([]string{"all"}, "", hashes); got != nil {
+		t.Errorf("DisabledAmong after Enable = %v, want none", got)
+	}
+}

@@ -151,7 +151,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 				return err
 			}
 			n := st.Retry(ids, *channel, e.now())
-			disabled := disabledAmong(st, ids, *channel, hashes)
+			disabled := st.DisabledAmong(ids, *channel, hashes)
 			report = func(w io.Writer) error {
 				fmt.Fprintf(w, "%d alert(s) due again: the daemon sends them at its next tick (or run seqwatch run --once)\n", n)
 				for _, ch := range disabled {
@@ -220,22 +220,7 @@ func splitArgs(args []string, valued map[string]bool) (flags, ids []string) {
 
 // knownIDs fails, naming them, when ids has ids in neither list.
 func knownIDs(st *state.State, ids []string, channel, path string) error {
-	if slices.Contains(ids, "all") {
-		return nil
-	}
-	var unknown []string
-	for _, id := range ids {
-		found := false
-		for _, d := range append(slices.Clone(st.Outbox), st.Dead...) {
-			if d.Event.ID == id && (channel == "" || d.Channel == channel) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			unknown = append(unknown, id)
-		}
-	}
+	unknown := st.Unknown(ids, channel)
 	if len(unknown) == 0 {
 		return nil
 	}
@@ -261,25 +246,6 @@ func notDisabled(st *state.State, name, path string) error {
 	}
 	slices.Sort(names)
 	return fmt.Errorf("channel %s is not disabled in %s; the disabled channels are %s (nothing was changed)", text.Line(name, 40), path, strings.Join(names, ", "))
-}
-
-// disabledAmong names the disabled channels (under their current
-// configuration) of the selected deliveries.
-func disabledAmong(st *state.State, ids []string, channel string, hashes map[string]string) []string {
-	var out []string
-	for _, d := range st.Outbox {
-		if channel != "" && d.Channel != channel {
-			continue
-		}
-		if !slices.Contains(ids, "all") && !slices.Contains(ids, d.Event.ID) {
-			continue
-		}
-		if st.DisabledUnder(d.Channel, hashes[d.Channel]) && !slices.Contains(out, d.Channel) {
-			out = append(out, d.Channel)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func listOf(st *state.State) outboxList {
