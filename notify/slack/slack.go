@@ -97,7 +97,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger, opts ...Option) (
 	n := &Notifier{cfg: cfg, client: client, logger: logger.With("channel", "slack")}
 	n.sender = &notify.HTTPSender{Channel: "slack", Logger: logger}
 	if cfg.WebhookURL != "" {
-		n.sender.Secrets = webhookSecrets(cfg.WebhookURL.Reveal())
+		// The last segment of the path is the credential.
+		n.sender.Secrets = notify.URLSecrets(cfg.WebhookURL.Reveal())
 	} else {
 		tok := cfg.Token.Reveal()
 		n.sender.Secrets = []string{tok}
@@ -112,19 +113,6 @@ func New(cfg Config, client *http.Client, logger *slog.Logger, opts ...Option) (
 		o(n)
 	}
 	return n, nil
-}
-
-// webhookSecrets are the whole webhook URL and its path, whose last
-// segment is the credential.
-func webhookSecrets(raw string) []string {
-	s := []string{raw}
-	if u, err := url.Parse(raw); err == nil && len(u.Path) > 1 {
-		s = append(s, u.Path)
-		if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && len(u.Path)-i > 8 {
-			s = append(s, u.Path[i+1:])
-		}
-	}
-	return s
 }
 
 // Notify sends events as one message: the event itself when there is one,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,18 +69,8 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		n.headers.Set(name, value)
 		redact = append(redact, value) // may be a credential
 	}
-	redact = append(redact, n.url)
-	if u, err := url.Parse(n.url); err == nil {
-		if len(u.Path) > 1 {
-			redact = append(redact, u.Path, u.EscapedPath())
-		}
-		if u.RawQuery != "" {
-			redact = append(redact, u.RawQuery)
-		}
-		for _, vs := range u.Query() {
-			redact = append(redact, vs...)
-		}
-	}
+	// Webhook URLs often carry a token in their path or query.
+	redact = append(redact, notify.URLSecrets(n.url)...)
 	n.sender = &notify.HTTPSender{Channel: "webhook", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger, Secrets: redact}
 	return n, nil
 }
