@@ -305,7 +305,7 @@ func TestCheckOtherLimitsEndAWaitTheServerWouldNot(t *testing.T) {
 			if r.code != 3 || !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") || !strings.Contains(r.stdout, tc.want) {
 				t.Errorf("exit %d, stdout %q, want UNKNOWN with %q", r.code, r.stdout, tc.want)
 			}
-			if tc.name == "statement timeout" && !strings.Contains(r.stdout, "took longer than 1.9s, the statement timeout seqwatch set") {
+			if tc.name == "statement timeout" && !strings.Contains(r.stdout, "took longer than 1.8s, the statement timeout seqwatch set") {
 				t.Errorf("stdout %q does not name the statement timeout", r.stdout)
 			}
 			if took > 3*time.Second {
