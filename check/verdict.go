@@ -188,7 +188,7 @@ func UnknownVerdict(err error) Verdict {
 // HeadlineError), sanitised to one short line, or a note when no error was
 // recorded.
 func (f Failure) Headline() string {
-	e, ok := HeadlineError(f.Errors, func(e ErrorRecord) time.Time { return e.CreatedAt })
+	e, ok := HeadlineError(f.Errors, ErrorRecord.CreatedTime)
 	if !ok {
 		return "no error recorded (SEQUENCER_RECORD_ERRORS may be off)"
 	}

@@ -190,7 +190,7 @@ func (e *evaluator) failures() []event.Event {
 				Message:   er.Message,
 				Trace:     er.Trace,
 				Context:   er.Context,
-				CreatedAt: er.CreatedAt,
+				CreatedAt: er.CreatedTime(),
 				// Counted here, before boundErrors cuts the trace, so
 				// that "and N more frames" is true of the whole trace.
 				TraceFrames: event.CountFrames(er.Trace),
@@ -204,7 +204,7 @@ func (e *evaluator) failures() []event.Event {
 
 func failedSummary(f check.Failure) string {
 	// The same error as `seqwatch check` names for this failure.
-	last, ok := check.HeadlineError(f.Errors, func(e check.ErrorRecord) time.Time { return e.CreatedAt })
+	last, ok := check.HeadlineError(f.Errors, check.ErrorRecord.CreatedTime)
 	if !ok {
 		return f.Name + " failed (no error recorded)"
 	}

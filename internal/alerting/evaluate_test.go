@@ -42,7 +42,7 @@ func failure(name, id string, at time.Time) check.Failure {
 		Attempt: check.Attempt{ID: id, Name: name, Type: "sync", State: "failed", ExecutedAt: at, FailedAt: &failedAt},
 		Errors: []check.ErrorRecord{{
 			ID: "e" + id, Exception: "RuntimeException", Message: "Database connection lost\nmore detail",
-			Trace: "#0 /app/x.php(12): X->handle()", Context: `{"line":12}`, CreatedAt: failedAt,
+			Trace: "#0 /app/x.php(12): X->handle()", Context: `{"line":12}`, CreatedAt: &failedAt,
 		}},
 	}
 }
@@ -514,7 +514,8 @@ func TestFailedSummaryNamesTheHeadlineError(t *testing.T) {
 	older := f.Errors[0]
 	older.ID, older.Exception, older.Message = "e8", "LogicException", "first attempt"
 	newer := f.Errors[0]
-	newer.CreatedAt = older.CreatedAt.Add(time.Minute)
+	later := older.CreatedAt.Add(time.Minute)
+	newer.CreatedAt = &later
 	newer.Exception, newer.Message = `App\Exceptions\PaymentFailed`, "card declined"
 	tests := []struct {
 		name string

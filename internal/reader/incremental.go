@@ -96,7 +96,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
+	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx, bad: newUnreadableSet()}
 
 	// Problems: rows started since the watermark (less the look-back) and
 	// the rows open last time, filtered by the same rule as a full read.
@@ -137,6 +137,13 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	}
 	for _, f := range fresh {
 		failing[at[f.ID]].Errors = f.Errors
+	}
+	// The errors kept from the mark are not read again: nor are their
+	// unreadable values, which the mark keeps too.
+	for _, u := range prev.Unreadable {
+		if _, reread := at[u.OperationID]; u.Table == t.Errors && !reread && stillFailing(failing, u.OperationID) {
+			r.bad.add(u)
+		}
 	}
 	sortFailures(failing)
 	snap.Failing, snap.InProgress = failing, running
@@ -202,6 +209,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		}
 	}
 	snap.Counts.PendingMigrations = len(snap.PendingMigrations)
+	r.bad.fill(snap)
 	if err := tx.Commit(); err != nil {
 		return nil, nil, db.queryError("end the read transaction", err)
 	}
@@ -230,7 +238,7 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		Version: check.MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
 		InProgress:        make([]check.Attempt, len(s.InProgress)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
-		Completed: s.Counts.Completed, Warnings: s.Warnings,
+		Completed: s.Counts.Completed, Warnings: s.Warnings, Unreadable: s.Unreadable,
 	}
 	for i, a := range s.InProgress {
 		a.RunningFor = 0
@@ -252,6 +260,16 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		m.Failing[i] = f
 	}
 	return m
+}
+
+// stillFailing says whether the operation row id is among failing.
+func stillFailing(failing []check.Failure, id string) bool {
+	for _, f := range failing {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // markTrace and markMessage bound what a mark keeps of each error: a
@@ -316,9 +334,9 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 		}
 	}
 	// The newest start: one index probe.
-	var wm wallTime
+	wm := r.stamp("executed_at")
 	if err := r.query(ctx, what, "SELECT MAX(executed_at) FROM "+ops, nil, func(rows *sql.Rows) error {
-		return rows.Scan(r.wt(&wm))
+		return rows.Scan(wm)
 	}); err != nil {
 		return nil, nil, "", err
 	}

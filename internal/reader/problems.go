@@ -229,18 +229,22 @@ func newProblemSet(now time.Time) *problemSet {
 func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
 		var a check.Attempt
-		if err := r.scanAttempt(rows, &a); err != nil {
+		failed, err := r.scanAttempt(rows, &a)
+		if err != nil {
 			return err
 		}
 		if p.seen[a.ID] {
 			return nil
 		}
 		p.seen[a.ID] = true
-		if a.FailedAt != nil {
+		if failed {
 			p.failing = append(p.failing, check.Failure{Attempt: a, Errors: []check.ErrorRecord{}})
 			return nil
 		}
-		a.RunningFor = check.Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		if !a.ExecutedAt.IsZero() {
+			// Unset when the start cannot be read: how long is unknown.
+			a.RunningFor = check.Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		}
 		p.running = append(p.running, a)
 		return nil
 	}
@@ -314,11 +318,12 @@ func (r *reader) errorsOf(ctx context.Context, fs []check.Failure, noTraces bool
 			var opID string
 			var e check.ErrorRecord
 			var exc, msg, tr, context sql.NullString
-			var created wallTime
-			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
+			created := r.stamp("created_at")
+			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, created); err != nil {
 				return err
 			}
-			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, tr.String, context.String, created.t
+			r.note(r.t.Errors, e.ID, opID, created)
+			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, tr.String, context.String, created.ptr()
 			if k, ok := index[opID]; ok {
 				fs[k].Errors = append(fs[k].Errors, e)
 			}

@@ -218,7 +218,7 @@ func readScenarios() []readScenario {
 					t.Errorf("row without error records has errors %#v, want an empty list", errs)
 				}
 				got := opNames(snap.Failing[1].Errors, func(e check.ErrorRecord) string {
-					return e.Exception + "/" + e.Message + "/" + e.Trace + "/" + e.CreatedAt.UTC().Format(time.TimeOnly)
+					return e.Exception + "/" + e.Message + "/" + e.Trace + "/" + e.CreatedTime().UTC().Format(time.TimeOnly)
 				})
 				want := []string{`App\Exceptions\First/one/#0 a/10:00:01`, `App\Exceptions\Second/two/#0 b/10:00:02`, `App\Exceptions\Third/three/#0 c/10:00:03`}
 				if !reflect.DeepEqual(got, want) {

@@ -250,7 +250,7 @@ func (p *printer) failure(f *check.Failure, verbose bool) {
 	}
 	rows := make([][]string, 0, len(f.Errors))
 	for _, e := range f.Errors {
-		rows = append(rows, []string{text.Line(e.Exception, 255), text.Line(e.Message, msgLen), stamp(e.CreatedAt)})
+		rows = append(rows, []string{text.Line(e.Exception, 255), text.Line(e.Message, msgLen), stampPtr(e.CreatedAt)})
 	}
 	p.table([]string{"Exception", "Message", "Occurred At"}, rows)
 	if verbose {
