@@ -279,9 +279,11 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	// completed row: a few index entries per failed row, however long the
 	// operation's history.
 	base := r.d.base("f.name")
+	// Only a run that started after the failed one counts, and only one
+	// whose start can be read (the rule of problemQuery).
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
-			" AND c.completed_at IS NOT NULL ORDER BY c.executed_at DESC LIMIT 1)"
+			" AND c.completed_at IS NOT NULL AND c.executed_at > f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
 	}
 	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
@@ -320,9 +322,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
 			clear(errBuf)
 			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
-			// A run whose start cannot be read cannot be placed before
-			// another: it is not recovered.
-			if recovered.valid && exec.valid && recovered.t.After(a.ExecutedAt) {
+			if recovered.valid {
 				cur.Recovered, cur.RecoveredAt = true, recovered.ptr()
 			}
 			have = true

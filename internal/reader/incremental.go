@@ -315,7 +315,6 @@ func dirSignature(src laravel.Source) string {
 func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []check.Failure, running []check.Attempt, newest string, err error) {
 	set := newProblemSet(now)
 	scan := set.scan(r)
-	ops := r.d.table(r.t.Operations)
 	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
 	base := r.problemQuery()
 	if since != "" {
@@ -333,16 +332,28 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 			return nil, nil, "", err
 		}
 	}
-	// The newest start: one index probe.
-	wm := r.stamp("executed_at")
-	if err := r.query(ctx, what, "SELECT MAX(executed_at) FROM "+ops, nil, func(rows *sql.Rows) error {
-		return rows.Scan(wm)
-	}); err != nil {
+	if newest, err = r.newestStart(ctx); err != nil {
 		return nil, nil, "", err
-	}
-	if wm.valid {
-		newest = wm.t.Format(time.DateTime)
 	}
 	failing, running = set.result()
 	return failing, running, newest, nil
+}
+
+// newestStart is the newest executed_at that can be read, as wall-clock
+// text ("" for none): one probe of the executed_at index from its end,
+// past the few values that sort after every time and cannot be read
+// (PostgreSQL's infinity, text in SQLite), which would otherwise stop
+// the watermark for good.
+func (r *reader) newestStart(ctx context.Context) (string, error) {
+	q := "SELECT executed_at FROM " + r.d.table(r.t.Operations) + " WHERE " + r.d.stampOK("executed_at") + " ORDER BY executed_at DESC LIMIT 1"
+	wm := r.stamp("executed_at")
+	if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		return rows.Scan(wm)
+	}); err != nil {
+		return "", err
+	}
+	if !wm.valid {
+		return "", nil
+	}
+	return wm.t.Format(time.DateTime), nil
 }

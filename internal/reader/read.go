@@ -181,14 +181,8 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 
 	if opt.watermark != nil {
-		wm := r.stamp("executed_at")
-		if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), "SELECT MAX(executed_at) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
-			return rows.Scan(wm)
-		}); err != nil {
+		if *opt.watermark, err = r.newestStart(ctx); err != nil {
 			return nil, nil, reader{}, err
-		}
-		if wm.valid {
-			*opt.watermark = wm.t.Format(time.DateTime)
 		}
 	}
 	r.bad.fill(snap)
@@ -411,7 +405,7 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 	for i := 0; i < len(names); i += batch {
 		chunk := names[i:min(i+batch, len(names))]
 		q := "SELECT name, MAX(executed_at) FROM " + r.d.table(r.t.Operations) +
-			" WHERE completed_at IS NOT NULL AND name IN " + r.d.in(1, 2*len(chunk)) + " GROUP BY name"
+			" WHERE completed_at IS NOT NULL AND " + r.d.stampOK("executed_at") + " AND name IN " + r.d.in(1, 2*len(chunk)) + " GROUP BY name"
 		err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nameArgs(chunk), func(rows *sql.Rows) error {
 			var name string
 			at := r.stamp("executed_at")
@@ -419,9 +413,7 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 				return err
 			}
 			if !at.valid {
-				// The newest start cannot be read (PostgreSQL's infinity):
-				// when it completed is unknown, so it is no recovery.
-				return nil
+				return nil // as problemQuery: no recovery
 			}
 			name = laravel.StripPHP(name)
 			if prev, ok := lastOK[name]; !ok || at.t.After(prev) {
