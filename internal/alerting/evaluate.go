@@ -182,6 +182,11 @@ func (e *evaluator) failures() []event.Event {
 		if f.FailedAt != nil {
 			at = *f.FailedAt
 		}
+		if at.IsZero() {
+			// Neither time can be read (check.Unreadable): it failed by
+			// the time it was found.
+			at = e.now
+		}
 		ev := e.event(event.OperationFailed, key, at, failedSummary(f))
 		ev.Operation = operation(f.Attempt)
 		for _, er := range f.Errors {

@@ -556,3 +556,19 @@ func TestRecoveredCarriesCompletedAt(t *testing.T) {
 		t.Errorf("operation = %+v, want the failed row 10 with completed_at %v", op, done)
 	}
 }
+
+// TestAFailureWithNoReadableTimeOccursWhenFound: a failed row whose
+// failed_at and executed_at cannot be read (the reader leaves them nil
+// and zero) is alerted as occurring when the daemon found it, not in the
+// year 1.
+func TestAFailureWithNoReadableTimeOccursWhenFound(t *testing.T) {
+	f := failure(opName, "9", t0)
+	f.FailedAt, f.ExecutedAt = nil, time.Time{}
+	snap := &check.Snapshot{App: "shop", TakenAt: t0, Failing: []check.Failure{f}}
+	st := state.New()
+	st.Initialized = true
+	evs, _ := Evaluate(st, check.Assess(snap, check.Thresholds{}), t0, Policy{})
+	if len(evs) != 1 || evs[0].Kind != event.OperationFailed || !evs[0].OccurredAt.Equal(t0) {
+		t.Fatalf("events %+v, want one operation.failed occurring at %s", evs, t0)
+	}
+}
