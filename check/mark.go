@@ -34,4 +34,8 @@ type Mark struct {
 	// Completed is Counts.Completed: operation files with a completed run.
 	Completed int      `json:"completed"`
 	Warnings  []string `json:"warnings,omitempty"`
+	// Unreadable are the snapshot's unreadable values: those of the
+	// errors of known failures, which the next read does not read again,
+	// are named from here.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
 }

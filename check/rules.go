@@ -147,6 +147,10 @@ type Problems struct {
 //   - every run in progress longer than StuckAfter is a problem (WARNING).
 //     How long a run has been in progress is its RunningFor, or, when
 //     that is unset, the time from its start to the snapshot's TakenAt.
+//
+// A value that cannot be read (Snapshot.Unreadable) is no problem of its
+// own and changes the verdict of no other row: the row it is in is judged
+// without it, and Verdict names it.
 func Assess(s *Snapshot, th Thresholds) Problems {
 	ps := Problems{Snapshot: s, Thresholds: th, index: map[string]int{}}
 	for _, f := range s.Failing {
@@ -175,10 +179,12 @@ func Assess(s *Snapshot, th Thresholds) Problems {
 
 // runningFor is how long the run a has been in progress when s was taken:
 // its RunningFor, or the time from its start to s.TakenAt when that is
-// unset (a snapshot not made by Read).
+// unset (a snapshot not made by Read). A run whose start could not be read
+// (ExecutedAt zero, see Unreadable) has run for an unknown time: 0, so it
+// is never judged stuck.
 func runningFor(s *Snapshot, a Attempt) time.Duration {
 	d := a.RunningFor.Std()
-	if d == 0 && !s.TakenAt.IsZero() {
+	if d == 0 && !s.TakenAt.IsZero() && !a.ExecutedAt.IsZero() {
 		d = s.TakenAt.Sub(a.ExecutedAt)
 	}
 	return d

@@ -3,6 +3,8 @@ package check
 import (
 	"strconv"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Snapshot is one reading of an application. It is a plain value: status
@@ -47,6 +49,12 @@ type Snapshot struct {
 	// Warnings are things worth knowing that are not failures, such as a
 	// discovery directory that does not exist.
 	Warnings []string `json:"warnings,omitempty"`
+	// Unreadable names the values of the rows read that cannot be read
+	// as what their column holds (a time stamp that is empty, garbage,
+	// MySQL's zero date, a number, PostgreSQL's infinity), once each: the
+	// rows themselves are reported without those values. At most
+	// MaxUnreadable are named; Counts.UnreadableRows counts their rows.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
 
 	// LastCompleted maps an operation name (".php" stripped) to the start
 	// time of its newest completed row. The daemon uses it to tell that an
@@ -71,10 +79,12 @@ type PendingFile struct {
 type Attempt struct {
 	ID string `json:"id"`
 	// Name is the operation name with ".php" stripped.
-	Name        string     `json:"name"`
-	Type        string     `json:"type"`
-	State       string     `json:"state"`
-	ExecutedAt  time.Time  `json:"executed_at"`
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	State string `json:"state"`
+	// ExecutedAt is zero, and left out of the JSON, when it cannot be
+	// read (see Snapshot.Unreadable).
+	ExecutedAt  time.Time  `json:"executed_at,omitzero"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	FailedAt    *time.Time `json:"failed_at,omitempty"`
 	// RunningFor is set for in-progress rows: TakenAt - ExecutedAt.
@@ -98,8 +108,17 @@ type ErrorRecord struct {
 	Message   string `json:"message"`
 	Trace     string `json:"trace"`
 	// Context is the raw JSON of the context column, or empty.
-	Context   string    `json:"context,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	Context string `json:"context,omitempty"`
+	// CreatedAt is nil (null) when the column is NULL or cannot be read.
+	CreatedAt *time.Time `json:"created_at"`
+}
+
+// CreatedTime is CreatedAt, or the zero time when it is not known.
+func (e ErrorRecord) CreatedTime() time.Time {
+	if e.CreatedAt == nil {
+		return time.Time{}
+	}
+	return *e.CreatedAt
 }
 
 // Deferred summarises the optional deferred_operations table.
@@ -144,6 +163,45 @@ type Counts struct {
 	// DeferredExhausted is the number of deferred operations that used up
 	// their attempts (0 when the table is absent).
 	DeferredExhausted int `json:"deferred_exhausted"`
+	// UnreadableRows is the number of rows read with a value that cannot
+	// be read (see Snapshot.Unreadable).
+	UnreadableRows int `json:"unreadable_rows"`
+}
+
+// MaxUnreadable is how many unreadable values a snapshot names; the rest
+// are only counted (Counts.UnreadableRows).
+const MaxUnreadable = 100
+
+// Unreadable is one value of one row that cannot be read as what its
+// column holds. A row with such a value is still reported, without it: a
+// failed row whose failed_at cannot be read is still failing (it failed;
+// when is unknown), and a run whose executed_at cannot be read is in
+// progress but never judged stuck (how long it has run is unknown).
+type Unreadable struct {
+	// Table is the table of the row and ID its id, as text.
+	Table string `json:"table"`
+	ID    string `json:"id"`
+	// OperationID is, for a row of the errors table, the id of the
+	// operation row the error belongs to.
+	OperationID string `json:"operation_id,omitempty"`
+	// Column is the column whose value cannot be read.
+	Column string `json:"column"`
+	// Value is the value as the database returned it, cleaned and cut
+	// short (text.Line, UnreadableValueLen runes).
+	Value string `json:"value"`
+}
+
+// UnreadableValueLen is how many runes of an unreadable value are kept.
+const UnreadableValueLen = 40
+
+// String names the value in one line: "operations row 42: executed_at
+// \"garbage\" is not a time stamp".
+func (u Unreadable) String() string {
+	of := ""
+	if u.OperationID != "" {
+		of = " (of operation row " + text.Line(u.OperationID, 64) + ")"
+	}
+	return text.Line(u.Table, 64) + " row " + text.Line(u.ID, 64) + of + ": " + text.Line(u.Column, 64) + ` "` + text.Line(u.Value, UnreadableValueLen) + `" is not a time stamp`
 }
 
 // Duration is a time.Duration that marshals to JSON as seconds.

@@ -38,7 +38,9 @@ var statusJSONFields = []string{
 	"deferred.exhausted[].max_attempts", "deferred.exhausted[].failed_at", "deferred.exhausted[].last_error",
 	"counts.pending_migrations", "counts.pending_operations", "counts.in_progress", "counts.failing",
 	"counts.failed_rows", "counts.completed", "counts.completed_rows", "counts.rows", "counts.deferred_exhausted",
+	"counts.unreadable_rows",
 	"warnings[]",
+	"unreadable[].table", "unreadable[].id", "unreadable[].operation_id", "unreadable[].column", "unreadable[].value",
 }
 
 // TestSnapshotIsTheStatusJSONSchema encodes a Snapshot with every field
@@ -48,16 +50,17 @@ func TestSnapshotIsTheStatusJSONSchema(t *testing.T) {
 	at := baseNow
 	a := check.Attempt{ID: "1", Name: opA, Type: "sync", State: "failed", ExecutedAt: at, CompletedAt: &at, FailedAt: &at, RunningFor: check.Duration(time.Minute)}
 	f := check.Failure{Attempt: a, Recovered: true, RecoveredAt: &at,
-		Errors: []check.ErrorRecord{{ID: "1", Exception: "E", Message: "m", Trace: "#0", Context: "{}", CreatedAt: at}}}
+		Errors: []check.ErrorRecord{{ID: "1", Exception: "E", Message: "m", Trace: "#0", Context: "{}", CreatedAt: &at}}}
 	p := check.PendingFile{Timestamp: "2024_01_15_130000", Name: opA, File: opA + ".php", Path: "/app/" + opA + ".php"}
 	s := check.Snapshot{
 		App: "shop", Environment: "production", Driver: "pgsql", Timezone: "UTC", TakenAt: at,
 		PendingMigrations: []check.PendingFile{p}, PendingOperations: []check.PendingFile{p},
 		InProgress: []check.Attempt{a}, Failing: []check.Failure{f},
 		Completed: []check.Attempt{a}, Failed: []check.Failure{f},
-		Deferred: &check.Deferred{Pending: 1, Processing: 1, Exhausted: []check.DeferredFailure{{ID: "d", Operation: "Op", Attempts: 3, MaxAttempts: 3, FailedAt: &at, LastError: "e"}}},
-		Counts:   check.Counts{PendingOperations: 1},
-		Warnings: []string{"w"},
+		Deferred:   &check.Deferred{Pending: 1, Processing: 1, Exhausted: []check.DeferredFailure{{ID: "d", Operation: "Op", Attempts: 3, MaxAttempts: 3, FailedAt: &at, LastError: "e"}}},
+		Counts:     check.Counts{PendingOperations: 1},
+		Warnings:   []string{"w"},
+		Unreadable: []check.Unreadable{{Table: "operation_errors", ID: "7", OperationID: "1", Column: "created_at", Value: "0000-00-00 00:00:00"}},
 		// Not part of the document.
 		LastCompleted: map[string]time.Time{opA: at},
 	}

@@ -158,6 +158,10 @@ func (ps Problems) Verdict() Verdict {
 	} else {
 		v.Summary = strings.Join(v.Problems, ProblemSeparator)
 	}
+	if note := unreadableNote(s); note != "" {
+		// Named, not a problem: the verdict is the other rows'.
+		v.Summary += ProblemSeparator + note
+	}
 	v.Code = int(v.Status)
 	v.Perf = []Perf{
 		{Label: "failed", Value: len(v.Failing)},
@@ -167,8 +171,36 @@ func (ps Problems) Verdict() Verdict {
 		{Label: "pending_migrations", Value: s.Counts.PendingMigrations},
 		{Label: "completed", Value: s.Counts.Completed},
 		{Label: "deferred_failed", Value: len(deferred)},
+		{Label: "unreadable_rows", Value: s.Counts.UnreadableRows},
 	}
 	return v
+}
+
+// unreadableNote names the snapshot's unreadable values in one line, the
+// first three of them: "1 row with a value that cannot be read (operations
+// row 42: executed_at "garbage" is not a time stamp)", or "" when there
+// are none.
+func unreadableNote(s *Snapshot) string {
+	n := s.Counts.UnreadableRows
+	if n == 0 && len(s.Unreadable) == 0 {
+		return ""
+	}
+	n = max(n, len(s.Unreadable))
+	var parts []string
+	for i, u := range s.Unreadable {
+		if i == 3 {
+			break
+		}
+		parts = append(parts, u.String())
+	}
+	if more := len(s.Unreadable) - len(parts); more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
+	}
+	note := fmt.Sprintf("%d %s with a value that cannot be read", n, plural(n, "row"))
+	if len(parts) > 0 {
+		note += " (" + strings.Join(parts, ItemSeparator) + ")"
+	}
+	return note
 }
 
 // UnknownVerdict is the verdict when the application could not be read.
@@ -188,7 +220,7 @@ func UnknownVerdict(err error) Verdict {
 // HeadlineError), sanitised to one short line, or a note when no error was
 // recorded.
 func (f Failure) Headline() string {
-	e, ok := HeadlineError(f.Errors, func(e ErrorRecord) time.Time { return e.CreatedAt })
+	e, ok := HeadlineError(f.Errors, ErrorRecord.CreatedTime)
 	if !ok {
 		return "no error recorded (SEQUENCER_RECORD_ERRORS may be off)"
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
@@ -156,7 +157,8 @@ exit 0
 // unreadable (a file where the directory should be), --failed and
 // --completed still print what they printed; with a completed row whose
 // time stamp cannot be read, --pending and --failed still do, while the
-// sections that list that row fail with one sentence.
+// sections that list that row list it and name the value under Warnings
+// (unreadable[] in --json).
 func TestStatusReadsOnlyTheSectionsAskedFor(t *testing.T) {
 	t.Run("no files read for the history", func(t *testing.T) {
 		app := demoApp(t)
@@ -191,11 +193,18 @@ func TestStatusReadsOnlyTheSectionsAskedFor(t *testing.T) {
 			}
 			testkit.Golden(t, filepath.Join("testdata", tc.golden+".golden"), []byte(r.stdout), update)
 		}
-		for _, flag := range []string{"--completed", "--json"} {
-			r := runCmd(t, nil, "status", "--app", app, flag)
-			if r.code != 1 || !strings.Contains(r.stderr, "garbage") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-				t.Errorf("status %s over an unreadable time stamp: exit %d, stderr %q; want exit 1 and one line naming it", flag, r.code, r.stderr)
-			}
+		r := runCmd(t, nil, "status", "--app", app, "--completed")
+		if r.code != 0 || !strings.Contains(r.stdout, "2020_01_01_000000_Old.php") ||
+			!strings.Contains(r.stdout, "\nWarnings\n- operations row ") || strings.Count(r.stdout, `completed_at "garbage" is not a time stamp`) != 1 {
+			t.Errorf("status --completed over an unreadable time stamp: exit %d, stderr %q; want the row listed and named once under Warnings:\n%s", r.code, r.stderr, r.stdout)
+		}
+		r = runCmd(t, nil, "status", "--app", app, "--json")
+		var doc check.Snapshot
+		if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil {
+			t.Fatalf("status --json over an unreadable time stamp: exit %d, %v, stderr %q", r.code, err, r.stderr)
+		}
+		if len(doc.Unreadable) != 1 || doc.Unreadable[0].Column != "completed_at" || doc.Unreadable[0].Value != "garbage" || doc.Counts.UnreadableRows != 1 {
+			t.Errorf("status --json names %+v (%d rows), want the completed_at once", doc.Unreadable, doc.Counts.UnreadableRows)
 		}
 	})
 }

@@ -182,6 +182,11 @@ func (e *evaluator) failures() []event.Event {
 		if f.FailedAt != nil {
 			at = *f.FailedAt
 		}
+		if at.IsZero() {
+			// Neither time can be read (check.Unreadable): it failed by
+			// the time it was found.
+			at = e.now
+		}
 		ev := e.event(event.OperationFailed, key, at, failedSummary(f))
 		ev.Operation = operation(f.Attempt)
 		for _, er := range f.Errors {
@@ -190,7 +195,7 @@ func (e *evaluator) failures() []event.Event {
 				Message:   er.Message,
 				Trace:     er.Trace,
 				Context:   er.Context,
-				CreatedAt: er.CreatedAt,
+				CreatedAt: er.CreatedTime(),
 				// Counted here, before boundErrors cuts the trace, so
 				// that "and N more frames" is true of the whole trace.
 				TraceFrames: event.CountFrames(er.Trace),
@@ -204,7 +209,7 @@ func (e *evaluator) failures() []event.Event {
 
 func failedSummary(f check.Failure) string {
 	// The same error as `seqwatch check` names for this failure.
-	last, ok := check.HeadlineError(f.Errors, func(e check.ErrorRecord) time.Time { return e.CreatedAt })
+	last, ok := check.HeadlineError(f.Errors, check.ErrorRecord.CreatedTime)
 	if !ok {
 		return f.Name + " failed (no error recorded)"
 	}

@@ -42,7 +42,7 @@ func failure(name, id string, at time.Time) check.Failure {
 		Attempt: check.Attempt{ID: id, Name: name, Type: "sync", State: "failed", ExecutedAt: at, FailedAt: &failedAt},
 		Errors: []check.ErrorRecord{{
 			ID: "e" + id, Exception: "RuntimeException", Message: "Database connection lost\nmore detail",
-			Trace: "#0 /app/x.php(12): X->handle()", Context: `{"line":12}`, CreatedAt: failedAt,
+			Trace: "#0 /app/x.php(12): X->handle()", Context: `{"line":12}`, CreatedAt: &failedAt,
 		}},
 	}
 }
@@ -514,7 +514,8 @@ func TestFailedSummaryNamesTheHeadlineError(t *testing.T) {
 	older := f.Errors[0]
 	older.ID, older.Exception, older.Message = "e8", "LogicException", "first attempt"
 	newer := f.Errors[0]
-	newer.CreatedAt = older.CreatedAt.Add(time.Minute)
+	later := older.CreatedAt.Add(time.Minute)
+	newer.CreatedAt = &later
 	newer.Exception, newer.Message = `App\Exceptions\PaymentFailed`, "card declined"
 	tests := []struct {
 		name string
@@ -553,5 +554,21 @@ func TestRecoveredCarriesCompletedAt(t *testing.T) {
 	op := evs[0].Operation
 	if op == nil || op.CompletedAt == nil || !op.CompletedAt.Equal(done) || op.ID != "10" {
 		t.Errorf("operation = %+v, want the failed row 10 with completed_at %v", op, done)
+	}
+}
+
+// TestAFailureWithNoReadableTimeOccursWhenFound: a failed row whose
+// failed_at and executed_at cannot be read (the reader leaves them nil
+// and zero) is alerted as occurring when the daemon found it, not in the
+// year 1.
+func TestAFailureWithNoReadableTimeOccursWhenFound(t *testing.T) {
+	f := failure(opName, "9", t0)
+	f.FailedAt, f.ExecutedAt = nil, time.Time{}
+	snap := &check.Snapshot{App: "shop", TakenAt: t0, Failing: []check.Failure{f}}
+	st := state.New()
+	st.Initialized = true
+	evs, _ := Evaluate(st, check.Assess(snap, check.Thresholds{}), t0, Policy{})
+	if len(evs) != 1 || evs[0].Kind != event.OperationFailed || !evs[0].OccurredAt.Equal(t0) {
+		t.Fatalf("events %+v, want one operation.failed occurring at %s", evs, t0)
 	}
 }

@@ -121,6 +121,9 @@ type App struct {
 	out   *deliverer
 	// stateDown counts the ticks since the state store last saved.
 	stateDown int
+	// unreadable are the unreadable values of the last read (nil before
+	// the first), so that each is logged once, when first met.
+	unreadable map[check.Unreadable]bool
 }
 
 // NewApp makes the worker of one application and loads its state.
@@ -215,6 +218,13 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		mark = d.st.Read
 	}
 	start, before := d.now(), d.db.Stats()
+	if d.unreadable == nil && mark != nil {
+		// A restart does not log again what the last read already met.
+		d.unreadable = map[check.Unreadable]bool{}
+		for _, u := range mark.Unreadable {
+			d.unreadable[u] = true
+		}
+	}
 	snap, next, err := reader.ReadSince(ctx, d.db, d.cfg.Source, d.now(), mark, reader.IncrementalOptions{ReconcileEvery: d.cfg.Reconcile, Watch: watch, Logger: d.logger})
 	cost := d.db.Stats().Sub(before)
 	d.logger.Debug("read", "duration", d.now().Sub(start), "queries", cost.Queries, "rows", cost.Rows, "error", err != nil)
@@ -406,6 +416,7 @@ func (d *App) tick(ctx context.Context) error {
 			d.logger.Info("first check done: the application's history is recorded", "on_first_run", mode, "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations)
 		}
 		d.logger.Debug("snapshot", "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations, "in_progress", snap.Counts.InProgress)
+		d.logUnreadable(snap)
 	}
 	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
@@ -418,6 +429,25 @@ func (d *App) tick(ctx context.Context) error {
 		return &UndeliveredError{Waiting: len(d.st.Outbox), Dead: len(d.st.Dead), ConfigPath: d.cfg.ConfigPath}
 	}
 	return nil
+}
+
+// logUnreadable logs each value the read could not read (see
+// check.Unreadable) once, when a read first meets it: the row is reported
+// without it, and the log says which row, column and value.
+func (d *App) logUnreadable(snap *check.Snapshot) {
+	seen := make(map[check.Unreadable]bool, len(snap.Unreadable))
+	for _, u := range snap.Unreadable {
+		seen[u] = true
+		if d.unreadable[u] {
+			continue
+		}
+		attrs := []any{"table", u.Table, "id", u.ID, "column", u.Column, "value", u.Value, "unreadable_rows", snap.Counts.UnreadableRows}
+		if u.OperationID != "" {
+			attrs = append(attrs, "operation_id", u.OperationID)
+		}
+		d.logger.Warn("a time stamp cannot be read; the row is reported without it", attrs...)
+	}
+	d.unreadable = seen
 }
 
 // logMutes logs and shows what a tick decided: the events sent (released

@@ -161,7 +161,7 @@ func failing(app string, at time.Time) *check.Snapshot {
 	failedAt := at.Add(-time.Minute)
 	return &check.Snapshot{App: app, TakenAt: at, Failing: []check.Failure{{
 		Attempt: check.Attempt{ID: "7", Name: "2024_01_01_000000_Import", Type: "sync", State: "failed", ExecutedAt: failedAt, FailedAt: &failedAt},
-		Errors:  []check.ErrorRecord{{ID: "1", Exception: "RuntimeException", Message: "boom", CreatedAt: failedAt}},
+		Errors:  []check.ErrorRecord{{ID: "1", Exception: "RuntimeException", Message: "boom", CreatedAt: &failedAt}},
 	}}, Counts: check.Counts{Failing: 1}}
 }
 

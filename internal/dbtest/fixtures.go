@@ -1,6 +1,7 @@
 package dbtest
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,6 +286,65 @@ func (db *DB) InsertDeferred(t testing.TB, s Schema, rows ...Deferred) []string 
 			db.syncSequence(t, s.Deferred)
 		}
 		ids = append(ids, id)
+	}
+	return ids
+}
+
+// SetRaw stores value (any driver value: text, a float, nil) in column of
+// the row of table with id, as it is, for tests of values Laravel never
+// writes but a database may hold: MySQL's zero date (the session's
+// sql_mode is relaxed for the one statement, as an old server or a
+// careless import would have it), PostgreSQL's infinity, text or a REAL
+// in SQLite's time stamp columns.
+func (db *DB) SetRaw(t testing.TB, table, id, column string, value any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatalf("dbtest: SetRaw: %v", err)
+	}
+	defer conn.Close()
+	if db.Dialect == MySQL {
+		if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = ''"); err != nil {
+			t.Fatalf("dbtest: SetRaw: relax sql_mode: %v", err)
+		}
+		// The connection goes back to the pool: put the server's default back.
+		defer conn.ExecContext(ctx, "SET SESSION sql_mode = DEFAULT")
+	}
+	q := "update " + db.Quote(table) + " set " + db.Quote(column) + " = ? where " + db.Quote("id") + " = ?"
+	res, err := conn.ExecContext(ctx, db.Rebind(q), value, id)
+	if err != nil {
+		t.Fatalf("dbtest: SetRaw %s.%s of row %s to %v: %v", table, column, id, value, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("dbtest: SetRaw %s.%s of row %s: %d rows changed (%v)", table, column, id, n, err)
+	}
+}
+
+// ErrorIDs returns the ids of the error rows of the operation row opID,
+// oldest first.
+func (db *DB) ErrorIDs(t testing.TB, s Schema, opID string) []string {
+	t.Helper()
+	s = s.WithDefaults()
+	cast := "CAST(id AS TEXT)"
+	if db.Dialect == MySQL {
+		cast = "CAST(id AS CHAR)"
+	}
+	rows, err := db.SQL.Query(db.Rebind("select "+cast+" from "+db.Quote(s.Errors)+" where operation_id = ? order by id"), opID)
+	if err != nil {
+		t.Fatalf("dbtest: ErrorIDs: %v", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatalf("dbtest: ErrorIDs: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("dbtest: ErrorIDs: %v", err)
 	}
 	return ids
 }

@@ -216,7 +216,7 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 			oldest = fv.FailedAt
 		}
 		for _, e := range f.Errors {
-			fv.Errors = append(fv.Errors, web.ErrorView{Exception: e.Exception, Message: e.Message, Trace: e.Trace, CreatedAt: e.CreatedAt})
+			fv.Errors = append(fv.Errors, web.ErrorView{Exception: e.Exception, Message: e.Message, Trace: e.Trace, CreatedAt: e.CreatedTime()})
 		}
 		a.Failing = append(a.Failing, fv)
 	}

@@ -33,6 +33,11 @@ type spelling interface {
 	// than the space and '|' (which text.Line treats as a space): text
 	// whose display width may not be its length.
 	odd(e string) string
+	// stampOK is true when the time stamp column e (not NULL) holds a time
+	// that parseStamp reads, as far as SQL can tell cheaply: false for
+	// PostgreSQL's infinity, MySQL's zero dates, and in SQLite text that
+	// does not start like a date, or a REAL.
+	stampOK(e string) string
 	// later is the later of two time stamps either of which may be NULL.
 	later(a, b string) string
 	// byteOrderDesc orders by the text id descending the way sortFailures
@@ -97,6 +102,12 @@ func (d dialect) base(e string) string {
 	return "CASE WHEN " + d.endsPHP(e) + " THEN " + cut + " ELSE " + e + " END"
 }
 
+// unreadable is true when the time stamp column e holds a value that is
+// not NULL and not a time (stampOK).
+func (d dialect) unreadable(e string) string {
+	return "(" + e + " IS NOT NULL AND NOT " + d.stampOK(e) + ")"
+}
+
 // withPHP appends ".php" to the text expression e.
 func (d dialect) withPHP(e string) string { return d.concat("("+e+")", "'.php'") }
 
@@ -112,6 +123,7 @@ func (pgsqlSpelling) charLen(e string) string   { return "CHAR_LENGTH(" + e + ")
 func (pgsqlSpelling) endsPHP(e string) string   { return "RIGHT(" + e + `, 4) COLLATE "C" = '.php'` }
 func (pgsqlSpelling) later(a, b string) string  { return "GREATEST(" + a + ", " + b + ")" } // ignores NULLs
 func (pgsqlSpelling) probeFence() string        { return " OFFSET 0" }
+func (pgsqlSpelling) stampOK(e string) string   { return "isfinite(" + e + ")" }
 func (pgsqlSpelling) odd(e string) string {
 	return "(" + e + ` COLLATE "C" ~ '[^!-~]' OR ` + e + " LIKE '%|%')"
 }
@@ -130,6 +142,9 @@ func (mysqlSpelling) concat(a, b string) string { return "CONCAT(" + a + ", " + 
 func (mysqlSpelling) charLen(e string) string   { return "CHAR_LENGTH(" + e + ")" }
 func (mysqlSpelling) endsPHP(e string) string   { return "CAST(RIGHT(" + e + ", 4) AS BINARY) = '.php'" }
 func (mysqlSpelling) probeFence() string        { return "" }
+func (mysqlSpelling) stampOK(e string) string {
+	return "(MONTH(" + e + ") <> 0 AND DAYOFMONTH(" + e + ") <> 0)"
+}
 func (mysqlSpelling) odd(e string) string {
 	return "(" + e + " REGEXP '[^!-~]' OR " + e + " LIKE '%|%')"
 }
@@ -151,6 +166,12 @@ func (sqliteSpelling) concat(a, b string) string { return a + " || " + b }
 func (sqliteSpelling) charLen(e string) string   { return "LENGTH(" + e + ")" }
 func (sqliteSpelling) endsPHP(e string) string   { return "SUBSTR(" + e + ", -4) = '.php'" }
 func (sqliteSpelling) probeFence() string        { return "" }
+
+// stampOK: numbers sort before text, and a date starts with a digit.
+// Integers are Unix seconds.
+func (sqliteSpelling) stampOK(e string) string {
+	return "(typeof(" + e + ") = 'integer' OR (" + e + " > '0000-00-00 00:00:00' AND " + e + " < ':'))"
+}
 
 // odd also counts a length that differs from the byte count: SQLite's
 // LENGTH stops at a NUL.

@@ -46,7 +46,7 @@ func OpenHistory(ctx context.Context, db *DB, src laravel.Source) (*History, err
 		tx.Rollback()
 		return nil, err
 	}
-	return &History{r: reader{db: db, d: db.d, t: t, loc: loc, q: tx}, tx: tx}, nil
+	return &History{r: reader{db: db, d: db.d, t: t, loc: loc, q: tx, bad: newUnreadableSet()}, tx: tx}, nil
 }
 
 // forHistory sets tx up for the history's queries.
@@ -101,6 +101,17 @@ type stopError struct{ err error }
 
 func (e *stopError) Error() string { return e.err.Error() }
 
+// Unreadable returns the values the History's transaction met that
+// cannot be read (those of the Read before it, in ReadWithHistory,
+// included), each row and column once, and the number of rows they are
+// in. Call it after the lists: they are found as the rows stream past.
+func (h *History) Unreadable() ([]check.Unreadable, int) {
+	if h.r.bad == nil {
+		return nil, 0
+	}
+	return h.r.bad.named(), h.r.bad.count()
+}
+
 // Rows counts the rows of the operations table.
 func (h *History) Rows(ctx context.Context) (int, error) {
 	var n int
@@ -125,7 +136,7 @@ func (h *History) Completed(ctx context.Context, fn func(*check.Attempt) error) 
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
 		a = check.Attempt{}
-		if err := h.r.scanAttempt(rows, &a); err != nil {
+		if _, err := h.r.scanAttempt(rows, &a); err != nil {
 			return err
 		}
 		if err := fn(&a); err != nil {
@@ -222,15 +233,22 @@ const (
 // time stamps (ID and State stay empty). The Attempt passed is reused for
 // the next row. An error fn returns stops the read and is returned
 // unchanged.
+//
+// The id of a row is read only when one of its time stamps cannot be read
+// (see Unreadable), to name it: the rows of a million-row table carry no
+// id otherwise.
 func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) error) error {
-	q := "SELECT name, type, executed_at, completed_at FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
+	r := &h.r
+	id := "CASE WHEN " + r.d.unreadable("executed_at") + " OR " + r.d.unreadable("completed_at") + " THEN " + r.d.text("id") + " END"
+	q := "SELECT " + id + ", name, type, executed_at, completed_at FROM " + r.d.table(r.t.Operations) + completedWhere + completedOrder
 	var a check.Attempt
-	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
-		var exec, done wallTime
-		var typ sql.NullString
-		if err := rows.Scan(&a.Name, &typ, h.r.wt(&exec), h.r.wt(&done)); err != nil {
+	return h.each(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, func(rows *sql.Rows) error {
+		exec, done := r.stamp("executed_at"), r.stamp("completed_at")
+		var rowID, typ sql.NullString
+		if err := rows.Scan(&rowID, &a.Name, &typ, exec, done); err != nil {
 			return err
 		}
+		r.note(r.t.Operations, rowID.String, "", exec, done)
 		a.Name, a.Type = laravel.StripPHP(a.Name), typ.String
 		a.ExecutedAt, a.CompletedAt = exec.t, done.ptr()
 		if err := fn(&a); err != nil {
@@ -261,9 +279,11 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	// completed row: a few index entries per failed row, however long the
 	// operation's history.
 	base := r.d.base("f.name")
+	// Only a run that started after the failed one counts, and only one
+	// whose start can be read (the rule of problemQuery).
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
-			" AND c.completed_at IS NOT NULL ORDER BY c.executed_at DESC LIMIT 1)"
+			" AND c.completed_at IS NOT NULL AND c.executed_at > f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
 	}
 	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
@@ -285,13 +305,14 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	errBuf := []check.ErrorRecord{}
 	err := h.each(ctx, fmt.Sprintf("read failed operations and their errors from %q and %q", r.t.Operations, r.t.Errors), q, func(rows *sql.Rows) error {
 		var a check.Attempt
-		var exec, done, failed, recovered, created wallTime
+		exec, done, failed, recovered, created := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at"), r.stamp(""), r.stamp("created_at")
 		var typ, state, errID, exc, msg, tr, context sql.NullString
-		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed), r.wt(&recovered),
-			&errID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
+		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, failed, recovered,
+			&errID, &exc, &msg, &tr, &context, created); err != nil {
 			return err
 		}
 		if !have || a.ID != cur.ID {
+			r.note(r.t.Operations, a.ID, "", exec, done, failed)
 			if err := flush(); err != nil {
 				return &stopError{err}
 			}
@@ -301,14 +322,15 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
 			clear(errBuf)
 			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
-			if recovered.valid && recovered.t.After(a.ExecutedAt) {
+			if recovered.valid {
 				cur.Recovered, cur.RecoveredAt = true, recovered.ptr()
 			}
 			have = true
 		}
 		if errID.Valid {
+			r.note(r.t.Errors, errID.String, cur.ID, created)
 			cur.Errors = append(cur.Errors, check.ErrorRecord{ID: errID.String, Exception: exc.String, Message: msg.String,
-				Trace: tr.String, Context: context.String, CreatedAt: created.t})
+				Trace: tr.String, Context: context.String, CreatedAt: created.ptr()})
 			errBuf = cur.Errors
 		}
 		return nil

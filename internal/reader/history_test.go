@@ -119,7 +119,7 @@ func wantHistory(t *testing.T, ops []dbtest.Op, ids []string, loc *time.Location
 		}
 		for _, e := range op.Errors {
 			f.Errors = append(f.Errors, check.ErrorRecord{Exception: e.Exception, Message: e.Message, Trace: e.Trace,
-				Context: e.Context, CreatedAt: *at(cmp.Or(e.CreatedAt, op.FailedAt))})
+				Context: e.Context, CreatedAt: at(cmp.Or(e.CreatedAt, op.FailedAt))})
 		}
 		failed = append(failed, f)
 	}
@@ -250,7 +250,7 @@ func TestHistoryListsRows(t *testing.T) {
 					if !traces {
 						we.Trace = ""
 					}
-					if e.ID == "" || e.Exception != we.Exception || e.Message != we.Message || e.Trace != we.Trace || !e.CreatedAt.Equal(we.CreatedAt) {
+					if e.ID == "" || e.Exception != we.Exception || e.Message != we.Message || e.Trace != we.Trace || !e.CreatedTime().Equal(we.CreatedTime()) {
 						t.Errorf("failed[%d].Errors[%d] = %+v, want %+v", i, j, e, we)
 					}
 				}

@@ -96,7 +96,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
+	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx, bad: newUnreadableSet()}
 
 	// Problems: rows started since the watermark (less the look-back) and
 	// the rows open last time, filtered by the same rule as a full read.
@@ -137,6 +137,13 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	}
 	for _, f := range fresh {
 		failing[at[f.ID]].Errors = f.Errors
+	}
+	// The errors kept from the mark are not read again: nor are their
+	// unreadable values, which the mark keeps too.
+	for _, u := range prev.Unreadable {
+		if _, reread := at[u.OperationID]; u.Table == t.Errors && !reread && stillFailing(failing, u.OperationID) {
+			r.bad.add(u)
+		}
 	}
 	sortFailures(failing)
 	snap.Failing, snap.InProgress = failing, running
@@ -202,6 +209,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		}
 	}
 	snap.Counts.PendingMigrations = len(snap.PendingMigrations)
+	r.bad.fill(snap)
 	if err := tx.Commit(); err != nil {
 		return nil, nil, db.queryError("end the read transaction", err)
 	}
@@ -230,7 +238,7 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		Version: check.MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
 		InProgress:        make([]check.Attempt, len(s.InProgress)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
-		Completed: s.Counts.Completed, Warnings: s.Warnings,
+		Completed: s.Counts.Completed, Warnings: s.Warnings, Unreadable: s.Unreadable,
 	}
 	for i, a := range s.InProgress {
 		a.RunningFor = 0
@@ -252,6 +260,16 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		m.Failing[i] = f
 	}
 	return m
+}
+
+// stillFailing says whether the operation row id is among failing.
+func stillFailing(failing []check.Failure, id string) bool {
+	for _, f := range failing {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // markTrace and markMessage bound what a mark keeps of each error: a
@@ -297,7 +315,6 @@ func dirSignature(src laravel.Source) string {
 func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []check.Failure, running []check.Attempt, newest string, err error) {
 	set := newProblemSet(now)
 	scan := set.scan(r)
-	ops := r.d.table(r.t.Operations)
 	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
 	base := r.problemQuery()
 	if since != "" {
@@ -315,16 +332,28 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 			return nil, nil, "", err
 		}
 	}
-	// The newest start: one index probe.
-	var wm wallTime
-	if err := r.query(ctx, what, "SELECT MAX(executed_at) FROM "+ops, nil, func(rows *sql.Rows) error {
-		return rows.Scan(r.wt(&wm))
-	}); err != nil {
+	if newest, err = r.newestStart(ctx); err != nil {
 		return nil, nil, "", err
-	}
-	if wm.valid {
-		newest = wm.t.Format(time.DateTime)
 	}
 	failing, running = set.result()
 	return failing, running, newest, nil
+}
+
+// newestStart is the newest executed_at that can be read, as wall-clock
+// text ("" for none): one probe of the executed_at index from its end,
+// past the few values that sort after every time and cannot be read
+// (PostgreSQL's infinity, text in SQLite), which would otherwise stop
+// the watermark for good.
+func (r *reader) newestStart(ctx context.Context) (string, error) {
+	q := "SELECT executed_at FROM " + r.d.table(r.t.Operations) + " WHERE " + r.d.stampOK("executed_at") + " ORDER BY executed_at DESC LIMIT 1"
+	wm := r.stamp("executed_at")
+	if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		return rows.Scan(wm)
+	}); err != nil {
+		return "", err
+	}
+	if !wm.valid {
+		return "", nil
+	}
+	return wm.t.Format(time.DateTime), nil
 }

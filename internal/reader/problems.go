@@ -142,23 +142,29 @@ func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	other := func(alias string) string {
 		return `
   AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + r.d.otherSpelling(alias+".name") + ` AND c.completed_at IS NOT NULL
-    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name)` + r.d.probeFence() + `)`
+    AND c.executed_at >= (SELECT MAX(executed_at) FROM ` + ops + ` m WHERE m.name = ` + alias + `.name) AND ` + r.d.stampOK("c.executed_at") + r.d.probeFence() + `)`
+	}
+	// A newest run whose start cannot be read proves nothing (it may sort
+	// after every time, as PostgreSQL's infinity does): its name is looked
+	// at, by problemQuery's rules, which never let it count as later.
+	unfinished := func(alias string) string {
+		return "(" + alias + ".completed_at IS NULL OR NOT " + r.d.stampOK(alias+".executed_at") + ")"
 	}
 	var q string
 	switch r.d.name() {
 	case "pgsql":
 		q = `WITH RECURSIVE t AS (
-  (SELECT name, completed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
+  (SELECT name, completed_at, executed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
   UNION ALL
-  SELECT o.name, o.completed_at FROM t CROSS JOIN LATERAL
-    (SELECT name, completed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
+  SELECT o.name, o.completed_at, o.executed_at FROM t CROSS JOIN LATERAL
+    (SELECT name, completed_at, executed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
 )
-SELECT name FROM t WHERE completed_at IS NULL` + other("t")
+SELECT name FROM t WHERE ` + unfinished("t") + other("t")
 	case "mysql":
 		// MySQL and MariaDB do the loose index scan for GROUP BY ... MAX.
 		q = `SELECT o.name FROM ` + ops + ` o
 JOIN (SELECT name, MAX(executed_at) AS m FROM ` + ops + ` GROUP BY name) x ON o.name = x.name AND o.executed_at = x.m
-WHERE o.completed_at IS NULL` + other("o")
+WHERE ` + unfinished("o") + other("o")
 	default:
 		q = `WITH RECURSIVE t(name) AS (
   SELECT MAX(name) FROM ` + ops + `
@@ -166,7 +172,7 @@ WHERE o.completed_at IS NULL` + other("o")
   SELECT (SELECT MAX(name) FROM ` + ops + ` WHERE name < t.name) FROM t WHERE t.name IS NOT NULL
 )
 SELECT t.name FROM t WHERE t.name IS NOT NULL
-  AND (SELECT completed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) IS NULL` + other("t")
+  AND EXISTS (SELECT 1 FROM (SELECT completed_at, executed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) n WHERE ` + unfinished("n") + `)` + other("t")
 	}
 	var names []string
 	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
@@ -229,18 +235,22 @@ func newProblemSet(now time.Time) *problemSet {
 func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
 	return func(rows *sql.Rows) error {
 		var a check.Attempt
-		if err := r.scanAttempt(rows, &a); err != nil {
+		failed, err := r.scanAttempt(rows, &a)
+		if err != nil {
 			return err
 		}
 		if p.seen[a.ID] {
 			return nil
 		}
 		p.seen[a.ID] = true
-		if a.FailedAt != nil {
+		if failed {
 			p.failing = append(p.failing, check.Failure{Attempt: a, Errors: []check.ErrorRecord{}})
 			return nil
 		}
-		a.RunningFor = check.Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		if !a.ExecutedAt.IsZero() {
+			// Unset when the start cannot be read: how long is unknown.
+			a.RunningFor = check.Duration(max(p.now.Sub(a.ExecutedAt), 0))
+		}
 		p.running = append(p.running, a)
 		return nil
 	}
@@ -267,6 +277,13 @@ func (p *problemSet) result() ([]check.Failure, []check.Attempt) {
 // 900 ms), and with a partial index on unfinished rows (see the README)
 // the whole query follows the candidates (170 ms).
 //
+// A run whose start cannot be read (stampOK) is later than nothing: it
+// recovers no failure and ends no open run. Its own start sorts where the
+// database sorts the value (PostgreSQL's infinity and SQLite's text after
+// every time, MySQL's zero date, -infinity, ” and numbers before), so
+// such a failed row is failing unless a run that can be read started at
+// or after it by that order and completed; every plan agrees on that.
+//
 // A failed row that also has completed_at set is no problem (it completed
 // itself), so candidates can be limited to completed_at IS NULL, which such
 // a partial index covers.
@@ -274,7 +291,7 @@ func (r *reader) problemQuery() string {
 	ops := r.d.table(r.t.Operations)
 	later := func(name string) string {
 		return `
-  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL` + r.d.probeFence() + `)`
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL AND ` + r.d.stampOK("c.executed_at") + r.d.probeFence() + `)`
 	}
 	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
 WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
@@ -314,11 +331,12 @@ func (r *reader) errorsOf(ctx context.Context, fs []check.Failure, noTraces bool
 			var opID string
 			var e check.ErrorRecord
 			var exc, msg, tr, context sql.NullString
-			var created wallTime
-			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, r.wt(&created)); err != nil {
+			created := r.stamp("created_at")
+			if err := rows.Scan(&opID, &e.ID, &exc, &msg, &tr, &context, created); err != nil {
 				return err
 			}
-			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, tr.String, context.String, created.t
+			r.note(r.t.Errors, e.ID, opID, created)
+			e.Exception, e.Message, e.Trace, e.Context, e.CreatedAt = exc.String, msg.String, tr.String, context.String, created.ptr()
 			if k, ok := index[opID]; ok {
 				fs[k].Errors = append(fs[k].Errors, e)
 			}

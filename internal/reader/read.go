@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -124,7 +123,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 			tx.Rollback()
 		}
 	}()
-	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx}
+	r := reader{db: db, d: db.d, t: t, loc: loc, q: tx, bad: newUnreadableSet()}
 
 	if !opt.SkipProblems {
 		var names []string
@@ -182,16 +181,11 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 
 	if opt.watermark != nil {
-		var wm wallTime
-		if err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), "SELECT MAX(executed_at) FROM "+r.d.table(r.t.Operations), nil, func(rows *sql.Rows) error {
-			return rows.Scan(r.wt(&wm))
-		}); err != nil {
+		if *opt.watermark, err = r.newestStart(ctx); err != nil {
 			return nil, nil, reader{}, err
 		}
-		if wm.valid {
-			*opt.watermark = wm.t.Format(time.DateTime)
-		}
 	}
+	r.bad.fill(snap)
 	return snap, tx, r, nil
 }
 
@@ -289,6 +283,8 @@ type reader struct {
 	loc *time.Location
 	// q runs the queries: the read transaction, or the DB when nil.
 	q queryer
+	// bad collects the values the read cannot read (nil: not noted).
+	bad *unreadableSet
 }
 
 // queryer is what a reader needs of a *sql.DB or *sql.Tx.
@@ -317,28 +313,27 @@ func (r *reader) query(ctx context.Context, what, q string, args []any, scan fun
 	return nil
 }
 
-func (r *reader) wt(w *wallTime) *wallTime {
-	w.loc = r.loc
-	return w
-}
-
 const attemptCols = "%s, name, type, state, executed_at, completed_at, failed_at"
 
 func (r *reader) attemptCols(alias string) string {
 	return fmt.Sprintf(attemptCols, r.d.text(alias+"id"))
 }
 
-func (r *reader) scanAttempt(rows *sql.Rows, a *check.Attempt) error {
-	var exec, done, failed wallTime
+// scanAttempt scans attemptCols into a. failed says failed_at is set: a
+// failed_at that cannot be read leaves a.FailedAt nil, but the row failed
+// all the same (when is unknown).
+func (r *reader) scanAttempt(rows *sql.Rows, a *check.Attempt) (failed bool, err error) {
+	exec, done, fail := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at")
 	var typ, state sql.NullString
-	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed)); err != nil {
-		return err
+	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, fail); err != nil {
+		return false, err
 	}
+	r.note(r.t.Operations, a.ID, "", exec, done, fail)
 	a.Name = laravel.StripPHP(a.Name)
 	a.Type, a.State = typ.String, state.String
 	a.ExecutedAt = exec.t
-	a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
-	return nil
+	a.CompletedAt, a.FailedAt = done.ptr(), fail.ptr()
+	return fail.set, nil
 }
 
 // nameArgs returns both spellings (with and without ".php") of each name.
@@ -391,82 +386,17 @@ func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
 		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, failed_at DESC"
 	err = r.query(ctx, what, q, nil, func(rows *sql.Rows) error {
 		var f check.DeferredFailure
-		var failed wallTime
+		failed := r.stamp("failed_at")
 		var lastErr sql.NullString
-		if err := rows.Scan(&f.ID, &f.Operation, &f.Attempts, &f.MaxAttempts, r.wt(&failed), &lastErr); err != nil {
+		if err := rows.Scan(&f.ID, &f.Operation, &f.Attempts, &f.MaxAttempts, failed, &lastErr); err != nil {
 			return err
 		}
+		r.note(r.t.Deferred, f.ID, "", failed)
 		f.FailedAt, f.LastError = failed.ptr(), lastErr.String
 		d.Exhausted = append(d.Exhausted, f)
 		return nil
 	})
 	return d, err
-}
-
-// wallTime scans a Laravel time stamp: a wall-clock value without a zone
-// (PostgreSQL timestamp, MySQL timestamp text, SQLite text) read in the
-// application's zone, never the monitoring host's.
-type wallTime struct {
-	t     time.Time
-	valid bool
-	loc   *time.Location
-}
-
-func (w *wallTime) ptr() *time.Time {
-	if !w.valid {
-		return nil
-	}
-	t := w.t
-	return &t
-}
-
-var wallLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02"}
-
-// Scan implements sql.Scanner.
-func (w *wallTime) Scan(v any) error {
-	loc := w.loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	switch x := v.(type) {
-	case nil:
-		w.valid = false
-		return nil
-	case time.Time:
-		if x.Location() == time.UTC || x.Location() == time.Local {
-			// A zone-less column: keep the wall clock, put it in the app's zone.
-			w.t = time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), loc)
-		} else {
-			w.t = x.In(loc)
-		}
-	case []byte:
-		return w.Scan(string(x))
-	case string:
-		s := strings.TrimSpace(x)
-		var err error
-		for _, layout := range wallLayouts {
-			var t time.Time
-			if strings.HasSuffix(layout, "Z07:00") {
-				t, err = time.Parse(layout, s)
-				t = t.In(loc)
-			} else {
-				t, err = time.ParseInLocation(layout, s, loc)
-			}
-			if err == nil {
-				w.t = t
-				break
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("time stamp %q is not in Laravel's Y-m-d H:i:s form", x)
-		}
-	case int64:
-		w.t = time.Unix(x, 0).In(loc)
-	default:
-		return fmt.Errorf("unexpected time stamp value of type %T", v)
-	}
-	w.valid = true
-	return nil
 }
 
 // lastCompleted adds to lastOK the newest completed run of each name whose
@@ -475,12 +405,15 @@ func (r *reader) lastCompleted(ctx context.Context, names []string, lastOK map[s
 	for i := 0; i < len(names); i += batch {
 		chunk := names[i:min(i+batch, len(names))]
 		q := "SELECT name, MAX(executed_at) FROM " + r.d.table(r.t.Operations) +
-			" WHERE completed_at IS NOT NULL AND name IN " + r.d.in(1, 2*len(chunk)) + " GROUP BY name"
+			" WHERE completed_at IS NOT NULL AND " + r.d.stampOK("executed_at") + " AND name IN " + r.d.in(1, 2*len(chunk)) + " GROUP BY name"
 		err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nameArgs(chunk), func(rows *sql.Rows) error {
 			var name string
-			var at wallTime
-			if err := rows.Scan(&name, r.wt(&at)); err != nil {
+			at := r.stamp("executed_at")
+			if err := rows.Scan(&name, at); err != nil {
 				return err
+			}
+			if !at.valid {
+				return nil // as problemQuery: no recovery
 			}
 			name = laravel.StripPHP(name)
 			if prev, ok := lastOK[name]; !ok || at.t.After(prev) {

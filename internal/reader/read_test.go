@@ -218,7 +218,7 @@ func readScenarios() []readScenario {
 					t.Errorf("row without error records has errors %#v, want an empty list", errs)
 				}
 				got := opNames(snap.Failing[1].Errors, func(e check.ErrorRecord) string {
-					return e.Exception + "/" + e.Message + "/" + e.Trace + "/" + e.CreatedAt.UTC().Format(time.TimeOnly)
+					return e.Exception + "/" + e.Message + "/" + e.Trace + "/" + e.CreatedTime().UTC().Format(time.TimeOnly)
 				})
 				want := []string{`App\Exceptions\First/one/#0 a/10:00:01`, `App\Exceptions\Second/two/#0 b/10:00:02`, `App\Exceptions\Third/three/#0 c/10:00:03`}
 				if !reflect.DeepEqual(got, want) {
@@ -237,7 +237,7 @@ func readScenarios() []readScenario {
 					t.Errorf("history failed = %v", got)
 				}
 				v := check.Judge(snap, check.Thresholds{MaxPending: 10})
-				wantLine := "SEQWATCH CRITICAL - 1 failed operation (" + opB + ": no error recorded (SEQUENCER_RECORD_ERRORS may be off)) | failed=1 pending=2;10 in_progress=0 stuck=0 pending_migrations=0 completed=1 deferred_failed=0"
+				wantLine := "SEQWATCH CRITICAL - 1 failed operation (" + opB + ": no error recorded (SEQUENCER_RECORD_ERRORS may be off)) | failed=1 pending=2;10 in_progress=0 stuck=0 pending_migrations=0 completed=1 deferred_failed=0 unreadable_rows=0"
 				if v.Line() != wantLine {
 					t.Errorf("Line() =\n%s\nwant\n%s", v.Line(), wantLine)
 				}

@@ -70,6 +70,9 @@ type history interface {
 	completedWidths(ctx context.Context) ([4]int, error)
 	completedRows(ctx context.Context, fn func(*check.Attempt) error) error
 	failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error
+	// unreadable is what check.Snapshot.Unreadable and
+	// Counts.UnreadableRows hold for everything read so far.
+	unreadable() ([]check.Unreadable, int)
 }
 
 // dbHistory serves the sections from the database, a row at a time.
@@ -117,6 +120,15 @@ func (d dbHistory) failed(ctx context.Context, traces bool, fn func(*check.Failu
 	return d.h.Failed(ctx, traces, fn)
 }
 
+// unreadable is the History's (which include the snapshot's when both
+// were read in one transaction), or the snapshot's without a History.
+func (d dbHistory) unreadable() ([]check.Unreadable, int) {
+	if d.h == nil {
+		return nil, 0
+	}
+	return d.h.Unreadable()
+}
+
 // memHistory serves a snapshot's Completed and Failed lists.
 type memHistory struct{ s *check.Snapshot }
 
@@ -128,6 +140,10 @@ func (m memHistory) completedWidths(context.Context) ([4]int, error) {
 		}
 	}
 	return w, nil
+}
+
+func (m memHistory) unreadable() ([]check.Unreadable, int) {
+	return m.s.Unreadable, m.s.Counts.UnreadableRows
 }
 
 func (m memHistory) completedRows(_ context.Context, fn func(*check.Attempt) error) error {
@@ -164,7 +180,11 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 		if len(s.InProgress) > 0 {
 			rows := make([][]string, 0, len(s.InProgress))
 			for _, a := range s.InProgress {
-				rows = append(rows, []string{displayName(a.Name), text.Line(a.Type, typeMax), stamp(a.ExecutedAt), check.HumanDuration(a.RunningFor.Std())})
+				started, runFor := stamp(a.ExecutedAt), check.HumanDuration(a.RunningFor.Std())
+				if a.ExecutedAt.IsZero() {
+					started, runFor = unknown, unknown // see Warnings
+				}
+				rows = append(rows, []string{displayName(a.Name), text.Line(a.Type, typeMax), started, runFor})
 			}
 			p.table([]string{"Name", "Type", "Executed At", "Running For"}, rows)
 		}
@@ -226,7 +246,55 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 			p.printf("Total: %d failed operation(s)\n", failing)
 		}
 	}
+	if p.err == nil {
+		var warnings []string
+		if s != nil {
+			warnings = s.Warnings
+		}
+		named, n := h.unreadable()
+		if named == nil && n == 0 && s != nil {
+			named, n = s.Unreadable, s.Counts.UnreadableRows
+		}
+		p.warnings(warnings, named, n, failed)
+	}
 	return p.err
+}
+
+// unknown stands for a time that cannot be read (it is named under
+// Warnings).
+const unknown = "unknown"
+
+// warnings prints the Warnings section, after everything else (the
+// unreadable values are found as the lists stream past), when there is
+// anything to say: each warning, each unreadable value once, and how many
+// more rows hold one than are named. No line of it says "Total:", which
+// the guide's monitoring script reads.
+func (p *printer) warnings(warnings []string, named []check.Unreadable, rows int, afterFailed bool) {
+	if len(warnings) == 0 && len(named) == 0 && rows == 0 {
+		return
+	}
+	if afterFailed {
+		p.printf("\n")
+	}
+	p.section("Warnings", yellow)
+	for _, w := range warnings {
+		p.printf("- %s\n", text.Line(w, 400))
+	}
+	seen := map[[2]string]bool{}
+	for _, u := range named {
+		seen[[2]string{u.Table, u.ID}] = true
+		p.printf("- %s: the row is shown without it\n", u.String())
+	}
+	if more := rows - len(seen); more > 0 {
+		p.printf("- and %d more %s with a value that cannot be read (the first %d values are named)\n", more, plural(more, "row"), check.MaxUnreadable)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // failure prints one failed row with its error table (a few rows, so it
@@ -243,14 +311,18 @@ func (p *printer) failure(f *check.Failure, verbose bool) {
 			marker = green + marker + reset
 		}
 	}
-	p.printf("%s (Failed at: %s)%s\n", displayName(f.Name), stampPtr(f.FailedAt), marker)
+	failedAt := stampPtr(f.FailedAt)
+	if f.FailedAt == nil {
+		failedAt = unknown // it failed; when cannot be read (see Warnings)
+	}
+	p.printf("%s (Failed at: %s)%s\n", displayName(f.Name), failedAt, marker)
 	if len(f.Errors) == 0 {
 		p.printf("No error recorded (SEQUENCER_RECORD_ERRORS may be off).\n\n")
 		return
 	}
 	rows := make([][]string, 0, len(f.Errors))
 	for _, e := range f.Errors {
-		rows = append(rows, []string{text.Line(e.Exception, 255), text.Line(e.Message, msgLen), stamp(e.CreatedAt)})
+		rows = append(rows, []string{text.Line(e.Exception, 255), text.Line(e.Message, msgLen), stampPtr(e.CreatedAt)})
 	}
 	p.table([]string{"Exception", "Message", "Occurred At"}, rows)
 	if verbose {
@@ -588,6 +660,8 @@ func StreamStatusJSON(ctx context.Context, w io.Writer, s *check.Snapshot, h *re
 	if doc.Counts.Rows, err = h.Rows(ctx); err != nil {
 		return err
 	}
+	// Found as the lists streamed past; the snapshot's are among them.
+	doc.Unreadable, doc.Counts.UnreadableRows = h.Unreadable()
 	tail, err := topLevel(&doc)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ func failure(id, name string, m int, class, msg string) check.Failure {
 	at := baseNow.Add(time.Duration(m) * time.Minute)
 	f := check.Failure{Attempt: check.Attempt{ID: id, Name: name, Type: "sync", State: "failed", ExecutedAt: at, FailedAt: &at}, Errors: []check.ErrorRecord{}}
 	if class != "" {
-		f.Errors = append(f.Errors, check.ErrorRecord{ID: id + "e", Exception: class, Message: msg, Trace: "#0 {main}", CreatedAt: at})
+		f.Errors = append(f.Errors, check.ErrorRecord{ID: id + "e", Exception: class, Message: msg, Trace: "#0 {main}", CreatedAt: &at})
 	}
 	return f
 }

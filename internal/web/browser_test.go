@@ -122,6 +122,17 @@ func TestTheStatusPageInARealBrowser(t *testing.T) {
 				t.Errorf("page text lacks the hostile text shown literally: %s", want)
 			}
 		}
+		// The message's control and bidi characters: the text the
+		// browser shows has none, and what they surrounded reads in order.
+		html := eval[string](t, ctx, `document.documentElement.outerHTML`)
+		for _, c := range forbidden {
+			if strings.Contains(text, c) || strings.Contains(html, c) || strings.Contains(title, c) {
+				t.Errorf("the page in the browser carries %q", c)
+			}
+		}
+		if !strings.Contains(text, "exe.png") {
+			t.Error(`"exe.png" does not read as written`)
+		}
 	})
 	t.Run("the trace is behind a details element", func(t *testing.T) {
 		if eval[bool](t, ctx, `document.querySelector("table.failing details").open`) {

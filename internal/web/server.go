@@ -25,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // DefaultListen is the documented listen address.
@@ -282,7 +284,7 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) health(w http.ResponseWriter, ok bool, r HealthReport) {
-	r.Reason = s.opts.Scrub(r.Reason)
+	r.Reason = s.shown(r.Reason)
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusServiceUnavailable
@@ -290,11 +292,21 @@ func (s *Server) health(w http.ResponseWriter, ok bool, r HealthReport) {
 	writeJSON(w, code, r)
 }
 
+// status is the document every view renders (the page and the API):
+// each of its strings passed through shown, here and nowhere else.
 func (s *Server) status() Status {
 	st := s.opts.Board.Status()
-	st.scrub(s.opts.Scrub)
+	st.scrub(s.shown)
 	return st
 }
+
+// shown is what every string goes through before a view shows it: the
+// secrets scrubbed, then text.Clean, the cleaning of the terminal and the
+// channels. Text from the database (or a mute's reason) then carries no
+// terminal control sequence, control character (newlines and tabs stay),
+// bidirectional override or invisible format character: a page is safe
+// to curl to a terminal, and "\u202egnp.exe" reads as what it is.
+func (s *Server) shown(v string) string { return text.Clean(s.opts.Scrub(v)) }
 
 func (s *Server) api(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.status())
@@ -326,7 +338,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// scrub passes every string of the document through f.
+// scrub passes every string of the document through f
+// (TestEveryStringOfTheStatusIsCleaned finds any it misses).
 func (st *Status) scrub(f func(string) string) {
 	for i := range st.Apps {
 		a := &st.Apps[i]
@@ -337,7 +350,8 @@ func (st *Status) scrub(f func(string) string) {
 		a.DeferredExhausted = slices.Clone(a.DeferredExhausted)
 		a.Events = slices.Clone(a.Events)
 		a.Mutes = slices.Clone(a.Mutes)
-		for _, p := range []*string{&a.Name, &a.Environment, &a.Summary, &a.ReadError} {
+		a.Channels = slices.Clone(a.Channels)
+		for _, p := range []*string{&a.Name, &a.Environment, &a.Verdict, &a.Summary, &a.ReadError} {
 			*p = f(*p)
 		}
 		for j := range a.Failing {
@@ -363,14 +377,19 @@ func (st *Status) scrub(f func(string) string) {
 		}
 		for j := range a.Events {
 			ev := &a.Events[j]
-			ev.Summary, ev.Key = f(ev.Summary), f(ev.Key)
+			ev.ID, ev.Kind, ev.Summary, ev.Key = f(ev.ID), f(ev.Kind), f(ev.Summary), f(ev.Key)
 			ev.Channels = append([]ChannelResult(nil), ev.Channels...)
 			for k := range ev.Channels {
-				ev.Channels[k].LastError = f(ev.Channels[k].LastError)
+				c := &ev.Channels[k]
+				c.Channel, c.Result, c.LastError = f(c.Channel), f(c.Result), f(c.LastError)
 			}
 		}
 		for j := range a.Mutes {
-			a.Mutes[j].Reason = f(a.Mutes[j].Reason)
+			m := &a.Mutes[j]
+			m.ID, m.Reason, m.By = f(m.ID), f(m.Reason), f(m.By)
+		}
+		for j := range a.Channels {
+			a.Channels[j].Name = f(a.Channels[j].Name)
 		}
 	}
 }

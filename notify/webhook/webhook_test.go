@@ -881,7 +881,7 @@ func TestStateEventsCarryWholeTraceCountsAndCompletedAt(t *testing.T) {
 		Attempt: check.Attempt{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", State: "failed", ExecutedAt: executed, FailedAt: &failed},
 		Errors: []check.ErrorRecord{{
 			ID: "7", Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] Connection refused",
-			Trace: trace, Context: `{"file":"/app/Foo.php","line":12}`, CreatedAt: failed,
+			Trace: trace, Context: `{"file":"/app/Foo.php","line":12}`, CreatedAt: &failed,
 		}},
 	}
 	st := state.New()
