@@ -163,50 +163,6 @@ func TestRunOnceFeedsAlertmanagerAndResendsOpenProblemsEachTick(t *testing.T) {
 	}
 }
 
-func TestAlertmanagerChannelConfiguration(t *testing.T) {
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "am-token")
-	if err := os.WriteFile(tokenFile, []byte("am-T0ken-from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		channel string
-		want    []string // substrings of the problems; none: valid
-	}{
-		{"loopback http needs no other key", "urls: [http://127.0.0.1:9093, http://localhost:9094]", nil},
-		{"private http with allow_http", "urls: [http://10.1.2.3:9093]\n      allow_http: true", nil},
-		{"private http says that plain http is common and how to allow it", "urls: [http://10.1.2.3:9093]",
-			[]string{"channels[0]", "line 3", "private network", "allow_http: true"}},
-		{"token from a file, never shown", "urls: [http://127.0.0.1:9093]\n      bearer_token_file: " + tokenFile + "\n      basic_auth: {username: u, password: pw-123456}",
-			[]string{"not both"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			yaml := "app: /srv/shop\nchannels:\n  - name: am\n    alertmanager:\n      " + tt.channel + "\n"
-			cfg, err := ParseConfig("seqwatch.yaml", []byte(yaml), func(string) string { return "" })
-			if err != nil {
-				t.Fatal(err)
-			}
-			problems := strings.Join(cfg.Validate(), "\n")
-			if len(tt.want) == 0 && problems != "" {
-				t.Fatalf("problems: %s", problems)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(problems, w) {
-					t.Errorf("problems %q lack %q", problems, w)
-				}
-			}
-			if strings.Contains(problems, "am-T0ken-from-file") || strings.Contains(problems, "pw-123456") {
-				t.Errorf("a secret is shown: %s", problems)
-			}
-			if tt.name == "token from a file, never shown" && !slices.Contains(cfg.secrets, "am-T0ken-from-file") {
-				t.Errorf("the token is not registered for redaction: %q", cfg.secrets)
-			}
-		})
-	}
-}
-
 func TestMutedProblemsAreNotResentToAlertmanagerUntilTheMuteEnds(t *testing.T) {
 	t.Parallel()
 	amURL := startAlertmanager(t)

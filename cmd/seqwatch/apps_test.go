@@ -69,51 +69,6 @@ func TestValidateNamesEachBadApplicationEntry(t *testing.T) {
 	_ = dir
 }
 
-func TestAnApplicationEntryTakesTheTopLevelDefaults(t *testing.T) {
-	p := writeConfig(t, t.TempDir(), `environment: production
-thresholds: {max_pending: 10, stuck_after: 30m}
-schedule: "@every 2m"
-state: {path: /var/lib/seqwatch/state.json}
-apps:
-  - name: shop
-    app: /srv/shop
-    thresholds: {max_pending: 3}
-  - name: blog
-    app: /srv/blog
-    environment: staging
-    schedule: "@every 5m"
-    state_path: /srv/blog-state.json
-`)
-	cfg, err := LoadConfig(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apps := cfg.Applications()
-	if len(apps) != 2 {
-		t.Fatalf("%d applications, want 2", len(apps))
-	}
-	shop, blog := apps[0], apps[1]
-	checks := []struct {
-		what      string
-		got, want any
-	}{
-		{"shop's own max_pending", shop.Thresholds.MaxPending, 3},
-		{"shop's stuck_after from the top", shop.Thresholds.StuckAfter, Duration(30 * 60e9)},
-		{"shop's environment from the top", shop.Environment, "production"},
-		{"shop's schedule from the top", shop.Schedule, "@every 2m"},
-		{"shop's state file beside the top's", shop.State.Path, "/var/lib/seqwatch/state.shop.json"},
-		{"blog's max_pending from the top", blog.Thresholds.MaxPending, 10},
-		{"blog's own environment", blog.Environment, "staging"},
-		{"blog's own schedule", blog.Schedule, "@every 5m"},
-		{"blog's own state file", blog.State.Path, "/srv/blog-state.json"},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
-		}
-	}
-}
-
 func TestCheckOverSeveralApplicationsPrintsTheWorstWithPerfdataPerApplication(t *testing.T) {
 	dir := t.TempDir()
 	shop, _ := sqliteApp(t, demoNow)

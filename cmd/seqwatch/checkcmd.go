@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -49,19 +51,17 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		// status that says the check itself could not run.
 		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
 	} else if names, parallel := sf.appNames(); len(names) > 1 {
-		return printVerdict(e, judgeApps(ctx, sf, names, parallel, e), asJSON)
+		mv := judgeApps(ctx, sf, names, parallel, e)
+		return printVerdict(e, mv, mv.Code, asJSON)
 	} else {
 		v = judge(ctx, sf, e)
 	}
-	return printVerdict(e, singleVerdict{v}, asJSON)
+	return printVerdict(e, v, v.Code, asJSON)
 }
 
 // printVerdict prints a verdict (as JSON with --json) and returns its
 // exit code.
-func printVerdict[V interface {
-	Line() string
-	code() int
-}](e env, v V, asJSON bool) int {
+func printVerdict(e env, v interface{ Line() string }, code int, asJSON bool) int {
 	if asJSON {
 		if err := printJSON(e.stdout, v); err != nil {
 			return int(check.Unknown)
@@ -69,7 +69,7 @@ func printVerdict[V interface {
 	} else {
 		fmt.Fprintln(e.stdout, v.Line())
 	}
-	return v.code()
+	return code
 }
 
 // judge reads the application within the -t budget and judges it.
@@ -83,4 +83,53 @@ func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 		return check.UnknownVerdict(advised(err))
 	}
 	return check.Judge(snap, th)
+}
+
+// maxParallelChecks bounds the applications check reads at once unless
+// concurrency: says: each read holds one connection, and a monitoring
+// host runs many checks.
+const maxParallelChecks = 4
+
+// judgeApps reads every application of the configuration, at most
+// maxParallelChecks at once, each within sf's -t, and combines the
+// verdicts. One application that cannot be read is UNKNOWN in its own
+// summary and does not hide what the others say.
+func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int, e env) check.MultiVerdict {
+	verdicts := make([]check.AppVerdict, len(names))
+	if parallel <= 0 {
+		parallel = maxParallelChecks
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			one := sf
+			one.name = name
+			verdicts[i] = check.AppVerdict{Name: name, Verdict: judge(ctx, one, e)}
+		}()
+	}
+	wg.Wait()
+	return check.Combine(verdicts)
+}
+
+// appNames are the applications of sf's configuration when it has apps:
+// and no --name picks one, and how many to read at once (concurrency:);
+// nil otherwise, and when the configuration cannot be read (judge then
+// reports that as UNKNOWN).
+func (f sourceFlags) appNames() (names []string, parallel int) {
+	if f.config == "" || f.name != "" {
+		return nil, 0
+	}
+	cfg, err := config.LoadForReading(f.config)
+	if err != nil || !cfg.HasApps() {
+		return nil, 0
+	}
+	for _, a := range cfg.Applications() {
+		names = append(names, a.DisplayName())
+	}
+	return names, cfg.Concurrency
 }

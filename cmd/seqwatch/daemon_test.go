@@ -727,7 +727,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newApp(cfg, st, e, logger)
+	d, err := newApp(cfg.TopLevel(), st, e, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1214,7 +1214,7 @@ func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io
 	if len(read) > 0 {
 		deps = func(dd *daemon.Deps) { dd.Read = read[0] }
 	}
-	d, err := newApp(cfg, st, e, logger, deps)
+	d, err := newApp(cfg.TopLevel(), st, e, logger, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1349,62 +1349,5 @@ func TestTickDeadlineIsAFailedRead(t *testing.T) {
 	cancel()
 	if err := d.Tick(ctx); !errors.Is(err, context.Canceled) || d.State().Source.Failures != 1 {
 		t.Errorf("tick while shutting down: %v, failures %d; want context.Canceled and still 1", err, d.State().Source.Failures)
-	}
-}
-
-func TestTickTimeoutDefaultsToHalfTheIntervalAtMost30s(t *testing.T) {
-	for _, tc := range []struct {
-		yaml string
-		want time.Duration
-		bad  string
-	}{
-		{"", 30 * time.Second, ""},
-		{"schedule: \"@every 20s\"\n", 10 * time.Second, ""},
-		{"schedule: \"*/5 * * * *\"\n", 30 * time.Second, ""},
-		{"schedule: \"@every 1m\"\ntick_timeout: 45s\n", 45 * time.Second, ""},
-		{"schedule: \"@every 1m\"\ntick_timeout: 2m\n", 0, "tick_timeout: must be shorter than the schedule's interval (1m0s"},
-	} {
-		cfg, err := ParseConfig("/etc/seqwatch/seqwatch.yaml", []byte("app: /srv/app\n"+tc.yaml+"channels:\n"+consoleChannel), os.Getenv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		problems := strings.Join(cfg.Validate(), "\n")
-		if tc.bad != "" {
-			if !strings.Contains(problems, tc.bad) {
-				t.Errorf("%q: problems %q, want %q", tc.yaml, problems, tc.bad)
-			}
-			continue
-		}
-		if problems != "" {
-			t.Errorf("%q: %s", tc.yaml, problems)
-		}
-		if got, err := tickTimeoutOf(cfg); err != nil || got != tc.want {
-			t.Errorf("%q: tick timeout %s (%v), want %s", tc.yaml, got, err, tc.want)
-		}
-	}
-}
-
-// A channel stays disabled until its configuration changes, secrets
-// included; the same configuration hashes the same.
-func TestChannelConfigHashFollowsTheConfiguration(t *testing.T) {
-	hash := func(secret, url string) string {
-		cfg, err := ParseConfig("/x/seqwatch.yaml", []byte(fmt.Sprintf("app: /srv/app\nchannels:\n  - name: hook\n    webhook:\n      url: %q\n      secrets: [%q]\n", url, secret)), os.Getenv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg.Channels[0].configHash()
-	}
-	base := hash("secret-one-aaaa", "https://hooks.example.com/a")
-	if again := hash("secret-one-aaaa", "https://hooks.example.com/a"); again != base {
-		t.Error("the same configuration hashed differently")
-	}
-	if hash("secret-two-bbbb", "https://hooks.example.com/a") == base {
-		t.Error("a new signing secret did not change the hash")
-	}
-	if hash("secret-one-aaaa", "https://hooks.example.com/b") == base {
-		t.Error("a new URL did not change the hash")
-	}
-	if strings.Contains(base, "secret") || len(base) != 32 {
-		t.Errorf("hash %q", base)
 	}
 }

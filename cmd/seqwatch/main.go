@@ -2,10 +2,11 @@
 // shows their status, checks them for monitoring systems and CI gates, and
 // runs as a daemon that alerts on failed, stuck and piling-up operations.
 //
-// It holds one file per command, the configuration file (seqwatch.yaml),
-// the flags, the exit codes and the advice: the library packages' errors
-// say what is wrong, and advice.go adds what to do in the terms of the
-// command that met them (flags, configuration keys or .env variables).
+// It holds one file per command, the flags, the signals, the exit codes
+// and the advice, and wires the packages together: what seqwatch.yaml
+// means is internal/config's. The library packages' errors say what is
+// wrong, and advice.go adds what to do in the terms of the command that
+// met them (flags, configuration keys or .env variables).
 // It may import every seqwatch package; it must not import internal/dbtest
 // outside tests, and nothing imports it.
 package main

@@ -12,8 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/observe"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
@@ -54,129 +53,23 @@ application's name, an unknown id, the state file busy for longer than
 --wait); 2 bad usage.
 `
 
-// DefaultMuteMax is the longest mute accepted unless mute_max says
-// otherwise.
-const DefaultMuteMax = 24 * time.Hour
-
-// MaintenanceWindow is one entry of maintenance: in seqwatch.yaml: a
-// recurring period, from each start of Schedule for Duration, in which
-// nothing is sent.
-type MaintenanceWindow struct {
-	// Schedule is a 5-field cron expression in the daemon's time zone
-	// (or CRON_TZ=Europe/Berlin 0 3 * * SUN).
-	Schedule string   `yaml:"schedule"`
-	Duration Duration `yaml:"duration"`
-	Reason   string   `yaml:"reason"`
-	// UnmuteUnreachable still sends source.unreachable during the window.
-	UnmuteUnreachable bool `yaml:"unmute_unreachable"`
-}
-
-// muteMaxOf is mute_max, or its default.
-func muteMaxOf(cfg *Config) time.Duration {
-	if cfg.MuteMax > 0 {
-		return time.Duration(cfg.MuteMax)
-	}
-	return DefaultMuteMax
-}
-
-// validateMutes checks mute_max and maintenance:, each problem with its
-// key's line.
-func (c *Config) validateMutes() []string {
-	var p []string
-	add := func(key, format string, args ...any) {
-		line := ""
-		// A key left out has no line: name its window's.
-		if l, ok := c.lines[key]; ok {
-			line = fmt.Sprintf("line %d: ", l)
-		} else if l, ok := c.lines[strings.TrimSuffix(key, ".duration")]; ok {
-			line = fmt.Sprintf("line %d: ", l)
-		}
-		p = append(p, line+key+": "+fmt.Sprintf(format, args...))
-	}
-	if _, set := c.lines["mute_max"]; set && c.MuteMax <= 0 {
-		add("mute_max", "must be a positive duration such as 24h (got %s)", time.Duration(c.MuteMax))
-	}
-	for i, w := range c.Maintenance {
-		key := fmt.Sprintf("maintenance[%d]", i)
-		switch _, err := cron.ParseStandard(w.Schedule); {
-		case strings.TrimSpace(w.Schedule) == "":
-			add(key, "give a schedule: a 5-field cron expression such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)")
-		case err != nil:
-			add(key+".schedule", "%q is not a cron expression (%v): write 5 fields such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)", w.Schedule, err)
-		}
-		if w.Duration <= 0 {
-			add(key+".duration", "give how long each window lasts, such as 2h")
-		}
-	}
-	return p
-}
-
-// window is a parsed maintenance window.
-type window struct {
-	id    string
-	sched cron.Schedule
-	w     MaintenanceWindow
-}
-
-// windowsOf parses the configuration's maintenance windows (Validate has
-// checked them).
-func windowsOf(cfg *Config) ([]window, error) {
-	var out []window
-	for i, w := range cfg.Maintenance {
-		sched, err := cron.ParseStandard(w.Schedule)
-		if err != nil {
-			return nil, fmt.Errorf("maintenance[%d].schedule %q: %w", i, w.Schedule, err)
-		}
-		out = append(out, window{id: fmt.Sprintf("maintenance[%d]", i), sched: sched, w: w})
-	}
-	return out, nil
-}
-
-// windowsAt returns the windows in force at now, as mutes: a window is in
-// force from a start of its schedule for its duration.
-func windowsAt(ws []window, now time.Time) []state.Mute {
-	var out []state.Mute
-	for _, w := range ws {
-		d := time.Duration(w.w.Duration)
-		// The starts in (now-d, now]; the latest one ends last. The
-		// bound keeps a schedule much denser than its duration cheap.
-		var last time.Time
-		for s, n := w.sched.Next(now.Add(-d)), 0; !s.IsZero() && !s.After(now) && n < 10000; s, n = w.sched.Next(s), n+1 {
-			last = s
-		}
-		if last.IsZero() {
-			continue
-		}
-		first := w.sched.Next(now.Add(-d))
-		out = append(out, state.Mute{ID: w.id, Reason: w.w.Reason, Start: first, End: last.Add(d), KeepUnreachable: w.w.UnmuteUnreachable, By: "maintenance"})
-	}
-	return out
-}
-
 // newMute makes a mute of d from now, refusing one longer than mute_max or
 // for another application. Its errors are *web.InputError: the request,
 // not seqwatch, is at fault.
-func newMute(cfg *Config, cfgPath, name string, d time.Duration, reason string, keepUnreachable bool, by string, now time.Time) (state.Mute, error) {
-	if app := cfg.appName(); name != "" && name != app {
+func newMute(ac *config.App, cfgPath, name string, d time.Duration, reason string, keepUnreachable bool, by string, now time.Time) (state.Mute, error) {
+	if app := ac.DisplayName(); name != "" && name != app {
 		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("--name %s: %s watches %q, not %q: give its name, or the configuration of %s", name, cfgPath, app, name, name)}
 	}
 	if d <= 0 {
 		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the mute's duration must be positive, such as 15m (got %s)", d)}
 	}
-	if max := muteMaxOf(cfg); d > max {
+	if max := ac.File().MuteLimit(); d > max {
 		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("a mute of %s is longer than mute_max (%s): mute for at most %s, or raise mute_max in %s (a recurring need is a maintenance: window)", d, max, max, cfgPath)}
 	}
 	if n := len([]rune(reason)); n > 500 {
 		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the reason is %d characters long: keep it to 500", n)}
 	}
 	return state.Mute{ID: state.NewMuteID(), Reason: reason, Start: now, End: now.Add(d), KeepUnreachable: keepUnreachable, By: by}, nil
-}
-
-func statePathOf(cfg *Config) string {
-	if cfg.State.Path != "" {
-		return cfg.State.Path
-	}
-	return DefaultStatePath
 }
 
 // windowEntry is a configured maintenance window in mute --list.
@@ -196,118 +89,148 @@ type muteList struct {
 	Maintenance []windowEntry `json:"maintenance"`
 }
 
-// runMute runs seqwatch mute (cmd "mute") and seqwatch unmute.
+// muteFlags are the flags of seqwatch mute and seqwatch unmute.
+type muteFlags struct {
+	cfgPath string
+	wait    time.Duration
+	name    string
+	// mute
+	forD               time.Duration
+	reason             string
+	keep, list, asJSON bool
+	// unmute
+	all bool
+	ids []string
+}
+
+// runMute runs seqwatch mute (cmd "mute") and seqwatch unmute: it parses
+// the flags, loads the configuration and opens the state, and hands them
+// to the subcommand (muteAdd, muteShowList or unmute).
 func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	fs := newFlagSet(cmd, e.stderr, muteHelp)
-	cfgPath := fs.String("config", "", "seqwatch.yaml `FILE` (required)")
-	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
-	var forD *time.Duration
-	var reason, name *string
-	var keep, list, asJSON, all *bool
+	var f muteFlags
+	fs.StringVar(&f.cfgPath, "config", "", "seqwatch.yaml `FILE` (required)")
+	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
 	if cmd == "mute" {
-		forD = fs.Duration("for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
-		reason = fs.String("reason", "", "why, shown with the mute (such as \"deploy 4812\")")
-		name = fs.String("name", "", "the application `APP` to mute (required with several applications under apps:)")
-		keep = fs.Bool("keep-unreachable", false, "still send source.unreachable while muted")
-		list = fs.Bool("list", false, "list the mutes and maintenance windows instead")
-		asJSON = fs.Bool("json", false, "with --list: as JSON")
+		fs.DurationVar(&f.forD, "for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
+		fs.StringVar(&f.reason, "reason", "", "why, shown with the mute (such as \"deploy 4812\")")
+		fs.StringVar(&f.name, "name", "", "the application `APP` to mute (required with several applications under apps:)")
+		fs.BoolVar(&f.keep, "keep-unreachable", false, "still send source.unreachable while muted")
+		fs.BoolVar(&f.list, "list", false, "list the mutes and maintenance windows instead")
+		fs.BoolVar(&f.asJSON, "json", false, "with --list: as JSON")
 	} else {
-		all = fs.Bool("all", false, "remove every mute made with seqwatch mute or the API")
-		name = fs.String("name", "", "with several applications (apps:), the application `APP` to unmute")
+		fs.BoolVar(&f.all, "all", false, "remove every mute made with seqwatch mute or the API")
+		fs.StringVar(&f.name, "name", "", "with several applications (apps:), the application `APP` to unmute")
 	}
 	flags, ids := splitArgs(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}
+	f.ids = ids
 	usage := func(msg string) error {
 		fmt.Fprintf(e.stderr, "seqwatch %s: %s (seqwatch mute -h shows how)\n", cmd, msg)
 		return errUsage
 	}
 	switch {
-	case *cfgPath == "":
+	case f.cfgPath == "":
 		return usage("--config FILE is required")
-	case *wait <= 0:
-		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", *wait))
+	case f.wait <= 0:
+		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", f.wait))
 	case cmd == "mute" && len(ids) > 0:
 		return usage(fmt.Sprintf("unexpected argument %q", ids[0]))
-	case cmd == "mute" && !*list && *forD <= 0:
+	case cmd == "mute" && !f.list && f.forD <= 0:
 		return usage("--for DURATION is required, such as --for 15m")
-	case cmd == "mute" && *list && *forD != 0:
+	case cmd == "mute" && f.list && f.forD != 0:
 		return usage("--list and --for do not go together")
-	case cmd == "unmute" && *all == (len(ids) > 0):
+	case cmd == "unmute" && f.all == (len(ids) > 0):
 		return usage("give the ids to remove (seqwatch mute --list shows them), or --all")
 	}
-	cfg, err := loadConfigForReading(*cfgPath)
+	cfg, err := config.LoadForReading(f.cfgPath)
 	if err != nil {
 		return err
 	}
-	if cfg.multiApp() {
-		if cfg, err = cfg.Application(*name); err != nil {
+	ac := cfg.TopLevel()
+	if cfg.HasApps() {
+		if ac, err = cfg.Application(f.name); err != nil {
 			return err
 		}
 	}
-	if problems := cfg.validateMutes(); len(problems) > 0 {
-		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", *cfgPath, strings.Join(problems, "; "), *cfgPath)
+	if problems := cfg.ValidateMutes(); len(problems) > 0 {
+		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", f.cfgPath, strings.Join(problems, "; "), f.cfgPath)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *wait)
+	ctx, cancel := context.WithTimeout(ctx, f.wait)
 	defer cancel()
-	now := e.now()
-	editor, err := editorFor(ctx, cfg)
+	editor, err := editorFor(ctx, ac)
 	if err != nil {
 		return err
 	}
 	defer editor.close()
-	path := editor.path
-	// Listing or removing mutes must not start a state file.
-	if _, err := os.Stat(path); path != "" && errors.Is(err, os.ErrNotExist) && (cmd == "unmute" || *list) {
-		if cmd == "unmute" {
-			return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", path, *cfgPath)
-		}
-		ws, err := windowsOf(cfg)
-		if err != nil {
-			return err
-		}
-		return printMutes(e.stdout, listMutes(state.New(), ws, now), *asJSON, now)
-	}
 	switch {
-	case cmd == "mute" && *list:
-		ws, err := windowsOf(cfg)
-		if err != nil {
-			return err
-		}
-		var l muteList
-		err = editor.editMutes(ctx, func(st *state.State) error {
-			l = listMutes(st, ws, now)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return printMutes(e.stdout, l, *asJSON, now)
-	case cmd == "mute":
-		m, err := newMute(cfg, *cfgPath, *name, *forD, *reason, *keep, "cli", now)
-		if err != nil {
-			return err
-		}
-		if err := editor.editMutes(ctx, func(st *state.State) error {
-			st.ExpireMutes(now)
-			st.Mutes = append(st.Mutes, m)
-			return nil
-		}); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, m.ID)
-		fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
-			cfg.appName(), stamp(m.End), *forD, *cfgPath, m.ID)
-		return nil
+	case cmd == "unmute":
+		return unmute(ctx, editor, f, e)
+	case f.list:
+		return muteShowList(ctx, editor, ac, f, e)
 	}
-	var removed []state.Mute
+	return muteAdd(ctx, editor, ac, f, e)
+}
+
+// muteAdd is seqwatch mute --for D: it adds a mute and prints its id.
+func muteAdd(ctx context.Context, editor *stateEditor, ac *config.App, f muteFlags, e env) error {
+	now := e.now()
+	m, err := newMute(ac, f.cfgPath, f.name, f.forD, f.reason, f.keep, "cli", now)
+	if err != nil {
+		return err
+	}
+	if err := editor.editMutes(ctx, func(st *state.State) error {
+		st.ExpireMutes(now)
+		st.Mutes = append(st.Mutes, m)
+		return nil
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, m.ID)
+	fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
+		ac.DisplayName(), stamp(m.End), f.forD, f.cfgPath, m.ID)
+	return nil
+}
+
+// muteShowList is seqwatch mute --list: the mutes and windows in force,
+// and every configured window.
+func muteShowList(ctx context.Context, editor *stateEditor, ac *config.App, f muteFlags, e env) error {
+	now := e.now()
+	ws, err := ac.File().Windows()
+	if err != nil {
+		return err
+	}
+	// Listing mutes must not start a state file.
+	if noStateFile(editor) {
+		return printMutes(e.stdout, listMutes(state.New(), ws, now), f.asJSON, now)
+	}
+	var l muteList
 	err = editor.editMutes(ctx, func(st *state.State) error {
+		l = listMutes(st, ws, now)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return printMutes(e.stdout, l, f.asJSON, now)
+}
+
+// unmute is seqwatch unmute ID...|--all.
+func unmute(ctx context.Context, editor *stateEditor, f muteFlags, e env) error {
+	// Removing mutes must not start a state file.
+	if noStateFile(editor) {
+		return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", editor.path, f.cfgPath)
+	}
+	now := e.now()
+	var removed []state.Mute
+	err := editor.editMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		var err error
-		removed, err = st.Unmute(ids, *all)
+		removed, err = st.Unmute(f.ids, f.all)
 		if errors.Is(err, state.ErrNoMute) {
-			return unknownMute(err, cfgPath)
+			return unknownMute(err, f.cfgPath)
 		}
 		return err
 	})
@@ -318,25 +241,34 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	return nil
 }
 
-// unknownMute says what an id unmute did not find is, and what to do.
-func unknownMute(err error, cfgPath *string) error {
-	id := strings.TrimPrefix(err.Error(), state.ErrNoMute.Error()+": ")
-	if strings.HasPrefix(id, "maintenance[") {
-		return fmt.Errorf("%s is a maintenance window of %s, not a mute: remove or change it there, and reload the daemon (nothing was changed)", id, *cfgPath)
+// noStateFile reports an editor of a state file that does not exist yet.
+func noStateFile(editor *stateEditor) bool {
+	if editor.path == "" {
+		return false
 	}
-	return fmt.Errorf("no mute %s (it may have ended already): seqwatch mute --list --config %s shows the mutes in force (nothing was changed)", id, *cfgPath)
+	_, err := os.Stat(editor.path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
-func listMutes(st *state.State, ws []window, now time.Time) muteList {
-	active := append(st.ActiveMutes(now), windowsAt(ws, now)...)
+// unknownMute says what an id unmute did not find is, and what to do.
+func unknownMute(err error, cfgPath string) error {
+	id := strings.TrimPrefix(err.Error(), state.ErrNoMute.Error()+": ")
+	if strings.HasPrefix(id, "maintenance[") {
+		return fmt.Errorf("%s is a maintenance window of %s, not a mute: remove or change it there, and reload the daemon (nothing was changed)", id, cfgPath)
+	}
+	return fmt.Errorf("no mute %s (it may have ended already): seqwatch mute --list --config %s shows the mutes in force (nothing was changed)", id, cfgPath)
+}
+
+func listMutes(st *state.State, ws []config.Window, now time.Time) muteList {
+	active := append(st.ActiveMutes(now), config.WindowsAt(ws, now)...)
 	// The same document as the listener's API (a mute always has a start).
 	l := muteList{Mutes: observe.MuteViews(active), Maintenance: []windowEntry{}}
 	for _, w := range ws {
 		l.Maintenance = append(l.Maintenance, windowEntry{
-			ID: w.id, Schedule: w.w.Schedule, Duration: time.Duration(w.w.Duration).String(), Reason: w.w.Reason,
-			UnmuteUnreachable: w.w.UnmuteUnreachable,
-			Active:            slices.ContainsFunc(active, func(m state.Mute) bool { return m.ID == w.id }),
-			NextStart:         w.sched.Next(now),
+			ID: w.ID, Schedule: w.Schedule, Duration: time.Duration(w.Duration).String(), Reason: w.Reason,
+			UnmuteUnreachable: w.UnmuteUnreachable,
+			Active:            slices.ContainsFunc(active, func(m state.Mute) bool { return m.ID == w.ID }),
+			NextStart:         w.Sched.Next(now),
 		})
 	}
 	return l
@@ -376,7 +308,7 @@ func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 // /api/v1/mutes/{id}: the same change as seqwatch mute, through the state
 // file, so the daemon takes it at its next tick like any other mute.
 type muteAPI struct {
-	cfg     *Config
+	cfg     *config.Config
 	cfgPath string
 	now     func() time.Time
 	board   *web.Board
@@ -390,8 +322,8 @@ func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error)
 		return web.Mute{}, &web.InputError{Msg: fmt.Sprintf("for: %q is not a duration: write it like 15m or 1h30m", r.For)}
 	}
 	now := a.now()
-	ac := a.cfg
-	if a.cfg.multiApp() {
+	ac := a.cfg.TopLevel()
+	if a.cfg.HasApps() {
 		if ac, err = a.cfg.Application(r.Name); err != nil {
 			return web.Mute{}, &web.InputError{Msg: "name: " + err.Error()}
 		}
@@ -437,8 +369,8 @@ func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
 
 // edit changes the mutes in the state file and shows the result on the
 // page at once.
-func (a *muteAPI) edit(ctx context.Context, ac *Config, now time.Time, fn func(*state.State) error) error {
-	ws, err := windowsOf(ac)
+func (a *muteAPI) edit(ctx context.Context, ac *config.App, now time.Time, fn func(*state.State) error) error {
+	ws, err := a.cfg.Windows()
 	if err != nil {
 		return err
 	}
@@ -453,12 +385,12 @@ func (a *muteAPI) edit(ctx context.Context, ac *Config, now time.Time, fn func(*
 		if err := fn(st); err != nil {
 			return err
 		}
-		active = append(st.ActiveMutes(now), windowsAt(ws, now)...)
+		active = append(st.ActiveMutes(now), config.WindowsAt(ws, now)...)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	a.board.SetMutes(ac.appName(), observe.MuteViews(active))
+	a.board.SetMutes(ac.DisplayName(), observe.MuteViews(active))
 	return nil
 }

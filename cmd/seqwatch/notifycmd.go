@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/text"
@@ -42,7 +41,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	channels, rates, err := buildChannels(cfg, e.stdout, alertHTTPClient(), time.Now, discardLogger(), nil)
+	channels, rates, err := buildChannels(cfg.TopLevel(), e.stdout, alertHTTPClient(), time.Now, discardLogger(), nil)
 	if err != nil {
 		return err
 	}
@@ -77,42 +76,10 @@ func runNotify(ctx context.Context, args []string, e env) error {
 			continue
 		}
 		failed++
-		fmt.Fprintf(e.stdout, "%-20s FAILED: %s\n", n, text.Redact(errText(out.Err), cfg.secrets...))
+		fmt.Fprintf(e.stdout, "%-20s FAILED: %s\n", n, text.Redact(errText(out.Err), cfg.Secrets()...))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d channel(s) failed the test", failed, len(names))
 	}
 	return nil
-}
-
-const validateHelp = `Usage: seqwatch validate --config FILE
-
-Checks a configuration file: YAML syntax, unknown keys, unset ${VAR}
-references, unreadable *_file secrets, channels, routes, schedule and
-thresholds. Prints every problem with its line and how to fix it.
-
-Exit status: 0 valid; 1 problems found; 2 bad usage.
-`
-
-func runValidate(args []string, e env) int {
-	fs := newFlagSet("validate", e.stderr, validateHelp)
-	cfgPath := fs.String("config", "", "seqwatch.yaml `FILE` (required)")
-	if err := parseFlags(fs, args); err != nil {
-		return exitCode(e, err)
-	}
-	if *cfgPath == "" {
-		fmt.Fprintln(e.stderr, "seqwatch validate: --config FILE is required")
-		return 2
-	}
-	cfg, err := LoadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "seqwatch: %v\n", err)
-		return 1
-	}
-	if problems := cfg.Validate(); len(problems) > 0 {
-		fmt.Fprintf(e.stderr, "%s has %d problem(s):\n  %s\n", *cfgPath, len(problems), strings.Join(problems, "\n  "))
-		return 1
-	}
-	fmt.Fprintf(e.stdout, "%s is valid: %d channel(s), schedule %s\n", *cfgPath, len(cfg.Channels), scheduleOf(cfg))
-	return 0
 }

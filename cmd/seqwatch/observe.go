@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/observe"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
@@ -13,7 +14,7 @@ import (
 // heartbeat when heartbeat.url is; nil when neither is. serveHTTP is false
 // for run --once, which has no time to be scraped. app names the first
 // application.
-func newObserver(cfg *Config, listen string, serveHTTP bool, app string, e env, logger *slog.Logger, secrets *secretSet) (*observe.Observer, error) {
+func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, e env, logger *slog.Logger, secrets *secretSet) (*observe.Observer, error) {
 	if listen == "" {
 		listen = cfg.HTTP.Listen
 	}
@@ -23,23 +24,23 @@ func newObserver(cfg *Config, listen string, serveHTTP bool, app string, e env, 
 	board := web.NewBoard(e.now)
 	return observe.New(observe.Options{
 		Version: version, Listen: listen, HTTP: cfg.HTTP, Heartbeat: cfg.Heartbeat,
-		Mutes: &muteAPI{cfg: cfg, cfgPath: cfg.path, now: e.now, board: board, app: app, logger: logger},
+		Mutes: &muteAPI{cfg: cfg, cfgPath: cfg.Path(), now: e.now, board: board, app: app, logger: logger},
 		Board: board,
 		// "[redacted]" rather than the logs' "<redacted>": this text ends
 		// up in HTML, where it should read as text and not as a tag.
 		Scrub: pageScrubber(secrets), Now: e.now, Logger: logger,
-		App: app, Environment: cfg.Environment, Channels: channelNames(cfg),
+		App: app, Environment: cfg.Environment, Channels: channelNames(cfg.TopLevel()),
 	})
 }
 
 // observerFor is the observer of one application of the configuration.
-func observerFor(obs *observe.Observer, ac *Config) *observe.Observer {
-	return obs.ForApp(ac.appName(), ac.Environment, channelNames(ac))
+func observerFor(obs *observe.Observer, ac *config.App) *observe.Observer {
+	return obs.ForApp(ac.DisplayName(), ac.Environment, channelNames(ac))
 }
 
-func channelNames(cfg *Config) []string {
-	names := make([]string, 0, len(cfg.Channels))
-	for _, ch := range cfg.Channels {
+func channelNames(ac *config.App) []string {
+	names := make([]string, 0, len(ac.Channels()))
+	for _, ch := range ac.Channels() {
 		names = append(names, ch.Name)
 	}
 	return names

@@ -450,12 +450,12 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.appName(), e, logger, &secretSet{})
+	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.TopLevel().DisplayName(), e, logger, &secretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer obs.Close()
-	d, err := newApp(cfg, st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
+	d, err := newApp(cfg.TopLevel(), st, e, logger, func(dd *daemon.Deps) { dd.Observer = obs })
 	if err != nil {
 		t.Fatal(err)
 	}

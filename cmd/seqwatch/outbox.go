@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -120,22 +121,23 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	if *wait <= 0 {
 		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", *wait))
 	}
-	cfg, err := loadConfigForReading(*cfgPath)
+	cfg, err := config.LoadForReading(*cfgPath)
 	if err != nil {
 		return err
 	}
-	if cfg, err = cfg.Application(*name); err != nil {
+	ac, err := cfg.Application(*name)
+	if err != nil {
 		return err
 	}
-	editor, err := editorFor(ctx, cfg)
+	editor, err := editorFor(ctx, ac)
 	if err != nil {
 		return err
 	}
 	defer editor.close()
 	path := editor.where()
 	hashes := map[string]string{}
-	for _, ch := range cfg.Channels {
-		hashes[ch.Name] = ch.configHash()
+	for _, ch := range ac.Channels() {
+		hashes[ch.Name] = ch.ConfigHash()
 	}
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()

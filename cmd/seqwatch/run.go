@@ -11,11 +11,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
-	"github.com/robfig/cron/v3"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
@@ -95,7 +94,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	secrets := &secretSet{}
-	secrets.set(cfg.secrets)
+	secrets.set(cfg.Secrets())
 	logger, err := newLogger(e, *logFormat, *logLevel, secrets)
 	if err != nil {
 		return err
@@ -106,7 +105,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	}
 	defer stores.close()
 
-	obs, err := newObserver(cfg, *listen, !*once, cfg.Applications()[0].appName(), e, logger, secrets)
+	obs, err := newObserver(cfg, *listen, !*once, cfg.Applications()[0].DisplayName(), e, logger, secrets)
 	if err != nil {
 		return err
 	}
@@ -119,7 +118,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		}
 		defer app.Close()
 		apps = append(apps, app)
-		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", scheduleOf(ac), "channels", len(ac.Channels))
+		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
 	}
 	obs.StateLoaded()
 	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
@@ -129,7 +128,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
 		opts.Watchdog = interval
 	}
-	var next *Config
+	var next *config.Config
 	opts.Reload = func() (map[string]daemon.Config, error) {
 		newCfg, err := loadValidConfig(*cfgPath)
 		if err != nil {
@@ -137,9 +136,9 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		}
 		out := map[string]daemon.Config{}
 		for _, ac := range newCfg.Applications() {
-			i := slices.IndexFunc(apps, func(a *daemon.App) bool { return a.Name() == ac.appName() })
+			i := slices.IndexFunc(apps, func(a *daemon.App) bool { return a.Name() == ac.DisplayName() })
 			if i < 0 {
-				return nil, fmt.Errorf("application %q is new: adding applications needs a restart", ac.appName())
+				return nil, fmt.Errorf("application %q is new: adding applications needs a restart", ac.DisplayName())
 			}
 			app := apps[i]
 			dc, err := appConfig(ac, e, logger.With("app", app.Name()), app.State)
@@ -152,7 +151,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		return out, nil
 	}
 	// Before the next tick can log through the new channels.
-	opts.Reloaded = func() { secrets.set(next.secrets) }
+	opts.Reloaded = func() { secrets.set(next.Secrets()) }
 	d := daemon.New(apps, opts)
 	signals := make(chan struct{}, 1)
 	go func() {
@@ -168,10 +167,10 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 
 // newApp makes the worker of one application, its state loaded, with its
 // dependencies adjusted by opts (tests replace the read or the observer).
-func newApp(cfg *Config, st state.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
+func newApp(ac *config.App, st state.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
 	var app *daemon.App
-	logger = logger.With("app", cfg.appName())
-	dc, err := appConfig(cfg, e, logger, func() *state.State {
+	logger = logger.With("app", ac.DisplayName())
+	dc, err := appConfig(ac, e, logger, func() *state.State {
 		if app == nil {
 			return nil
 		}
@@ -190,8 +189,8 @@ func newApp(cfg *Config, st state.Store, e env, logger *slog.Logger, opts ...fun
 	return app, err
 }
 
-func loadValidConfig(path string) (*Config, error) {
-	cfg, err := LoadConfig(path)
+func loadValidConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -200,34 +199,6 @@ func loadValidConfig(path string) (*Config, error) {
 	}
 	return cfg, nil
 }
-
-func scheduleOf(cfg *Config) string {
-	if cfg.Schedule == "" {
-		return "@every 1m"
-	}
-	return cfg.Schedule
-}
-
-// defaultTickTimeout is the longest default tick deadline.
-const defaultTickTimeout = daemon.DefaultTickTimeout
-
-// tickTimeoutOf is tick_timeout, or by default half the schedule's
-// interval, at most defaultTickTimeout: well under the interval, so that a
-// tick stuck on a lock ends, and counts as a failed read, before the next
-// one is due.
-func tickTimeoutOf(cfg *Config) (time.Duration, error) {
-	if cfg.TickTimeout > 0 {
-		return time.Duration(cfg.TickTimeout), nil
-	}
-	sched, err := parseSchedule(scheduleOf(cfg))
-	if err != nil {
-		return 0, fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
-	}
-	return min(scheduleInterval(sched)/2, defaultTickTimeout), nil
-}
-
-// scheduleInterval is the shortest gap between two runs of sched.
-func scheduleInterval(sched cron.Schedule) time.Duration { return daemon.Interval(sched) }
 
 // secretSet is the current list of secret values scrubbed from logs.
 type secretSet struct {

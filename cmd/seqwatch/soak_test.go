@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -27,7 +28,7 @@ func soakDaemon(tb testing.TB, clock *time.Time) (*daemon.App, func()) {
 	}
 	cfgPath := filepath.Join(dir, "seqwatch.yaml")
 	yaml := fmt.Sprintf("app: %s\nthresholds:\n  max_pending: 10\n  stuck_after: 30m\nrepeat_after: 6h\nchannels:\n  - name: out\n    console: {}\n", dir)
-	cfg, err := ParseConfig(cfgPath, []byte(yaml), os.Getenv)
+	cfg, err := config.Parse(cfgPath, []byte(yaml), os.Getenv)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func soakDaemon(tb testing.TB, clock *time.Time) (*daemon.App, func()) {
 		tb.Fatal(err)
 	}
 	e := env{stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv, now: func() time.Time { return *clock }}
-	d, err := newApp(cfg, st, e, slog.New(slog.DiscardHandler))
+	d, err := newApp(cfg.TopLevel(), st, e, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

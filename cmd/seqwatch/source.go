@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/robfig/cron/v3"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
@@ -51,23 +51,22 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 // resolve combines flags, configuration file and .env, in that order of
 // precedence, into a source and thresholds.
 func (f *sourceFlags) resolve(e env) (laravel.Source, check.Thresholds, error) {
-	var cfg *Config
+	var ac *config.App
 	var settings laravel.Settings
 	if f.name != "" && f.config == "" {
 		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
 	if f.config != "" {
-		var err error
-		cfg, err = loadConfigForReading(f.config)
+		cfg, err := config.LoadForReading(f.config)
 		if err != nil {
 			return laravel.Source{}, check.Thresholds{}, err
 		}
-		if cfg, err = cfg.Application(f.name); err != nil {
+		if ac, err = cfg.Application(f.name); err != nil {
 			return laravel.Source{}, check.Thresholds{}, err
 		}
 		// Only the parts that say where the application is matter here;
 		// channel problems are for validate and run to report.
-		settings = cfg.Settings()
+		settings = ac.Settings()
 	}
 	if f.app != "" {
 		settings.AppDir = f.app
@@ -92,8 +91,8 @@ func (f *sourceFlags) resolve(e env) (laravel.Source, check.Thresholds, error) {
 	}
 	src.Conn.Timeout = f.timeout
 	var th check.Thresholds
-	if cfg != nil {
-		th = cfg.thresholds()
+	if ac != nil {
+		th = ac.Thresholds.Check()
 	}
 	if f.maxPending >= 0 {
 		th.MaxPending = f.maxPending
@@ -205,10 +204,4 @@ func stdoutIsTerminal() bool {
 // useColor honours NO_COLOR (https://no-color.org) and TERM=dumb.
 func useColor(e env) bool {
 	return e.isTerminal && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
-}
-
-// parseSchedule accepts @every, the @hourly-style descriptors and 5-field
-// cron expressions.
-func parseSchedule(s string) (cron.Schedule, error) {
-	return cron.ParseStandard(s)
 }

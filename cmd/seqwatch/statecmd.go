@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -93,7 +94,7 @@ func runState(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, "seqwatch state check: --config FILE is required (seqwatch state -h shows how)")
 		return errUsage
 	}
-	cfg, err := loadConfigForReading(*cfgPath)
+	cfg, err := config.LoadForReading(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func runState(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		apps = []*Config{ac}
+		apps = []*config.App{ac}
 	}
 	r, err := checkStates(ctx, cfg, apps)
 	if err != nil {
@@ -132,16 +133,16 @@ func runState(ctx context.Context, args []string, e env) error {
 }
 
 // checkStates inspects the state of apps, changing nothing.
-func checkStates(ctx context.Context, cfg *Config, apps []*Config) (stateReport, error) {
+func checkStates(ctx context.Context, cfg *config.Config, apps []*config.App) (stateReport, error) {
 	r := stateReport{FileVersion: state.Version, SchemaVersion: pgstate.SchemaVersion, Apps: []appStateReport{}}
 	url := cfg.State.Postgres.Reveal()
-	if _, set := cfg.lines["state.postgres"]; set && url == "" {
+	if cfg.IsSet("state.postgres") && url == "" {
 		return r, fmt.Errorf("state.postgres is empty here (an environment variable or file it refers to is not available): the state is in that database, not in a file")
 	}
 	if url == "" {
 		for _, ac := range apps {
-			path := statePathOf(ac)
-			a := appStateReport{Name: ac.appName(), Where: path, Configured: true}
+			path := ac.StateFile()
+			a := appStateReport{Name: ac.DisplayName(), Where: path, Configured: true}
 			u, err := state.CheckFile(path)
 			switch {
 			case err != nil:
@@ -169,8 +170,8 @@ func checkStates(ctx context.Context, cfg *Config, apps []*Config) (stateReport,
 	}
 	configured := map[string]bool{}
 	for _, ac := range apps {
-		configured[ac.appName()] = true
-		r.Apps = append(r.Apps, docReport(ac.appName(), docs, true))
+		configured[ac.DisplayName()] = true
+		r.Apps = append(r.Apps, docReport(ac.DisplayName(), docs, true))
 	}
 	if len(apps) == len(cfg.Applications()) {
 		// Documents of applications another seqwatch sharing the database

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -29,7 +30,7 @@ const stateRetryMax = time.Minute
 // A state database that cannot be reached is retried until ctx ends when
 // retry is set (the daemon: it may start before the database), waiting
 // with sleep (nil: a timer), and an error otherwise.
-func openStores(ctx context.Context, cfg *Config, retry bool, sleep func(context.Context, time.Duration) error, logger *slog.Logger) (*stores, error) {
+func openStores(ctx context.Context, cfg *config.Config, retry bool, sleep func(context.Context, time.Duration) error, logger *slog.Logger) (*stores, error) {
 	s := &stores{files: map[string]*state.FileStore{}}
 	if url := cfg.State.Postgres.Reveal(); url != "" {
 		db, err := openStateDB(ctx, url, retry, sleep, logger)
@@ -40,12 +41,12 @@ func openStores(ctx context.Context, cfg *Config, retry bool, sleep func(context
 		return s, nil
 	}
 	for _, ac := range cfg.Applications() {
-		fs, err := state.Open(statePathOf(ac))
+		fs, err := state.Open(ac.StateFile())
 		if err != nil {
 			s.close()
 			return nil, err
 		}
-		s.files[ac.appName()] = fs
+		s.files[ac.DisplayName()] = fs
 	}
 	return s, nil
 }
@@ -86,19 +87,19 @@ func sleepTimer(ctx context.Context, d time.Duration) error {
 }
 
 // forApp is the store of one application of the configuration.
-func (s *stores) forApp(ac *Config) state.Store {
+func (s *stores) forApp(ac *config.App) state.Store {
 	if s.pg != nil {
-		return s.pg.Store(ac.appName(), s.holder)
+		return s.pg.Store(ac.DisplayName(), s.holder)
 	}
-	return s.files[ac.appName()]
+	return s.files[ac.DisplayName()]
 }
 
 // where says where an application's state is kept, for logs.
-func (s *stores) where(ac *Config) string {
+func (s *stores) where(ac *config.App) string {
 	if s.pg != nil {
 		return "PostgreSQL " + s.pg.Where() + " (shared; this instance is " + s.holder + ")"
 	}
-	return statePathOf(ac)
+	return ac.StateFile()
 }
 
 func (s *stores) close() {
@@ -120,19 +121,19 @@ type stateEditor struct {
 }
 
 // editorFor opens what edits ac's state; close it after.
-func editorFor(ctx context.Context, ac *Config) (*stateEditor, error) {
+func editorFor(ctx context.Context, ac *config.App) (*stateEditor, error) {
 	url := ac.State.Postgres.Reveal()
-	if _, set := ac.lines["state.postgres"]; set && url == "" {
+	if ac.File().IsSet("state.postgres") && url == "" {
 		return nil, fmt.Errorf("state.postgres is empty here (an environment variable or file it refers to is not available): the state is in that database, not in a file")
 	}
 	if url == "" {
-		return &stateEditor{path: statePathOf(ac)}, nil
+		return &stateEditor{path: ac.StateFile()}, nil
 	}
 	db, err := pgstate.Open(ctx, url, pgstate.Options{MaxConns: 1})
 	if err != nil {
 		return nil, fmt.Errorf("state.postgres: %w", err)
 	}
-	return &stateEditor{pg: db, app: ac.appName()}, nil
+	return &stateEditor{pg: db, app: ac.DisplayName()}, nil
 }
 
 // where names the state for messages.

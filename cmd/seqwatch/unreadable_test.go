@@ -167,7 +167,7 @@ func tickDaemon(t *testing.T, cfgPath string, logs io.Writer, ticks int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newApp(cfg, st, e, logger)
+	d, err := newApp(cfg.TopLevel(), st, e, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/schedule"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -99,7 +100,7 @@ const stateLockWait = 10 * time.Second
 const tickGrace = 30 * time.Second
 
 // DefaultTickTimeout is the tick deadline when none is configured.
-const DefaultTickTimeout = 30 * time.Second
+const DefaultTickTimeout = schedule.DefaultTickTimeout
 
 // App is the worker of one application: it reads snapshots, judges them,
 // turns them into events against its state, and hands them to its
@@ -328,7 +329,7 @@ func (d *App) leaseTTL() time.Duration {
 	if d.cfg.Schedule == nil {
 		return DefaultLeaseTTL
 	}
-	return max(3*Interval(d.cfg.Schedule), time.Minute)
+	return max(3*schedule.Interval(d.cfg.Schedule), time.Minute)
 }
 
 // Release gives the lease up (on shutdown) so that a standby takes over

@@ -364,21 +364,3 @@ func (r *runner) alive() bool {
 	}
 	return !wedged
 }
-
-// Interval is the shortest gap between two runs of sched over a sample of
-// its next runs (cron expressions need not be regular).
-func Interval(sched cron.Schedule) time.Duration {
-	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	shortest := time.Duration(0)
-	for range 64 {
-		next := sched.Next(t)
-		if next.IsZero() {
-			break
-		}
-		if gap := next.Sub(t); shortest == 0 || gap < shortest {
-			shortest = gap
-		}
-		t = next
-	}
-	return shortest
-}

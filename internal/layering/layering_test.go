@@ -50,6 +50,12 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// The heartbeat and the metrics get plain strings and numbers.
 		{"./internal/heartbeat", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},
 		{"./internal/metrics", []string{module + "/"}},
+		// The configuration says what the file means: it reads no
+		// database and runs nothing.
+		{"./internal/config", append([]string{module + "/internal/reader", module + "/internal/daemon", module + "/internal/render",
+			module + "/internal/pgstate", module + "/internal/dbtest", module + "/cmd"}, drivers...)},
+		// Schedules are parsed and measured in one leaf.
+		{"./internal/schedule", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
 		{"./internal/text", []string{module + "/"}},
 		// The event vocabulary and secrets sit beneath every stage.
