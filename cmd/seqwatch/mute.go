@@ -138,7 +138,9 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", f.wait))
 	case cmd == "mute" && len(ids) > 0:
 		return usage(fmt.Sprintf("unexpected argument %q", ids[0]))
-	case cmd == "mute" && !f.list && f.forD <= 0:
+	case cmd == "mute" && !f.list && f.forD < 0:
+		return usage(fmt.Sprintf("--for must be a positive duration such as 15m (got %s)", f.forD))
+	case cmd == "mute" && !f.list && f.forD == 0:
 		return usage("--for DURATION is required, such as --for 15m")
 	case cmd == "mute" && f.list && f.forD != 0:
 		return usage("--list and --for do not go together")

@@ -99,6 +99,7 @@ func TestMuteRefusesBadRequests(t *testing.T) {
 		{"longer than a configured mute_max", []string{"mute", "--config", short, "--for", "90m"}, 1, []string{"longer than mute_max (1h0m0s)"}},
 		{"another application's name", []string{"mute", "--config", s.cfg, "--for", "10m", "--name", "billing"}, 1, []string{`watches "shop", not "billing"`}},
 		{"no duration", []string{"mute", "--config", s.cfg}, 2, []string{"--for DURATION is required"}},
+		{"a negative duration", []string{"mute", "--config", s.cfg, "--for", "-1h"}, 2, []string{"--for must be a positive duration such as 15m (got -1h0m0s)"}},
 		{"unmute an unknown id", []string{"unmute", "--config", s.cfg, "mut_0000"}, 1, []string{"no mute mut_0000", "seqwatch mute --list"}},
 		{"unmute a maintenance window", []string{"unmute", "--config", s.cfg, "maintenance[0]"}, 1, []string{"is a maintenance window"}},
 		{"unmute without ids", []string{"unmute", "--config", s.cfg}, 2, []string{"give the ids to remove"}},

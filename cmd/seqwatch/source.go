@@ -146,8 +146,22 @@ func parseFlagsQuietly(fs *flag.FlagSet, args []string) error {
 	}
 	var bad error
 	fs.Visit(func(fl *flag.Flag) {
-		if d, ok := fl.Value.(flag.Getter).Get().(time.Duration); ok && (fl.Name == "t" || fl.Name == "timeout") && d <= 0 && bad == nil {
-			bad = &usageError{msg: fmt.Sprintf("-%s must be a positive duration such as 10s (got %s)", fl.Name, fl.Value)}
+		if bad != nil {
+			return
+		}
+		switch v := fl.Value.(flag.Getter).Get().(type) {
+		case time.Duration:
+			if (fl.Name == "t" || fl.Name == "timeout") && v <= 0 {
+				bad = &usageError{msg: fmt.Sprintf("-%s must be a positive duration such as 10s (got %s)", fl.Name, fl.Value)}
+			} else if fl.Name == "stuck-after" && v < 0 {
+				// -1 is the default that means "not given": given, it is
+				// as wrong as in the configuration.
+				bad = &usageError{msg: fmt.Sprintf("--stuck-after must be 0 (off) or a positive duration such as 30m (got %s)", v)}
+			}
+		case int:
+			if fl.Name == "max-pending" && v < 0 {
+				bad = &usageError{msg: fmt.Sprintf("--max-pending must be 0 (off) or more (got %d)", v)}
+			}
 		}
 	})
 	return bad

@@ -243,6 +243,8 @@ func TestCheckUsageErrorsAreOneUnknownLine(t *testing.T) {
 		{"zero timeout", []string{"-t", "0s"}, "-t must be a positive duration such as 10s (got 0s)"},
 		{"negative timeout", []string{"--timeout", "-5s"}, "-timeout must be a positive duration"},
 		{"pipe in a value", []string{"--max-pending", "1|warn=1"}, `(got "1 warn=1")`},
+		{"negative max-pending", []string{"--max-pending", "-1"}, "--max-pending must be 0 (off) or more (got -1)"},
+		{"negative stuck-after", []string{"--stuck-after", "-5m"}, "--stuck-after must be 0 (off) or a positive duration such as 30m (got -5m0s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, nil, append([]string{"check"}, tc.args...)...)

@@ -18,9 +18,10 @@ import (
 	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
-// Channel entries are decoded per channel type, yet every message and line
-// number is what a decode of the whole file into fixed fields reported
-// (the expectations were taken from that code).
+// Channel entries are decoded per channel type, yet every line number is
+// what a decode of the whole file into fixed fields reported (the lines
+// were taken from that code), and every decoding error names its key and
+// the type it wants in words.
 func TestChannelEntryErrorsKeepWordingAndLines(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
@@ -32,23 +33,23 @@ func TestChannelEntryErrorsKeepWordingAndLines(t *testing.T) {
 		{"nested unknown key", "app: /x\nchannels:\n  - name: am\n    alertmanager:\n      urls: [http://localhost:9093]\n      basic_auth:\n        username: u\n        pasword: p\n",
 			`line 8: unknown key "pasword"`},
 		{"bad duration in a type", "app: /x\nchannels:\n  - name: m\n    email:\n      host: h\n      timeout: abc\n      from: a@b.c\n",
-			"line 6: cannot use the text (value not shown) into time.Duration"},
+			"line 6: channels[0].email.timeout: must be a duration such as 30s, 15m or 1h30m, not text"},
 		{"secret given as text, not a list", "app: /x\nchannels:\n  - name: hook\n    webhook:\n      url: https://example.com/h\n      secrets: hunter22-Sekr3t\n",
-			"line 6: cannot use the text (value not shown) into []notify.Secret"},
+			"line 6: channels[0].webhook.secrets: must be a list, not text"},
 		{"entry that is not a mapping", "app: /x\nchannels:\n  - foo\n  - [a, b]\n",
-			"line 3: cannot use the text (value not shown) into config.Channel\n  line 4: cannot use a list as config.Channel"},
+			"line 3: channels[0]: must be a channel entry (a mapping with name: and one channel type), not text\n  line 4: channels[1]: must be a channel entry (a mapping with name: and one channel type), not a list"},
 		{"type given twice", "app: /x\nchannels:\n  - name: s\n    slack:\n      webhook_url: https://hooks.slack.com/services/a\n    slack:\n      token: xoxb-1\n",
 			`line 6: mapping key "slack" already defined at line 4`},
 		{"name given twice", "app: /x\nchannels:\n  - name: s\n    name: t\n    console: {}\n",
 			`line 4: mapping key "name" already defined at line 3`},
 		{"errors in document order across a block scalar", "app: /x\nchannels:\n  - name: m\n    email:\n      ca: |\n        line one\n        line two\n\n        line four\n      hots: h\n    rate_per_second: abc\nthresholds:\n  max_pendin: 3\n",
-			"line 10: unknown key \"hots\" (check its spelling and indentation against the example seqwatch.yaml)\n  line 11: cannot use the text (value not shown) into float64\n  line 13: unknown key \"max_pendin\""},
+			"line 10: unknown key \"hots\" (check its spelling and indentation against the example seqwatch.yaml)\n  line 11: channels[0].rate_per_second: must be a number, not text\n  line 13: unknown key \"max_pendin\""},
 		{"errors in the name and the type", "app: /x\nchannels:\n  - name: [a]\n    slack:\n      timeout: 1x\n      channel: {a: 1}\n",
-			"line 3: cannot use a list as string\n  line 5: cannot use the text (value not shown) into time.Duration\n  line 6: cannot use a mapping as string"},
+			"line 3: channels[0].name: must be text, not a list\n  line 5: channels[0].slack.timeout: must be a duration such as 30s, 15m or 1h30m, not text\n  line 6: channels[0].slack.channel: must be text, not a mapping"},
 		{"flow style", "app: /x\nchannels: [{name: a, console: {}}, {name: b, slack: {tokn: 1}}]\n",
 			`line 2: unknown key "tokn"`},
 		{"top-level duration after a channel", "app: /x\nchannels:\n  - name: s\n    webhook:\n      url: https://x.example.com/\n      timeout: 3\nreconcile: zz\n",
-			`line 7: "zz" is not a duration`},
+			"line 6: channels[0].webhook.timeout: must be a duration such as 30s, 15m or 1h30m, not a whole number\n  line 7: reconcile: \"zz\" is not a duration"},
 		{"alias to an anchor outside the channels", "app: /x\nx-common: &c\n  host: h\nchannels:\n  - name: m\n    email: *c\n",
 			`line 2: unknown key "x-common"`},
 	}

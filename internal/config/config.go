@@ -58,8 +58,6 @@ type Config struct {
 	// lines maps a key path (thresholds.max_pending) to its YAML line.
 	lines map[string]int
 	path  string
-	// readOnly relaxes the channels' secrets (see LoadForReading).
-	readOnly bool
 }
 
 // DatabaseConf overrides the application's .env.
@@ -99,7 +97,9 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
 	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration: write it like 30s, 15m or 1h30m", n.Line, n.Value)
+		// A TypeError, so that decoding goes on and reports the other
+		// problems too.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration: write it like 30s, 15m or 1h30m", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil

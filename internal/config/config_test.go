@@ -63,7 +63,7 @@ func TestBadConfigurationIsNamedWithItsLine(t *testing.T) {
 		{"unknown key", "app: /x\nthresholds:\n  max_pendng: 3\n", nil, `line 3: unknown key "max_pendng"`},
 		{"unknown top-level key", "app: /x\nchanels: []\n", nil, `line 2: unknown key "chanels"`},
 		{"wrong type", "app: /x\nthresholds:\n  max_pending: lots\n", nil, "line 3"},
-		{"bad duration", "app: /x\nthresholds:\n  stuck_after: soon\n", nil, `line 3: "soon" is not a duration`},
+		{"bad duration", "app: /x\nthresholds:\n  stuck_after: soon\n", nil, `line 3: thresholds.stuck_after: "soon" is not a duration`},
 		{"unset variable", "app: /x\ndatabase:\n  url: ${NOPE_DSN}\n", nil, "line 3: database.url: environment variable NOPE_DSN is not set"},
 		{"missing secret file", "app: /x\ndatabase:\n  url_file: /nonexistent/dsn\n", nil, "line 3: database.url_file: cannot read /nonexistent/dsn"},
 		{"empty file", "", nil, "is empty"},

@@ -46,31 +46,40 @@ func Parse(path string, data []byte, getenv func(string) string) (*Config, error
 }
 
 func parse(path string, data []byte, getenv func(string) string, readOnly bool) (*Config, error) {
-	cfg := &Config{path: path, lines: map[string]int{}, readOnly: readOnly}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
+	root, err := oneDocument(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, err)
 	}
-	if len(root.Content) == 0 {
+	if root == nil {
 		return nil, fmt.Errorf("%s is empty: see seqwatch.yaml in the seqwatch repository for a commented example", path)
 	}
-	p := &problems{lines: cfg.lines}
-	resolve(&root, "", cfg, getenv, p)
-	if len(p.list) > 0 {
-		return nil, fmt.Errorf("%s:\n  %s", path, strings.Join(p.list, "\n  "))
-	}
+	l := &loader{getenv: getenv, readOnly: readOnly, lines: map[string]int{}}
+	l.p = &problems{lines: l.lines}
+	l.resolve(root, "")
+	cfg := &Config{path: path, lines: l.lines}
 	// Strict decoding: re-encode the resolved tree so that KnownFields
-	// applies (Node.Decode is never strict).
+	// applies (Node.Decode is never strict). It runs even when resolving
+	// found problems, so that every problem is told at once.
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(&root); err != nil {
+	if err := enc.Encode(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	dec := yaml.NewDecoder(&buf)
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", path, text.Redact(yamlMessage(fixLines(err, &root)), cfg.secrets...))
+		var te *yaml.TypeError
+		if !errors.As(fixLines(err, root), &te) {
+			return nil, fmt.Errorf("%s: %s", path, text.Redact(yamlMessage(err), l.secrets...))
+		}
+		for _, m := range te.Errors {
+			l.p.list = append(l.p.list, l.describe(m))
+		}
 	}
+	if len(l.p.list) > 0 {
+		return nil, fmt.Errorf("%s: %s", path, text.Redact(strings.Join(l.p.sorted(), "\n  "), l.secrets...))
+	}
+	cfg.secrets = l.secrets
 	for _, ch := range cfg.Channels {
 		for _, g := range ch.given {
 			cfg.secrets = append(cfg.secrets, g.typ.Secrets(g.cfg)...)
@@ -96,57 +105,122 @@ func parse(path string, data []byte, getenv func(string) string, readOnly bool) 
 	return cfg, nil
 }
 
+// oneDocument parses data as one YAML document; nil for an empty file. A
+// second document (after ---) would be ignored by a plain decode: it is
+// refused instead.
+func oneDocument(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return nil, nil
+	} else if err != nil {
+		return nil, errors.New(yamlMessage(err))
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, fmt.Errorf("line %d: a second YAML document begins here (after ---): seqwatch.yaml is one document, and the second would be ignored; remove that --- and merge what follows into the first, or delete it", next.Line)
+	case !errors.Is(err, io.EOF):
+		return nil, errors.New(yamlMessage(err))
+	}
+	if len(root.Content) == 0 {
+		return nil, nil
+	}
+	return &root, nil
+}
+
+// loader is what resolving a file gathers: each key's line, the secret
+// values, each value's node (to name the key of a decoding error), and
+// the problems.
+type loader struct {
+	getenv   func(string) string
+	readOnly bool
+	lines    map[string]int
+	secrets  []string
+	values   []keyedNode
+	p        *problems
+}
+
+// keyedNode is a value in the file and the key path it is the value of.
+type keyedNode struct {
+	path string
+	node *yaml.Node
+}
+
 // resolve expands ${VAR} in scalars, replaces "key_file: path" with
-// "key: <file contents>", and records each key's line.
-func resolve(n *yaml.Node, prefix string, cfg *Config, getenv func(string) string, p *problems) {
+// "key: <file contents>", and records each key's line and value.
+func (l *loader) resolve(n *yaml.Node, prefix string) {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
 			path := prefix
 			if n.Kind == yaml.SequenceNode {
 				path = fmt.Sprintf("%s[%d]", prefix, i)
-				cfg.lines[path] = c.Line
+				l.lines[path] = c.Line
+				l.values = append(l.values, keyedNode{path, c})
 			}
-			resolve(c, path, cfg, getenv, p)
+			l.resolve(c, path)
 		}
 	case yaml.MappingNode:
+		keys := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			keys[n.Content[i].Value] = n.Content[i]
+		}
+		kept := n.Content[:0:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			path := strings.TrimPrefix(prefix+"."+k.Value, ".")
-			cfg.lines[path] = k.Line
+			l.lines[path] = k.Line
+			l.values = append(l.values, keyedNode{path, v})
 			if strings.HasSuffix(k.Value, "_file") && v.Kind == yaml.ScalarNode {
-				base := strings.TrimSuffix(k.Value, "_file")
-				content, err := readSecretFile(expand(v.Value, getenv, nil))
-				if err != nil && cfg.readOnly && daemonOnly(path) {
-					content = ""
-				} else if err != nil {
-					p.addAt(k.Line, path, "%v", err)
-					continue
+				if !l.secretFile(k, v, path, keys) {
+					continue // reported; decoding goes on without it
 				}
-				k.Value, v.Value, v.Tag, v.Style = base, content, "!!str", 0
-				cfg.secrets = append(cfg.secrets, content)
-				cfg.lines[strings.TrimSuffix(path, "_file")] = k.Line
-				continue
+			} else {
+				l.resolve(v, path)
 			}
-			resolve(v, path, cfg, getenv, p)
+			kept = append(kept, k, v)
 		}
+		n.Content = kept
 	case yaml.ScalarNode:
 		if !strings.Contains(n.Value, "${") {
 			return
 		}
 		var missing []string
-		n.Value = expand(n.Value, getenv, &missing)
-		if cfg.readOnly && daemonOnly(prefix) {
+		n.Value = expand(n.Value, l.getenv, &missing)
+		if l.readOnly && daemonOnly(prefix) {
 			missing = nil
 		}
 		for _, m := range missing {
-			p.addAt(n.Line, prefix, "environment variable %s is not set (export it, or put it in the systemd unit's EnvironmentFile)", m)
+			l.p.addAt(n.Line, prefix, "environment variable %s is not set (export it, or put it in the systemd unit's EnvironmentFile)", m)
 		}
 		if n.Tag != "!!str" {
 			n.Tag = "" // let the expanded value resolve to its natural type
 		}
-		cfg.secrets = append(cfg.secrets, n.Value)
+		l.secrets = append(l.secrets, n.Value)
 	}
+}
+
+// secretFile turns "key_file: path" (k, v) into "key: <the file's
+// contents>"; keys are the keys of the mapping it is in. It reports false,
+// and a problem, when the key cannot be kept.
+func (l *loader) secretFile(k, v *yaml.Node, path string, keys map[string]*yaml.Node) bool {
+	base := strings.TrimSuffix(k.Value, "_file")
+	if other, both := keys[base]; both {
+		l.p.addAt(k.Line, path, "%s (line %d) is given too: keep one of them, %s: for a file that holds the secret or %s: for the secret itself", base, other.Line, k.Value, base)
+		return false
+	}
+	content, err := readSecretFile(expand(v.Value, l.getenv, nil))
+	if err != nil && l.readOnly && daemonOnly(path) {
+		content = ""
+	} else if err != nil {
+		l.p.addAt(k.Line, path, "%v", err)
+		return false
+	}
+	k.Value, v.Value, v.Tag, v.Style = base, content, "!!str", 0
+	l.secrets = append(l.secrets, content)
+	l.lines[strings.TrimSuffix(path, "_file")] = k.Line
+	return true
 }
 
 // daemonOnly reports the keys only the daemon uses (a channel type's

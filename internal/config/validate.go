@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ func (c *Config) Validate() []string {
 	if c.Database.Timezone != "" {
 		validateTimezone(p, "database.timezone", c.Database.Timezone)
 	}
+	if c.IsSet("channels") && len(c.Channels) == 0 {
+		p.add("channels", "the list is empty, so there is nothing to send alerts to: add a channel (console: {} prints them), or leave channels: out if this file is only for status and check")
+	}
 	names := map[string]bool{}
 	for i, ch := range c.Channels {
 		key := fmt.Sprintf("channels[%d]", i)
@@ -98,7 +102,11 @@ func (c *Config) Validate() []string {
 
 // validateSchedule reports a schedule that cannot be parsed.
 func validateSchedule(p *problems, key, spec string) {
-	if _, err := schedule.Parse(spec); err != nil {
+	var refused *schedule.Refused
+	switch _, err := schedule.Parse(spec); {
+	case errors.As(err, &refused):
+		p.add(key, "%q: %v", spec, err)
+	case err != nil:
 		p.add(key, "%v: use @every 1m, @hourly or a 5-field cron expression such as */5 * * * *", err)
 	}
 }

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/seqwatch/seqwatch/internal/schedule"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -49,9 +51,12 @@ func (c *Config) validateMutes(p *problems) {
 	}
 	for i, w := range c.Maintenance {
 		key := fmt.Sprintf("maintenance[%d]", i)
-		switch _, err := cron.ParseStandard(w.Schedule); {
+		var refused *schedule.Refused
+		switch _, err := schedule.Parse(w.Schedule); {
 		case strings.TrimSpace(w.Schedule) == "":
 			p.addNear(key, "give a schedule: a 5-field cron expression such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)")
+		case errors.As(err, &refused):
+			p.addNear(key+".schedule", "%q: %v", w.Schedule, err)
 		case err != nil:
 			p.addNear(key+".schedule", "%q is not a cron expression (%v): write 5 fields such as \"0 3 * * SUN\" (minute hour day-of-month month day-of-week)", w.Schedule, err)
 		}
@@ -74,7 +79,7 @@ type Window struct {
 func (c *Config) Windows() ([]Window, error) {
 	var out []Window
 	for i, w := range c.Maintenance {
-		sched, err := cron.ParseStandard(w.Schedule)
+		sched, err := schedule.Parse(w.Schedule)
 		if err != nil {
 			return nil, fmt.Errorf("maintenance[%d].schedule %q: %w", i, w.Schedule, err)
 		}

@@ -5,6 +5,8 @@
 package schedule
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -16,9 +18,44 @@ import (
 const DefaultTickTimeout = 30 * time.Second
 
 // Parse accepts @every, the @hourly-style descriptors and 5-field cron
-// expressions.
+// expressions. It refuses what would run otherwise than written: @every
+// less than a second (the scheduler would run it every second), and a
+// schedule that would go a year or more without running (30 February, or
+// 29 February only).
 func Parse(s string) (cron.Schedule, error) {
-	return cron.ParseStandard(s)
+	if d, ok := strings.CutPrefix(strings.TrimSpace(s), "@every "); ok {
+		if v, err := time.ParseDuration(strings.TrimSpace(d)); err == nil && v < time.Second {
+			return nil, &Refused{fmt.Sprintf("@every %s is less than a second, and would run every second: give 1s or more", v)}
+		}
+	}
+	sched, err := cron.ParseStandard(s)
+	if err != nil {
+		return nil, err
+	}
+	if !runsEveryYear(sched) {
+		return nil, &Refused{"it would not run within a year (a day that does not exist, or 29 February only): give a schedule that runs at least once a year"}
+	}
+	return sched, nil
+}
+
+// Refused is a schedule that parses but would not run as written.
+type Refused struct{ msg string }
+
+func (r *Refused) Error() string { return r.msg }
+
+// runsEveryYear reports whether sched runs within a year of any moment:
+// from points a month apart over four years (a leap year among them), the
+// next run is never a year or more away.
+func runsEveryYear(sched cron.Schedule) bool {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const year = 366 * 24 * time.Hour
+	for p := start; p.Before(start.AddDate(4, 1, 0)); p = p.AddDate(0, 1, 0) {
+		next := sched.Next(p)
+		if next.IsZero() || next.Sub(p) > year {
+			return false
+		}
+	}
+	return true
 }
 
 // Interval is the shortest gap between two runs of sched over a sample of

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -55,8 +56,12 @@ type Config struct {
 func (c *Config) Validate() error {
 	var p []string
 	if c.Listen != "" {
-		if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		_, port, err := net.SplitHostPort(c.Listen)
+		switch {
+		case err != nil || port == "":
 			p = append(p, fmt.Sprintf("http.listen: must be host:port such as %s (got %q)", DefaultListen, c.Listen))
+		case !validPort(port):
+			p = append(p, fmt.Sprintf("http.listen: the port must be a number up to 65535, such as %s (got %q)", DefaultListen, c.Listen))
 		}
 	}
 	if c.Username != "" && c.Password == "" {
@@ -75,6 +80,13 @@ func (c *Config) Validate() error {
 		return errors.New(strings.Join(p, "\n"))
 	}
 	return nil
+}
+
+// validPort reports a TCP port number a listener can bind: 0 (any free
+// port, as tests ask for) to 65535.
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 // Address returns the address to bind: an empty host becomes 127.0.0.1.
