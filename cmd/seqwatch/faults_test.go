@@ -38,7 +38,13 @@ type seqwatchProc struct {
 
 func startSeqwatch(t *testing.T, args ...string) *seqwatchProc {
 	t.Helper()
-	cmd := exec.Command(buildBinary(t), args...)
+	return startCommand(t, exec.Command(buildBinary(t), args...))
+}
+
+// startCommand starts cmd, a command that runs the built binary (under
+// prlimit, for instance), as startSeqwatch does.
+func startCommand(t *testing.T, cmd *exec.Cmd) *seqwatchProc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

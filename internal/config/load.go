@@ -32,8 +32,28 @@ func LoadForReading(path string) (*Config, error) {
 	return load(path, true)
 }
 
+// The limits of a configuration file: its size, and how far its aliases
+// (*name) may expand. yaml.v3 bounds its own alias expansion, but a
+// channel entry is decoded from a copy with the aliases written out, which
+// only these bounds keep small.
+const (
+	// MaxFileSize is the largest configuration file read.
+	MaxFileSize = 1 << 20
+	// MaxAliasValues is how many values all the aliases of a file may
+	// stand for, together.
+	MaxAliasValues = 10000
+	// MaxAliasDepth is how deeply aliases may nest: an alias to a node
+	// that holds an alias is 2 deep.
+	MaxAliasDepth = 5
+)
+
 func load(path string, readOnly bool) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration %s: %w", path, text.PlainFSError(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read configuration %s: %w", path, text.PlainFSError(err))
 	}
@@ -46,12 +66,18 @@ func Parse(path string, data []byte, getenv func(string) string) (*Config, error
 }
 
 func parse(path string, data []byte, getenv func(string) string, readOnly bool) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s is larger than 1 MiB, the most seqwatch reads of a configuration file: is it the right file?", path)
+	}
 	root, err := oneDocument(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", path, err)
 	}
 	if root == nil {
 		return nil, fmt.Errorf("%s is empty: see seqwatch.yaml in the seqwatch repository for a commented example", path)
+	}
+	if err := checkAliases(root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	l := &loader{getenv: getenv, readOnly: readOnly, lines: map[string]int{}}
 	l.p = &problems{lines: l.lines}
@@ -264,6 +290,59 @@ func readSecretFile(p string) (string, error) {
 		return "", fmt.Errorf("%s is empty", p)
 	}
 	return s, nil
+}
+
+// checkAliases refuses a file whose aliases stand for more than
+// MaxAliasValues values, or nest deeper than MaxAliasDepth, naming the
+// line of the alias that goes past the bound. It counts without copying:
+// each node's expanded size and alias depth are worked out once.
+func checkAliases(root *yaml.Node) error {
+	size := map[*yaml.Node]int{}
+	depth := map[*yaml.Node]int{}
+	var measure func(n *yaml.Node) (int, int)
+	measure = func(n *yaml.Node) (int, int) {
+		if n == nil {
+			return 0, 0
+		}
+		if s, ok := size[n]; ok {
+			return s, depth[n]
+		}
+		// A node being measured counts as too big, should an alias lead
+		// back into it.
+		size[n], depth[n] = MaxAliasValues+1, MaxAliasDepth+1
+		s, d := 1, 0
+		if n.Kind == yaml.AliasNode {
+			as, ad := measure(n.Alias)
+			s, d = as, ad+1
+		}
+		for _, c := range n.Content {
+			cs, cd := measure(c)
+			s, d = min(s+cs, MaxAliasValues+1), max(d, cd)
+		}
+		size[n], depth[n] = s, d
+		return s, d
+	}
+	total := 0
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n.Kind == yaml.AliasNode {
+			s, d := measure(n)
+			if d > MaxAliasDepth {
+				return fmt.Errorf("line %d: aliases nest more than %d deep here (an alias to something that holds aliases, and so on): write the values out instead", n.Line, MaxAliasDepth)
+			}
+			if total += s; total > MaxAliasValues {
+				return fmt.Errorf("line %d: the file's aliases stand for more than %d values by here, the most seqwatch expands: write the values out instead", n.Line, MaxAliasValues)
+			}
+			return nil
+		}
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(root)
 }
 
 // unalias copies n with every alias replaced by a copy of its anchored
