@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
@@ -50,7 +49,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		// the JSON verdict, if --json came before the mistake), and the
 		// status that says the check itself could not run.
 		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
-	} else if names, parallel := sf.appNames(); len(names) > 1 {
+	} else if names, parallel := sf.appNames(ctx); len(names) > 1 {
 		mv := judgeApps(ctx, sf, names, parallel, e)
 		return printVerdict(e, mv, mv.Code, asJSON)
 	} else {
@@ -74,7 +73,7 @@ func printVerdict(e env, v interface{ Line() string }, code int, asJSON bool) in
 
 // judge reads the application within the -t budget and judges it.
 func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
-	src, th, err := sf.resolve(e)
+	src, th, err := sf.resolve(ctx, e)
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}
@@ -120,11 +119,11 @@ func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int
 // and no --name picks one, and how many to read at once (concurrency:);
 // nil otherwise, and when the configuration cannot be read (judge then
 // reports that as UNKNOWN).
-func (f sourceFlags) appNames() (names []string, parallel int) {
+func (f sourceFlags) appNames(ctx context.Context) (names []string, parallel int) {
 	if f.config == "" || f.name != "" {
 		return nil, 0
 	}
-	cfg, err := config.LoadForReading(f.config)
+	cfg, err := f.loadConfig(ctx)
 	if err != nil || !cfg.HasApps() {
 		return nil, 0
 	}

@@ -31,7 +31,7 @@ func TestFlagsOverrideFileOverridesEnv(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "seqwatch.yaml")
 	os.WriteFile(cfgPath, []byte("app: "+app+"\nname: from-file\ndatabase:\n  timezone: Asia/Tokyo\nthresholds:\n  max_pending: 100\n"), 0o644)
 	f := sourceFlags{config: cfgPath, maxPending: -1, stuckAfter: -1}
-	src, th, err := f.resolve(env{getenv: func(string) string { return "" }})
+	src, th, err := f.resolve(t.Context(), env{getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestFlagsOverrideFileOverridesEnv(t *testing.T) {
 		t.Errorf("file values not applied: name %q tz %s max %d", src.Name, src.Location, th.MaxPending)
 	}
 	f = sourceFlags{config: cfgPath, app: other, timezone: "UTC", maxPending: 3, stuckAfter: -1}
-	src, th, err = f.resolve(env{getenv: func(string) string { return "" }})
+	src, th, err = f.resolve(t.Context(), env{getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -712,7 +712,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", unreachableAfter: 2,
 		channels: []string{hookChannel("hook", hook.url())}}.write(t, dir)
-	cfg, err := loadValidConfig(cfgPath)
+	cfg, err := loadValidConfig(t.Context(), cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1196,7 +1196,7 @@ func TestRetriedAlertsKeepTheirIDWhenANewOneArrives(t *testing.T) {
 // inProcessDaemon builds the daemon of cfgPath with its logs in logs.
 func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io.Writer, read ...func(context.Context) (*check.Snapshot, error)) *daemon.App {
 	t.Helper()
-	cfg, err := loadValidConfig(cfgPath)
+	cfg, err := loadValidConfig(t.Context(), cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,3 +170,121 @@ func TestReloadWithAnAliasBombKeepsTheOldConfiguration(t *testing.T) {
 	}
 	mustNotCrash(t, "the daemon", p.stderr())
 }
+
+// A *_file secret is a regular file of at most 64 KiB: a device, a pipe
+// or a huge file is one sentence, at once and within the memory limit.
+func TestSecretFilesAreRegularFilesOfAtMost64KiB(t *testing.T) {
+	t.Parallel()
+	app := demoApp(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sparse := filepath.Join(dir, "sparse")
+	if err := os.WriteFile(sparse, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	over := filepath.Join(dir, "over")
+	if err := os.WriteFile(over, bytes.Repeat([]byte("p"), 64<<10+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fits := filepath.Join(dir, "fits")
+	if err := os.WriteFile(fits, bytes.Repeat([]byte("p"), 64<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, want string
+	}{
+		{"/dev/zero", "/dev/zero", "/dev/zero is not a regular file"},
+		{"a FIFO nobody writes to", fifo, fifo + " is not a regular file"},
+		{"a directory", dir, dir + " is not a regular file"},
+		{"a gibibyte", sparse, sparse + " is larger than 64 KiB"},
+		{"one byte over 64 KiB", over, over + " is larger than 64 KiB"},
+		{"64 KiB", fits, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "seqwatch.yaml")
+			body := "app: " + app + "\nchannels:\n  - name: m\n    email:\n      host: smtp.example.com\n      username: u\n      password_file: " + tc.file + "\n      from: a@example.com\n      to: [b@example.com]\n"
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runLimited(t, "validate", "--config", cfg)
+			out := r.stdout + r.stderr
+			mustNotCrash(t, "validate", out)
+			if tc.want == "" {
+				if r.code != 0 {
+					t.Errorf("exit %d, want 0\n%s", r.code, out)
+				}
+				return
+			}
+			if r.code != 1 {
+				t.Errorf("exit %d, want 1\n%s", r.code, out)
+			}
+			mustContain(t, "validate", out, "line 7: channels[0].email.password_file: "+tc.want)
+		})
+	}
+}
+
+// A configuration read from a pipe whose writer never writes (as
+// --config <(...) may be) holds no command past its deadline or a signal.
+func TestReadingAConfigurationHonoursTheDeadlineAndSignals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "seqwatch.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A writer that stays silent: opened read-write, so that opening
+	// does not wait for a reader.
+	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	t.Run("check gives up after -t", func(t *testing.T) {
+		start := time.Now()
+		r := runLimited(t, "check", "--config", fifo, "-t", "1s")
+		if r.code != 3 || !strings.HasPrefix(r.stdout, "SEQWATCH UNKNOWN - ") {
+			t.Errorf("exit %d, want 3 and UNKNOWN\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		mustContain(t, "check", r.stdout, "did not finish in time")
+		if took := time.Since(start); took > 30*time.Second {
+			t.Errorf("check took %s with -t 1s", took)
+		}
+	})
+	t.Run("validate stops at SIGTERM", func(t *testing.T) {
+		p := startCommand(t, limitedCommand(t, "validate", "--config", fifo))
+		// Once it has the pipe open it is past setting up its signals.
+		waitForOpenFile(t, p.cmd.Process.Pid, fifo)
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.wait(); code != 1 {
+			t.Errorf("exit %d, want 1\n%s", code, p.stderr())
+		}
+		mustContain(t, "validate", p.stderr(), "was stopped: seqwatch was told to stop")
+	})
+}
+
+// waitForOpenFile polls, within processBound, until process pid has path
+// open.
+func waitForOpenFile(t *testing.T, pid int, path string) {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	deadline := time.Now().Add(processBound)
+	for time.Now().Before(deadline) {
+		fds, _ := os.ReadDir(dir)
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && target == path {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not open %s within %s", pid, path, processBound)
+}

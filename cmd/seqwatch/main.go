@@ -96,7 +96,7 @@ func runMain(ctx context.Context, args []string, e env) int {
 	case "notify":
 		return exitCode(e, runNotify(ctx, rest, e))
 	case "validate":
-		return runValidate(rest, e)
+		return runValidate(ctx, rest, e)
 	case "state":
 		return exitCode(e, runState(ctx, rest, e))
 	case "version", "--version", "-version":

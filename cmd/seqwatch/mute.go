@@ -147,7 +147,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	case cmd == "unmute" && f.all == (len(ids) > 0):
 		return usage("give the ids to remove (seqwatch mute --list shows them), or --all")
 	}
-	cfg, err := config.LoadForReading(f.cfgPath)
+	cfg, err := config.LoadForReading(ctx, f.cfgPath)
 	if err != nil {
 		return err
 	}

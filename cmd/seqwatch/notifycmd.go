@@ -37,7 +37,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, "seqwatch notify test: --config FILE is required")
 		return errUsage
 	}
-	cfg, err := loadValidConfig(*cfgPath)
+	cfg, err := loadValidConfig(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}

@@ -434,7 +434,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", schedule: "@every 10m", tickTimeout: "2m",
 		channels: []string{consoleChannel}}.write(t, dir)
-	cfg, err := loadValidConfig(cfgPath)
+	cfg, err := loadValidConfig(t.Context(), cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

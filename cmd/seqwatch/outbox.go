@@ -121,7 +121,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	if *wait <= 0 {
 		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", *wait))
 	}
-	cfg, err := config.LoadForReading(*cfgPath)
+	cfg, err := config.LoadForReading(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, err := loadValidConfig(*cfgPath)
+	cfg, err := loadValidConfig(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	}
 	var next *config.Config
 	opts.Reload = func() (map[string]daemon.Config, error) {
-		newCfg, err := loadValidConfig(*cfgPath)
+		newCfg, err := loadValidConfig(ctx, *cfgPath)
 		if err != nil {
 			return nil, err
 		}
@@ -189,8 +189,8 @@ func newApp(ac *config.App, st state.Store, e env, logger *slog.Logger, opts ...
 	return app, err
 }
 
-func loadValidConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path)
+func loadValidConfig(ctx context.Context, path string) (*config.Config, error) {
+	cfg, err := config.Load(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,15 +50,16 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 }
 
 // resolve combines flags, configuration file and .env, in that order of
-// precedence, into a source and thresholds.
-func (f *sourceFlags) resolve(e env) (laravel.Source, check.Thresholds, error) {
+// precedence, into a source and thresholds. The configuration is read
+// within -t/--timeout.
+func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check.Thresholds, error) {
 	var ac *config.App
 	var settings laravel.Settings
 	if f.name != "" && f.config == "" {
 		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
 	if f.config != "" {
-		cfg, err := config.LoadForReading(f.config)
+		cfg, err := f.loadConfig(ctx)
 		if err != nil {
 			return laravel.Source{}, check.Thresholds{}, err
 		}
@@ -101,6 +103,16 @@ func (f *sourceFlags) resolve(e env) (laravel.Source, check.Thresholds, error) {
 		th.StuckAfter = f.stuckAfter
 	}
 	return src, th, nil
+}
+
+// loadConfig reads --config within -t/--timeout.
+func (f *sourceFlags) loadConfig(ctx context.Context) (*config.Config, error) {
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	return config.LoadForReading(ctx, f.config)
 }
 
 // parseFlags parses a command's flags; positional arguments and

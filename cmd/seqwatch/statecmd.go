@@ -94,7 +94,7 @@ func runState(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, "seqwatch state check: --config FILE is required (seqwatch state -h shows how)")
 		return errUsage
 	}
-	cfg, err := config.LoadForReading(*cfgPath)
+	cfg, err := config.LoadForReading(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}

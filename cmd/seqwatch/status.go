@@ -47,7 +47,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	src, _, err := sf.resolve(e)
+	src, _, err := sf.resolve(ctx, e)
 	if err != nil {
 		return err
 	}

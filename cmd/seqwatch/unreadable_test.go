@@ -153,7 +153,7 @@ func TestOneUnreadableRowBlindsNothing(t *testing.T) {
 // (text, info) to logs.
 func tickDaemon(t *testing.T, cfgPath string, logs io.Writer, ticks int) {
 	t.Helper()
-	cfg, err := loadValidConfig(cfgPath)
+	cfg, err := loadValidConfig(t.Context(), cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -16,7 +17,7 @@ thresholds. Prints every problem with its line and how to fix it.
 Exit status: 0 valid; 1 problems found; 2 bad usage.
 `
 
-func runValidate(args []string, e env) int {
+func runValidate(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("validate", e.stderr, validateHelp)
 	cfgPath := fs.String("config", "", "seqwatch.yaml `FILE` (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -26,7 +27,7 @@ func runValidate(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "seqwatch validate: --config FILE is required")
 		return 2
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := config.Load(ctx, *cfgPath)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "seqwatch: %v\n", err)
 		return 1

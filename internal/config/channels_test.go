@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -245,7 +246,7 @@ func TestReadOnlyLoadingRelaxesChannelTypesOnly(t *testing.T) {
 	getenv := func(string) string { return "" }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parse("seqwatch.yaml", []byte(tt.yaml), getenv, true)
+			_, err := parse(context.Background(), "seqwatch.yaml", []byte(tt.yaml), getenv, true)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("read-only loading failed: %v", err)
@@ -253,7 +254,7 @@ func TestReadOnlyLoadingRelaxesChannelTypesOnly(t *testing.T) {
 				t.Errorf("error = %v, want %q", err, tt.wantErr)
 			}
 			if tt.wantErr == "" {
-				if _, err := parse("seqwatch.yaml", []byte(tt.yaml), getenv, false); err == nil {
+				if _, err := parse(context.Background(), "seqwatch.yaml", []byte(tt.yaml), getenv, false); err == nil {
 					t.Error("strict loading accepted the missing value")
 				}
 			}

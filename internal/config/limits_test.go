@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestAConfigurationFileIsAtMostOneMebibyte(t *testing.T) {
 	if err := os.WriteFile(p, []byte(big), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p+" is larger than 1 MiB") {
+	if _, err := Load(context.Background(), p); err == nil || !strings.Contains(err.Error(), p+" is larger than 1 MiB") {
 		t.Errorf("Load: %v, want the file and its size named", err)
 	}
 	// Just under the limit is read.
@@ -75,7 +76,7 @@ func TestAConfigurationFileIsAtMostOneMebibyte(t *testing.T) {
 	if err := os.WriteFile(p, []byte(fits), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(p); err != nil {
+	if _, err := Load(context.Background(), p); err != nil {
 		t.Errorf("a file under 1 MiB: %v", err)
 	}
 }

@@ -2,9 +2,11 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,16 +22,17 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // Load reads and strictly decodes a seqwatch.yaml: unknown keys, unset
 // ${VAR} references and unreadable *_file keys are errors that name the
 // file and line.
-func Load(path string) (*Config, error) {
-	return load(path, false)
+// ctx bounds the reading of the file and of its secrets.
+func Load(ctx context.Context, path string) (*Config, error) {
+	return load(ctx, path, false)
 }
 
 // LoadForReading is Load for status and check, which read the application
 // but send nothing: a channel's ${VAR} or *_file secret that is not
 // available (as on a monitoring host without the daemon's environment) is
 // left empty instead of being an error.
-func LoadForReading(path string) (*Config, error) {
-	return load(path, true)
+func LoadForReading(ctx context.Context, path string) (*Config, error) {
+	return load(ctx, path, true)
 }
 
 // The limits of a configuration file: its size, and how far its aliases
@@ -47,25 +50,26 @@ const (
 	MaxAliasDepth = 5
 )
 
-func load(path string, readOnly bool) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read configuration %s: %w", path, text.PlainFSError(err))
+func load(ctx context.Context, path string, readOnly bool) (*Config, error) {
+	// Not only regular files: --config <(envsubst < seqwatch.yaml.in)
+	// gives a pipe.
+	data, err := readFile(ctx, path, MaxFileSize, false)
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("read configuration %s: %w", path, pe.Err)
+	case err != nil:
+		return nil, fileError(path, err, "1 MiB")
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read configuration %s: %w", path, text.PlainFSError(err))
-	}
-	return parse(path, data, os.Getenv, readOnly)
+	return parse(ctx, path, data, os.Getenv, readOnly)
 }
 
 // Parse decodes configuration bytes; getenv resolves ${VAR}.
 func Parse(path string, data []byte, getenv func(string) string) (*Config, error) {
-	return parse(path, data, getenv, false)
+	return parse(context.Background(), path, data, getenv, false)
 }
 
-func parse(path string, data []byte, getenv func(string) string, readOnly bool) (*Config, error) {
+func parse(ctx context.Context, path string, data []byte, getenv func(string) string, readOnly bool) (*Config, error) {
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("%s is larger than 1 MiB, the most seqwatch reads of a configuration file: is it the right file?", path)
 	}
@@ -79,7 +83,7 @@ func parse(path string, data []byte, getenv func(string) string, readOnly bool) 
 	if err := checkAliases(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	l := &loader{getenv: getenv, readOnly: readOnly, lines: map[string]int{}}
+	l := &loader{ctx: ctx, getenv: getenv, readOnly: readOnly, lines: map[string]int{}}
 	l.p = &problems{lines: l.lines}
 	l.resolve(root, "")
 	cfg := &Config{path: path, lines: l.lines}
@@ -159,6 +163,8 @@ func oneDocument(data []byte) (*yaml.Node, error) {
 // values, each value's node (to name the key of a decoding error), and
 // the problems.
 type loader struct {
+	// ctx bounds the reading of *_file secrets.
+	ctx      context.Context
 	getenv   func(string) string
 	readOnly bool
 	lines    map[string]int
@@ -236,7 +242,7 @@ func (l *loader) secretFile(k, v *yaml.Node, path string, keys map[string]*yaml.
 		l.p.addAt(k.Line, path, "%s (line %d) is given too: keep one of them, %s: for a file that holds the secret or %s: for the secret itself", base, other.Line, k.Value, base)
 		return false
 	}
-	content, err := readSecretFile(expand(v.Value, l.getenv, nil))
+	content, err := readSecretFile(l.ctx, expand(v.Value, l.getenv, nil))
 	if err != nil && l.readOnly && daemonOnly(path) {
 		content = ""
 	} else if err != nil {
@@ -275,15 +281,16 @@ func expand(s string, getenv func(string) string, missing *[]string) string {
 	})
 }
 
-// readSecretFile reads a *_file value. A bare name is looked up in
+// readSecretFile reads a *_file value: a regular file of at most
+// MaxSecretFileSize bytes. A bare name is looked up in
 // $CREDENTIALS_DIRECTORY (systemd LoadCredential=) when that is set.
-func readSecretFile(p string) (string, error) {
+func readSecretFile(ctx context.Context, p string) (string, error) {
 	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" && !strings.ContainsRune(p, filepath.Separator) {
 		p = filepath.Join(dir, p)
 	}
-	b, err := os.ReadFile(p)
+	b, err := readFile(ctx, p, MaxSecretFileSize, true)
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", p, text.PlainFSError(err))
+		return "", fileError(p, err, "64 KiB")
 	}
 	s := strings.TrimRight(string(b), "\r\n")
 	if s == "" {
