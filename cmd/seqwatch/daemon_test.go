@@ -851,6 +851,20 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 	mail := fmt.Sprintf("  - name: mail\n    email:\n      host: 127.0.0.1\n      port: %s\n      tls: none\n      username: alerts\n      password: %q\n      from: alerts@example.com\n      to: [ops@example.com]\n",
 		strings.Split(freeAddr(t), ":")[1], smtpPass)
 	slack := fmt.Sprintf("  - name: slack\n    slack:\n      webhook_url: %q\n", down+"/services/T0/B0/"+slackToken)
+	// Applications whose .env is not NAME=value lines before, or around,
+	// the password: the .env reader's errors quoted the rest of the file.
+	garbled := func(env string) string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(env), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	garbage := garbled("APP_NAME=shop\nthis is garbage\nDB_CONNECTION=pgsql\nDB_PASSWORD=" + dbPass + "\n")
+	unquoted := garbled("DB_CONNECTION=pgsql\nDB_PASSWORD=\"" + dbPass + "\nAPP_NAME=shop\n")
+	envConf := func(app string) string {
+		return fmt.Sprintf("app: %s\nstate:\n  path: STATE\nchannels:\n%s", app, hook(down))
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -867,6 +881,14 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 		{"secret where a list belongs", fmt.Sprintf("app: %s\nstate:\n  path: STATE\nchannels:\n  - name: hook\n    webhook:\n      url: %q\n      secrets: %s\n", app, down+"/hooks/"+urlToken, sigSecret), nil},
 		{"bad channel configuration", fmt.Sprintf("database:\n  url: %q\nstate:\n  path: STATE\nchannels:\n  - name: hook\n    webhook:\n      url: %q\n      secrets: [%q]\n  - name: slack\n    slack:\n      webhook_url: %q\n  - name: mail\n    email:\n      host: smtp.example.com\n      tls: none\n      username: alerts\n      password: %q\n      from: alerts@example.com\n      to: [ops@example.com]\n",
 			wrongPassword, "http://hooks.example.com/hooks/"+urlToken, sigSecret, "http://hooks.slack.com/services/T0/B0/"+slackToken, smtpPass), nil},
+		{".env with a line of text", envConf(garbage), nil},
+		{".env with a line of text, validate", envConf(garbage), []string{"validate"}},
+		{".env with a line of text, check", envConf(garbage), []string{"check"}},
+		{".env with a line of text, check --json", envConf(garbage), []string{"check", "--json"}},
+		{".env with a line of text, status", envConf(garbage), []string{"status"}},
+		{".env with an unterminated quote", envConf(unquoted), nil},
+		{".env with an unterminated quote, check", envConf(unquoted), []string{"check"}},
+		{".env with an unterminated quote, status --json", envConf(unquoted), []string{"status", "--json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -890,8 +912,12 @@ func TestRunNeverPrintsSecrets(t *testing.T) {
 					t.Errorf("output contains the secret %q:\n%s", s, out)
 				}
 			}
-			if strings.TrimSpace(r.stderr) == "" {
-				t.Error("nothing on stderr: the failure was not reported")
+			reported := r.stderr
+			if tc.args != nil && tc.args[0] == "check" {
+				reported = r.stdout // check says everything on standard output
+			}
+			if strings.TrimSpace(reported) == "" {
+				t.Error("nothing said: the failure was not reported")
 			}
 		})
 	}

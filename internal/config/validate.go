@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/schedule"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -92,6 +95,9 @@ func (c *Config) Validate() []string {
 		}
 	}
 	c.validateMutes(p)
+	for _, ac := range c.Applications() {
+		ac.validateEnvFile(p)
+	}
 	if len(c.Routes) > 0 {
 		if err := c.Routes.Validate(names); err != nil {
 			p.addLines("routes", err.Error())
@@ -207,5 +213,29 @@ func (a *App) validateOverrides(p *problems) {
 		if err := a.Routes.Validate(names); err != nil {
 			p.addLines(pre+"routes", err.Error())
 		}
+	}
+}
+
+// validateEnvFile reports an application's .env that check, status and
+// the daemon could not read: not NAME=value lines (by line and column,
+// never its text), too large, or not a file. An application directory or
+// .env missing here is no problem of the file's: validate may run away
+// from the applications.
+func (a *App) validateEnvFile(p *problems) {
+	dir := a.Settings().AppDir
+	if dir == "" {
+		return
+	}
+	path := filepath.Join(dir, ".env")
+	_, err := laravel.ReadEnvFile(path)
+	var syntax *laravel.EnvSyntaxError
+	var pe *fs.PathError
+	switch {
+	case err == nil, errors.As(err, &pe):
+		// Read, or not readable here (missing, or not this user's).
+	case errors.As(err, &syntax):
+		p.add(a.keyPrefix()+"app", "%s is not a valid .env file: %v", path, err)
+	default:
+		p.add(a.keyPrefix()+"app", "%s %v", path, err)
 	}
 }

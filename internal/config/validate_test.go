@@ -105,3 +105,36 @@ func TestValidSchedulesAndListenersStayValid(t *testing.T) {
 		}
 	}
 }
+
+// An application whose .env check and the daemon could not read is not
+// valid; the problem names the line of the .env, never its text.
+func TestValidateReadsTheApplicationsEnvFile(t *testing.T) {
+	const pw = "env-Pa55!word"
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, ".env"), []byte("APP_NAME=shop\nthis is garbage\nDB_PASSWORD="+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fine := t.TempDir()
+	if err := os.WriteFile(filepath.Join(fine, ".env"), []byte("DB_CONNECTION=sqlite\nDB_PASSWORD="+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "elsewhere")
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"one application", "app: " + broken + "\n" + console, "line 1: app: " + broken + "/.env is not a valid .env file: line 2, column 16: the line has no ="},
+		{"one of several", "apps:\n  - name: a\n    app: " + fine + "\n  - name: b\n    app: " + broken + "\n" + console, "line 5: apps[1].app: " + broken + "/.env is not a valid .env file: line 2"},
+		{"a readable .env", "app: " + fine + "\n" + console, ""},
+		{"an application that is not on this host", "app: " + missing + "\n" + console, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := loadErrors(t, tc.yaml)
+			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+				t.Errorf("problems %q, want %q", got, tc.want)
+			}
+			if strings.Contains(got, pw) || strings.Contains(got, "garbage") {
+				t.Errorf("the problem quotes the .env: %s", got)
+			}
+		})
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/joho/godotenv"
-
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -143,13 +141,16 @@ func Resolve(s Settings) (Source, error) {
 			return Source{}, configErr("application directory %s is not a directory", s.AppDir)
 		}
 		envPath := filepath.Join(s.AppDir, ".env")
-		env, err = godotenv.Read(envPath)
+		env, err = ReadEnvFile(envPath)
+		var syntax *EnvSyntaxError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if s.URL == "" {
 				return Source{}, configFact(check.NoEnvFile, "%s does not exist", envPath)
 			}
 			env = map[string]string{}
+		case errors.As(err, &syntax):
+			return Source{}, configErr("%s is not a valid .env file: %w", envPath, err)
 		case err != nil:
 			return Source{}, configErr("read %s: %w", envPath, text.PlainFSError(err))
 		}

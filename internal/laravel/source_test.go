@@ -205,6 +205,10 @@ func TestResolveErrors(t *testing.T) {
 		{name: "db_url_without_database", env: "DB_URL=\"pgsql://app:" + secret + "@db:5432\"\n", want: []string{"no database"}},
 		{name: "sqlite_url_without_path", settings: laravel.Settings{URL: "sqlite://"}, env: "", want: []string{"no file path"}},
 		{name: "sqlsrv_url", settings: laravel.Settings{URL: "sqlsrv://sa:" + secret + "@mssql/shop"}, env: "", want: []string{"SQL Server", "not supported"}},
+		// godotenv's own errors quote the rest of the file.
+		{name: "env_line_that_is_not_name_value", env: "APP_NAME=shop\nthis is garbage\nDB_PASSWORD=" + secret + "\n", want: []string{".env is not a valid .env file: line 2, column 16: the line has no ="}},
+		{name: "env_unterminated_quote", env: "APP_NAME=\"shop\nDB_PASSWORD=" + secret + "\n", want: []string{"line 1, column 10: the value opens a quote"}},
+		{name: "env_bad_character_in_name", env: "DB-HOST=db\nDB_PASSWORD=" + secret + "\n", want: []string{"line 1, column 3: a name may hold only letters"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
