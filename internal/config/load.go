@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -100,14 +102,14 @@ func parse(ctx context.Context, path string, data []byte, getenv func(string) st
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if !errors.As(fixLines(err, root), &te) {
-			return nil, fmt.Errorf("%s: %s", path, text.Redact(yamlMessage(err), l.secrets...))
+			return nil, fmt.Errorf("%s: %s", path, redact(yamlMessage(err), l.secrets))
 		}
 		for _, m := range te.Errors {
 			l.p.list = append(l.p.list, l.describe(m))
 		}
 	}
 	if len(l.p.list) > 0 {
-		return nil, fmt.Errorf("%s: %s", path, text.Redact(strings.Join(l.p.sorted(), "\n  "), l.secrets...))
+		return nil, fmt.Errorf("%s: %s", path, redact(strings.Join(l.p.sorted(), "\n  "), l.secrets))
 	}
 	cfg.secrets = l.secrets
 	for _, ch := range cfg.Channels {
@@ -219,7 +221,7 @@ func (l *loader) resolve(n *yaml.Node, prefix string) {
 			return
 		}
 		var missing []string
-		n.Value = expand(n.Value, l.getenv, &missing)
+		n.Value = expand(n.Value, l.getenv, &missing, &l.secrets)
 		if l.readOnly && daemonOnly(prefix) {
 			missing = nil
 		}
@@ -242,7 +244,7 @@ func (l *loader) secretFile(k, v *yaml.Node, path string, keys map[string]*yaml.
 		l.p.addAt(k.Line, path, "%s (line %d) is given too: keep one of them, %s: for a file that holds the secret or %s: for the secret itself", base, other.Line, k.Value, base)
 		return false
 	}
-	content, err := readSecretFile(l.ctx, expand(v.Value, l.getenv, nil))
+	content, err := readSecretFile(l.ctx, expand(v.Value, l.getenv, nil, nil))
 	if err != nil && l.readOnly && daemonOnly(path) {
 		content = ""
 	} else if err != nil {
@@ -270,15 +272,32 @@ func daemonOnly(path string) bool {
 	return inChannelType(path)
 }
 
-func expand(s string, getenv func(string) string, missing *[]string) string {
+// expand replaces each ${VAR} in s, noting the variables that are not set
+// in missing and their values in values (when not nil).
+func expand(s string, getenv func(string) string, missing, values *[]string) string {
 	return varRef.ReplaceAllStringFunc(s, func(ref string) string {
 		name := varRef.FindStringSubmatch(ref)[1]
 		v := getenv(name)
 		if v == "" && missing != nil {
 			*missing = append(*missing, name)
 		}
+		if values != nil {
+			*values = append(*values, v)
+		}
 		return v
 	})
+}
+
+// redact removes the secrets from msg, also where a message quoted one
+// (%q) and so escaped some of its characters.
+func redact(msg string, secrets []string) string {
+	all := slices.Clone(secrets)
+	for _, s := range secrets {
+		if q := strconv.Quote(s); q[1:len(q)-1] != s {
+			all = append(all, q[1:len(q)-1])
+		}
+	}
+	return text.Redact(msg, all...)
 }
 
 // readSecretFile reads a *_file value: a regular file of at most

@@ -10,7 +10,6 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/schedule"
-	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Validate checks the configuration's meaning (Load checked its shape) and
@@ -79,7 +78,7 @@ func (c *Config) Validate() []string {
 			continue
 		}
 		if err := ch.given[0].typ.Validate(ch.given[0].cfg); err != nil {
-			p.addLines(key, text.Redact(err.Error(), c.secrets...))
+			p.addLines(key, err.Error())
 		}
 	}
 	if err := c.HTTP.Validate(); err != nil {
@@ -103,7 +102,13 @@ func (c *Config) Validate() []string {
 			p.addLines("routes", err.Error())
 		}
 	}
-	return p.sorted()
+	// A value that came from ${VAR} or a *_file may be quoted by a
+	// problem with its key.
+	list := p.sorted()
+	for i, m := range list {
+		list[i] = redact(m, c.secrets)
+	}
+	return list
 }
 
 // validateSchedule reports a schedule that cannot be parsed.

@@ -138,3 +138,30 @@ func TestValidateReadsTheApplicationsEnvFile(t *testing.T) {
 		})
 	}
 }
+
+// A value from ${VAR} written where it does not belong is not quoted back,
+// even where a message quotes the value with escapes (%q).
+func TestProblemsNeverQuoteAValueFromTheEnvironment(t *testing.T) {
+	const secret = "env-Secret\"value"
+	getenv := func(string) string { return secret }
+	for _, doc := range []string{
+		"app: /srv/x\non_first_run: \"${SEQ}\\t\"\n",
+		"app: /srv/x\nschedule: \"${SEQ} x\"\n",
+		"app: /srv/x\nthresholds:\n  stuck_after: \"${SEQ}\\t\"\n",
+		"app: /srv/x\nmaintenance:\n  - schedule: \"${SEQ}\"\n    duration: 1h\n",
+	} {
+		cfg, err := Parse("seqwatch.yaml", []byte(doc), getenv)
+		said := ""
+		if err != nil {
+			said = err.Error()
+		} else {
+			said = strings.Join(cfg.Validate(), "\n")
+		}
+		if said == "" {
+			t.Errorf("%q: no problem reported", doc)
+		}
+		if strings.Contains(said, "env-Secret") {
+			t.Errorf("%q: the value is quoted: %s", doc, said)
+		}
+	}
+}

@@ -42,6 +42,9 @@ func (c *Config) MuteLimit() time.Duration {
 func (c *Config) ValidateMutes() []string {
 	p := &problems{lines: c.lines}
 	c.validateMutes(p)
+	for i, m := range p.list {
+		p.list[i] = redact(m, c.secrets)
+	}
 	return p.list
 }
 
