@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 // memoryLimit is the data segment (heap) a bounded-resource test lets the
@@ -18,28 +20,12 @@ import (
 // unbounded input would take.
 const memoryLimit = 256 << 20
 
-// requireTool returns the path of a program a test needs. Under CI (CI=true,
-// or SEQWATCH_TEST_STRICT=1) a missing one fails the test instead of
-// skipping it.
-func requireTool(t *testing.T, name, install string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" || os.Getenv("SEQWATCH_TEST_STRICT") == "1" {
-		t.Fatalf("%s is not installed (%s), and CI must not skip this test", name, install)
-	}
-	t.Skipf("%s is not installed (%s)", name, install)
-	return ""
-}
-
 // limitedCommand runs the built binary under prlimit with memoryLimit, so
 // that an input that would take all the memory makes seqwatch fail, not
 // the machine.
 func limitedCommand(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	prlimit := requireTool(t, "prlimit", "Debian package util-linux")
+	prlimit := testkit.RequireBinary(t, "prlimit")
 	return exec.Command(prlimit, append([]string{fmt.Sprintf("--data=%d", memoryLimit), "--", buildBinary(t)}, args...)...)
 }
 
@@ -271,20 +257,18 @@ func TestReadingAConfigurationHonoursTheDeadlineAndSignals(t *testing.T) {
 	})
 }
 
-// waitForOpenFile polls, within processBound, until process pid has path
+// waitForOpenFile waits, within processBound, until process pid has path
 // open.
 func waitForOpenFile(t *testing.T, pid int, path string) {
 	t.Helper()
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	deadline := time.Now().Add(processBound)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, processBound, fmt.Sprintf("process %d opens %s", pid, path), func() (bool, string) {
 		fds, _ := os.ReadDir(dir)
 		for _, fd := range fds {
 			if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && target == path {
-				return
+				return true, ""
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("process %d did not open %s within %s", pid, path, processBound)
+		return false, ""
+	})
 }

@@ -106,6 +106,8 @@ func debianPackage(program string) string {
 		return "pgbouncer"
 	case "systemd-analyze":
 		return "systemd"
+	case "prlimit":
+		return "util-linux"
 	case "mariadbd", "mariadb-install-db":
 		return "mariadb-server"
 	case "sqlite3":
