@@ -41,18 +41,7 @@ type AppConf struct {
 // all applications share (channels, the listener, maintenance windows,
 // the secrets) is its File's.
 type App struct {
-	Name        string
-	App         string
-	Environment string
-	Database    DatabaseConf
-	Paths       PathsConf
-	Tables      laravel.Tables
-	Thresholds  Thresholds
-	Schedule    string
-	TickTimeout Duration
-	Reconcile   Duration
-	RepeatAfter Duration
-	Routes      notify.Routes
+	AppKeys
 	// State is state: with the application's own state file in Path.
 	State StateConf
 
@@ -78,11 +67,7 @@ func (c *Config) Applications() []*App {
 // TopLevel is the top level of the file as an application: the only one
 // of a configuration without apps:, the defaults of one with apps:.
 func (c *Config) TopLevel() *App {
-	return &App{
-		Name: c.Name, App: c.App, Environment: c.Environment, Database: c.Database, Paths: c.Paths, Tables: c.Tables,
-		Thresholds: c.Thresholds, Schedule: c.Schedule, TickTimeout: c.TickTimeout, Reconcile: c.Reconcile,
-		RepeatAfter: c.RepeatAfter, Routes: c.Routes, State: c.State, file: c,
-	}
+	return &App{AppKeys: c.AppKeys, State: c.State, file: c}
 }
 
 // application is the top level with apps[i]'s keys in place of its own.

@@ -16,23 +16,13 @@ import (
 // Config is seqwatch.yaml. The commented example at the repository root
 // documents every key.
 type Config struct {
-	App         string         `yaml:"app"`
-	Name        string         `yaml:"name"`
-	Environment string         `yaml:"environment"`
-	Database    DatabaseConf   `yaml:"database"`
-	Paths       PathsConf      `yaml:"paths"`
-	Tables      laravel.Tables `yaml:"tables"`
-	Thresholds  Thresholds     `yaml:"thresholds"`
-	Schedule    string         `yaml:"schedule"`
-	TickTimeout Duration       `yaml:"tick_timeout"`
-	// Reconcile is how often the daemon reads the whole application
-	// again instead of only what changed since its watermark (default 1h).
-	Reconcile   Duration      `yaml:"reconcile"`
-	RepeatAfter Duration      `yaml:"repeat_after"`
-	OnFirstRun  string        `yaml:"on_first_run"`
-	State       StateConf     `yaml:"state"`
-	Channels    []Channel     `yaml:"channels"`
-	Routes      notify.Routes `yaml:"routes"`
+	// AppKeys are the application's keys at the top level: the one
+	// application of a file without apps:, the defaults of those in it.
+	AppKeys `yaml:",inline"`
+
+	OnFirstRun string    `yaml:"on_first_run"`
+	State      StateConf `yaml:"state"`
+	Channels   []Channel `yaml:"channels"`
 
 	// HTTP is the listener (off unless listen is set); Heartbeat pings an
 	// outside monitor after each tick (off unless set).
@@ -58,6 +48,26 @@ type Config struct {
 	// lines maps a key path (thresholds.max_pending) to its YAML line.
 	lines map[string]int
 	path  string
+}
+
+// AppKeys are the keys that say which application to watch and how; an
+// entry of apps: may give each of them (AppConf) in place of the top
+// level's.
+type AppKeys struct {
+	App         string         `yaml:"app"`
+	Name        string         `yaml:"name"`
+	Environment string         `yaml:"environment"`
+	Database    DatabaseConf   `yaml:"database"`
+	Paths       PathsConf      `yaml:"paths"`
+	Tables      laravel.Tables `yaml:"tables"`
+	Thresholds  Thresholds     `yaml:"thresholds"`
+	Schedule    string         `yaml:"schedule"`
+	TickTimeout Duration       `yaml:"tick_timeout"`
+	// Reconcile is how often the daemon reads the whole application
+	// again instead of only what changed since its watermark (default 1h).
+	Reconcile   Duration      `yaml:"reconcile"`
+	RepeatAfter Duration      `yaml:"repeat_after"`
+	Routes      notify.Routes `yaml:"routes"`
 }
 
 // DatabaseConf overrides the application's .env.
