@@ -58,8 +58,8 @@ func ReadEnvFile(path string) (map[string]string, error) {
 
 // ParseEnv parses the contents of a .env (see ReadEnvFile).
 func ParseEnv(data []byte) (map[string]string, error) {
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
-	if err := checkEnvSyntax(data); err != nil {
+	// Line ends as godotenv reads them, once: it makes its own copy.
+	if err := checkEnvSyntax(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))); err != nil {
 		return nil, err
 	}
 	env, err := godotenv.UnmarshalBytes(data)
