@@ -24,8 +24,9 @@ const (
 // the database is stripped of terminal control sequences, so a hostile
 // error message cannot rewrite the terminal.
 type Console struct {
-	mu sync.Mutex // one Notify's output is never interleaved with another's
-	w  io.Writer
+	mu        sync.Mutex // one Notify's output is never interleaved with another's
+	w         io.Writer
+	templates *Templates
 }
 
 var _ Notifier = (*Console)(nil)
@@ -46,7 +47,7 @@ func (c *Console) Notify(ctx context.Context, events []Event) (bool, error) {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		writeEvent(&b, e)
+		c.writeEvent(&b, e)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -56,19 +57,18 @@ func (c *Console) Notify(ctx context.Context, events []Event) (bool, error) {
 	return false, nil
 }
 
-// writeEvent renders one event block.
-func writeEvent(b *bytes.Buffer, e Event) {
-	app := oneLine(e.App)
-	if e.Environment != "" {
-		app += " (" + oneLine(e.Environment) + ")"
+// writeEvent renders one event block: its title line and its body (the
+// summary), which the templates may word (each block is a message of its
+// own), then the event's facts.
+func (c *Console) writeEvent(b *bytes.Buffer, e Event) {
+	r := c.templates.Render([]Event{e}, consoleTitle(e), e.Summary)
+	title := r.Title // made of cleaned parts, two spaces apart
+	if r.TitleTemplated {
+		title = oneLine(title)
 	}
-	fmt.Fprintf(b, "== %s  %s", oneLine(string(e.Kind)), app)
-	if !e.OccurredAt.IsZero() {
-		fmt.Fprintf(b, "  %s", formatTime(e.OccurredAt))
-	}
-	b.WriteByte('\n')
-	if e.Summary != "" {
-		field(b, "", e.Summary)
+	fmt.Fprintf(b, "== %s\n", title)
+	if r.Body != "" {
+		field(b, "", r.Body)
 	}
 	if op := e.Operation; op != nil {
 		field(b, "operation", fmt.Sprintf("%s (%s, id %s)", op.Name, op.Type, op.ID))
@@ -121,6 +121,32 @@ func writeEvent(b *bytes.Buffer, e Event) {
 			field(b, "", line)
 		}
 	}
+}
+
+// consoleTitle is the default title line: the kind, the application and
+// when it happened.
+func consoleTitle(e Event) string {
+	app := oneLine(e.App)
+	if e.Environment != "" {
+		app += " (" + oneLine(e.Environment) + ")"
+	}
+	s := oneLine(string(e.Kind)) + "  " + app
+	if !e.OccurredAt.IsZero() {
+		s += "  " + formatTime(e.OccurredAt)
+	}
+	return s
+}
+
+// Preview is what Notify would write.
+func (c *Console) Preview(events []Event) ([]Request, error) {
+	var b bytes.Buffer
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		c.writeEvent(&b, e)
+	}
+	return []Request{{Method: "WRITE", Target: "standard output", Body: b.Bytes()}}, nil
 }
 
 // writeError renders one recorded exception: class, message and the first

@@ -41,6 +41,9 @@ type Deps struct {
 	// the channel's configuration does not say (Alertmanager's endsAt):
 	// the daemon derives it from its schedule.
 	EndsAfter time.Duration
+	// Templates are the channel's message templates (nil: the channel's
+	// own words); see ParseTemplates.
+	Templates *Templates
 }
 
 // ChannelType describes one kind of channel in one place: the key that
@@ -62,6 +65,9 @@ type ChannelType struct {
 	New func(cfg any, deps Deps) (Notifier, error)
 	// RatePerSecond is the channel's default message rate (0: unlimited).
 	RatePerSecond float64
+	// TemplateParts are the parts of a message its templates may write
+	// (nil: title and body; empty: none).
+	TemplateParts []string
 }
 
 // DefineChannel builds a ChannelType for configuration type C, so that each
@@ -137,6 +143,8 @@ func (r Registry) Choices() string {
 // Deps.Stdout and has no configuration (console: {}).
 func ConsoleChannel() ChannelType {
 	return DefineChannel("console", nil, nil, func(_ *struct{}, d Deps) (Notifier, error) {
-		return NewConsole(d.Stdout), nil
+		c := NewConsole(d.Stdout)
+		c.templates = d.Templates
+		return c, nil
 	})
 }

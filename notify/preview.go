@@ -1,0 +1,88 @@
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/seqwatch/seqwatch/internal/text"
+)
+
+// Request is one request a channel would make for a message, as seqwatch
+// notify preview shows it: never with a credential.
+type Request struct {
+	// Method is the HTTP method, or SMTP for a mail.
+	Method string
+	// Target is where it goes: the URL with the parts that carry a
+	// credential redacted, or the mail's recipients.
+	Target string
+	// Header are the request's headers, without Authorization.
+	Header http.Header
+	// Body is what would be posted.
+	Body []byte
+}
+
+// Previewer is a Notifier that can say what it would send for events
+// without sending anything: the requests Notify would make, in order, as
+// far as they do not depend on the peer's answers (a thread reply names
+// its message as "(the message's ts)").
+type Previewer interface {
+	Preview(events []Event) ([]Request, error)
+}
+
+// PreviewHTTP turns a request a channel built into its preview: the body
+// read, the URL and every header scrubbed of secrets.
+func PreviewHTTP(req *http.Request, secrets []string) (Request, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		if err != nil {
+			return Request{}, fmt.Errorf("reading the request's body: %w", err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	h := http.Header{}
+	for k, vs := range req.Header {
+		if k == "Authorization" || k == "Cookie" {
+			continue
+		}
+		for _, v := range vs {
+			h.Add(k, text.Redact(v, secrets...))
+		}
+	}
+	return Request{Method: req.Method, Target: PreviewTarget(req.URL.String(), secrets...), Header: h, Body: body}, nil
+}
+
+// PreviewTarget is raw with the parts of its path and query that are
+// secrets redacted; a path that is a secret as a whole is redacted whole.
+func PreviewTarget(raw string, secrets ...string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return text.Redacted
+	}
+	base := u.Scheme + "://" + u.Host
+	rest := strings.TrimPrefix(u.String(), base)
+	if rest == "" || rest == "/" {
+		return base + rest
+	}
+	var parts []string
+	whole := false
+	for _, s := range secrets {
+		switch {
+		case s == "":
+		case len(s) < len(rest):
+			parts = append(parts, s)
+		case strings.Contains(s, rest) || strings.Contains(s, u.Path) && len(u.Path) > 1:
+			whole = true
+		}
+	}
+	red := text.Redact(rest, parts...)
+	if red == rest && whole {
+		red = "/" + text.Redacted
+	}
+	return base + red
+}
