@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/seqwatch/seqwatch/internal/text"
@@ -58,7 +59,9 @@ func PreviewHTTP(req *http.Request, secrets []string) (Request, error) {
 }
 
 // PreviewTarget is raw with the parts of its path and query that are
-// secrets redacted; a path that is a secret as a whole is redacted whole.
+// secrets redacted, the shortest first, so that a webhook's token is
+// redacted and its id still shows; a path that is a secret as a whole is
+// redacted whole.
 func PreviewTarget(raw string, secrets ...string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -73,13 +76,14 @@ func PreviewTarget(raw string, secrets ...string) string {
 	whole := false
 	for _, s := range secrets {
 		switch {
-		case s == "":
+		case len(s) < 4:
 		case len(s) < len(rest):
 			parts = append(parts, s)
-		case strings.Contains(s, rest) || strings.Contains(s, u.Path) && len(u.Path) > 1:
+		case strings.Contains(s, rest) || len(u.Path) > 1 && strings.Contains(s, u.Path):
 			whole = true
 		}
 	}
+	slices.SortStableFunc(parts, func(a, b string) int { return len(a) - len(b) })
 	red := text.Redact(rest, parts...)
 	if red == rest && whole {
 		red = "/" + text.Redacted

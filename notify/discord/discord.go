@@ -52,6 +52,8 @@ type Notifier struct {
 	sender  *notify.HTTPSender
 	threads notify.ThreadStore // forum posts of open problems; nil: none kept
 	logger  *slog.Logger
+	// templates word the messages (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 // New validates cfg and returns its Notifier. client sends the requests
@@ -87,8 +89,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	if len(events) == 0 {
 		return false, nil
 	}
-	p := buildPayload(events)
-	p.Username = n.cfg.Username
+	p := n.payload(events)
 	what := "POST " + events[0].ID
 	single := len(events) == 1 && len(events[0].Items) == 0
 	key := events[0].Key
@@ -113,6 +114,32 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	return false, nil
 }
 
+// payload is the message for events.
+func (n *Notifier) payload(events []notify.Event) payload {
+	p := buildPayload(events, n.templates)
+	p.Username = n.cfg.Username
+	return p
+}
+
+// Preview is the request Notify would make for events: a forum channel's
+// new post (a recovery whose failure's post is known goes into that post
+// instead, without thread_name).
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	p := n.payload(events)
+	if n.cfg.Forum {
+		p.ThreadName = threadName(p)
+	}
+	req, err := n.newRequest(context.Background(), p, n.cfg.ThreadID)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
+}
+
 // postInThread posts a recovery into its failure's forum post. done is
 // false when the post is gone (deleted by a moderator): the caller then
 // opens a new one.
@@ -135,28 +162,10 @@ type sentMessage struct {
 // message Discord kept. The answer is returned whenever there was one.
 func (n *Notifier) post(ctx context.Context, p payload, threadID, what string) (*notify.Answer, sentMessage, bool, error) {
 	var m sentMessage
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return nil, m, false, fmt.Errorf("discord: %s: encoding the message: %w", what, err)
-	}
-	u, err := url.Parse(n.cfg.WebhookURL.Reveal())
+	req, err := n.newRequest(ctx, p, threadID)
 	if err != nil {
-		return nil, m, false, fmt.Errorf("discord: %s: %w", what, n.sender.SafeError(err))
+		return nil, m, false, fmt.Errorf("discord: %s: %w", what, err)
 	}
-	q := u.Query()
-	q.Set("wait", "true")
-	if threadID != "" {
-		q.Set("thread_id", threadID)
-	}
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), &body)
-	if err != nil {
-		return nil, m, false, fmt.Errorf("discord: %s: %w", what, n.sender.SafeError(err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "seqwatch")
 	a, retry, err := n.sender.Do(req, what, maxAnswer)
 	if err != nil {
 		return a, m, retry, err
@@ -167,6 +176,34 @@ func (n *Notifier) post(ctx context.Context, p payload, threadID, what string) (
 		return a, m, false, fmt.Errorf("discord: %s: answered %d without the message it kept (%q); check webhook_url", what, a.Status, n.sender.Snippet(a.Body))
 	}
 	return a, m, false, nil
+}
+
+// newRequest is the Execute Webhook request that posts p, with ?wait=true
+// (and thread_id when given).
+func (n *Notifier) newRequest(ctx context.Context, p payload, threadID string) (*http.Request, error) {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, fmt.Errorf("encoding the message: %w", err)
+	}
+	u, err := url.Parse(n.cfg.WebhookURL.Reveal())
+	if err != nil {
+		return nil, n.sender.SafeError(err)
+	}
+	q := u.Query()
+	q.Set("wait", "true")
+	if threadID != "" {
+		q.Set("thread_id", threadID)
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), &body)
+	if err != nil {
+		return nil, n.sender.SafeError(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "seqwatch")
+	return req, nil
 }
 
 // errorCode is the code of a Discord error answer ({"message": …,

@@ -191,9 +191,13 @@ func digestLine(ev notify.Event) string {
 }
 
 // buildPayload renders events as one message of one embed within
-// Discord's limits: the first budget whose embed fits.
-func buildPayload(events []notify.Event) payload {
+// Discord's limits: the first budget whose embed fits. The templates, if
+// any, word the title and the description; what they write is escaped
+// like database text.
+func buildPayload(events []notify.Event, tpl *notify.Templates) payload {
 	title, body := render(events)
+	r := tpl.Render(events, title, body)
+	title, body = r.Title, r.Body
 	var e embed
 	for _, b := range budgets() {
 		e = buildEmbed(events, title, body, b)
