@@ -51,6 +51,8 @@ var _ notify.Notifier = (*Notifier)(nil)
 type Notifier struct {
 	url    string
 	sender *notify.HTTPSender
+	// templates word the messages (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 // New validates cfg and returns its Notifier. client sends the requests
@@ -77,29 +79,10 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 		return false, nil
 	}
 	what := "POST " + events[0].ID
-	key := threadKey(events)
-	body, err := buildMessage(events, key)
+	req, err := n.newRequest(ctx, events)
 	if err != nil {
 		return false, fmt.Errorf("googlechat: %s: %w", what, err)
 	}
-	u, err := url.Parse(n.url)
-	if err != nil {
-		return false, fmt.Errorf("googlechat: %s: %w", what, n.sender.SafeError(err))
-	}
-	q := u.Query()
-	if key != "" {
-		q.Set("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD")
-	}
-	if events[0].ID != "" {
-		q.Set("requestId", events[0].ID)
-	}
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return false, fmt.Errorf("googlechat: %s: %w", what, n.sender.SafeError(err))
-	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	req.Header.Set("User-Agent", "seqwatch")
 	a, retry, err := n.sender.Do(req, what, maxAnswer)
 	if err != nil {
 		return retry, err
@@ -133,4 +116,46 @@ func threadKey(events []notify.Event) string {
 	}
 	sum := sha256.Sum256([]byte(app + "\x00" + key))
 	return "seqwatch-" + hex.EncodeToString(sum[:16])
+}
+
+// newRequest is the request that posts the message for events, in the
+// problem's thread.
+func (n *Notifier) newRequest(ctx context.Context, events []notify.Event) (*http.Request, error) {
+	key := threadKey(events)
+	body, err := buildMessage(events, key, n.templates)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(n.url)
+	if err != nil {
+		return nil, n.sender.SafeError(err)
+	}
+	q := u.Query()
+	if key != "" {
+		q.Set("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD")
+	}
+	if events[0].ID != "" {
+		q.Set("requestId", events[0].ID)
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, n.sender.SafeError(err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("User-Agent", "seqwatch")
+	return req, nil
+}
+
+// Preview is the request Notify would make for events.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	req, err := n.newRequest(context.Background(), events)
+	if err != nil {
+		return nil, fmt.Errorf("googlechat: %w", err)
+	}
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
 }

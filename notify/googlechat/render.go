@@ -120,9 +120,12 @@ func render(events []notify.Event) (title, body string) {
 
 // buildMessage renders events as one message in thread key (none when
 // empty), encoded: the first budget whose request fits maxMessageBytes,
-// or a card that says only what happened.
-func buildMessage(events []notify.Event, key string) ([]byte, error) {
+// or a card that says only what happened. The templates, if any, word the
+// title and the body; what they write is escaped like database text.
+func buildMessage(events []notify.Event, key string, tpl *notify.Templates) ([]byte, error) {
 	title, body := render(events)
+	r := tpl.Render(events, title, body)
+	title, body = r.Title, r.Body
 	var th *thread
 	if key != "" {
 		th = &thread{ThreadKey: key}

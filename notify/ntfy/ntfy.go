@@ -46,6 +46,8 @@ var _ notify.Notifier = (*Notifier)(nil)
 type Notifier struct {
 	cfg    Config
 	sender *notify.HTTPSender
+	// templates word the notifications (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 // New validates cfg and returns its Notifier. client sends the requests
@@ -83,10 +85,30 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 		return false, nil
 	}
 	what := "POST " + events[0].ID
-	m := buildMessage(events)
+	req, err := n.newRequest(ctx, events)
+	if err != nil {
+		return false, fmt.Errorf("ntfy: %s: %w", what, err)
+	}
+	a, retry, err := n.sender.Do(req, what, maxAnswer)
+	if err != nil {
+		return retry, err
+	}
+	var published struct {
+		ID    string `json:"id"`
+		Event string `json:"event"`
+	}
+	if json.Unmarshal(a.Body, &published) != nil || published.ID == "" || published.Event != "message" {
+		return false, fmt.Errorf("ntfy: %s: answered %d without the message it published (%q); check url", what, a.Status, n.sender.Snippet(a.Body))
+	}
+	return false, nil
+}
+
+// newRequest is the request that publishes the notification for events.
+func (n *Notifier) newRequest(ctx context.Context, events []notify.Event) (*http.Request, error) {
+	m := buildMessage(events, n.templates)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.URL.Reveal(), strings.NewReader(m.body))
 	if err != nil {
-		return false, fmt.Errorf("ntfy: %s: %w", what, n.sender.SafeError(err))
+		return nil, n.sender.SafeError(err)
 	}
 	h := req.Header
 	h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -103,18 +125,21 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	case n.cfg.Username != "":
 		req.SetBasicAuth(n.cfg.Username, n.cfg.Password.Reveal())
 	}
-	a, retry, err := n.sender.Do(req, what, maxAnswer)
+	return req, nil
+}
+
+// Preview is the request Notify would make for events, without its
+// credentials.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	req, err := n.newRequest(context.Background(), events)
 	if err != nil {
-		return retry, err
+		return nil, fmt.Errorf("ntfy: %w", err)
 	}
-	var published struct {
-		ID    string `json:"id"`
-		Event string `json:"event"`
-	}
-	if json.Unmarshal(a.Body, &published) != nil || published.ID == "" || published.Event != "message" {
-		return false, fmt.Errorf("ntfy: %s: answered %d without the message it published (%q); check url", what, a.Status, n.sender.Snippet(a.Body))
-	}
-	return false, nil
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
 }
 
 // headerText is a header's value: as it is when it is printable ASCII,

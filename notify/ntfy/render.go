@@ -68,8 +68,12 @@ func render(events []notify.Event) (title, body string) {
 }
 
 // buildMessage renders events as one notification within ntfy's limits.
-func buildMessage(events []notify.Event) message {
+// The templates, if any, word the title and the body; what they write is
+// made plain like database text.
+func buildMessage(events []notify.Event, tpl *notify.Templates) message {
 	title, body := render(events)
+	r := tpl.Render(events, title, body)
+	title, body = r.Title, r.Body
 	// Tags: the emoji ntfy shows before the title, then the event's kind
 	// (seqwatch for several events).
 	m := message{

@@ -114,8 +114,12 @@ func render(events []notify.Event) (title, body string) {
 
 // buildMessage renders events as one card, encoded: the first budget whose
 // request fits maxMessageBytes, or a card that says only what happened.
-func buildMessage(events []notify.Event) ([]byte, error) {
+// The templates, if any, word the title and the body; what they write is
+// made inert like database text.
+func buildMessage(events []notify.Event, tpl *notify.Templates) ([]byte, error) {
 	title, body := render(events)
+	r := tpl.Render(events, title, body)
+	title, body = r.Title, r.Body
 	for _, b := range budgets() {
 		data, err := encode(buildCard(events, title, body, b))
 		if err != nil || len(data) <= maxMessageBytes {

@@ -45,6 +45,8 @@ var _ notify.Notifier = (*Notifier)(nil)
 type Notifier struct {
 	url    string
 	sender *notify.HTTPSender
+	// templates word the messages (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 // New validates cfg and returns its Notifier. client sends the requests
@@ -71,17 +73,39 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	if len(events) == 0 {
 		return false, nil
 	}
-	body, err := buildMessage(events)
 	what := "POST " + events[0].ID
+	req, err := n.newRequest(ctx, events)
 	if err != nil {
 		return false, fmt.Errorf("teams: %s: %w", what, err)
 	}
+	_, retry, err := n.sender.Do(req, what, 0)
+	return retry, err
+}
+
+// newRequest is the request that posts the card for events.
+func (n *Notifier) newRequest(ctx context.Context, events []notify.Event) (*http.Request, error) {
+	body, err := buildMessage(events, n.templates)
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("teams: %s: %w", what, n.sender.SafeError(err))
+		return nil, n.sender.SafeError(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "seqwatch")
-	_, retry, err := n.sender.Do(req, what, 0)
-	return retry, err
+	return req, nil
+}
+
+// Preview is the request Notify would make for events.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	req, err := n.newRequest(context.Background(), events)
+	if err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
 }
