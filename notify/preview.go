@@ -35,7 +35,7 @@ type Previewer interface {
 }
 
 // PreviewHTTP turns a request a channel built into its preview: the body
-// read, the URL and every header scrubbed of secrets.
+// read, and it, the URL and every header scrubbed of secrets.
 func PreviewHTTP(req *http.Request, secrets []string) (Request, error) {
 	var body []byte
 	if req.Body != nil {
@@ -55,6 +55,8 @@ func PreviewHTTP(req *http.Request, secrets []string) (Request, error) {
 			h.Add(k, text.Redact(v, secrets...))
 		}
 	}
+	// A body may carry a credential too (PagerDuty's routing_key).
+	body = []byte(text.Redact(string(body), secrets...))
 	return Request{Method: req.Method, Target: PreviewTarget(req.URL.String(), secrets...), Header: h, Body: body}, nil
 }
 

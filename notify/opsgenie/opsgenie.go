@@ -77,6 +77,9 @@ type Notifier struct {
 	sender   *notify.HTTPSender
 	pace     *notify.Pacer
 	accepted *notify.Accepted
+	// templates word the message and the description (nil: the
+	// channel's own words).
+	templates *notify.Templates
 }
 
 // Option configures a Notifier.
@@ -136,7 +139,7 @@ type request struct {
 func (n *Notifier) requests(p notify.Problem) []request {
 	ev := p.Event
 	a := alias(ev)
-	t := content(ev)
+	t := n.content(ev)
 	mk := func(action, u string, body any) request {
 		r := request{what: action + " " + a, url: u, body: body}
 		if p.Via != "" {
@@ -189,22 +192,61 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 
 // send paces and posts one request.
 func (n *Notifier) send(ctx context.Context, r request) (bool, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // the text is escaped already, for Opsgenie's HTML
-	if err := enc.Encode(r.body); err != nil {
-		return false, fmt.Errorf("opsgenie: %s: encoding: %w", r.what, err)
+	req, err := n.newRequest(ctx, r)
+	if err != nil {
+		return false, fmt.Errorf("opsgenie: %s: %w", r.what, err)
 	}
 	if err := n.pace.Wait(ctx); err != nil {
 		return true, fmt.Errorf("opsgenie: %s: waiting for its turn: %w", r.what, err)
 	}
+	_, retry, err := n.sender.Do(req, r.what, 0)
+	return retry, err
+}
+
+// newRequest is the HTTP request for r.
+func (n *Notifier) newRequest(ctx context.Context, r request) (*http.Request, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the text is escaped already, for Opsgenie's HTML
+	if err := enc.Encode(r.body); err != nil {
+		return nil, fmt.Errorf("encoding: %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, &b)
 	if err != nil {
-		return false, fmt.Errorf("opsgenie: %s: %w", r.what, n.sender.SafeError(err))
+		return nil, n.sender.SafeError(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", n.auth)
 	req.Header.Set("User-Agent", "seqwatch-opsgenie")
-	_, retry, err := n.sender.Do(req, r.what, 0)
-	return retry, err
+	return req, nil
+}
+
+// content is the Text of a problem's event, as the templates word it (the
+// title is the alert's message, the body its description and a close's
+// note), if any.
+func (n *Notifier) content(ev notify.Event) Text {
+	t := content(ev)
+	r := n.templates.Render([]notify.Event{ev}, t.Title, t.Body)
+	return Text{Title: r.Title, Body: r.Body}
+}
+
+// Preview is every request Notify would make for events, one or two per
+// problem (whether or not this process sent them already), without the
+// API key.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	var out []notify.Request
+	for _, p := range notify.Problems(events) {
+		for _, r := range n.requests(p) {
+			req, err := n.newRequest(context.Background(), r)
+			if err != nil {
+				return nil, fmt.Errorf("opsgenie: %s: %w", r.what, err)
+			}
+			pr, err := notify.PreviewHTTP(req, n.sender.Secrets)
+			if err != nil {
+				return nil, fmt.Errorf("opsgenie: %s: %w", r.what, err)
+			}
+			out = append(out, pr)
+		}
+	}
+	return out, nil
 }

@@ -72,6 +72,9 @@ type Notifier struct {
 	pace       *notify.Pacer
 	accepted   *notify.Accepted
 	logger     *slog.Logger
+	// templates word the summary and the description (nil: the
+	// channel's own words).
+	templates *notify.Templates
 }
 
 // Option configures a Notifier.
@@ -144,11 +147,11 @@ func (n *Notifier) requests(p notify.Problem) []request {
 	}
 	switch {
 	case ev.Kind == notify.Test:
-		return []request{mk(trigger(n.routingKey, key, ev, content(ev))), mk(resolve(n.routingKey, key))}
+		return []request{mk(trigger(n.routingKey, key, ev, n.content(ev))), mk(resolve(n.routingKey, key))}
 	case notify.Closes(ev.Kind):
 		return []request{mk(resolve(n.routingKey, key))}
 	default:
-		return []request{mk(trigger(n.routingKey, key, ev, content(ev)))}
+		return []request{mk(trigger(n.routingKey, key, ev, n.content(ev)))}
 	}
 }
 
@@ -185,19 +188,57 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 
 // send paces and posts one request.
 func (n *Notifier) send(ctx context.Context, r request) (bool, error) {
-	body, err := encode(r.body, maxEventBytes)
+	req, err := n.newRequest(ctx, r)
 	if err != nil {
 		return false, fmt.Errorf("pagerduty: %s: %w", r.what, err)
 	}
 	if err := n.pace.Wait(ctx); err != nil {
 		return true, fmt.Errorf("pagerduty: %s: waiting for its turn: %w", r.what, err)
 	}
+	_, retry, err := n.sender.Do(req, r.what, 0)
+	return retry, err
+}
+
+// newRequest is the HTTP request that enqueues r.
+func (n *Notifier) newRequest(ctx context.Context, r request) (*http.Request, error) {
+	body, err := encode(r.body, maxEventBytes)
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("pagerduty: %s: %w", r.what, n.sender.SafeError(err))
+		return nil, n.sender.SafeError(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "seqwatch-pagerduty")
-	_, retry, err := n.sender.Do(req, r.what, 0)
-	return retry, err
+	return req, nil
+}
+
+// content is the Text of a problem's event, as the templates word it (the
+// title is the summary, the body the description), if any.
+func (n *Notifier) content(ev notify.Event) Text {
+	t := content(ev)
+	r := n.templates.Render([]notify.Event{ev}, t.Summary, t.Body)
+	return Text{Summary: r.Title, Body: r.Body}
+}
+
+// Preview is every request Notify would make for events, one or two per
+// problem (whether or not this process sent them already), with the
+// routing key redacted.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	var out []notify.Request
+	for _, p := range notify.Problems(events) {
+		for _, r := range n.requests(p) {
+			req, err := n.newRequest(context.Background(), r)
+			if err != nil {
+				return nil, fmt.Errorf("pagerduty: %s: %w", r.what, err)
+			}
+			pr, err := notify.PreviewHTTP(req, n.sender.Secrets)
+			if err != nil {
+				return nil, fmt.Errorf("pagerduty: %s: %w", r.what, err)
+			}
+			out = append(out, pr)
+		}
+	}
+	return out, nil
 }

@@ -43,10 +43,17 @@ type Text struct {
 	Body  string
 }
 
-// content is the default Text of the events one message carries: the
-// event itself, or a digest of several (or of a Digest's or Reminder's
-// items).
-func content(events []notify.Event) Text {
+// content is the Text of the events one message carries: the event
+// itself, or a digest of several (or of a Digest's or Reminder's items),
+// as the templates word it, if any.
+func content(events []notify.Event, tpl *notify.Templates) Text {
+	t := defaultContent(events)
+	r := tpl.Render(events, t.Title, t.Body)
+	return Text{Title: r.Title, Body: r.Body}
+}
+
+// defaultContent is the channel's own Text of events.
+func defaultContent(events []notify.Event) Text {
 	if len(events) == 1 && len(events[0].Items) == 0 {
 		return single(events[0])
 	}

@@ -68,6 +68,8 @@ type Notifier struct {
 	sender   *notify.HTTPSender
 	threads  notify.ThreadStore
 	logger   *slog.Logger
+	// templates word the messages (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 // Option configures a Notifier.
@@ -158,14 +160,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	if len(events) == 0 {
 		return false, nil
 	}
-	msg := sendMessage{
-		ChatID:                chatID(n.cfg.ChatID),
-		MessageThreadID:       n.cfg.MessageThreadID,
-		Text:                  pack(content(events), footer(events)),
-		ParseMode:             "HTML",
-		LinkPreviewOptions:    linkPreview{IsDisabled: true},
-		DisableWebPagePreview: true,
-	}
+	msg := n.message(events)
 	single := len(events) == 1 && len(events[0].Items) == 0
 	key := events[0].Key
 	if single && n.threads != nil && notify.Closes(events[0].Kind) {
@@ -189,20 +184,38 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	return false, nil
 }
 
+// message is the sendMessage body for events, before any reply.
+func (n *Notifier) message(events []notify.Event) sendMessage {
+	return sendMessage{
+		ChatID:                chatID(n.cfg.ChatID),
+		MessageThreadID:       n.cfg.MessageThreadID,
+		Text:                  pack(content(events, n.templates), footer(events)),
+		ParseMode:             "HTML",
+		LinkPreviewOptions:    linkPreview{IsDisabled: true},
+		DisableWebPagePreview: true,
+	}
+}
+
+// Preview is the request Notify would make for events (a recovery whose
+// failure's message is known replies to it, with reply_parameters).
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	req, err := n.newRequest(context.Background(), n.message(events))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
+}
+
 // send posts one message and returns its id.
 func (n *Notifier) send(ctx context.Context, msg sendMessage, what string) (int64, bool, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // the text is Telegram's HTML already
-	if err := enc.Encode(msg); err != nil {
-		return 0, false, fmt.Errorf("telegram: %s: encoding: %w", what, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.endpoint, &b)
+	req, err := n.newRequest(ctx, msg)
 	if err != nil {
-		return 0, false, fmt.Errorf("telegram: %s: %w", what, n.sender.SafeError(err))
+		return 0, false, fmt.Errorf("telegram: %s: %w", what, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "seqwatch-telegram")
 	a, retry, err := n.sender.Do(req, what, maxAnswer)
 	if err != nil {
 		return 0, retry, err
@@ -217,6 +230,23 @@ func (n *Notifier) send(ctx context.Context, msg sendMessage, what string) (int6
 		return 0, false, fmt.Errorf("telegram: %s: answered %d with ok false: %s", what, a.Status, n.sender.Snippet([]byte(ans.Description)))
 	}
 	return ans.Result.MessageID, false, nil
+}
+
+// newRequest is the sendMessage request that posts msg.
+func (n *Notifier) newRequest(ctx context.Context, msg sendMessage) (*http.Request, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the text is Telegram's HTML already
+	if err := enc.Encode(msg); err != nil {
+		return nil, fmt.Errorf("encoding: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.endpoint, &b)
+	if err != nil {
+		return nil, n.sender.SafeError(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "seqwatch-telegram")
+	return req, nil
 }
 
 // chatID is the chat as the Bot API takes it: a number, or an @username.
