@@ -37,7 +37,7 @@ func TestDefaultMessagesGolden(t *testing.T) {
 	// Bot mode's message and thread reply, as buildMessage renders them
 	// (the Web API posts them as form fields).
 	t.Run("bot", func(t *testing.T) {
-		m := buildMessage([]notify.Event{failed}, true)
+		m := buildMessage([]notify.Event{failed}, true, nil)
 		body, err := json.Marshal(map[string]any{"text": m.text, "blocks": m.blocks, "thread_text": m.threadText, "thread_blocks": m.thread})
 		if err != nil {
 			t.Fatal(err)

@@ -48,23 +48,33 @@ type message struct {
 	thread     []slack.Block
 }
 
-// buildMessage renders events. With traceInThread the stack traces go to
-// the thread reply instead of the main message (bot mode).
-func buildMessage(events []notify.Event, traceInThread bool) message {
-	if len(events) == 1 && len(events[0].Items) == 0 {
-		return singleMessage(events[0], traceInThread)
-	}
-	return digestMessage(events)
+// buildMessage renders events with the channel's templates.
+func (n *Notifier) buildMessage(events []notify.Event, traceInThread bool) message {
+	return buildMessage(events, traceInThread, n.templates)
 }
 
-func singleMessage(ev notify.Event, traceInThread bool) message {
+// buildMessage renders events. With traceInThread the stack traces go to
+// the thread reply instead of the main message (bot mode). The templates,
+// if any, word the header and the plain-text section under the facts (the
+// summary, or a digest's introduction); Slack shows both as plain text,
+// where nothing is a mention or a link, and the notification text made of
+// them is escaped.
+func buildMessage(events []notify.Event, traceInThread bool, tpl *notify.Templates) message {
+	if len(events) == 1 && len(events[0].Items) == 0 {
+		return singleMessage(events[0], traceInThread, tpl)
+	}
+	return digestMessage(events, tpl)
+}
+
+func singleMessage(ev notify.Event, traceInThread bool, tpl *notify.Templates) message {
 	emoji, title := titleOf(ev.Kind)
-	blocks := []slack.Block{header(emoji + " " + title)}
+	r := tpl.Render([]notify.Event{ev}, emoji+" "+title, ev.Summary)
+	blocks := []slack.Block{header(r.Title)}
 
 	if f := eventFields(ev); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
 	}
-	if s := strings.TrimSpace(ev.Summary); s != "" {
+	if s := strings.TrimSpace(r.Body); s != "" {
 		blocks = append(blocks, plainSection(s))
 	}
 
@@ -101,8 +111,12 @@ func singleMessage(ev notify.Event, traceInThread bool) message {
 	}
 	blocks = append(blocks, contextText(foot))
 
+	text := fallbackText(emoji+" "+title, ev)
+	if r.TitleTemplated || r.BodyTemplated {
+		text = templatedText(r)
+	}
 	m := message{
-		text:   fallbackText(emoji+" "+title, ev),
+		text:   text,
 		blocks: capBlocks(blocks),
 	}
 	if traceInThread && hasTrace {
@@ -142,7 +156,7 @@ func threadBlocks(ev notify.Event) []slack.Block {
 // digestMessage is one message for several events (or for a Digest or
 // Reminder event standing for its Items): a header, up to maxDigestLines
 // one-line entries, and how many were left out.
-func digestMessage(events []notify.Event) message {
+func digestMessage(events []notify.Event, tpl *notify.Templates) message {
 	var title string
 	var items []notify.Event
 	var intro string
@@ -160,6 +174,8 @@ func digestMessage(events []notify.Event) message {
 		items = events
 	}
 
+	r := tpl.Render(events, title, intro)
+	title, intro = r.Title, r.Body
 	blocks := []slack.Block{header(title)}
 	if s := strings.TrimSpace(intro); s != "" {
 		blocks = append(blocks, plainSection(s))
@@ -176,6 +192,9 @@ func digestMessage(events []notify.Event) message {
 	}
 
 	text := esc(title)
+	if r.TitleTemplated {
+		text = esc(oneLine(title))
+	}
 	for _, l := range lines {
 		text += "\n" + l
 	}
@@ -350,6 +369,16 @@ func fallbackText(title string, ev notify.Event) string {
 	}
 	if s := oneLine(summary); s != "" {
 		text += ": " + esc(s)
+	}
+	return truncate(text, maxMessageText)
+}
+
+// templatedText is the notification text of a templated message: its
+// title and the start of its body on one line, escaped.
+func templatedText(r notify.Rendered) string {
+	text := esc(oneLine(r.Title))
+	if body := oneLine(r.Body); body != "" {
+		text += ": " + esc(truncatePlain(body, maxDigestSummary))
 	}
 	return truncate(text, maxMessageText)
 }

@@ -65,6 +65,8 @@ type Notifier struct {
 	// and scrubs the secrets (the token, the webhook URL) from errors.
 	// slack-go makes the requests.
 	sender *notify.HTTPSender
+	// templates word the messages (nil: the channel's own words).
+	templates *notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -131,7 +133,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	}
 	ctx = withAnswers(ctx)
 	if n.api == nil {
-		return n.notifyWebhook(ctx, buildMessage(events, false))
+		return n.notifyWebhook(ctx, n.buildMessage(events, false))
 	}
 	return n.notifyBot(ctx, events)
 }
@@ -167,7 +169,7 @@ func (n *Notifier) notifyBot(ctx context.Context, events []notify.Event) (bool, 
 		}
 	}
 
-	m := buildMessage(events, true)
+	m := n.buildMessage(events, true)
 	ch, ts, err := n.api.PostMessageContext(ctx, n.cfg.Channel, n.msgOptions(m.text, m.blocks)...)
 	if err != nil {
 		return n.classify(ctx, "chat.postMessage", err)
@@ -190,7 +192,7 @@ func (n *Notifier) notifyBot(ctx context.Context, events []notify.Event) (bool, 
 // false when that message can no longer be updated (deleted, too old):
 // the caller then posts a new message.
 func (n *Notifier) updateOriginal(ctx context.Context, ch, ts string, ev notify.Event) (retry bool, err error, done bool) {
-	m := buildMessage([]notify.Event{ev}, true)
+	m := n.buildMessage([]notify.Event{ev}, true)
 	_, _, _, err = n.api.UpdateMessageContext(ctx, ch, ts, n.msgOptions(m.text, m.blocks)...)
 	if err == nil {
 		return false, nil, true
