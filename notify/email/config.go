@@ -187,6 +187,7 @@ func Channel() notify.ChannelType {
 			if err != nil {
 				return nil, err
 			}
+			n.templates = d.Templates
 			return n, nil
 		})
 }

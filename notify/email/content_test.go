@@ -199,7 +199,7 @@ func TestSubjectNamesTheNewestError(t *testing.T) {
 	newer.Exception, newer.Message = "PaymentFailed", "card declined"
 	newer.CreatedAt = newer.CreatedAt.Add(time.Minute)
 	ev.Errors = append(ev.Errors, newer)
-	m, err := render("[seqwatch]", []notify.Event{ev})
+	m, err := render("[seqwatch]", []notify.Event{ev}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestDefaultMessagesGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := render("[seqwatch]", c.events)
+			m, err := render("[seqwatch]", c.events, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -58,6 +58,9 @@ type Notifier struct {
 	tlsConfig *tls.Config
 	now       func() time.Time
 	fromHost  string
+	// templates word the subject and a paragraph under it (nil: the
+	// channel's own words).
+	templates *notify.Templates
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -123,7 +126,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	if len(events) == 0 {
 		return false, nil
 	}
-	rendered, err := render(n.cfg.SubjectPrefix, events)
+	rendered, err := render(n.cfg.SubjectPrefix, events, n.templates)
 	if err != nil {
 		return false, fmt.Errorf("email: %w", err)
 	}

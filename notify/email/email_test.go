@@ -773,7 +773,7 @@ func TestSubject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := render("[seqwatch]", tt.events)
+			m, err := render("[seqwatch]", tt.events, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -784,7 +784,7 @@ func TestSubject(t *testing.T) {
 	}
 	t.Run("long subject capped", func(t *testing.T) {
 		ev := failedEvent(strings.Repeat("VeryLongException", 100), "", "")
-		m, err := render("[seqwatch]", []notify.Event{ev})
+		m, err := render("[seqwatch]", []notify.Event{ev}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

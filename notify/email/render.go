@@ -37,7 +37,10 @@ type message struct {
 
 // view is what both templates render.
 type view struct {
-	Title       string
+	Title string
+	// Intro is what a body template wrote, shown under the title ("" by
+	// default).
+	Intro       string
 	App         string
 	Environment string
 	// Details are events shown in full: the only event, or the first few
@@ -85,8 +88,13 @@ type pendingView struct {
 	MoreNames        int
 }
 
-// render builds the subject and both bodies for one Notify call.
-func render(prefix string, events []notify.Event) (message, error) {
+// render builds the subject and both bodies for one Notify call. The
+// templates, if any, word the subject (after the prefix, and the title at
+// the top of both bodies) and a paragraph under the title; the text body
+// shows it cleaned, the HTML body escaped by html/template, and the
+// subject header is encoded, so that nothing a template writes can add a
+// header, a tag or a link.
+func render(prefix string, events []notify.Event, tpl *notify.Templates) (message, error) {
 	leaves, wrapper := flatten(events)
 	v := view{}
 	var subject string
@@ -124,6 +132,9 @@ func render(prefix string, events []notify.Event) (message, error) {
 		}
 		v.MoreList = max(0, len(leaves)-maxDigestList)
 	}
+	r := tpl.Render(events, subject, "")
+	subject = r.Title
+	v.Intro = strings.Trim(truncate(clean(r.Body), maxMessageRunes), "\n")
 	v.Title = oneLine(subject, maxSubjectRunes)
 	msg := message{Subject: oneLine(prefix+" "+subject, maxSubjectRunes)}
 
@@ -371,7 +382,9 @@ Trace:
 and {{.MoreErrors}} more errors{{end}}
 {{end -}}
 {{.Title}}
-{{if .Digest}}
+{{with .Intro}}
+{{.}}
+{{end}}{{if .Digest}}
 {{- range .List}}
 - {{.}}{{end}}
 {{- if .MoreList}}
@@ -431,6 +444,8 @@ and {{$e.MoreFrames}} more frames{{end}}
 <html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
 <body style="font-family:sans-serif">
 <h2 style="margin:0 0 8px">{{.Title}}</h2>
+{{- with .Intro}}
+<p style="white-space:pre-wrap">{{.}}</p>{{end}}
 {{- if .Digest}}
 <ul>
 {{- range .List}}
