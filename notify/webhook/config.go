@@ -142,7 +142,7 @@ func signingKey(secret string) ([]byte, error) {
 
 // Channel describes the webhook: channel type of seqwatch.yaml.
 func Channel() notify.ChannelType {
-	return notify.DefineChannel("webhook", (*Config).Validate,
+	t := notify.DefineChannel("webhook", (*Config).Validate,
 		func(c *Config) []string {
 			out := []string{c.URL.Reveal()}
 			for _, s := range c.Secrets {
@@ -155,6 +155,11 @@ func Channel() notify.ChannelType {
 			if err != nil {
 				return nil, err
 			}
+			n.templates = d.Templates
 			return n, nil
 		})
+	// The document is for programs: its one text a template may write is
+	// the body, as "text".
+	t.TemplateParts = []string{notify.BodyPart}
+	return t
 }

@@ -70,8 +70,10 @@
 //	  "deferred": {"id": "7", "operation": "…", "attempts": 3, "max_attempts": 3,
 //	               "last_error": "…"} | null,
 //	  "source": "why the database is unreachable (redacted)" | null,
-//	  "events": [ … ]                // the events this one stands for, each of this
+//	  "events": [ … ],               // the events this one stands for, each of this
 //	                                 // same shape; [] for a single event
+//	  "text": "…"                    // only with a body template in the channel's
+//	                                 // templates: what it wrote, as plain text
 //	}
 //
 // When one Notify call carries several events the document is a batch

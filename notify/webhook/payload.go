@@ -38,6 +38,10 @@ type Payload struct {
 	Deferred    *PayloadDeferred  `json:"deferred"`
 	Source      *string           `json:"source"`
 	Events      []Payload         `json:"events"`
+	// Text is what the channel's body template wrote (plain text,
+	// cleaned), left out without one: a receiver that forwards the
+	// document to people (a chat's incoming webhook) can show it.
+	Text string `json:"text,omitempty"`
 }
 
 // PayloadOperation is the "operation" object.
@@ -92,6 +96,19 @@ func DigestID(ids []string) string {
 		h.Write([]byte{0})
 	}
 	return "dig_" + hex.EncodeToString(h.Sum(nil))
+}
+
+// payload is the document for events, with the text the templates write
+// for it, if any.
+func (n *Notifier) payload(events []notify.Event) (Payload, error) {
+	p, err := BuildPayload(events)
+	if err != nil {
+		return p, err
+	}
+	if r := n.templates.Render(events, "", ""); r.BodyTemplated {
+		p.Text = r.Body
+	}
+	return p, nil
 }
 
 // BuildPayload returns the document for one Notify call: the event itself

@@ -32,6 +32,8 @@ type Notifier struct {
 	// the URL, its path or query, a secret or an extra header's value,
 	// even when the receiver echoes them back.
 	sender *notify.HTTPSender
+	// templates write the document's text (nil: none).
+	templates *notify.Templates
 }
 
 // New validates cfg and returns its Notifier. client is the HTTP client to
@@ -85,24 +87,48 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	if len(events) == 0 {
 		return false, nil
 	}
-	payload, err := BuildPayload(events)
+	req, id, err := n.newRequest(ctx, events)
 	if err != nil {
-		return false, fmt.Errorf("webhook: %w", err)
+		return false, err
+	}
+	_, retry, err = n.sender.Do(req, "POST "+id, 0)
+	return retry, err
+}
+
+// newRequest is the signed request that posts the document for events,
+// and the document's id.
+func (n *Notifier) newRequest(ctx context.Context, events []notify.Event) (*http.Request, string, error) {
+	payload, err := n.payload(events)
+	if err != nil {
+		return nil, "", fmt.Errorf("webhook: %w", err)
 	}
 	body, err := encode(payload)
 	if err != nil {
-		return false, fmt.Errorf("webhook: encoding %s: %w", payload.ID, err)
+		return nil, "", fmt.Errorf("webhook: encoding %s: %w", payload.ID, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("webhook: building request: %w", n.sender.SafeError(err))
+		return nil, "", fmt.Errorf("webhook: building request: %w", n.sender.SafeError(err))
 	}
 	for name, values := range n.headers {
 		req.Header[name] = values
 	}
 	n.setStandardHeaders(req.Header, payload.ID, body)
-	_, retry, err = n.sender.Do(req, "POST "+payload.ID, 0)
-	return retry, err
+	return req, payload.ID, nil
+}
+
+// Preview is the signed request Notify would make for events, with the
+// URL's token and the extra headers' secret values redacted.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	req, _, err := n.newRequest(context.Background(), events)
+	if err != nil {
+		return nil, err
+	}
+	r, err := notify.PreviewHTTP(req, n.sender.Secrets)
+	return []notify.Request{r}, err
 }
 
 // setStandardHeaders sets Content-Type and the Standard Webhooks headers.
