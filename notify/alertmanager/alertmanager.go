@@ -106,6 +106,9 @@ type Notifier struct {
 	// (notify.HTTPSender): the timeout, the statuses, Retry-After and its
 	// cap, errors without the credentials.
 	sender *notify.HTTPSender
+	// templates word the summary and description annotations (nil: the
+	// channel's own summary, and no description).
+	templates *notify.Templates
 
 	mu sync.Mutex
 	// open are the problems last known open, by problem key.
@@ -197,7 +200,7 @@ func (n *Notifier) alertFor(e notify.Event, now time.Time) (Alert, bool) {
 	r, _ := ruleOf(e.Kind)
 	l := labels(e, n.extra)
 	fp := fingerprint(l)
-	a := Alert{Labels: l, Annotations: annotations(e), GeneratorURL: n.generatorURL}
+	a := Alert{Labels: l, Annotations: n.annotations(e), GeneratorURL: n.generatorURL}
 	switch {
 	case r.closes:
 		delete(n.open, e.Key)
@@ -412,4 +415,33 @@ func message(body []byte) []byte {
 		return []byte(obj.Message)
 	}
 	return body
+}
+
+// Preview is the request Notify would post to each Alertmanager for
+// events, as from a fresh start (a recovery is posted even if another open
+// problem keeps its alert firing), without the credentials.
+func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
+	fresh := &Notifier{extra: n.extra, generatorURL: n.generatorURL, endsAfter: n.endsAfter, templates: n.templates,
+		open: map[string]tracked{}, gone: map[string]tracked{}, traces: map[string]string{}}
+	now := n.now()
+	var alerts []Alert
+	for _, e := range flatten(events) {
+		if a, ok := fresh.alertFor(e, now); ok {
+			alerts = append(alerts, a)
+		}
+	}
+	if len(alerts) == 0 {
+		return nil, nil
+	}
+	sortAlerts(alerts)
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager: encoding %d alerts: %w", len(alerts), err)
+	}
+	out := make([]notify.Request, len(n.endpoints))
+	for i, ep := range n.endpoints {
+		out[i] = notify.Request{Method: http.MethodPost, Target: notify.PreviewTarget(ep, n.sender.Secrets...),
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+	}
+	return out, nil
 }

@@ -36,6 +36,8 @@ const (
 	maxMessage   = 2 << 10
 	maxTrace     = 2 << 10
 	maxLabel     = 256
+	// maxDescription bounds the description a body template writes.
+	maxDescription = 4 << 10
 	// testValidity is how long a test alert fires.
 	testValidity = 5 * time.Minute
 )
@@ -181,6 +183,27 @@ func annotations(e notify.Event) map[string]string {
 	}
 	if e.Source != "" {
 		a["message"] = cutMarked(strings.TrimSpace(notify.CleanText(e.Source)), maxMessage)
+	}
+	return a
+}
+
+// annotations are the alert's annotations, with the summary and the
+// description the templates write for its event, if any: a title template
+// writes the summary (cleaned, one line), a body template the
+// description (cleaned). Alertmanager renders no markup; its receivers
+// get the annotations as text.
+func (n *Notifier) annotations(e notify.Event) map[string]string {
+	a := annotations(e)
+	r := n.templates.Render([]notify.Event{e}, a["summary"], "")
+	if r.TitleTemplated {
+		if s := oneLine(r.Title); s != "" {
+			a["summary"] = cut(s, maxSummary, "…")
+		} else {
+			delete(a, "summary")
+		}
+	}
+	if d := strings.TrimSpace(notify.CleanText(r.Body)); r.BodyTemplated && d != "" {
+		a["description"] = cutMarked(d, maxDescription)
 	}
 	return a
 }

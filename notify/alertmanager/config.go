@@ -217,6 +217,7 @@ func Channel() notify.ChannelType {
 			if err != nil {
 				return nil, err
 			}
+			n.templates = d.Templates
 			return n, nil
 		})
 }
