@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template"
@@ -203,11 +204,30 @@ func parseOne(name, src string) (*template.Template, error) {
 }
 
 // parseMessage is text/template's error without the "template: NAME:"
-// that repeats the key the caller names anyway.
+// that repeats the key the caller names anyway, its position in words.
 func parseMessage(err error, name string) string {
 	msg := strings.TrimPrefix(err.Error(), "template: ")
 	msg = strings.TrimPrefix(msg, name+":")
-	return strings.TrimSpace(msg)
+	return inWords(strings.TrimSpace(msg))
+}
+
+var (
+	position  = regexp.MustCompile(`^(\d+)(?::(\d+))?: *`)
+	noField   = regexp.MustCompile(`can't evaluate field (\w+) in type [\w.*]+`)
+	fieldHelp = `there is no field $1 here (the README's "Message templates" lists the data)`
+)
+
+// inWords writes text/template's "3:12: " as "template line 3, column 12:
+// " and its Go type names as what the data is.
+func inWords(msg string) string {
+	msg = position.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := position.FindStringSubmatch(m)
+		if sub[2] != "" {
+			return "template line " + sub[1] + ", column " + sub[2] + ": "
+		}
+		return "template line " + sub[1] + ": "
+	})
+	return noField.ReplaceAllString(msg, fieldHelp)
 }
 
 // checkTree refuses what could make a template's execution unbounded:
@@ -434,5 +454,5 @@ func execMessage(err error, name string) string {
 	msg := strings.TrimPrefix(err.Error(), "template: ")
 	msg = strings.TrimPrefix(msg, name+":")
 	msg = strings.Replace(msg, fmt.Sprintf("executing %q at ", name), "at ", 1)
-	return strings.TrimSpace(msg)
+	return inWords(strings.TrimSpace(msg))
 }

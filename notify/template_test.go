@@ -26,7 +26,7 @@ func TestParseTemplatesNamesEachProblemByItsKey(t *testing.T) {
 		message string
 	}{
 		{"syntax", TemplateSources{"operation.failed": {Title: "{{.Summary"}}, nil, "operation.failed.title", "unclosed action"},
-		{"unknown field", TemplateSources{"operation.failed": {Body: "{{.Operaton.Name}}"}}, nil, "operation.failed.body", "can't evaluate field Operaton"},
+		{"unknown field", TemplateSources{"operation.failed": {Body: "{{.Operaton.Name}}"}}, nil, "operation.failed.body", "there is no field Operaton here"},
 		{"unknown kind", TemplateSources{"operation.broken": {Title: "x"}}, nil, "operation.broken", "is not an event kind: use one of operation.failed,"},
 		{"unknown function", TemplateSources{"default": {Title: "{{shout .Summary}}"}}, nil, "default.title", `function "shout" not defined`},
 		{"unguarded field of another kind", TemplateSources{"default": {Title: "{{.Operation.Name}}"}}, nil, "default.title", "on a sample pending.threshold event"},

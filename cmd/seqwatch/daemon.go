@@ -33,7 +33,17 @@ func buildChannels(ac *config.App, stdout io.Writer, client *http.Client, now fu
 			err = fmt.Errorf("no channel type given (%s)", config.ChannelTypes().Choices())
 		} else {
 			deps.Name = ch.Name
-			n, err = t.New(ch.Config(), deps)
+			tl := logger
+			if tl != nil {
+				tl = tl.With("channel", ch.Name)
+			}
+			var errs []*notify.TemplateError
+			deps.Templates, errs = ch.ParseTemplates(ac.File().HTTP.URL, tl)
+			if errs != nil {
+				err = fmt.Errorf("templates.%w", errs[0]) // validate names every one
+			} else {
+				n, err = t.New(ch.Config(), deps)
+			}
 			if t.RatePerSecond > 0 {
 				rates[ch.Name] = t.RatePerSecond
 			}

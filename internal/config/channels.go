@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 
@@ -40,6 +41,9 @@ type Channel struct {
 	Name string
 	// RatePerSecond limits messages to this channel (Slack: 1 by default).
 	RatePerSecond float64
+	// Templates word the channel's messages, by event kind (see
+	// notify.ParseTemplates); Validate parses them.
+	Templates notify.TemplateSources
 	// given are the channel types the entry names, in the entry's order;
 	// Validate insists on exactly one.
 	given []channelConfig
@@ -54,8 +58,9 @@ type channelConfig struct {
 
 // channelFields are the keys of a channel entry besides its type.
 type channelFields struct {
-	Name          string  `yaml:"name"`
-	RatePerSecond float64 `yaml:"rate_per_second"`
+	Name          string                 `yaml:"name"`
+	RatePerSecond float64                `yaml:"rate_per_second"`
+	Templates     notify.TemplateSources `yaml:"templates"`
 }
 
 // Type is the channel's type; ok is false for an entry that names none
@@ -124,7 +129,7 @@ func (c *Channel) UnmarshalYAML(n *yaml.Node) error {
 		}
 		errs = append(errs, te.Errors...)
 	}
-	c.Name, c.RatePerSecond = f.Name, f.RatePerSecond
+	c.Name, c.RatePerSecond, c.Templates = f.Name, f.RatePerSecond, f.Templates
 	if len(errs) > 0 {
 		// Document order, as a decode of the whole entry reports them.
 		sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
@@ -136,7 +141,8 @@ func (c *Channel) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the entry in the layout of the old fixed struct (name,
 // each of its channel types with null for those not given, a newer type
 // only when given, rate_per_second), so that ConfigHash stays the same
-// across versions.
+// across versions. The templates are left out: rewording a channel's
+// messages changes nothing about the endpoint that disabled it.
 func (c Channel) MarshalYAML() (any, error) {
 	out := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v any) error {
@@ -182,6 +188,14 @@ func fixedFieldType(key string) bool {
 		return true
 	}
 	return false
+}
+
+// ParseTemplates parses the channel's templates for the parts its type
+// takes, with pageURL as .PageURL and logger told when one fails at send
+// time. It returns nil and no problem when the entry has none.
+func (c Channel) ParseTemplates(pageURL string, logger *slog.Logger) (*notify.Templates, []*notify.TemplateError) {
+	t, _ := c.Type()
+	return notify.ParseTemplates(c.Templates, notify.TemplateOptions{PageURL: pageURL, Parts: t.TemplateParts, Logger: logger})
 }
 
 // ConfigHash identifies the channel's configuration, secrets included, so

@@ -80,6 +80,11 @@ func (c *Config) Validate() []string {
 		if err := ch.given[0].typ.Validate(ch.given[0].cfg); err != nil {
 			p.addLines(key, err.Error())
 		}
+		if _, errs := ch.ParseTemplates(c.HTTP.URL, nil); errs != nil {
+			for _, e := range errs {
+				p.addNear(key+".templates."+e.Key, "%s", templateProblem(e.Err))
+			}
+		}
 	}
 	if err := c.HTTP.Validate(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -243,4 +248,13 @@ func (a *App) validateEnvFile(p *problems) {
 	default:
 		p.add(a.keyPrefix()+"app", "%s %v", path, err)
 	}
+}
+
+// templateProblem is a template's problem with how to fix it.
+func templateProblem(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "nil pointer evaluating") {
+		msg += ": the event has no such part here; guard it, as in {{with .Operation}}{{.Name}}{{end}}"
+	}
+	return msg
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ type Config struct {
 	// Refresh is how often the status page reloads itself
 	// (DefaultRefresh).
 	Refresh time.Duration `yaml:"refresh"`
+	// URL is where people reach the status page (behind a proxy, say),
+	// for the links in alerts: .PageURL in message templates. seqwatch
+	// serves at Listen whatever it says.
+	URL string `yaml:"url"`
 }
 
 // Validate reports every problem with the configuration, one per line,
@@ -72,6 +77,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Refresh != 0 && c.Refresh < time.Second {
 		p = append(p, fmt.Sprintf("http.refresh: must be 1s or more (got %s)", c.Refresh))
+	}
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			p = append(p, fmt.Sprintf("http.url: must be the page's absolute http(s) address, such as https://seqwatch.example.com/, without a user or password (got %q)", c.URL))
+		}
 	}
 	if strings.Contains(c.Username, ":") {
 		p = append(p, "http.username: must not contain a colon (basic auth separates user and password with one)")
