@@ -32,6 +32,7 @@ Usage:
   seqwatch check [flags]              one line and a monitoring-plugin exit code
   seqwatch run --config FILE          the alerting daemon
   seqwatch notify test --config FILE  send a test alert through each channel
+  seqwatch notify preview --config F  what each channel would send (sends nothing)
   seqwatch outbox list --config FILE  undelivered alerts and dead letters (retry ID|all, drop ID|all, enable CHANNEL)
   seqwatch mute --config FILE --for D mute alerts for a deploy (--list; unmute ID|--all)
   seqwatch validate --config FILE     check a configuration file

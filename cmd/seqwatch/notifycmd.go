@@ -11,14 +11,20 @@ import (
 )
 
 const notifyHelp = `Usage: seqwatch notify test --config FILE [--channel NAME]
+       seqwatch notify preview --config FILE [--channel NAME] [--event KIND | --current]
 
-Sends a test alert through each configured channel (or only NAME) and
-reports each result, so you can check the set-up before relying on it.
+test sends a test alert through each configured channel (or only NAME)
+and reports each result, so you can check the set-up before relying on
+it. preview shows what each channel would send, sending nothing (see
+seqwatch notify preview -h).
 
 Exit status: 0 every channel accepted the test; 1 one or more did not.
 `
 
 func runNotify(ctx context.Context, args []string, e env) error {
+	if len(args) > 0 && args[0] == "preview" {
+		return runNotifyPreview(ctx, args[1:], e)
+	}
 	if len(args) == 0 || args[0] != "test" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprint(e.stderr, notifyHelp)

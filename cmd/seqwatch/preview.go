@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/alerting"
+	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/text"
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/state"
+)
+
+const previewHelp = `Usage: seqwatch notify preview --config FILE [--channel NAME] [--event KIND | --current] [--name APP] [--raw]
+
+Shows what each configured channel (or only NAME) would send, without
+sending anything: each request it would make, with its method, where it
+goes (credentials redacted), its headers (never Authorization) and its
+body, as the channel's templates word it.
+
+By default the message is about a sample event of KIND (operation.failed
+unless --event says; seqwatch notify preview --event list names them) for
+the configuration's application. With --current, seqwatch reads the
+application and previews the events of its real current problems as the
+daemon would send them with nothing reported yet, each channel getting
+the events its routes give it.
+
+The channels' secrets must be available, as for seqwatch run: the
+channels are built as the daemon builds them. JSON bodies are indented;
+--raw prints every body byte for byte.
+
+Examples:
+  seqwatch notify preview --config /etc/seqwatch/seqwatch.yaml
+  seqwatch notify preview --config seqwatch.yaml --channel ops --event pending.threshold
+  seqwatch notify preview --config seqwatch.yaml --current --name billing
+
+Exit status: 0 the previews were shown; 1 the configuration is not valid, a
+channel could not render, or the application could not be read; 2 usage.
+`
+
+// previewOptions are notify preview's flags.
+type previewOptions struct {
+	config, channel, event, name string
+	current, raw                 bool
+	timeout                      time.Duration
+}
+
+func runNotifyPreview(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("notify preview", e.stderr, previewHelp)
+	var o previewOptions
+	fs.StringVar(&o.config, "config", "", "seqwatch.yaml `FILE` (required)")
+	fs.StringVar(&o.channel, "channel", "", "preview only the channel `NAME`")
+	fs.StringVar(&o.event, "event", "", "a sample event of `KIND` (default operation.failed; list names the kinds)")
+	fs.BoolVar(&o.current, "current", false, "the application's real current problems instead of a sample")
+	fs.StringVar(&o.name, "name", "", "the application `APP` of a configuration with apps:")
+	fs.BoolVar(&o.raw, "raw", false, "print bodies byte for byte, JSON not indented")
+	fs.DurationVar(&o.timeout, "t", 60*time.Second, "with --current, give up reading the application after `DURATION`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.event == "list" {
+		for _, k := range notify.SampleKinds() {
+			fmt.Fprintln(e.stdout, k)
+		}
+		return nil
+	}
+	switch {
+	case o.config == "":
+		fmt.Fprintln(e.stderr, "seqwatch notify preview: --config FILE is required")
+		return errUsage
+	case o.current && o.event != "":
+		fmt.Fprintln(e.stderr, "seqwatch notify preview: give --event KIND or --current, not both")
+		return errUsage
+	case o.event != "" && !slices.Contains(notify.SampleKinds(), notify.Kind(o.event)):
+		fmt.Fprintf(e.stderr, "seqwatch notify preview: --event %q is not an event kind; seqwatch notify preview --event list names them\n", o.event)
+		return errUsage
+	}
+	cfg, err := loadValidConfig(ctx, o.config)
+	if err != nil {
+		return err
+	}
+	ac, err := cfg.Application(o.name)
+	if err != nil {
+		return err
+	}
+	channels, _, err := buildChannels(ac, io.Discard, alertHTTPClient(), e.now, discardLogger(), nil)
+	if err != nil {
+		return err
+	}
+	names := previewNames(channels, o.channel)
+	if len(names) == 0 {
+		if o.channel != "" {
+			return fmt.Errorf("no channel named %q in %s", o.channel, o.config)
+		}
+		return fmt.Errorf("%s configures no channels", o.config)
+	}
+	events, err := previewSource(ctx, o, ac, e)
+	if err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		fmt.Fprintf(e.stdout, "%s has no current problems: nothing would be sent (--event KIND previews a sample)\n", ac.DisplayName())
+		return nil
+	}
+	routes := routesFrom(ac)
+	failed := 0
+	for _, name := range names {
+		evs := events
+		if o.current {
+			evs = routed(routes, name, events)
+			if len(evs) == 0 {
+				fmt.Fprintf(e.stdout, "== %s: its routes give it none of the %d event(s)\n\n", name, len(events))
+				continue
+			}
+		}
+		if err := previewChannel(e.stdout, name, channels[name], evs, o.raw, ac.File().Secrets()); err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "== %s: %s\n\n", name, text.Redact(errText(err), ac.File().Secrets()...))
+			continue
+		}
+		if !o.current {
+			if to := routes.Channels(evs[0].Kind); !slices.Contains(to, name) {
+				fmt.Fprintf(e.stdout, "(the routes do not send %s to %s)\n\n", evs[0].Kind, name)
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d channel(s) could not render the preview", failed, len(names))
+	}
+	return nil
+}
+
+// previewNames are the channels to preview, sorted.
+func previewNames(channels map[string]notify.Notifier, only string) []string {
+	var names []string
+	for n := range channels {
+		if only == "" || n == only {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// previewSource is the events to preview: a sample of the kind asked for,
+// or the application's current problems as events.
+func previewSource(ctx context.Context, o previewOptions, ac *config.App, e env) ([]notify.Event, error) {
+	now := e.now()
+	if !o.current {
+		kind := notify.Kind(o.event)
+		if kind == "" {
+			kind = notify.OperationFailed
+		}
+		return []notify.Event{notify.SampleEvent(kind, ac.DisplayName(), ac.Environment, now)}, nil
+	}
+	sf := sourceFlags{config: o.config, name: o.name, timeout: o.timeout, maxPending: -1, stuckAfter: -1}
+	src, th, err := sf.resolve(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := readSnapshot(ctx, src, now, reader.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	// A state that has reported nothing but is past its first run: every
+	// open problem is its own event, as a new problem is on a tick.
+	st := &state.State{Initialized: true}
+	evs, _ := alerting.Evaluate(st, check.Assess(snap, th), now, policyFrom(ac))
+	return evs, nil
+}
+
+// routed are the events the routes give channel.
+func routed(routes notify.Routes, channel string, events []notify.Event) []notify.Event {
+	var out []notify.Event
+	for _, ev := range events {
+		if slices.Contains(routes.Channels(ev.Kind), channel) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// previewChannel prints the requests channel n would make for events.
+func previewChannel(w io.Writer, name string, n notify.Notifier, events []notify.Event, raw bool, secrets []string) error {
+	p, ok := n.(notify.Previewer)
+	if !ok {
+		return errors.New("this channel cannot show what it would send")
+	}
+	reqs, err := p.Preview(events)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== %s: %d %s for %d event(s)\n", name, len(reqs), plural(len(reqs), "request", "requests"), len(events))
+	for _, r := range reqs {
+		fmt.Fprintf(w, "%s %s\n", r.Method, text.Redact(r.Target, secrets...))
+		keys := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if k == "Authorization" {
+				continue
+			}
+			for _, v := range r.Header[k] {
+				fmt.Fprintf(w, "%s: %s\n", k, text.Redact(v, secrets...))
+			}
+		}
+		body := []byte(text.Redact(string(r.Body), secrets...))
+		if !raw && isJSON(r.Header) {
+			var pretty bytes.Buffer
+			if json.Indent(&pretty, bytes.TrimSpace(body), "", "  ") == nil {
+				body = pretty.Bytes()
+			}
+		}
+		fmt.Fprintf(w, "\n%s\n\n", bytes.TrimRight(body, "\n"))
+	}
+	return nil
+}
+
+func isJSON(h http.Header) bool {
+	return strings.HasPrefix(h.Get("Content-Type"), "application/json")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
