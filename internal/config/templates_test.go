@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,37 @@ func TestTemplatesDoNotChangeTheChannelsHash(t *testing.T) {
 	plain := "app: /srv/x\nchannels:\n  - name: c\n    console: {}\n"
 	if hash(plain) != hash(plain+"    templates: {default: {title: x}}\n") {
 		t.Error("templates changed the hash")
+	}
+}
+
+// The commented example of message templates in seqwatch.yaml is valid
+// once uncommented.
+func TestCommentedTemplateExampleValidates(t *testing.T) {
+	data, err := os.ReadFile("../../seqwatch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "# ---- Message templates")
+	if !ok {
+		t.Fatal("seqwatch.yaml has no message templates block")
+	}
+	block, _, _ = strings.Cut(block, "# ---- end of message templates")
+	var doc strings.Builder
+	doc.WriteString("app: /x\nhttp: {url: \"https://seqwatch.example.com/\"}\nchannels:\n")
+	for _, line := range strings.Split(block, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  # "); ok && (strings.HasPrefix(rest, "- ") || strings.HasPrefix(rest, " ")) {
+			doc.WriteString("  " + rest + "\n")
+		}
+	}
+	env := map[string]string{"DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/123456789012345678/token-abcdefghijkl"}
+	cfg, err := Parse("seqwatch.yaml", []byte(doc.String()), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc.String())
+	}
+	if p := cfg.Validate(); len(p) > 0 {
+		t.Fatalf("the example has problems: %q\n%s", p, doc.String())
+	}
+	if len(cfg.Channels) != 1 || len(cfg.Channels[0].Templates) != 3 {
+		t.Fatalf("channels %+v", cfg.Channels)
 	}
 }
