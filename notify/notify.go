@@ -6,7 +6,9 @@
 // It is the core every channel package (notify/...) builds on: the event
 // vocabulary (re-exported from internal/event), Notifier, the channel
 // registry, routes, the console channel, the one headline rule
-// (HeadlineError) and the one HTTP sender (HTTPSender). Of seqwatch it
+// (HeadlineError), the one HTTP sender (HTTPSender), the message
+// templates every channel words its messages with (ParseTemplates) and
+// the previews of what a channel would send (Previewer). Of seqwatch it
 // imports only internal/event, internal/secret and internal/text. It must
 // not import check, state, internal/web or its own channel packages, nor
 // any database driver or tablewriter, so that a receiver that imports
