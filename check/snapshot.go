@@ -94,9 +94,13 @@ type Attempt struct {
 // Failure is a failed row of the operations table with its error records.
 type Failure struct {
 	Attempt
-	// Recovered is true when a later row of the same operation completed.
+	// Recovered is true when a run of the same operation that started at
+	// or after it completed (Recovered): a later row, or the row itself
+	// when the queue's retry completed it in place (failed_at and
+	// completed_at both set).
 	Recovered bool `json:"recovered"`
-	// RecoveredAt is the start of the completed row that recovered it.
+	// RecoveredAt is the start of the completed row that recovered it (its
+	// own start when it recovered in place).
 	RecoveredAt *time.Time    `json:"recovered_at,omitempty"`
 	Errors      []ErrorRecord `json:"errors"`
 }

@@ -36,6 +36,18 @@ func (s Status) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler, so that a program
+// can decode `seqwatch check --json`.
+func (s *Status) UnmarshalText(b []byte) error {
+	for _, st := range []Status{OK, Warning, Critical, Unknown} {
+		if string(b) == st.String() {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q: want OK, WARNING, CRITICAL or UNKNOWN", b)
+}
+
 // Verdict is the judgement of one snapshot: what `seqwatch check` prints.
 type Verdict struct {
 	Status   Status   `json:"status"`

@@ -234,22 +234,32 @@ func operation(a check.Attempt) *event.Operation {
 
 // recoveries closes open failures that are no longer problems: with an
 // operation.recovered event when a run of the operation that started at or
-// after the failed one completed (the reader's own rule for a failure that
-// is no longer failing), silently when the row just disappeared.
+// after the failed one completed (check.Recovered: a later run, or the
+// failed row itself on a later try of the queue), silently when the row
+// just disappeared.
 func (e *evaluator) recoveries() {
 	for _, p := range e.sortedOpen(event.OperationFailed) {
 		if e.ps.Has(p.Key) || p.Event.Operation == nil {
 			continue
 		}
 		op := p.Event.Operation
-		done, ok := e.snap.LastCompleted[op.Name]
-		if !ok || done.Before(op.ExecutedAt) {
+		var newest *time.Time
+		if done, ok := e.snap.LastCompleted[op.Name]; ok {
+			newest = &done
+		}
+		done, ok := check.Recovered(check.Attempt{ID: op.ID, Name: op.Name, ExecutedAt: op.ExecutedAt}, newest)
+		if !ok {
 			e.close(p.Key)
 			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
 			continue
 		}
-		ev := e.event(event.OperationRecovered, p.Key, done,
-			fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime)))
+		summary := fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime))
+		if done.Equal(op.ExecutedAt) {
+			// Names and start times are unique: the failed row itself
+			// completed, on a later try of the queue.
+			summary = fmt.Sprintf("%s recovered: the queue retried the run started %s and it completed", op.Name, done.Format(time.DateTime))
+		}
+		ev := e.event(event.OperationRecovered, p.Key, done, summary)
 		o := *op
 		// The snapshot knows when the completing run started, not when
 		// it ended; that start is the best completed_at there is.

@@ -19,6 +19,10 @@ type AppFiles struct {
 	Timezone string
 	// ExtraEnv adds .env entries, or replaces the ones WriteApp writes.
 	ExtraEnv map[string]string
+	// Contents gives some operation files (by base name, without ".php")
+	// a content of their own instead of OperationPHP, such as
+	// ScheduledPHP.
+	Contents map[string]string
 }
 
 // OperationPHP is the content of operation files WriteApp writes.
@@ -123,7 +127,11 @@ func WriteApp(t testing.TB, dir string, db *DB, files AppFiles) {
 		}
 	}
 	for _, n := range files.Operations {
-		write(filepath.Join("database", "operations", phpName(n)), OperationPHP, 0o644)
+		content := OperationPHP
+		if c, ok := files.Contents[strings.TrimSuffix(n, ".php")]; ok {
+			content = c
+		}
+		write(filepath.Join("database", "operations", phpName(n)), content, 0o644)
 	}
 	for _, n := range files.Migrations {
 		write(filepath.Join("database", "migrations", phpName(n)), MigrationPHP, 0o644)

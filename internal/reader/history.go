@@ -261,9 +261,10 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 // Failed calls fn with every failed row and its error rows (oldest error
 // first), newest failure first: failed_at descending, then integer ids
 // numerically and other ids as text, descending. Recovered and RecoveredAt
-// say whether the operation completed after the failure: a completed row of
-// the same name (with or without ".php") that started later, and the start
-// of the newest such row. Traces are read only when traces is set. The
+// are check.Recovered's: whether a completed row of the same name (with or
+// without ".php") started at or after the failed one (the row itself, when
+// the queue's retry completed it in place), and the start of the newest
+// such row. Traces are read only when traces is set. The
 // Failure passed, and its Errors, are reused for the next one; only one
 // failure's errors are held at a time. An error fn returns stops the read
 // and is returned unchanged.
@@ -279,11 +280,12 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	// completed row: a few index entries per failed row, however long the
 	// operation's history.
 	base := r.d.base("f.name")
-	// Only a run that started after the failed one counts, and only one
-	// whose start can be read (the rule of problemQuery).
+	// Only a run that started at or after the failed one counts (the row
+	// itself among them, check.Recovered), and only one whose start can
+	// be read (the rule of problemQuery).
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
-			" AND c.completed_at IS NOT NULL AND c.executed_at > f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
+			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
 	}
 	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
@@ -322,8 +324,8 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
 			clear(errBuf)
 			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
-			if recovered.valid {
-				cur.Recovered, cur.RecoveredAt = true, recovered.ptr()
+			if since, ok := check.Recovered(a, recovered.ptr()); ok {
+				cur.Recovered, cur.RecoveredAt = true, &since
 			}
 			have = true
 		}

@@ -164,6 +164,39 @@ func readScenarios() []readScenario {
 			},
 		},
 		{
+			// The queue reuses an Asynchronous operation's row for every
+			// try: a failed try and then one that completed leave
+			// failed_at and completed_at both set, and an error row per
+			// failed try.
+			name:  "async_retry_completed_in_place",
+			files: dbtest.AppFiles{Operations: []string{opA}},
+			ops: func(dbtest.Dialect) []dbtest.Op {
+				return []dbtest.Op{
+					{Name: opA, Type: "async", State: "completed", ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:30", CompletedAt: day + "09:02:00",
+						Errors: []dbtest.Err{{Exception: `RuntimeException`, Message: "try 1", Trace: "#0 {main}", CreatedAt: day + "09:00:30"}}},
+				}
+			},
+			check: func(t *testing.T, d dbtest.Dialect, snap, hist *check.Snapshot, ids []string) {
+				if len(snap.Failing) != 0 || len(snap.InProgress) != 0 {
+					t.Errorf("failing %v, in progress %v: want none (it completed)", snap.Failing, snap.InProgress)
+				}
+				wantPending(t, "operations", snap.PendingOperations)
+				// sequencer:status lists it under Failed only: its
+				// failed_at is set.
+				wantCounts(t, hist.Counts, check.Counts{FailedRows: 1, Completed: 1, Rows: 1})
+				if len(hist.Failed) != 1 {
+					t.Fatalf("history failed = %v, want 1 row", hist.Failed)
+				}
+				f := hist.Failed[0]
+				if f.ID != ids[0] || !f.Recovered || f.RecoveredAt == nil || !f.RecoveredAt.Equal(utc("09:00:00")) || !check.RecoveredInPlace(f.Attempt) {
+					t.Errorf("history failure = %+v recovered %v at %v, want row %s recovered in place", f.Attempt, f.Recovered, f.RecoveredAt, ids[0])
+				}
+				if v := check.Judge(snap, check.Thresholds{}); v.Status != check.OK {
+					t.Errorf("check: %s", v.Line())
+				}
+			},
+		},
+		{
 			name:  "failed_after_an_earlier_completion_is_failing",
 			files: dbtest.AppFiles{Operations: []string{opA}},
 			ops: func(dbtest.Dialect) []dbtest.Op {

@@ -307,6 +307,10 @@ func (p *printer) failure(f *check.Failure, verbose bool) {
 	marker := ""
 	if f.Recovered {
 		marker = " [recovered: a later run started " + stampPtr(f.RecoveredAt) + " completed]"
+		if check.RecoveredInPlace(f.Attempt) {
+			// The queue's retry reused the row: nothing later started.
+			marker = " [recovered: the queue's retry completed it at " + stampPtr(f.CompletedAt) + "]"
+		}
 		if p.color {
 			marker = green + marker + reset
 		}

@@ -1,0 +1,38 @@
+package check
+
+// The rules about one run (a row of the operations table) as Sequencer
+// really writes it (../shared/docs/sequencer-data-model.md, "How the real
+// package writes these rows", and docs/sequencer-rows.md). Each rule is
+// here once: the reader's SQL filters by the same conditions (its doc
+// comments say which rule each query mirrors), and status, check, the
+// status page, the metrics and the daemon all decide with these
+// functions. They are pure: no clock, no database, no file.
+
+import "time"
+
+// Recovered reports whether the failed run no longer counts as failing,
+// and since when: when a run of the same operation that started at or
+// after it completed. That run is either a later one (a retry by the next
+// `sequencer:process`), or the row itself: the queue reuses one row for
+// every try of an Asynchronous operation, so a try that completes after a
+// failed one leaves failed_at and completed_at both set.
+//
+// newestCompleted is the start (executed_at) of the newest completed run
+// of the operation, in either spelling of its name, or nil when it has
+// none. since is that start: for a run recovered in place, its own start.
+func Recovered(run Attempt, newestCompleted *time.Time) (since time.Time, ok bool) {
+	switch {
+	case newestCompleted != nil && !newestCompleted.Before(run.ExecutedAt):
+		return *newestCompleted, true
+	case run.CompletedAt != nil:
+		return run.ExecutedAt, true
+	}
+	return time.Time{}, false
+}
+
+// RecoveredInPlace reports whether a failed run completed itself: a later
+// try by the queue of the same row succeeded (failed_at is never cleared).
+// Such a run is recovered (Recovered) whatever other runs say.
+func RecoveredInPlace(run Attempt) bool {
+	return run.FailedAt != nil && run.CompletedAt != nil
+}

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/dbtest"
+)
+
+// shapeNow is when the row shapes are read.
+var shapeNow = time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
+
+// shapeWant is what every view says about one row shape
+// (dbtest.RowShapes), read at shapeNow with stuck_after 30m.
+type shapeWant struct {
+	// status and notStatus are text that `seqwatch status` prints, or
+	// must not.
+	status, notStatus []string
+	// json checks the `status --json` document, decoded as the schema
+	// (check.Snapshot) and as plain JSON (for the presence of fields).
+	json func(t *testing.T, doc *check.Snapshot, raw map[string]any)
+	// verdict, summary and perf are `seqwatch check`'s status, text in
+	// its summary, and some of its performance data.
+	verdict check.Status
+	summary []string
+	perf    map[string]int
+	// events are the kinds the daemon sends: at the tick that first sees
+	// the rows (its state started on empty tables, so nothing is a first
+	// run's digest), and at a tick 5 minutes later.
+	events [2][]string
+}
+
+// shapeWants says, for every shape, what status, check and the daemon say.
+var shapeWants = map[string]shapeWant{
+	"sync_completed": {
+		status:  []string{"Completed Operations", dbtest.ShapeOpA + ".php", "Total: 1 completed operation(s)", "Total: 1 pending operation(s)", "Total: 0 failed operation(s)"},
+		verdict: check.OK,
+		perf:    map[string]int{"failed": 0, "pending": 1, "completed": 1},
+	},
+	"sync_failed": {
+		status:  []string{dbtest.ShapeOpA + ".php (Failed at: ", "SQLSTATE[23505]: duplicate key", "Total: 1 failed operation(s)", "Total: 2 pending operation(s)"},
+		verdict: check.Critical, summary: []string{"1 failed operation (" + dbtest.ShapeOpA + ": QueryException: SQLSTATE[23505]: duplicate key)"},
+		perf: map[string]int{"failed": 1, "pending": 2},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if len(doc.Failed) != 1 || doc.Failed[0].Recovered || len(doc.Failing) != 1 || doc.Counts.Failing != 1 {
+				t.Errorf("failed %+v failing %+v: want one failing row, not recovered", doc.Failed, doc.Failing)
+			}
+		},
+		events: [2][]string{{"operation.failed"}, nil},
+	},
+	"errors_not_recorded": {
+		status:  []string{"No error recorded (SEQUENCER_RECORD_ERRORS may be off).", "Total: 1 failed operation(s)"},
+		verdict: check.Critical, summary: []string{"no error recorded"},
+		events: [2][]string{{"operation.failed"}, nil},
+	},
+	"not_run_here": {
+		status:  []string{"Total: 1 completed operation(s)", "Total: 0 pending operation(s)"},
+		verdict: check.OK, perf: map[string]int{"completed": 1, "pending": 0},
+	},
+	"async_retry_completed_in_place": {
+		status: []string{dbtest.ShapeOpA + ".php (Failed at: ", "[recovered: the queue's retry completed it at ",
+			"Total: 0 failed operation(s) (and 1 that failed and later completed, marked recovered)", "Total: 0 completed operation(s)"},
+		notStatus: []string{"Total: 1 failed operation(s)"},
+		verdict:   check.OK, perf: map[string]int{"failed": 0, "pending": 0, "completed": 1},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if len(doc.Failed) != 1 || !doc.Failed[0].Recovered || doc.Failed[0].RecoveredAt == nil || len(doc.Failing) != 0 || doc.Counts.Failing != 0 {
+				t.Errorf("failed %+v failing %+v: want the row recovered, nothing failing", doc.Failed, doc.Failing)
+			}
+		},
+	},
+}
+
+// TestEveryRowShape reads every row shape the real Sequencer writes, on
+// every database and key type, and checks what status (text and --json),
+// check and the daemon say about it.
+func TestEveryRowShape(t *testing.T) {
+	t.Parallel()
+	for _, sh := range dbtest.RowShapes() {
+		if _, ok := shapeWants[sh.Name]; !ok {
+			t.Errorf("row shape %s: no expectation in shapeWants", sh.Name)
+		}
+	}
+	servers := shapeServers(t)
+	for _, d := range dbtest.All {
+		for _, idType := range []string{"id", "ulid", "uuid"} {
+			for _, sh := range dbtest.RowShapes() {
+				want, ok := shapeWants[sh.Name]
+				if !ok {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%s/%s", d, idType, sh.Name), func(t *testing.T) {
+					t.Parallel()
+					a := newShapeApp(t, servers, d, idType, sh)
+					a.checkViews(t, want)
+				})
+			}
+		}
+	}
+}
+
+// shapeServers starts one PostgreSQL and one MariaDB server for the test
+// (SQLite needs none).
+func shapeServers(t *testing.T) map[dbtest.Dialect]*dbtest.Server {
+	t.Helper()
+	return map[dbtest.Dialect]*dbtest.Server{
+		dbtest.Postgres: dbtest.NewServer(t, dbtest.Postgres),
+		dbtest.MySQL:    dbtest.NewServer(t, dbtest.MySQL),
+	}
+}
+
+// shapeApp is an application on one database whose tables hold nothing
+// yet; insert writes a shape's rows.
+type shapeApp struct {
+	dir    string
+	db     *dbtest.DB
+	schema dbtest.Schema
+	shape  dbtest.RowShape
+	ids    []string
+}
+
+func newShapeApp(t *testing.T, servers map[dbtest.Dialect]*dbtest.Server, d dbtest.Dialect, idType string, sh dbtest.RowShape) *shapeApp {
+	t.Helper()
+	var db *dbtest.DB
+	if srv := servers[d]; srv != nil {
+		db = srv.NewDatabase(t)
+	} else {
+		db = dbtest.NewDatabase(t, d)
+	}
+	schema := dbtest.Schema{IDType: idType, WithDeferred: sh.Deferred != nil}
+	dbtest.CreateSchema(t, db, schema)
+	dir := t.TempDir()
+	dbtest.WriteApp(t, dir, db, dbtest.AppFiles{Operations: sh.Files, Contents: sh.Contents})
+	return &shapeApp{dir: dir, db: db, schema: schema, shape: sh}
+}
+
+// insert writes the shape's rows as of now.
+func (a *shapeApp) insert(t *testing.T, now time.Time) {
+	t.Helper()
+	if a.shape.Ops != nil {
+		a.ids = a.db.InsertOps(t, a.schema, a.shape.Ops(now)...)
+	}
+	if a.shape.Deferred != nil {
+		a.db.InsertDeferred(t, a.schema, a.shape.Deferred(now)...)
+	}
+}
+
+// daemon writes a configuration for run --once that sends to a webhook
+// receiver, and returns a function that runs one tick at a time and
+// returns the kinds of the events it sent.
+func (a *shapeApp) daemon(t *testing.T, extra string) func(now time.Time) []string {
+	t.Helper()
+	var clock time.Time
+	hook := newHookReceiver(t, func() time.Time { return clock })
+	dir := t.TempDir()
+	conf := daemonConf{app: a.dir, statePath: filepath.Join(dir, "state.json"), stuckAfter: "30m",
+		channels: []string{hookChannel("hook", hook.url())}}.yaml()
+	conf = strings.Replace(conf, "thresholds:\n", "thresholds:\n"+extra, 1)
+	cfg := filepath.Join(dir, "seqwatch.yaml")
+	writeFileT(t, cfg, conf)
+	seen := 0
+	return func(now time.Time) []string {
+		t.Helper()
+		clock = now
+		if r := runAt(t, now, "run", "--once", "--config", cfg); r.code != 0 {
+			t.Fatalf("run --once at %s: exit %d\n%s", now.Format(time.DateTime), r.code, r.stderr)
+		}
+		got := hook.requests()
+		var ks []string
+		for _, r := range got[seen:] {
+			ks = append(ks, kinds(members(r.Payload))...)
+		}
+		seen = len(got)
+		return ks
+	}
+}
+
+// checkViews inserts the shape's rows and compares what each view says
+// with want.
+func (a *shapeApp) checkViews(t *testing.T, want shapeWant) {
+	t.Helper()
+	tick := a.daemon(t, "")
+	if ks := tick(shapeNow.Add(-2 * time.Hour)); len(ks) != 0 {
+		t.Fatalf("the daemon's first tick on empty tables sent %v", ks)
+	}
+	a.insert(t, shapeNow)
+
+	r := runAt(t, shapeNow, "status", "--app", a.dir)
+	if r.code != 0 {
+		t.Fatalf("status: exit %d: %s", r.code, r.stderr)
+	}
+	for _, s := range want.status {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("status does not say %q:\n%s", s, r.stdout)
+		}
+	}
+	for _, s := range want.notStatus {
+		if strings.Contains(r.stdout, s) {
+			t.Errorf("status says %q:\n%s", s, r.stdout)
+		}
+	}
+
+	r = runAt(t, shapeNow, "status", "--app", a.dir, "--json")
+	if r.code != 0 {
+		t.Fatalf("status --json: exit %d: %s", r.code, r.stderr)
+	}
+	var doc check.Snapshot
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatalf("status --json: %v", err)
+	}
+	if want.json != nil {
+		want.json(t, &doc, raw)
+	}
+
+	r = runAt(t, shapeNow, "check", "--app", a.dir, "--stuck-after", "30m", "--json")
+	var v check.Verdict
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("check --json: %v\n%s", err, r.stdout)
+	}
+	if v.Status != want.verdict || r.code != int(want.verdict) {
+		t.Errorf("check: %s (exit %d), want %s", v.Summary, r.code, want.verdict)
+	}
+	for _, s := range want.summary {
+		if !strings.Contains(v.Summary, s) {
+			t.Errorf("check's summary %q does not say %q", v.Summary, s)
+		}
+	}
+	for label, n := range want.perf {
+		i := slices.IndexFunc(v.Perf, func(p check.Perf) bool { return p.Label == label })
+		if i < 0 || v.Perf[i].Value != n {
+			t.Errorf("check's perfdata %v: want %s=%d", v.Perf, label, n)
+		}
+	}
+
+	for i, at := range []time.Time{shapeNow, shapeNow.Add(5 * time.Minute)} {
+		if got := tick(at); !slices.Equal(got, want.events[i]) {
+			t.Errorf("daemon tick %d sent %v, want %v", i+1, got, want.events[i])
+		}
+	}
+}
+
+func writeFileT(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// story is a run of Sequencer told as changes to its rows over time, and
+// the events the daemon sends at each step.
+type story struct {
+	name     string
+	files    []string
+	contents map[string]string
+	// thresholds are extra lines under thresholds: in seqwatch.yaml.
+	thresholds string
+	steps      []storyStep
+}
+
+// storyStep changes the rows at shapeNow+at (do may be nil), then runs a
+// tick and expects want.
+type storyStep struct {
+	at   time.Duration
+	do   func(t *testing.T, a *shapeApp, now time.Time)
+	want []string
+}
+
+// insertOps is a step that inserts rows.
+func insertOps(ops func(now time.Time) []dbtest.Op) func(t *testing.T, a *shapeApp, now time.Time) {
+	return func(t *testing.T, a *shapeApp, now time.Time) {
+		a.ids = append(a.ids, a.db.InsertOps(t, a.schema, ops(now)...)...)
+	}
+}
+
+// updateOp is a step that sets columns of the i-th inserted row.
+func updateOp(i int, set func(now time.Time) map[string]any) func(t *testing.T, a *shapeApp, now time.Time) {
+	return func(t *testing.T, a *shapeApp, now time.Time) {
+		cols := set(now)
+		var parts []string
+		var args []any
+		for _, c := range slices.Sorted(maps.Keys(cols)) {
+			parts = append(parts, a.db.Quote(c)+" = ?")
+			args = append(args, cols[c])
+		}
+		a.db.Exec(t, "update "+a.db.Quote("operations")+" set "+strings.Join(parts, ", ")+" where "+a.db.Quote("id")+" = ?", append(args, a.ids[i])...)
+	}
+}
+
+var stories = []story{
+	{
+		// The queue's retry completes the row that failed: the daemon
+		// reported the failure, and now reports its recovery.
+		name: "async_failure_recovered_in_place", files: []string{dbtest.ShapeOpA},
+		contents: map[string]string{dbtest.ShapeOpA: dbtest.AsyncRetryablePHP},
+		steps: []storyStep{
+			{at: 0, do: insertOps(func(now time.Time) []dbtest.Op {
+				return []dbtest.Op{{Name: dbtest.ShapeOpA, Type: "async", ExecutedAt: dbtest.Wall(now.Add(-time.Minute))}}
+			})},
+			{at: time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "failed", "failed_at": dbtest.Wall(now)}
+			}), want: []string{"operation.failed"}},
+			{at: 5 * time.Minute},
+			{at: 10 * time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "completed", "completed_at": dbtest.Wall(now)}
+			}), want: []string{"operation.recovered"}},
+			{at: 15 * time.Minute},
+		},
+	},
+}
+
+// TestDaemonStories runs each story on every database and key type: the
+// daemon's events follow what Sequencer did to its rows.
+func TestDaemonStories(t *testing.T) {
+	t.Parallel()
+	servers := shapeServers(t)
+	for _, d := range dbtest.All {
+		for _, idType := range []string{"id", "ulid", "uuid"} {
+			for _, st := range stories {
+				t.Run(fmt.Sprintf("%s/%s/%s", d, idType, st.name), func(t *testing.T) {
+					t.Parallel()
+					a := newShapeApp(t, servers, d, idType, dbtest.RowShape{Name: st.name, Files: st.files, Contents: st.contents})
+					tick := a.daemon(t, st.thresholds)
+					if ks := tick(shapeNow.Add(-2 * time.Hour)); len(ks) != 0 {
+						t.Fatalf("the first tick on empty tables sent %v", ks)
+					}
+					for i, step := range st.steps {
+						now := shapeNow.Add(step.at)
+						if step.do != nil {
+							step.do(t, a, now)
+						}
+						if got := tick(now); !slices.Equal(got, step.want) {
+							t.Errorf("step %d (+%s) sent %v, want %v", i+1, step.at, got, step.want)
+						}
+					}
+				})
+			}
+		}
+	}
+}

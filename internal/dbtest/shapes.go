@@ -1,0 +1,102 @@
+package dbtest
+
+import "time"
+
+// RowShape is one way the real Sequencer (3.0.3) leaves its rows after a kind
+// of run, as read from its source and seen by running its commands
+// (docs/sequencer-rows.md tells the whole story). Every shape is a fixture
+// of the tests of what status, check and the daemon say about it, on every
+// database and key type.
+type RowShape struct {
+	// Name names the shape in test names.
+	Name string
+	// Ran says what ran, in the words of docs/sequencer-rows.md.
+	Ran string
+	// Files are the operation files of the application; Contents gives
+	// some of them their own text (by base name).
+	Files    []string
+	Contents map[string]string
+	// Ops are the operations rows as of now, written as Laravel writes
+	// them: wall clocks in UTC.
+	Ops func(now time.Time) []Op
+	// Deferred are deferred_operations rows as of now; a shape that has
+	// some needs Schema.WithDeferred.
+	Deferred func(now time.Time) []Deferred
+}
+
+// Operation names of the row shapes.
+const (
+	ShapeOpA = "2024_03_01_100000_ImportCustomers"
+	ShapeOpB = "2024_03_02_100000_RecalculatePoints"
+	ShapeOpC = "2024_03_03_100000_NotifyCustomers"
+)
+
+// Wall formats t as Laravel writes a time stamp in UTC.
+func Wall(t time.Time) string { return t.UTC().Format(time.DateTime) }
+
+// RowShapes returns every row shape.
+func RowShapes() []RowShape {
+	ago := func(now time.Time, d time.Duration) string { return Wall(now.Add(-d)) }
+	return []RowShape{
+		{
+			Name: "sync_completed", Ran: "a sync operation that succeeded",
+			Files: []string{ShapeOpA, ShapeOpB},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, ExecutedAt: ago(now, time.Hour), CompletedAt: ago(now, time.Hour-5*time.Second)}}
+			},
+		},
+		{
+			Name: "sync_failed", Ran: "a sync operation that threw: the run stops, later operations stay pending",
+			Files: []string{ShapeOpA, ShapeOpB},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, ExecutedAt: ago(now, time.Hour), FailedAt: ago(now, time.Hour-2*time.Second),
+					Errors: []Err{{Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[23505]: duplicate key", Trace: "#0 /app/Import.php(12): handle()\n#1 {main}"}}}}
+			},
+		},
+		{
+			Name: "errors_not_recorded", Ran: "a sync operation that threw with error recording off (sequencer.errors.record false)",
+			Files: []string{ShapeOpA},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, ExecutedAt: ago(now, time.Hour), FailedAt: ago(now, time.Hour-2*time.Second)}}
+			},
+		},
+		{
+			Name: "not_run_here", Ran: "an EnvironmentSpecific operation outside its environments, or shouldRun() false: recorded as completed",
+			Files: []string{ShapeOpA},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, ExecutedAt: ago(now, time.Hour), CompletedAt: ago(now, time.Hour)}}
+			},
+		},
+		{
+			Name:  "async_retry_completed_in_place",
+			Ran:   "an Asynchronous + Retryable operation that failed once, then succeeded on the queue's retry: one row, failed_at and completed_at both set",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: AsyncRetryablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "async", State: "completed", ExecutedAt: ago(now, time.Hour),
+					FailedAt: ago(now, time.Hour-10*time.Second), CompletedAt: ago(now, time.Hour-70*time.Second),
+					Errors: []Err{{Exception: "RuntimeException", Message: "Stripe timed out", Trace: "#0 {main}"}}}}
+			},
+		},
+	}
+}
+
+// AsyncRetryablePHP is an operation that runs on the queue and is tried
+// again when it throws.
+const AsyncRetryablePHP = `<?php
+
+use Cline\Sequencer\Contracts\Asynchronous;
+use Cline\Sequencer\Contracts\Retryable;
+
+return new class() implements Asynchronous, Retryable
+{
+    public function tries(): int
+    {
+        return 3;
+    }
+
+    public function handle(): void
+    {
+        //
+    }
+};
+`
