@@ -87,6 +87,15 @@ type Attempt struct {
 	ExecutedAt  time.Time  `json:"executed_at,omitzero"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	FailedAt    *time.Time `json:"failed_at,omitempty"`
+	// SkippedAt and SkipReason are set when the run threw
+	// OperationSkippedException: it did not complete, so the operation
+	// is still pending.
+	SkippedAt  *time.Time `json:"skipped_at,omitempty"`
+	SkipReason string     `json:"skip_reason,omitempty"`
+	// RolledBackAt is set when Sequencer rolled the run back because a
+	// later operation of the same run failed (null otherwise; present on
+	// every run, as recovered is on every failure).
+	RolledBackAt *time.Time `json:"rolled_back_at"`
 	// RunningFor is set for in-progress rows: TakenAt - ExecutedAt.
 	RunningFor Duration `json:"running_for_seconds,omitempty"`
 }

@@ -21,15 +21,19 @@ var statusJSONFields = []string{
 	"pending_operations[].timestamp", "pending_operations[].name", "pending_operations[].file", "pending_operations[].path",
 	"in_progress[].id", "in_progress[].name", "in_progress[].type", "in_progress[].state", "in_progress[].executed_at",
 	"in_progress[].completed_at", "in_progress[].failed_at", "in_progress[].running_for_seconds",
+	"in_progress[].skipped_at", "in_progress[].skip_reason", "in_progress[].rolled_back_at",
 	"failing[].id", "failing[].name", "failing[].type", "failing[].state", "failing[].executed_at",
 	"failing[].completed_at", "failing[].failed_at", "failing[].running_for_seconds",
+	"failing[].skipped_at", "failing[].skip_reason", "failing[].rolled_back_at",
 	"failing[].recovered", "failing[].recovered_at",
 	"failing[].errors[].id", "failing[].errors[].exception", "failing[].errors[].message",
 	"failing[].errors[].trace", "failing[].errors[].context", "failing[].errors[].created_at",
 	"completed[].id", "completed[].name", "completed[].type", "completed[].state", "completed[].executed_at",
 	"completed[].completed_at", "completed[].failed_at", "completed[].running_for_seconds",
+	"completed[].skipped_at", "completed[].skip_reason", "completed[].rolled_back_at",
 	"failed[].id", "failed[].name", "failed[].type", "failed[].state", "failed[].executed_at",
 	"failed[].completed_at", "failed[].failed_at", "failed[].running_for_seconds",
+	"failed[].skipped_at", "failed[].skip_reason", "failed[].rolled_back_at",
 	"failed[].recovered", "failed[].recovered_at",
 	"failed[].errors[].id", "failed[].errors[].exception", "failed[].errors[].message",
 	"failed[].errors[].trace", "failed[].errors[].context", "failed[].errors[].created_at",
@@ -48,7 +52,8 @@ var statusJSONFields = []string{
 // schema of `status --json`.
 func TestSnapshotIsTheStatusJSONSchema(t *testing.T) {
 	at := baseNow
-	a := check.Attempt{ID: "1", Name: opA, Type: "sync", State: "failed", ExecutedAt: at, CompletedAt: &at, FailedAt: &at, RunningFor: check.Duration(time.Minute)}
+	a := check.Attempt{ID: "1", Name: opA, Type: "sync", State: "failed", ExecutedAt: at, CompletedAt: &at, FailedAt: &at,
+		SkippedAt: &at, SkipReason: "r", RolledBackAt: &at, RunningFor: check.Duration(time.Minute)}
 	f := check.Failure{Attempt: a, Recovered: true, RecoveredAt: &at,
 		Errors: []check.ErrorRecord{{ID: "1", Exception: "E", Message: "m", Trace: "#0", Context: "{}", CreatedAt: &at}}}
 	p := check.PendingFile{Timestamp: "2024_01_15_130000", Name: opA, File: opA + ".php", Path: "/app/" + opA + ".php"}

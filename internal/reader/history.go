@@ -289,7 +289,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	}
 	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
-	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, " + recoveredAt + ", " +
+	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " + recoveredAt + ", " +
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
 		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
 		" WHERE f.failed_at IS NOT NULL" +
@@ -308,13 +308,14 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	err := h.each(ctx, fmt.Sprintf("read failed operations and their errors from %q and %q", r.t.Operations, r.t.Errors), q, func(rows *sql.Rows) error {
 		var a check.Attempt
 		exec, done, failed, recovered, created := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at"), r.stamp(""), r.stamp("created_at")
-		var typ, state, errID, exc, msg, tr, context sql.NullString
-		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, failed, recovered,
+		skipped, rolledBack := r.stamp("skipped_at"), r.stamp("rolled_back_at")
+		var typ, state, reason, errID, exc, msg, tr, context sql.NullString
+		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, failed, skipped, &reason, rolledBack, recovered,
 			&errID, &exc, &msg, &tr, &context, created); err != nil {
 			return err
 		}
 		if !have || a.ID != cur.ID {
-			r.note(r.t.Operations, a.ID, "", exec, done, failed)
+			r.note(r.t.Operations, a.ID, "", exec, done, failed, skipped, rolledBack)
 			if err := flush(); err != nil {
 				return &stopError{err}
 			}
@@ -322,6 +323,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			a.Type, a.State = typ.String, state.String
 			a.ExecutedAt = exec.t
 			a.CompletedAt, a.FailedAt = done.ptr(), failed.ptr()
+			a.SkippedAt, a.SkipReason, a.RolledBackAt = skipped.ptr(), reason.String, rolledBack.ptr()
 			clear(errBuf)
 			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
 			if since, ok := check.Recovered(a, recovered.ptr()); ok {

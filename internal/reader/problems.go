@@ -293,7 +293,7 @@ func (r *reader) problemQuery() string {
 		return `
   AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL AND ` + r.d.stampOK("c.executed_at") + r.d.probeFence() + `)`
 	}
-	return "SELECT " + r.d.text("o.id") + ", o.name, o.type, o.state, o.executed_at, o.completed_at, o.failed_at FROM " + ops + ` o
+	return "SELECT " + r.attemptCols("o.") + " FROM " + ops + ` o
 WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
 		later("o.name") + later(r.d.otherSpelling("o.name"))
 }

@@ -313,10 +313,14 @@ func (r *reader) query(ctx context.Context, what, q string, args []any, scan fun
 	return nil
 }
 
-const attemptCols = "%s, name, type, state, executed_at, completed_at, failed_at"
-
+// attemptCols are the columns of a run that scanAttempt reads, each
+// qualified with alias ("o." or "").
 func (r *reader) attemptCols(alias string) string {
-	return fmt.Sprintf(attemptCols, r.d.text(alias+"id"))
+	cols := r.d.text(alias + "id")
+	for _, c := range []string{"name", "type", "state", "executed_at", "completed_at", "failed_at", "skipped_at", "skip_reason", "rolled_back_at"} {
+		cols += ", " + alias + c
+	}
+	return cols
 }
 
 // scanAttempt scans attemptCols into a. failed says failed_at is set: a
@@ -324,15 +328,17 @@ func (r *reader) attemptCols(alias string) string {
 // all the same (when is unknown).
 func (r *reader) scanAttempt(rows *sql.Rows, a *check.Attempt) (failed bool, err error) {
 	exec, done, fail := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at")
-	var typ, state sql.NullString
-	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, fail); err != nil {
+	skipped, rolledBack := r.stamp("skipped_at"), r.stamp("rolled_back_at")
+	var typ, state, reason sql.NullString
+	if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, fail, skipped, &reason, rolledBack); err != nil {
 		return false, err
 	}
-	r.note(r.t.Operations, a.ID, "", exec, done, fail)
+	r.note(r.t.Operations, a.ID, "", exec, done, fail, skipped, rolledBack)
 	a.Name = laravel.StripPHP(a.Name)
 	a.Type, a.State = typ.String, state.String
 	a.ExecutedAt = exec.t
 	a.CompletedAt, a.FailedAt = done.ptr(), fail.ptr()
+	a.SkippedAt, a.SkipReason, a.RolledBackAt = skipped.ptr(), reason.String, rolledBack.ptr()
 	return fail.set, nil
 }
 
