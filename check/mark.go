@@ -4,7 +4,7 @@ import "time"
 
 // MarkVersion is the format of Mark; a mark of another version is dropped
 // and the next read is a full one.
-const MarkVersion = 1
+const MarkVersion = 2
 
 // Mark is what an incremental read (internal/reader's ReadSince) remembers
 // between two reads of one application, so that the next read asks only
@@ -29,6 +29,7 @@ type Mark struct {
 
 	Failing           []Failure     `json:"failing"`
 	InProgress        []Attempt     `json:"in_progress"`
+	Scheduled         []Attempt     `json:"scheduled,omitempty"`
 	PendingOperations []PendingFile `json:"pending_operations"`
 	PendingMigrations []PendingFile `json:"pending_migrations"`
 	// Completed is Counts.Completed: operation files with a completed run.

@@ -22,6 +22,16 @@ import (
 // make an application unreachable when Thresholds.UnreachableAfter is 0.
 const DefaultUnreachableAfter = 3
 
+// DefaultScheduledStuckAfter is thresholds.scheduled_stuck_after when it
+// is not set.
+const DefaultScheduledStuckAfter = 48 * time.Hour
+
+// DefaultThresholds are the thresholds of a check with no configuration:
+// the limits that are on unless turned off.
+func DefaultThresholds() Thresholds {
+	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter}
+}
+
 // Thresholds are the limits the rules apply: the one set of settings that
 // check, the status page and the daemon share (thresholds: in
 // seqwatch.yaml, --max-pending and --stuck-after for check).
@@ -38,6 +48,10 @@ type Thresholds struct {
 	// StuckAfter makes an operation in progress longer than this a
 	// problem; 0 is off.
 	StuckAfter time.Duration `json:"-"`
+	// ScheduledStuckAfter makes a Scheduled operation that has waited for
+	// its time longer than this a problem (its queued job is lost, or no
+	// worker runs that queue); 0 is off. StuckAfter never applies to them.
+	ScheduledStuckAfter time.Duration `json:"-"`
 	// UnreachableAfter makes that many consecutive failed reads an
 	// unreachable application (the daemon's source.unreachable); 0 is
 	// DefaultUnreachableAfter. check reads once, and a read that fails is
@@ -85,7 +99,7 @@ func DeferredKey(id string) string {
 }
 
 // Problem is one thing wrong with an application. Exactly one of Failure,
-// Running, Deferred, Pending and Source is set, as Kind says.
+// Running, Waiting, Deferred, Pending and Source is set, as Kind says.
 type Problem struct {
 	// Key identifies the problem from one read to the next.
 	Key string
@@ -101,6 +115,10 @@ type Problem struct {
 	// Running is a run in progress longer than StuckAfter
 	// (operation.stuck); its RunningFor is how long, as judged.
 	Running *Attempt
+	// Waiting is a Scheduled operation that has waited for its time
+	// longer than ScheduledStuckAfter (operation.stuck too); its
+	// RunningFor is how long it has waited.
+	Waiting *Attempt
 	// Deferred is a deferred operation that used up its attempts
 	// (deferred.failed).
 	Deferred *DeferredFailure
@@ -146,7 +164,10 @@ type Problems struct {
 //   - more than MaxPending pending operations is one problem (WARNING);
 //   - every run in progress longer than StuckAfter is a problem (WARNING).
 //     How long a run has been in progress is its RunningFor, or, when
-//     that is unset, the time from its start to the snapshot's TakenAt.
+//     that is unset, the time from its start to the snapshot's TakenAt;
+//   - every Scheduled operation waiting longer than ScheduledStuckAfter
+//     is a problem of the same kind (WARNING), measured the same way from
+//     when it was queued.
 //
 // A value that cannot be read (Snapshot.Unreadable) is no problem of its
 // own and changes the verdict of no other row: the row it is in is judged
@@ -172,6 +193,16 @@ func Assess(s *Snapshot, th Thresholds) Problems {
 			}
 			a.RunningFor = Duration(d)
 			ps.add(Problem{Key: StuckKey(a.Name, a.ID), Kind: event.OperationStuck, Status: Warning, Running: &a})
+		}
+	}
+	if th.ScheduledStuckAfter > 0 {
+		for _, a := range s.Scheduled {
+			d := runningFor(s, a)
+			if d <= th.ScheduledStuckAfter {
+				continue
+			}
+			a.RunningFor = Duration(d)
+			ps.add(Problem{Key: StuckKey(a.Name, a.ID), Kind: event.OperationStuck, Status: Warning, Waiting: &a})
 		}
 	}
 	return ps

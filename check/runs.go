@@ -36,3 +36,27 @@ func Recovered(run Attempt, newestCompleted *time.Time) (since time.Time, ok boo
 func RecoveredInPlace(run Attempt) bool {
 	return run.FailedAt != nil && run.CompletedAt != nil
 }
+
+// InProgress reports whether a run has started and not ended: none of
+// completed_at, failed_at, skipped_at and rolled_back_at is set. (An open
+// run older than a completed run of the same operation is abandoned
+// history, not work in progress: the reader leaves those out.) A
+// Scheduled operation waiting for its time is such a run too; see
+// Scheduled.
+func InProgress(run Attempt) bool {
+	return run.CompletedAt == nil && run.FailedAt == nil && run.SkippedAt == nil && run.RolledBackAt == nil
+}
+
+// Scheduled reports whether a run is a Scheduled operation waiting for
+// its time: `sequencer:scheduled` recorded it (type scheduled, state
+// pending, executed_at the moment it was queued) and its operation file
+// implements Sequencer's Scheduled contract (implements says so), so the
+// queue runs it at its executeAt(), perhaps days later. The type alone
+// does not say it: every operation that sequencer:scheduled runs gets it.
+// Such a run is not in progress; it is judged by
+// Thresholds.ScheduledStuckAfter, never by StuckAfter.
+//
+// Scheduled(run, true) says whether the file is worth reading.
+func Scheduled(run Attempt, implements bool) bool {
+	return implements && InProgress(run) && run.Type == "scheduled" && run.State == "pending"
+}

@@ -34,6 +34,10 @@ type Snapshot struct {
 	// InProgress are rows that started and have neither completed, failed,
 	// been skipped nor been rolled back, oldest first.
 	InProgress []Attempt `json:"in_progress"`
+	// Scheduled are Scheduled operations that sequencer:scheduled queued
+	// and that wait for their time (check.Scheduled), oldest first; their
+	// RunningFor is how long they have waited.
+	Scheduled []Attempt `json:"scheduled"`
 	// Failing are failed rows of operations that have not completed since
 	// (no completed row that started after them), newest first, with their
 	// error records.
@@ -158,6 +162,9 @@ type Counts struct {
 	PendingMigrations int `json:"pending_migrations"`
 	PendingOperations int `json:"pending_operations"`
 	InProgress        int `json:"in_progress"`
+	// Scheduled is the number of Scheduled operations waiting for their
+	// time (not counted in InProgress).
+	Scheduled int `json:"scheduled"`
 	// Failing is the number of distinct operations whose newest failed row
 	// has not been followed by a completed row.
 	Failing int `json:"failing"`

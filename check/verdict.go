@@ -56,7 +56,8 @@ type Verdict struct {
 	Problems []string `json:"problems"`
 	// Perf is the performance data, in order.
 	Perf []Perf `json:"perfdata"`
-	// Stuck are the in-progress operations over StuckAfter.
+	// Stuck are the in-progress operations over StuckAfter, then the
+	// Scheduled operations waiting longer than ScheduledStuckAfter.
 	Stuck []Attempt `json:"stuck"`
 	// Failing are the newest failure of each failing operation.
 	Failing []Failure `json:"failing"`
@@ -126,6 +127,7 @@ func (ps Problems) Verdict() Verdict {
 	seen := map[string]bool{}
 	var deferred []DeferredFailure
 	var pending *PendingOver
+	var waiting []Attempt
 	for _, p := range ps.list {
 		v.Status = max(v.Status, p.Status)
 		switch {
@@ -136,6 +138,8 @@ func (ps Problems) Verdict() Verdict {
 			}
 		case p.Running != nil:
 			v.Stuck = append(v.Stuck, *p.Running)
+		case p.Waiting != nil:
+			waiting = append(waiting, *p.Waiting)
 		case p.Deferred != nil:
 			deferred = append(deferred, *p.Deferred)
 		case p.Pending != nil:
@@ -165,6 +169,11 @@ func (ps Problems) Verdict() Verdict {
 		a := v.Stuck[0]
 		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
 	}
+	if n := len(waiting); n > 0 {
+		a := waiting[0]
+		v.Problems = append(v.Problems, fmt.Sprintf("%d scheduled %s waiting longer than %s (%s queued %s ago)", n, plural(n, "operation"), HumanDuration(th.ScheduledStuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
+		v.Stuck = append(v.Stuck, waiting...)
+	}
 	if len(v.Problems) == 0 {
 		v.Summary = fmt.Sprintf("no failed operations, %d pending %s, %d in progress", s.Counts.PendingOperations, plural(s.Counts.PendingOperations, "operation"), s.Counts.InProgress)
 	} else {
@@ -184,6 +193,9 @@ func (ps Problems) Verdict() Verdict {
 		{Label: "completed", Value: s.Counts.Completed},
 		{Label: "deferred_failed", Value: len(deferred)},
 		{Label: "unreadable_rows", Value: s.Counts.UnreadableRows},
+		// Added labels go last: graphers and scripts that split the line
+		// keep reading the earlier ones where they were.
+		{Label: "scheduled", Value: s.Counts.Scheduled},
 	}
 	return v
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
-const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [-t DURATION] [--json]
+const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [--scheduled-stuck-after DURATION] [-t DURATION] [--json]
 
 Prints one line for shell scripts, CI/CD gates and monitoring systems
 (Nagios, Icinga, Sensu, ...), with performance data after the "|":
@@ -21,8 +21,9 @@ Prints one line for shell scripts, CI/CD gates and monitoring systems
 
 Exit status (monitoring-plugins convention):
   0 OK        nothing failed, nothing over a threshold
-  1 WARNING   more than --max-pending operations pending, or one in progress
-              longer than --stuck-after
+  1 WARNING   more than --max-pending operations pending, one in progress
+              longer than --stuck-after, or a Scheduled operation waiting
+              for its time longer than --scheduled-stuck-after (48h)
   2 CRITICAL  an operation failed and has not completed since, or a deferred
               operation used up its attempts
   3 UNKNOWN   the application cannot be read: cannot connect, no answer

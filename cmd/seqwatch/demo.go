@@ -69,7 +69,8 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	th := check.Thresholds{MaxPending: 10, StuckAfter: 30 * time.Minute}
+	th := check.DefaultThresholds()
+	th.MaxPending, th.StuckAfter = 10, 30*time.Minute
 	title("seqwatch check --max-pending 10 --stuck-after 30m --app " + dir)
 	problems := check.Assess(snap, th)
 	v := problems.Verdict()

@@ -76,6 +76,34 @@ var shapeWants = map[string]shapeWant{
 			}
 		},
 	},
+	"scheduled_waiting": {
+		status:    []string{"Scheduled\n", dbtest.ShapeOpA + ".php", "3h00m", "Total: 1 scheduled operation(s) waiting for their time", "Total: 0 operation(s) in progress"},
+		notStatus: []string{"Total: 1 operation(s) in progress"},
+		verdict:   check.OK, perf: map[string]int{"in_progress": 0, "stuck": 0, "scheduled": 1},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if len(doc.Scheduled) != 1 || doc.Scheduled[0].Name != dbtest.ShapeOpA || len(doc.InProgress) != 0 || doc.Counts.Scheduled != 1 || doc.Counts.InProgress != 0 {
+				t.Errorf("scheduled %+v in progress %+v counts %+v: want one scheduled, none in progress", doc.Scheduled, doc.InProgress, doc.Counts)
+			}
+		},
+	},
+	"scheduled_by_full_name_waiting_too_long": {
+		status:  []string{"Total: 1 scheduled operation(s) waiting for their time", "Total: 0 operation(s) in progress"},
+		verdict: check.Warning, summary: []string{"1 scheduled operation waiting longer than 2d00h (" + dbtest.ShapeOpA + " queued 2d02h ago)"},
+		perf:   map[string]int{"in_progress": 0, "stuck": 1, "scheduled": 1},
+		events: [2][]string{{"operation.stuck"}, nil},
+	},
+	"scheduled_type_not_waiting": {
+		status:  []string{"Total: 1 operation(s) in progress", "Total: 0 scheduled operation(s) waiting for their time"},
+		verdict: check.Warning, summary: []string{"1 operation in progress longer than 30m00s"},
+		perf:   map[string]int{"in_progress": 1, "stuck": 1, "scheduled": 0},
+		events: [2][]string{{"operation.stuck"}, nil},
+	},
+	"async_dead_worker": {
+		status:  []string{"Total: 1 operation(s) in progress"},
+		verdict: check.Warning, summary: []string{"1 operation in progress longer than 30m00s"},
+		perf:   map[string]int{"in_progress": 1, "stuck": 1},
+		events: [2][]string{{"operation.stuck"}, nil},
+	},
 }
 
 // TestEveryRowShape reads every row shape the real Sequencer writes, on

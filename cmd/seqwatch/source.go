@@ -24,6 +24,8 @@ type sourceFlags struct {
 	name       string
 	maxPending int
 	stuckAfter time.Duration
+	// scheduledStuckAfter is --scheduled-stuck-after; -1 when not given.
+	scheduledStuckAfter time.Duration
 	// timeout bounds the whole read (connect and queries); 0 keeps
 	// readSnapshot's default.
 	timeout time.Duration
@@ -46,6 +48,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 	if thresholds {
 		fs.IntVar(&f.maxPending, "max-pending", -1, "warn when more than `N` operations are pending (default thresholds.max_pending, else off)")
 		fs.DurationVar(&f.stuckAfter, "stuck-after", -1, "warn when an operation is in progress longer than `DURATION` (default thresholds.stuck_after, else off)")
+		fs.DurationVar(&f.scheduledStuckAfter, "scheduled-stuck-after", -1, "warn when a Scheduled operation has waited for its time longer than `DURATION` (default thresholds.scheduled_stuck_after, else 48h; 0 is off)")
 	}
 }
 
@@ -92,7 +95,7 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 		return laravel.Source{}, check.Thresholds{}, err
 	}
 	src.Conn.Timeout = f.timeout
-	var th check.Thresholds
+	th := check.DefaultThresholds()
 	if ac != nil {
 		th = ac.Thresholds.Check()
 	}
@@ -101,6 +104,9 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 	}
 	if f.stuckAfter >= 0 {
 		th.StuckAfter = f.stuckAfter
+	}
+	if f.scheduledStuckAfter >= 0 {
+		th.ScheduledStuckAfter = f.scheduledStuckAfter
 	}
 	return src, th, nil
 }

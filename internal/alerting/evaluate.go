@@ -393,13 +393,24 @@ func cut(s string, limit int) string {
 // event, as check no longer counts it either.
 func (e *evaluator) stuck() {
 	for _, p := range e.ps.Of(event.OperationStuck) {
-		a, key := *p.Running, p.Key
+		key := p.Key
 		if e.known(key) {
 			continue
 		}
-		d := a.RunningFor.Std()
-		ev := e.event(event.OperationStuck, key, e.now,
-			fmt.Sprintf("%s has been running for %s (started %s)", a.Name, d.Round(time.Second), a.ExecutedAt.Format(time.DateTime)))
+		var a check.Attempt
+		var summary string
+		switch {
+		case p.Running != nil:
+			a = *p.Running
+			summary = fmt.Sprintf("%s has been running for %s (started %s)", a.Name, a.RunningFor.Std().Round(time.Second), a.ExecutedAt.Format(time.DateTime))
+		case p.Waiting != nil:
+			a = *p.Waiting
+			summary = fmt.Sprintf("%s, a Scheduled operation queued %s, has waited %s for its time (scheduled_stuck_after %s): is its queued job lost, or no worker on its queue?",
+				a.Name, a.ExecutedAt.Format(time.DateTime), a.RunningFor.Std().Round(time.Second), e.ps.Thresholds.ScheduledStuckAfter)
+		default:
+			continue
+		}
+		ev := e.event(event.OperationStuck, key, e.now, summary)
 		ev.Operation = operation(a)
 		e.open(ev)
 		e.out = append(e.out, ev)
@@ -407,6 +418,10 @@ func (e *evaluator) stuck() {
 	running := map[string]bool{}
 	for _, a := range e.snap.InProgress {
 		running[check.StuckKey(a.Name, a.ID)] = true
+	}
+	waiting := map[string]bool{}
+	for _, a := range e.snap.Scheduled {
+		waiting[check.StuckKey(a.Name, a.ID)] = true
 	}
 	for _, p := range e.sortedOpen(event.OperationStuck) {
 		if e.ps.Has(p.Key) || p.Event.Operation == nil {
@@ -419,6 +434,11 @@ func (e *evaluator) stuck() {
 				limit = th.String()
 			}
 			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still in progress but no longer over stuck_after (now %s)", p.Key, p.Event.Operation.Name, limit))
+			continue
+		}
+		if waiting[p.Key] {
+			e.close(p.Key)
+			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still waiting for its time but no longer over scheduled_stuck_after (now %s)", p.Key, p.Event.Operation.Name, e.ps.Thresholds.ScheduledStuckAfter))
 			continue
 		}
 		op := *p.Event.Operation
@@ -541,6 +561,9 @@ func (e *evaluator) current(ev event.Event) event.Event {
 			op.RunningFor = e.snap.TakenAt.Sub(op.ExecutedAt)
 			ev.Operation = &op
 			ev.Summary = fmt.Sprintf("%s has been running for %s (started %s)", op.Name, op.RunningFor.Round(time.Second), op.ExecutedAt.Format(time.DateTime))
+			if slices.ContainsFunc(e.snap.Scheduled, func(a check.Attempt) bool { return a.ID == op.ID }) {
+				ev.Summary = fmt.Sprintf("%s, a Scheduled operation queued %s, has waited %s for its time", op.Name, op.ExecutedAt.Format(time.DateTime), op.RunningFor.Round(time.Second))
+			}
 		}
 	}
 	return ev

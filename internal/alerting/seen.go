@@ -40,6 +40,9 @@ func (e *evaluator) retain() {
 	for _, a := range e.snap.InProgress {
 		refresh(check.StuckKey(a.Name, a.ID))
 	}
+	for _, a := range e.snap.Scheduled {
+		refresh(check.StuckKey(a.Name, a.ID))
+	}
 	if e.snap.Deferred != nil {
 		for _, x := range e.snap.Deferred.Exhausted {
 			refresh(check.DeferredKey(x.ID))

@@ -16,6 +16,8 @@ type Thresholds struct {
 	MaxPending       int      `yaml:"max_pending"`
 	StuckAfter       Duration `yaml:"stuck_after"`
 	UnreachableAfter int      `yaml:"unreachable_after"`
+	// RowShapes are the thresholds of the rows Sequencer really writes.
+	RowShapes `yaml:",inline"`
 }
 
 // ThresholdsOverrides are an application's own thresholds; each key left
@@ -24,16 +26,19 @@ type ThresholdsOverrides struct {
 	MaxPending       *int      `yaml:"max_pending"`
 	StuckAfter       *Duration `yaml:"stuck_after"`
 	UnreachableAfter *int      `yaml:"unreachable_after"`
+	RowShapes        `yaml:",inline"`
 }
 
 // Check is the thresholds as the rules take them: the one place where the
 // YAML shape becomes check.Thresholds.
 func (t Thresholds) Check() check.Thresholds {
-	return check.Thresholds{
+	th := check.Thresholds{
 		MaxPending:       t.MaxPending,
 		StuckAfter:       time.Duration(t.StuckAfter),
 		UnreachableAfter: t.UnreachableAfter,
 	}
+	t.RowShapes.apply(&th)
+	return th
 }
 
 // override is t with the keys o sets in their place.
@@ -47,6 +52,7 @@ func (t Thresholds) override(o ThresholdsOverrides) Thresholds {
 	if o.UnreachableAfter != nil {
 		t.UnreachableAfter = *o.UnreachableAfter
 	}
+	t.RowShapes = t.RowShapes.over(o.RowShapes)
 	return t
 }
 
@@ -60,4 +66,38 @@ func (t Thresholds) validate(p *problems, prefix string, set func(key string) bo
 	if set("thresholds.unreachable_after") && t.UnreachableAfter < 0 {
 		p.add(prefix+"thresholds.unreachable_after", "must be 1 or more (got %d)", t.UnreachableAfter)
 	}
+}
+
+// RowShapes are the thresholds of the row shapes the real Sequencer
+// writes (docs/sequencer-rows.md), under thresholds: at the top level and
+// in each application of apps:. A key left out takes check's default
+// (check.DefaultThresholds); 0 turns it off. (Durations are never
+// negative: Duration refuses them.)
+type RowShapes struct {
+	// ScheduledStuckAfter: a Scheduled operation waiting for its time
+	// longer than this is operation.stuck (default 48h).
+	ScheduledStuckAfter *Duration `yaml:"scheduled_stuck_after"`
+}
+
+// apply sets th's row-shape thresholds: the configured ones, else the
+// defaults.
+func (r RowShapes) apply(th *check.Thresholds) {
+	def := check.DefaultThresholds()
+	th.ScheduledStuckAfter = r.ScheduledStuckAfter.or(def.ScheduledStuckAfter)
+}
+
+// over returns r with the keys that o sets (an application's own).
+func (r RowShapes) over(o RowShapes) RowShapes {
+	if o.ScheduledStuckAfter != nil {
+		r.ScheduledStuckAfter = o.ScheduledStuckAfter
+	}
+	return r
+}
+
+// or is the duration, or def when it is not set.
+func (d *Duration) or(def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return time.Duration(*d)
 }

@@ -77,8 +77,78 @@ func RowShapes() []RowShape {
 					Errors: []Err{{Exception: "RuntimeException", Message: "Stripe timed out", Trace: "#0 {main}"}}}}
 			},
 		},
+		{
+			Name:  "scheduled_waiting",
+			Ran:   "a Scheduled operation (executeAt() in the future), run by sequencer:scheduled: type scheduled, state pending, executed_at when it was queued",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: ScheduledPHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "scheduled", State: "pending", ExecutedAt: ago(now, 3*time.Hour)}}
+			},
+		},
+		{
+			Name:  "scheduled_by_full_name_waiting_too_long",
+			Ran:   "a Scheduled operation (implementing the contract by its full name) queued 50 hours ago and never run",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: ScheduledFullNamePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "scheduled", State: "pending", ExecutedAt: ago(now, 50*time.Hour)}}
+			},
+		},
+		{
+			Name:  "scheduled_type_not_waiting",
+			Ran:   "an operation that is not Scheduled, run by sequencer:scheduled on the queue: type scheduled as well, in progress until a worker runs it",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: AsyncRetryablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "scheduled", State: "pending", ExecutedAt: ago(now, 3*time.Hour)}}
+			},
+		},
+		{
+			Name:  "async_dead_worker",
+			Ran:   "an async job killed by a timeout or a dead worker: state pending with an old executed_at, forever",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: AsyncRetryablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "async", State: "pending", ExecutedAt: ago(now, 3*time.Hour)}}
+			},
+		},
 	}
 }
+
+// ScheduledPHP is the stub of `make:operation --scheduled`: it runs at its
+// executeAt().
+const ScheduledPHP = `<?php
+
+use Cline\Sequencer\Contracts\Scheduled;
+use DateTimeInterface;
+
+return new class implements Scheduled
+{
+    public function executeAt(): DateTimeInterface
+    {
+        return now()->addDay();
+    }
+
+    public function handle(): void
+    {
+        //
+    }
+};
+`
+
+// ScheduledFullNamePHP implements Scheduled by its full name.
+const ScheduledFullNamePHP = `<?php
+
+return new class() implements \Cline\Sequencer\Contracts\Operation, \Cline\Sequencer\Contracts\Scheduled
+{
+    public function executeAt(): \DateTimeInterface
+    {
+        return now()->setTime(2, 0);
+    }
+
+    public function handle(): void
+    {
+        //
+    }
+};
+`
 
 // AsyncRetryablePHP is an operation that runs on the queue and is tried
 // again when it throws.

@@ -229,6 +229,11 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 		a.InProgress = append(a.InProgress, web.Running{ID: r.ID, Name: r.Name, Type: r.Type, ExecutedAt: r.ExecutedAt,
 			RunningForSeconds: int64(r.RunningFor.Std() / time.Second), Stuck: stuck[r.ID]})
 	}
+	a.Scheduled = a.Scheduled[:0:0]
+	for _, r := range snap.Scheduled {
+		a.Scheduled = append(a.Scheduled, web.Running{ID: r.ID, Name: r.Name, Type: r.Type, ExecutedAt: r.ExecutedAt,
+			RunningForSeconds: int64(r.RunningFor.Std() / time.Second), Stuck: stuck[r.ID]})
+	}
 	a.Pending = web.Pending{Count: snap.Counts.PendingOperations, Threshold: problems.Thresholds.MaxPending}
 	for i, p := range snap.PendingOperations {
 		if i == maxPendingNames {

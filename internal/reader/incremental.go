@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +118,9 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	for _, a := range prev.InProgress {
 		ids = append(ids, a.ID)
 	}
+	for _, a := range prev.Scheduled {
+		ids = append(ids, a.ID)
+	}
 	failing, running, newest, err := r.problemsSince(ctx, since, ids, now)
 	if err != nil {
 		return nil, nil, err
@@ -146,13 +150,16 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		}
 	}
 	sortFailures(failing)
-	snap.Failing, snap.InProgress = failing, running
+	snap.Failing = failing
+	var warnScheduled []string
+	snap.InProgress, snap.Scheduled, warnScheduled = scheduledApart(running, src.OperationPaths)
 	distinct := map[string]bool{}
 	for _, f := range failing {
 		distinct[f.Name] = true
 	}
 	snap.Counts.Failing = len(distinct)
-	snap.Counts.InProgress = len(running)
+	snap.Counts.InProgress = len(snap.InProgress)
+	snap.Counts.Scheduled = len(snap.Scheduled)
 	if hasDeferred {
 		if snap.Deferred, err = r.deferred(ctx); err != nil {
 			return nil, nil, err
@@ -184,8 +191,9 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	} else {
 		probe = prev.PendingOperations
 		migFiles = prev.PendingMigrations
-		snap.Warnings = prev.Warnings
+		snap.Warnings = slices.Clone(prev.Warnings)
 	}
+	snap.Warnings = appendNew(snap.Warnings, warnScheduled...)
 	if snap.PendingOperations, err = r.pendingFiles(ctx, probe); err != nil {
 		return nil, nil, err
 	}
@@ -222,6 +230,17 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	return snap, m, nil
 }
 
+// appendNew appends to list the items it does not hold yet (a mark keeps
+// the warnings of the read it was taken from).
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
 // readFull is Read plus the watermark, in the same transaction.
 func readFull(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt ReadOptions) (*check.Snapshot, string, error) {
 	var wm string
@@ -237,12 +256,17 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 	m := &check.Mark{
 		Version: check.MarkVersion, Source: source, Watermark: watermark, Reconciled: reconciled, Dirs: dirs,
 		InProgress:        make([]check.Attempt, len(s.InProgress)),
+		Scheduled:         make([]check.Attempt, len(s.Scheduled)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
 		Completed: s.Counts.Completed, Warnings: s.Warnings, Unreadable: s.Unreadable,
 	}
 	for i, a := range s.InProgress {
 		a.RunningFor = 0
 		m.InProgress[i] = a
+	}
+	for i, a := range s.Scheduled {
+		a.RunningFor = 0
+		m.Scheduled[i] = a
 	}
 	// Traces and messages are cut (markTrace, markMessage): the mark lives
 	// in the state file, rewritten whenever it changes, and alerts are

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/laravel"
 )
 
 // walkRunsPerName is the crossover between the two plans for finding what
@@ -420,4 +421,37 @@ ORDER BY f.i`
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// scheduledApart moves out of running the Scheduled operations waiting
+// for their time (check.Scheduled): only the operation file tells, so the
+// file of each run that could be one (type scheduled, state pending) is
+// read, once per operation, at most a few KB each. A file that cannot be
+// read leaves its run in progress, with a warning; a file that is gone
+// does too (nothing waits for a time it no longer declares).
+func scheduledApart(running []check.Attempt, dirs []string) (inProgress, scheduled []check.Attempt, warnings []string) {
+	inProgress, scheduled = running[:0:0], []check.Attempt{}
+	known := map[string]bool{}
+	for _, a := range running {
+		if !check.Scheduled(a, true) {
+			inProgress = append(inProgress, a)
+			continue
+		}
+		implements, ok := known[a.Name]
+		if !ok {
+			var err error
+			if p := laravel.OperationFile(dirs, a.Name); p != "" {
+				if implements, err = laravel.ImplementsScheduled(p); err != nil {
+					warnings = append(warnings, err.Error()+": cannot tell whether "+a.Name+" waits for its time; it is shown in progress")
+				}
+			}
+			known[a.Name] = implements
+		}
+		if check.Scheduled(a, implements) {
+			scheduled = append(scheduled, a)
+		} else {
+			inProgress = append(inProgress, a)
+		}
+	}
+	return inProgress, scheduled, warnings
 }

@@ -83,7 +83,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
 		TakenAt:           now.In(loc),
 		PendingMigrations: []check.PendingFile{}, PendingOperations: []check.PendingFile{},
-		InProgress: []check.Attempt{}, Failing: []check.Failure{},
+		InProgress: []check.Attempt{}, Scheduled: []check.Attempt{}, Failing: []check.Failure{},
 		LastCompleted: map[string]time.Time{},
 	}
 	var opFiles, migFiles []check.PendingFile
@@ -137,7 +137,10 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 			if err != nil {
 				return nil, nil, reader{}, err
 			}
-			snap.Failing, snap.InProgress = failing, running
+			snap.Failing = failing
+			var warn []string
+			snap.InProgress, snap.Scheduled, warn = scheduledApart(running, src.OperationPaths)
+			snap.Warnings = append(snap.Warnings, warn...)
 		}
 		if err := r.errorsOf(ctx, snap.Failing, false); err != nil {
 			return nil, nil, reader{}, err
@@ -149,6 +152,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		}
 		snap.Counts.Failing = len(distinct)
 		snap.Counts.InProgress = len(snap.InProgress)
+		snap.Counts.Scheduled = len(snap.Scheduled)
 		if hasDeferred {
 			if snap.Deferred, err = r.deferred(ctx); err != nil {
 				return nil, nil, reader{}, err

@@ -189,6 +189,15 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 			p.table([]string{"Name", "Type", "Executed At", "Running For"}, rows)
 		}
 		p.printf("Total: %d operation(s) in progress\n\n", len(s.InProgress))
+		p.section("Scheduled", cyan)
+		if len(s.Scheduled) > 0 {
+			rows := make([][]string, 0, len(s.Scheduled))
+			for _, a := range s.Scheduled {
+				rows = append(rows, []string{displayName(a.Name), stamp(a.ExecutedAt), check.HumanDuration(a.RunningFor.Std())})
+			}
+			p.table([]string{"Name", "Queued At", "Waiting For"}, rows)
+		}
+		p.printf("Total: %d scheduled operation(s) waiting for their time\n\n", len(s.Scheduled))
 	}
 	if completed && p.err == nil {
 		completedHeader := [4]string{"Name", "Type", "Executed At", "Completed At"}

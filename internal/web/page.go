@@ -171,6 +171,23 @@ ul.channels { list-style: none; margin: 0; padding: 0; }
 <p class="muted">None.</p>
 {{- end}}
 
+{{- if .Scheduled}}
+<h3>Scheduled, waiting for their time ({{len .Scheduled}})</h3>
+<div class="scroll"><table class="stack scheduled">
+<thead><tr><th scope="col">Operation</th><th scope="col">Queued</th><th scope="col">Waiting for</th><th scope="col">State</th></tr></thead>
+<tbody>
+{{- range .Scheduled}}
+<tr>
+<td class="name" data-label="Operation">{{.Name}} <span class="muted">#{{.ID}}</span></td>
+<td data-label="Queued"><time datetime="{{iso .ExecutedAt}}">{{when .ExecutedAt}}</time></td>
+<td data-label="Waiting for">{{seconds .RunningForSeconds}}</td>
+<td data-label="State">{{if .Stuck}}<strong class="err">waiting too long</strong>{{else}}waiting{{end}}</td>
+</tr>
+{{- end}}
+</tbody>
+</table></div>
+{{- end}}
+
 <h3>Pending operations</h3>
 <p class="pending{{if .Pending.Over}} err{{end}}">{{.Pending.Count}} pending{{if .Pending.Threshold}}, threshold {{.Pending.Threshold}}{{if .Pending.Over}}: over the threshold{{end}}{{else}} (no threshold set){{end}}.</p>
 {{- if .Pending.Names}}

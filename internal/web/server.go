@@ -369,6 +369,7 @@ func (st *Status) scrub(f func(string) string) {
 		// writing.
 		a.Failing = slices.Clone(a.Failing)
 		a.InProgress = slices.Clone(a.InProgress)
+		a.Scheduled = slices.Clone(a.Scheduled)
 		a.DeferredExhausted = slices.Clone(a.DeferredExhausted)
 		a.Events = slices.Clone(a.Events)
 		a.Mutes = slices.Clone(a.Mutes)
@@ -387,6 +388,10 @@ func (st *Status) scrub(f func(string) string) {
 		}
 		for j := range a.InProgress {
 			r := &a.InProgress[j]
+			r.Name, r.ID, r.Type = f(r.Name), f(r.ID), f(r.Type)
+		}
+		for j := range a.Scheduled {
+			r := &a.Scheduled[j]
 			r.Name, r.ID, r.Type = f(r.Name), f(r.ID), f(r.Type)
 		}
 		a.Pending.Names = append([]string(nil), a.Pending.Names...)

@@ -35,9 +35,12 @@ type AppStatus struct {
 	LastReadAt           time.Time `json:"last_read_at,omitzero"`
 	LastSuccessfulReadAt time.Time `json:"last_successful_read_at,omitzero"`
 	// ReadError is why the last read failed, empty when it succeeded.
-	ReadError         string         `json:"read_error"`
-	Failing           []Failure      `json:"failing"`
-	InProgress        []Running      `json:"in_progress"`
+	ReadError  string    `json:"read_error"`
+	Failing    []Failure `json:"failing"`
+	InProgress []Running `json:"in_progress"`
+	// Scheduled are Scheduled operations waiting for their time; Stuck
+	// is set past thresholds.scheduled_stuck_after.
+	Scheduled         []Running      `json:"scheduled"`
 	Pending           Pending        `json:"pending"`
 	DeferredExhausted []Deferred     `json:"deferred_exhausted"`
 	Events            []EventView    `json:"events"`
@@ -158,6 +161,7 @@ func (a AppStatus) normalized() AppStatus {
 		a.Failing[i].Errors = nonNil(a.Failing[i].Errors)
 	}
 	a.InProgress = nonNil(a.InProgress)
+	a.Scheduled = nonNil(a.Scheduled)
 	a.Pending.Names = nonNil(a.Pending.Names)
 	a.DeferredExhausted = nonNil(a.DeferredExhausted)
 	a.Events = nonNil(a.Events)
