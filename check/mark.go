@@ -27,11 +27,12 @@ type Mark struct {
 	// modification times): files are listed again only when it changes.
 	Dirs string `json:"dirs"`
 
-	Failing           []Failure     `json:"failing"`
-	InProgress        []Attempt     `json:"in_progress"`
-	Scheduled         []Attempt     `json:"scheduled,omitempty"`
-	PendingOperations []PendingFile `json:"pending_operations"`
-	PendingMigrations []PendingFile `json:"pending_migrations"`
+	Failing           []Failure       `json:"failing"`
+	InProgress        []Attempt       `json:"in_progress"`
+	Scheduled         []Attempt       `json:"scheduled,omitempty"`
+	RolledBack        []RolledBackRun `json:"rolled_back,omitempty"`
+	PendingOperations []PendingFile   `json:"pending_operations"`
+	PendingMigrations []PendingFile   `json:"pending_migrations"`
 	// Completed is Counts.Completed: operation files with a completed run.
 	Completed int      `json:"completed"`
 	Warnings  []string `json:"warnings,omitempty"`

@@ -26,10 +26,21 @@ const DefaultUnreachableAfter = 3
 // is not set.
 const DefaultScheduledStuckAfter = 48 * time.Hour
 
+// DefaultRolledBackWindow is thresholds.rolled_back_window when it is not
+// set.
+const DefaultRolledBackWindow = 24 * time.Hour
+
 // DefaultThresholds are the thresholds of a check with no configuration:
 // the limits that are on unless turned off.
 func DefaultThresholds() Thresholds {
-	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter}
+	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter, RolledBackWindow: DefaultRolledBackWindow}
+}
+
+// RolledBackLookback is how far back a read looks for rolled-back runs:
+// runs started within it (a week, or the window and a day when that is
+// longer), so that the read costs a range of recent rows, not the history.
+func (th Thresholds) RolledBackLookback() time.Duration {
+	return max(7*24*time.Hour, th.RolledBackWindow+24*time.Hour)
 }
 
 // Thresholds are the limits the rules apply: the one set of settings that
@@ -52,6 +63,11 @@ type Thresholds struct {
 	// its time longer than this a problem (its queued job is lost, or no
 	// worker runs that queue); 0 is off. StuckAfter never applies to them.
 	ScheduledStuckAfter time.Duration `json:"-"`
+	// RolledBackWindow makes a rolled-back run a WARNING for this long
+	// after its rollback, while it is its operation's newest run
+	// (RolledBackWithin); 0 never warns. The daemon reports each
+	// rolled-back run once whatever the window.
+	RolledBackWindow time.Duration `json:"-"`
 	// UnreachableAfter makes that many consecutive failed reads an
 	// unreachable application (the daemon's source.unreachable); 0 is
 	// DefaultUnreachableAfter. check reads once, and a read that fails is
@@ -93,13 +109,19 @@ func StuckKey(name, rowID string) string {
 	return string(event.OperationStuck) + "/" + name + "/" + rowID
 }
 
+// RolledBackKey is the problem key of a rolled-back run.
+func RolledBackKey(name, rowID string) string {
+	return string(event.OperationRolledBack) + "/" + name + "/" + rowID
+}
+
 // DeferredKey is the problem key of an exhausted deferred operation.
 func DeferredKey(id string) string {
 	return string(event.DeferredFailed) + "/" + id
 }
 
 // Problem is one thing wrong with an application. Exactly one of Failure,
-// Running, Waiting, Deferred, Pending and Source is set, as Kind says.
+// Running, Waiting, RolledBack, Deferred, Pending and Source is set, as
+// Kind says.
 type Problem struct {
 	// Key identifies the problem from one read to the next.
 	Key string
@@ -119,6 +141,9 @@ type Problem struct {
 	// longer than ScheduledStuckAfter (operation.stuck too); its
 	// RunningFor is how long it has waited.
 	Waiting *Attempt
+	// RolledBack is a run rolled back within RolledBackWindow that is
+	// still its operation's newest (operation.rolled_back).
+	RolledBack *RolledBackRun
 	// Deferred is a deferred operation that used up its attempts
 	// (deferred.failed).
 	Deferred *DeferredFailure
@@ -160,6 +185,8 @@ type Problems struct {
 //   - every failed run not followed by a completed run of its operation is
 //     a problem (CRITICAL), one per run, because the daemon reports each
 //     run once (check counts them by operation: see Verdict);
+//   - every rolled-back run rolled back within RolledBackWindow, while it
+//     is its operation's newest, is a problem (WARNING);
 //   - every exhausted deferred operation is a problem (CRITICAL);
 //   - more than MaxPending pending operations is one problem (WARNING);
 //   - every run in progress longer than StuckAfter is a problem (WARNING).
@@ -176,6 +203,11 @@ func Assess(s *Snapshot, th Thresholds) Problems {
 	ps := Problems{Snapshot: s, Thresholds: th, index: map[string]int{}}
 	for _, f := range s.Failing {
 		ps.add(Problem{Key: FailedKey(f.Name, f.ID), Kind: event.OperationFailed, Status: Critical, Failure: &f})
+	}
+	for _, r := range s.RolledBack {
+		if RolledBackWithin(r.Attempt, s.TakenAt, th.RolledBackWindow) {
+			ps.add(Problem{Key: RolledBackKey(r.Name, r.ID), Kind: event.OperationRolledBack, Status: Warning, RolledBack: &r})
+		}
 	}
 	if s.Deferred != nil {
 		for _, x := range s.Deferred.Exhausted {

@@ -133,7 +133,7 @@ func TestVerdictCountsTheDeferredProblems(t *testing.T) {
 	s := snapshot(0, nil, nil, []check.DeferredFailure{{ID: "1", Operation: "SendMail", LastError: "SMTP timeout"}})
 	s.Counts.DeferredExhausted = 0
 	v := check.Judge(s, check.Thresholds{})
-	want := "SEQWATCH CRITICAL - 1 deferred operation out of attempts (SendMail: SMTP timeout) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=1 unreadable_rows=0 scheduled=0"
+	want := "SEQWATCH CRITICAL - 1 deferred operation out of attempts (SendMail: SMTP timeout) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=1 unreadable_rows=0 scheduled=0 rolled_back=0"
 	if v.Status != check.Critical || v.Line() != want {
 		t.Errorf("Line() = %s\nwant %s", v.Line(), want)
 	}

@@ -60,3 +60,43 @@ func InProgress(run Attempt) bool {
 func Scheduled(run Attempt, implements bool) bool {
 	return implements && InProgress(run) && run.Type == "scheduled" && run.State == "pending"
 }
+
+// RolledBack reports whether a run was rolled back: it completed, and
+// Sequencer then rolled it back (rolled_back_at at or after completed_at)
+// because a later operation of the same run failed. Its row keeps
+// completed_at, so Sequencer counts it as executed and never runs it
+// again, although its effect was undone. (A Rollbackable Asynchronous
+// operation rolled back before the queue ran it, and then run by the
+// queue, completed after its rollback: its effect stands.)
+func RolledBack(run Attempt) bool {
+	return run.RolledBackAt != nil && run.CompletedAt != nil && !run.RolledBackAt.Before(*run.CompletedAt)
+}
+
+// RolledBackWithin reports whether a rolled-back run is news at now: it
+// was rolled back (RolledBack) less than window ago; a window of 0 is
+// never. Only a run that is still its operation's newest counts (the
+// reader keeps only those in Snapshot.RolledBack): a later run of the
+// operation ran it again.
+func RolledBackWithin(run Attempt, now time.Time, window time.Duration) bool {
+	return window > 0 && RolledBack(run) && now.Sub(*run.RolledBackAt) < window
+}
+
+// RollbackCause picks, among failed runs, the one that made Sequencer
+// roll back the run rb: a failure of the same run of sequencer:process,
+// that is one that started at or after rb and failed at or before rb's
+// rollback; the latest to start when several do. ok is false when none
+// does (the failed row was deleted, or another process rolled it back).
+func RollbackCause(rb Attempt, failed []Attempt) (cause Attempt, ok bool) {
+	if rb.RolledBackAt == nil {
+		return Attempt{}, false
+	}
+	for _, f := range failed {
+		if f.ID == rb.ID || f.FailedAt == nil || f.ExecutedAt.Before(rb.ExecutedAt) || f.FailedAt.After(*rb.RolledBackAt) {
+			continue
+		}
+		if !ok || f.ExecutedAt.After(cause.ExecutedAt) {
+			cause, ok = f, true
+		}
+	}
+	return cause, ok
+}

@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,62 @@ func TestRecovered(t *testing.T) {
 	}
 	if !check.RecoveredInPlace(inPlace) || check.RecoveredInPlace(failed) {
 		t.Error("RecoveredInPlace: want true for a failed row that completed, false for a failed row")
+	}
+}
+
+func TestRolledBack(t *testing.T) {
+	at := func(m int) *time.Time { v := baseNow.Add(time.Duration(m) * time.Minute); return &v }
+	done := check.Attempt{ID: "1", Name: opA, ExecutedAt: *at(-60), CompletedAt: at(-59)}
+	rb := done
+	rb.State, rb.RolledBackAt = "rolled_back", at(-58)
+	// A Rollbackable async operation rolled back before the queue ran
+	// it, then run: its effect stands.
+	ranAfter := done
+	ranAfter.RolledBackAt, ranAfter.CompletedAt = at(-59), at(-50)
+	notRun := check.Attempt{ID: "2", Name: opA, ExecutedAt: *at(-60), RolledBackAt: at(-58)}
+	for _, tc := range []struct {
+		name string
+		run  check.Attempt
+		want bool
+	}{
+		{"completed, then rolled back", rb, true},
+		{"completed, never rolled back", done, false},
+		{"rolled back before it ran, then completed", ranAfter, false},
+		{"rolled back before it ever ran", notRun, false},
+	} {
+		if got := check.RolledBack(tc.run); got != tc.want {
+			t.Errorf("%s: RolledBack = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !check.RolledBackWithin(rb, baseNow, time.Hour) || check.RolledBackWithin(rb, baseNow, 30*time.Minute) || check.RolledBackWithin(rb, baseNow, 0) {
+		t.Error("RolledBackWithin: want within 1h, not within 30m, never with 0")
+	}
+
+	b1 := check.Attempt{ID: "3", Name: opB, ExecutedAt: *at(-59), FailedAt: at(-58)}
+	before := check.Attempt{ID: "4", Name: opB, ExecutedAt: *at(-90), FailedAt: at(-89)}
+	after := check.Attempt{ID: "5", Name: opB, ExecutedAt: *at(-57), FailedAt: at(-56)}
+	if c, ok := check.RollbackCause(rb, []check.Attempt{before, b1, after}); !ok || c.ID != "3" {
+		t.Errorf("RollbackCause = %+v, %v; want the failure of the same run (3)", c, ok)
+	}
+	if _, ok := check.RollbackCause(rb, []check.Attempt{before, after}); ok {
+		t.Error("RollbackCause found a cause in another run")
+	}
+}
+
+func TestAssessRolledBack(t *testing.T) {
+	at := func(m int) *time.Time { v := baseNow.Add(time.Duration(m) * time.Minute); return &v }
+	recent := check.RolledBackRun{Attempt: check.Attempt{ID: "1", Name: opA, ExecutedAt: *at(-61), CompletedAt: at(-60), RolledBackAt: at(-59)}}
+	old := check.RolledBackRun{Attempt: check.Attempt{ID: "2", Name: opB, ExecutedAt: *at(-3000), CompletedAt: at(-3000), RolledBackAt: at(-2999)}}
+	s := &check.Snapshot{TakenAt: baseNow, RolledBack: []check.RolledBackRun{recent, old}, Counts: check.Counts{RolledBack: 2}}
+	ps := check.Assess(s, check.Thresholds{RolledBackWindow: 24 * time.Hour})
+	if got := problemKeys(ps); len(got) != 1 || got[0] != "operation.rolled_back/"+opA+"/1" {
+		t.Fatalf("problems %v: want only the recent rollback", got)
+	}
+	v := ps.Verdict()
+	if v.Status != check.Warning || !strings.Contains(v.Summary, "1 rolled-back operation that Sequencer will not run again ("+opA+" rolled back 59m00s ago)") || !strings.Contains(v.Line(), " rolled_back=2") {
+		t.Errorf("verdict: %s", v.Line())
+	}
+	if n := check.Assess(s, check.Thresholds{}).Len(); n != 0 {
+		t.Errorf("rolled_back_window 0: %d problems, want none", n)
 	}
 }

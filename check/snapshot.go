@@ -38,6 +38,11 @@ type Snapshot struct {
 	// and that wait for their time (check.Scheduled), oldest first; their
 	// RunningFor is how long they have waited.
 	Scheduled []Attempt `json:"scheduled"`
+	// RolledBack are rolled-back runs (check.RolledBack) that are still
+	// their operation's newest run, newest rollback first: Sequencer will
+	// not run them again, although their effect was undone. Read for runs
+	// started within the read's look-back (Thresholds.RolledBackLookback).
+	RolledBack []RolledBackRun `json:"rolled_back"`
 	// Failing are failed rows of operations that have not completed since
 	// (no completed row that started after them), newest first, with their
 	// error records.
@@ -104,6 +109,14 @@ type Attempt struct {
 	RunningFor Duration `json:"running_for_seconds,omitempty"`
 }
 
+// RolledBackRun is a rolled-back run and what caused its rollback.
+type RolledBackRun struct {
+	Attempt
+	// Cause is the failed run of the same sequencer:process run that made
+	// Sequencer roll this one back (check.RollbackCause), when found.
+	Cause *Attempt `json:"cause,omitempty"`
+}
+
 // Failure is a failed row of the operations table with its error records.
 type Failure struct {
 	Attempt
@@ -165,6 +178,9 @@ type Counts struct {
 	// Scheduled is the number of Scheduled operations waiting for their
 	// time (not counted in InProgress).
 	Scheduled int `json:"scheduled"`
+	// RolledBack is len(RolledBack): rolled-back runs still their
+	// operation's newest.
+	RolledBack int `json:"rolled_back"`
 	// Failing is the number of distinct operations whose newest failed row
 	// has not been followed by a completed row.
 	Failing int `json:"failing"`

@@ -28,15 +28,15 @@ func TestUnreadableValuesAreNamedNotJudged(t *testing.T) {
 	}{
 		{
 			name: "alone it is OK", snap: snapshot(0, nil, nil, nil), named: 1, wantStatus: check.OK,
-			wantLine: `SEQWATCH OK - no failed operations, 0 pending operations, 0 in progress -- 1 row with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=1 scheduled=0`,
+			wantLine: `SEQWATCH OK - no failed operations, 0 pending operations, 0 in progress -- 1 row with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=1 scheduled=0 rolled_back=0`,
 		},
 		{
 			name: "beside a failure it changes nothing", snap: snapshot(0, []check.Failure{failure("1", opA, -5, "RuntimeException", "boom")}, nil, nil), named: 2, wantStatus: check.Critical,
-			wantLine: `SEQWATCH CRITICAL - 1 failed operation (` + opA + `: RuntimeException: boom) -- 2 rows with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp / operation_errors row 7 (of operation row 41): created_at "0000-00-00 00:00:00" is not a time stamp) | failed=1 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=2 scheduled=0`,
+			wantLine: `SEQWATCH CRITICAL - 1 failed operation (` + opA + `: RuntimeException: boom) -- 2 rows with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp / operation_errors row 7 (of operation row 41): created_at "0000-00-00 00:00:00" is not a time stamp) | failed=1 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=2 scheduled=0 rolled_back=0`,
 		},
 		{
 			name: "three are named, the rest counted", snap: snapshot(0, nil, nil, nil), named: 4, wantStatus: check.OK,
-			wantLine: `SEQWATCH OK - no failed operations, 0 pending operations, 0 in progress -- 4 rows with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp / operation_errors row 7 (of operation row 41): created_at "0000-00-00 00:00:00" is not a time stamp / operations row 43: failed_at "[2J x" is not a time stamp / and 1 more) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=4 scheduled=0`,
+			wantLine: `SEQWATCH OK - no failed operations, 0 pending operations, 0 in progress -- 4 rows with a value that cannot be read (operations row 42: executed_at "garbage" is not a time stamp / operation_errors row 7 (of operation row 41): created_at "0000-00-00 00:00:00" is not a time stamp / operations row 43: failed_at "[2J x" is not a time stamp / and 1 more) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=4 scheduled=0 rolled_back=0`,
 		},
 	}
 	for _, tt := range tests {

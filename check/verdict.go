@@ -128,6 +128,7 @@ func (ps Problems) Verdict() Verdict {
 	var deferred []DeferredFailure
 	var pending *PendingOver
 	var waiting []Attempt
+	var rolledBack []RolledBackRun
 	for _, p := range ps.list {
 		v.Status = max(v.Status, p.Status)
 		switch {
@@ -140,6 +141,8 @@ func (ps Problems) Verdict() Verdict {
 			v.Stuck = append(v.Stuck, *p.Running)
 		case p.Waiting != nil:
 			waiting = append(waiting, *p.Waiting)
+		case p.RolledBack != nil:
+			rolledBack = append(rolledBack, *p.RolledBack)
 		case p.Deferred != nil:
 			deferred = append(deferred, *p.Deferred)
 		case p.Pending != nil:
@@ -161,6 +164,15 @@ func (ps Problems) Verdict() Verdict {
 	if n := len(deferred); n > 0 {
 		d := deferred[0]
 		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), Sanitize(d.Operation, 80), Sanitize(d.LastError, 120)))
+	}
+	if n := len(rolledBack); n > 0 {
+		r := rolledBack[0]
+		why := ""
+		if r.Cause != nil {
+			why = " after " + Sanitize(r.Cause.Name, 255) + " failed"
+		}
+		v.Problems = append(v.Problems, fmt.Sprintf("%d rolled-back %s that Sequencer will not run again (%s rolled back %s ago%s)",
+			n, plural(n, "operation"), Sanitize(r.Name, 255), HumanDuration(s.TakenAt.Sub(*r.RolledBackAt)), why))
 	}
 	if pending != nil {
 		v.Problems = append(v.Problems, fmt.Sprintf("%d pending %s (more than %d)", pending.Count, plural(pending.Count, "operation"), pending.Threshold))
@@ -196,6 +208,7 @@ func (ps Problems) Verdict() Verdict {
 		// Added labels go last: graphers and scripts that split the line
 		// keep reading the earlier ones where they were.
 		{Label: "scheduled", Value: s.Counts.Scheduled},
+		{Label: "rolled_back", Value: s.Counts.RolledBack},
 	}
 	return v
 }

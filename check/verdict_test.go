@@ -51,12 +51,12 @@ func TestJudge(t *testing.T) {
 		{
 			name: "ok", snap: snapshot(3, nil, []check.Attempt{running(opA, 5*time.Minute)}, nil),
 			th: check.Thresholds{MaxPending: 10, StuckAfter: time.Hour}, wantStatus: check.OK,
-			wantLine: "SEQWATCH OK - no failed operations, 3 pending operations, 1 in progress | failed=0 pending=3;10 in_progress=1 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine: "SEQWATCH OK - no failed operations, 3 pending operations, 1 in progress | failed=0 pending=3;10 in_progress=1 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "warning_max_pending_exceeded", snap: snapshot(11, nil, nil, nil),
 			th: check.Thresholds{MaxPending: 10}, wantStatus: check.Warning,
-			wantLine: "SEQWATCH WARNING - 11 pending operations (more than 10) | failed=0 pending=11;10 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine: "SEQWATCH WARNING - 11 pending operations (more than 10) | failed=0 pending=11;10 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "max_pending_reached_is_ok", snap: snapshot(10, nil, nil, nil),
@@ -65,7 +65,7 @@ func TestJudge(t *testing.T) {
 		{
 			name: "warning_stuck", snap: snapshot(0, nil, []check.Attempt{running(opA, 2*time.Hour+5*time.Minute), running(opB, 10*time.Minute)}, nil),
 			th: check.Thresholds{StuckAfter: time.Hour}, wantStatus: check.Warning,
-			wantLine: "SEQWATCH WARNING - 1 operation in progress longer than 1h00m (" + opA + " running for 2h05m) | failed=0 pending=0 in_progress=2 stuck=1 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine: "SEQWATCH WARNING - 1 operation in progress longer than 1h00m (" + opA + " running for 2h05m) | failed=0 pending=0 in_progress=2 stuck=1 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "stuck_check_off", snap: snapshot(0, nil, []check.Attempt{running(opA, 100*time.Hour)}, nil),
@@ -74,7 +74,7 @@ func TestJudge(t *testing.T) {
 		{
 			name: "critical_failing", snap: snapshot(3, []check.Failure{failure("7", "NAME", 0, `Illuminate\Database\QueryException`, "message")}, nil, nil),
 			th: check.Thresholds{MaxPending: 10}, wantStatus: check.Critical,
-			wantLine: "SEQWATCH CRITICAL - 1 failed operation (NAME: QueryException: message) | failed=1 pending=3;10 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine: "SEQWATCH CRITICAL - 1 failed operation (NAME: QueryException: message) | failed=1 pending=3;10 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "critical_counts_operations_not_rows_and_uses_newest", snap: snapshot(0, []check.Failure{
@@ -82,7 +82,7 @@ func TestJudge(t *testing.T) {
 				failure("8", opA, 2, "RuntimeException", "older"),
 			}, nil, nil),
 			wantStatus: check.Critical,
-			wantLine:   "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": RuntimeException: newest) | failed=1 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine:   "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": RuntimeException: newest) | failed=1 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "critical_lists_three_and_counts_the_rest", snap: snapshot(0, []check.Failure{
@@ -90,17 +90,17 @@ func TestJudge(t *testing.T) {
 				failure("2", "op2", 2, "E", "m2"), failure("1", "op1", 1, "E", "m1"),
 			}, nil, nil),
 			wantStatus: check.Critical,
-			wantLine:   "SEQWATCH CRITICAL - 5 failed operations (op5: E: m5 / op4: E: m4 / op3: no error recorded (SEQUENCER_RECORD_ERRORS may be off) / and 2 more) | failed=5 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine:   "SEQWATCH CRITICAL - 5 failed operations (op5: E: m5 / op4: E: m4 / op3: no error recorded (SEQUENCER_RECORD_ERRORS may be off) / and 2 more) | failed=5 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 		{
 			name: "critical_deferred_exhausted", snap: snapshot(0, nil, nil, []check.DeferredFailure{{ID: "1", Operation: `App\Operations\SendMail`, Attempts: 3, MaxAttempts: 3, LastError: "SMTP timeout"}}),
 			wantStatus: check.Critical,
-			wantLine:   `SEQWATCH CRITICAL - 1 deferred operation out of attempts (App\Operations\SendMail: SMTP timeout) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=1 unreadable_rows=0 scheduled=0`,
+			wantLine:   `SEQWATCH CRITICAL - 1 deferred operation out of attempts (App\Operations\SendMail: SMTP timeout) | failed=0 pending=0 in_progress=0 stuck=0 pending_migrations=0 completed=0 deferred_failed=1 unreadable_rows=0 scheduled=0 rolled_back=0`,
 		},
 		{
 			name: "critical_outranks_warning", snap: snapshot(20, []check.Failure{failure("1", opA, 0, "E", "boom")}, []check.Attempt{running(opB, 3*time.Hour)}, nil),
 			th: check.Thresholds{MaxPending: 10, StuckAfter: time.Hour}, wantStatus: check.Critical,
-			wantLine: "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": E: boom) -- 20 pending operations (more than 10) -- 1 operation in progress longer than 1h00m (" + opB + " running for 3h00m) | failed=1 pending=20;10 in_progress=1 stuck=1 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0",
+			wantLine: "SEQWATCH CRITICAL - 1 failed operation (" + opA + ": E: boom) -- 20 pending operations (more than 10) -- 1 operation in progress longer than 1h00m (" + opB + " running for 3h00m) | failed=1 pending=20;10 in_progress=1 stuck=1 pending_migrations=0 completed=0 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0",
 		},
 	}
 	for _, tc := range tests {

@@ -38,18 +38,19 @@ type Secret = secret.Secret
 // The event kinds (see internal/event). Their names are part of seqwatch's
 // interface: never rename one.
 const (
-	OperationFailed    = event.OperationFailed
-	OperationRecovered = event.OperationRecovered
-	OperationStuck     = event.OperationStuck
-	OperationUnstuck   = event.OperationUnstuck
-	PendingThreshold   = event.PendingThreshold
-	PendingCleared     = event.PendingCleared
-	DeferredFailed     = event.DeferredFailed
-	SourceUnreachable  = event.SourceUnreachable
-	SourceRecovered    = event.SourceRecovered
-	Digest             = event.Digest
-	Reminder           = event.Reminder
-	Test               = event.Test
+	OperationFailed     = event.OperationFailed
+	OperationRecovered  = event.OperationRecovered
+	OperationStuck      = event.OperationStuck
+	OperationUnstuck    = event.OperationUnstuck
+	PendingThreshold    = event.PendingThreshold
+	PendingCleared      = event.PendingCleared
+	OperationRolledBack = event.OperationRolledBack
+	DeferredFailed      = event.DeferredFailed
+	SourceUnreachable   = event.SourceUnreachable
+	SourceRecovered     = event.SourceRecovered
+	Digest              = event.Digest
+	Reminder            = event.Reminder
+	Test                = event.Test
 )
 
 // HeadlineError chooses the error a failure is summarised by

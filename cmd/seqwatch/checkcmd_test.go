@@ -35,14 +35,14 @@ func TestCheckExitCodesFollowMonitoringPlugins(t *testing.T) {
 		code  int
 		wants []string
 	}{
-		{"healthy is OK", []string{"--app", healthy}, nil, 0, []string{"SEQWATCH OK - no failed operations, 2 pending operations, 0 in progress | failed=0 pending=2 in_progress=0 stuck=0 pending_migrations=1 completed=6 deferred_failed=0 unreadable_rows=0 scheduled=0\n"}},
+		{"healthy is OK", []string{"--app", healthy}, nil, 0, []string{"SEQWATCH OK - no failed operations, 2 pending operations, 0 in progress | failed=0 pending=2 in_progress=0 stuck=0 pending_migrations=1 completed=6 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0\n"}},
 		{"too many pending is WARNING", []string{"--app", healthy, "--max-pending", "1"}, nil, 1, []string{"SEQWATCH WARNING - 2 pending operations (more than 1) | failed=0 pending=2;1"}},
 		{"pending at the threshold is OK", []string{"--app", healthy, "--max-pending", "2"}, nil, 0, []string{"SEQWATCH OK"}},
 		{"stuck is WARNING", []string{"--app", failing, "--stuck-after", "1h"}, nil, 2, []string{"1 operation in progress longer than 1h00m (2024_01_14_120000_ImportLegacyOrders running for 2h00m)"}},
 		{"failure is CRITICAL", []string{"--app", failing}, nil, 2, []string{
 			"SEQWATCH CRITICAL - 1 failed operation (2024_01_13_120000_FailedOperation: QueryException: SQLSTATE[08006]",
 			"1 deferred operation out of attempts (2024_01_16_140000_PurgeStaleCarts: Redis connection refused",
-			"| failed=1 pending=5 in_progress=2 stuck=0 pending_migrations=1 completed=3 deferred_failed=1 unreadable_rows=0 scheduled=0\n"}},
+			"| failed=1 pending=5 in_progress=2 stuck=0 pending_migrations=1 completed=3 deferred_failed=1 unreadable_rows=0 scheduled=0 rolled_back=0\n"}},
 		{"dsn from SEQWATCH_DSN", nil, map[string]string{"SEQWATCH_DSN": "sqlite://" + filepath.Join(failing, "database", "database.sqlite")}, 2, []string{"SEQWATCH CRITICAL"}},
 		{"missing app is UNKNOWN", []string{"--app", "/nonexistent/app"}, nil, 3, []string{"SEQWATCH UNKNOWN - configuration: application directory /nonexistent/app: no such file or directory"}},
 		{"nothing given is UNKNOWN", nil, nil, 3, []string{"SEQWATCH UNKNOWN", "--app DIR"}},

@@ -104,6 +104,32 @@ var shapeWants = map[string]shapeWant{
 		perf:   map[string]int{"in_progress": 1, "stuck": 1},
 		events: [2][]string{{"operation.stuck"}, nil},
 	},
+	"rolled_back": {
+		status:  []string{dbtest.ShapeOpA + ".php", " [rolled back at 2026-05-04 11:41:00]", "Total: 1 completed operation(s)", "Total: 1 failed operation(s)", "Total: 2 pending operation(s)"},
+		verdict: check.Critical, summary: []string{"1 failed operation", "1 rolled-back operation that Sequencer will not run again (" + dbtest.ShapeOpA + " rolled back 19m00s ago after " + dbtest.ShapeOpB + " failed)"},
+		perf: map[string]int{"failed": 1, "rolled_back": 1, "completed": 1},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if len(doc.RolledBack) != 1 || doc.RolledBack[0].Name != dbtest.ShapeOpA || doc.RolledBack[0].Cause == nil || doc.RolledBack[0].Cause.Name != dbtest.ShapeOpB || doc.Counts.RolledBack != 1 {
+				t.Errorf("rolled_back %+v, counts %+v: want %s, caused by %s", doc.RolledBack, doc.Counts, dbtest.ShapeOpA, dbtest.ShapeOpB)
+			}
+			if len(doc.Completed) != 1 || doc.Completed[0].RolledBackAt == nil {
+				t.Errorf("completed %+v: want the rolled-back run with rolled_back_at", doc.Completed)
+			}
+			for _, list := range []string{"completed", "failed", "failing"} {
+				for _, run := range raw[list].([]any) {
+					if _, ok := run.(map[string]any)["rolled_back_at"]; !ok {
+						t.Errorf("a run of %s has no rolled_back_at: %v", list, run)
+					}
+				}
+			}
+		},
+		events: [2][]string{{"operation.failed", "operation.rolled_back"}, nil},
+	},
+	"rolled_back_days_ago": {
+		status:  []string{" [rolled back at ", "Total: 0 failed operation(s) (and 1 that failed and later completed, marked recovered)"},
+		verdict: check.OK, perf: map[string]int{"failed": 0, "rolled_back": 1},
+		events: [2][]string{{"operation.rolled_back"}, nil},
+	},
 }
 
 // TestEveryRowShape reads every row shape the real Sequencer writes, on
@@ -345,6 +371,32 @@ var stories = []story{
 			{at: 15 * time.Minute},
 		},
 	},
+}
+
+func init() {
+	stories = append(stories, story{
+		// A deploy fails: the operation it ran before is rolled back. The
+		// daemon tells once, keeps it open for rolled_back_window, and
+		// closes it without an event after.
+		name: "rolled_back_once", files: []string{dbtest.ShapeOpA, dbtest.ShapeOpB},
+		contents: map[string]string{dbtest.ShapeOpA: dbtest.RollbackablePHP},
+		steps: []storyStep{
+			{at: 0, do: insertOps(func(now time.Time) []dbtest.Op {
+				return []dbtest.Op{{Name: dbtest.ShapeOpA, ExecutedAt: dbtest.Wall(now.Add(-time.Minute)), CompletedAt: dbtest.Wall(now.Add(-time.Minute))}}
+			})},
+			{at: time.Minute, do: func(t *testing.T, a *shapeApp, now time.Time) {
+				insertOps(func(now time.Time) []dbtest.Op {
+					return []dbtest.Op{{Name: dbtest.ShapeOpB, ExecutedAt: dbtest.Wall(now.Add(-30 * time.Second)), FailedAt: dbtest.Wall(now.Add(-20 * time.Second)),
+						Errors: []dbtest.Err{{Exception: "RuntimeException", Message: "boom", Trace: "#0 {main}"}}}}
+				})(t, a, now)
+				updateOp(0, func(now time.Time) map[string]any {
+					return map[string]any{"state": "rolled_back", "rolled_back_at": dbtest.Wall(now.Add(-10 * time.Second))}
+				})(t, a, now)
+			}, want: []string{"operation.failed", "operation.rolled_back"}},
+			{at: 5 * time.Minute},
+			{at: 26 * time.Hour},
+		},
+	})
 }
 
 // TestDaemonStories runs each story on every database and key type: the

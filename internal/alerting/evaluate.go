@@ -79,6 +79,7 @@ func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]ev
 	// Failures and exhausted deferred operations are what a first run
 	// turns into a digest (or silence); everything else is sent as usual.
 	reportable := e.failures()
+	reportable = append(reportable, e.rolledBack()...)
 	reportable = append(reportable, e.deferred()...)
 	switch {
 	case !first:
@@ -137,9 +138,14 @@ func (e *evaluator) known(key string) bool {
 }
 
 func (e *evaluator) open(ev event.Event) {
-	e.st.Open[ev.Key] = state.OpenProblem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
 	e.st.Seen[ev.Key] = e.now
 	e.touch(ev.Key)
+	if ev.Kind == event.OperationRolledBack && !e.ps.Has(ev.Key) {
+		// News once, but not a problem (out of rolled_back_window, or
+		// the window is 0): nothing to keep open, remind of or resolve.
+		return
+	}
+	e.st.Open[ev.Key] = state.OpenProblem{Kind: ev.Kind, Key: ev.Key, Event: brief(ev), OpenedAt: e.now}
 }
 
 func (e *evaluator) close(key string) {
@@ -222,14 +228,51 @@ func failedSummary(f check.Failure) string {
 
 func operation(a check.Attempt) *event.Operation {
 	return &event.Operation{
-		ID:          a.ID,
-		Name:        a.Name,
-		Type:        a.Type,
-		ExecutedAt:  a.ExecutedAt,
-		FailedAt:    a.FailedAt,
-		CompletedAt: a.CompletedAt,
-		RunningFor:  time.Duration(a.RunningFor),
+		ID:           a.ID,
+		Name:         a.Name,
+		Type:         a.Type,
+		ExecutedAt:   a.ExecutedAt,
+		FailedAt:     a.FailedAt,
+		CompletedAt:  a.CompletedAt,
+		RunningFor:   time.Duration(a.RunningFor),
+		RolledBackAt: a.RolledBackAt,
 	}
+}
+
+// rolledBack returns an operation.rolled_back event for each rolled-back
+// run not reported before, oldest rollback first: the snapshot holds the
+// runs that check.RolledBack says were rolled back and that are still
+// their operation's newest. Each is news once, whatever
+// rolled_back_window says; it stays open (for reminders and Alertmanager)
+// only while the rules judge it a problem, and is closed without an event
+// once they no longer do (out of the window, or run again).
+func (e *evaluator) rolledBack() []event.Event {
+	var evs []event.Event
+	for i := len(e.snap.RolledBack) - 1; i >= 0; i-- {
+		r := e.snap.RolledBack[i]
+		key := check.RolledBackKey(r.Name, r.ID)
+		if !check.RolledBack(r.Attempt) || e.known(key) {
+			continue
+		}
+		s := fmt.Sprintf("%s was rolled back at %s", r.Name, r.RolledBackAt.Format(time.DateTime))
+		if r.Cause != nil {
+			s += " after " + r.Cause.Name + " failed"
+		}
+		s += ": Sequencer counts it as run and will not run it again, though its effect was undone"
+		ev := e.event(event.OperationRolledBack, key, *r.RolledBackAt, s)
+		ev.Operation = operation(r.Attempt)
+		if r.Cause != nil {
+			ev.Cause = operation(*r.Cause)
+		}
+		evs = append(evs, ev)
+	}
+	for _, p := range e.sortedOpen(event.OperationRolledBack) {
+		if !e.ps.Has(p.Key) {
+			e.close(p.Key)
+			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: no longer within rolled_back_window, or its operation ran again", p.Key))
+		}
+	}
+	return evs
 }
 
 // recoveries closes open failures that are no longer problems: with an

@@ -43,6 +43,9 @@ func (e *evaluator) retain() {
 	for _, a := range e.snap.Scheduled {
 		refresh(check.StuckKey(a.Name, a.ID))
 	}
+	for _, r := range e.snap.RolledBack {
+		refresh(check.RolledBackKey(r.Name, r.ID))
+	}
 	if e.snap.Deferred != nil {
 		for _, x := range e.snap.Deferred.Exhausted {
 			refresh(check.DeferredKey(x.ID))

@@ -77,6 +77,9 @@ type RowShapes struct {
 	// ScheduledStuckAfter: a Scheduled operation waiting for its time
 	// longer than this is operation.stuck (default 48h).
 	ScheduledStuckAfter *Duration `yaml:"scheduled_stuck_after"`
+	// RolledBackWindow: check warns about a rolled-back run this long
+	// after its rollback (default 24h; 0 never warns).
+	RolledBackWindow *Duration `yaml:"rolled_back_window"`
 }
 
 // apply sets th's row-shape thresholds: the configured ones, else the
@@ -84,12 +87,16 @@ type RowShapes struct {
 func (r RowShapes) apply(th *check.Thresholds) {
 	def := check.DefaultThresholds()
 	th.ScheduledStuckAfter = r.ScheduledStuckAfter.or(def.ScheduledStuckAfter)
+	th.RolledBackWindow = r.RolledBackWindow.or(def.RolledBackWindow)
 }
 
 // over returns r with the keys that o sets (an application's own).
 func (r RowShapes) over(o RowShapes) RowShapes {
 	if o.ScheduledStuckAfter != nil {
 		r.ScheduledStuckAfter = o.ScheduledStuckAfter
+	}
+	if o.RolledBackWindow != nil {
+		r.RolledBackWindow = o.RolledBackWindow
 	}
 	return r
 }

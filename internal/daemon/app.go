@@ -226,7 +226,8 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 			d.unreadable[u] = true
 		}
 	}
-	snap, next, err := reader.ReadSince(ctx, d.db, d.cfg.Source, d.now(), mark, reader.IncrementalOptions{ReconcileEvery: d.cfg.Reconcile, Watch: watch, Logger: d.logger})
+	snap, next, err := reader.ReadSince(ctx, d.db, d.cfg.Source, d.now(), mark, reader.IncrementalOptions{ReconcileEvery: d.cfg.Reconcile, Watch: watch,
+		RolledBackLookback: d.cfg.Thresholds.RolledBackLookback(), Logger: d.logger})
 	cost := d.db.Stats().Sub(before)
 	d.logger.Debug("read", "duration", d.now().Sub(start), "queries", cost.Queries, "rows", cost.Rows, "error", err != nil)
 	if err == nil && d.st != nil {

@@ -109,8 +109,53 @@ func RowShapes() []RowShape {
 				return []Op{{Name: ShapeOpA, Type: "async", State: "pending", ExecutedAt: ago(now, 3*time.Hour)}}
 			},
 		},
+		{
+			Name:  "rolled_back",
+			Ran:   "a Rollbackable operation that completed, then was rolled back because a later operation of the same run failed: completed_at and rolled_back_at set, state rolled_back; Sequencer never runs it again",
+			Files: []string{ShapeOpA, ShapeOpB, ShapeOpC}, Contents: map[string]string{ShapeOpA: RollbackablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{
+					{Name: ShapeOpA, State: "rolled_back", ExecutedAt: ago(now, 20*time.Minute), CompletedAt: ago(now, 20*time.Minute-3*time.Second), RolledBackAt: ago(now, 19*time.Minute)},
+					{Name: ShapeOpB, ExecutedAt: ago(now, 20*time.Minute-3*time.Second), FailedAt: ago(now, 19*time.Minute+2*time.Second),
+						Errors: []Err{{Exception: "RuntimeException", Message: "points table locked", Trace: "#0 {main}"}}},
+				}
+			},
+		},
+		{
+			Name:  "rolled_back_days_ago",
+			Ran:   "a run rolled back three days ago, whose failed operation a later deploy completed: the rolled-back one stays undone",
+			Files: []string{ShapeOpA, ShapeOpB}, Contents: map[string]string{ShapeOpA: RollbackablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{
+					{Name: ShapeOpA, State: "rolled_back", ExecutedAt: ago(now, 72*time.Hour), CompletedAt: ago(now, 72*time.Hour-3*time.Second), RolledBackAt: ago(now, 72*time.Hour-10*time.Second)},
+					{Name: ShapeOpB, ExecutedAt: ago(now, 72*time.Hour-3*time.Second), FailedAt: ago(now, 72*time.Hour-9*time.Second),
+						Errors: []Err{{Exception: "RuntimeException", Message: "points table locked", Trace: "#0 {main}"}}},
+					{Name: ShapeOpB, ExecutedAt: ago(now, 48*time.Hour), CompletedAt: ago(now, 48*time.Hour-5*time.Second)},
+				}
+			},
+		},
 	}
 }
+
+// RollbackablePHP is an operation Sequencer can roll back.
+const RollbackablePHP = `<?php
+
+use Cline\Sequencer\Contracts\Operation;
+use Cline\Sequencer\Contracts\Rollbackable;
+
+return new class() implements Operation, Rollbackable
+{
+    public function handle(): void
+    {
+        //
+    }
+
+    public function rollback(): void
+    {
+        //
+    }
+};
+`
 
 // ScheduledPHP is the stub of `make:operation --scheduled`: it runs at its
 // executeAt().

@@ -24,9 +24,13 @@ const (
 	OperationUnstuck   Kind = "operation.unstuck"
 	PendingThreshold   Kind = "pending.threshold"
 	PendingCleared     Kind = "pending.cleared"
-	DeferredFailed     Kind = "deferred.failed"
-	SourceUnreachable  Kind = "source.unreachable"
-	SourceRecovered    Kind = "source.recovered"
+	// OperationRolledBack: Sequencer rolled back a run that had completed,
+	// because a later operation of the same run failed; it will not run
+	// it again. Sent once per run.
+	OperationRolledBack Kind = "operation.rolled_back"
+	DeferredFailed      Kind = "deferred.failed"
+	SourceUnreachable   Kind = "source.unreachable"
+	SourceRecovered     Kind = "source.recovered"
 	// Digest summarises past failures on the first run (on_first_run: digest).
 	Digest Kind = "digest"
 	// Reminder repeats an event that is still open after repeat_after.
@@ -57,10 +61,13 @@ type Event struct {
 	// Summary is one line of plain text describing the event.
 	Summary string `json:"summary"`
 
-	Operation *Operation     `json:"operation,omitempty"`
-	Errors    []Error        `json:"errors,omitempty"`
-	Pending   *PendingCount  `json:"pending,omitempty"`
-	Deferred  *DeferredError `json:"deferred,omitempty"`
+	Operation *Operation `json:"operation,omitempty"`
+	// Cause is the failed run that made Sequencer roll Operation back
+	// (operation.rolled_back), when it was found.
+	Cause    *Operation     `json:"cause,omitempty"`
+	Errors   []Error        `json:"errors,omitempty"`
+	Pending  *PendingCount  `json:"pending,omitempty"`
+	Deferred *DeferredError `json:"deferred,omitempty"`
 	// Items are the events a Digest or Reminder stands for.
 	Items []Event `json:"items,omitempty"`
 	// Source is the error that made the database unreachable (redacted).
@@ -103,6 +110,8 @@ type Operation struct {
 	FailedAt    *time.Time    `json:"failed_at,omitempty"`
 	CompletedAt *time.Time    `json:"completed_at,omitempty"`
 	RunningFor  time.Duration `json:"running_for,omitempty"`
+	// RolledBackAt is when Sequencer rolled the run back.
+	RolledBackAt *time.Time `json:"rolled_back_at,omitempty"`
 }
 
 // Error is one recorded exception.

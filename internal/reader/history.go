@@ -161,6 +161,9 @@ type CompletedText struct {
 	Stamped bool
 	// Odd says whether some completed row's name or type is odd.
 	Odd bool
+	// RolledBack says whether some completed row was rolled back after it
+	// completed (check.RolledBack): status marks those.
+	RolledBack bool
 }
 
 // CompletedText measures the names and types of the completed list. The
@@ -178,13 +181,15 @@ func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 	// is odd text at all.
 	q := "SELECT MAX(CASE WHEN " + r.d.odd("name") + " THEN " + oddLen + " ELSE " + r.d.charLen(base) + " END), " +
 		"MAX(CASE WHEN " + r.d.odd("type") + " THEN " + oddLen + " ELSE " + r.d.charLen("type") + " END), " +
-		"COUNT(executed_at)" + from
+		"COUNT(executed_at), " +
+		// check.RolledBack, in SQL.
+		"COALESCE(SUM(CASE WHEN rolled_back_at IS NOT NULL AND rolled_back_at >= completed_at AND " + r.d.stampOK("rolled_back_at") + " AND " + r.d.stampOK("completed_at") + " THEN 1 ELSE 0 END), 0)" + from
 	var nameLen, typeLen sql.NullInt64
-	var stamped int64
-	if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen, &stamped) }); err != nil {
+	var stamped, rolledBack int64
+	if err := h.each(ctx, what, q, func(rows *sql.Rows) error { return rows.Scan(&nameLen, &typeLen, &stamped, &rolledBack) }); err != nil {
 		return CompletedText{}, err
 	}
-	m := CompletedText{NameLen: -1, TypeLen: -1, Stamped: stamped > 0}
+	m := CompletedText{NameLen: -1, TypeLen: -1, Stamped: stamped > 0, RolledBack: rolledBack > 0}
 	m.Odd = nameLen.Int64 >= oddLenValue || typeLen.Int64 >= oddLenValue
 	if m.Odd {
 		// Rare: the widest plain text of each column, measured apart.
@@ -229,8 +234,8 @@ const (
 )
 
 // CompletedTable calls fn with every completed row, in Completed's order,
-// reading only what a table of them shows: the name, the type and the two
-// time stamps (ID and State stay empty). The Attempt passed is reused for
+// reading only what a table of them shows: the name, the type and the
+// time stamps, rolled_back_at included (ID and State stay empty). The Attempt passed is reused for
 // the next row. An error fn returns stops the read and is returned
 // unchanged.
 //
@@ -239,18 +244,18 @@ const (
 // id otherwise.
 func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) error) error {
 	r := &h.r
-	id := "CASE WHEN " + r.d.unreadable("executed_at") + " OR " + r.d.unreadable("completed_at") + " THEN " + r.d.text("id") + " END"
-	q := "SELECT " + id + ", name, type, executed_at, completed_at FROM " + r.d.table(r.t.Operations) + completedWhere + completedOrder
+	id := "CASE WHEN " + r.d.unreadable("executed_at") + " OR " + r.d.unreadable("completed_at") + " OR " + r.d.unreadable("rolled_back_at") + " THEN " + r.d.text("id") + " END"
+	q := "SELECT " + id + ", name, type, executed_at, completed_at, rolled_back_at FROM " + r.d.table(r.t.Operations) + completedWhere + completedOrder
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, func(rows *sql.Rows) error {
-		exec, done := r.stamp("executed_at"), r.stamp("completed_at")
+		exec, done, rolledBack := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("rolled_back_at")
 		var rowID, typ sql.NullString
-		if err := rows.Scan(&rowID, &a.Name, &typ, exec, done); err != nil {
+		if err := rows.Scan(&rowID, &a.Name, &typ, exec, done, rolledBack); err != nil {
 			return err
 		}
-		r.note(r.t.Operations, rowID.String, "", exec, done)
+		r.note(r.t.Operations, rowID.String, "", exec, done, rolledBack)
 		a.Name, a.Type = laravel.StripPHP(a.Name), typ.String
-		a.ExecutedAt, a.CompletedAt = exec.t, done.ptr()
+		a.ExecutedAt, a.CompletedAt, a.RolledBackAt = exec.t, done.ptr(), rolledBack.ptr()
 		if err := fn(&a); err != nil {
 			return &stopError{err}
 		}

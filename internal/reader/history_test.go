@@ -59,6 +59,9 @@ func historyOps(d dbtest.Dialect, idType string) []dbtest.Op {
 		{Name: "2024_01_07_000000_Bell\x07\x1b[31m|", ExecutedAt: day + "05:02:00", CompletedAt: day + "05:02:01", Type: "sync\x1b"},
 		{Name: "2024_01_07_000001_Pipes||||||Name|", ExecutedAt: day + "05:02:30", CompletedAt: day + "05:02:31", Type: "a|b"},
 		{Name: "2024_01_10_000000_Running", ExecutedAt: day + "11:50:00"},
+		// Rolled back after it completed: still in the completed list,
+		// marked.
+		{Name: "2024_01_13_000000_RolledBack", State: "rolled_back", ExecutedAt: day + "03:00:00", CompletedAt: day + "03:00:02", RolledBackAt: day + "03:00:09"},
 		// The queue's retry of an Asynchronous operation reuses its row:
 		// two failed tries, then one that completed.
 		{Name: "2024_01_12_000000_AsyncRetried", Type: "async", State: "completed", ExecutedAt: day + "04:00:00",
@@ -103,7 +106,7 @@ func wantHistory(t *testing.T, ops []dbtest.Op, ids []string, loc *time.Location
 		}
 		state = cmp.Or(op.State, state)
 		return check.Attempt{ID: ids[i], Name: laravel.StripPHP(op.Name), Type: typ, State: state,
-			ExecutedAt: *at(op.ExecutedAt), CompletedAt: at(op.CompletedAt), FailedAt: at(op.FailedAt)}
+			ExecutedAt: *at(op.ExecutedAt), CompletedAt: at(op.CompletedAt), FailedAt: at(op.FailedAt), RolledBackAt: at(op.RolledBackAt)}
 	}
 	lastDone := map[string]time.Time{}
 	for i, op := range ops {
@@ -532,7 +535,7 @@ func collectFailed(t *testing.T, hist *reader.History, traces bool) []check.Fail
 func sameAttempt(a, b check.Attempt) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Type == b.Type && a.State == b.State && a.ExecutedAt.Equal(b.ExecutedAt) &&
 		a.ExecutedAt.Location().String() == b.ExecutedAt.Location().String() &&
-		sameTime(a.CompletedAt, b.CompletedAt) && sameTime(a.FailedAt, b.FailedAt)
+		sameTime(a.CompletedAt, b.CompletedAt) && sameTime(a.FailedAt, b.FailedAt) && sameTime(a.RolledBackAt, b.RolledBackAt)
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -27,9 +27,13 @@ type IncrementalOptions struct {
 	// ReconcileEvery forces a full read this often, to see rows deleted or
 	// edited behind the watermark. Default one hour.
 	ReconcileEvery time.Duration
-	// Watch and Logger are as in ReadOptions.
-	Watch  []string
-	Logger *slog.Logger
+	// Watch, RolledBackLookback and Logger are as in ReadOptions (the
+	// look-back applies to full reads; an incremental one looks at the
+	// rows started since the watermark and the rolled-back runs of the
+	// mark).
+	Watch              []string
+	RolledBackLookback time.Duration
+	Logger             *slog.Logger
 }
 
 // ReadSince reads the application incrementally from prev (nil, or a mark
@@ -71,7 +75,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	}
 	if full != "" {
 		log.Debug("full read", "why", full)
-		snap, wm, err := readFull(ctx, db, src, now, ReadOptions{Watch: opt.Watch, Logger: opt.Logger})
+		snap, wm, err := readFull(ctx, db, src, now, ReadOptions{Watch: opt.Watch, RolledBackLookback: opt.RolledBackLookback, Logger: opt.Logger})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -121,10 +125,14 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	for _, a := range prev.Scheduled {
 		ids = append(ids, a.ID)
 	}
-	failing, running, newest, err := r.problemsSince(ctx, since, ids, now)
+	for _, rb := range prev.RolledBack {
+		ids = append(ids, rb.ID)
+	}
+	set, newest, err := r.problemsSince(ctx, since, ids, now)
 	if err != nil {
 		return nil, nil, err
 	}
+	failing, running := set.result()
 	// Known failures keep the errors of the mark; only new ones are read.
 	var fresh []check.Failure
 	at := map[string]int{}
@@ -160,6 +168,14 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	snap.Counts.Failing = len(distinct)
 	snap.Counts.InProgress = len(snap.InProgress)
 	snap.Counts.Scheduled = len(snap.Scheduled)
+	lookback := opt.RolledBackLookback
+	if lookback <= 0 {
+		lookback = defaultRolledBackLookback
+	}
+	if snap.RolledBack, err = r.rolledBackSince(ctx, set.rolledBack, now.In(loc).Add(-lookback)); err != nil {
+		return nil, nil, err
+	}
+	snap.Counts.RolledBack = len(snap.RolledBack)
 	if hasDeferred {
 		if snap.Deferred, err = r.deferred(ctx); err != nil {
 			return nil, nil, err
@@ -268,6 +284,7 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		a.RunningFor = 0
 		m.Scheduled[i] = a
 	}
+	m.RolledBack = s.RolledBack
 	// Traces and messages are cut (markTrace, markMessage): the mark lives
 	// in the state file, rewritten whenever it changes, and alerts are
 	// built from fresh reads, not from the mark; what it keeps is for the
@@ -333,17 +350,18 @@ func dirSignature(src laravel.Source) string {
 	return b.String()
 }
 
-// problemsSince reads the problem rows among those started at or after
-// since ("" = none) and those with the given ids, and the newest executed_at
-// among the rows started since (as wall-clock text).
-func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (failing []check.Failure, running []check.Attempt, newest string, err error) {
-	set := newProblemSet(now)
+// problemsSince reads the problem rows and the rolled-back runs still
+// their operation's newest among those started at or after since ("" =
+// none) and those with the given ids, and the newest executed_at among the
+// rows started since (as wall-clock text).
+func (r *reader) problemsSince(ctx context.Context, since string, ids []string, now time.Time) (set *problemSet, newest string, err error) {
+	set = newProblemSet(now)
 	scan := set.scan(r)
-	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
-	base := r.problemQuery()
+	what := fmt.Sprintf("read failed, running and rolled-back operations from %q", r.t.Operations)
+	base := r.problemOrRolledBackQuery()
 	if since != "" {
 		if err := r.query(ctx, what, base+" AND o.executed_at >= "+r.d.ph(1), []any{since}, scan); err != nil {
-			return nil, nil, "", err
+			return nil, "", err
 		}
 	}
 	for i := 0; i < len(ids); i += batch {
@@ -353,14 +371,13 @@ func (r *reader) problemsSince(ctx context.Context, since string, ids []string, 
 			args[j] = id
 		}
 		if err := r.query(ctx, what, base+" AND o.id IN "+r.d.in(1, len(chunk)), args, scan); err != nil {
-			return nil, nil, "", err
+			return nil, "", err
 		}
 	}
 	if newest, err = r.newestStart(ctx); err != nil {
-		return nil, nil, "", err
+		return nil, "", err
 	}
-	failing, running = set.result()
-	return failing, running, newest, nil
+	return set, newest, nil
 }
 
 // newestStart is the newest executed_at that can be read, as wall-clock

@@ -38,6 +38,17 @@ func sameAnswers(t *testing.T, step string, got, want *check.Snapshot) {
 		for _, a := range s.InProgress {
 			running = append(running, fmt.Sprintf("%s %s %v", a.ID, a.Name, a.RunningFor.Std()))
 		}
+		var scheduled, rolledBack []string
+		for _, a := range s.Scheduled {
+			scheduled = append(scheduled, fmt.Sprintf("%s %s %v", a.ID, a.Name, a.RunningFor.Std()))
+		}
+		for _, r := range s.RolledBack {
+			cause := ""
+			if r.Cause != nil {
+				cause = r.Cause.ID
+			}
+			rolledBack = append(rolledBack, r.ID+" "+r.Name+" caused by "+cause)
+		}
 		var pending, migs []string
 		for _, f := range s.PendingOperations {
 			pending = append(pending, f.Name)
@@ -45,7 +56,7 @@ func sameAnswers(t *testing.T, step string, got, want *check.Snapshot) {
 		for _, f := range s.PendingMigrations {
 			migs = append(migs, f.Name)
 		}
-		return []any{fs, running, pending, migs, s.Counts, s.LastCompleted}
+		return []any{fs, running, scheduled, rolledBack, pending, migs, s.Counts, s.LastCompleted}
 	}
 	if g, w := summary(got), summary(want); !reflect.DeepEqual(g, w) {
 		gj, _ := json.Marshal(g)
@@ -124,6 +135,18 @@ func TestReadSinceAnswersAsAFullRead(t *testing.T) {
 		step("a file deleted")
 		a.db.InsertOps(t, schema, dbtest.Op{Name: opA + ".php", ExecutedAt: day + "11:50:00", CompletedAt: day + "11:50:01"})
 		step("a recovers in the other spelling")
+
+		// sequencer:scheduled queues a Scheduled operation; a deploy
+		// fails, and rolls back the operation it ran before.
+		writeFile(t, a.dir, "database/operations/"+opC+".php", dbtest.ScheduledPHP)
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opC, Type: "scheduled", ExecutedAt: day + "11:55:00"})
+		step("a Scheduled operation waits for its time")
+		rb := a.db.InsertOps(t, schema, dbtest.Op{Name: opD, ExecutedAt: day + "11:56:00", CompletedAt: day + "11:56:01"})
+		step("an operation completes")
+		a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "11:56:05", FailedAt: day + "11:56:06", Errors: []dbtest.Err{{Exception: "E", Message: "deploy failed", Trace: "#0"}}})
+		a.db.Exec(t, "update operations set rolled_back_at = ?, state = 'rolled_back' where id = ?", day+"11:56:07", rb[0])
+		step("the next one fails and the first is rolled back")
+		step("unchanged with a rollback")
 
 		// A deleted row is seen at the next reconcile, not before.
 		a.db.Exec(t, "delete from operations where name = ? and executed_at = ?", opD+".php", day+"11:40:00")

@@ -53,7 +53,7 @@ func BenchmarkPlanCrossover(b *testing.B) {
 									b.Fatal(err)
 								}
 							}
-							if _, _, err := r.problems(ctx, walk, names, now); err != nil {
+							if _, err := r.problems(ctx, walk, names, now, now.Add(-7*24*time.Hour).Format(time.DateTime)); err != nil {
 								b.Fatal(err)
 							}
 						}

@@ -135,7 +135,8 @@ JOIN pragma_index_info(l.name) i ON i.seqno = 0 AND i.name = 'name' WHERE s.tbl 
 
 // unfinishedNames walks the unique (name, executed_at) index one name at a
 // time (a loose index scan) and returns the raw names, as stored, whose
-// newest run did not complete. Only those can have a failing or open run.
+// newest run did not complete or was rolled back. Only those can have a
+// failing, open or rolled-back run.
 func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	ops := r.d.table(r.t.Operations)
 	// A name whose other spelling completed later is finished too: leave
@@ -147,18 +148,19 @@ func (r *reader) unfinishedNames(ctx context.Context) ([]string, error) {
 	}
 	// A newest run whose start cannot be read proves nothing (it may sort
 	// after every time, as PostgreSQL's infinity does): its name is looked
-	// at, by problemQuery's rules, which never let it count as later.
+	// at, by problemQuery's rules, which never let it count as later. A
+	// newest run that was rolled back is looked at too (rolledBackWhere).
 	unfinished := func(alias string) string {
-		return "(" + alias + ".completed_at IS NULL OR NOT " + r.d.stampOK(alias+".executed_at") + ")"
+		return "(" + alias + ".completed_at IS NULL OR " + alias + ".rolled_back_at IS NOT NULL OR NOT " + r.d.stampOK(alias+".executed_at") + ")"
 	}
 	var q string
 	switch r.d.name() {
 	case "pgsql":
 		q = `WITH RECURSIVE t AS (
-  (SELECT name, completed_at, executed_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
+  (SELECT name, completed_at, executed_at, rolled_back_at FROM ` + ops + ` ORDER BY name DESC, executed_at DESC LIMIT 1)
   UNION ALL
-  SELECT o.name, o.completed_at, o.executed_at FROM t CROSS JOIN LATERAL
-    (SELECT name, completed_at, executed_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
+  SELECT o.name, o.completed_at, o.executed_at, o.rolled_back_at FROM t CROSS JOIN LATERAL
+    (SELECT name, completed_at, executed_at, rolled_back_at FROM ` + ops + ` WHERE name < t.name ORDER BY name DESC, executed_at DESC LIMIT 1) o
 )
 SELECT name FROM t WHERE ` + unfinished("t") + other("t")
 	case "mysql":
@@ -173,7 +175,7 @@ WHERE ` + unfinished("o") + other("o")
   SELECT (SELECT MAX(name) FROM ` + ops + ` WHERE name < t.name) FROM t WHERE t.name IS NOT NULL
 )
 SELECT t.name FROM t WHERE t.name IS NOT NULL
-  AND EXISTS (SELECT 1 FROM (SELECT completed_at, executed_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) n WHERE ` + unfinished("n") + `)` + other("t")
+  AND EXISTS (SELECT 1 FROM (SELECT completed_at, executed_at, rolled_back_at FROM ` + ops + ` WHERE name = t.name ORDER BY executed_at DESC LIMIT 1) n WHERE ` + unfinished("n") + `)` + other("t")
 	}
 	var names []string
 	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, nil, func(rows *sql.Rows) error {
@@ -189,18 +191,24 @@ SELECT t.name FROM t WHERE t.name IS NOT NULL
 
 // problems reads the failed rows and the open rows (neither completed,
 // failed, skipped nor rolled back) that no run of the same operation, in
-// either spelling, completed at or after. With walk, only the given raw
-// names are looked at; otherwise one filtered scan finds them.
-func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time) (failing []check.Failure, running []check.Attempt, err error) {
-	base := r.problemQuery()
+// either spelling, completed at or after; and, in the same statement, the
+// rolled-back runs still their operation's newest (rolledBackWhere) that
+// started at or after since. With walk, only the given raw names are
+// looked at; otherwise one filtered scan finds the problems, and a range
+// of the executed_at index the rolled-back runs (Sequencer has no index on
+// rolled_back_at), joined with UNION ALL so that a partial index on
+// unfinished rows still serves the scan.
+func (r *reader) problems(ctx context.Context, walk bool, names []string, now time.Time, since string) (*problemSet, error) {
 	set := newProblemSet(now)
 	scan := set.scan(r)
-	what := fmt.Sprintf("read failed and running operations from %q", r.t.Operations)
+	what := fmt.Sprintf("read failed, running and rolled-back operations from %q", r.t.Operations)
+	var err error
 	switch {
 	case !walk:
-		err = r.query(ctx, what, base, nil, scan)
+		q := r.problemQuery() + "\nUNION ALL\n" + r.rolledBackQuery() + " AND o.executed_at >= " + r.d.ph(1)
+		err = r.query(ctx, what, q, []any{since}, scan)
 	case r.d.name() == "pgsql":
-		err = r.query(ctx, what, base+" AND o.name = ANY($1)", []any{names}, scan)
+		err = r.query(ctx, what, r.problemOrRolledBackQuery()+" AND o.name = ANY($1)", []any{names}, scan)
 	default:
 		for i := 0; i < len(names) && err == nil; i += batch {
 			chunk := names[i:min(i+batch, len(names))]
@@ -208,28 +216,28 @@ func (r *reader) problems(ctx context.Context, walk bool, names []string, now ti
 			for j, n := range chunk {
 				args[j] = n
 			}
-			err = r.query(ctx, what, base+" AND o.name IN "+r.d.in(1, len(chunk)), args, scan)
+			err = r.query(ctx, what, r.problemOrRolledBackQuery()+" AND o.name IN "+r.d.in(1, len(chunk)), args, scan)
 		}
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	failing, running = set.result()
-	return failing, running, nil
+	return set, nil
 }
 
 // problemSet collects the rows of problem queries: each row once (by id),
 // failed rows as failures, open rows as in progress (with how long they
-// have been running at now).
+// have been running at now), rolled-back runs apart.
 type problemSet struct {
-	now     time.Time
-	seen    map[string]bool
-	failing []check.Failure
-	running []check.Attempt
+	now        time.Time
+	seen       map[string]bool
+	failing    []check.Failure
+	running    []check.Attempt
+	rolledBack []check.RolledBackRun
 }
 
 func newProblemSet(now time.Time) *problemSet {
-	return &problemSet{now: now, seen: map[string]bool{}, failing: []check.Failure{}, running: []check.Attempt{}}
+	return &problemSet{now: now, seen: map[string]bool{}, failing: []check.Failure{}, running: []check.Attempt{}, rolledBack: []check.RolledBackRun{}}
 }
 
 // scan is the row callback of r.query for problemQuery's columns.
@@ -244,6 +252,10 @@ func (p *problemSet) scan(r *reader) func(*sql.Rows) error {
 			return nil
 		}
 		p.seen[a.ID] = true
+		if check.RolledBack(a) {
+			p.rolledBack = append(p.rolledBack, check.RolledBackRun{Attempt: a})
+			return nil
+		}
 		if failed {
 			p.failing = append(p.failing, check.Failure{Attempt: a, Errors: []check.ErrorRecord{}})
 			return nil
@@ -289,14 +301,45 @@ func (p *problemSet) result() ([]check.Failure, []check.Attempt) {
 // itself), so candidates can be limited to completed_at IS NULL, which such
 // a partial index covers.
 func (r *reader) problemQuery() string {
+	return "SELECT " + r.attemptCols("o.") + " FROM " + r.d.table(r.t.Operations) + " o\nWHERE " + r.problemWhere()
+}
+
+// problemWhere is problemQuery's condition on a row o: check.Recovered
+// (a completed run started at or after it) and check.InProgress, in SQL.
+func (r *reader) problemWhere() string {
 	ops := r.d.table(r.t.Operations)
 	later := func(name string) string {
 		return `
   AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at >= o.executed_at AND c.completed_at IS NOT NULL AND ` + r.d.stampOK("c.executed_at") + r.d.probeFence() + `)`
 	}
-	return "SELECT " + r.attemptCols("o.") + " FROM " + ops + ` o
-WHERE o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
+	return `o.completed_at IS NULL AND (o.failed_at IS NOT NULL OR (o.skipped_at IS NULL AND o.rolled_back_at IS NULL))` +
 		later("o.name") + later(r.d.otherSpelling("o.name"))
+}
+
+// rolledBackWhere is the condition on a row o that it is a rolled-back run
+// (check.RolledBack) still its operation's newest, in either spelling: no
+// run of the operation started after it.
+func (r *reader) rolledBackWhere() string {
+	ops := r.d.table(r.t.Operations)
+	newest := func(name string) string {
+		return `
+  AND NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name = ` + name + ` AND c.executed_at > o.executed_at` + r.d.probeFence() + `)`
+	}
+	return `o.rolled_back_at IS NOT NULL AND o.completed_at IS NOT NULL AND o.rolled_back_at >= o.completed_at` +
+		newest("o.name") + newest(r.d.otherSpelling("o.name"))
+}
+
+// rolledBackQuery selects the rows of rolledBackWhere; callers add
+// conditions with AND.
+func (r *reader) rolledBackQuery() string {
+	return "SELECT " + r.attemptCols("o.") + " FROM " + r.d.table(r.t.Operations) + " o\nWHERE " + r.rolledBackWhere()
+}
+
+// problemOrRolledBackQuery selects the rows of problemQuery and of
+// rolledBackQuery at once, for a read already narrowed by names, ids or an
+// executed_at range; callers add conditions with AND.
+func (r *reader) problemOrRolledBackQuery() string {
+	return "SELECT " + r.attemptCols("o.") + " FROM " + r.d.table(r.t.Operations) + " o\nWHERE ((" + r.problemWhere() + ")\n  OR (" + r.rolledBackWhere() + "))"
 }
 
 // fileBatch is how many file names go into one pending probe: one
@@ -454,4 +497,64 @@ func scheduledApart(running []check.Attempt, dirs []string) (inProgress, schedul
 		}
 	}
 	return inProgress, scheduled, warnings
+}
+
+// defaultRolledBackLookback is ReadOptions.RolledBackLookback when unset
+// (check.Thresholds.RolledBackLookback of the default thresholds).
+const defaultRolledBackLookback = 7 * 24 * time.Hour
+
+// rolledBackSince keeps the rolled-back runs that started at or after
+// since (the read's look-back), newest rollback first, and finds the cause
+// of each among the failed runs of the same stretch of time
+// (check.RollbackCause): one query, only when there are some.
+func (r *reader) rolledBackSince(ctx context.Context, runs []check.RolledBackRun, since time.Time) ([]check.RolledBackRun, error) {
+	out := []check.RolledBackRun{}
+	for _, rb := range runs {
+		if !rb.ExecutedAt.Before(since) {
+			out = append(out, rb)
+		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].RolledBackAt.After(*out[j].RolledBackAt) })
+	from, to := out[0].ExecutedAt, *out[0].RolledBackAt
+	for _, rb := range out {
+		from = minTime(from, rb.ExecutedAt)
+		to = maxTime(to, *rb.RolledBackAt)
+	}
+	var failed []check.Attempt
+	q := "SELECT " + r.attemptCols("o.") + " FROM " + r.d.table(r.t.Operations) + " o WHERE o.failed_at IS NOT NULL AND o.executed_at >= " + r.d.ph(1) + " AND o.executed_at <= " + r.d.ph(2)
+	err := r.query(ctx, fmt.Sprintf("read the failures behind rolled-back operations from %q", r.t.Operations), q,
+		[]any{from.Format(time.DateTime), to.Format(time.DateTime)}, func(rows *sql.Rows) error {
+			var a check.Attempt
+			if _, err := r.scanAttempt(rows, &a); err != nil {
+				return err
+			}
+			failed = append(failed, a)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if c, ok := check.RollbackCause(out[i].Attempt, failed); ok {
+			out[i].Cause = &c
+		}
+	}
+	return out, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

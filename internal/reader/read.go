@@ -24,6 +24,9 @@ type ReadOptions struct {
 	// to know (Snapshot.LastCompleted): the daemon passes the operations
 	// of its open problems, to tell a recovery from a deleted row.
 	Watch []string
+	// RolledBackLookback is how far back rolled-back runs are looked for
+	// (check.Thresholds.RolledBackLookback); 0 is a week.
+	RolledBackLookback time.Duration
 	// Logger receives the reader's debug notes, such as which plan it
 	// chose and why. Nil discards them.
 	Logger *slog.Logger
@@ -83,7 +86,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		App: src.Name, Environment: src.Environment, Driver: src.Conn.Driver, Timezone: loc.String(),
 		TakenAt:           now.In(loc),
 		PendingMigrations: []check.PendingFile{}, PendingOperations: []check.PendingFile{},
-		InProgress: []check.Attempt{}, Scheduled: []check.Attempt{}, Failing: []check.Failure{},
+		InProgress: []check.Attempt{}, Scheduled: []check.Attempt{}, Failing: []check.Failure{}, RolledBack: []check.RolledBackRun{},
 		LastCompleted: map[string]time.Time{},
 	}
 	var opFiles, migFiles []check.PendingFile
@@ -132,15 +135,24 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 				return nil, nil, reader{}, err
 			}
 		}
+		lookback := opt.RolledBackLookback
+		if lookback <= 0 {
+			lookback = defaultRolledBackLookback
+		}
+		since := now.In(loc).Add(-lookback)
 		if !walk || len(names) > 0 {
-			failing, running, err := r.problems(ctx, walk, names, now)
+			set, err := r.problems(ctx, walk, names, now, since.Format(time.DateTime))
 			if err != nil {
 				return nil, nil, reader{}, err
 			}
+			failing, running := set.result()
 			snap.Failing = failing
 			var warn []string
 			snap.InProgress, snap.Scheduled, warn = scheduledApart(running, src.OperationPaths)
 			snap.Warnings = append(snap.Warnings, warn...)
+			if snap.RolledBack, err = r.rolledBackSince(ctx, set.rolledBack, since); err != nil {
+				return nil, nil, reader{}, err
+			}
 		}
 		if err := r.errorsOf(ctx, snap.Failing, false); err != nil {
 			return nil, nil, reader{}, err
@@ -153,6 +165,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		snap.Counts.Failing = len(distinct)
 		snap.Counts.InProgress = len(snap.InProgress)
 		snap.Counts.Scheduled = len(snap.Scheduled)
+		snap.Counts.RolledBack = len(snap.RolledBack)
 		if hasDeferred {
 			if snap.Deferred, err = r.deferred(ctx); err != nil {
 				return nil, nil, reader{}, err

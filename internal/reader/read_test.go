@@ -270,7 +270,7 @@ func readScenarios() []readScenario {
 					t.Errorf("history failed = %v", got)
 				}
 				v := check.Judge(snap, check.Thresholds{MaxPending: 10})
-				wantLine := "SEQWATCH CRITICAL - 1 failed operation (" + opB + ": no error recorded (SEQUENCER_RECORD_ERRORS may be off)) | failed=1 pending=2;10 in_progress=0 stuck=0 pending_migrations=0 completed=1 deferred_failed=0 unreadable_rows=0 scheduled=0"
+				wantLine := "SEQWATCH CRITICAL - 1 failed operation (" + opB + ": no error recorded (SEQUENCER_RECORD_ERRORS may be off)) | failed=1 pending=2;10 in_progress=0 stuck=0 pending_migrations=0 completed=1 deferred_failed=0 unreadable_rows=0 scheduled=0 rolled_back=0"
 				if v.Line() != wantLine {
 					t.Errorf("Line() =\n%s\nwant\n%s", v.Line(), wantLine)
 				}

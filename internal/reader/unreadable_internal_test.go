@@ -75,10 +75,11 @@ func TestAnUnreadableStartRecoversNothing(t *testing.T) {
 								t.Fatal(err)
 							}
 						}
-						failing, _, err := r.problems(ctx, walk, names, now)
+						set, err := r.problems(ctx, walk, names, now, now.Add(-7*24*time.Hour).Format(time.DateTime))
 						if err != nil {
 							t.Fatal(err)
 						}
+						failing, _ := set.result()
 						var got []string
 						for _, f := range failing {
 							got = append(got, f.ID)

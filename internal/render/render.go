@@ -99,8 +99,12 @@ func (d dbHistory) completedWidths(ctx context.Context) ([4]int, error) {
 	if m.Stamped {
 		w[2] = len(timeLayout)
 	}
-	// Every completed row has a completion time.
+	// Every completed row has a completion time; a rolled-back one its
+	// marker after it.
 	w[3] = len(timeLayout)
+	if m.RolledBack {
+		w[3] += len(rolledBackMarker) + len(timeLayout) + len("]")
+	}
 	if !m.Odd {
 		return w, nil
 	}
@@ -221,7 +225,11 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 			t.cell(0, sanitize(a.Name, nameMax), ".php")
 			t.cell(1, sanitize(a.Type, typeMax), "")
 			t.stamp(2, &a.ExecutedAt)
-			t.stamp(3, a.CompletedAt)
+			if check.RolledBack(*a) {
+				t.rolledBack(3, a.CompletedAt, a.RolledBackAt)
+			} else {
+				t.stamp(3, a.CompletedAt)
+			}
 			t.end()
 			return p.err
 		})
@@ -360,8 +368,17 @@ const timeLayout = time.DateTime
 
 // completedRow is a row of the completed table.
 func completedRow(a *check.Attempt) [4]string {
-	return [4]string{displayName(a.Name), sanitize(a.Type, typeMax), stamp(a.ExecutedAt), stampPtr(a.CompletedAt)}
+	done := stampPtr(a.CompletedAt)
+	if check.RolledBack(*a) {
+		done += rolledBackMarker + stampPtr(a.RolledBackAt) + "]"
+	}
+	return [4]string{displayName(a.Name), sanitize(a.Type, typeMax), stamp(a.ExecutedAt), done}
 }
+
+// rolledBackMarker follows the completion time of a rolled-back run in
+// the completed table, before the time of its rollback: Sequencer counts
+// the run as done, but its effect was undone.
+const rolledBackMarker = " [rolled back at "
 
 // displayName shows an operation name as sequencer:status does, with the
 // file's ".php".
@@ -576,6 +593,25 @@ func (t *boxTable) stamp(i int, at *time.Time) {
 	if at != nil {
 		b = appendStamp(b, *at)
 	}
+	for range t.widths[i] - (len(b) - n) {
+		b = append(b, ' ')
+	}
+	t.buf = append(b, " │"...)
+}
+
+// rolledBack is cell with the completion time of a rolled-back run and
+// its marker, as completedRow writes them.
+func (t *boxTable) rolledBack(i int, done, rolledBack *time.Time) {
+	b := append(t.buf, ' ')
+	n := len(b)
+	if done != nil {
+		b = appendStamp(b, *done)
+	}
+	b = append(b, rolledBackMarker...)
+	if rolledBack != nil {
+		b = appendStamp(b, *rolledBack)
+	}
+	b = append(b, ']')
 	for range t.widths[i] - (len(b) - n) {
 		b = append(b, ' ')
 	}
