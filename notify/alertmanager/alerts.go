@@ -16,11 +16,12 @@ import (
 // The alert names. They are part of seqwatch's interface (Alertmanager
 // routes and inhibition rules match on them): never rename one.
 const (
-	AlertOperationFailed   = "SequencerOperationFailed"
-	AlertOperationStuck    = "SequencerOperationStuck"
-	AlertPendingPileUp     = "SequencerPendingPileUp"
-	AlertDeferredExhausted = "SequencerDeferredExhausted"
-	AlertSourceUnreachable = "SeqwatchSourceUnreachable"
+	AlertOperationFailed     = "SequencerOperationFailed"
+	AlertOperationStuck      = "SequencerOperationStuck"
+	AlertPendingPileUp       = "SequencerPendingPileUp"
+	AlertDeferredExhausted   = "SequencerDeferredExhausted"
+	AlertOperationRolledBack = "SequencerOperationRolledBack"
+	AlertSourceUnreachable   = "SeqwatchSourceUnreachable"
 	// AlertTest is what `seqwatch notify test` posts; it resolves after
 	// testValidity.
 	AlertTest = "SeqwatchTest"
@@ -73,6 +74,10 @@ func ruleOf(kind notify.Kind) (r rule, ok bool) {
 		r = rule{AlertPendingPileUp, "warning", kind == notify.PendingCleared}
 	case notify.DeferredFailed:
 		r = rule{AlertDeferredExhausted, "critical", false}
+	case notify.OperationRolledBack:
+		// Firing while the daemon keeps it open (within
+		// rolled_back_window); it resolves after ends_after then.
+		r = rule{AlertOperationRolledBack, "warning", false}
 	case notify.SourceUnreachable, notify.SourceRecovered:
 		r = rule{AlertSourceUnreachable, "critical", kind == notify.SourceRecovered}
 	case notify.Test:

@@ -398,6 +398,8 @@ func titleOf(k notify.Kind) (emoji, title string) {
 		return ":warning:", "Pending operations over threshold"
 	case notify.PendingCleared:
 		return ":white_check_mark:", "Pending operations back under threshold"
+	case notify.OperationRolledBack:
+		return ":rewind:", "Operation rolled back: it will not run again"
 	case notify.DeferredFailed:
 		return ":x:", "Deferred operation used up its attempts"
 	case notify.SourceUnreachable:

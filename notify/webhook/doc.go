@@ -57,8 +57,12 @@
 //	                                 // operation.recovered describes the failed run; its
 //	                                 // completed_at is when the run that completed started
 //	                                 // (the time seqwatch reads for that run)
-//	    "running_for_seconds": 5400 | null   // set for operation.stuck
+//	    "running_for_seconds": 5400 | null,  // set for operation.stuck
+//	    "rolled_back_at": "…"        // only in operation.rolled_back
 //	  },
+//	  "cause": { … },                // only in operation.rolled_back, when found: the
+//	                                 // failed run (same shape as "operation") of the same
+//	                                 // deploy that made Sequencer roll the operation back
 //	  "errors": [                    // [] when none were recorded
 //	    {"exception": "RuntimeException", "message": "…", "trace": "#0 …",
 //	     "context": "{\"file\":…}",   // the raw JSON text of the context column, or ""

@@ -33,11 +33,14 @@ type Payload struct {
 	OccurredAt  *time.Time        `json:"occurred_at"`
 	Summary     string            `json:"summary"`
 	Operation   *PayloadOperation `json:"operation"`
-	Errors      []PayloadError    `json:"errors"`
-	Pending     *PayloadPending   `json:"pending"`
-	Deferred    *PayloadDeferred  `json:"deferred"`
-	Source      *string           `json:"source"`
-	Events      []Payload         `json:"events"`
+	// Cause is, in operation.rolled_back, the failed run that made
+	// Sequencer roll the operation back, when it was found.
+	Cause    *PayloadOperation `json:"cause,omitempty"`
+	Errors   []PayloadError    `json:"errors"`
+	Pending  *PayloadPending   `json:"pending"`
+	Deferred *PayloadDeferred  `json:"deferred"`
+	Source   *string           `json:"source"`
+	Events   []Payload         `json:"events"`
 	// Text is what the channel's body template wrote (plain text,
 	// cleaned), left out without one: a receiver that forwards the
 	// document to people (a chat's incoming webhook) can show it.
@@ -53,6 +56,9 @@ type PayloadOperation struct {
 	FailedAt          *time.Time `json:"failed_at"`
 	CompletedAt       *time.Time `json:"completed_at"`
 	RunningForSeconds *float64   `json:"running_for_seconds"`
+	// RolledBackAt is set in operation.rolled_back (left out otherwise,
+	// so that the other documents stay as they were).
+	RolledBackAt *time.Time `json:"rolled_back_at,omitempty"`
 }
 
 // PayloadError is one element of "errors".
@@ -184,20 +190,8 @@ func fromEvent(e notify.Event) Payload {
 		Errors:      make([]PayloadError, len(e.Errors)),
 		Events:      make([]Payload, len(e.Items)),
 	}
-	if op := e.Operation; op != nil {
-		p.Operation = &PayloadOperation{
-			ID:          op.ID,
-			Name:        op.Name,
-			Type:        op.Type,
-			ExecutedAt:  timePtr(op.ExecutedAt),
-			FailedAt:    optTime(op.FailedAt),
-			CompletedAt: optTime(op.CompletedAt),
-		}
-		if op.RunningFor > 0 {
-			s := op.RunningFor.Seconds()
-			p.Operation.RunningForSeconds = &s
-		}
-	}
+	p.Operation = payloadOperation(e.Operation)
+	p.Cause = payloadOperation(e.Cause)
 	for i, er := range e.Errors {
 		p.Errors[i] = PayloadError{
 			Exception:   er.Exception,
@@ -235,6 +229,26 @@ func fromEvent(e notify.Event) Payload {
 	}
 	for i, item := range e.Items {
 		p.Events[i] = fromEvent(item)
+	}
+	return p
+}
+
+func payloadOperation(op *notify.Operation) *PayloadOperation {
+	if op == nil {
+		return nil
+	}
+	p := &PayloadOperation{
+		ID:           op.ID,
+		Name:         op.Name,
+		Type:         op.Type,
+		ExecutedAt:   timePtr(op.ExecutedAt),
+		FailedAt:     optTime(op.FailedAt),
+		CompletedAt:  optTime(op.CompletedAt),
+		RolledBackAt: optTime(op.RolledBackAt),
+	}
+	if op.RunningFor > 0 {
+		s := op.RunningFor.Seconds()
+		p.RunningForSeconds = &s
 	}
 	return p
 }
