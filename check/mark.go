@@ -39,5 +39,6 @@ type Mark struct {
 	// Unreadable are the snapshot's unreadable values: those of the
 	// errors of known failures, which the next read does not read again,
 	// are named from here.
-	Unreadable []Unreadable `json:"unreadable,omitempty"`
+	Unreadable  []Unreadable `json:"unreadable,omitempty"`
+	MissingDirs []MissingDir `json:"missing_dirs,omitempty"`
 }

@@ -98,6 +98,13 @@ const (
 	SourceKey  = "source.unreachable"
 )
 
+// MissingDirKey is the problem key of a discovery directory that does not
+// exist: a source problem of its own (its kind is source.unreachable), so
+// that it opens and closes apart from the database's.
+func MissingDirKey(path string) string {
+	return SourceKey + "/files/" + path
+}
+
 // FailedKey is the problem key of a failed run (a row of the operations
 // table): each run is reported once, so a retry that fails is new.
 func FailedKey(name, rowID string) string {
@@ -120,8 +127,8 @@ func DeferredKey(id string) string {
 }
 
 // Problem is one thing wrong with an application. Exactly one of Failure,
-// Running, Waiting, RolledBack, Deferred, Pending and Source is set, as
-// Kind says.
+// Running, Waiting, RolledBack, Deferred, Pending, Source and Missing is
+// set, as Kind says.
 type Problem struct {
 	// Key identifies the problem from one read to the next.
 	Key string
@@ -151,6 +158,9 @@ type Problem struct {
 	Pending *PendingOver
 	// Source is the run of failed reads (source.unreachable).
 	Source *SourceDown
+	// Missing is a discovery directory that does not exist
+	// (source.unreachable, UNKNOWN).
+	Missing *MissingDir
 }
 
 // PendingOver is a backlog of pending operations over the threshold.
@@ -182,6 +192,8 @@ type Problems struct {
 }
 
 // Assess judges a snapshot against the thresholds:
+//   - every discovery directory that does not exist is a problem
+//     (UNKNOWN): the figures that come from the files are wrong;
 //   - every failed run not followed by a completed run of its operation is
 //     a problem (CRITICAL), one per run, because the daemon reports each
 //     run once (check counts them by operation: see Verdict);
@@ -201,6 +213,9 @@ type Problems struct {
 // without it, and Verdict names it.
 func Assess(s *Snapshot, th Thresholds) Problems {
 	ps := Problems{Snapshot: s, Thresholds: th, index: map[string]int{}}
+	for _, d := range s.MissingDirs {
+		ps.add(Problem{Key: MissingDirKey(d.Path), Kind: event.SourceUnreachable, Status: Unknown, Missing: &d})
+	}
 	for _, f := range s.Failing {
 		ps.add(Problem{Key: FailedKey(f.Name, f.ID), Kind: event.OperationFailed, Status: Critical, Failure: &f})
 	}

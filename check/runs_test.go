@@ -97,3 +97,17 @@ func TestAssessRolledBack(t *testing.T) {
 		t.Errorf("rolled_back_window 0: %d problems, want none", n)
 	}
 }
+
+func TestMissingDirectoryIsUnknown(t *testing.T) {
+	s := &check.Snapshot{TakenAt: baseNow, Failing: []check.Failure{failure("1", opA, 1, "E", "boom")},
+		MissingDirs: []check.MissingDir{{Of: "operation", Path: "/srv/shop/database/operations"}}}
+	ps := check.Assess(s, check.Thresholds{})
+	p, ok := ps.Get(check.MissingDirKey("/srv/shop/database/operations"))
+	if !ok || p.Kind != "source.unreachable" || p.Status != check.Unknown || p.Missing == nil {
+		t.Fatalf("problem %+v, %v: want a source problem, UNKNOWN", p, ok)
+	}
+	v := ps.Verdict()
+	if v.Status != check.Unknown || !strings.HasPrefix(v.Summary, "operation directory /srv/shop/database/operations does not exist -- 1 failed operation") {
+		t.Errorf("verdict: %s", v.Line())
+	}
+}

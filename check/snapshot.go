@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -64,11 +65,28 @@ type Snapshot struct {
 	// rows themselves are reported without those values. At most
 	// MaxUnreadable are named; Counts.UnreadableRows counts their rows.
 	Unreadable []Unreadable `json:"unreadable,omitempty"`
+	// MissingDirs are the discovery directories that do not exist: while
+	// one is missing, every figure that comes from the files (pending
+	// operations and migrations, completed) is wrong, and the rules make
+	// it a source problem (UNKNOWN).
+	MissingDirs []MissingDir `json:"missing_dirs,omitempty"`
 
 	// LastCompleted maps an operation name (".php" stripped) to the start
 	// time of its newest completed row. The daemon uses it to tell that an
 	// operation it reported as failed has recovered.
 	LastCompleted map[string]time.Time `json:"-"`
+}
+
+// MissingDir is a discovery directory that does not exist.
+type MissingDir struct {
+	// Of is what the directory holds: "operation" or "migration" files.
+	Of   string `json:"of"`
+	Path string `json:"path"`
+}
+
+// String says what is missing, as the rules and the warnings say it.
+func (d MissingDir) String() string {
+	return fmt.Sprintf("%s directory %s does not exist", d.Of, d.Path)
 }
 
 // PendingFile is a migration or operation file that has not run

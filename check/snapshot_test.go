@@ -50,6 +50,7 @@ var statusJSONFields = []string{
 	"counts.unreadable_rows",
 	"warnings[]",
 	"unreadable[].table", "unreadable[].id", "unreadable[].operation_id", "unreadable[].column", "unreadable[].value",
+	"missing_dirs[].of", "missing_dirs[].path",
 }
 
 // TestSnapshotIsTheStatusJSONSchema encodes a Snapshot with every field
@@ -68,10 +69,11 @@ func TestSnapshotIsTheStatusJSONSchema(t *testing.T) {
 		InProgress: []check.Attempt{a}, Scheduled: []check.Attempt{a}, Failing: []check.Failure{f},
 		RolledBack: []check.RolledBackRun{{Attempt: a, Cause: &a}},
 		Completed:  []check.Attempt{a}, Failed: []check.Failure{f},
-		Deferred:   &check.Deferred{Pending: 1, Processing: 1, Exhausted: []check.DeferredFailure{{ID: "d", Operation: "Op", Attempts: 3, MaxAttempts: 3, FailedAt: &at, LastError: "e"}}},
-		Counts:     check.Counts{PendingOperations: 1},
-		Warnings:   []string{"w"},
-		Unreadable: []check.Unreadable{{Table: "operation_errors", ID: "7", OperationID: "1", Column: "created_at", Value: "0000-00-00 00:00:00"}},
+		Deferred:    &check.Deferred{Pending: 1, Processing: 1, Exhausted: []check.DeferredFailure{{ID: "d", Operation: "Op", Attempts: 3, MaxAttempts: 3, FailedAt: &at, LastError: "e"}}},
+		Counts:      check.Counts{PendingOperations: 1},
+		Warnings:    []string{"w"},
+		Unreadable:  []check.Unreadable{{Table: "operation_errors", ID: "7", OperationID: "1", Column: "created_at", Value: "0000-00-00 00:00:00"}},
+		MissingDirs: []check.MissingDir{{Of: "operation", Path: "/app/database/operations"}},
 		// Not part of the document.
 		LastCompleted: map[string]time.Time{opA: at},
 	}

@@ -130,6 +130,9 @@ func (ps Problems) Verdict() Verdict {
 	var waiting []Attempt
 	var rolledBack []RolledBackRun
 	for _, p := range ps.list {
+		if p.Missing != nil {
+			v.Problems = append(v.Problems, Sanitize(p.Missing.String(), 400))
+		}
 		v.Status = max(v.Status, p.Status)
 		switch {
 		case p.Failure != nil:

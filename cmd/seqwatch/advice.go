@@ -104,6 +104,19 @@ func configAdvice(r check.Reason, file bool) string {
 	return ""
 }
 
+// missingDirAdvice says what to do about a discovery directory that does
+// not exist: check the application root, or name the directory.
+func missingDirAdvice(d check.MissingDir, file bool) string {
+	key := "paths.operations"
+	if d.Of == "migration" {
+		key = "paths.migrations"
+	}
+	if file {
+		return fmt.Sprintf(": is app in the configuration file the Laravel application root? If the %s files are elsewhere, set %s (relative to app)", d.Of, key)
+	}
+	return fmt.Sprintf(": is --app the Laravel application root? If the %s files are elsewhere, set %s in seqwatch.yaml (relative to the application root)", d.Of, key)
+}
+
 // sourceAdvice says what to check when the database cannot be reached or
 // read: the DB_* variables of .env, or the parts of the database URL when
 // the connection was given as one.

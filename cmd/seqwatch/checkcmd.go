@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +29,8 @@ Exit status (monitoring-plugins convention):
               operation used up its attempts
   3 UNKNOWN   the application cannot be read: cannot connect, no answer
               within -t (default 10s), a table locked, bad configuration
-              or flags, Sequencer's tables missing
+              or flags, Sequencer's tables missing, or a directory of
+              operation or migration files missing or unreadable
 
 Every outcome, a mistyped flag included, is one line on standard output and
 nothing on standard error; help appears only with -h.
@@ -82,7 +84,24 @@ func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}
-	return check.Judge(snap, th)
+	return withDirAdvice(check.Judge(snap, th), snap.MissingDirs, sf.fileOnly())
+}
+
+// withDirAdvice adds to the problem of each discovery directory that does
+// not exist what to do about it (the rules state only the fact).
+func withDirAdvice(v check.Verdict, missing []check.MissingDir, file bool) check.Verdict {
+	if len(missing) == 0 {
+		return v
+	}
+	for i, p := range v.Problems {
+		for _, d := range missing {
+			if p == check.Sanitize(d.String(), 400) {
+				v.Problems[i] = p + missingDirAdvice(d, file)
+			}
+		}
+	}
+	v.Summary = strings.Join(v.Problems, check.ProblemSeparator)
+	return v
 }
 
 // maxParallelChecks bounds the applications check reads at once unless

@@ -88,7 +88,7 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 	}
 	src, err := laravel.Resolve(settings)
 	if err != nil {
-		if f.config != "" && f.app == "" && f.dsn == "" && f.timezone == "" {
+		if f.fileOnly() {
 			// The file alone said where the application is: advice names its keys.
 			err = fromFile(err)
 		}
@@ -119,6 +119,12 @@ func (f *sourceFlags) loadConfig(ctx context.Context) (*config.Config, error) {
 		defer cancel()
 	}
 	return config.LoadForReading(ctx, f.config)
+}
+
+// fileOnly reports whether the configuration file alone said where the
+// application is, so that advice names its keys rather than flags.
+func (f *sourceFlags) fileOnly() bool {
+	return f.config != "" && f.app == "" && f.dsn == "" && f.timezone == ""
 }
 
 // parseFlags parses a command's flags; positional arguments and

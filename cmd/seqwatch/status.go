@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -57,11 +58,29 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	// A million completed rows are a million lines: written through a
 	// buffer, not a system call each.
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	_, err = printStatus(ctx, out, src, e.now(), o, asJSON)
+	snap, err := printStatus(ctx, out, src, e.now(), o, asJSON)
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
+	if snap != nil {
+		// Said on standard error, so that scripts reading the tables or
+		// the JSON are not disturbed, and people still see it.
+		printWarnings(e.stderr, snap, sf.fileOnly())
+	}
 	return err
+}
+
+// printWarnings writes the snapshot's warnings, one line each; a missing
+// discovery directory with what to do about it.
+func printWarnings(w io.Writer, snap *check.Snapshot, file bool) {
+	for _, msg := range snap.Warnings {
+		for _, d := range snap.MissingDirs {
+			if msg == d.String() {
+				msg += missingDirAdvice(d, file)
+			}
+		}
+		fmt.Fprintf(w, "seqwatch status: warning: %s\n", check.Sanitize(msg, 1000))
+	}
 }
 
 // printStatus connects and writes status (or status --json) to w,

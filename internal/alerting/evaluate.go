@@ -98,6 +98,7 @@ func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]ev
 		e.out = append(e.out, e.digest(reportable))
 	}
 
+	e.missingDirs()
 	e.recoveries()
 	e.stuck()
 	e.pending()
@@ -309,6 +310,39 @@ func (e *evaluator) recoveries() {
 		o.CompletedAt = &done
 		ev.Operation = &o
 		e.close(p.Key)
+		e.out = append(e.out, ev)
+	}
+}
+
+// missingDirs opens a source problem, with a source.unreachable event, for
+// each discovery directory that does not exist (check judges it UNKNOWN:
+// the figures from the files are wrong), and closes it with
+// source.recovered once the directory is back. Each directory is a
+// problem of its own, apart from the database's source.unreachable.
+func (e *evaluator) missingDirs() {
+	for _, p := range e.ps.Of(event.SourceUnreachable) {
+		if p.Missing == nil {
+			continue
+		}
+		if _, open := e.st.Open[p.Key]; open {
+			continue
+		}
+		ev := e.event(event.SourceUnreachable, p.Key, e.now,
+			fmt.Sprintf("cannot read the files of %s: %s, so its pending operations and migrations are not known", e.snap.App, p.Missing))
+		ev.Source = p.Missing.String()
+		e.open(ev)
+		e.out = append(e.out, ev)
+	}
+	prefix := check.MissingDirKey("")
+	for _, p := range e.sortedOpen(event.SourceUnreachable) {
+		if !strings.HasPrefix(p.Key, prefix) || e.ps.Has(p.Key) {
+			continue
+		}
+		dir := strings.TrimPrefix(p.Key, prefix)
+		ev := e.event(event.SourceRecovered, p.Key, e.now, fmt.Sprintf("the files of %s can be read again: %s exists", e.snap.App, dir))
+		e.close(p.Key)
+		// It can go missing again, and that is news again.
+		delete(e.st.Seen, p.Key)
 		e.out = append(e.out, ev)
 	}
 }

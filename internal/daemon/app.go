@@ -125,6 +125,9 @@ type App struct {
 	// unreadable are the unreadable values of the last read (nil before
 	// the first), so that each is logged once, when first met.
 	unreadable map[check.Unreadable]bool
+	// warnings are the last read's warnings (a discovery directory that
+	// does not exist, ...), logged when they change.
+	warnings string
 }
 
 // NewApp makes the worker of one application and loads its state.
@@ -419,6 +422,7 @@ func (d *App) tick(ctx context.Context) error {
 		}
 		d.logger.Debug("snapshot", "failing", snap.Counts.Failing, "pending", snap.Counts.PendingOperations, "in_progress", snap.Counts.InProgress)
 		d.logUnreadable(snap)
+		d.logWarnings(snap)
 	}
 	d.logMutes(events, ended, active, gated)
 	deliverCtx, cancel := context.WithTimeout(ctx, d.timeout())
@@ -450,6 +454,23 @@ func (d *App) logUnreadable(snap *check.Snapshot) {
 		d.logger.Warn("a time stamp cannot be read; the row is reported without it", attrs...)
 	}
 	d.unreadable = seen
+}
+
+// logWarnings logs the read's warnings when they differ from the last
+// read's: a discovery directory that does not exist makes every figure
+// from the files wrong, which the log says once, not every tick.
+func (d *App) logWarnings(snap *check.Snapshot) {
+	all := strings.Join(snap.Warnings, "\n")
+	if all == d.warnings {
+		return
+	}
+	d.warnings = all
+	for _, w := range snap.Warnings {
+		d.logger.Warn("the application's files", "warning", w)
+	}
+	if all == "" {
+		d.logger.Info("the application's files: no warnings any more")
+	}
 }
 
 // logMutes logs and shows what a tick decided: the events sent (released

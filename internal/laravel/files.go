@@ -36,17 +36,15 @@ func fileTimestamp(name string) (string, bool) {
 // Sequencer stores names with and without it.
 func StripPHP(name string) string { return strings.TrimSuffix(name, ".php") }
 
-// Discover lists the matching files in dirs, sorted by name. A directory
-// that does not exist holds nothing (an application without operations);
-// one that cannot be read is an error.
-func Discover(dirs []string) ([]check.PendingFile, []string, error) {
-	var files []check.PendingFile
-	var warnings []string
+// Discover lists the matching files in dirs, sorted by name, and the
+// directories that do not exist (missing): they hold nothing, and the
+// caller says so. A directory that cannot be read is an error.
+func Discover(dirs []string) (files []check.PendingFile, missing []string, err error) {
 	seen := map[string]bool{}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
-			warnings = append(warnings, fmt.Sprintf("directory %s does not exist", dir))
+			missing = append(missing, dir)
 			continue
 		}
 		if err != nil {
@@ -66,5 +64,5 @@ func Discover(dirs []string) ([]check.PendingFile, []string, error) {
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	return files, warnings, nil
+	return files, missing, nil
 }

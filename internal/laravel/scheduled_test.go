@@ -106,3 +106,37 @@ func TestOperationFileFindsTheFirstDirectoryThatHoldsIt(t *testing.T) {
 		t.Errorf("OperationFile of a missing file = %q", got)
 	}
 }
+
+// A relative application root is taken from the working directory once:
+// the discovery paths and the SQLite file are absolute, never the root
+// joined twice (shop/shop/database/operations).
+func TestResolveMakesARelativeApplicationRootAbsolute(t *testing.T) {
+	parent := t.TempDir()
+	shop := filepath.Join(parent, "shop")
+	if err := os.MkdirAll(shop, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shop, ".env"), []byte("DB_CONNECTION=sqlite\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, app string }{
+		{parent, "shop"}, {parent, "./shop"}, {filepath.Join(shop, "database"), "../../shop"}, {shop, "."},
+	} {
+		t.Run(tc.app, func(t *testing.T) {
+			if err := os.MkdirAll(tc.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(tc.dir)
+			src, err := laravel.Resolve(laravel.Settings{AppDir: tc.app})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(shop, "database", "operations"); len(src.OperationPaths) != 1 || src.OperationPaths[0] != want {
+				t.Errorf("operation paths %q, want %q", src.OperationPaths, want)
+			}
+			if want := filepath.Join(shop, "database", "database.sqlite"); src.Conn.Database != want || src.Name != "shop" {
+				t.Errorf("database %q, name %q; want %q, shop", src.Conn.Database, src.Name, want)
+			}
+		})
+	}
+}

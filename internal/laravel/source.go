@@ -133,6 +133,16 @@ func configFact(r check.Reason, format string, args ...any) error {
 func Resolve(s Settings) (Source, error) {
 	env := map[string]string{}
 	if s.AppDir != "" {
+		// Absolute from here on: the default discovery paths and the
+		// SQLite file are joined to it, and a relative root joined to a
+		// relative path would name shop/shop/database/operations.
+		// Symbolic links are kept (a deploy that switches current/ to a
+		// new release is followed at the next read).
+		abs, err := filepath.Abs(s.AppDir)
+		if err != nil {
+			return Source{}, configErr("application directory %s: %w", s.AppDir, text.PlainFSError(err))
+		}
+		s.AppDir = abs
 		info, err := os.Stat(s.AppDir)
 		if err != nil {
 			return Source{}, configErr("application directory %s: %w", s.AppDir, text.PlainFSError(err))

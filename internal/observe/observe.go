@@ -203,6 +203,7 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 	o.lastOK = at
 	snap, v := problems.Snapshot, problems.Verdict()
 	a.Verdict, a.Summary, a.ReadError, a.LastSuccessfulReadAt = v.Status.String(), v.Summary, "", at
+	a.Notices = append(a.Notices[:0:0], snap.Warnings...)
 	a.Failing = a.Failing[:0:0]
 	oldest := time.Time{}
 	for _, f := range v.Failing {

@@ -196,18 +196,14 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	listed := dirs != prev.Dirs
 	if listed {
 		log.Debug("discovery directories changed: listing files")
-		var warn1, warn2 []string
-		if probe, warn1, err = laravel.Discover(src.OperationPaths); err != nil {
+		if probe, migFiles, err = discover(src, snap); err != nil {
 			return nil, nil, err
 		}
-		if migFiles, warn2, err = laravel.Discover(src.MigrationPaths); err != nil {
-			return nil, nil, err
-		}
-		snap.Warnings = append(warn1, warn2...)
 	} else {
 		probe = prev.PendingOperations
 		migFiles = prev.PendingMigrations
 		snap.Warnings = slices.Clone(prev.Warnings)
+		snap.MissingDirs = slices.Clone(prev.MissingDirs)
 	}
 	snap.Warnings = appendNew(snap.Warnings, warnScheduled...)
 	if snap.PendingOperations, err = r.pendingFiles(ctx, probe); err != nil {
@@ -274,7 +270,7 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 		InProgress:        make([]check.Attempt, len(s.InProgress)),
 		Scheduled:         make([]check.Attempt, len(s.Scheduled)),
 		PendingOperations: s.PendingOperations, PendingMigrations: s.PendingMigrations,
-		Completed: s.Counts.Completed, Warnings: s.Warnings, Unreadable: s.Unreadable,
+		Completed: s.Counts.Completed, Warnings: s.Warnings, Unreadable: s.Unreadable, MissingDirs: s.MissingDirs,
 	}
 	for i, a := range s.InProgress {
 		a.RunningFor = 0

@@ -91,15 +91,10 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 	var opFiles, migFiles []check.PendingFile
 	if !opt.SkipPending {
-		var warn1, warn2 []string
 		var err error
-		if opFiles, warn1, err = laravel.Discover(src.OperationPaths); err != nil {
+		if opFiles, migFiles, err = discover(src, snap); err != nil {
 			return nil, nil, reader{}, err
 		}
-		if migFiles, warn2, err = laravel.Discover(src.MigrationPaths); err != nil {
-			return nil, nil, reader{}, err
-		}
-		snap.Warnings = append(warn1, warn2...)
 	}
 
 	t := src.Tables.WithDefaults()
@@ -204,6 +199,28 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 	r.bad.fill(snap)
 	return snap, tx, r, nil
+}
+
+// discover lists the operation and migration files of src, and records
+// in snap the discovery directories that do not exist (MissingDirs, and a
+// warning each).
+func discover(src laravel.Source, snap *check.Snapshot) (ops, migs []check.PendingFile, err error) {
+	for _, d := range []struct {
+		of    string
+		dirs  []string
+		files *[]check.PendingFile
+	}{{"operation", src.OperationPaths, &ops}, {"migration", src.MigrationPaths, &migs}} {
+		var missing []string
+		if *d.files, missing, err = laravel.Discover(d.dirs); err != nil {
+			return nil, nil, err
+		}
+		for _, p := range missing {
+			m := check.MissingDir{Of: d.of, Path: p}
+			snap.MissingDirs = append(snap.MissingDirs, m)
+			snap.Warnings = append(snap.Warnings, m.String())
+		}
+	}
+	return ops, migs, nil
 }
 
 func uniqueSorted(names []string) []string {

@@ -122,6 +122,9 @@ ul.channels { list-style: none; margin: 0; padding: 0; }
 <p class="err" role="alert">The last read failed: {{.ReadError}}</p>
 {{- end}}
 </header>
+{{- if .Notices}}
+<ul class="notices">{{range .Notices}}<li class="err">{{.}}</li>{{end}}</ul>
+{{- end}}
 
 <h3>Failing operations ({{len .Failing}})</h3>
 {{- if .Failing}}

@@ -370,6 +370,7 @@ func (st *Status) scrub(f func(string) string) {
 		a.Failing = slices.Clone(a.Failing)
 		a.InProgress = slices.Clone(a.InProgress)
 		a.Scheduled = slices.Clone(a.Scheduled)
+		a.Notices = slices.Clone(a.Notices)
 		a.DeferredExhausted = slices.Clone(a.DeferredExhausted)
 		a.Events = slices.Clone(a.Events)
 		a.Mutes = slices.Clone(a.Mutes)
@@ -393,6 +394,9 @@ func (st *Status) scrub(f func(string) string) {
 		for j := range a.Scheduled {
 			r := &a.Scheduled[j]
 			r.Name, r.ID, r.Type = f(r.Name), f(r.ID), f(r.Type)
+		}
+		for j := range a.Notices {
+			a.Notices[j] = f(a.Notices[j])
 		}
 		a.Pending.Names = append([]string(nil), a.Pending.Names...)
 		for j := range a.Pending.Names {

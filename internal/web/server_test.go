@@ -312,7 +312,7 @@ func TestAPIServesVersionedDocument(t *testing.T) {
 	if empty["verdict"] != "UNKNOWN" {
 		t.Errorf("an app never read has verdict %v, want UNKNOWN", empty["verdict"])
 	}
-	for _, list := range []string{"failing", "in_progress", "scheduled", "deferred_exhausted", "events", "mutes", "channels"} {
+	for _, list := range []string{"notices", "failing", "in_progress", "scheduled", "deferred_exhausted", "events", "mutes", "channels"} {
 		if v, ok := empty[list].([]any); !ok || len(v) != 0 {
 			t.Errorf("%s of an empty app is %#v, want []", list, empty[list])
 		}

@@ -35,7 +35,11 @@ type AppStatus struct {
 	LastReadAt           time.Time `json:"last_read_at,omitzero"`
 	LastSuccessfulReadAt time.Time `json:"last_successful_read_at,omitzero"`
 	// ReadError is why the last read failed, empty when it succeeded.
-	ReadError  string    `json:"read_error"`
+	ReadError string `json:"read_error"`
+	// Notices are lines worth reading that the lists below do not show:
+	// a discovery directory that does not exist, deferred operations that
+	// no one runs.
+	Notices    []string  `json:"notices"`
 	Failing    []Failure `json:"failing"`
 	InProgress []Running `json:"in_progress"`
 	// Scheduled are Scheduled operations waiting for their time; Stuck
@@ -156,6 +160,7 @@ func (a AppStatus) normalized() AppStatus {
 	if a.Verdict == "" {
 		a.Verdict = "UNKNOWN"
 	}
+	a.Notices = nonNil(a.Notices)
 	a.Failing = nonNil(a.Failing)
 	for i := range a.Failing {
 		a.Failing[i].Errors = nonNil(a.Failing[i].Errors)
