@@ -33,8 +33,13 @@ const DefaultRolledBackWindow = 24 * time.Hour
 // DefaultThresholds are the thresholds of a check with no configuration:
 // the limits that are on unless turned off.
 func DefaultThresholds() Thresholds {
-	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter, RolledBackWindow: DefaultRolledBackWindow}
+	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter, RolledBackWindow: DefaultRolledBackWindow,
+		AsyncRetryGrace: DefaultAsyncRetryGrace}
 }
+
+// DefaultAsyncRetryGrace is thresholds.async_retry_grace when it is not
+// set.
+const DefaultAsyncRetryGrace = 2 * time.Minute
 
 // RolledBackLookback is how far back a read looks for rolled-back runs:
 // runs started within it (a week, or the window and a day when that is
@@ -68,6 +73,11 @@ type Thresholds struct {
 	// (RolledBackWithin); 0 never warns. The daemon reports each
 	// rolled-back run once whatever the window.
 	RolledBackWindow time.Duration `json:"-"`
+	// AsyncRetryGrace is how long the daemon waits before it reports a
+	// failed run of a queued operation (InRetryGrace): the queue's next
+	// try may complete it. 0 reports at once. The rules themselves judge
+	// what is true now.
+	AsyncRetryGrace time.Duration `json:"-"`
 	// UnreachableAfter makes that many consecutive failed reads an
 	// unreachable application (the daemon's source.unreachable); 0 is
 	// DefaultUnreachableAfter. check reads once, and a read that fails is

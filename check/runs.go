@@ -100,3 +100,23 @@ func RollbackCause(rb Attempt, failed []Attempt) (cause Attempt, ok bool) {
 	}
 	return cause, ok
 }
+
+// Queued reports whether a run ran, or runs, on the queue, where a
+// Retryable operation's next try reuses the row: every type but sync
+// (async, batch, chain, dependency_graph, scheduled and the other batch
+// types all run through Sequencer's queued job). sequencer:scheduled gives
+// its synchronous runs the type scheduled too; they are taken as queued.
+func Queued(run Attempt) bool {
+	return run.Type != "" && run.Type != "sync"
+}
+
+// InRetryGrace reports whether a failed queued run may still be tried
+// again by the queue: Sequencer overwrites failed_at on every failed try
+// and never clears it, so between two tries the row reads failed while the
+// queue holds the next one. It is in the grace while it failed less than
+// grace before now (0: never). status and check say what is true now; the
+// daemon waits the grace before it sends operation.failed, so that a try
+// that then completes is never sent.
+func InRetryGrace(run Attempt, now time.Time, grace time.Duration) bool {
+	return grace > 0 && Queued(run) && run.FailedAt != nil && run.CompletedAt == nil && now.Sub(*run.FailedAt) < grace
+}

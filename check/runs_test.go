@@ -111,3 +111,33 @@ func TestMissingDirectoryIsUnknown(t *testing.T) {
 		t.Errorf("verdict: %s", v.Line())
 	}
 }
+
+func TestInRetryGrace(t *testing.T) {
+	at := func(s int) *time.Time { v := baseNow.Add(time.Duration(s) * time.Second); return &v }
+	async := check.Attempt{ID: "1", Name: opA, Type: "async", ExecutedAt: *at(-300), FailedAt: at(-30)}
+	batch := async
+	batch.Type = "batch"
+	sync := async
+	sync.Type = "sync"
+	old := async
+	old.FailedAt = at(-600)
+	done := async
+	done.CompletedAt = at(-10)
+	for _, tc := range []struct {
+		name  string
+		run   check.Attempt
+		grace time.Duration
+		want  bool
+	}{
+		{"an async try failed 30s ago may be retried", async, 2 * time.Minute, true},
+		{"so may a batch's", batch, 2 * time.Minute, true},
+		{"a sync run is never retried by the queue", sync, 2 * time.Minute, false},
+		{"past the grace it is a failure", old, 2 * time.Minute, false},
+		{"a grace of 0 reports at once", async, 0, false},
+		{"a completed row is no failure", done, 2 * time.Minute, false},
+	} {
+		if got := check.InRetryGrace(tc.run, baseNow, tc.grace); got != tc.want {
+			t.Errorf("%s: InRetryGrace = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

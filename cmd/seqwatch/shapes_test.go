@@ -353,6 +353,50 @@ func updateOp(i int, set func(now time.Time) map[string]any) func(t *testing.T, 
 
 var stories = []story{
 	{
+		// A try fails and the queue's next try completes the row within
+		// async_retry_grace: nothing is sent, ever.
+		name: "async_failure_retried_within_the_grace", files: []string{dbtest.ShapeOpA},
+		contents: map[string]string{dbtest.ShapeOpA: dbtest.AsyncRetryablePHP},
+		steps: []storyStep{
+			{at: 0, do: insertOps(func(now time.Time) []dbtest.Op {
+				return []dbtest.Op{{Name: dbtest.ShapeOpA, Type: "async", ExecutedAt: dbtest.Wall(now.Add(-time.Minute))}}
+			})},
+			{at: time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "failed", "failed_at": dbtest.Wall(now)}
+			})},
+			{at: 2 * time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "completed", "completed_at": dbtest.Wall(now)}
+			})},
+			{at: 10 * time.Minute},
+		},
+	},
+	{
+		// With async_retry_grace 0 a failed try is sent at once, and its
+		// completion by the next try is a recovery.
+		name: "async_failure_without_grace", files: []string{dbtest.ShapeOpA}, thresholds: "  async_retry_grace: 0s\n",
+		contents: map[string]string{dbtest.ShapeOpA: dbtest.AsyncRetryablePHP},
+		steps: []storyStep{
+			{at: 0, do: insertOps(func(now time.Time) []dbtest.Op {
+				return []dbtest.Op{{Name: dbtest.ShapeOpA, Type: "async", ExecutedAt: dbtest.Wall(now.Add(-time.Minute))}}
+			})},
+			{at: time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "failed", "failed_at": dbtest.Wall(now)}
+			}), want: []string{"operation.failed"}},
+			{at: 2 * time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
+				return map[string]any{"state": "completed", "completed_at": dbtest.Wall(now)}
+			}), want: []string{"operation.recovered"}},
+		},
+	},
+	{
+		// A sync failure is not retried by the queue: sent at once.
+		name: "sync_failure_sent_at_once", files: []string{dbtest.ShapeOpA},
+		steps: []storyStep{
+			{at: 0, do: insertOps(func(now time.Time) []dbtest.Op {
+				return []dbtest.Op{{Name: dbtest.ShapeOpA, ExecutedAt: dbtest.Wall(now.Add(-time.Second)), FailedAt: dbtest.Wall(now)}}
+			}), want: []string{"operation.failed"}},
+		},
+	},
+	{
 		// The queue's retry completes the row that failed: the daemon
 		// reported the failure, and now reports its recovery.
 		name: "async_failure_recovered_in_place", files: []string{dbtest.ShapeOpA},
@@ -363,8 +407,9 @@ var stories = []story{
 			})},
 			{at: time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
 				return map[string]any{"state": "failed", "failed_at": dbtest.Wall(now)}
-			}), want: []string{"operation.failed"}},
-			{at: 5 * time.Minute},
+			})},
+			// Still failed after async_retry_grace (2m): sent.
+			{at: 5 * time.Minute, want: []string{"operation.failed"}},
 			{at: 10 * time.Minute, do: updateOp(0, func(now time.Time) map[string]any {
 				return map[string]any{"state": "completed", "completed_at": dbtest.Wall(now)}
 			}), want: []string{"operation.recovered"}},

@@ -176,13 +176,17 @@ func brief(ev event.Event) event.Event {
 }
 
 // failures returns an operation.failed event for each failed run not seen
-// before, oldest first (the problems list them newest first).
+// before, oldest first (the problems list them newest first). A failed run
+// of a queued operation waits thresholds.async_retry_grace
+// (check.InRetryGrace): the queue's next try may still complete it, and a
+// run that completes within the grace is never sent, as a problem that
+// opens and closes inside a mute.
 func (e *evaluator) failures() []event.Event {
 	var evs []event.Event
 	failed := e.ps.Of(event.OperationFailed)
 	for i := len(failed) - 1; i >= 0; i-- {
 		f, key := *failed[i].Failure, failed[i].Key
-		if e.known(key) {
+		if e.known(key) || check.InRetryGrace(f.Attempt, e.now, e.ps.Thresholds.AsyncRetryGrace) {
 			continue
 		}
 		at := f.ExecutedAt

@@ -80,6 +80,10 @@ type RowShapes struct {
 	// RolledBackWindow: check warns about a rolled-back run this long
 	// after its rollback (default 24h; 0 never warns).
 	RolledBackWindow *Duration `yaml:"rolled_back_window"`
+	// AsyncRetryGrace: the daemon sends operation.failed for a failed run
+	// of a queued operation only once it is still failed this long after
+	// (default 2m; 0 at once).
+	AsyncRetryGrace *Duration `yaml:"async_retry_grace"`
 }
 
 // apply sets th's row-shape thresholds: the configured ones, else the
@@ -88,6 +92,7 @@ func (r RowShapes) apply(th *check.Thresholds) {
 	def := check.DefaultThresholds()
 	th.ScheduledStuckAfter = r.ScheduledStuckAfter.or(def.ScheduledStuckAfter)
 	th.RolledBackWindow = r.RolledBackWindow.or(def.RolledBackWindow)
+	th.AsyncRetryGrace = r.AsyncRetryGrace.or(def.AsyncRetryGrace)
 }
 
 // over returns r with the keys that o sets (an application's own).
@@ -97,6 +102,9 @@ func (r RowShapes) over(o RowShapes) RowShapes {
 	}
 	if o.RolledBackWindow != nil {
 		r.RolledBackWindow = o.RolledBackWindow
+	}
+	if o.AsyncRetryGrace != nil {
+		r.AsyncRetryGrace = o.AsyncRetryGrace
 	}
 	return r
 }
