@@ -100,6 +100,11 @@ type PendingFile struct {
 	File string `json:"file"`
 	// Path is the full path of the file.
 	Path string `json:"path"`
+	// SkippedAt and SkipReason are of the operation's newest skipped run
+	// (OperationSkippedException), when it has one: status reads them,
+	// check and the daemon do not.
+	SkippedAt  *time.Time `json:"skipped_at,omitempty"`
+	SkipReason string     `json:"skip_reason,omitempty"`
 }
 
 // Attempt is one row of the operations table.

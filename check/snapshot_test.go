@@ -18,7 +18,9 @@ import (
 var statusJSONFields = []string{
 	"app", "environment", "driver", "timezone", "taken_at",
 	"pending_migrations[].timestamp", "pending_migrations[].name", "pending_migrations[].file", "pending_migrations[].path",
+	"pending_migrations[].skipped_at", "pending_migrations[].skip_reason",
 	"pending_operations[].timestamp", "pending_operations[].name", "pending_operations[].file", "pending_operations[].path",
+	"pending_operations[].skipped_at", "pending_operations[].skip_reason",
 	"in_progress[].id", "in_progress[].name", "in_progress[].type", "in_progress[].state", "in_progress[].executed_at",
 	"in_progress[].completed_at", "in_progress[].failed_at", "in_progress[].running_for_seconds",
 	"in_progress[].skipped_at", "in_progress[].skip_reason", "in_progress[].rolled_back_at",
@@ -62,7 +64,7 @@ func TestSnapshotIsTheStatusJSONSchema(t *testing.T) {
 		SkippedAt: &at, SkipReason: "r", RolledBackAt: &at, RunningFor: check.Duration(time.Minute)}
 	f := check.Failure{Attempt: a, Recovered: true, RecoveredAt: &at,
 		Errors: []check.ErrorRecord{{ID: "1", Exception: "E", Message: "m", Trace: "#0", Context: "{}", CreatedAt: &at}}}
-	p := check.PendingFile{Timestamp: "2024_01_15_130000", Name: opA, File: opA + ".php", Path: "/app/" + opA + ".php"}
+	p := check.PendingFile{Timestamp: "2024_01_15_130000", Name: opA, File: opA + ".php", Path: "/app/" + opA + ".php", SkippedAt: &at, SkipReason: "r"}
 	s := check.Snapshot{
 		App: "shop", Environment: "production", Driver: "pgsql", Timezone: "UTC", TakenAt: at,
 		PendingMigrations: []check.PendingFile{p}, PendingOperations: []check.PendingFile{p},

@@ -104,6 +104,15 @@ var shapeWants = map[string]shapeWant{
 		perf:   map[string]int{"in_progress": 1, "stuck": 1},
 		events: [2][]string{{"operation.stuck"}, nil},
 	},
+	"skipped": {
+		status:  []string{"Last Skipped", dbtest.ShapeOpA + ".php", "2026-05-04 10:00:01: Waiting for the payment provider's migration to finish (ticket PAY-1432)", "Total: 1 pending operation(s)", "Total: 0 operation(s) in progress"},
+		verdict: check.OK, perf: map[string]int{"pending": 1, "in_progress": 0, "completed": 0},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if len(doc.PendingOperations) != 1 || doc.PendingOperations[0].SkippedAt == nil || !strings.HasPrefix(doc.PendingOperations[0].SkipReason, "Waiting for the payment provider's migration\n") {
+				t.Errorf("pending %+v: want the newest skip and its reason", doc.PendingOperations)
+			}
+		},
+	},
 	"rolled_back": {
 		status:  []string{dbtest.ShapeOpA + ".php", " [rolled back at 2026-05-04 11:41:00]", "Total: 1 completed operation(s)", "Total: 1 failed operation(s)", "Total: 2 pending operation(s)"},
 		verdict: check.Critical, summary: []string{"1 failed operation", "1 rolled-back operation that Sequencer will not run again (" + dbtest.ShapeOpA + " rolled back 19m00s ago after " + dbtest.ShapeOpB + " failed)"},
@@ -137,9 +146,16 @@ var shapeWants = map[string]shapeWant{
 // check and the daemon say about it.
 func TestEveryRowShape(t *testing.T) {
 	t.Parallel()
+	names := map[string]bool{}
 	for _, sh := range dbtest.RowShapes() {
+		names[sh.Name] = true
 		if _, ok := shapeWants[sh.Name]; !ok {
 			t.Errorf("row shape %s: no expectation in shapeWants", sh.Name)
+		}
+	}
+	for name := range shapeWants {
+		if !names[name] {
+			t.Errorf("shapeWants has %s, which is no row shape of dbtest.RowShapes", name)
 		}
 	}
 	servers := shapeServers(t)

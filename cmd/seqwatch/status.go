@@ -101,7 +101,7 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.
 	var h *reader.History
 	// In progress is shown only with every section; --json prints the
 	// whole snapshot.
-	opt := reader.ReadOptions{SkipProblems: !asJSON && !all}
+	opt := reader.ReadOptions{SkipProblems: !asJSON && !all, LastSkips: true}
 	switch needSnap, needHistory := asJSON || all || o.Pending, asJSON || all || o.Completed || o.Failed; {
 	case needSnap && needHistory:
 		// One transaction: the sections show the database at one moment.

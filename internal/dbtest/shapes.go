@@ -110,6 +110,18 @@ func RowShapes() []RowShape {
 			},
 		},
 		{
+			Name:  "skipped",
+			Ran:   "an operation that threw OperationSkippedException::withReason(...): skipped_at and skip_reason, no completed_at, so it is still pending and runs again next time",
+			Files: []string{ShapeOpA},
+			Ops: func(now time.Time) []Op {
+				return []Op{
+					{Name: ShapeOpA, ExecutedAt: ago(now, 26*time.Hour), SkippedAt: ago(now, 26*time.Hour), SkipReason: "an older reason"},
+					{Name: ShapeOpA, ExecutedAt: ago(now, 2*time.Hour), SkippedAt: ago(now, 2*time.Hour-time.Second),
+						SkipReason: "Waiting for the payment provider's migration\nto finish (ticket PAY-1432)"},
+				}
+			},
+		},
+		{
 			Name:  "rolled_back",
 			Ran:   "a Rollbackable operation that completed, then was rolled back because a later operation of the same run failed: completed_at and rolled_back_at set, state rolled_back; Sequencer never runs it again",
 			Files: []string{ShapeOpA, ShapeOpB, ShapeOpC}, Contents: map[string]string{ShapeOpA: RollbackablePHP},

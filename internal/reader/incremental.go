@@ -206,7 +206,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		snap.MissingDirs = slices.Clone(prev.MissingDirs)
 	}
 	snap.Warnings = appendNew(snap.Warnings, warnScheduled...)
-	if snap.PendingOperations, err = r.pendingFiles(ctx, probe); err != nil {
+	if snap.PendingOperations, err = r.pendingFiles(ctx, probe, false); err != nil {
 		return nil, nil, err
 	}
 	if listed {

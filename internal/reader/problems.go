@@ -395,24 +395,48 @@ func (r *reader) errorsOf(ctx context.Context, fs []check.Failure, noTraces bool
 
 // pendingFiles returns the files with no completed run: one index probe per
 // file, however many names the table holds. Only the pending files come
-// back from the database.
-func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile) ([]check.PendingFile, error) {
+// back from the database. With skips, each comes with its newest skipped
+// run (skipped_at, skip_reason), found by the same statement: a backward
+// walk of the (name, executed_at) index per spelling that stops at the
+// first skipped run.
+func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile, skips bool) ([]check.PendingFile, error) {
 	out := []check.PendingFile{}
 	if len(files) == 0 {
 		return out, nil
 	}
 	ops := r.d.table(r.t.Operations)
 	what := fmt.Sprintf("read operations table %q", r.t.Operations)
+	skipCols := ""
+	if skips {
+		for _, name := range []string{"f.n", r.d.concat("f.n", "'.php'")} {
+			for _, col := range []string{"skipped_at", "skip_reason"} {
+				skipCols += ", (SELECT s." + col + " FROM " + ops + " s WHERE s.name = " + name + " AND s.skipped_at IS NOT NULL ORDER BY s.executed_at DESC LIMIT 1)"
+			}
+		}
+	}
 	keep := func(offset int) func(*sql.Rows) error {
 		return func(rows *sql.Rows) error {
 			var i int
-			if err := rows.Scan(&i); err != nil {
+			at := [2]*wallTime{r.stamp("skipped_at"), r.stamp("skipped_at")}
+			var reason [2]sql.NullString
+			dest := []any{&i}
+			if skips {
+				dest = append(dest, at[0], &reason[0], at[1], &reason[1])
+			}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			if i < 1 || offset+i > len(files) {
 				return fmt.Errorf("file index %d out of range", i)
 			}
-			out = append(out, files[offset+i-1])
+			f := files[offset+i-1]
+			// The later skip of the two spellings.
+			for k := range at {
+				if at[k].valid && (f.SkippedAt == nil || at[k].t.After(*f.SkippedAt)) {
+					f.SkippedAt, f.SkipReason = at[k].ptr(), reason[k].String
+				}
+			}
+			out = append(out, f)
 			return nil
 		}
 	}
@@ -421,7 +445,7 @@ func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile) ([
 		for i, f := range files {
 			names[i] = f.Name
 		}
-		q := `SELECT f.i FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
+		q := `SELECT f.i` + skipCols + ` FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
 WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL` + r.d.probeFence() + `)
 ORDER BY f.i`
 		if err := r.query(ctx, what, q, []any{names}, keep(0)); err != nil {
@@ -445,14 +469,14 @@ ORDER BY f.i`
 			case r.d.name() == "sqlite":
 				fmt.Fprintf(&b, ", (%d, ?)", j+1)
 			case j == 0:
-				b.WriteString("SELECT f.i FROM (SELECT 1 AS i, ? AS n")
+				b.WriteString("SELECT f.i" + skipCols + " FROM (SELECT 1 AS i, ? AS n")
 			default:
 				fmt.Fprintf(&b, " UNION ALL SELECT %d, ?", j+1)
 			}
 			args = append(args, f.Name)
 		}
 		if r.d.name() == "sqlite" {
-			b.WriteString(") SELECT f.i FROM f")
+			b.WriteString(") SELECT f.i" + skipCols + " FROM f")
 		} else {
 			b.WriteString(") f")
 		}

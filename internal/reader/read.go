@@ -24,6 +24,9 @@ type ReadOptions struct {
 	// to know (Snapshot.LastCompleted): the daemon passes the operations
 	// of its open problems, to tell a recovery from a deleted row.
 	Watch []string
+	// LastSkips reads, with each pending operation, its newest skipped
+	// run (PendingFile.SkippedAt and SkipReason): what status shows.
+	LastSkips bool
 	// RolledBackLookback is how far back rolled-back runs are looked for
 	// (check.Thresholds.RolledBackLookback); 0 is a week.
 	RolledBackLookback time.Duration
@@ -175,7 +178,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 	}
 
 	if !opt.SkipPending {
-		if snap.PendingOperations, err = r.pendingFiles(ctx, opFiles); err != nil {
+		if snap.PendingOperations, err = r.pendingFiles(ctx, opFiles, opt.LastSkips); err != nil {
 			return nil, nil, reader{}, err
 		}
 		snap.Counts.PendingOperations = len(snap.PendingOperations)

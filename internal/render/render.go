@@ -493,15 +493,38 @@ func (p *printer) section(title, color string) {
 	p.printf("%s\n", title)
 }
 
+// pendingTable draws the pending files as sequencer:status does, with a
+// Last Skipped column when one of them was skipped (its newest skip: when,
+// and the reason on one line): it runs again at the next
+// sequencer:process, and the reason says why it did not the last time.
 func (p *printer) pendingTable(files []check.PendingFile) {
 	if len(files) == 0 {
 		return
 	}
+	skipped := false
+	for _, f := range files {
+		skipped = skipped || f.SkippedAt != nil
+	}
 	rows := make([][]string, 0, len(files))
 	for _, f := range files {
-		rows = append(rows, []string{f.Timestamp, text.Line(f.File, 255)})
+		row := []string{f.Timestamp, text.Line(f.File, 255)}
+		if skipped {
+			last := ""
+			if f.SkippedAt != nil {
+				last = stamp(*f.SkippedAt)
+				if r := text.Line(f.SkipReason, 120); r != "" {
+					last += ": " + r
+				}
+			}
+			row = append(row, last)
+		}
+		rows = append(rows, row)
 	}
-	p.table([]string{"Timestamp", "Name"}, rows)
+	header := []string{"Timestamp", "Name"}
+	if skipped {
+		header = append(header, "Last Skipped")
+	}
+	p.table(header, rows)
 }
 
 // table draws a table whose rows are all at hand, measuring them first:
