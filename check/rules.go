@@ -34,8 +34,12 @@ const DefaultRolledBackWindow = 24 * time.Hour
 // the limits that are on unless turned off.
 func DefaultThresholds() Thresholds {
 	return Thresholds{ScheduledStuckAfter: DefaultScheduledStuckAfter, RolledBackWindow: DefaultRolledBackWindow,
-		AsyncRetryGrace: DefaultAsyncRetryGrace}
+		AsyncRetryGrace: DefaultAsyncRetryGrace, DeferredStuckAfter: DefaultDeferredAfter, DeferredOverdueAfter: DefaultDeferredAfter}
 }
+
+// DefaultDeferredAfter is thresholds.deferred_stuck_after and
+// thresholds.deferred_overdue_after when they are not set.
+const DefaultDeferredAfter = time.Hour
 
 // DefaultAsyncRetryGrace is thresholds.async_retry_grace when it is not
 // set.
@@ -78,6 +82,11 @@ type Thresholds struct {
 	// try may complete it. 0 reports at once. The rules themselves judge
 	// what is true now.
 	AsyncRetryGrace time.Duration `json:"-"`
+	// DeferredStuckAfter makes deferred operations in processing for
+	// longer than this a problem (DeferredStuck), and DeferredOverdueAfter
+	// pending ones due longer ago than this (DeferredOverdue); 0 is off.
+	DeferredStuckAfter   time.Duration `json:"-"`
+	DeferredOverdueAfter time.Duration `json:"-"`
 	// UnreachableAfter makes that many consecutive failed reads an
 	// unreachable application (the daemon's source.unreachable); 0 is
 	// DefaultUnreachableAfter. check reads once, and a read that fails is
@@ -104,8 +113,10 @@ func (th Thresholds) ClearAt() int {
 // file (open problems, rows already reported): they must never change, or
 // an upgrade reports everything again.
 const (
-	PendingKey = "pending.threshold"
-	SourceKey  = "source.unreachable"
+	PendingKey         = "pending.threshold"
+	SourceKey          = "source.unreachable"
+	DeferredStuckKey   = "deferred.stuck"
+	DeferredOverdueKey = "deferred.overdue"
 )
 
 // MissingDirKey is the problem key of a discovery directory that does not
@@ -137,8 +148,8 @@ func DeferredKey(id string) string {
 }
 
 // Problem is one thing wrong with an application. Exactly one of Failure,
-// Running, Waiting, RolledBack, Deferred, Pending, Source and Missing is
-// set, as Kind says.
+// Running, Waiting, RolledBack, Deferred, Late, Pending, Source and
+// Missing is set, as Kind says.
 type Problem struct {
 	// Key identifies the problem from one read to the next.
 	Key string
@@ -171,6 +182,19 @@ type Problem struct {
 	// Missing is a discovery directory that does not exist
 	// (source.unreachable, UNKNOWN).
 	Missing *MissingDir
+	// Late is deferred operations that no one runs: hanging in processing
+	// (deferred.stuck) or long overdue (deferred.overdue).
+	Late *DeferredLate
+}
+
+// DeferredLate is deferred operations that no one runs.
+type DeferredLate struct {
+	// Count is how many are processing (stuck) or pending (overdue).
+	Count int
+	// Oldest is the oldest one's reserved_at (stuck) or due_at (overdue).
+	Oldest time.Time
+	// After is the threshold it is over.
+	After time.Duration
 }
 
 // PendingOver is a backlog of pending operations over the threshold.
@@ -210,6 +234,9 @@ type Problems struct {
 //   - every rolled-back run rolled back within RolledBackWindow, while it
 //     is its operation's newest, is a problem (WARNING);
 //   - every exhausted deferred operation is a problem (CRITICAL);
+//   - deferred operations hanging in processing longer than
+//     DeferredStuckAfter are one problem, and pending ones due longer ago
+//     than DeferredOverdueAfter another (WARNING each);
 //   - more than MaxPending pending operations is one problem (WARNING);
 //   - every run in progress longer than StuckAfter is a problem (WARNING).
 //     How long a run has been in progress is its RunningFor, or, when
@@ -238,6 +265,14 @@ func Assess(s *Snapshot, th Thresholds) Problems {
 		for _, x := range s.Deferred.Exhausted {
 			ps.add(Problem{Key: DeferredKey(x.ID), Kind: event.DeferredFailed, Status: Critical, Deferred: &x})
 		}
+	}
+	if d := s.Deferred; DeferredStuck(d, s.TakenAt, th.DeferredStuckAfter) {
+		ps.add(Problem{Key: DeferredStuckKey, Kind: event.DeferredStuck, Status: Warning,
+			Late: &DeferredLate{Count: d.Processing, Oldest: *d.OldestReservedAt, After: th.DeferredStuckAfter}})
+	}
+	if d := s.Deferred; DeferredOverdue(d, s.TakenAt, th.DeferredOverdueAfter) {
+		ps.add(Problem{Key: DeferredOverdueKey, Kind: event.DeferredOverdue, Status: Warning,
+			Late: &DeferredLate{Count: d.Pending, Oldest: *d.OldestDueAt, After: th.DeferredOverdueAfter}})
 	}
 	if n := s.Counts.PendingOperations; th.MaxPending > 0 && n > th.MaxPending {
 		ps.add(Problem{Key: PendingKey, Kind: event.PendingThreshold, Status: Warning, Pending: &PendingOver{Count: n, Threshold: th.MaxPending}})

@@ -120,3 +120,17 @@ func Queued(run Attempt) bool {
 func InRetryGrace(run Attempt, now time.Time, grace time.Duration) bool {
 	return grace > 0 && Queued(run) && run.FailedAt != nil && run.CompletedAt == nil && now.Sub(*run.FailedAt) < grace
 }
+
+// DeferredStuck reports whether deferred operations hang in processing: the
+// oldest was reserved more than after before now (0: never). Its worker
+// died, and nothing reclaims the row.
+func DeferredStuck(d *Deferred, now time.Time, after time.Duration) bool {
+	return after > 0 && d != nil && d.Processing > 0 && d.OldestReservedAt != nil && now.Sub(*d.OldestReservedAt) > after
+}
+
+// DeferredOverdue reports whether pending deferred operations are long past
+// their time: the oldest was due more than after before now (0: never).
+// sequencer:deferred-process is not scheduled, or not running.
+func DeferredOverdue(d *Deferred, now time.Time, after time.Duration) bool {
+	return after > 0 && d != nil && d.Pending > 0 && d.OldestDueAt != nil && now.Sub(*d.OldestDueAt) > after
+}

@@ -178,6 +178,12 @@ func (e ErrorRecord) CreatedTime() time.Time {
 type Deferred struct {
 	Pending    int `json:"pending"`
 	Processing int `json:"processing"`
+	// OldestDueAt is the earliest due_at of the pending rows, and
+	// OldestReservedAt the earliest reserved_at of the processing rows
+	// (nil when there are none): what DeferredOverdue and DeferredStuck
+	// judge.
+	OldestDueAt      *time.Time `json:"oldest_due_at,omitempty"`
+	OldestReservedAt *time.Time `json:"oldest_reserved_at,omitempty"`
 	// Exhausted are rows with status failed whose attempts reached
 	// max_attempts.
 	Exhausted []DeferredFailure `json:"exhausted"`

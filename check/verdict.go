@@ -177,6 +177,11 @@ func (ps Problems) Verdict() Verdict {
 		v.Problems = append(v.Problems, fmt.Sprintf("%d rolled-back %s that Sequencer will not run again (%s rolled back %s ago%s)",
 			n, plural(n, "operation"), Sanitize(r.Name, 255), HumanDuration(s.TakenAt.Sub(*r.RolledBackAt)), why))
 	}
+	for _, p := range ps.list {
+		if line := p.LateLine(s.TakenAt); line != "" {
+			v.Problems = append(v.Problems, line)
+		}
+	}
 	if pending != nil {
 		v.Problems = append(v.Problems, fmt.Sprintf("%d pending %s (more than %d)", pending.Count, plural(pending.Count, "operation"), pending.Threshold))
 	}
@@ -241,6 +246,23 @@ func unreadableNote(s *Snapshot) string {
 		note += " (" + strings.Join(parts, ItemSeparator) + ")"
 	}
 	return note
+}
+
+// LateLine is how check words a deferred.stuck or deferred.overdue
+// problem at now (the status page shows the same line), or "" for a
+// problem of another kind.
+func (p Problem) LateLine(now time.Time) string {
+	l := p.Late
+	switch {
+	case l == nil:
+	case p.Kind == event.DeferredStuck:
+		return fmt.Sprintf("%d deferred %s processing, the oldest reserved %s ago (more than %s: its worker died?)",
+			l.Count, plural(l.Count, "operation"), HumanDuration(now.Sub(l.Oldest)), HumanDuration(l.After))
+	case p.Kind == event.DeferredOverdue:
+		return fmt.Sprintf("%d deferred %s pending, the oldest due %s ago (more than %s: is sequencer:deferred-process scheduled?)",
+			l.Count, plural(l.Count, "operation"), HumanDuration(now.Sub(l.Oldest)), HumanDuration(l.After))
+	}
+	return ""
 }
 
 // UnknownVerdict is the verdict when the application could not be read.

@@ -46,6 +46,8 @@ const (
 	PendingCleared      = event.PendingCleared
 	OperationRolledBack = event.OperationRolledBack
 	DeferredFailed      = event.DeferredFailed
+	DeferredStuck       = event.DeferredStuck
+	DeferredOverdue     = event.DeferredOverdue
 	SourceUnreachable   = event.SourceUnreachable
 	SourceRecovered     = event.SourceRecovered
 	Digest              = event.Digest

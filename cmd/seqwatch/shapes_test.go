@@ -104,6 +104,22 @@ var shapeWants = map[string]shapeWant{
 		perf:   map[string]int{"in_progress": 1, "stuck": 1},
 		events: [2][]string{{"operation.stuck"}, nil},
 	},
+	"deferred_stuck_in_processing": {
+		verdict: check.Warning, summary: []string{"2 deferred operations processing, the oldest reserved 3h00m ago (more than 1h00m: its worker died?)"},
+		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
+			if doc.Deferred == nil || doc.Deferred.Processing != 2 || doc.Deferred.OldestReservedAt == nil {
+				t.Errorf("deferred %+v: want 2 processing with the oldest reservation", doc.Deferred)
+			}
+		},
+		events: [2][]string{{"deferred.stuck"}, nil},
+	},
+	"deferred_overdue": {
+		verdict: check.Warning, summary: []string{"2 deferred operations pending, the oldest due 2h00m ago (more than 1h00m: is sequencer:deferred-process scheduled?)"},
+		events: [2][]string{{"deferred.overdue"}, nil},
+	},
+	"deferred_on_time": {
+		verdict: check.OK,
+	},
 	"skipped": {
 		status:  []string{"Last Skipped", dbtest.ShapeOpA + ".php", "2026-05-04 10:00:01: Waiting for the payment provider's migration to finish (ticket PAY-1432)", "Total: 1 pending operation(s)", "Total: 0 operation(s) in progress"},
 		verdict: check.OK, perf: map[string]int{"pending": 1, "in_progress": 0, "completed": 0},
@@ -335,7 +351,9 @@ type story struct {
 	contents map[string]string
 	// thresholds are extra lines under thresholds: in seqwatch.yaml.
 	thresholds string
-	steps      []storyStep
+	// deferred creates the deferred_operations table.
+	deferred bool
+	steps    []storyStep
 }
 
 // storyStep changes the rows at shapeNow+at (do may be nil), then runs a
@@ -460,6 +478,27 @@ func init() {
 	})
 }
 
+func init() {
+	stories = append(stories, story{
+		// The deferred processor stops: deferred.overdue once; it runs
+		// again and the problem closes without an event; it stops again,
+		// and that is news again.
+		name: "deferred_processor_stops_twice", files: []string{dbtest.ShapeOpA}, deferred: true,
+		steps: []storyStep{
+			{at: 0, do: func(t *testing.T, a *shapeApp, now time.Time) {
+				a.db.InsertDeferred(t, a.schema, dbtest.Deferred{Operation: "App\\Deferred\\X", DueAt: dbtest.Wall(now.Add(-2 * time.Hour))})
+			}, want: []string{"deferred.overdue"}},
+			{at: time.Minute},
+			{at: 2 * time.Minute, do: func(t *testing.T, a *shapeApp, now time.Time) {
+				a.db.Exec(t, "update "+a.db.Quote("deferred_operations")+" set "+a.db.Quote("status")+" = 'completed'")
+			}},
+			{at: 3 * time.Hour, do: func(t *testing.T, a *shapeApp, now time.Time) {
+				a.db.InsertDeferred(t, a.schema, dbtest.Deferred{Operation: "App\\Deferred\\Y", DueAt: dbtest.Wall(now.Add(-90 * time.Minute))})
+			}, want: []string{"deferred.overdue"}},
+		},
+	})
+}
+
 // TestDaemonStories runs each story on every database and key type: the
 // daemon's events follow what Sequencer did to its rows.
 func TestDaemonStories(t *testing.T) {
@@ -470,7 +509,11 @@ func TestDaemonStories(t *testing.T) {
 			for _, st := range stories {
 				t.Run(fmt.Sprintf("%s/%s/%s", d, idType, st.name), func(t *testing.T) {
 					t.Parallel()
-					a := newShapeApp(t, servers, d, idType, dbtest.RowShape{Name: st.name, Files: st.files, Contents: st.contents})
+					sh := dbtest.RowShape{Name: st.name, Files: st.files, Contents: st.contents}
+					if st.deferred {
+						sh.Deferred = func(time.Time) []dbtest.Deferred { return nil }
+					}
+					a := newShapeApp(t, servers, d, idType, sh)
 					tick := a.daemon(t, st.thresholds)
 					if ks := tick(shapeNow.Add(-2 * time.Hour)); len(ks) != 0 {
 						t.Fatalf("the first tick on empty tables sent %v", ks)

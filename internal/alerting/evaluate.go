@@ -99,6 +99,7 @@ func Evaluate(st *state.State, ps check.Problems, now time.Time, p Policy) ([]ev
 	}
 
 	e.missingDirs()
+	e.deferredLate()
 	e.recoveries()
 	e.stuck()
 	e.pending()
@@ -348,6 +349,40 @@ func (e *evaluator) missingDirs() {
 		// It can go missing again, and that is news again.
 		delete(e.st.Seen, p.Key)
 		e.out = append(e.out, ev)
+	}
+}
+
+// deferredLate opens deferred.stuck and deferred.overdue, once each while
+// the rules judge them, and closes them without an event once they no
+// longer do (the rows were reclaimed, processed or removed).
+func (e *evaluator) deferredLate() {
+	for _, kind := range []event.Kind{event.DeferredStuck, event.DeferredOverdue} {
+		for _, p := range e.ps.Of(kind) {
+			if _, open := e.st.Open[p.Key]; open {
+				continue
+			}
+			l := p.Late
+			var s string
+			if kind == event.DeferredStuck {
+				s = fmt.Sprintf("%d deferred operations in processing, the oldest reserved %s (deferred_stuck_after %s): its worker died, and nothing reclaims it",
+					l.Count, l.Oldest.Format(time.DateTime), l.After)
+			} else {
+				s = fmt.Sprintf("%d deferred operations pending, the oldest due %s (deferred_overdue_after %s): is sequencer:deferred-process scheduled?",
+					l.Count, l.Oldest.Format(time.DateTime), l.After)
+			}
+			ev := e.event(kind, p.Key, l.Oldest, s)
+			e.open(ev)
+			// Not once-only: it is news again when it comes back.
+			delete(e.st.Seen, p.Key)
+			e.out = append(e.out, ev)
+		}
+		for _, p := range e.sortedOpen(kind) {
+			if !e.ps.Has(p.Key) {
+				e.close(p.Key)
+				e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: no deferred operation is %s any more", p.Key,
+					map[event.Kind]string{event.DeferredStuck: "stuck in processing", event.DeferredOverdue: "overdue"}[kind]))
+			}
+		}
 	}
 }
 

@@ -84,6 +84,11 @@ type RowShapes struct {
 	// of a queued operation only once it is still failed this long after
 	// (default 2m; 0 at once).
 	AsyncRetryGrace *Duration `yaml:"async_retry_grace"`
+	// DeferredStuckAfter: deferred operations in processing longer than
+	// this are deferred.stuck; DeferredOverdueAfter: pending ones due
+	// longer ago are deferred.overdue (default 1h each; 0 off).
+	DeferredStuckAfter   *Duration `yaml:"deferred_stuck_after"`
+	DeferredOverdueAfter *Duration `yaml:"deferred_overdue_after"`
 }
 
 // apply sets th's row-shape thresholds: the configured ones, else the
@@ -93,6 +98,8 @@ func (r RowShapes) apply(th *check.Thresholds) {
 	th.ScheduledStuckAfter = r.ScheduledStuckAfter.or(def.ScheduledStuckAfter)
 	th.RolledBackWindow = r.RolledBackWindow.or(def.RolledBackWindow)
 	th.AsyncRetryGrace = r.AsyncRetryGrace.or(def.AsyncRetryGrace)
+	th.DeferredStuckAfter = r.DeferredStuckAfter.or(def.DeferredStuckAfter)
+	th.DeferredOverdueAfter = r.DeferredOverdueAfter.or(def.DeferredOverdueAfter)
 }
 
 // over returns r with the keys that o sets (an application's own).
@@ -105,6 +112,12 @@ func (r RowShapes) over(o RowShapes) RowShapes {
 	}
 	if o.AsyncRetryGrace != nil {
 		r.AsyncRetryGrace = o.AsyncRetryGrace
+	}
+	if o.DeferredStuckAfter != nil {
+		r.DeferredStuckAfter = o.DeferredStuckAfter
+	}
+	if o.DeferredOverdueAfter != nil {
+		r.DeferredOverdueAfter = o.DeferredOverdueAfter
 	}
 	return r
 }

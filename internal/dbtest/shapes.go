@@ -110,6 +110,40 @@ func RowShapes() []RowShape {
 			},
 		},
 		{
+			Name:  "deferred_stuck_in_processing",
+			Ran:   "a deferred_operations row in processing whose worker died: it stays there forever, nothing reclaims it",
+			Files: []string{ShapeOpA},
+			Deferred: func(now time.Time) []Deferred {
+				return []Deferred{
+					{Operation: "App\\Deferred\\SendInvoice", DueAt: ago(now, 4*time.Hour), Status: "processing", Attempts: 1, ReservedAt: ago(now, 3*time.Hour)},
+					{Operation: "App\\Deferred\\SendInvoice", DueAt: ago(now, 10*time.Minute), Status: "processing", Attempts: 1, ReservedAt: ago(now, 5*time.Minute)},
+				}
+			},
+		},
+		{
+			Name:  "deferred_overdue",
+			Ran:   "pending deferred_operations rows long past due_at: sequencer:deferred-process is not scheduled",
+			Files: []string{ShapeOpA},
+			Deferred: func(now time.Time) []Deferred {
+				return []Deferred{
+					{Operation: "App\\Deferred\\ExpireTrials", DueAt: ago(now, 2*time.Hour)},
+					{Operation: "App\\Deferred\\ExpireTrials", DueAt: Wall(now.Add(time.Hour))},
+				}
+			},
+		},
+		{
+			Name:  "deferred_on_time",
+			Ran:   "deferred_operations rows as they should be: one due soon, one in processing for a few minutes, one completed",
+			Files: []string{ShapeOpA},
+			Deferred: func(now time.Time) []Deferred {
+				return []Deferred{
+					{Operation: "App\\Deferred\\A", DueAt: Wall(now.Add(10 * time.Minute))},
+					{Operation: "App\\Deferred\\B", DueAt: ago(now, 6*time.Minute), Status: "processing", Attempts: 1, ReservedAt: ago(now, 5*time.Minute)},
+					{Operation: "App\\Deferred\\C", DueAt: ago(now, 48*time.Hour), Status: "completed", Attempts: 1, ProcessedAt: ago(now, 48*time.Hour)},
+				}
+			},
+		},
+		{
 			Name:  "skipped",
 			Ran:   "an operation that threw OperationSkippedException::withReason(...): skipped_at and skip_reason, no completed_at, so it is still pending and runs again next time",
 			Files: []string{ShapeOpA},

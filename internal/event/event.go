@@ -29,8 +29,16 @@ const (
 	// it again. Sent once per run.
 	OperationRolledBack Kind = "operation.rolled_back"
 	DeferredFailed      Kind = "deferred.failed"
-	SourceUnreachable   Kind = "source.unreachable"
-	SourceRecovered     Kind = "source.recovered"
+	// DeferredStuck: deferred operations in processing whose worker died
+	// (reserved longer than thresholds.deferred_stuck_after); nothing
+	// reclaims them.
+	DeferredStuck Kind = "deferred.stuck"
+	// DeferredOverdue: pending deferred operations long past their due_at
+	// (thresholds.deferred_overdue_after): sequencer:deferred-process is
+	// not running.
+	DeferredOverdue   Kind = "deferred.overdue"
+	SourceUnreachable Kind = "source.unreachable"
+	SourceRecovered   Kind = "source.recovered"
 	// Digest summarises past failures on the first run (on_first_run: digest).
 	Digest Kind = "digest"
 	// Reminder repeats an event that is still open after repeat_after.

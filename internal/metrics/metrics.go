@@ -32,6 +32,10 @@ const (
 	KindStuck             = "stuck"
 	KindPendingOver       = "pending_over_threshold"
 	KindDeferredExhausted = "deferred_exhausted"
+	KindRolledBack        = "rolled_back"
+	KindDeferredStuck     = "deferred_stuck"
+	KindDeferredOverdue   = "deferred_overdue"
+	KindMissingDir        = "missing_directory"
 )
 
 // Delivery results, the values of the result label of

@@ -204,6 +204,13 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 	snap, v := problems.Snapshot, problems.Verdict()
 	a.Verdict, a.Summary, a.ReadError, a.LastSuccessfulReadAt = v.Status.String(), v.Summary, "", at
 	a.Notices = append(a.Notices[:0:0], snap.Warnings...)
+	for _, p := range problems.All() {
+		// A line each for the deferred operations no one runs, as check
+		// words them (the lists below do not show them).
+		if line := p.LateLine(snap.TakenAt); line != "" {
+			a.Notices = append(a.Notices, line)
+		}
+	}
 	a.Failing = a.Failing[:0:0]
 	oldest := time.Time{}
 	for _, f := range v.Failing {
@@ -258,6 +265,10 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 	o.metrics.Problems(o.app, metrics.KindStuck, len(v.Stuck))
 	o.metrics.Problems(o.app, metrics.KindPendingOver, over)
 	o.metrics.Problems(o.app, metrics.KindDeferredExhausted, len(problems.Of(notify.DeferredFailed)))
+	o.metrics.Problems(o.app, metrics.KindRolledBack, len(problems.Of(notify.OperationRolledBack)))
+	o.metrics.Problems(o.app, metrics.KindDeferredStuck, len(problems.Of(notify.DeferredStuck)))
+	o.metrics.Problems(o.app, metrics.KindDeferredOverdue, len(problems.Of(notify.DeferredOverdue)))
+	o.metrics.Problems(o.app, metrics.KindMissingDir, len(snap.MissingDirs))
 	o.metrics.Pending(o.app, snap.Counts.PendingOperations)
 	o.metrics.OldestFailure(o.app, oldest)
 }

@@ -409,16 +409,21 @@ func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
 	d := &check.Deferred{Exhausted: []check.DeferredFailure{}}
 	tbl := r.d.table(r.t.Deferred)
 	what := fmt.Sprintf("read deferred operations table %q", r.t.Deferred)
-	err := r.query(ctx, what, "SELECT status, COUNT(*) FROM "+tbl+" WHERE status IN ('pending', 'processing') GROUP BY status", nil, func(rows *sql.Rows) error {
+	// Two rows, on the (status, due_at) index: the earliest due_at of the
+	// pending rows is near its first entry; the processing rows are few.
+	// Values that cannot be read are left out of the minimums.
+	readable := func(col string) string { return "MIN(CASE WHEN " + r.d.stampOK(col) + " THEN " + col + " END)" }
+	err := r.query(ctx, what, "SELECT status, COUNT(*), "+readable("due_at")+", "+readable("reserved_at")+" FROM "+tbl+" WHERE status IN ('pending', 'processing') GROUP BY status", nil, func(rows *sql.Rows) error {
 		var status string
 		var n int
-		if err := rows.Scan(&status, &n); err != nil {
+		due, reserved := r.stamp("due_at"), r.stamp("reserved_at")
+		if err := rows.Scan(&status, &n, due, reserved); err != nil {
 			return err
 		}
 		if status == "pending" {
-			d.Pending = n
+			d.Pending, d.OldestDueAt = n, due.ptr()
 		} else {
-			d.Processing = n
+			d.Processing, d.OldestReservedAt = n, reserved.ptr()
 		}
 		return nil
 	})
