@@ -21,6 +21,8 @@ const (
 	AlertPendingPileUp       = "SequencerPendingPileUp"
 	AlertDeferredExhausted   = "SequencerDeferredExhausted"
 	AlertOperationRolledBack = "SequencerOperationRolledBack"
+	AlertDeferredStuck       = "SequencerDeferredStuck"
+	AlertDeferredOverdue     = "SequencerDeferredOverdue"
 	AlertSourceUnreachable   = "SeqwatchSourceUnreachable"
 	// AlertTest is what `seqwatch notify test` posts; it resolves after
 	// testValidity.
@@ -78,6 +80,10 @@ func ruleOf(kind notify.Kind) (r rule, ok bool) {
 		// Firing while the daemon keeps it open (within
 		// rolled_back_window); it resolves after ends_after then.
 		r = rule{AlertOperationRolledBack, "warning", false}
+	case notify.DeferredStuck:
+		r = rule{AlertDeferredStuck, "warning", false}
+	case notify.DeferredOverdue:
+		r = rule{AlertDeferredOverdue, "warning", false}
 	case notify.SourceUnreachable, notify.SourceRecovered:
 		r = rule{AlertSourceUnreachable, "critical", kind == notify.SourceRecovered}
 	case notify.Test:

@@ -402,6 +402,10 @@ func titleOf(k notify.Kind) (emoji, title string) {
 		return ":rewind:", "Operation rolled back: it will not run again"
 	case notify.DeferredFailed:
 		return ":x:", "Deferred operation used up its attempts"
+	case notify.DeferredStuck:
+		return ":hourglass:", "Deferred operations stuck in processing"
+	case notify.DeferredOverdue:
+		return ":alarm_clock:", "Deferred operations overdue"
 	case notify.SourceUnreachable:
 		return ":electric_plug:", "Database unreachable"
 	case notify.SourceRecovered:
