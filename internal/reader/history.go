@@ -122,17 +122,22 @@ func (h *History) Rows(ctx context.Context) (int, error) {
 
 // completedWhere selects the rows of the completed list, as
 // sequencer:status lists them.
-const (
-	completedWhere = " WHERE completed_at IS NOT NULL AND failed_at IS NULL"
-	completedOrder = " ORDER BY completed_at DESC, executed_at DESC"
-)
+const completedWhere = " WHERE completed_at IS NOT NULL AND failed_at IS NULL"
 
-// Completed calls fn with every completed row, newest completion first
-// (completed_at, then executed_at, descending: sequencer:status's order).
-// The Attempt passed is reused for the next row. An error fn returns stops
-// the read and is returned unchanged.
+// runOrder is the order of both lists, as sequencer:status 3.0.3 really
+// orders them (whatever the column names in its code suggest): the newest
+// start first, and of runs that started in the same second (one deploy's),
+// the newest id first: integer ids numerically, ULIDs and UUIDs (which
+// Laravel makes time-ordered) byte by byte.
+func (r *reader) runOrder(alias string) string {
+	return " ORDER BY " + alias + "executed_at DESC, " + r.d.byteOrderDesc(r.d.text(alias+"id"))
+}
+
+// Completed calls fn with every completed row in sequencer:status's order
+// (runOrder). The Attempt passed is reused for the next row. An error fn
+// returns stops the read and is returned unchanged.
 func (h *History) Completed(ctx context.Context, fn func(*check.Attempt) error) error {
-	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + completedOrder
+	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + h.r.runOrder("")
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
 		a = check.Attempt{}
@@ -245,7 +250,7 @@ const (
 func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) error) error {
 	r := &h.r
 	id := "CASE WHEN " + r.d.unreadable("executed_at") + " OR " + r.d.unreadable("completed_at") + " OR " + r.d.unreadable("rolled_back_at") + " THEN " + r.d.text("id") + " END"
-	q := "SELECT " + id + ", name, type, executed_at, completed_at, rolled_back_at FROM " + r.d.table(r.t.Operations) + completedWhere + completedOrder
+	q := "SELECT " + id + ", name, type, executed_at, completed_at, rolled_back_at FROM " + r.d.table(r.t.Operations) + completedWhere + r.runOrder("")
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, func(rows *sql.Rows) error {
 		exec, done, rolledBack := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("rolled_back_at")
@@ -264,8 +269,8 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 }
 
 // Failed calls fn with every failed row and its error rows (oldest error
-// first), newest failure first: failed_at descending, then integer ids
-// numerically and other ids as text, descending. Recovered and RecoveredAt
+// first), in sequencer:status's order (runOrder: the newest start first,
+// ties by id, newest first). Recovered and RecoveredAt
 // are check.Recovered's: whether a completed row of the same name (with or
 // without ".php") started at or after the failed one (the row itself, when
 // the queue's retry completed it in place), and the start of the newest
@@ -298,7 +303,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
 		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
 		" WHERE f.failed_at IS NOT NULL" +
-		" ORDER BY f.failed_at DESC, " + r.d.byteOrderDesc(id) + ", e.created_at, e.id"
+		r.runOrder("f.") + ", e.created_at, e.id"
 
 	var cur check.Failure
 	have := false

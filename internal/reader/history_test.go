@@ -59,6 +59,12 @@ func historyOps(d dbtest.Dialect, idType string) []dbtest.Op {
 		{Name: "2024_01_07_000000_Bell\x07\x1b[31m|", ExecutedAt: day + "05:02:00", CompletedAt: day + "05:02:01", Type: "sync\x1b"},
 		{Name: "2024_01_07_000001_Pipes||||||Name|", ExecutedAt: day + "05:02:30", CompletedAt: day + "05:02:31", Type: "a|b"},
 		{Name: "2024_01_10_000000_Running", ExecutedAt: day + "11:50:00"},
+		// One deploy's rows in one second: ordered by id, newest first
+		// (the ids of the key types here grow with the order of insert).
+		{Name: "2024_01_14_000001_SameSecondA", ExecutedAt: day + "02:00:00", CompletedAt: day + "02:00:09"},
+		{Name: "2024_01_14_000002_SameSecondB", ExecutedAt: day + "02:00:00", CompletedAt: day + "02:00:01"},
+		{Name: "2024_01_14_000003_SameSecondC", ExecutedAt: day + "02:00:00", FailedAt: day + "02:00:01"},
+		{Name: "2024_01_14_000004_SameSecondD", ExecutedAt: day + "02:00:00", FailedAt: day + "02:00:08"},
 		// Rolled back after it completed: still in the completed list,
 		// marked.
 		{Name: "2024_01_13_000000_RolledBack", State: "rolled_back", ExecutedAt: day + "03:00:00", CompletedAt: day + "03:00:02", RolledBackAt: day + "03:00:09"},
@@ -136,21 +142,19 @@ func wantHistory(t *testing.T, ops []dbtest.Op, ids []string, loc *time.Location
 		}
 		failed = append(failed, f)
 	}
-	slices.SortStableFunc(completed, func(a, b check.Attempt) int {
-		if c := b.CompletedAt.Compare(*a.CompletedAt); c != 0 {
-			return c
-		}
-		return b.ExecutedAt.Compare(a.ExecutedAt)
-	})
-	slices.SortStableFunc(failed, func(a, b check.Failure) int {
-		if c := b.FailedAt.Compare(*a.FailedAt); c != 0 {
+	// sequencer:status's order: the newest start first, ties by id,
+	// newest first (integer ids numerically).
+	newestFirst := func(a, b check.Attempt) int {
+		if c := b.ExecutedAt.Compare(a.ExecutedAt); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(len(b.ID), len(a.ID)); c != 0 {
 			return c
 		}
 		return strings.Compare(b.ID, a.ID)
-	})
+	}
+	slices.SortStableFunc(completed, newestFirst)
+	slices.SortStableFunc(failed, func(a, b check.Failure) int { return newestFirst(a.Attempt, b.Attempt) })
 	return completed, failed
 }
 
