@@ -134,3 +134,16 @@ func DeferredStuck(d *Deferred, now time.Time, after time.Duration) bool {
 func DeferredOverdue(d *Deferred, now time.Time, after time.Duration) bool {
 	return after > 0 && d != nil && d.Pending > 0 && d.OldestDueAt != nil && now.Sub(*d.OldestDueAt) > after
 }
+
+// RunsAgain reports whether a failed queued run is an operation that the
+// queue has given up on and that the next `sequencer:process` dispatches
+// again, as a new row, whether anyone asked for it or not: it ran on the
+// queue (Queued), it is past the queue's retries (no longer InRetryGrace),
+// and its operation is pending (pending: its file exists and no run of it
+// ever completed, so this run is not recovered either).
+func RunsAgain(run Attempt, pending bool, now time.Time, grace time.Duration) bool {
+	return pending && Queued(run) && run.FailedAt != nil && run.CompletedAt == nil && !InRetryGrace(run, now, grace)
+}
+
+// RunsAgainNote is what status and the failure alert say beside such a run.
+const RunsAgainNote = "runs again at the next sequencer:process"

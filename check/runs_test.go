@@ -141,3 +141,19 @@ func TestInRetryGrace(t *testing.T) {
 		}
 	}
 }
+
+func TestRunsAgain(t *testing.T) {
+	at := func(m int) *time.Time { v := baseNow.Add(time.Duration(m) * time.Minute); return &v }
+	dead := check.Attempt{ID: "1", Name: opA, Type: "async", ExecutedAt: *at(-60), FailedAt: at(-50)}
+	between := dead
+	between.FailedAt = at(-1)
+	sync := dead
+	sync.Type = "sync"
+	grace := 2 * time.Minute
+	if !check.RunsAgain(dead, true, baseNow, grace) {
+		t.Error("a queued run past its retries, its file pending: want RunsAgain")
+	}
+	if check.RunsAgain(dead, false, baseNow, grace) || check.RunsAgain(between, true, baseNow, grace) || check.RunsAgain(sync, true, baseNow, grace) {
+		t.Error("RunsAgain for an operation not pending, a run between tries, or a sync run")
+	}
+}

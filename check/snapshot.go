@@ -152,6 +152,10 @@ type Failure struct {
 	// own start when it recovered in place).
 	RecoveredAt *time.Time    `json:"recovered_at,omitempty"`
 	Errors      []ErrorRecord `json:"errors"`
+	// OperationCompleted says that some run of the operation completed,
+	// before or after this one (History.Failed fills it): without one the
+	// operation is pending while its file exists.
+	OperationCompleted bool `json:"-"`
 }
 
 // ErrorRecord is one row of operation_errors.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
 // shapeNow is when the row shapes are read.
@@ -36,6 +37,8 @@ type shapeWant struct {
 	// the rows (its state started on empty tables, so nothing is a first
 	// run's digest), and at a tick 5 minutes later.
 	events [2][]string
+	// eventText is text the summaries of the first tick's events hold.
+	eventText []string
 }
 
 // shapeWants says, for every shape, what status, check and the daemon say.
@@ -46,8 +49,9 @@ var shapeWants = map[string]shapeWant{
 		perf:    map[string]int{"failed": 0, "pending": 1, "completed": 1},
 	},
 	"sync_failed": {
-		status:  []string{dbtest.ShapeOpA + ".php (Failed at: ", "SQLSTATE[23505]: duplicate key", "Total: 1 failed operation(s)", "Total: 2 pending operation(s)"},
-		verdict: check.Critical, summary: []string{"1 failed operation (" + dbtest.ShapeOpA + ": QueryException: SQLSTATE[23505]: duplicate key)"},
+		status:    []string{dbtest.ShapeOpA + ".php (Failed at: ", "SQLSTATE[23505]: duplicate key", "Total: 1 failed operation(s)", "Total: 2 pending operation(s)"},
+		notStatus: []string{"runs again"},
+		verdict:   check.Critical, summary: []string{"1 failed operation (" + dbtest.ShapeOpA + ": QueryException: SQLSTATE[23505]: duplicate key)"},
 		perf: map[string]int{"failed": 1, "pending": 2},
 		json: func(t *testing.T, doc *check.Snapshot, raw map[string]any) {
 			if len(doc.Failed) != 1 || doc.Failed[0].Recovered || len(doc.Failing) != 1 || doc.Counts.Failing != 1 {
@@ -119,6 +123,12 @@ var shapeWants = map[string]shapeWant{
 	},
 	"deferred_on_time": {
 		verdict: check.OK,
+	},
+	"async_tries_used_up": {
+		status:  []string{dbtest.ShapeOpA + ".php (Failed at: 2026-05-04 11:03:00) [runs again at the next sequencer:process]", "Stripe timed out (try 3)", "Total: 1 failed operation(s)", "Total: 1 pending operation(s)"},
+		verdict: check.Critical, summary: []string{"RuntimeException: Stripe timed out (try 3)"},
+		events:    [2][]string{{"operation.failed"}, nil},
+		eventText: []string{"(the queue gave up on it; it runs again at the next sequencer:process)"},
 	},
 	"skipped": {
 		status:  []string{"Last Skipped", dbtest.ShapeOpA + ".php", "2026-05-04 10:00:01: Waiting for the payment provider's migration to finish (ticket PAY-1432)", "Total: 1 pending operation(s)", "Total: 0 operation(s) in progress"},
@@ -242,6 +252,12 @@ func (a *shapeApp) insert(t *testing.T, now time.Time) {
 // receiver, and returns a function that runs one tick at a time and
 // returns the kinds of the events it sent.
 func (a *shapeApp) daemon(t *testing.T, extra string) func(now time.Time) []string {
+	tick := a.daemonEvents(t, extra)
+	return func(now time.Time) []string { return kinds(tick(now)) }
+}
+
+// daemonEvents is daemon, returning the events.
+func (a *shapeApp) daemonEvents(t *testing.T, extra string) func(now time.Time) []webhook.Payload {
 	t.Helper()
 	var clock time.Time
 	hook := newHookReceiver(t, func() time.Time { return clock })
@@ -252,19 +268,19 @@ func (a *shapeApp) daemon(t *testing.T, extra string) func(now time.Time) []stri
 	cfg := filepath.Join(dir, "seqwatch.yaml")
 	writeFileT(t, cfg, conf)
 	seen := 0
-	return func(now time.Time) []string {
+	return func(now time.Time) []webhook.Payload {
 		t.Helper()
 		clock = now
 		if r := runAt(t, now, "run", "--once", "--config", cfg); r.code != 0 {
 			t.Fatalf("run --once at %s: exit %d\n%s", now.Format(time.DateTime), r.code, r.stderr)
 		}
 		got := hook.requests()
-		var ks []string
+		var evs []webhook.Payload
 		for _, r := range got[seen:] {
-			ks = append(ks, kinds(members(r.Payload))...)
+			evs = append(evs, members(r.Payload)...)
 		}
 		seen = len(got)
-		return ks
+		return evs
 	}
 }
 
@@ -272,9 +288,9 @@ func (a *shapeApp) daemon(t *testing.T, extra string) func(now time.Time) []stri
 // with want.
 func (a *shapeApp) checkViews(t *testing.T, want shapeWant) {
 	t.Helper()
-	tick := a.daemon(t, "")
-	if ks := tick(shapeNow.Add(-2 * time.Hour)); len(ks) != 0 {
-		t.Fatalf("the daemon's first tick on empty tables sent %v", ks)
+	tick := a.daemonEvents(t, "")
+	if evs := tick(shapeNow.Add(-2 * time.Hour)); len(evs) != 0 {
+		t.Fatalf("the daemon's first tick on empty tables sent %v", kinds(evs))
 	}
 	a.insert(t, shapeNow)
 
@@ -330,8 +346,21 @@ func (a *shapeApp) checkViews(t *testing.T, want shapeWant) {
 	}
 
 	for i, at := range []time.Time{shapeNow, shapeNow.Add(5 * time.Minute)} {
-		if got := tick(at); !slices.Equal(got, want.events[i]) {
+		evs := tick(at)
+		if got := kinds(evs); !slices.Equal(got, want.events[i]) {
 			t.Errorf("daemon tick %d sent %v, want %v", i+1, got, want.events[i])
+		}
+		if i > 0 {
+			continue
+		}
+		var summaries []string
+		for _, ev := range evs {
+			summaries = append(summaries, ev.Summary)
+		}
+		for _, s := range want.eventText {
+			if !strings.Contains(strings.Join(summaries, "\n"), s) {
+				t.Errorf("the daemon's events do not say %q:\n%s", s, strings.Join(summaries, "\n"))
+			}
 		}
 	}
 }

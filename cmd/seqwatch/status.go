@@ -48,13 +48,15 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	src, _, err := sf.resolve(ctx, e)
+	src, th, err := sf.resolve(ctx, e)
 	if err != nil {
 		return err
 	}
 	if !asJSON {
 		o.Color = useColor(e)
 	}
+	o.Now, o.RetryGrace = e.now(), th.AsyncRetryGrace
+	o.HasFile = hasFile(src.OperationPaths)
 	// A million completed rows are a million lines: written through a
 	// buffer, not a system call each.
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
@@ -68,6 +70,20 @@ func runStatus(ctx context.Context, args []string, e env) error {
 		printWarnings(e.stderr, snap, sf.fileOnly())
 	}
 	return err
+}
+
+// hasFile says whether an operation's file is in one of dirs, looking
+// each name up once: the failed list may name an operation many times.
+func hasFile(dirs []string) func(name string) bool {
+	known := map[string]bool{}
+	return func(name string) bool {
+		has, ok := known[name]
+		if !ok {
+			has = laravel.OperationFile(dirs, name) != ""
+			known[name] = has
+		}
+		return has
+	}
 }
 
 // printWarnings writes the snapshot's warnings, one line each; a missing

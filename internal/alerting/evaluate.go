@@ -199,7 +199,13 @@ func (e *evaluator) failures() []event.Event {
 			// the time it was found.
 			at = e.now
 		}
-		ev := e.event(event.OperationFailed, key, at, failedSummary(f))
+		summary := failedSummary(f)
+		if check.RunsAgain(f.Attempt, e.isPending(f.Name), e.now, e.ps.Thresholds.AsyncRetryGrace) {
+			// The queue gave up on it, and nobody asked for the rerun
+			// that the next deploy will make.
+			summary += " (the queue gave up on it; it " + check.RunsAgainNote + ")"
+		}
+		ev := e.event(event.OperationFailed, key, at, summary)
 		ev.Operation = operation(f.Attempt)
 		for _, er := range f.Errors {
 			ev.Errors = append(ev.Errors, event.Error{
@@ -217,6 +223,11 @@ func (e *evaluator) failures() []event.Event {
 		evs = append(evs, boundErrors(ev, eventTrace))
 	}
 	return evs
+}
+
+// isPending reports whether the snapshot lists the operation as pending.
+func (e *evaluator) isPending(name string) bool {
+	return slices.ContainsFunc(e.snap.PendingOperations, func(p check.PendingFile) bool { return p.Name == name })
 }
 
 func failedSummary(f check.Failure) string {

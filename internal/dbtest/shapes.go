@@ -144,6 +144,19 @@ func RowShapes() []RowShape {
 			},
 		},
 		{
+			Name:  "async_tries_used_up",
+			Ran:   "an Asynchronous + Retryable operation whose tries are used up: its row stays failed (an error row per try) and its file pending, so the next sequencer:process dispatches it again",
+			Files: []string{ShapeOpA}, Contents: map[string]string{ShapeOpA: AsyncRetryablePHP},
+			Ops: func(now time.Time) []Op {
+				return []Op{{Name: ShapeOpA, Type: "async", State: "failed", ExecutedAt: ago(now, time.Hour), FailedAt: ago(now, time.Hour-3*time.Minute),
+					Errors: []Err{
+						{Exception: "RuntimeException", Message: "Stripe timed out (try 1)", Trace: "#0 {main}", CreatedAt: ago(now, time.Hour-time.Minute)},
+						{Exception: "RuntimeException", Message: "Stripe timed out (try 2)", Trace: "#0 {main}", CreatedAt: ago(now, time.Hour-2*time.Minute)},
+						{Exception: "RuntimeException", Message: "Stripe timed out (try 3)", Trace: "#0 {main}", CreatedAt: ago(now, time.Hour-3*time.Minute)},
+					}}}
+			},
+		},
+		{
 			Name:  "skipped",
 			Ran:   "an operation that threw OperationSkippedException::withReason(...): skipped_at and skip_reason, no completed_at, so it is still pending and runs again next time",
 			Files: []string{ShapeOpA},

@@ -339,6 +339,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			if since, ok := check.Recovered(a, recovered.ptr()); ok {
 				cur.Recovered, cur.RecoveredAt = true, &since
 			}
+			cur.OperationCompleted = recovered.valid || a.CompletedAt != nil
 			have = true
 		}
 		if errID.Valid {

@@ -35,6 +35,21 @@ type StatusOptions struct {
 	Pending, Completed, Failed bool // none set = all sections
 	Verbose                    bool // stack traces
 	Color                      bool // ANSI colour for section titles
+	// HasFile says whether an operation's file exists (nil: never), Now
+	// is when status runs and RetryGrace is thresholds.async_retry_grace:
+	// with them a failure that check.RunsAgain says the next
+	// sequencer:process runs again is marked so.
+	HasFile    func(name string) bool
+	Now        time.Time
+	RetryGrace time.Duration
+}
+
+// runsAgain applies check.RunsAgain to a failure of the failed list.
+func (o StatusOptions) runsAgain(f *check.Failure) bool {
+	if o.HasFile == nil || f.Recovered || f.OperationCompleted {
+		return false
+	}
+	return check.RunsAgain(f.Attempt, o.HasFile(f.Name), o.Now, o.RetryGrace)
 }
 
 // sections says which parts of the snapshot a status with o prints.
@@ -251,7 +266,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 			} else {
 				failing++
 			}
-			p.failure(f, o.Verbose)
+			p.failure(f, o.Verbose, o.runsAgain(f))
 			return p.err
 		})
 		if err != nil {
@@ -316,7 +331,7 @@ func plural(n int, word string) string {
 
 // failure prints one failed row with its error table (a few rows, so it
 // is measured and drawn whole) and, when verbose, the traces.
-func (p *printer) failure(f *check.Failure, verbose bool) {
+func (p *printer) failure(f *check.Failure, verbose, runsAgain bool) {
 	msgLen := 200
 	if verbose {
 		msgLen = 4000
@@ -330,6 +345,14 @@ func (p *printer) failure(f *check.Failure, verbose bool) {
 		}
 		if p.color {
 			marker = green + marker + reset
+		}
+	}
+	if runsAgain {
+		// The queue gave up on it; its file is pending, so the next
+		// deploy dispatches it again, as a new row.
+		marker = " [" + check.RunsAgainNote + "]"
+		if p.color {
+			marker = yellow + marker + reset
 		}
 	}
 	failedAt := stampPtr(f.FailedAt)
