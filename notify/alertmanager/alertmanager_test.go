@@ -192,6 +192,17 @@ func TestEventsBecomeAlertsWithLabelsAndAnnotations(t *testing.T) {
 		{"unreachable source", notify.Event{Kind: notify.SourceUnreachable, Key: "source", App: "shop", OccurredAt: at, Summary: "cannot read shop", Source: "connection refused"},
 			map[string]string{"alertname": AlertSourceUnreachable, "app": "shop", "severity": "critical", "team": "payments"},
 			map[string]string{"message": "connection refused"}, true},
+		{"rolled-back operation is a warning", notify.Event{Kind: notify.OperationRolledBack, Key: "operation.rolled_back/Op/9", App: "shop", OccurredAt: at,
+			Summary: "Op was rolled back after Next failed", Operation: &notify.Operation{ID: "9", Name: "Op", ExecutedAt: at, RolledBackAt: &at},
+			Cause: &notify.Operation{ID: "10", Name: "Next", ExecutedAt: at, FailedAt: &at}},
+			map[string]string{"alertname": AlertOperationRolledBack, "app": "shop", "operation": "Op", "severity": "warning", "team": "payments"},
+			map[string]string{"summary": "Op was rolled back after Next failed"}, true},
+		{"deferred operations stuck in processing", notify.Event{Kind: notify.DeferredStuck, Key: "deferred.stuck", App: "shop", OccurredAt: at, Summary: "2 deferred operations in processing"},
+			map[string]string{"alertname": AlertDeferredStuck, "app": "shop", "severity": "warning", "team": "payments"},
+			map[string]string{"summary": "2 deferred operations in processing"}, true},
+		{"deferred operations overdue", notify.Event{Kind: notify.DeferredOverdue, Key: "deferred.overdue", App: "shop", OccurredAt: at, Summary: "5 deferred operations pending"},
+			map[string]string{"alertname": AlertDeferredOverdue, "app": "shop", "severity": "warning", "team": "payments"},
+			map[string]string{"summary": "5 deferred operations pending"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
