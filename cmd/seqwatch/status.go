@@ -18,9 +18,14 @@ const statusHelp = `Usage: seqwatch status [--app DIR | --dsn URL | --config FIL
 Shows what "php artisan sequencer:status" shows, read straight from the
 database and the application's files: pending migrations and operations,
 completed operations, failed operations with their errors (stack traces
-with -v), plus operations in progress and a marker on failures that later
-completed. "Total: N failed operation(s)" counts failures not since
-completed, and is printed even when N is 0.
+with -v), in the order sequencer:status lists them; plus operations in
+progress, Scheduled operations waiting for their time, and markers: on
+failures that later completed (or that the queue's retry completed in
+place), on queued operations the next sequencer:process runs again, on
+completed runs that Sequencer rolled back, and the last skip of a pending
+operation. "Total: N failed operation(s)" counts failures not since
+completed, and is printed even when N is 0. Warnings (a directory of
+operation or migration files that does not exist) go to standard error.
 
 --json prints the snapshot as JSON (schema in the README).
 
