@@ -17,8 +17,9 @@ func AllKinds() []Kind {
 	return []Kind{
 		OperationFailed, OperationRecovered,
 		OperationStuck, OperationUnstuck,
+		OperationRolledBack,
 		PendingThreshold, PendingCleared,
-		DeferredFailed,
+		DeferredFailed, DeferredStuck, DeferredOverdue,
 		SourceUnreachable, SourceRecovered,
 		Digest, Reminder, Test,
 	}

@@ -9,8 +9,9 @@ import (
 // named to people.
 var sampleKinds = []Kind{
 	OperationFailed, OperationRecovered, OperationStuck, OperationUnstuck,
-	PendingThreshold, PendingCleared, DeferredFailed, SourceUnreachable,
-	SourceRecovered, Digest, Reminder, Test,
+	OperationRolledBack, PendingThreshold, PendingCleared, DeferredFailed,
+	DeferredStuck, DeferredOverdue, SourceUnreachable, SourceRecovered,
+	Digest, Reminder, Test,
 }
 
 // SampleKinds are the kinds SampleEvent makes: every event kind.
@@ -53,6 +54,19 @@ func SampleEvent(kind Kind, app, env string, at time.Time) Event {
 		ev.Key = "operation.stuck/" + op + "/44"
 		ev.Summary = op + " is no longer stuck"
 		ev.Operation = &Operation{ID: "44", Name: op, Type: "async", ExecutedAt: at.Add(-50 * time.Minute), CompletedAt: &done}
+	case OperationRolledBack:
+		rolledBack := at.Add(-time.Minute)
+		ev.Key = "operation.rolled_back/" + op + "/45"
+		ev.OccurredAt = rolledBack
+		ev.Summary = op + " was rolled back after 2024_01_14_090000_BackfillTotals failed: Sequencer counts it as run and will not run it again, though its effect was undone"
+		ev.Operation = &Operation{ID: "45", Name: op, Type: "sync", ExecutedAt: rolledBack.Add(-time.Minute), CompletedAt: &failedAt, RolledBackAt: &rolledBack}
+		ev.Cause = &Operation{ID: "46", Name: "2024_01_14_090000_BackfillTotals", Type: "sync", ExecutedAt: failedAt, FailedAt: &rolledBack}
+	case DeferredStuck:
+		ev.Key = "deferred.stuck"
+		ev.Summary = "2 deferred operations in processing, the oldest reserved 3h ago (deferred_stuck_after 1h): its worker died, and nothing reclaims it"
+	case DeferredOverdue:
+		ev.Key = "deferred.overdue"
+		ev.Summary = "5 deferred operations pending, the oldest due 2h ago (deferred_overdue_after 1h): is sequencer:deferred-process scheduled?"
 	case PendingThreshold:
 		ev.Key = "pending.threshold"
 		ev.Summary = "12 operations pending (threshold 10)"
