@@ -49,16 +49,20 @@ type Server struct {
 	admin    *sql.DB
 	dir      string // temporary directory, removed by close
 
-	// How to run the server process.
-	bin     string
-	args    []string
-	cred    *syscall.Credential
-	stopSig os.Signal
+	launch
 	logPath string
 
 	mu   sync.Mutex
 	proc *exec.Cmd
 	done chan struct{} // closed when proc has exited
+}
+
+// launch is how to run a server process and stop it.
+type launch struct {
+	bin     string
+	args    []string
+	cred    *syscall.Credential
+	stopSig os.Signal
 }
 
 // NewPostgresServer starts a PostgreSQL server for this test alone, so the
@@ -471,7 +475,7 @@ func startPostgres() (*Server, error) {
 		Dialect: Postgres, Host: "127.0.0.1", Port: port,
 		Username: "seqwatch", Password: newPassword(),
 		adminDB: "postgres", dir: dir,
-		stopSig: syscall.SIGINT, // fast shutdown
+		launch:  launch{stopSig: syscall.SIGINT}, // fast shutdown
 		logPath: filepath.Join(dir, "server.log"),
 	}
 	fail := func(err error) (*Server, error) {
@@ -546,7 +550,7 @@ func startMariaDB() (*Server, error) {
 	s := &Server{
 		Dialect: MySQL, Host: "127.0.0.1", Port: port,
 		Username: "seqwatch", Password: newPassword(),
-		dir: dir, stopSig: syscall.SIGTERM,
+		dir: dir, launch: launch{stopSig: syscall.SIGTERM},
 		logPath: filepath.Join(dir, "server.log"),
 	}
 	fail := func(err error) (*Server, error) {

@@ -76,13 +76,18 @@ type Metrics struct {
 	problems     *prometheus.GaugeVec
 	pending      *prometheus.GaugeVec
 	oldestFail   *prometheus.GaugeVec
-	deliveries   *prometheus.CounterVec
-	outbox       *prometheus.GaugeVec
-	dead         *prometheus.GaugeVec
-	disabled     *prometheus.GaugeVec
-	heartbeats   *prometheus.CounterVec
-	mutesActive  *prometheus.GaugeVec
-	mutedEvents  *prometheus.CounterVec
+	channelVecs
+	heartbeats  *prometheus.CounterVec
+	mutesActive *prometheus.GaugeVec
+	mutedEvents *prometheus.CounterVec
+}
+
+// channelVecs are the metrics labelled by channel.
+type channelVecs struct {
+	deliveries *prometheus.CounterVec
+	outbox     *prometheus.GaugeVec
+	dead       *prometheus.GaugeVec
+	disabled   *prometheus.GaugeVec
 }
 
 // New returns the metrics on a fresh registry, with the Go and process
@@ -124,22 +129,24 @@ func New(version string) *Metrics {
 			Name: "seqwatch_oldest_failure_timestamp_seconds",
 			Help: "Unix time of the oldest failure not completed since; absent when nothing is failing.",
 		}, []string{"app"}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "seqwatch_deliveries_total",
-			Help: "Alert deliveries by channel and result (delivered, retried, dead).",
-		}, []string{"channel", "result"}),
-		outbox: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "seqwatch_outbox_deliveries",
-			Help: "Deliveries waiting in the state's outbox, by channel.",
-		}, []string{"channel"}),
-		dead: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "seqwatch_dead_letters",
-			Help: "Deliveries given up on for good and kept in the state's dead letters, by channel.",
-		}, []string{"channel"}),
-		disabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "seqwatch_channel_disabled",
-			Help: "1 when the channel's endpoint told seqwatch to stop sending (until the configuration is reloaded), 0 otherwise.",
-		}, []string{"channel"}),
+		channelVecs: channelVecs{
+			deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "seqwatch_deliveries_total",
+				Help: "Alert deliveries by channel and result (delivered, retried, dead).",
+			}, []string{"channel", "result"}),
+			outbox: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Name: "seqwatch_outbox_deliveries",
+				Help: "Deliveries waiting in the state's outbox, by channel.",
+			}, []string{"channel"}),
+			dead: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Name: "seqwatch_dead_letters",
+				Help: "Deliveries given up on for good and kept in the state's dead letters, by channel.",
+			}, []string{"channel"}),
+			disabled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+				Name: "seqwatch_channel_disabled",
+				Help: "1 when the channel's endpoint told seqwatch to stop sending (until the configuration is reloaded), 0 otherwise.",
+			}, []string{"channel"}),
+		},
 		heartbeats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seqwatch_heartbeats_total",
 			Help: "Heartbeat pings by result (ok, error, dropped when the previous ping was still in flight).",

@@ -53,7 +53,12 @@ type Observer struct {
 	// agg is shared by the observers of every application.
 	agg *aggregate
 
-	// Of the tick in flight, and the last read.
+	reading
+}
+
+// reading is what an Observer knows of the tick in flight and of the
+// last read.
+type reading struct {
 	readAt  time.Time
 	readErr error
 	lastOK  time.Time
