@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/statestore"
 )
 
 // processBound only stops a hung test; nothing is asserted about it.
@@ -524,7 +526,7 @@ func TestOutboxRetryBesideARunningDaemon(t *testing.T) {
 	_, next = p.waitLine(next, "refused the alert for good")
 
 	list := runSeqwatch(t, "outbox", "list", "--json", "--config", cfg)
-	var l outboxList
+	var l statestore.OutboxList
 	if err := json.Unmarshal([]byte(list.stdout), &l); err != nil || list.code != 0 || len(l.Dead) != 1 {
 		t.Fatalf("outbox list beside the daemon: exit %d, %v\n%s%s", list.code, err, list.stdout, list.stderr)
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/observe"
+	"github.com/seqwatch/seqwatch/internal/statestore"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -162,11 +162,11 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.wait)
 	defer cancel()
-	editor, err := editorFor(ctx, ac)
+	editor, err := statestore.OpenEditor(ctx, ac)
 	if err != nil {
 		return err
 	}
-	defer editor.close()
+	defer editor.Close()
 	switch {
 	case cmd == "unmute":
 		return unmute(ctx, editor, f, e)
@@ -177,13 +177,13 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 }
 
 // muteAdd is seqwatch mute --for D: it adds a mute and prints its id.
-func muteAdd(ctx context.Context, editor *stateEditor, ac *config.App, f muteFlags, e env) error {
+func muteAdd(ctx context.Context, editor *statestore.Editor, ac *config.App, f muteFlags, e env) error {
 	now := e.now()
 	m, err := newMute(ac, f.cfgPath, f.name, f.forD, f.reason, f.keep, "cli", now)
 	if err != nil {
 		return err
 	}
-	if err := editor.editMutes(ctx, func(st *state.State) error {
+	if err := editor.EditMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		st.Mutes = append(st.Mutes, m)
 		return nil
@@ -192,24 +192,24 @@ func muteAdd(ctx context.Context, editor *stateEditor, ac *config.App, f muteFla
 	}
 	fmt.Fprintln(e.stdout, m.ID)
 	fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
-		ac.DisplayName(), stamp(m.End), f.forD, f.cfgPath, m.ID)
+		ac.DisplayName(), text.Stamp(m.End), f.forD, f.cfgPath, m.ID)
 	return nil
 }
 
 // muteShowList is seqwatch mute --list: the mutes and windows in force,
 // and every configured window.
-func muteShowList(ctx context.Context, editor *stateEditor, ac *config.App, f muteFlags, e env) error {
+func muteShowList(ctx context.Context, editor *statestore.Editor, ac *config.App, f muteFlags, e env) error {
 	now := e.now()
 	ws, err := ac.File().Windows()
 	if err != nil {
 		return err
 	}
 	// Listing mutes must not start a state file.
-	if noStateFile(editor) {
+	if editor.Missing() {
 		return printMutes(e.stdout, listMutes(state.New(), ws, now), f.asJSON, now)
 	}
 	var l muteList
-	err = editor.editMutes(ctx, func(st *state.State) error {
+	err = editor.EditMutes(ctx, func(st *state.State) error {
 		l = listMutes(st, ws, now)
 		return nil
 	})
@@ -220,14 +220,14 @@ func muteShowList(ctx context.Context, editor *stateEditor, ac *config.App, f mu
 }
 
 // unmute is seqwatch unmute ID...|--all.
-func unmute(ctx context.Context, editor *stateEditor, f muteFlags, e env) error {
+func unmute(ctx context.Context, editor *statestore.Editor, f muteFlags, e env) error {
 	// Removing mutes must not start a state file.
-	if noStateFile(editor) {
-		return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", editor.path, f.cfgPath)
+	if editor.Missing() {
+		return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", editor.Where(), f.cfgPath)
 	}
 	now := e.now()
 	var removed []state.Mute
-	err := editor.editMutes(ctx, func(st *state.State) error {
+	err := editor.EditMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		var err error
 		removed, err = st.Unmute(f.ids, f.all)
@@ -241,15 +241,6 @@ func unmute(ctx context.Context, editor *stateEditor, f muteFlags, e env) error 
 	}
 	fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
 	return nil
-}
-
-// noStateFile reports an editor of a state file that does not exist yet.
-func noStateFile(editor *stateEditor) bool {
-	if editor.path == "" {
-		return false
-	}
-	_, err := os.Stat(editor.path)
-	return errors.Is(err, os.ErrNotExist)
 }
 
 // unknownMute says what an id unmute did not find is, and what to do.
@@ -280,7 +271,7 @@ func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 	if asJSON {
 		return printJSON(w, l)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := text.NewTable(w)
 	fmt.Fprintf(tw, "Mutes in force: %d (events are recorded, not sent)\n", len(l.Mutes))
 	if len(l.Mutes) > 0 {
 		fmt.Fprintln(tw, "ID\tUNTIL\tLEFT\tBY\tSOURCE.UNREACHABLE\tREASON")
@@ -289,7 +280,7 @@ func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 			if m.KeepUnreachable {
 				unreach = "sent"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, stamp(m.Until), m.Until.Sub(now).Round(time.Second), m.By, unreach, clean(m.Reason, 100))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, text.Stamp(m.Until), m.Until.Sub(now).Round(time.Second), m.By, unreach, text.Cell(m.Reason, 100))
 		}
 	}
 	if len(l.Maintenance) > 0 {
@@ -300,7 +291,7 @@ func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
 			if x.Active {
 				state = "in force"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Schedule, x.Duration, state, stamp(x.NextStart), clean(x.Reason, 100))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Schedule, x.Duration, state, text.Stamp(x.NextStart), text.Cell(x.Reason, 100))
 		}
 	}
 	return tw.Flush()
@@ -377,12 +368,12 @@ func (a *muteAPI) edit(ctx context.Context, ac *config.App, now time.Time, fn fu
 		return err
 	}
 	var active []state.Mute
-	editor, err := editorFor(ctx, ac)
+	editor, err := statestore.OpenEditor(ctx, ac)
 	if err != nil {
 		return err
 	}
-	defer editor.close()
-	err = editor.editMutes(ctx, func(st *state.State) error {
+	defer editor.Close()
+	err = editor.EditMutes(ctx, func(st *state.State) error {
 		st.ExpireMutes(now)
 		if err := fn(st); err != nil {
 			return err

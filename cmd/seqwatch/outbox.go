@@ -6,10 +6,10 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -54,27 +54,6 @@ Exit status: 0 done; 1 an error (no state file yet, an id that is in
 neither list, a channel that is not disabled, the state file busy for
 longer than --wait); 2 bad usage.
 `
-
-// outboxEntry is one alert as outbox list shows it (and prints with --json).
-type outboxEntry struct {
-	ID          string    `json:"id"`
-	Channel     string    `json:"channel"`
-	Kind        string    `json:"kind"`
-	Key         string    `json:"key"`
-	Summary     string    `json:"summary"`
-	Attempts    int       `json:"attempts"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	DeadAt      time.Time `json:"dead_at,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	Batch       string    `json:"batch,omitempty"`
-}
-
-// outboxList is the --json document of outbox list.
-type outboxList struct {
-	Outbox   []outboxEntry                    `json:"outbox"`
-	Dead     []outboxEntry                    `json:"dead"`
-	Disabled map[string]state.DisabledChannel `json:"disabled,omitempty"`
-}
 
 func runOutbox(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
@@ -129,12 +108,12 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	editor, err := editorFor(ctx, ac)
+	editor, err := statestore.OpenEditor(ctx, ac)
 	if err != nil {
 		return err
 	}
-	defer editor.close()
-	path := editor.where()
+	defer editor.Close()
+	path := editor.Where()
 	hashes := map[string]string{}
 	for _, ch := range ac.Channels() {
 		hashes[ch.Name] = ch.ConfigHash()
@@ -142,11 +121,16 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	var report func(w io.Writer) error
-	err = editor.edit(ctx, func(st *state.State) error {
+	err = editor.Edit(ctx, func(st *state.State) error {
 		switch sub {
 		case "list":
-			l := listOf(st)
-			report = func(w io.Writer) error { return printOutbox(w, l, *asJSON) }
+			l := statestore.ListOutbox(st)
+			report = func(w io.Writer) error {
+				if *asJSON {
+					return printJSON(w, l)
+				}
+				return l.WriteText(w)
+			}
 			return nil
 		case "retry":
 			if err := knownIDs(st, ids, *channel, path); err != nil {
@@ -248,78 +232,4 @@ func notDisabled(st *state.State, name, path string) error {
 	}
 	slices.Sort(names)
 	return fmt.Errorf("channel %s is not disabled in %s; the disabled channels are %s (nothing was changed)", text.Line(name, 40), path, strings.Join(names, ", "))
-}
-
-func listOf(st *state.State) outboxList {
-	entry := func(d state.Delivery) outboxEntry {
-		return outboxEntry{
-			ID: d.Event.ID, Channel: d.Channel, Kind: string(d.Event.Kind), Key: d.Event.Key, Summary: d.Event.Summary,
-			Attempts: d.Attempts, NextAttempt: d.NextAttempt, DeadAt: d.DeadAt, LastError: d.LastError, Batch: d.Batch,
-		}
-	}
-	l := outboxList{Outbox: []outboxEntry{}, Dead: []outboxEntry{}, Disabled: st.Disabled}
-	for _, d := range st.Outbox {
-		l.Outbox = append(l.Outbox, entry(d))
-	}
-	for _, d := range st.Dead {
-		l.Dead = append(l.Dead, entry(d))
-	}
-	return l
-}
-
-func printOutbox(w io.Writer, l outboxList, asJSON bool) error {
-	if asJSON {
-		return printJSON(w, l)
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Outbox: %d alert(s) waiting, retried with backoff\n", len(l.Outbox))
-	if len(l.Outbox) > 0 {
-		fmt.Fprintln(tw, "ID\tCHANNEL\tKIND\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR\tSUMMARY")
-		for _, x := range l.Outbox {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", x.ID, clean(x.Channel, 40), x.Kind, x.Attempts,
-				stamp(x.NextAttempt), clean(x.LastError, 100), clean(x.Summary, 80))
-		}
-	}
-	fmt.Fprintf(tw, "\nDead letters: %d alert(s) refused for good (seqwatch outbox retry ID|all, or drop ID|all)\n", len(l.Dead))
-	if len(l.Dead) > 0 {
-		fmt.Fprintln(tw, "ID\tCHANNEL\tKIND\tATTEMPTS\tGIVEN UP\tREASON\tSUMMARY")
-		for _, x := range l.Dead {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", x.ID, clean(x.Channel, 40), x.Kind, x.Attempts,
-				stamp(x.DeadAt), clean(x.LastError, 200), clean(x.Summary, 80))
-		}
-	}
-	if len(l.Disabled) > 0 {
-		fmt.Fprintln(tw, "\nDisabled channels (until their configuration changes, or seqwatch outbox enable NAME):")
-		names := make([]string, 0, len(l.Disabled))
-		for n := range l.Disabled {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
-			dc := l.Disabled[n]
-			reason := clean(dc.Reason, 200)
-			if !dc.EnabledAt.IsZero() {
-				reason = "enabled again at " + stamp(dc.EnabledAt) + ": the daemon sends to it from its next tick"
-			}
-			fmt.Fprintf(tw, "%s\tsince %s\t%s\n", clean(n, 40), stamp(dc.Since), reason)
-		}
-	}
-	return tw.Flush()
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-// clean makes text from the database or a peer safe for one table cell:
-// one line (control and format characters, tabs and newlines become
-// spaces), cut to limit runes; "-" when nothing is left.
-func clean(s string, limit int) string {
-	if s = text.Line(s, limit); s == "" {
-		return "-"
-	}
-	return s
 }

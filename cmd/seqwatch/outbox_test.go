@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -46,7 +47,7 @@ func TestOutboxListShowsWaitingAndDeadAlerts(t *testing.T) {
 	}
 
 	r = s.run(t, "outbox", "list", "--json")
-	var l outboxList
+	var l statestore.OutboxList
 	if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || r.code != 0 {
 		t.Fatalf("list --json: exit %d, %v\n%s", r.code, err, r.stdout)
 	}

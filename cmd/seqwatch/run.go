@@ -16,6 +16,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -99,11 +100,11 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	stores, err := openStores(ctx, cfg, !*once, e.sleep, logger)
+	stores, err := statestore.Open(ctx, cfg, !*once, e.sleep, logger)
 	if err != nil {
 		return err
 	}
-	defer stores.close()
+	defer stores.Close()
 
 	obs, err := newObserver(cfg, *listen, !*once, cfg.Applications()[0].DisplayName(), e, logger, secrets)
 	if err != nil {
@@ -112,13 +113,13 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	defer obs.Close()
 	var apps []*daemon.App
 	for _, ac := range cfg.Applications() {
-		app, err := newApp(ac, stores.forApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
+		app, err := newApp(ac, stores.ForApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
 		if err != nil {
 			return err
 		}
 		defer app.Close()
 		apps = append(apps, app)
-		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
+		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.Where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
 	}
 	obs.StateLoaded()
 	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}

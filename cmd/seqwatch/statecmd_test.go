@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
+	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -96,11 +97,11 @@ channels:
 		if r.code != 0 {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		var got stateReport
+		var got statestore.Report
 		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 			t.Fatalf("not JSON: %v\n%s", err, r.stdout)
 		}
-		want := appStateReport{Name: "shop", Where: filepath.Join(dir, "state.shop.json"), Configured: true, Exists: true, From: 1, To: state.Version}
+		want := statestore.AppReport{Name: "shop", Where: filepath.Join(dir, "state.shop.json"), Configured: true, Exists: true, From: 1, To: state.Version}
 		if len(got.Apps) != 1 || got.Apps[0].Name != want.Name || got.Apps[0].From != want.From || got.Apps[0].To != want.To || !got.Apps[0].Exists || got.FileVersion != state.Version {
 			t.Errorf("state check --json = %+v, want one application %+v", got, want)
 		}

@@ -54,6 +54,10 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// database and runs nothing.
 		{"./internal/config", append([]string{module + "/internal/reader", module + "/internal/daemon", module + "/internal/render",
 			module + "/internal/pgstate", module + "/internal/dbtest", module + "/cmd"}, drivers...)},
+		// Where the state is kept: not the application's database, nor
+		// the daemon.
+		{"./internal/statestore", []string{module + "/internal/reader", module + "/internal/render", module + "/internal/daemon",
+			module + "/cmd", "github.com/go-sql-driver/mysql", "modernc.org/sqlite"}},
 		// Schedules are parsed and measured in one leaf.
 		{"./internal/schedule", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.

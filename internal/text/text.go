@@ -3,7 +3,8 @@
 // person: sanitising for a terminal line or block, dropping invisible
 // format characters, one-lining, truncating with a marker, and redacting
 // secrets; with the two small checks that configuration validation and
-// error messages share (loopback hosts, path-free file errors).
+// error messages share (loopback hosts, path-free file errors), and the
+// cells of the commands' plain lists (NewTable, Stamp, Cell).
 //
 // It is a leaf: it must not import anything of seqwatch, so that every
 // command, every channel and the database reader can use it without
