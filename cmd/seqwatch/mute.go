@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
-	"github.com/seqwatch/seqwatch/internal/observe"
+	"github.com/seqwatch/seqwatch/internal/mutes"
 	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -52,42 +48,6 @@ Exit status: 0 done; 1 an error (a mute longer than mute_max, another
 application's name, an unknown id, the state file busy for longer than
 --wait); 2 bad usage.
 `
-
-// newMute makes a mute of d from now, refusing one longer than mute_max or
-// for another application. Its errors are *web.InputError: the request,
-// not seqwatch, is at fault.
-func newMute(ac *config.App, cfgPath, name string, d time.Duration, reason string, keepUnreachable bool, by string, now time.Time) (state.Mute, error) {
-	if app := ac.DisplayName(); name != "" && name != app {
-		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("--name %s: %s watches %q, not %q: give its name, or the configuration of %s", name, cfgPath, app, name, name)}
-	}
-	if d <= 0 {
-		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the mute's duration must be positive, such as 15m (got %s)", d)}
-	}
-	if max := ac.File().MuteLimit(); d > max {
-		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("a mute of %s is longer than mute_max (%s): mute for at most %s, or raise mute_max in %s (a recurring need is a maintenance: window)", d, max, max, cfgPath)}
-	}
-	if n := len([]rune(reason)); n > 500 {
-		return state.Mute{}, &web.InputError{Msg: fmt.Sprintf("the reason is %d characters long: keep it to 500", n)}
-	}
-	return state.Mute{ID: state.NewMuteID(), Reason: reason, Start: now, End: now.Add(d), KeepUnreachable: keepUnreachable, By: by}, nil
-}
-
-// windowEntry is a configured maintenance window in mute --list.
-type windowEntry struct {
-	ID                string    `json:"id"`
-	Schedule          string    `json:"schedule"`
-	Duration          string    `json:"duration"`
-	Reason            string    `json:"reason"`
-	UnmuteUnreachable bool      `json:"unmute_unreachable"`
-	Active            bool      `json:"active"`
-	NextStart         time.Time `json:"next_start,omitzero"`
-}
-
-// muteList is the --json document of mute --list.
-type muteList struct {
-	Mutes       []web.Mute    `json:"mutes"`
-	Maintenance []windowEntry `json:"maintenance"`
-}
 
 // muteFlags are the flags of seqwatch mute and seqwatch unmute.
 type muteFlags struct {
@@ -179,7 +139,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 // muteAdd is seqwatch mute --for D: it adds a mute and prints its id.
 func muteAdd(ctx context.Context, editor *statestore.Editor, ac *config.App, f muteFlags, e env) error {
 	now := e.now()
-	m, err := newMute(ac, f.cfgPath, f.name, f.forD, f.reason, f.keep, "cli", now)
+	m, err := mutes.New(ac, f.cfgPath, mutes.Request{Name: f.name, For: f.forD, Reason: f.reason, KeepUnreachable: f.keep, By: "cli"}, now)
 	if err != nil {
 		return err
 	}
@@ -205,18 +165,20 @@ func muteShowList(ctx context.Context, editor *statestore.Editor, ac *config.App
 		return err
 	}
 	// Listing mutes must not start a state file.
-	if editor.Missing() {
-		return printMutes(e.stdout, listMutes(state.New(), ws, now), f.asJSON, now)
+	l := mutes.ListAt(state.New(), ws, now)
+	if !editor.Missing() {
+		err = editor.EditMutes(ctx, func(st *state.State) error {
+			l = mutes.ListAt(st, ws, now)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
-	var l muteList
-	err = editor.EditMutes(ctx, func(st *state.State) error {
-		l = listMutes(st, ws, now)
-		return nil
-	})
-	if err != nil {
-		return err
+	if f.asJSON {
+		return printJSON(e.stdout, l)
 	}
-	return printMutes(e.stdout, l, f.asJSON, now)
+	return l.WriteText(e.stdout, now)
 }
 
 // unmute is seqwatch unmute ID...|--all.
@@ -250,140 +212,4 @@ func unknownMute(err error, cfgPath string) error {
 		return fmt.Errorf("%s is a maintenance window of %s, not a mute: remove or change it there, and reload the daemon (nothing was changed)", id, cfgPath)
 	}
 	return fmt.Errorf("no mute %s (it may have ended already): seqwatch mute --list --config %s shows the mutes in force (nothing was changed)", id, cfgPath)
-}
-
-func listMutes(st *state.State, ws []config.Window, now time.Time) muteList {
-	active := append(st.ActiveMutes(now), config.WindowsAt(ws, now)...)
-	// The same document as the listener's API (a mute always has a start).
-	l := muteList{Mutes: observe.MuteViews(active), Maintenance: []windowEntry{}}
-	for _, w := range ws {
-		l.Maintenance = append(l.Maintenance, windowEntry{
-			ID: w.ID, Schedule: w.Schedule, Duration: time.Duration(w.Duration).String(), Reason: w.Reason,
-			UnmuteUnreachable: w.UnmuteUnreachable,
-			Active:            slices.ContainsFunc(active, func(m state.Mute) bool { return m.ID == w.ID }),
-			NextStart:         w.Sched.Next(now),
-		})
-	}
-	return l
-}
-
-func printMutes(w io.Writer, l muteList, asJSON bool, now time.Time) error {
-	if asJSON {
-		return printJSON(w, l)
-	}
-	tw := text.NewTable(w)
-	fmt.Fprintf(tw, "Mutes in force: %d (events are recorded, not sent)\n", len(l.Mutes))
-	if len(l.Mutes) > 0 {
-		fmt.Fprintln(tw, "ID\tUNTIL\tLEFT\tBY\tSOURCE.UNREACHABLE\tREASON")
-		for _, m := range l.Mutes {
-			unreach := "muted"
-			if m.KeepUnreachable {
-				unreach = "sent"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, text.Stamp(m.Until), m.Until.Sub(now).Round(time.Second), m.By, unreach, text.Cell(m.Reason, 100))
-		}
-	}
-	if len(l.Maintenance) > 0 {
-		fmt.Fprintf(tw, "\nMaintenance windows (maintenance: in the configuration): %d\n", len(l.Maintenance))
-		fmt.Fprintln(tw, "ID\tSCHEDULE\tDURATION\tNOW\tNEXT START\tREASON")
-		for _, x := range l.Maintenance {
-			state := "-"
-			if x.Active {
-				state = "in force"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Schedule, x.Duration, state, text.Stamp(x.NextStart), text.Cell(x.Reason, 100))
-		}
-	}
-	return tw.Flush()
-}
-
-// muteAPI is the listener's POST /api/v1/mutes and DELETE
-// /api/v1/mutes/{id}: the same change as seqwatch mute, through the state
-// file, so the daemon takes it at its next tick like any other mute.
-type muteAPI struct {
-	cfg     *config.Config
-	cfgPath string
-	now     func() time.Time
-	board   *web.Board
-	app     string
-	logger  *slog.Logger
-}
-
-func (a *muteAPI) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(r.For))
-	if err != nil {
-		return web.Mute{}, &web.InputError{Msg: fmt.Sprintf("for: %q is not a duration: write it like 15m or 1h30m", r.For)}
-	}
-	now := a.now()
-	ac := a.cfg.TopLevel()
-	if a.cfg.HasApps() {
-		if ac, err = a.cfg.Application(r.Name); err != nil {
-			return web.Mute{}, &web.InputError{Msg: "name: " + err.Error()}
-		}
-	}
-	m, err := newMute(ac, a.cfgPath, r.Name, d, r.Reason, r.KeepUnreachable, "api", now)
-	if err != nil {
-		return web.Mute{}, err
-	}
-	if err := a.edit(ctx, ac, now, func(st *state.State) error {
-		st.Mutes = append(st.Mutes, m)
-		return nil
-	}); err != nil {
-		return web.Mute{}, err
-	}
-	a.logger.Info("muted through the listener", "id", m.ID, "until", m.End, "reason", m.Reason, "keep_unreachable", m.KeepUnreachable)
-	return observe.MuteViews([]state.Mute{m})[0], nil
-}
-
-func (a *muteAPI) Unmute(ctx context.Context, id string) (web.Mute, error) {
-	now := a.now()
-	var removed []state.Mute
-	var err error
-	// A mute id is unique across applications: look in each one's state.
-	for _, ac := range a.cfg.Applications() {
-		err = a.edit(ctx, ac, now, func(st *state.State) error {
-			var err error
-			removed, err = st.Unmute([]string{id}, false)
-			if errors.Is(err, state.ErrNoMute) {
-				return fmt.Errorf("%w: %s is not a mute in force (maintenance windows are removed from the configuration)", web.ErrNoMute, id)
-			}
-			return err
-		})
-		if !errors.Is(err, web.ErrNoMute) {
-			break
-		}
-	}
-	if err != nil {
-		return web.Mute{}, err
-	}
-	a.logger.Info("unmuted through the listener", "id", id)
-	return observe.MuteViews(removed)[0], nil
-}
-
-// edit changes the mutes in the state file and shows the result on the
-// page at once.
-func (a *muteAPI) edit(ctx context.Context, ac *config.App, now time.Time, fn func(*state.State) error) error {
-	ws, err := a.cfg.Windows()
-	if err != nil {
-		return err
-	}
-	var active []state.Mute
-	editor, err := statestore.OpenEditor(ctx, ac)
-	if err != nil {
-		return err
-	}
-	defer editor.Close()
-	err = editor.EditMutes(ctx, func(st *state.State) error {
-		st.ExpireMutes(now)
-		if err := fn(st); err != nil {
-			return err
-		}
-		active = append(st.ActiveMutes(now), config.WindowsAt(ws, now)...)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	a.board.SetMutes(ac.DisplayName(), observe.MuteViews(active))
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/mutes"
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
@@ -46,7 +47,7 @@ func TestMuteHoldsAlertsUntilItEnds(t *testing.T) {
 	}
 
 	r = s.run(t, "mute", "--list", "--json")
-	var l muteList
+	var l mutes.List
 	if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || r.code != 0 || len(l.Mutes) != 1 || l.Mutes[0].ID != id || l.Mutes[0].Reason != "deploy 4812" {
 		t.Fatalf("mute --list --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
@@ -166,7 +167,7 @@ func TestMaintenanceWindowInTheDaemon(t *testing.T) {
 		t.Fatalf("tick inside the window: exit %d, %d requests\n%s", r.code, s.hook.count(), r.stderr)
 	}
 	r := s.run(t, "mute", "--list", "--json")
-	var l muteList
+	var l mutes.List
 	if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || len(l.Mutes) != 1 || l.Mutes[0].ID != "maintenance[0]" || !l.Mutes[0].Until.Equal(start.Add(2*time.Hour)) || !l.Maintenance[0].Active {
 		t.Fatalf("mute --list inside the window: %v\n%s%s", err, r.stdout, r.stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/mutes"
 	"github.com/seqwatch/seqwatch/internal/observe"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
@@ -24,7 +25,7 @@ func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, 
 	board := web.NewBoard(e.now)
 	return observe.New(observe.Options{
 		Version: version, Listen: listen, HTTP: cfg.HTTP, Heartbeat: cfg.Heartbeat,
-		Mutes: &muteAPI{cfg: cfg, cfgPath: cfg.Path(), now: e.now, board: board, app: app, logger: logger},
+		Mutes: &mutes.API{Config: cfg, Now: e.now, Board: board, Logger: logger},
 		Board: board,
 		// "[redacted]" rather than the logs' "<redacted>": this text ends
 		// up in HTML, where it should read as text and not as a tag.

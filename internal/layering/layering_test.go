@@ -58,6 +58,9 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// the daemon.
 		{"./internal/statestore", []string{module + "/internal/reader", module + "/internal/render", module + "/internal/daemon",
 			module + "/cmd", "github.com/go-sql-driver/mysql", "modernc.org/sqlite"}},
+		// Mutes are made and listed from the configuration and the state,
+		// beneath the daemon.
+		{"./internal/mutes", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
 		// Schedules are parsed and measured in one leaf.
 		{"./internal/schedule", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
