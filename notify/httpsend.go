@@ -72,6 +72,16 @@ type HTTPSender struct {
 	BodyRetryAfter func(body []byte) (time.Duration, bool)
 }
 
+// NewHTTPClient is the client seqwatch gives its HTTP channels (Deps.Client):
+// 30s for a whole exchange, and no redirect followed, so that a body and
+// its credentials are never sent on somewhere else.
+func NewHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // Answer is a peer's answer to a request that reached it.
 type Answer struct {
 	Status int

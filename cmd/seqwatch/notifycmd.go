@@ -47,7 +47,7 @@ func runNotify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	channels, rates, err := buildChannels(cfg.TopLevel(), e.stdout, alertHTTPClient(), time.Now, discardLogger(), nil)
+	channels, rates, err := cfg.TopLevel().BuildChannels(notify.Deps{Client: notify.NewHTTPClient(), Now: time.Now, Logger: discardLogger(), Stdout: e.stdout})
 	if err != nil {
 		return err
 	}

@@ -30,21 +30,13 @@ func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, 
 		// "[redacted]" rather than the logs' "<redacted>": this text ends
 		// up in HTML, where it should read as text and not as a tag.
 		Scrub: pageScrubber(secrets), Now: e.now, Logger: logger,
-		App: app, Environment: cfg.Environment, Channels: channelNames(cfg.TopLevel()),
+		App: app, Environment: cfg.Environment, Channels: cfg.TopLevel().ChannelNames(),
 	})
 }
 
 // observerFor is the observer of one application of the configuration.
 func observerFor(obs *observe.Observer, ac *config.App) *observe.Observer {
-	return obs.ForApp(ac.DisplayName(), ac.Environment, channelNames(ac))
-}
-
-func channelNames(ac *config.App) []string {
-	names := make([]string, 0, len(ac.Channels()))
-	for _, ch := range ac.Channels() {
-		names = append(names, ch.Name)
-	}
-	return names
+	return obs.ForApp(ac.DisplayName(), ac.Environment, ac.ChannelNames())
 }
 
 // pageScrubber removes the configuration's secrets from text shown over

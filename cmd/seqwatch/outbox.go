@@ -114,10 +114,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	}
 	defer editor.Close()
 	path := editor.Where()
-	hashes := map[string]string{}
-	for _, ch := range ac.Channels() {
-		hashes[ch.Name] = ch.ConfigHash()
-	}
+	hashes := ac.ChannelHashes()
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	var report func(w io.Writer) error

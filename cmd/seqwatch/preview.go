@@ -94,7 +94,7 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	channels, _, err := buildChannels(ac, io.Discard, alertHTTPClient(), e.now, discardLogger(), nil)
+	channels, _, err := ac.BuildChannels(notify.Deps{Client: notify.NewHTTPClient(), Now: e.now, Logger: discardLogger(), Stdout: io.Discard})
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stdout, "%s has no current problems: nothing would be sent (--event KIND previews a sample)\n", ac.DisplayName())
 		return nil
 	}
-	routes := routesFrom(ac)
+	routes := ac.EffectiveRoutes()
 	failed := 0
 	for _, name := range names {
 		evs := events
@@ -176,7 +176,7 @@ func previewSource(ctx context.Context, o previewOptions, ac *config.App, e env)
 	// A state that has reported nothing but is past its first run: every
 	// open problem is its own event, as a new problem is on a tick.
 	st := &state.State{Initialized: true}
-	evs, _ := alerting.Evaluate(st, check.Assess(snap, th), now, policyFrom(ac))
+	evs, _ := alerting.Evaluate(st, check.Assess(snap, th), now, ac.Policy())
 	return evs, nil
 }
 

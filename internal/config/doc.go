@@ -3,14 +3,16 @@
 // it is validated (every problem at once, each with its key and line),
 // and the per-application view (App) that the commands and the daemon
 // take, with the inheritance of apps: from the top level. It also holds
-// the maintenance windows and the registry of channel types a channel
-// entry may name (ChannelTypes).
+// the maintenance windows, the registry of channel types a channel entry
+// may name (ChannelTypes), and what an application's entries build: its
+// channels (App.BuildChannels), routes and alerting policy.
 //
 // It says what the file means; it reads no database and sends nothing.
-// Building the channels, opening the state and running the daemon are
-// cmd/seqwatch's. It may import check, state, internal/laravel (the
-// application's tables and settings), the notify core and its channels
-// (for their configuration types), internal/web and internal/heartbeat
-// (theirs) and internal/schedule; not internal/reader, internal/daemon,
-// a database driver or cmd (internal/layering holds it to that).
+// Opening the state is internal/statestore's, running the daemon
+// cmd/seqwatch's. It may import check, state, internal/alerting (the
+// policy), internal/laravel (the application's tables and settings), the
+// notify core and its channels (for their configuration types),
+// internal/web and internal/heartbeat (theirs) and internal/schedule; not
+// internal/reader, internal/daemon, a database driver or cmd
+// (internal/layering holds it to that).
 package config

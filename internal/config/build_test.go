@@ -1,13 +1,13 @@
-package main
+package config
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/alertmanager"
 	"github.com/seqwatch/seqwatch/notify/discord"
@@ -22,7 +22,7 @@ import (
 	"github.com/seqwatch/seqwatch/notify/webhook"
 )
 
-// buildChannels builds every type from the registry with one constructor
+// BuildChannels builds every type from the registry with one constructor
 // shape; Slack's default rate applies unless the entry sets one.
 func TestBuildChannelsBuildsEveryType(t *testing.T) {
 	doc := `app: /x
@@ -57,7 +57,7 @@ channels:
     opsgenie: {api_key: og-key, region: eu}
     rate_per_second: 0.25
 `
-	cfg, err := config.Parse("seqwatch.yaml", []byte(doc), func(string) string { return "" })
+	cfg, err := Parse("seqwatch.yaml", []byte(doc), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ channels:
 		t.Fatal(p)
 	}
 	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
-	got, rates, err := buildChannels(cfg.TopLevel(), io.Discard, &http.Client{}, now, discardLogger(), nil)
+	got, rates, err := cfg.TopLevel().BuildChannels(notify.Deps{Client: &http.Client{}, Now: now, Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
