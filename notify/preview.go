@@ -2,8 +2,10 @@ package notify
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,6 +34,29 @@ type Request struct {
 // its message as "(the message's ts)").
 type Previewer interface {
 	Preview(events []Event) ([]Request, error)
+}
+
+// Write prints the request as seqwatch notify preview shows it: the method
+// and target, the headers in order (never Authorization), and the body,
+// JSON indented unless raw; secrets are redacted from all of it.
+func (r Request) Write(w io.Writer, raw bool, secrets ...string) {
+	fmt.Fprintf(w, "%s %s\n", r.Method, text.Redact(r.Target, secrets...))
+	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+		if k == "Authorization" {
+			continue
+		}
+		for _, v := range r.Header[k] {
+			fmt.Fprintf(w, "%s: %s\n", k, text.Redact(v, secrets...))
+		}
+	}
+	body := []byte(text.Redact(string(r.Body), secrets...))
+	if !raw && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, bytes.TrimSpace(body), "", "  ") == nil {
+			body = pretty.Bytes()
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n\n", bytes.TrimRight(body, "\n"))
 }
 
 // PreviewHTTP turns a request a channel built into its preview: the body

@@ -74,6 +74,17 @@ func (r Routes) Channels(k Kind) []string {
 	return out
 }
 
+// For are the events of events that the routes give channel.
+func (r Routes) For(channel string, events []Event) []Event {
+	var out []Event
+	for _, ev := range events {
+		if slices.Contains(r.Channels(ev.Kind), channel) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // Validate checks every route against the configured channel names in
 // known and the event kinds seqwatch has. Each problem names the route's
 // index and the bad value and lists the valid ones; all problems are

@@ -99,3 +99,23 @@ func TestAllKindsAreDistinctAndReturnedFresh(t *testing.T) {
 		t.Error("AllKinds shares its slice between calls")
 	}
 }
+
+func TestRoutesForKeepsTheEventsRoutedToTheChannel(t *testing.T) {
+	routes := Routes{
+		{Kinds: []Kind{OperationFailed, OperationRecovered}, Channels: []string{"pager"}},
+		{Kinds: []Kind{AnyKind}, Channels: []string{"chat"}},
+	}
+	events := []Event{{ID: "1", Kind: OperationFailed}, {ID: "2", Kind: OperationStuck}, {ID: "3", Kind: OperationRecovered}}
+	ids := func(evs []Event) string {
+		var out []string
+		for _, ev := range evs {
+			out = append(out, ev.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for channel, want := range map[string]string{"pager": "1,3", "chat": "1,2,3", "mail": ""} {
+		if got := ids(routes.For(channel, events)); got != want {
+			t.Errorf("For(%s) = %q, want %q", channel, got, want)
+		}
+	}
+}

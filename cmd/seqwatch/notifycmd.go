@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/text"
@@ -51,19 +52,13 @@ func runNotify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(channels))
-	for n := range channels {
-		if *only == "" || n == *only {
-			names = append(names, n)
-		}
-	}
+	names := channelsNamed(channels, *only)
 	if len(names) == 0 {
 		if *only != "" {
 			return fmt.Errorf("no channel named %q in %s", *only, *cfgPath)
 		}
 		return fmt.Errorf("%s configures no channels", *cfgPath)
 	}
-	sort.Strings(names)
 	d := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 2, Sleep: e.sleep, RatePerSecond: rates})
 	name := cfg.Name
 	if name == "" {
@@ -88,4 +83,16 @@ func runNotify(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("%d of %d channel(s) failed the test", failed, len(names))
 	}
 	return nil
+}
+
+// channelsNamed are the names of channels, sorted; only the one named
+// only when it is not "".
+func channelsNamed(channels map[string]notify.Notifier, only string) []string {
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(channels)) {
+		if only == "" || n == only {
+			names = append(names, n)
+		}
+	}
+	return names
 }

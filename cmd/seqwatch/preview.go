@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -98,7 +93,7 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	names := previewNames(channels, o.channel)
+	names := channelsNamed(channels, o.channel)
 	if len(names) == 0 {
 		if o.channel != "" {
 			return fmt.Errorf("no channel named %q in %s", o.channel, o.config)
@@ -118,7 +113,7 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 	for _, name := range names {
 		evs := events
 		if o.current {
-			evs = routed(routes, name, events)
+			evs = routes.For(name, events)
 			if len(evs) == 0 {
 				fmt.Fprintf(e.stdout, "== %s: its routes give it none of the %d event(s)\n\n", name, len(events))
 				continue
@@ -139,18 +134,6 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("%d of %d channel(s) could not render the preview", failed, len(names))
 	}
 	return nil
-}
-
-// previewNames are the channels to preview, sorted.
-func previewNames(channels map[string]notify.Notifier, only string) []string {
-	var names []string
-	for n := range channels {
-		if only == "" || n == only {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
 }
 
 // previewSource is the events to preview: a sample of the kind asked for,
@@ -180,17 +163,6 @@ func previewSource(ctx context.Context, o previewOptions, ac *config.App, e env)
 	return evs, nil
 }
 
-// routed are the events the routes give channel.
-func routed(routes notify.Routes, channel string, events []notify.Event) []notify.Event {
-	var out []notify.Event
-	for _, ev := range events {
-		if slices.Contains(routes.Channels(ev.Kind), channel) {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
 // previewChannel prints the requests channel n would make for events.
 func previewChannel(w io.Writer, name string, n notify.Notifier, events []notify.Event, raw bool, secrets []string) error {
 	p, ok := n.(notify.Previewer)
@@ -203,34 +175,9 @@ func previewChannel(w io.Writer, name string, n notify.Notifier, events []notify
 	}
 	fmt.Fprintf(w, "== %s: %d %s for %d event(s)\n", name, len(reqs), plural(len(reqs), "request", "requests"), len(events))
 	for _, r := range reqs {
-		fmt.Fprintf(w, "%s %s\n", r.Method, text.Redact(r.Target, secrets...))
-		keys := make([]string, 0, len(r.Header))
-		for k := range r.Header {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if k == "Authorization" {
-				continue
-			}
-			for _, v := range r.Header[k] {
-				fmt.Fprintf(w, "%s: %s\n", k, text.Redact(v, secrets...))
-			}
-		}
-		body := []byte(text.Redact(string(r.Body), secrets...))
-		if !raw && isJSON(r.Header) {
-			var pretty bytes.Buffer
-			if json.Indent(&pretty, bytes.TrimSpace(body), "", "  ") == nil {
-				body = pretty.Bytes()
-			}
-		}
-		fmt.Fprintf(w, "\n%s\n\n", bytes.TrimRight(body, "\n"))
+		r.Write(w, raw, secrets...)
 	}
 	return nil
-}
-
-func isJSON(h http.Header) bool {
-	return strings.HasPrefix(h.Get("Content-Type"), "application/json")
 }
 
 func plural(n int, one, many string) string {
