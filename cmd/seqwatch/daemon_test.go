@@ -23,6 +23,7 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -723,7 +724,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	defer st.Close()
 	var logs bytes.Buffer
 	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }}
-	logger, err := newLogger(e, "text", "info", &secretSet{})
+	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1232,7 +1233,7 @@ func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io
 	}
 	t.Cleanup(func() { st.Close() })
 	e := env{stdout: io.Discard, stderr: logs, now: now, getenv: func(string) string { return "" }, sleep: noSleep}
-	logger, err := newLogger(e, "text", "info", &secretSet{})
+	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // heartbeat when heartbeat.url is; nil when neither is. serveHTTP is false
 // for run --once, which has no time to be scraped. app names the first
 // application.
-func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, e env, logger *slog.Logger, secrets *secretSet) (*observe.Observer, error) {
+func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, e env, logger *slog.Logger, secrets *text.SecretSet) (*observe.Observer, error) {
 	if listen == "" {
 		listen = cfg.HTTP.Listen
 	}
@@ -29,7 +29,7 @@ func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, 
 		Board: board,
 		// "[redacted]" rather than the logs' "<redacted>": this text ends
 		// up in HTML, where it should read as text and not as a tag.
-		Scrub: pageScrubber(secrets), Now: e.now, Logger: logger,
+		Scrub: func(s string) string { return secrets.RedactAs(s, "[redacted]") }, Now: e.now, Logger: logger,
 		App: app, Environment: cfg.Environment, Channels: cfg.TopLevel().ChannelNames(),
 	})
 }
@@ -37,15 +37,4 @@ func newObserver(cfg *config.Config, listen string, serveHTTP bool, app string, 
 // observerFor is the observer of one application of the configuration.
 func observerFor(obs *observe.Observer, ac *config.App) *observe.Observer {
 	return obs.ForApp(ac.DisplayName(), ac.Environment, ac.ChannelNames())
-}
-
-// pageScrubber removes the configuration's secrets from text shown over
-// HTTP. It writes "[redacted]" rather than the logs' "<redacted>": the text
-// ends up in HTML, where it should read as text and not look like a tag.
-func pageScrubber(secrets *secretSet) func(string) string {
-	return func(s string) string {
-		secrets.mu.RLock()
-		defer secrets.mu.RUnlock()
-		return text.RedactAs(s, "[redacted]", secrets.vals...)
-	}
 }

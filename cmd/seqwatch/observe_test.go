@@ -26,6 +26,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/testkit"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -446,11 +447,11 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)}
 	var logs syncBuffer
 	e := env{stdout: io.Discard, stderr: &logs, now: clock.Now, getenv: func(string) string { return "" }, sleep: noSleep}
-	logger, err := newLogger(e, "text", "info", &secretSet{})
+	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.TopLevel().DisplayName(), e, logger, &secretSet{})
+	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.TopLevel().DisplayName(), e, logger, &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}

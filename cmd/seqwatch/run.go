@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -94,8 +93,8 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	secrets := &secretSet{}
-	secrets.set(cfg.Secrets())
+	secrets := &text.SecretSet{}
+	secrets.Set(cfg.Secrets())
 	logger, err := newLogger(e, *logFormat, *logLevel, secrets)
 	if err != nil {
 		return err
@@ -152,7 +151,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		return out, nil
 	}
 	// Before the next tick can log through the new channels.
-	opts.Reloaded = func() { secrets.set(next.Secrets()) }
+	opts.Reloaded = func() { secrets.Set(next.Secrets()) }
 	d := daemon.New(apps, opts)
 	signals := make(chan struct{}, 1)
 	go func() {
@@ -201,27 +200,9 @@ func loadValidConfig(ctx context.Context, path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// secretSet is the current list of secret values scrubbed from logs.
-type secretSet struct {
-	mu   sync.RWMutex
-	vals []string
-}
-
-func (s *secretSet) set(v []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.vals = append([]string(nil), v...)
-}
-
-func (s *secretSet) scrub(msg string) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return text.Redact(msg, s.vals...)
-}
-
 // newLogger builds the daemon's logger; every string it writes passes
 // through the secret scrubber.
-func newLogger(e env, format, level string, secrets *secretSet) (*slog.Logger, error) {
+func newLogger(e env, format, level string, secrets *text.SecretSet) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
@@ -229,12 +210,12 @@ func newLogger(e env, format, level string, secrets *secretSet) (*slog.Logger, e
 	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		switch a.Value.Kind() {
 		case slog.KindString:
-			a.Value = slog.StringValue(secrets.scrub(a.Value.String()))
+			a.Value = slog.StringValue(secrets.Redact(a.Value.String()))
 		case slog.KindAny:
 			if err, ok := a.Value.Any().(error); ok {
-				a.Value = slog.StringValue(secrets.scrub(err.Error()))
+				a.Value = slog.StringValue(secrets.Redact(err.Error()))
 			} else {
-				a.Value = slog.StringValue(secrets.scrub(fmt.Sprint(a.Value.Any())))
+				a.Value = slog.StringValue(secrets.Redact(fmt.Sprint(a.Value.Any())))
 			}
 		}
 		return a

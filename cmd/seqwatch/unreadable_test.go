@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -163,7 +164,7 @@ func tickDaemon(t *testing.T, cfgPath string, logs io.Writer, ticks int) {
 	}
 	defer st.Close()
 	e := env{stdout: io.Discard, stderr: logs, now: time.Now, getenv: func(string) string { return "" }}
-	logger, err := newLogger(e, "text", "info", &secretSet{})
+	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}
