@@ -53,11 +53,10 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 }
 
 // resolve combines flags, configuration file and .env, in that order of
-// precedence, into a source and thresholds. The configuration is read
-// within -t/--timeout.
+// precedence, into a source and thresholds (config.Resolve). The
+// configuration is read within -t/--timeout.
 func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check.Thresholds, error) {
 	var ac *config.App
-	var settings laravel.Settings
 	if f.name != "" && f.config == "" {
 		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
@@ -69,24 +68,8 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 		if ac, err = cfg.Application(f.name); err != nil {
 			return laravel.Source{}, check.Thresholds{}, err
 		}
-		// Only the parts that say where the application is matter here;
-		// channel problems are for validate and run to report.
-		settings = ac.Settings()
 	}
-	if f.app != "" {
-		settings.AppDir = f.app
-	}
-	dsn := f.dsn
-	if dsn == "" && settings.URL == "" {
-		dsn = e.getenv("SEQWATCH_DSN")
-	}
-	if dsn != "" {
-		settings.URL = dsn
-	}
-	if f.timezone != "" {
-		settings.Timezone = f.timezone
-	}
-	src, err := laravel.Resolve(settings)
+	src, th, err := config.Resolve(ac, config.Overrides{AppDir: f.app, DSN: f.dsn, Timezone: f.timezone, MaxPending: f.maxPending, StuckAfter: f.stuckAfter, ScheduledStuckAfter: f.scheduledStuckAfter}, e.getenv)
 	if err != nil {
 		if f.fileOnly() {
 			// The file alone said where the application is: advice names its keys.
@@ -95,20 +78,13 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 		return laravel.Source{}, check.Thresholds{}, err
 	}
 	src.Conn.Timeout = f.timeout
-	th := check.DefaultThresholds()
-	if ac != nil {
-		th = ac.Thresholds.Check()
-	}
-	if f.maxPending >= 0 {
-		th.MaxPending = f.maxPending
-	}
-	if f.stuckAfter >= 0 {
-		th.StuckAfter = f.stuckAfter
-	}
-	if f.scheduledStuckAfter >= 0 {
-		th.ScheduledStuckAfter = f.scheduledStuckAfter
-	}
 	return src, th, nil
+}
+
+// fileOnly reports whether the configuration file alone said where the
+// application is, so that advice names its keys rather than flags.
+func (f *sourceFlags) fileOnly() bool {
+	return f.config != "" && f.app == "" && f.dsn == "" && f.timezone == ""
 }
 
 // loadConfig reads --config within -t/--timeout.
@@ -119,12 +95,6 @@ func (f *sourceFlags) loadConfig(ctx context.Context) (*config.Config, error) {
 		defer cancel()
 	}
 	return config.LoadForReading(ctx, f.config)
-}
-
-// fileOnly reports whether the configuration file alone said where the
-// application is, so that advice names its keys rather than flags.
-func (f *sourceFlags) fileOnly() bool {
-	return f.config != "" && f.app == "" && f.dsn == "" && f.timezone == ""
 }
 
 // parseFlags parses a command's flags; positional arguments and
