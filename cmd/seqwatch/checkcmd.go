@@ -80,7 +80,7 @@ func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}
-	snap, err := readSnapshot(ctx, src, e.now(), reader.ReadOptions{RolledBackLookback: th.RolledBackLookback()})
+	snap, err := reader.ReadOnce(ctx, src, e.now(), reader.ReadOptions{RolledBackLookback: th.RolledBackLookback()})
 	if err != nil {
 		return check.UnknownVerdict(advised(err))
 	}

@@ -152,7 +152,7 @@ func previewSource(ctx context.Context, o previewOptions, ac *config.App, e env)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := readSnapshot(ctx, src, now, reader.ReadOptions{})
+	snap, err := reader.ReadOnce(ctx, src, now, reader.ReadOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ type sourceFlags struct {
 	// scheduledStuckAfter is --scheduled-stuck-after; -1 when not given.
 	scheduledStuckAfter time.Duration
 	// timeout bounds the whole read (connect and queries); 0 keeps
-	// readSnapshot's default.
+	// reader.ReadOnce's default.
 	timeout time.Duration
 }
 

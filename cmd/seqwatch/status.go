@@ -41,7 +41,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("status", e.stderr, statusHelp)
 	var sf sourceFlags
 	sf.register(fs, false)
-	sf.registerTimeout(fs, defaultReadTimeout)
+	sf.registerTimeout(fs, reader.DefaultTimeout)
 	var o render.StatusOptions
 	var asJSON bool
 	fs.BoolVar(&o.Pending, "pending", false, "show only pending migrations and operations")
@@ -108,11 +108,11 @@ func printWarnings(w io.Writer, snap *check.Snapshot, file bool) {
 // reading only what the sections in o need: the pending files for
 // --pending, the history alone for --completed and --failed. The history is
 // streamed from the database to w as it is read, so the whole of it is
-// never in memory; src.Conn.Timeout (default defaultReadTimeout) bounds
+// never in memory; src.Conn.Timeout (default reader.DefaultTimeout) bounds
 // everything, the writing included. It returns the snapshot it read, if
 // it read one.
 func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
-	ctx, db, done, err := openWithin(ctx, src)
+	ctx, db, done, err := reader.OpenWithin(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -152,36 +152,4 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.
 		}
 	}
 	return snap, nil
-}
-
-// defaultReadTimeout bounds a read when no -t/--timeout says otherwise.
-const defaultReadTimeout = 60 * time.Second
-
-// readSnapshot connects, reads one snapshot and disconnects, within
-// src.Conn.Timeout (default defaultReadTimeout): the database server is
-// asked to give up slightly sooner, so that the error says what was waited
-// on (a locked table, a slow statement, a server that does not answer).
-func readSnapshot(ctx context.Context, src laravel.Source, now time.Time, opt reader.ReadOptions) (*check.Snapshot, error) {
-	ctx, db, done, err := openWithin(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	return reader.Read(ctx, db, src, now, opt)
-}
-
-// openWithin connects to src's database under a context that ends after
-// src.Conn.Timeout (default defaultReadTimeout), which bounds everything
-// done with it; done disconnects and ends the context.
-func openWithin(ctx context.Context, src laravel.Source) (context.Context, *reader.DB, func(), error) {
-	if src.Conn.Timeout <= 0 {
-		src.Conn.Timeout = defaultReadTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
-	db, err := reader.Open(ctx, src.Conn)
-	if err != nil {
-		cancel()
-		return nil, nil, nil, err
-	}
-	return ctx, db, func() { db.Close(); cancel() }, nil
 }
