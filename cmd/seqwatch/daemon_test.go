@@ -23,6 +23,7 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/demo"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
@@ -277,7 +278,7 @@ const consoleChannel = "  - name: console\n    console: {}\n"
 func sqliteApp(t *testing.T, now time.Time) (string, *sql.DB) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := writeDemoApp(context.Background(), dir, now); err != nil {
+	if err := demo.WriteApp(context.Background(), dir, now); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "database", "database.sqlite")+"?_pragma=busy_timeout(10000)")

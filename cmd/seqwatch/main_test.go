@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/demo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -37,7 +39,7 @@ func runCmd(t *testing.T, envVars map[string]string, args ...string) result {
 func demoApp(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := writeDemoApp(context.Background(), dir, demoNow); err != nil {
+	if err := demo.WriteApp(context.Background(), dir, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	return dir

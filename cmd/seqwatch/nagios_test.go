@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/demo"
 	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
@@ -306,7 +307,7 @@ func pluginDir(t *testing.T) (string, []nagiosService) {
 		t.Fatal(err)
 	}
 	app := filepath.Join(dir, "app")
-	if err := writeDemoApp(context.Background(), app, demoNow); err != nil {
+	if err := demo.WriteApp(context.Background(), app, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	sqliteExec(t, app, `insert into operations (name, type, state, executed_at, failed_at) values ('2024_01_17_150000_RecalculateLoyaltyPoints', 'sync', 'failed', '2026-03-14 15:01:00', '2026-03-14 15:01:01');
@@ -315,7 +316,7 @@ SEQWATCH OK - fine', '#0 x', '2026-03-14 15:01:01');`)
 	// Several applications in one configuration: one line, the worst
 	// status, performance data labelled per application.
 	blog := filepath.Join(dir, "blog")
-	if err := writeDemoApp(context.Background(), blog, demoNow); err != nil {
+	if err := demo.WriteApp(context.Background(), blog, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	sqliteExec(t, blog, `delete from operation_errors; delete from operations where failed_at is not null; delete from deferred_operations;`)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/demo"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -23,7 +24,7 @@ import (
 func soakDaemon(tb testing.TB, clock *time.Time) (*daemon.App, func()) {
 	tb.Helper()
 	dir := tb.TempDir()
-	if err := writeDemoApp(context.Background(), dir, *clock); err != nil {
+	if err := demo.WriteApp(context.Background(), dir, *clock); err != nil {
 		tb.Fatal(err)
 	}
 	cfgPath := filepath.Join(dir, "seqwatch.yaml")

@@ -61,6 +61,8 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// Mutes are made and listed from the configuration and the state,
 		// beneath the daemon.
 		{"./internal/mutes", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
+		// The demo's sample application is files and SQLite rows.
+		{"./internal/demo", []string{module + "/"}},
 		// Schedules are parsed and measured in one leaf.
 		{"./internal/schedule", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
