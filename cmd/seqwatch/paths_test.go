@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/demo"
 )
 
 // An application as a new user points seqwatch at it: by a path relative
@@ -22,7 +23,7 @@ func TestRelativeAndLinkedApplicationPaths(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(shop), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeDemoApp(t.Context(), shop, demoNow); err != nil {
+	if err := demo.WriteApp(t.Context(), shop, demoNow); err != nil {
 		t.Fatal(err)
 	}
 	current := filepath.Join(root, "srv", "current")

@@ -18,9 +18,11 @@ const maxFields = 15
 // largeStructs are the struct types allowed more than maxFields fields,
 // each with its reason. Keep it short.
 var largeStructs = map[string]string{
-	// The document `seqwatch status --json` prints: a flat schema promised
-	// to scripts (fields are added, never moved into sub-objects).
-	"check/snapshot.go: Snapshot": "the status --json document",
+	// Documents promised to scripts and receivers, flat by promise: a
+	// field is added, never moved into a sub-object.
+	"check/snapshot.go: Snapshot":        "the document seqwatch status --json prints",
+	"internal/web/view.go: AppStatus":    "an application in /api/v1/status",
+	"notify/webhook/payload.go: Payload": "the webhook's signed JSON document",
 }
 
 // TestNoStructHasMoreThanFifteenFields parses every Go file of the module
