@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -67,7 +67,7 @@ func TestEveryEarlierStateVersionLoadsAndUpgrades(t *testing.T) {
 			if v == state.Version && !bytes.Equal(saved, orig) {
 				t.Error("a state file of the current version was rewritten with other bytes by loading and saving it")
 			}
-			goldenFile(t, filepath.Join("testdata", fmt.Sprintf("state-v%d.loaded.golden", v)), saved)
+			testkit.Golden(t, filepath.Join("testdata", fmt.Sprintf("state-v%d.loaded.golden", v)), saved, update)
 
 			// What was saved loads again as the same state.
 			again, err := fs.Load()
@@ -150,44 +150,4 @@ func TestCheckFileOfNoFileIsAFirstRun(t *testing.T) {
 	if u != nil || err != nil {
 		t.Fatalf("CheckFile = %+v, %v; want nil, nil", u, err)
 	}
-}
-
-// goldenFile compares got with the file at path, or rewrites it under
-// -update; a difference is shown as the lines around the first one that
-// differs.
-func goldenFile(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./state -update to create it)", err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	i := 0
-	for i < len(g) && i < len(w) && g[i] == w[i] {
-		i++
-	}
-	lo := max(0, i-3)
-	var d strings.Builder
-	for j := lo; j < i+4; j++ {
-		if j < len(w) && (j >= len(g) || g[j] != w[j]) {
-			fmt.Fprintf(&d, "-%4d %s\n", j+1, w[j])
-		}
-		if j < len(g) {
-			mark := " "
-			if j >= len(w) || g[j] != w[j] {
-				mark = "+"
-			}
-			fmt.Fprintf(&d, "%s%4d %s\n", mark, j+1, g[j])
-		}
-	}
-	t.Errorf("%s differs from line %d on (run with -update if the change is intended):\n%s", path, i+1, d.String())
 }
