@@ -64,7 +64,7 @@ func (c *Console) writeEvent(b *bytes.Buffer, e Event) {
 	r := c.templates.Render([]Event{e}, consoleTitle(e), e.Summary)
 	title := r.Title // made of cleaned parts, two spaces apart
 	if r.TitleTemplated {
-		title = oneLine(title)
+		title = text.CleanLine(title)
 	}
 	fmt.Fprintf(b, "== %s\n", title)
 	if r.Body != "" {
@@ -126,11 +126,11 @@ func (c *Console) writeEvent(b *bytes.Buffer, e Event) {
 // consoleTitle is the default title line: the kind, the application and
 // when it happened.
 func consoleTitle(e Event) string {
-	app := oneLine(e.App)
+	app := text.CleanLine(e.App)
 	if e.Environment != "" {
-		app += " (" + oneLine(e.Environment) + ")"
+		app += " (" + text.CleanLine(e.Environment) + ")"
 	}
-	s := oneLine(string(e.Kind)) + "  " + app
+	s := text.CleanLine(string(e.Kind)) + "  " + app
 	if !e.OccurredAt.IsZero() {
 		s += "  " + formatTime(e.OccurredAt)
 	}
@@ -180,7 +180,7 @@ func writeError(b *bytes.Buffer, er Error) {
 // database text can never start a line of its own at the left margin.
 func field(b *bytes.Buffer, label, value string) {
 	const indent = "   "
-	value = strings.ReplaceAll(CleanText(value), "\n", "\n"+indent+"  ")
+	value = strings.ReplaceAll(text.Clean(value), "\n", "\n"+indent+"  ")
 	b.WriteString(indent)
 	if label != "" {
 		b.WriteString(label)
@@ -189,10 +189,6 @@ func field(b *bytes.Buffer, label, value string) {
 	b.WriteString(value)
 	b.WriteByte('\n')
 }
-
-// oneLine is CleanText on one line: the header line must not be broken by
-// database text.
-func oneLine(s string) string { return text.OneLine(CleanText(s)) }
 
 func formatTime(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")

@@ -13,6 +13,12 @@
 // not import check, state, internal/web or its own channel packages, nor
 // any database driver or tablewriter, so that a receiver that imports
 // notify/webhook stays small.
+//
+// Every channel cleans the text it sends with internal/text (Clean, and
+// CleanLine for a title or a label). notify exports no cleaning function
+// of its own: a channel lives in this module (the registry of channel
+// types is internal/config's), and a receiver outside it gets text that
+// is already clean.
 package notify
 
 import (
@@ -20,18 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/seqwatch/seqwatch/internal/text"
 )
-
-// CleanText makes database text safe for a channel's message while
-// keeping its lines: terminal control sequences, control characters, bidi
-// overrides, invalid UTF-8 and every other Unicode format character
-// (zero-width spaces and joiners, the byte order mark, soft hyphens) go
-// (text.Clean). It lives beside the events so that every channel, and a
-// renderer outside this module (which cannot import internal/text), cleans
-// alike.
-func CleanText(s string) string { return text.Clean(s) }
 
 // Notifier sends events through one channel. Notify sends all the events as
 // one message (a digest when there are several). It reports whether a

@@ -429,7 +429,7 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-// execute runs tpl over data and returns what it wrote, cleaned (CleanText)
+// execute runs tpl over data and returns what it wrote, cleaned (text.Clean)
 // and cut at limit bytes with a marker when it wrote more.
 func execute(tpl *template.Template, data TemplateData, limit int) (string, error) {
 	out := &boundedBuffer{limit: limit}
@@ -442,7 +442,7 @@ func execute(tpl *template.Template, data TemplateData, limit int) (string, erro
 	if full {
 		s = text.CutBytes(s, limit-len(outputMarker)) + outputMarker
 	}
-	return CleanText(s), nil
+	return text.Clean(s), nil
 }
 
 const outputMarker = "… (truncated)"

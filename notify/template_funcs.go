@@ -17,7 +17,7 @@ const maxFramesFunc = 100
 // input, so that no function lets a template do unbounded work.
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"oneline":   func(s string) string { return text.OneLine(CleanText(s)) },
+		"oneline":   text.CleanLine,
 		"firstline": firstLine,
 		"truncate":  truncateFunc,
 		"upper":     strings.ToUpper,

@@ -87,6 +87,10 @@ func Line(s string, n int) string {
 // untrusted text pass it through Clean first.
 func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// CleanLine is s cleaned (Clean) on one line (OneLine): a channel's title,
+// header or label, which database text must not break.
+func CleanLine(s string) string { return OneLine(Clean(s)) }
+
 // Truncate returns s when it has at most n runes; otherwise its first runes
 // followed by marker, n runes in all, marker included. When n leaves no
 // room for any text, it is the first n runes of marker.

@@ -159,7 +159,7 @@ func fingerprint(l map[string]string) string {
 // labelValue makes database text (an operation's file name, an app name)
 // a label value: clean, one line, bounded.
 func labelValue(s string) string {
-	s = strings.Join(strings.Fields(notify.CleanText(s)), " ")
+	s = strings.Join(strings.Fields(text.Clean(s)), " ")
 	return cut(s, maxLabel, "…")
 }
 
@@ -169,14 +169,14 @@ func labelValue(s string) string {
 // characters and invisible format characters.
 func annotations(e notify.Event) map[string]string {
 	a := map[string]string{}
-	if s := oneLine(e.Summary); s != "" {
+	if s := text.CleanLine(e.Summary); s != "" {
 		a["summary"] = cut(s, maxSummary, "…")
 	}
 	if er, ok := e.HeadlineError(); ok {
-		if x := oneLine(er.Exception); x != "" {
+		if x := text.CleanLine(er.Exception); x != "" {
 			a["exception"] = cut(x, maxException, "…")
 		}
-		if m := strings.TrimSpace(notify.CleanText(er.Message)); m != "" {
+		if m := strings.TrimSpace(text.Clean(er.Message)); m != "" {
 			a["message"] = cutMarked(m, maxMessage)
 		}
 		if t := traceExcerpt(er); t != "" {
@@ -184,7 +184,7 @@ func annotations(e notify.Event) map[string]string {
 		}
 	}
 	if e.Deferred != nil {
-		if m := strings.TrimSpace(notify.CleanText(e.Deferred.LastError)); m != "" && a["message"] == "" {
+		if m := strings.TrimSpace(text.Clean(e.Deferred.LastError)); m != "" && a["message"] == "" {
 			a["message"] = cutMarked(m, maxMessage)
 		}
 		a["attempts"] = fmt.Sprintf("%d of %d", e.Deferred.Attempts, e.Deferred.MaxAttempts)
@@ -193,7 +193,7 @@ func annotations(e notify.Event) map[string]string {
 		a["pending"] = fmt.Sprintf("%d (threshold %d)", e.Pending.Count, e.Pending.Threshold)
 	}
 	if e.Source != "" {
-		a["message"] = cutMarked(strings.TrimSpace(notify.CleanText(e.Source)), maxMessage)
+		a["message"] = cutMarked(strings.TrimSpace(text.Clean(e.Source)), maxMessage)
 	}
 	return a
 }
@@ -207,13 +207,13 @@ func (n *Notifier) annotations(e notify.Event) map[string]string {
 	a := annotations(e)
 	r := n.templates.Render([]notify.Event{e}, a["summary"], "")
 	if r.TitleTemplated {
-		if s := oneLine(r.Title); s != "" {
+		if s := text.CleanLine(r.Title); s != "" {
 			a["summary"] = cut(s, maxSummary, "…")
 		} else {
 			delete(a, "summary")
 		}
 	}
-	if d := strings.TrimSpace(notify.CleanText(r.Body)); r.BodyTemplated && d != "" {
+	if d := strings.TrimSpace(text.Clean(r.Body)); r.BodyTemplated && d != "" {
 		a["description"] = cutMarked(d, maxDescription)
 	}
 	return a
@@ -226,7 +226,7 @@ func traceExcerpt(er notify.Error) string {
 	var b strings.Builder
 	used := 0
 	for _, f := range frames {
-		f = oneLine(f)
+		f = text.CleanLine(f)
 		if b.Len()+len(f)+1 > maxTrace-40 { // room for the marker line
 			break
 		}
@@ -236,7 +236,7 @@ func traceExcerpt(er notify.Error) string {
 	}
 	if used == 0 && len(frames) > 0 {
 		// One frame longer than the limit: its start is better than nothing.
-		b.WriteString(cut(oneLine(frames[0]), maxTrace-40, "…"))
+		b.WriteString(cut(text.CleanLine(frames[0]), maxTrace-40, "…"))
 		b.WriteByte('\n')
 		used = 1
 	}
@@ -245,8 +245,6 @@ func traceExcerpt(er notify.Error) string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
-
-func oneLine(s string) string { return text.OneLine(notify.CleanText(s)) }
 
 // cut shortens s to at most max bytes at a rune boundary, ending in mark
 // when it was cut.

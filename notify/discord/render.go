@@ -181,7 +181,7 @@ func digestLine(ev notify.Event) string {
 	if strings.TrimSpace(summary) == "" {
 		summary = opName(ev)
 	}
-	if s := oneLine(summary); s != "" {
+	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, maxDigestSummary, "…")
 	}
 	if !ev.OccurredAt.IsZero() {
@@ -218,7 +218,7 @@ func buildEmbed(events []notify.Event, title, body string, b budget) embed {
 		kind = events[0].Kind
 	}
 	e := embed{
-		Title:       text.Truncate(inert(emojiOf(kind)+" "+oneLine(title)), maxTitle, truncMarker),
+		Title:       text.Truncate(inert(emojiOf(kind)+" "+text.CleanLine(title)), maxTitle, truncMarker),
 		Description: truncate(escLines(body), b.description),
 		Color:       colorOf(events),
 	}
@@ -239,7 +239,7 @@ func buildEmbed(events []notify.Event, title, body string, b budget) embed {
 	if more := len(ev.Errors) - 1; more > 0 {
 		foot += fmt.Sprintf(" · %d more %s", more, plural(more, "error", "errors"))
 	}
-	e.Footer = &footer{Text: text.Truncate(oneLine(foot), maxFooter, truncMarker)}
+	e.Footer = &footer{Text: text.Truncate(text.CleanLine(foot), maxFooter, truncMarker)}
 	if !ev.OccurredAt.IsZero() {
 		e.Timestamp = ev.OccurredAt.UTC().Format(time.RFC3339)
 	}
@@ -261,7 +261,7 @@ func eventFields(ev notify.Event, b budget) []field {
 	}
 	if op := ev.Operation; op != nil {
 		add("Operation", code(op.Name, 500), false)
-		add("Type", esc(oneLine(op.Type)), true)
+		add("Type", esc(text.CleanLine(op.Type)), true)
 		add("Started", stamp(op.ExecutedAt), true)
 		if op.FailedAt != nil {
 			add("Failed", stamp(*op.FailedAt), true)
@@ -320,7 +320,7 @@ func traceValue(e notify.Error, b budget) string {
 		suffix = fmt.Sprintf("\n… and %d more frames", more)
 	}
 	for i, f := range frames {
-		frames[i] = text.Truncate(clean(f), b.frameRunes, "…")
+		frames[i] = text.Truncate(text.Clean(f), b.frameRunes, "…")
 	}
 	return fence(strings.Join(frames, "\n"), maxFieldValue-utf8.RuneCountInString(suffix)) + suffix
 }
@@ -342,7 +342,7 @@ func pendingValue(names []string) string {
 // threadName is a forum post's name: the message's title, plain (Discord
 // renders no markdown and no mention in a channel's name).
 func threadName(p payload) string {
-	return text.Truncate(oneLine(p.title), maxThreadName, "…")
+	return text.Truncate(text.CleanLine(p.title), maxThreadName, "…")
 }
 
 // thrownAt reads file:line from an error's context column.
@@ -404,7 +404,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	default:
-		return oneLine(string(k))
+		return text.CleanLine(string(k))
 	}
 }
 
@@ -465,17 +465,17 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return text.Truncate(s, 200, "…")
 }
 
 func commonApp(events []notify.Event) string {
-	app := oneLine(events[0].App)
+	app := text.CleanLine(events[0].App)
 	for _, ev := range events[1:] {
-		if oneLine(ev.App) != app {
+		if text.CleanLine(ev.App) != app {
 			return ""
 		}
 	}
@@ -489,12 +489,6 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// clean removes control and format characters (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine cleans s and collapses its white space to single spaces.
-func oneLine(s string) string { return text.OneLine(clean(s)) }
-
 // markdown are the characters Discord's markdown gives a meaning to:
 // emphasis, strike-through, spoilers, code, quotes, headings, lists,
 // masked links ([…] before (…)), mentions, channels, timestamps and
@@ -506,7 +500,7 @@ const markdown = "\\*_~`|<>[]@:#-+"
 // character escaped with a backslash, which Discord shows as the character
 // itself. A period after a digit is escaped too ("1. " starts a list).
 func esc(s string) string {
-	s = clean(s)
+	s = text.Clean(s)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	var prev rune
@@ -542,7 +536,7 @@ func escLines(s string) string {
 // markdown, link or mention inside it. A backtick, which would end it,
 // becomes U+02CB (a visible grave accent).
 func code(raw string, limit int) string {
-	s := strings.ReplaceAll(oneLine(raw), "`", "ˋ")
+	s := strings.ReplaceAll(text.CleanLine(raw), "`", "ˋ")
 	if s == "" {
 		return ""
 	}
@@ -550,7 +544,7 @@ func code(raw string, limit int) string {
 }
 
 // block shows raw text in a code block of at most limit characters.
-func block(raw string, limit int) string { return fence(clean(raw), limit) }
+func block(raw string, limit int) string { return fence(text.Clean(raw), limit) }
 
 // fence puts cleaned text in a ``` block of at most limit characters. The
 // opening fence ends its own line, so that the first word is never taken

@@ -313,8 +313,8 @@ func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST")
 // clean makes database text safe to show over several lines: invalid UTF-8
 // replaced, CRLF turned into LF, other control characters and every format
 // character (bidi overrides, zero-width spaces and joiners) removed, tabs
-// kept (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
+// kept (text.Clean).
+func clean(s string) string { return text.Clean(s) }
 
 // oneLine makes database text safe for a header or a single line: it is
 // cleaned, every run of white space (line breaks included) becomes one

@@ -134,7 +134,7 @@ func buildMessage(events []notify.Event, key string, tpl *notify.Templates) ([]b
 	if strings.TrimSpace(body) != "" {
 		summary += ": " + body
 	}
-	fallback := text.Truncate(inert(oneLine(summary)), 300, "…")
+	fallback := text.Truncate(inert(text.CleanLine(summary)), 300, "…")
 	for _, b := range budgets() {
 		m := message{FallbackText: fallback, CardsV2: []cardWithID{{CardID: "seqwatch", Card: buildCard(events, title, body, b)}}, Thread: th}
 		data, err := encode(m)
@@ -157,7 +157,7 @@ func encode(m message) ([]byte, error) {
 }
 
 func cardHeader(events []notify.Event, title string) *header {
-	return &header{Title: text.Truncate(inert(oneLine(emojiOf(kindOf(events))+" "+title)), 200, truncMarker), Subtitle: "seqwatch"}
+	return &header{Title: text.Truncate(inert(text.CleanLine(emojiOf(kindOf(events))+" "+title)), 200, truncMarker), Subtitle: "seqwatch"}
 }
 
 func buildCard(events []notify.Event, title, body string, b budget) card {
@@ -188,7 +188,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 		if at := thrownAt(e.Context); at != "" {
 			exc += " at " + at
 		}
-		if s := oneLine(exc); s != "" {
+		if s := text.CleanLine(exc); s != "" {
 			ws = append(ws, widget{DecoratedText: &decoratedText{TopLabel: "Exception", Text: esc(text.Truncate(s, b.factRunes, truncMarker)), WrapText: true}})
 		}
 		if p := paragraphLines(e.Message, b.lines, b.lineRunes); p != nil {
@@ -215,7 +215,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 		shown := min(len(p.Names), b.digest)
 		lines := make([]string, 0, shown+1)
 		for _, name := range p.Names[:shown] {
-			lines = append(lines, esc(text.Truncate(oneLine(name), b.factRunes, truncMarker)))
+			lines = append(lines, esc(text.Truncate(text.CleanLine(name), b.factRunes, truncMarker)))
 		}
 		if more := len(p.Names) - shown; more > 0 {
 			lines = append(lines, fmt.Sprintf("… and %d more", more))
@@ -238,7 +238,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 func eventFacts(ev notify.Event, limit int) []widget {
 	var ws []widget
 	add := func(label, value string) {
-		if v := oneLine(value); v != "" {
+		if v := text.CleanLine(value); v != "" {
 			ws = append(ws, widget{DecoratedText: &decoratedText{TopLabel: label, Text: esc(text.Truncate(v, limit, truncMarker)), WrapText: true}})
 		}
 	}
@@ -278,7 +278,7 @@ func traceWidget(e notify.Error, b budget) *widget {
 	}
 	lines := make([]string, 0, len(frames)+1)
 	for _, f := range frames {
-		lines = append(lines, esc(text.Truncate(oneLine(f), b.frameRunes, truncMarker)))
+		lines = append(lines, esc(text.Truncate(text.CleanLine(f), b.frameRunes, truncMarker)))
 	}
 	if more > 0 {
 		lines = append(lines, fmt.Sprintf("<i>… and %d more frames</i>", more))
@@ -290,7 +290,7 @@ func traceWidget(e notify.Error, b budget) *widget {
 // maxLines lines of limit characters each; nil when there is none.
 func paragraphLines(raw string, maxLines, limit int) *widget {
 	var lines []string
-	for line := range strings.Lines(clean(raw)) {
+	for line := range strings.Lines(text.Clean(raw)) {
 		if line = strings.TrimSpace(line); line != "" {
 			lines = append(lines, line)
 		}
@@ -332,7 +332,7 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"
 
 // esc makes plain text inert in a card's text: cleaned, and HTML-escaped
 // (Chat shows an entity as its character).
-func esc(s string) string { return htmlEscaper.Replace(clean(s)) }
+func esc(s string) string { return htmlEscaper.Replace(text.Clean(s)) }
 
 // lookAlikes replace the characters a header or a notification might read
 // as markup; they show the same whether or not it does.
@@ -365,7 +365,7 @@ func digestLine(ev notify.Event) string {
 	if strings.TrimSpace(summary) == "" {
 		summary = opName(ev)
 	}
-	if s := oneLine(summary); s != "" {
+	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 250, "…")
 	}
 	if d := date(ev.OccurredAt); d != "" {
@@ -431,7 +431,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	default:
-		return oneLine(string(k))
+		return text.CleanLine(string(k))
 	}
 }
 
@@ -474,17 +474,17 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return text.Truncate(s, 200, "…")
 }
 
 func commonApp(events []notify.Event) string {
-	app := oneLine(events[0].App)
+	app := text.CleanLine(events[0].App)
 	for _, ev := range events[1:] {
-		if oneLine(ev.App) != app {
+		if text.CleanLine(ev.App) != app {
 			return ""
 		}
 	}
@@ -497,9 +497,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
-// clean removes control and format characters (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine cleans s and collapses its white space to single spaces.
-func oneLine(s string) string { return text.OneLine(clean(s)) }

@@ -77,7 +77,7 @@ func buildMessage(events []notify.Event, tpl *notify.Templates) message {
 	// Tags: the emoji ntfy shows before the title, then the event's kind
 	// (seqwatch for several events).
 	m := message{
-		title:    text.Truncate(plain(oneLine(title)), maxTitle, "…"),
+		title:    text.Truncate(plain(text.CleanLine(title)), maxTitle, "…"),
 		priority: priorityOf(events),
 		tags:     []string{tagOf(kindOf(events)), "seqwatch"},
 	}
@@ -125,7 +125,7 @@ func eventParts(ev notify.Event) []string {
 	var parts []string
 	var facts []string
 	add := func(label, value string) {
-		if v := oneLine(value); v != "" {
+		if v := text.CleanLine(value); v != "" {
 			facts = append(facts, label+": "+plain(text.Truncate(v, maxFactRunes, "…")))
 		}
 	}
@@ -185,7 +185,7 @@ func eventParts(ev notify.Event) []string {
 		shown := min(len(p.Names), maxDigestLines)
 		lines := []string{"Pending operations:"}
 		for _, name := range p.Names[:shown] {
-			lines = append(lines, "- "+plain(text.Truncate(oneLine(name), maxFactRunes, "…")))
+			lines = append(lines, "- "+plain(text.Truncate(text.CleanLine(name), maxFactRunes, "…")))
 		}
 		if more := len(p.Names) - shown; more > 0 {
 			lines = append(lines, fmt.Sprintf("… and %d more", more))
@@ -204,7 +204,7 @@ func traceText(e notify.Error) string {
 	}
 	lines := make([]string, 0, len(frames)+1)
 	for _, f := range frames {
-		lines = append(lines, plain(text.Truncate(oneLine(f), maxFrameRunes, "…")))
+		lines = append(lines, plain(text.Truncate(text.CleanLine(f), maxFrameRunes, "…")))
 	}
 	if more > 0 {
 		lines = append(lines, fmt.Sprintf("… and %d more frames", more))
@@ -241,7 +241,7 @@ func digestLines(items []notify.Event, limit int) string {
 // lines of limit characters each.
 func plainLines(raw string, maxLines, limit int) string {
 	var lines []string
-	for line := range strings.Lines(clean(raw)) {
+	for line := range strings.Lines(text.Clean(raw)) {
 		if line = strings.TrimSpace(line); line != "" {
 			lines = append(lines, line)
 		}
@@ -331,7 +331,7 @@ func digestLine(ev notify.Event) string {
 	if strings.TrimSpace(summary) == "" {
 		summary = opName(ev)
 	}
-	if s := oneLine(summary); s != "" {
+	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 200, "…")
 	}
 	if d := date(ev.OccurredAt); d != "" {
@@ -397,7 +397,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	default:
-		return oneLine(string(k))
+		return text.CleanLine(string(k))
 	}
 }
 
@@ -413,17 +413,17 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return text.Truncate(s, 200, "…")
 }
 
 func commonApp(events []notify.Event) string {
-	app := oneLine(events[0].App)
+	app := text.CleanLine(events[0].App)
 	for _, ev := range events[1:] {
-		if oneLine(ev.App) != app {
+		if text.CleanLine(ev.App) != app {
 			return ""
 		}
 	}
@@ -436,9 +436,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
-// clean removes control and format characters (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine cleans s and collapses its white space to single spaces.
-func oneLine(s string) string { return text.OneLine(clean(s)) }

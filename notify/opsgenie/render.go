@@ -96,7 +96,7 @@ func content(ev notify.Event) Text {
 				fmt.Fprintf(&b, "… and %d more\n", len(p.Names)-maxFrames)
 				break
 			}
-			b.WriteString("- " + oneLine(name) + "\n")
+			b.WriteString("- " + text.CleanLine(name) + "\n")
 		}
 	}
 	if d := ev.Deferred; d != nil {
@@ -233,7 +233,7 @@ func alias(ev notify.Event) string {
 		key = string(ev.Kind) + "/" + ev.ID
 	}
 	raw := key
-	if app := oneLine(ev.App); app != "" {
+	if app := text.CleanLine(ev.App); app != "" {
 		raw = app + "/" + key
 	}
 	sum := sha256.Sum256([]byte(raw))
@@ -249,7 +249,7 @@ func safeID(s string, n int) string {
 			return r
 		}
 		return '_'
-	}, oneLine(s))
+	}, text.CleanLine(s))
 	return s[:min(len(s), n)]
 }
 
@@ -290,7 +290,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	}
-	return oneLine(string(k))
+	return text.CleanLine(string(k))
 }
 
 func opName(ev notify.Event) string {
@@ -305,15 +305,15 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)".
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return s
 }
 
 func typeOf(t string) string {
-	if t = oneLine(t); t != "" {
+	if t = text.CleanLine(t); t != "" {
 		return " (" + t + ")"
 	}
 	return ""
@@ -345,12 +345,6 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
 
-// clean drops control and format characters and invalid UTF-8.
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine is clean text on one line.
-func oneLine(s string) string { return text.OneLine(clean(s)) }
-
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Opsgenie renders HTML in an alert's message and description, so text
@@ -360,12 +354,12 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // escLine is s cleaned, on one line, escaped and cut to n characters,
 // with an ellipsis where it was cut (a short field has no room for more).
 func escLine(s string, n int) string {
-	return text.TruncateFunc(escaper.Replace(oneLine(s)), n, "…", dropPartialEntity)
+	return text.TruncateFunc(escaper.Replace(text.CleanLine(s)), n, "…", dropPartialEntity)
 }
 
 // escBlock is s cleaned (lines kept), escaped and cut to n characters.
 func escBlock(s string, n int) string {
-	return cut(escaper.Replace(strings.TrimSpace(clean(s))), n)
+	return cut(escaper.Replace(strings.TrimSpace(text.Clean(s))), n)
 }
 
 // cut shortens escaped text to n characters, marker included, never

@@ -122,7 +122,7 @@ type payload struct {
 // trigger packs a problem's event and its Text into a trigger.
 func trigger(routingKey, dedupKey string, ev notify.Event, t Text) enqueued {
 	p := &payload{
-		Summary:   text.Truncate(oneLine(t.Summary), maxSummary, truncMarker),
+		Summary:   text.Truncate(text.CleanLine(t.Summary), maxSummary, truncMarker),
 		Source:    field(ev.App),
 		Severity:  severity(ev.Kind),
 		Component: component(ev),
@@ -152,7 +152,7 @@ func resolve(routingKey, dedupKey string) enqueued {
 func details(ev notify.Event, body string) map[string]any {
 	d := map[string]any{"kind": string(ev.Kind)}
 	put := func(k, v string, limit int) {
-		if v = strings.TrimSpace(clean(v)); v != "" {
+		if v = strings.TrimSpace(text.Clean(v)); v != "" {
 			d[k] = text.Truncate(v, limit, truncMarker)
 		}
 	}
@@ -172,7 +172,7 @@ func details(ev notify.Event, body string) map[string]any {
 		put("thrown_at", strings.TrimPrefix(thrownAt(e.Context), " at "), maxFieldRunes)
 		frames, more := e.Frames(maxFrames)
 		for i, f := range frames {
-			frames[i] = text.Truncate(clean(f), maxFrameRunes, truncMarker)
+			frames[i] = text.Truncate(text.Clean(f), maxFrameRunes, truncMarker)
 		}
 		if len(frames) > 0 {
 			if more > 0 {
@@ -249,7 +249,7 @@ func dedupKey(ev notify.Event) string {
 	if ev.Kind == notify.Test || key == "" {
 		key = string(ev.Kind) + "/" + ev.ID
 	}
-	if app := oneLine(ev.App); app != "" {
+	if app := text.CleanLine(ev.App); app != "" {
 		key = app + "/" + key
 	}
 	return text.CutHashed(key, maxDedupKey)
@@ -299,7 +299,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	}
-	return oneLine(string(k))
+	return text.CleanLine(string(k))
 }
 
 func opName(ev notify.Event) string {
@@ -314,15 +314,15 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)".
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return s
 }
 
 func typeOf(t string) string {
-	if t = oneLine(t); t != "" {
+	if t = text.CleanLine(t); t != "" {
 		return " (" + t + ")"
 	}
 	return ""
@@ -356,11 +356,5 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
 
-// clean drops control and format characters and invalid UTF-8.
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine is clean text on one line.
-func oneLine(s string) string { return text.OneLine(clean(s)) }
-
 // field is a short one-line value.
-func field(s string) string { return text.Truncate(oneLine(s), maxFieldRunes, truncMarker) }
+func field(s string) string { return text.Truncate(text.CleanLine(s), maxFieldRunes, truncMarker) }

@@ -510,8 +510,9 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // <!here>, <@U123> and <url|label> cannot notify anyone or hide a link.
 func esc(s string) string { return escaper.Replace(clean(s)) }
 
-// clean removes control and format characters (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
+// clean removes control and format characters (text.Clean; the
+// renderer names a local variable text).
+func clean(s string) string { return text.Clean(s) }
 
 // oneLine collapses all whitespace (newlines included) to single spaces.
 func oneLine(s string) string { return text.OneLine(clean(s)) }

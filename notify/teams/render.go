@@ -219,7 +219,7 @@ func titleBlock(events []notify.Event, title string) element {
 	if len(events) == 1 {
 		kind = events[0].Kind
 	}
-	return element{Type: "TextBlock", Text: inert(text.Truncate(emojiOf(kind)+" "+oneLine(title), 300, truncMarker)),
+	return element{Type: "TextBlock", Text: inert(text.Truncate(emojiOf(kind)+" "+text.CleanLine(title), 300, truncMarker)),
 		Wrap: true, Weight: "Bolder", Size: "Medium", Color: colorOf(events)}
 }
 
@@ -228,7 +228,7 @@ func titleBlock(events []notify.Event, title string) element {
 func eventFacts(ev notify.Event, limit int) []fact {
 	var facts []fact
 	add := func(title, value string) {
-		if v := oneLine(value); v != "" {
+		if v := text.CleanLine(value); v != "" {
 			facts = append(facts, fact{Title: title, Value: inert(text.Truncate(v, limit, truncMarker))})
 		}
 	}
@@ -284,7 +284,7 @@ func traceBlocks(e notify.Error, b budget) []element {
 // characters each.
 func textBlocks(raw string, maxLines, limit int, font string) []element {
 	var lines []string
-	for line := range strings.Lines(clean(raw)) {
+	for line := range strings.Lines(text.Clean(raw)) {
 		if line = strings.TrimSpace(line); line != "" {
 			lines = append(lines, line)
 		}
@@ -307,7 +307,7 @@ func textBlocks(raw string, maxLines, limit int, font string) []element {
 
 // textBlock shows one line of raw text, inert, at most limit characters.
 func textBlock(raw string, limit int) element {
-	return element{Type: "TextBlock", Text: inert(text.Truncate(oneLine(raw), limit, truncMarker)), Wrap: true}
+	return element{Type: "TextBlock", Text: inert(text.Truncate(text.CleanLine(raw), limit, truncMarker)), Wrap: true}
 }
 
 func label(s string) element {
@@ -425,7 +425,7 @@ func digestLine(ev notify.Event) string {
 	if strings.TrimSpace(summary) == "" {
 		summary = opName(ev)
 	}
-	if s := oneLine(summary); s != "" {
+	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 250, "…")
 	}
 	if d := date(ev.OccurredAt); d != "" {
@@ -491,7 +491,7 @@ func titleOf(k notify.Kind) string {
 	case notify.Test:
 		return "Test alert from seqwatch"
 	default:
-		return oneLine(string(k))
+		return text.CleanLine(string(k))
 	}
 }
 
@@ -552,17 +552,17 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return text.Truncate(s, 200, "…")
 }
 
 func commonApp(events []notify.Event) string {
-	app := oneLine(events[0].App)
+	app := text.CleanLine(events[0].App)
 	for _, ev := range events[1:] {
-		if oneLine(ev.App) != app {
+		if text.CleanLine(ev.App) != app {
 			return ""
 		}
 	}
@@ -575,9 +575,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
-// clean removes control and format characters (notify.CleanText).
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine cleans s and collapses its white space to single spaces.
-func oneLine(s string) string { return text.OneLine(clean(s)) }

@@ -68,7 +68,7 @@ func single(ev notify.Event) Text {
 	}
 	var b strings.Builder
 	line := func(label, value string) {
-		if value = oneLine(value); value != "" {
+		if value = text.CleanLine(value); value != "" {
 			fmt.Fprintf(&b, "%s: %s\n", label, text.Truncate(value, maxFieldRunes, "…"))
 		}
 	}
@@ -95,22 +95,22 @@ func single(ev notify.Event) Text {
 				fmt.Fprintf(&b, "… and %d more\n", len(p.Names)-maxNames)
 				break
 			}
-			b.WriteString("- " + text.Truncate(oneLine(name), maxFieldRunes, "…") + "\n")
+			b.WriteString("- " + text.Truncate(text.CleanLine(name), maxFieldRunes, "…") + "\n")
 		}
 	}
 	if d := ev.Deferred; d != nil {
 		line("Deferred operation", d.Operation)
 		line("Attempts", fmt.Sprintf("%d of %d", d.Attempts, d.MaxAttempts))
-		line("Last error", oneLine(d.LastError))
+		line("Last error", text.CleanLine(d.LastError))
 	}
-	line("Error", oneLine(ev.Source))
+	line("Error", text.CleanLine(ev.Source))
 	if e, ok := ev.HeadlineError(); ok {
 		b.WriteString("\n")
 		line("Exception", e.Exception+thrownAt(e.Context))
 		if n := len(ev.Errors); n > 1 {
 			line("Errors", fmt.Sprintf("%d recorded, the newest shown", n))
 		}
-		if m := strings.TrimSpace(clean(e.Message)); m != "" {
+		if m := strings.TrimSpace(text.Clean(e.Message)); m != "" {
 			b.WriteString(text.Truncate(m, maxMessageRunes, truncMarker) + "\n")
 		}
 		frames, more := e.Frames(maxFrames)
@@ -144,7 +144,7 @@ func digest(events []notify.Event) Text {
 	}
 	var b strings.Builder
 	if s := strings.TrimSpace(intro); s != "" {
-		b.WriteString(text.Truncate(oneLine(s), maxFieldRunes, "…") + "\n\n")
+		b.WriteString(text.Truncate(text.CleanLine(s), maxFieldRunes, "…") + "\n\n")
 	}
 	shown := min(len(items), maxDigestLines)
 	for _, ev := range items[:shown] {
@@ -166,7 +166,7 @@ func digestLine(ev notify.Event) string {
 	if strings.TrimSpace(summary) == "" {
 		summary = opName(ev)
 	}
-	if s := oneLine(summary); s != "" {
+	if s := text.CleanLine(summary); s != "" {
 		line += " · " + s
 	}
 	if d := stamp(ev.OccurredAt); d != "" {
@@ -183,9 +183,9 @@ func digestLine(ev notify.Event) string {
 // which Telegram does scan, is defused. When the whole does not fit, the
 // body is cut after its last whole line within the limit, with a marker.
 func pack(t Text, footer string) string {
-	title := defuse(text.Truncate(oneLine(t.Title), maxTitleRunes, "…"))
-	body := strings.Trim(clean(t.Body), "\n")
-	footer = oneLine(footer)
+	title := defuse(text.Truncate(text.CleanLine(t.Title), maxTitleRunes, "…"))
+	body := strings.Trim(text.Clean(t.Body), "\n")
+	footer = text.CleanLine(footer)
 	// What Telegram counts is the text the HTML stands for: the parts
 	// and the line breaks between them.
 	room := maxText - utf16Len(title)
@@ -317,9 +317,9 @@ func titleOf(k notify.Kind) (emoji, title string) {
 		return "🧪", "Test alert from seqwatch"
 	}
 	if notify.Closes(k) {
-		return "✅", oneLine(string(k))
+		return "✅", text.CleanLine(string(k))
 	}
-	return "ℹ️", oneLine(string(k))
+	return "ℹ️", text.CleanLine(string(k))
 }
 
 func opName(ev notify.Event) string {
@@ -334,8 +334,8 @@ func opName(ev notify.Event) string {
 
 // appEnv is "app (environment)".
 func appEnv(ev notify.Event) string {
-	s := oneLine(ev.App)
-	if env := oneLine(ev.Environment); env != "" {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
 		s += " (" + env + ")"
 	}
 	return s
@@ -348,11 +348,11 @@ func commonApp(events []notify.Event) string {
 			return ""
 		}
 	}
-	return oneLine(app)
+	return text.CleanLine(app)
 }
 
 func typeOf(t string) string {
-	if t = oneLine(t); t != "" {
+	if t = text.CleanLine(t); t != "" {
 		return " (" + t + ")"
 	}
 	return ""
@@ -390,10 +390,3 @@ func stamp(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
-
-// clean drops control and format characters and invalid UTF-8, keeping
-// lines.
-func clean(s string) string { return notify.CleanText(s) }
-
-// oneLine is clean text on one line.
-func oneLine(s string) string { return text.OneLine(clean(s)) }
