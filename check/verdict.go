@@ -131,7 +131,7 @@ func (ps Problems) Verdict() Verdict {
 	var rolledBack []RolledBackRun
 	for _, p := range ps.list {
 		if p.Missing != nil {
-			v.Problems = append(v.Problems, Sanitize(p.Missing.String(), 400))
+			v.Problems = append(v.Problems, text.Line(p.Missing.String(), 400))
 		}
 		v.Status = max(v.Status, p.Status)
 		switch {
@@ -160,22 +160,22 @@ func (ps Problems) Verdict() Verdict {
 				parts = append(parts, fmt.Sprintf("and %d more", n-3))
 				break
 			}
-			parts = append(parts, Sanitize(f.Name, 255)+": "+f.Headline())
+			parts = append(parts, text.Line(f.Name, 255)+": "+f.Headline())
 		}
 		v.Problems = append(v.Problems, fmt.Sprintf("%d failed %s (%s)", n, plural(n, "operation"), strings.Join(parts, ItemSeparator)))
 	}
 	if n := len(deferred); n > 0 {
 		d := deferred[0]
-		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), Sanitize(d.Operation, 80), Sanitize(d.LastError, 120)))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d deferred %s out of attempts (%s: %s)", n, plural(n, "operation"), text.Line(d.Operation, 80), text.Line(d.LastError, 120)))
 	}
 	if n := len(rolledBack); n > 0 {
 		r := rolledBack[0]
 		why := ""
 		if r.Cause != nil {
-			why = " after " + Sanitize(r.Cause.Name, 255) + " failed"
+			why = " after " + text.Line(r.Cause.Name, 255) + " failed"
 		}
 		v.Problems = append(v.Problems, fmt.Sprintf("%d rolled-back %s that Sequencer will not run again (%s rolled back %s ago%s)",
-			n, plural(n, "operation"), Sanitize(r.Name, 255), HumanDuration(s.TakenAt.Sub(*r.RolledBackAt)), why))
+			n, plural(n, "operation"), text.Line(r.Name, 255), HumanDuration(s.TakenAt.Sub(*r.RolledBackAt)), why))
 	}
 	for _, p := range ps.list {
 		if line := p.LateLine(s.TakenAt); line != "" {
@@ -187,11 +187,11 @@ func (ps Problems) Verdict() Verdict {
 	}
 	if n := len(v.Stuck); n > 0 {
 		a := v.Stuck[0]
-		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d %s in progress longer than %s (%s running for %s)", n, plural(n, "operation"), HumanDuration(th.StuckAfter), text.Line(a.Name, 255), HumanDuration(a.RunningFor.Std())))
 	}
 	if n := len(waiting); n > 0 {
 		a := waiting[0]
-		v.Problems = append(v.Problems, fmt.Sprintf("%d scheduled %s waiting longer than %s (%s queued %s ago)", n, plural(n, "operation"), HumanDuration(th.ScheduledStuckAfter), Sanitize(a.Name, 255), HumanDuration(a.RunningFor.Std())))
+		v.Problems = append(v.Problems, fmt.Sprintf("%d scheduled %s waiting longer than %s (%s queued %s ago)", n, plural(n, "operation"), HumanDuration(th.ScheduledStuckAfter), text.Line(a.Name, 255), HumanDuration(a.RunningFor.Std())))
 		v.Stuck = append(v.Stuck, waiting...)
 	}
 	if len(v.Problems) == 0 {
@@ -275,7 +275,7 @@ func UnknownVerdict(err error) Verdict {
 	if errors.As(err, &ce) {
 		msg = "configuration: " + msg
 	}
-	return Verdict{Status: Unknown, Code: int(Unknown), Summary: Sanitize(msg, 400), Problems: []string{Sanitize(msg, 400)}, Perf: []Perf{}, Stuck: []Attempt{}, Failing: []Failure{}}
+	return Verdict{Status: Unknown, Code: int(Unknown), Summary: text.Line(msg, 400), Problems: []string{text.Line(msg, 400)}, Perf: []Perf{}, Stuck: []Attempt{}, Failing: []Failure{}}
 }
 
 // Headline is "Exception: message" of the failure's headline error (see
@@ -286,7 +286,7 @@ func (f Failure) Headline() string {
 	if !ok {
 		return "no error recorded (SEQUENCER_RECORD_ERRORS may be off)"
 	}
-	return Sanitize(ShortClass(e.Exception), 80) + ": " + Sanitize(e.Message, 120)
+	return text.Line(ShortClass(e.Exception), 80) + ": " + text.Line(e.Message, 120)
 }
 
 // HeadlineError chooses the error a failure is summarised by
@@ -303,10 +303,6 @@ func ShortClass(class string) string {
 	}
 	return class
 }
-
-// Sanitize makes database text safe for a single line of plugin or
-// terminal output, cut to at most n runes with an ellipsis (text.Line).
-func Sanitize(s string, n int) string { return text.Line(s, n) }
 
 func plural(n int, word string) string {
 	if n == 1 {

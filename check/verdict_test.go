@@ -198,35 +198,6 @@ func TestJudgeSeparatorsSurviveNagios(t *testing.T) {
 	}
 }
 
-func TestSanitize(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		n    int
-		want string
-	}{
-		{"plain", "Connection refused", 0, "Connection refused"},
-		{"crlf_and_tabs_collapse", "line one\r\n\tline two\n\n", 0, "line one line two"},
-		{"pipe_becomes_space", "a|b", 0, "a b"},
-		{"pipe_cannot_make_a_url", "<https://evil.example|click>", 0, "<https://evil.example click>"},
-		{"escapes_removed", "\x1b[31mred\x1b[0m\x07", 0, "[31mred [0m"},
-		{"invalid_utf8_replaced", "bad \xff\xfe byte", 0, "bad \uFFFD byte"},
-		{"bidi_override_removed", "abc\u202edef", 0, "abc def"},
-		{"c1_controls_removed", "a\u009b31mb\u0085c", 0, "a 31mb c"},
-		{"cut_with_ellipsis", "abcdefgh", 5, "abcde…"},
-		{"multibyte_cut_by_runes", "日本語テキスト", 3, "日本語…"},
-		{"exact_length_not_cut", "abc", 3, "abc"},
-		{"markup_kept_as_text", "<!channel> <@U1>", 0, "<!channel> <@U1>"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := check.Sanitize(tc.in, tc.n); got != tc.want {
-				t.Errorf("Sanitize(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestHumanDuration(t *testing.T) {
 	tests := []struct {
 		d    time.Duration

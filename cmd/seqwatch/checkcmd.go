@@ -11,6 +11,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [--scheduled-stuck-after DURATION] [-t DURATION] [--json]
@@ -95,7 +96,7 @@ func withDirAdvice(v check.Verdict, missing []check.MissingDir, file bool) check
 	}
 	for i, p := range v.Problems {
 		for _, d := range missing {
-			if p == check.Sanitize(d.String(), 400) {
+			if p == text.Line(d.String(), 400) {
 				v.Problems[i] = p + missingDirAdvice(d, file)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 const statusHelp = `Usage: seqwatch status [--app DIR | --dsn URL | --config FILE] [--pending|--completed|--failed] [-v] [--json]
@@ -100,7 +101,7 @@ func printWarnings(w io.Writer, snap *check.Snapshot, file bool) {
 				msg += missingDirAdvice(d, file)
 			}
 		}
-		fmt.Fprintf(w, "seqwatch status: warning: %s\n", check.Sanitize(msg, 1000))
+		fmt.Fprintf(w, "seqwatch status: warning: %s\n", text.Line(msg, 1000))
 	}
 }
 

@@ -28,7 +28,7 @@ const historyZone = "Asia/Kathmandu"
 // the newest), one followed only by an older completed run, a failure
 // without error rows, two failures at the same second whose order rests on
 // their ids (integer ids numerically, "10" before "9"), and names and
-// types that Sanitize shortens, collapses or that hold wide characters
+// types that text.Line shortens, collapses or that hold wide characters
 // (with integer ids, also names of 255 characters and, on SQLite, more).
 func historyOps(d dbtest.Dialect, idType string) []dbtest.Op {
 	long := "2024_01_09_000000_" + strings.Repeat("L", 255-len("2024_01_09_000000_"))
@@ -83,7 +83,7 @@ func historyOps(d dbtest.Dialect, idType string) []dbtest.Op {
 	}
 	ops = append(ops, dbtest.Op{Name: long, ExecutedAt: day + "05:03:00", CompletedAt: day + "05:03:01"})
 	if d == dbtest.SQLite {
-		// Only SQLite stores names over 255 characters: Sanitize cuts them.
+		// Only SQLite stores names over 255 characters: text.Line cuts them.
 		ops = append(ops, dbtest.Op{Name: "2024_01_11_000000_" + strings.Repeat("x", 300), ExecutedAt: day + "05:04:00", CompletedAt: day + "05:04:01"})
 	}
 	return ops
@@ -388,7 +388,7 @@ func TestHistoryFetchesOnlyItsRows(t *testing.T) {
 		if got := h.db.Stats().Sub(before); got.Rows != int64(wantFailedRows) || got.Queries != 1 || n != len(failed) {
 			t.Errorf("failed list: %d failures from %d rows in %d queries, want %d from %d rows in 1", n, got.Rows, got.Queries, len(failed), wantFailedRows)
 		}
-		// Rows whose names Sanitize changes are measured one by one; the
+		// Rows whose names text.Line changes are measured one by one; the
 		// others by the database.
 		odd := 0
 		for _, a := range completed {

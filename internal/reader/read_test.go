@@ -22,6 +22,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/render"
+	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 // Operation and migration names used by the scenarios.
@@ -444,7 +445,7 @@ func readScenarios() []readScenario {
 					t.Errorf("exception = %q", e.Exception)
 				}
 				wantJSON(t, e.Context, `{"file": "/app/x.php", "line": 42, "note": "<!channel>"}`)
-				for _, s := range []string{check.Sanitize(e.Message, 0), check.Sanitize(e.Message, 50), snap.Failing[0].Headline()} {
+				for _, s := range []string{text.Line(e.Message, 0), text.Line(e.Message, 50), snap.Failing[0].Headline()} {
 					wantOneSafeLine(t, s)
 				}
 				line := check.Judge(snap, check.Thresholds{}).Line()

@@ -70,6 +70,12 @@ func TestLineMakesOneSafePluginLine(t *testing.T) {
 		{"cut after n runes with an ellipsis", "日本語テキスト", 3, "日本語…"},
 		{"exactly n runes not cut", "abc", 3, "abc"},
 		{"no trailing space before the ellipsis", "ab cd", 3, "ab…"},
+		{"plain text as it is", "Connection refused", 0, "Connection refused"},
+		{"escapes removed", "\x1b[31mred\x1b[0m\x07", 0, "[31mred [0m"},
+		{"invalid UTF-8 replaced", "bad \xff\xfe byte", 0, "bad \uFFFD byte"},
+		{"bidi override removed", "abc\u202edef", 0, "abc def"},
+		{"C1 controls removed", "a\u009b31mb\u0085c", 0, "a 31mb c"},
+		{"markup kept as text", "<!channel> <@U1>", 0, "<!channel> <@U1>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
