@@ -15,6 +15,7 @@
 //
 // Its dependencies are passed in (store, clock, sleep, logger, observer,
 // scheduler), so it is tested without the binary and without sleeping.
-// It must not import cmd/seqwatch, a notify channel package or a database
-// driver of its own: channels come built, as notify.Notifier values.
+// It must not import cmd/seqwatch or a notify channel package (channels
+// come built, as notify.Notifier values; internal/layering holds it to
+// that), and it reaches the database only through internal/reader.
 package daemon

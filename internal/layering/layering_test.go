@@ -25,11 +25,15 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 	}{
 		// The model and the rules: no I/O.
 		{"./check", append([]string{"github.com/olekukonko/tablewriter", module + "/notify", module + "/internal/reader", module + "/internal/laravel",
-			module + "/internal/render", module + "/state", module + "/internal/dbtest", module + "/cmd"}, drivers...)},
+			module + "/internal/render", module + "/state", module + "/internal/web", module + "/internal/heartbeat", module + "/internal/metrics",
+			module + "/internal/dbtest", module + "/cmd"}, drivers...)},
 		// Resolving an application does not read it.
 		{"./internal/laravel", append([]string{module + "/internal/reader", module + "/internal/render", module + "/state", module + "/cmd"}, drivers...)},
 		// The daemon's state is apart from the database it watches.
-		{"./state", append([]string{module + "/notify", module + "/internal/reader", module + "/internal/laravel", module + "/internal/render", module + "/cmd"}, drivers...)},
+		{"./state", append([]string{module + "/notify", module + "/internal/reader", module + "/internal/laravel", module + "/internal/render",
+			module + "/internal/web", module + "/internal/heartbeat", module + "/internal/metrics", module + "/cmd"}, drivers...)},
+		// Drawing the status reads nothing of the daemon's.
+		{"./internal/render", []string{module + "/state", module + "/notify", module + "/internal/daemon", module + "/cmd"}},
 		// The diff of problems against the state does no I/O.
 		{"./internal/alerting", append([]string{module + "/internal/reader", module + "/internal/laravel", module + "/notify/", module + "/cmd"}, drivers...)},
 		// Every channel and the notify core: a receiver that imports

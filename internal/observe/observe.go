@@ -3,8 +3,9 @@
 // listener when one is configured), and the heartbeat. The daemon tells
 // it about each tick through the daemon.Observer methods.
 //
-// It must not import cmd/seqwatch, a notify channel package or a database
-// driver of its own.
+// It must not import cmd/seqwatch or a notify channel package
+// (internal/layering holds it to that); it imports internal/reader only
+// for the error types that name a failed read.
 package observe
 
 import (

@@ -9,8 +9,9 @@
 // and all text from the database goes through internal/text before it
 // reaches a terminal. Of seqwatch it imports check (the Snapshot it
 // renders), internal/reader (the History it streams) and internal/text.
-// It must not import state, notify, cmd/seqwatch or internal/laravel, and
-// it asks the database nothing itself.
+// It must not import state, notify, internal/daemon or cmd/seqwatch
+// (internal/layering holds it to that), nor internal/laravel directly,
+// and it asks the database nothing itself.
 package render
 
 import (
