@@ -49,7 +49,7 @@ type Exit struct {
 	// Forwarded are the signals passed on to it while it ran.
 	Forwarded []os.Signal
 	// Err says why it could not start.
-	Err error
+	Err  error
 	Took time.Duration
 }
 

@@ -178,6 +178,6 @@ func Counts(runs []Judged) string {
 // elsewhere, or not at all).
 type Quiet struct{}
 
-func (Quiet) Changed(Judged, Outcome)       {}
+func (Quiet) Changed(Judged, Outcome)        {}
 func (Quiet) Polled([]Judged, time.Duration) {}
 func (Quiet) ReadFailed(error, int)          {}
