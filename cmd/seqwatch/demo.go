@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	title := func(s string) { fmt.Fprintf(w, "\n=== %s ===\n\n", s) }
 	fmt.Fprintf(w, "seqwatch demo: a sample Laravel application with Sequencer's tables in SQLite at\n  %s\n", dir)
 	title("seqwatch status -v --app " + dir)
-	snap, err := printStatus(ctx, w, src, now, render.StatusOptions{Verbose: true, Color: useColor(e)}, false)
+	snap, err := printStatus(ctx, w, src, now, time.Time{}, render.StatusOptions{Verbose: true, Color: useColor(e)}, false)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func Verdict(res Result) check.Verdict {
 	}
 	var notes []string
 	if len(v.Problems) == 0 {
-		notes = append(notes, "deploy done in "+check.HumanDuration(res.Elapsed())+": "+done)
+		notes = append(notes, "done in "+check.HumanDuration(res.Elapsed())+": "+done)
 	}
 	if n := len(skipped); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d skipped (%s)", n, list(skipped, 3, func(j Judged) string {

@@ -34,6 +34,9 @@ type Options struct {
 	RequireAll bool
 	// ReadTimeout bounds each poll; 0 is 10 s.
 	ReadTimeout time.Duration
+	// Location is the application's time zone, that times are shown in;
+	// nil: UTC.
+	Location *time.Location
 	// Now and Sleep are the clock; nil: time.Now and a timer. Tests pass
 	// a clock that Sleep advances.
 	Now   func() time.Time
@@ -111,8 +114,12 @@ func Wait(ctx context.Context, src Source, opt Options, obs Observer) Result {
 	if opt.ReadTimeout <= 0 {
 		opt.ReadTimeout = 10 * time.Second
 	}
+	loc := opt.Location
+	if loc == nil {
+		loc = time.UTC
+	}
 	rules := Rules{AsyncRetryGrace: opt.AsyncRetryGrace, WaitsForTime: src.WaitsForTime}
-	res := Result{Since: opt.Since, Started: now(), RequireAll: opt.RequireAll, Timeout: opt.Timeout}
+	res := Result{Since: opt.Since.In(loc), Started: now().In(loc), RequireAll: opt.RequireAll, Timeout: opt.Timeout}
 	deadline := res.Started.Add(opt.Timeout)
 	was := map[string]Outcome{}
 	var recheck []string
@@ -165,7 +172,7 @@ func Wait(ctx context.Context, src Source, opt Options, obs Observer) Result {
 		}
 		interval = min(interval+time.Second, MaxInterval)
 	}
-	res.Finished = now()
+	res.Finished = now().In(loc)
 	if res.Err == nil {
 		// What did not run: read once, at the end (a probe per file).
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.ReadTimeout)

@@ -282,11 +282,11 @@ func sameRun(a, b Run) bool {
 // runTally reads the tally of the runs started at or after from: one row.
 func (r *reader) runTally(ctx context.Context, from string) (runTally, error) {
 	var t runTally
-	var failed, start wallTime
+	failed, start := r.stamp("failed_at"), r.stamp("executed_at")
 	q := "SELECT COUNT(*), COUNT(completed_at), COUNT(failed_at), COUNT(skipped_at), COUNT(rolled_back_at), MAX(failed_at), MAX(executed_at) FROM " +
 		r.d.table(r.t.Operations) + " WHERE executed_at >= " + r.d.ph(1)
 	err := r.query(ctx, fmt.Sprintf("read operations table %q", r.t.Operations), q, []any{from}, func(rows *sql.Rows) error {
-		return rows.Scan(&t.rows, &t.completed, &t.failed, &t.skipped, &t.rolledBack, r.wt(&failed), r.wt(&start))
+		return rows.Scan(&t.rows, &t.completed, &t.failed, &t.skipped, &t.rolledBack, failed, start)
 	})
 	if failed.valid {
 		t.newestFailed = failed.t.Format(time.DateTime)
@@ -338,11 +338,13 @@ func (r *reader) runsByID(ctx context.Context, ids []string) ([]Run, error) {
 
 func (r *reader) scanRun(rows *sql.Rows) (Run, error) {
 	var run Run
-	var exec, done, failed, skipped, rolled wallTime
+	exec, done, failed := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at")
+	skipped, rolled := r.stamp("skipped_at"), r.stamp("rolled_back_at")
 	var typ, state, reason sql.NullString
-	if err := rows.Scan(&run.ID, &run.Name, &typ, &state, r.wt(&exec), r.wt(&done), r.wt(&failed), r.wt(&skipped), &reason, r.wt(&rolled)); err != nil {
+	if err := rows.Scan(&run.ID, &run.Name, &typ, &state, exec, done, failed, skipped, &reason, rolled); err != nil {
 		return Run{}, err
 	}
+	r.note(r.t.Operations, run.ID, "", exec, done, failed, skipped, rolled)
 	run.Name = laravel.StripPHP(run.Name)
 	run.Type, run.State, run.SkipReason = typ.String, state.String, reason.String
 	run.ExecutedAt = exec.t
