@@ -124,8 +124,12 @@ func ReadRuns(ctx context.Context, db *DB, src laravel.Source, since time.Time, 
 		loc = time.UTC
 	}
 	t := src.Tables.WithDefaults()
-	if _, err := db.checkTables(ctx, t); err != nil {
-		return nil, nil, err
+	// The tables are looked up once: a table that goes away later fails
+	// the tally's query, which says so.
+	if prev == nil {
+		if _, err := db.checkTables(ctx, t); err != nil {
+			return nil, nil, err
+		}
 	}
 	tx, err := db.beginRead(ctx)
 	if err != nil {
