@@ -72,6 +72,3 @@ func (d *Driver) update(id, state, col string, at time.Time) {
 	d.db.Exec(d.t, "update "+d.db.Quote(d.s.Operations)+" set "+d.db.Quote("state")+" = ?, "+d.db.Quote(col)+" = ?, updated_at = ? where id = ?",
 		state, w, w, id)
 }
-
-// Wall formats t as Laravel writes a time stamp in UTC.
-func Wall(t time.Time) string { return t.UTC().Format(time.DateTime) }
