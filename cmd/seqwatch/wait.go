@@ -47,8 +47,8 @@ changed.
   -t D           give up on one read of the database after D (default 10s)
   --require-all  operation files still pending that no run since --since
                  ran make it a WARNING (without it they are only listed)
-  --json         print the runs and the verdict as JSON instead (the lines
-                 go to standard error)
+  --json         print the runs and the verdict as JSON (the lines and the
+                 summary go to standard error)
 
 Example, in a deploy script:
   start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -164,14 +164,13 @@ func runWait(ctx context.Context, args []string, e env) int {
 	if res.Err != nil {
 		res.Err = advised(res.Err)
 	}
+	v := gate.Verdict(res)
+	out.Finish(res, v)
 	if asJSON {
 		if err := printJSON(e.stdout, gate.DocumentOf(res)); err != nil {
 			return int(check.Unknown)
 		}
-		return gate.Verdict(res).Code
 	}
-	v := gate.Verdict(res)
-	out.Finish(res, v)
 	return v.Code
 }
 

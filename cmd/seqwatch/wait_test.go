@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runClocked runs seqwatch in-process on a clock that its waits advance.
+func runClocked(t *testing.T, args ...string) result {
+	t.Helper()
+	clock := &testClock{t: demoNow}
+	var out, errOut bytes.Buffer
+	e := env{stdout: &out, stderr: &errOut, now: clock.Now, getenv: func(string) string { return "" },
+		sleep: func(ctx context.Context, d time.Duration) error { clock.Add(d); return ctx.Err() }}
+	code := runMain(context.Background(), args, e)
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// wait's mistakes and unreadable applications are check's UNKNOWN: one
+// line on standard output (the JSON document with --json), exit 3.
+func TestWaitUsageAndUnreadableAreUnknown(t *testing.T) {
+	t.Parallel()
+	app := demoApp(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad since", []string{"wait", "--app", app, "--since", "yesterday"}, `SEQWATCH UNKNOWN - usage: --since "yesterday" is neither an RFC 3339 time`},
+		{"bad timeout", []string{"wait", "--app", app, "--timeout", "0s"}, "SEQWATCH UNKNOWN - usage: -timeout must be a positive duration"},
+		{"negative grace", []string{"wait", "--app", app, "--async-retry-grace", "-1m"}, "SEQWATCH UNKNOWN - usage: --async-retry-grace must be 0 or a positive duration"},
+		{"no application", []string{"wait", "--app", t.TempDir()}, "SEQWATCH UNKNOWN - "},
+		{"deploy without a command", []string{"deploy", "--app", app}, "SEQWATCH UNKNOWN - usage: give the command to run after --"},
+		{"deploy --notify without a configuration", []string{"deploy", "--app", app, "--notify", "--", "true"}, "SEQWATCH UNKNOWN - usage: --notify sends through the channels of a configuration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, nil, tc.args...)
+			if r.code != 3 || !strings.HasPrefix(r.stdout, tc.want) || strings.Count(r.stdout, "\n") != 1 || r.stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 3 and one line starting %q", r.code, r.stdout, r.stderr, tc.want)
+			}
+		})
+	}
+}
+
+// wait --json prints the deploy's runs and the verdict; the fields are a
+// promise to scripts (README, "seqwatch wait").
+func TestWaitJSONIsTheDocumentedSchema(t *testing.T) {
+	t.Parallel()
+	app := demoApp(t)
+	// The sample application's history: a failure, a run in progress
+	// for 2 hours (a dead worker) and one just started.
+	r := runClocked(t, "wait", "--app", app, "--since", "5h", "--timeout", "10s", "--json")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (a failure since then)\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	for _, k := range []string{"since", "started_at", "finished_at", "elapsed_seconds", "timed_out", "stopped", "counts", "runs", "not_run", "verdict"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("no %q in %s", k, r.stdout)
+		}
+	}
+	runs, _ := doc["runs"].([]any)
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	run := runs[0].(map[string]any)
+	for _, k := range []string{"id", "name", "type", "state", "executed_at", "completed_at", "failed_at", "skipped_at", "rolled_back_at", "outcome", "seconds", "errors"} {
+		if _, ok := run[k]; !ok {
+			t.Errorf("no %q in a run: %v", k, run)
+		}
+	}
+	v := doc["verdict"].(map[string]any)
+	if v["status"] != "CRITICAL" || v["code"] != 2.0 || !strings.Contains(v["summary"].(string), "1 failed operation") {
+		t.Errorf("verdict %v", v)
+	}
+	// The lines go to standard error, plain.
+	mustContain(t, "standard error", r.stderr, "✗ 2024_01_13_120000_FailedOperation failed: QueryException", "still running after")
+}
