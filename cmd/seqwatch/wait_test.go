@@ -83,3 +83,18 @@ func TestWaitJSONIsTheDocumentedSchema(t *testing.T) {
 	// The lines go to standard error, plain.
 	mustContain(t, "standard error", r.stderr, "✗ 2024_01_13_120000_FailedOperation failed: QueryException", "still running after")
 }
+
+// The demo shows a short wait on the sample application, during which an
+// asynchronous operation finishes on the (demo's) queue.
+func TestDemoShowsAShortWait(t *testing.T) {
+	t.Parallel()
+	r := runCmd(t, nil, "demo")
+	if r.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", r.code, r.stderr)
+	}
+	mustContain(t, "demo", r.stdout,
+		"=== seqwatch wait --since 2026-03-14T15:09:26Z --app ",
+		"▸ 2024_01_17_150000_RecalculateLoyaltyPoints started (async)\n✓ 2024_01_17_150000_RecalculateLoyaltyPoints completed (3s)\n",
+		"SEQWATCH OK - done in 3s: 1 completed",
+		"(exit status 0: OK;")
+}
