@@ -208,3 +208,65 @@ while :; do sleep 0.1; done
 // about reports whether d is want, give or take the second the steps of
 // a deploy take.
 func about(d, want time.Duration) bool { return d > want-time.Second && d <= want }
+
+// The README's plain shell deploy script works: run against the sample
+// application, with a php that writes the rows Sequencer writes, it exits
+// 0 when the operation completes, and when it fails exits 2 and prints
+// the failure with status --failed -v --since.
+func TestREADMEDeployScriptWorks(t *testing.T) {
+	t.Parallel()
+	sqlite := testkit.RequireBinary(t, "sqlite3")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "<!-- deploy-sh -->\n```sh\n")
+	body, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no <!-- deploy-sh --> block")
+	}
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		name   string
+		sql    string
+		code   int
+		output []string
+	}{
+		{"completed", "insert into operations (name, type, state, executed_at, completed_at, created_at, updated_at) values ('2024_01_16_140000_PurgeStaleCarts', 'sync', 'completed', datetime('now'), datetime('now'), datetime('now'), datetime('now'))",
+			0, []string{"✓ 2024_01_16_140000_PurgeStaleCarts completed", "SEQWATCH OK - done in"}},
+		{"failed", "insert into operations (name, type, state, executed_at, failed_at, created_at, updated_at) values ('2024_01_16_140000_PurgeStaleCarts', 'sync', 'failed', datetime('now'), datetime('now'), datetime('now'), datetime('now')); insert into operation_errors (operation_id, exception, message, trace, context, created_at, updated_at) values (last_insert_rowid(), 'RuntimeException', 'carts table locked', '#0 /app/Purge.php(3): handle()', '{}', datetime('now'), datetime('now'))",
+			2, []string{"✗ 2024_01_16_140000_PurgeStaleCarts failed: RuntimeException: carts table locked", "SEQWATCH CRITICAL - 1 failed operation",
+				"Failed Operations", "2024_01_16_140000_PurgeStaleCarts.php (Failed at:", "#0 /app/Purge.php(3): handle()", "Total: 1 failed operation(s)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newDeploySetup(t)
+			path := filepath.Join(s.dir, "bin")
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(bin, filepath.Join(path, "seqwatch")); err != nil {
+				t.Fatal(err)
+			}
+			php := fmt.Sprintf(`#!/bin/sh
+# php artisan ...: what Sequencer writes for sequencer:process, nothing for the rest.
+[ "$1 $2" = "artisan sequencer:process" ] || exit 0
+exec %s %s "%s"
+`, sqlite, s.dbPath, tc.sql)
+			if err := os.WriteFile(filepath.Join(path, "php"), []byte(php), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			script := s.script(t, "deploy.sh", body)
+			cmd := exec.Command("sh", script)
+			cmd.Env = append(os.Environ(), "PATH="+path+":"+os.Getenv("PATH"), "APP="+s.app, "CONF="+s.cfg)
+			out, _ := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.code, out)
+			}
+			mustContain(t, "the script's output", string(out), tc.output...)
+			if st := readState(t, s.statePath); len(st.Mutes) != 0 {
+				t.Errorf("mutes after the script: %+v", st.Mutes)
+			}
+		})
+	}
+}
