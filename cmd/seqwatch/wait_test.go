@@ -98,3 +98,30 @@ func TestDemoShowsAShortWait(t *testing.T) {
 		"SEQWATCH OK - done in 3s: 1 completed",
 		"(exit status 0: OK;")
 }
+
+// wait keeps a status line only on a terminal (not with TERM=dumb), and
+// colours only a terminal without NO_COLOR; --json writes plain lines.
+func TestWaitOutputFollowsTheTerminal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		terminal          bool
+		vars              map[string]string
+		json              bool
+		color, statusLine bool
+	}{
+		{"terminal", true, nil, false, true, true},
+		{"NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, false, false, true},
+		{"TERM=dumb", true, map[string]string{"TERM": "dumb"}, false, false, false},
+		{"pipe", false, nil, false, false, false},
+		{"--json", true, nil, true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, isTerminal: tc.terminal, getenv: func(k string) string { return tc.vars[k] }}
+			p, _ := waitObserver(e, tc.json, 0)
+			if p.Color != tc.color || p.StatusLine != tc.statusLine {
+				t.Errorf("colour %v, status line %v; want %v, %v", p.Color, p.StatusLine, tc.color, tc.statusLine)
+			}
+		})
+	}
+}
