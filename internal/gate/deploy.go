@@ -159,11 +159,10 @@ func DeployVerdict(d DeployResult) check.Verdict {
 	if d.Waited {
 		v = Verdict(d.Wait)
 	} else {
+		// Nothing was waited for: never OK, even when the command, told
+		// to stop, still exited 0.
 		v = check.Verdict{Status: check.Warning, Summary: "stopped by a signal before the wait", Problems: []string{"stopped by a signal before the wait"},
 			Stuck: []check.Attempt{}, Failing: []check.Failure{}, Perf: []check.Perf{}}
-		if !d.Exit.Failed() {
-			v.Status = check.OK
-		}
 	}
 	if d.Exit.Failed() {
 		p := "the command " + d.Exit.Describe() + ": " + check.Sanitize(d.Command.String(), 200)

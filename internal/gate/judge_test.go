@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -96,3 +97,38 @@ func TestPrinterStatusLineAndColour(t *testing.T) {
 		t.Errorf("plain output %q", got)
 	}
 }
+
+// A deploy exits with the worst of the command's own failure (CRITICAL)
+// and the wait's verdict, in check's order over several applications
+// (CRITICAL, UNKNOWN, WARNING); a deploy stopped before the wait is never OK.
+func TestDeployVerdictIsTheWorstOfTheCommandAndTheWait(t *testing.T) {
+	t.Parallel()
+	done := []gate.Judged{{Run: run("1", opA, "sync", 0), Outcome: gate.Completed}}
+	running := []gate.Judged{{Run: run("1", opA, "async", 0), Outcome: gate.Running, For: time.Minute}}
+	tests := []struct {
+		name string
+		d    gate.DeployResult
+		want check.Status
+		sum  string
+	}{
+		{"all good", gate.DeployResult{Waited: true, Wait: gate.Result{Runs: done}}, check.OK, "done in"},
+		{"the command failed", gate.DeployResult{Exit: gate.Exit{Code: 3}, Waited: true, Wait: gate.Result{Runs: done}}, check.Critical,
+			"the command failed (exit status 3): php artisan sequencer:process -- done in"},
+		{"killed by a signal", gate.DeployResult{Exit: gate.Exit{Code: -1, Signal: "killed"}, Waited: true}, check.Critical, "the command was killed by a signal (killed)"},
+		{"timed out", gate.DeployResult{Waited: true, Wait: gate.Result{Runs: running, TimedOut: true, Timeout: time.Minute}}, check.Warning,
+			"timed out after 1m00s with 1 operation still running (" + opA + " async running for 1m00s)"},
+		{"the command failed and the wait could not read", gate.DeployResult{Exit: gate.Exit{Code: 1}, Waited: true, Wait: gate.Result{Err: errTest}}, check.Critical, "the command failed (exit status 1)"},
+		{"stopped before the wait, the command exited 0", gate.DeployResult{}, check.Warning, "stopped by a signal before the wait"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.d.Command = gate.Command{Argv: []string{"php", "artisan", "sequencer:process"}}
+			v := gate.DeployVerdict(tt.d)
+			if v.Status != tt.want || v.Code != int(tt.want) || !strings.Contains(v.Summary, tt.sum) {
+				t.Errorf("%s (%d): %s; want %s and %q", v.Status, v.Code, v.Summary, tt.want, tt.sum)
+			}
+		})
+	}
+}
+
+var errTest = errors.New("cannot connect to 127.0.0.1:5432")
