@@ -270,7 +270,7 @@ func demoWait(ctx context.Context, w io.Writer, src laravel.Source, now time.Tim
 			return nil
 		},
 	}
-	p := gate.NewPrinter(w, useColor(e), e.isTerminal && e.getenv("TERM") != "dumb", DefaultAsyncRetryGrace)
+	p := gate.NewPrinter(w, useColor(e), e.isTerminal && e.getenv("TERM") != "dumb", check.DefaultAsyncRetryGrace)
 	r := gate.Wait(ctx, &gate.DBSource{DB: rdb, App: src, Now: opt.Now}, opt, p)
 	v := gate.Verdict(r)
 	p.Finish(r, v)

@@ -86,10 +86,11 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return unknown(fmt.Errorf("usage: %w", err))
 	}
-	src, _, err := w.sf.resolve(ctx, e)
+	src, th, err := w.sf.resolve(ctx, e)
 	if err != nil {
 		return unknown(advised(err))
 	}
+	w.thresholds(th)
 	var muter gate.Muter
 	var reporter gate.Reporter
 	if w.sf.config != "" {

@@ -25,7 +25,8 @@ asynchronous and batched operations; run this after it, in a deploy
 script or a CI job, and gate on the exit status. A Scheduled operation
 waiting for its time does not hold the wait (it is listed as scheduled).
 An asynchronous run whose try failed is given --async-retry-grace for the
-queue's retry before its failure counts.
+queue's retry before its failure counts (default: thresholds.async_retry_grace
+of --config, as the daemon uses it, else 2m; 0 is at once).
 
 It prints one line per change, then a summary line in check's form:
 
@@ -73,15 +74,11 @@ type waitFlags struct {
 	requireAll bool
 }
 
-// DefaultAsyncRetryGrace is how long a failed try of an asynchronous run
-// is given for the queue's retry unless told otherwise.
-const DefaultAsyncRetryGrace = 2 * time.Minute
-
 func (w *waitFlags) register(fs *flag.FlagSet, since bool) {
 	w.sf.register(fs, false)
 	fs.DurationVar(&w.sf.timeout, "t", 10*time.Second, "give up on one read of the database after `DURATION`")
 	fs.DurationVar(&w.timeout, "timeout", gate.DefaultTimeout, "give up waiting after `DURATION`")
-	fs.DurationVar(&w.grace, "async-retry-grace", DefaultAsyncRetryGrace, "give a failed try of an asynchronous run `DURATION` for the queue's retry (0: at once)")
+	fs.DurationVar(&w.grace, "async-retry-grace", -1, "give a failed try of an asynchronous run `DURATION` for the queue's retry, 0: at once (default thresholds.async_retry_grace, else 2m)")
 	fs.BoolVar(&w.requireAll, "require-all", false, "warn about operation files that no run ran")
 	if since {
 		fs.StringVar(&w.since, "since", "", "watch the runs started at or after `TIME` (RFC 3339, or a duration ago such as 10m; default now)")
@@ -93,7 +90,7 @@ func (w *waitFlags) check() error {
 	switch {
 	case w.timeout <= 0:
 		return &usageError{msg: fmt.Sprintf("--timeout must be a positive duration such as 15m (got %s)", w.timeout)}
-	case w.grace < 0:
+	case w.grace < 0 && w.grace != -1:
 		return &usageError{msg: fmt.Sprintf("--async-retry-grace must be 0 or a positive duration such as 2m (got %s)", w.grace)}
 	}
 	return nil
@@ -148,10 +145,11 @@ func runWait(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return unknown(fmt.Errorf("usage: %w", err))
 	}
-	src, _, err := w.sf.resolve(ctx, e)
+	src, th, err := w.sf.resolve(ctx, e)
 	if err != nil {
 		return unknown(advised(err))
 	}
+	w.thresholds(th)
 	db, err := openForWait(ctx, src)
 	if err != nil {
 		return unknown(advised(err))
@@ -172,6 +170,15 @@ func runWait(ctx context.Context, args []string, e env) int {
 		}
 	}
 	return v.Code
+}
+
+// thresholds takes what the flags leave to the configuration: the async
+// retry grace (thresholds.async_retry_grace, the daemon's, for the same
+// reason).
+func (w *waitFlags) thresholds(th check.Thresholds) {
+	if w.grace < 0 {
+		w.grace = th.AsyncRetryGrace
+	}
 }
 
 // options are the wait's options from the flags.

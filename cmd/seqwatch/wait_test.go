@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,30 @@ func TestWaitOutputFollowsTheTerminal(t *testing.T) {
 				t.Errorf("colour %v, status line %v; want %v, %v", p.Color, p.StatusLine, tc.color, tc.statusLine)
 			}
 		})
+	}
+}
+
+// --async-retry-grace defaults to the daemon's thresholds.async_retry_grace
+// of --config, else 2m.
+func TestWaitTakesTheAsyncRetryGraceOfTheConfiguration(t *testing.T) {
+	t.Parallel()
+	app, db := sqliteApp(t, demoNow)
+	insertFailure(t, db, "2024_01_16_140000_PurgeStaleCarts", demoNow.Add(-4*time.Second), "RuntimeException", "Redis went away")
+	if _, err := db.Exec("update operations set type = 'async' where name = '2024_01_16_140000_PurgeStaleCarts'"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(daemonConf{app: app, statePath: t.TempDir() + "/state.json", channels: []string{consoleChannel}}.yaml(),
+		"thresholds:\n", "thresholds:\n  async_retry_grace: 0s\n", 1)
+	path := t.TempDir() + "/seqwatch.yaml"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runClocked(t, "wait", "--config", path, "--since", "5s")
+	if r.code != 2 || strings.Contains(r.stdout, "↻") || !strings.Contains(r.stdout, "✗ 2024_01_16_140000_PurgeStaleCarts failed: RuntimeException: Redis went away\n") {
+		t.Errorf("with async_retry_grace 0s: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runClocked(t, "wait", "--app", app, "--since", "5s")
+	if r.code != 2 || !strings.Contains(r.stdout, "waiting up to 2m00s for the queue's retry") || !strings.Contains(r.stdout, "(no retry within 2m00s)") {
+		t.Errorf("by default: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

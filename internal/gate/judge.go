@@ -62,28 +62,31 @@ type Rules struct {
 	// given for the queue's retry before it counts as failed
 	// (thresholds.async_retry_grace); 0 is at once.
 	AsyncRetryGrace time.Duration
-	// WaitsForTime reports whether an operation is Scheduled: its file
-	// implements Sequencer's Scheduled contract. Nil: none is.
+	// WaitsForTime reports whether an operation's file implements
+	// Sequencer's Scheduled contract (check.Scheduled asks it only of a
+	// run that may be waiting for its time). Nil: none does.
 	WaitsForTime func(name string) bool
 }
 
 // Judge judges the runs of a deploy at now, each by check's rules about
-// one run, in the order given.
+// one run (check/runs.go: Recovered, RolledBack, RollbackCause,
+// InRetryGrace, Scheduled), in the order given.
 func Judge(runs []reader.Run, now time.Time, rules Rules) []Judged {
 	// The newest completed start of each operation among the deploy's
-	// runs: a run that completed at or after a failed one started makes it
-	// recovered, and one that completed after an open one started makes
-	// that one abandoned history.
+	// runs: every run that could complete one of the deploy's runs started
+	// since the deploy did, after it.
 	newest := map[string]time.Time{}
-	var failed []reader.Run
+	var failed []check.Attempt
+	byID := map[string]reader.Run{}
 	for _, r := range runs {
-		if r.CompletedAt != nil && !isRolledBack(r) {
+		byID[r.ID] = r
+		if r.CompletedAt != nil && !check.RolledBack(r.Attempt) {
 			if t, ok := newest[r.Name]; !ok || r.ExecutedAt.After(t) {
 				newest[r.Name] = r.ExecutedAt
 			}
 		}
 		if r.FailedAt != nil && r.CompletedAt == nil {
-			failed = append(failed, r)
+			failed = append(failed, r.Attempt)
 		}
 	}
 	out := make([]Judged, 0, len(runs))
@@ -93,25 +96,29 @@ func Judge(runs []reader.Run, now time.Time, rules Rules) []Judged {
 		if t, ok := newest[r.Name]; ok {
 			later = &t
 		}
+		_, recovered := check.Recovered(r.Attempt, later)
 		switch {
-		case isRolledBack(r):
+		case check.RolledBack(r.Attempt):
 			j.Outcome, j.For = RolledBack, r.CompletedAt.Sub(r.ExecutedAt)
-			if c, ok := rollbackCause(r, failed); ok {
-				j.Cause = &c
+			if c, ok := check.RollbackCause(r.Attempt, failed); ok {
+				cause := byID[c.ID]
+				j.Cause = &cause
 			}
 		case r.SkippedAt != nil:
 			j.Outcome = Skipped
 		case r.CompletedAt != nil:
 			j.Outcome, j.For = Completed, r.CompletedAt.Sub(r.ExecutedAt)
-		case r.FailedAt != nil && recovered(r, later):
+		case r.FailedAt != nil && recovered:
 			j.Outcome, j.For = Recovered, r.FailedAt.Sub(r.ExecutedAt)
-		case r.FailedAt != nil && queued(r) && now.Sub(*r.FailedAt) < rules.AsyncRetryGrace:
+		case check.InRetryGrace(r.Attempt, now, rules.AsyncRetryGrace):
 			j.Outcome, j.For = Retrying, now.Sub(r.ExecutedAt)
 		case r.FailedAt != nil:
 			j.Outcome, j.For = Failed, r.FailedAt.Sub(r.ExecutedAt)
-		case later != nil && !later.Before(r.ExecutedAt):
+		case recovered:
+			// An open run that a run started at or after it completed:
+			// abandoned history (the same rule that recovers a failure).
 			j.Outcome = Superseded
-		case rules.WaitsForTime != nil && waitsForTime(r) && rules.WaitsForTime(r.Name):
+		case rules.WaitsForTime != nil && check.Scheduled(r.Attempt, true) && rules.WaitsForTime(r.Name):
 			j.Outcome, j.For = Scheduled, now.Sub(r.ExecutedAt)
 		default:
 			j.Outcome, j.For = Running, now.Sub(r.ExecutedAt)
@@ -120,51 +127,6 @@ func Judge(runs []reader.Run, now time.Time, rules Rules) []Judged {
 		out = append(out, j)
 	}
 	return out
-}
-
-// The rules about one run. They are check's rules (issue 14 puts them in
-// check/runs.go: Recovered, RolledBack, Scheduled, RollbackCause); until
-// that lands they are written here once, in the same words, and nowhere
-// else in the gate.
-
-// recovered: a failed run is recovered when a run of the same operation
-// that started at or after it completed, or when it completed itself (the
-// queue reuses one row for every try of an Asynchronous operation).
-func recovered(r reader.Run, newestCompleted *time.Time) bool {
-	return r.CompletedAt != nil || newestCompleted != nil && !newestCompleted.Before(r.ExecutedAt)
-}
-
-// isRolledBack: it completed, and Sequencer rolled it back at or after its
-// completion.
-func isRolledBack(r reader.Run) bool {
-	return r.RolledBackAt != nil && r.CompletedAt != nil && !r.RolledBackAt.Before(*r.CompletedAt)
-}
-
-// waitsForTime: recorded by sequencer:scheduled and not yet run (its file
-// says whether it implements Scheduled).
-func waitsForTime(r reader.Run) bool {
-	return r.Type == "scheduled" && r.State == "pending"
-}
-
-// queued: the queue ran it (every type but sync), so a failed try may be
-// tried again.
-func queued(r reader.Run) bool { return r.Type != "" && r.Type != "sync" }
-
-// rollbackCause is the failure of the same sequencer:process run: one that
-// started at or after rb and failed at or before its rollback, the latest
-// to start.
-func rollbackCause(rb reader.Run, failed []reader.Run) (reader.Run, bool) {
-	var cause reader.Run
-	ok := false
-	for _, f := range failed {
-		if f.ID == rb.ID || f.ExecutedAt.Before(rb.ExecutedAt) || f.FailedAt.After(*rb.RolledBackAt) {
-			continue
-		}
-		if !ok || f.ExecutedAt.After(cause.ExecutedAt) {
-			cause, ok = f, true
-		}
-	}
-	return cause, ok
 }
 
 // failure is the run as check's Failure, for its headline.

@@ -2,10 +2,7 @@ package gate
 
 import (
 	"context"
-	"io"
-	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -51,8 +48,8 @@ func (s *DBSource) Pending(ctx context.Context) ([]check.PendingFile, error) {
 }
 
 // WaitsForTime reports whether the operation's file, in one of the
-// discovery paths, implements Sequencer's Scheduled contract. Each file is
-// read once.
+// discovery paths, implements Sequencer's Scheduled contract
+// (laravel.ImplementsScheduled). Each file is read once.
 func (s *DBSource) WaitsForTime(name string) bool {
 	if v, ok := s.scheduled[name]; ok {
 		return v
@@ -62,7 +59,7 @@ func (s *DBSource) WaitsForTime(name string) bool {
 	}
 	v := false
 	for _, dir := range s.App.OperationPaths {
-		if ok, err := implementsScheduled(filepath.Join(dir, name+".php")); err == nil {
+		if ok, err := laravel.ImplementsScheduled(filepath.Join(dir, name+".php")); err == nil {
 			v = ok
 			break
 		}
@@ -70,23 +67,3 @@ func (s *DBSource) WaitsForTime(name string) bool {
 	s.scheduled[name] = v
 	return v
 }
-
-// implementsScheduled: whether the PHP file declares a class implementing
-// Cline\Sequencer\Contracts\Scheduled. Issue 14 gives internal/laravel
-// the one reading of operation files (ImplementsScheduled); until it
-// lands, this reads the first 64 KiB and looks for the contract in an
-// implements list.
-func implementsScheduled(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return false, err
-	}
-	return scheduledContract.Match(b), nil
-}
-
-var scheduledContract = regexp.MustCompile(`implements[^{;]*\bScheduled\b`)

@@ -12,16 +12,9 @@ import (
 )
 
 // Run is one row of the operations table as a deploy gate follows it:
-// every end it can have, and the error rows of a failed run.
+// the run, every end it can have, and the error rows of a failed run.
 type Run struct {
 	check.Attempt
-	// SkippedAt and SkipReason are set when the run threw
-	// OperationSkippedException (the operation stays pending).
-	SkippedAt  *time.Time
-	SkipReason string
-	// RolledBackAt is set when Sequencer rolled the run back because a
-	// later operation of the same sequencer:process run failed.
-	RolledBackAt *time.Time
 	// Errors are the run's error rows, oldest first (read for failed runs
 	// only).
 	Errors []check.ErrorRecord
