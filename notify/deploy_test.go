@@ -20,3 +20,13 @@ func TestConsolePrintsADeployFinished(t *testing.T) {
 		t.Fatalf("console printed %q", buf.String())
 	}
 }
+
+// A template for deploy.finished can use the deploy's fields.
+func TestTemplatesSeeTheDeploy(t *testing.T) {
+	tpl := mustParse(t, TemplateSources{"deploy.finished": {Title: "deploy {{.Deploy.Status}} in {{.Deploy.Seconds}}s",
+		Body: "{{range .Deploy.Failed}}{{.Name}}: {{.Exception}}{{end}}"}}, TemplateOptions{})
+	r := tpl.Render([]Event{SampleEvent(DeployFinished, "shop", "production", t0)}, "t", "b")
+	if r.Title != "deploy CRITICAL in 42s" || r.Body != "2024_01_13_120000_ImportInvoices: RuntimeException" {
+		t.Errorf("%+v", r)
+	}
+}
