@@ -31,6 +31,15 @@ type PendingCount = event.PendingCount
 // (event.DeferredError).
 type DeferredError = event.DeferredError
 
+// Deploy is how a deploy ended (event.Deploy), carried by deploy.finished.
+type Deploy = event.Deploy
+
+// DeployFailed is a failed run of a deploy (event.DeployFailed).
+type DeployFailed = event.DeployFailed
+
+// DeploySkip is a skipped run of a deploy (event.DeploySkip).
+type DeploySkip = event.DeploySkip
+
 // Secret is a configuration value that must never be printed
 // (secret.Secret).
 type Secret = secret.Secret
@@ -53,7 +62,12 @@ const (
 	Digest              = event.Digest
 	Reminder            = event.Reminder
 	Test                = event.Test
+	DeployFinished      = event.DeployFinished
 )
+
+// Informational reports whether events of kind k tell something and open
+// no problem: a test alert, a deploy's report (event.Informational).
+func Informational(k Kind) bool { return event.Informational(k) }
 
 // HeadlineError chooses the error a failure is summarised by
 // (event.HeadlineError).

@@ -22,6 +22,7 @@ func AllKinds() []Kind {
 		DeferredFailed, DeferredStuck, DeferredOverdue,
 		SourceUnreachable, SourceRecovered,
 		Digest, Reminder, Test,
+		DeployFinished,
 	}
 }
 

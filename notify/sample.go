@@ -11,7 +11,7 @@ var sampleKinds = []Kind{
 	OperationFailed, OperationRecovered, OperationStuck, OperationUnstuck,
 	OperationRolledBack, PendingThreshold, PendingCleared, DeferredFailed,
 	DeferredStuck, DeferredOverdue, SourceUnreachable, SourceRecovered,
-	Digest, Reminder, Test,
+	Digest, Reminder, Test, DeployFinished,
 }
 
 // SampleKinds are the kinds SampleEvent makes: every event kind.
@@ -95,6 +95,15 @@ func SampleEvent(kind Kind, app, env string, at time.Time) Event {
 	case Test:
 		ev.Key = "test"
 		ev.Summary = "seqwatch test alert: if you can read this, the channel works"
+	case DeployFinished:
+		ev.Key = "deploy.finished/" + ev.ID
+		ev.Summary = "deploy finished, CRITICAL: 1 failed operation (" + op + ": RuntimeException: The invoice service did not answer)"
+		ev.Deploy = &Deploy{
+			Command: "php artisan sequencer:process --isolated", Status: "CRITICAL", Seconds: 42,
+			Completed:  []string{"2024_01_12_090000_BackfillSlugs", "2024_01_14_090000_BackfillTotals"},
+			Failed:     []DeployFailed{{Name: op, Exception: "RuntimeException", Message: "The invoice service did not answer within 30 seconds"}},
+			RolledBack: []string{}, Skipped: []DeploySkip{}, Running: []string{}, Scheduled: []string{}, NotRun: []string{},
+		}
 	}
 	return ev
 }

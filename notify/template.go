@@ -63,7 +63,7 @@ type TemplateSources map[string]MessageTemplate
 
 // TemplateData is what a template is executed with: every field of the
 // event (.Kind, .ID, .Key, .App, .Environment, .OccurredAt, .Summary,
-// .Operation, .Errors, .Pending, .Deferred, .Items, .Source), and:
+// .Operation, .Errors, .Pending, .Deferred, .Items, .Source, .Deploy), and:
 //
 //   - .Error, the error the event is summarised by (nil when none);
 //   - .PageURL, the status page's address (http.url; "" when not set);

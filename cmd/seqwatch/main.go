@@ -30,6 +30,8 @@ Usage:
   seqwatch demo                       try seqwatch on a built-in sample application
   seqwatch status [flags]             pending, in-progress, completed and failed work
   seqwatch check [flags]              one line and a monitoring-plugin exit code
+  seqwatch wait [flags]               wait until Sequencer's work since a moment is really done (a deploy gate)
+  seqwatch deploy [flags] -- COMMAND  run a deploy step muted, then wait for its work; exit as it went
   seqwatch run --config FILE          the alerting daemon
   seqwatch notify test --config FILE  send a test alert through each channel
   seqwatch notify preview --config F  what each channel would send (sends nothing)
@@ -39,7 +41,7 @@ Usage:
   seqwatch state check --config FILE  what this seqwatch would upgrade in the state (changes nothing)
   seqwatch version [--json]           version, commit, build date, Go and state versions
 
-Where the application is (for status, check):
+Where the application is (for status, check, wait, deploy):
   --app DIR      Laravel application root (reads DIR/.env, database/operations, database/migrations)
   --dsn URL      database URL (pgsql://, mysql://, mariadb://, sqlite:///path); or SEQWATCH_DSN
   --config FILE  seqwatch.yaml; flags override the file, the file overrides .env
@@ -53,7 +55,9 @@ var version = "dev"
 // env is what a command may read from its surroundings; tests pass their own.
 type env struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	// stdin is what a wrapped command (deploy) reads; nil: nothing.
+	stdin  io.Reader
+	getenv func(string) string
 	// isTerminal says whether stdout is a terminal (for colour).
 	isTerminal bool
 	// now is the clock.
@@ -66,7 +70,7 @@ type env struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: stdoutIsTerminal(), now: time.Now}
+	e := env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv, isTerminal: stdoutIsTerminal(), now: time.Now}
 	os.Exit(runMain(ctx, os.Args[1:], e))
 }
 
@@ -86,6 +90,10 @@ func runMain(ctx context.Context, args []string, e env) int {
 		return exitCode(e, runStatus(ctx, rest, e))
 	case "check":
 		return runCheck(ctx, rest, e)
+	case "wait":
+		return runWait(ctx, rest, e)
+	case "deploy":
+		return runDeploy(ctx, rest, e)
 	case "demo":
 		return exitCode(e, runDemo(ctx, rest, e))
 	case "run":

@@ -30,6 +30,13 @@ operation or migration files that does not exist) go to standard error.
 
 --json prints the snapshot as JSON (schema in the README).
 
+--since TIME shows only the runs that started at or after TIME (an RFC
+3339 time such as 2024-06-01T12:00:00Z, or a duration ago such as 10m): a
+deploy's completed, failed and in-progress runs, with the totals of that
+window; the pending sections, which are files, stay whole. After
+"seqwatch wait" or "seqwatch deploy":
+  seqwatch status --app /var/www/shop --failed -v --since "$start"
+
 Each section reads only what it shows, and the completed and failed lists
 are written as they are read, however long the history: -t/--timeout
 (default 60s) bounds the whole command, the writing included, so give a
@@ -51,8 +58,17 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&o.Verbose, "v", false, "show stack traces of failed operations")
 	fs.BoolVar(&o.Verbose, "verbose", false, "same as -v")
 	fs.BoolVar(&asJSON, "json", false, "print the snapshot as JSON")
+	sinceFlag := fs.String("since", "", "show only the runs started at or after `TIME` (RFC 3339, or a duration ago such as 10m)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var since time.Time
+	if *sinceFlag != "" {
+		var err error
+		if since, err = parseSince(*sinceFlag, e.now()); err != nil {
+			fmt.Fprintf(e.stderr, "seqwatch status: %s\n", err)
+			return errUsage
+		}
 	}
 	src, th, err := sf.resolve(ctx, e)
 	if err != nil {
@@ -66,7 +82,7 @@ func runStatus(ctx context.Context, args []string, e env) error {
 	// A million completed rows are a million lines: written through a
 	// buffer, not a system call each.
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	snap, err := printStatus(ctx, out, src, e.now(), o, asJSON)
+	snap, err := printStatus(ctx, out, src, e.now(), since, o, asJSON)
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
@@ -110,9 +126,10 @@ func printWarnings(w io.Writer, snap *check.Snapshot, file bool) {
 // --pending, the history alone for --completed and --failed. The history is
 // streamed from the database to w as it is read, so the whole of it is
 // never in memory; src.Conn.Timeout (default reader.DefaultTimeout) bounds
-// everything, the writing included. It returns the snapshot it read, if
+// everything, the writing included. A since that is not zero leaves out
+// the runs that started before it. It returns the snapshot it read, if
 // it read one.
-func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
+func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now, since time.Time, o render.StatusOptions, asJSON bool) (*check.Snapshot, error) {
 	ctx, db, done, err := reader.OpenWithin(ctx, src)
 	if err != nil {
 		return nil, err
@@ -138,6 +155,12 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.
 	}
 	if h != nil {
 		defer h.Close()
+		if !since.IsZero() {
+			h.From(since)
+		}
+	}
+	if snap != nil && !since.IsZero() {
+		onlySince(snap, since)
 	}
 	if asJSON {
 		err = render.StreamStatusJSON(ctx, w, snap, h)
@@ -153,4 +176,40 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now time.
 		}
 	}
 	return snap, nil
+}
+
+// onlySince leaves in snap the runs (in progress, failing, scheduled,
+// rolled back) that started at or after since, with their counts.
+func onlySince(snap *check.Snapshot, since time.Time) {
+	running := snap.InProgress[:0]
+	for _, a := range snap.InProgress {
+		if !a.ExecutedAt.Before(since) {
+			running = append(running, a)
+		}
+	}
+	snap.InProgress = running
+	failing := snap.Failing[:0]
+	names := map[string]bool{}
+	for _, f := range snap.Failing {
+		if !f.ExecutedAt.Before(since) {
+			failing = append(failing, f)
+			names[f.Name] = true
+		}
+	}
+	snap.Failing = failing
+	snap.Counts.InProgress, snap.Counts.Failing = len(running), len(names)
+	scheduled := snap.Scheduled[:0]
+	for _, a := range snap.Scheduled {
+		if !a.ExecutedAt.Before(since) {
+			scheduled = append(scheduled, a)
+		}
+	}
+	snap.Scheduled, snap.Counts.Scheduled = scheduled, len(scheduled)
+	rolled := snap.RolledBack[:0]
+	for _, r := range snap.RolledBack {
+		if !r.ExecutedAt.Before(since) {
+			rolled = append(rolled, r)
+		}
+	}
+	snap.RolledBack, snap.Counts.RolledBack = rolled, len(rolled)
 }

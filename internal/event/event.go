@@ -45,7 +45,16 @@ const (
 	Reminder Kind = "reminder"
 	// Test is sent by `seqwatch notify test`.
 	Test Kind = "test"
+	// DeployFinished is sent by `seqwatch deploy --notify`: how the
+	// deploy ended (Event.Deploy). It reports, and opens no problem.
+	DeployFinished Kind = "deploy.finished"
 )
+
+// Informational reports whether events of kind k tell something and open
+// no problem (a test alert, a deploy's report): a pager opens and closes
+// an incident of its own for one at once, and nothing waits for its
+// recovery.
+func Informational(k Kind) bool { return k == Test || k == DeployFinished }
 
 // Event is one thing worth telling people about. It is stored in the state
 // outbox (as JSON) before it is sent, so every field must survive a round
@@ -80,6 +89,46 @@ type Event struct {
 	Items []Event `json:"items,omitempty"`
 	// Source is the error that made the database unreachable (redacted).
 	Source string `json:"source,omitempty"`
+	// Deploy is how a deploy ended (deploy.finished).
+	Deploy *Deploy `json:"deploy,omitempty"`
+}
+
+// Deploy is the outcome of `seqwatch deploy`: the command it wrapped and
+// what the runs Sequencer started for it came to.
+type Deploy struct {
+	// Command is the command line that was run.
+	Command string `json:"command"`
+	// ExitCode is the command's exit status (-1 when a signal killed it
+	// or it could not start); Signal names the signal.
+	ExitCode int    `json:"exit_code"`
+	Signal   string `json:"signal,omitempty"`
+	// Status is the deploy's verdict: OK, WARNING, CRITICAL or UNKNOWN.
+	Status string `json:"status"`
+	// Seconds is how long the deploy took, the wait included.
+	Seconds    int64          `json:"seconds"`
+	Completed  []string       `json:"completed"`
+	Failed     []DeployFailed `json:"failed"`
+	RolledBack []string       `json:"rolled_back"`
+	Skipped    []DeploySkip   `json:"skipped"`
+	// Running are the runs still running when the wait ended (timed out).
+	Running   []string `json:"running"`
+	Scheduled []string `json:"scheduled"`
+	// NotRun are operation files still pending that no run of the deploy
+	// ran.
+	NotRun []string `json:"not_run"`
+}
+
+// DeployFailed is a failed run of a deploy and its headline error.
+type DeployFailed struct {
+	Name      string `json:"name"`
+	Exception string `json:"exception"`
+	Message   string `json:"message"`
+}
+
+// DeploySkip is a skipped run of a deploy and why.
+type DeploySkip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // HeadlineError is the error the event is summarised by: the one

@@ -45,6 +45,10 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./internal/daemon", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook", module + "/notify/alertmanager",
 			module + "/notify/discord", module + "/notify/teams", module + "/notify/googlechat", module + "/notify/ntfy",
 			module + "/notify/telegram", module + "/notify/pagerduty", module + "/notify/opsgenie", module + "/cmd"}},
+		// The deploy gate reads and judges; it is given its mute and its
+		// report as interfaces: no state, no channels, no daemon.
+		{"./internal/gate", []string{module + "/state", module + "/notify", module + "/internal/render", module + "/internal/alerting",
+			module + "/internal/daemon", module + "/internal/web", module + "/internal/config", module + "/cmd"}},
 		// The page and its API get a view model: no model, reader,
 		// channels or state.
 		{"./internal/web", append([]string{module + "/check", module + "/internal/reader", module + "/notify", module + "/state", module + "/cmd"}, drivers...)},

@@ -24,6 +24,26 @@ import (
 type History struct {
 	r  reader
 	tx *sql.Tx
+	// from limits the lists to runs started at or after it (wall-clock
+	// text; "" is the whole history): status --since.
+	from string
+}
+
+// From limits the History to the runs that started at or after t
+// (`seqwatch status --since`): the lists, their totals and Rows.
+func (h *History) From(t time.Time) {
+	h.from = t.In(h.r.loc).Format(time.DateTime)
+}
+
+// since is the condition of From, to AND to a WHERE clause. The value is
+// a time stamp formatted by this package (digits, '-', ':' and a space),
+// so it is written as a literal: the queries of a History take no
+// arguments.
+func (h *History) since(alias string) string {
+	if h.from == "" {
+		return ""
+	}
+	return " AND " + alias + "executed_at >= '" + h.from + "'"
 }
 
 // OpenHistory checks that Sequencer's tables exist and starts the read
@@ -116,7 +136,7 @@ func (h *History) Unreadable() ([]check.Unreadable, int) {
 func (h *History) Rows(ctx context.Context) (int, error) {
 	var n int
 	err := h.each(ctx, fmt.Sprintf("count operations table %q", h.r.t.Operations),
-		"SELECT COUNT(*) FROM "+h.r.d.table(h.r.t.Operations), func(rows *sql.Rows) error { return rows.Scan(&n) })
+		"SELECT COUNT(*) FROM "+h.r.d.table(h.r.t.Operations)+" WHERE 1 = 1"+h.since(""), func(rows *sql.Rows) error { return rows.Scan(&n) })
 	return n, err
 }
 
@@ -137,7 +157,7 @@ func (r *reader) runOrder(alias string) string {
 // (runOrder). The Attempt passed is reused for the next row. An error fn
 // returns stops the read and is returned unchanged.
 func (h *History) Completed(ctx context.Context, fn func(*check.Attempt) error) error {
-	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + h.r.runOrder("")
+	q := "SELECT " + h.r.attemptCols("") + " FROM " + h.r.d.table(h.r.t.Operations) + completedWhere + h.since("") + h.r.runOrder("")
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", h.r.t.Operations), q, func(rows *sql.Rows) error {
 		a = check.Attempt{}
@@ -179,7 +199,7 @@ type CompletedText struct {
 func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 	r := &h.r
 	base := r.d.base("name")
-	from := " FROM " + r.d.table(r.t.Operations) + completedWhere
+	from := " FROM " + r.d.table(r.t.Operations) + completedWhere + h.since("")
 	what := fmt.Sprintf("measure completed operations in %q", r.t.Operations)
 	// A row with odd text counts as oddLen, far above any real length, so
 	// that each maximum says both the widest plain text and whether there
@@ -219,7 +239,7 @@ func (h *History) CompletedText(ctx context.Context) (CompletedText, error) {
 // read and is returned unchanged.
 func (h *History) CompletedOdd(ctx context.Context, fn func(name, typ string) error) error {
 	r := &h.r
-	q := "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + " AND (" + r.d.odd("name") + " OR " + r.d.odd("type") + ")"
+	q := "SELECT name, type FROM " + r.d.table(r.t.Operations) + completedWhere + h.since("") + " AND (" + r.d.odd("name") + " OR " + r.d.odd("type") + ")"
 	return h.each(ctx, fmt.Sprintf("measure completed operations in %q", r.t.Operations), q, func(rows *sql.Rows) error {
 		var n, t sql.NullString
 		if err := rows.Scan(&n, &t); err != nil {
@@ -250,7 +270,7 @@ const (
 func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) error) error {
 	r := &h.r
 	id := "CASE WHEN " + r.d.unreadable("executed_at") + " OR " + r.d.unreadable("completed_at") + " OR " + r.d.unreadable("rolled_back_at") + " THEN " + r.d.text("id") + " END"
-	q := "SELECT " + id + ", name, type, executed_at, completed_at, rolled_back_at FROM " + r.d.table(r.t.Operations) + completedWhere + r.runOrder("")
+	q := "SELECT " + id + ", name, type, executed_at, completed_at, rolled_back_at FROM " + r.d.table(r.t.Operations) + completedWhere + h.since("") + r.runOrder("")
 	var a check.Attempt
 	return h.each(ctx, fmt.Sprintf("read completed operations from %q", r.t.Operations), q, func(rows *sql.Rows) error {
 		exec, done, rolledBack := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("rolled_back_at")
@@ -302,7 +322,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " + recoveredAt + ", " +
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
 		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
-		" WHERE f.failed_at IS NOT NULL" +
+		" WHERE f.failed_at IS NOT NULL" + h.since("f.") +
 		r.runOrder("f.") + ", e.created_at, e.id"
 
 	var cur check.Failure

@@ -5,6 +5,7 @@
 package schedule
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -74,4 +75,18 @@ func Interval(sched cron.Schedule) time.Duration {
 		t = next
 	}
 	return shortest
+}
+
+// Sleep waits for d or until ctx ends, whichever comes first: the real
+// sleep behind every injected one (delivery retries, the state database's
+// retries, wait's polls).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
+	"github.com/seqwatch/seqwatch/internal/schedule"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -58,7 +59,7 @@ func Open(ctx context.Context, cfg *config.Config, retry bool, sleep Sleep, logg
 // backoff (5s, doubling, at most RetryMax) while retry is set.
 func openDB(ctx context.Context, url string, retry bool, sleep Sleep, logger *slog.Logger) (*pgstate.DB, error) {
 	if sleep == nil {
-		sleep = sleepTimer
+		sleep = schedule.Sleep
 	}
 	wait := 5 * time.Second
 	for attempt := 1; ; attempt++ {
@@ -74,18 +75,6 @@ func openDB(ctx context.Context, url string, retry bool, sleep Sleep, logger *sl
 			return nil, fmt.Errorf("state.postgres: %w (gave up when told to stop)", err)
 		}
 		wait = min(2*wait, RetryMax)
-	}
-}
-
-// sleepTimer waits for d or until ctx ends.
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

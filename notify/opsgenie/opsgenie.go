@@ -150,7 +150,7 @@ func (n *Notifier) requests(p notify.Problem) []request {
 	createReq := mk("create", n.base+AlertsPath, create(a, ev, t))
 	closeReq := mk("close", n.base+AlertsPath+"/"+url.PathEscape(a)+"/close?identifierType=alias", closing(ev, t))
 	switch {
-	case ev.Kind == notify.Test:
+	case notify.Informational(ev.Kind):
 		return []request{createReq, closeReq}
 	case notify.Closes(ev.Kind):
 		return []request{closeReq}

@@ -229,7 +229,7 @@ func tags(ev notify.Event) []string {
 // one, and a test alert gets one of its own.
 func alias(ev notify.Event) string {
 	key := ev.Key
-	if ev.Kind == notify.Test || key == "" {
+	if notify.Informational(ev.Kind) || key == "" {
 		key = string(ev.Kind) + "/" + ev.ID
 	}
 	raw := key
@@ -254,11 +254,12 @@ func safeID(s string, n int) string {
 }
 
 // priority is P2 for a problem that needs someone, P3 for one that may
-// resolve by itself (a run still in progress, a backlog), P5 for a test.
+// resolve by itself (a run still in progress, a backlog), P5 for a test
+// alert or a deploy's report (notify.Informational).
 func priority(k notify.Kind) string {
 	s := string(k)
 	switch {
-	case k == notify.Test:
+	case notify.Informational(k):
 		return "P5"
 	case k == notify.OperationStuck, k == notify.PendingThreshold,
 		strings.HasSuffix(s, ".stuck"), strings.HasSuffix(s, ".overdue"), strings.HasPrefix(s, "pending."):

@@ -146,7 +146,7 @@ func (n *Notifier) requests(p notify.Problem) []request {
 		return r
 	}
 	switch {
-	case ev.Kind == notify.Test:
+	case notify.Informational(ev.Kind):
 		return []request{mk(trigger(n.routingKey, key, ev, n.content(ev))), mk(resolve(n.routingKey, key))}
 	case notify.Closes(ev.Kind):
 		return []request{mk(resolve(n.routingKey, key))}

@@ -246,7 +246,7 @@ func marshal(v any) ([]byte, error) {
 // opens and resolves its own incident.
 func dedupKey(ev notify.Event) string {
 	key := ev.Key
-	if ev.Kind == notify.Test || key == "" {
+	if notify.Informational(ev.Kind) || key == "" {
 		key = string(ev.Kind) + "/" + ev.ID
 	}
 	if app := text.CleanLine(ev.App); app != "" {
@@ -256,11 +256,12 @@ func dedupKey(ev notify.Event) string {
 }
 
 // severity is critical, or warning for problems that may resolve by
-// themselves (a run still in progress, a backlog), info for a test.
+// themselves (a run still in progress, a backlog), info for a test alert
+// or a deploy's report (notify.Informational).
 func severity(k notify.Kind) string {
 	s := string(k)
 	switch {
-	case k == notify.Test:
+	case notify.Informational(k):
 		return "info"
 	case k == notify.OperationStuck, k == notify.PendingThreshold,
 		strings.HasSuffix(s, ".stuck"), strings.HasSuffix(s, ".overdue"), strings.HasPrefix(s, "pending."):

@@ -74,6 +74,12 @@
 //	  "deferred": {"id": "7", "operation": "…", "attempts": 3, "max_attempts": 3,
 //	               "last_error": "…"} | null,
 //	  "source": "why the database is unreachable (redacted)" | null,
+//	  "deploy": {"command": "php artisan sequencer:process", "exit_code": 0,
+//	             "signal": "…", "status": "OK", "seconds": 42,
+//	             "completed": ["…"], "failed": [{"name": "…", "exception": "…",
+//	             "message": "…"}], "rolled_back": ["…"], "skipped": [{"name": "…",
+//	             "reason": "…"}], "running": ["…"], "scheduled": ["…"],
+//	             "not_run": ["…"]},   // deploy.finished only; absent otherwise
 //	  "events": [ … ],               // the events this one stands for, each of this
 //	                                 // same shape; [] for a single event
 //	  "text": "…"                    // only with a body template in the channel's

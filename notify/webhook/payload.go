@@ -40,7 +40,9 @@ type Payload struct {
 	Pending  *PayloadPending   `json:"pending"`
 	Deferred *PayloadDeferred  `json:"deferred"`
 	Source   *string           `json:"source"`
-	Events   []Payload         `json:"events"`
+	// Deploy is how a deploy ended (deploy.finished only).
+	Deploy *notify.Deploy `json:"deploy,omitempty"`
+	Events []Payload      `json:"events"`
 	// Text is what the channel's body template wrote (plain text,
 	// cleaned), left out without one: a receiver that forwards the
 	// document to people (a chat's incoming webhook) can show it.
@@ -188,6 +190,7 @@ func fromEvent(e notify.Event) Payload {
 		OccurredAt:  timePtr(e.OccurredAt),
 		Summary:     e.Summary,
 		Errors:      make([]PayloadError, len(e.Errors)),
+		Deploy:      e.Deploy,
 		Events:      make([]Payload, len(e.Items)),
 	}
 	p.Operation = payloadOperation(e.Operation)
