@@ -28,7 +28,7 @@ func templateFuncs() template.FuncMap {
 		"hasPrefix": func(prefix, s string) bool { return strings.HasPrefix(s, prefix) },
 		"replace":   replaceFunc,
 		"join":      func(sep string, list []string) string { return strings.Join(list, sep) },
-		"plural":    pluralFunc,
+		"plural":    Plural,
 		"date":      dateFunc,
 		"duration":  func(d time.Duration) string { return d.Round(time.Second).String() },
 		"frames":    framesFunc,
@@ -71,14 +71,6 @@ func replaceFunc(old, repl, s string) (string, error) {
 		return "", fmt.Errorf("replace: the result would be over %d bytes", MaxBodyOutput)
 	}
 	return strings.ReplaceAll(s, old, repl), nil
-}
-
-// pluralFunc is {{plural (len .Items) "event" "events"}}.
-func pluralFunc(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // dateFunc is {{date "2006-01-02 15:04 MST" .OccurredAt}}: a time (or a

@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -113,37 +112,28 @@ func budgets() []budget {
 // list of events, Discord's limits and its escaping come after it, in
 // buildPayload.
 func render(events []notify.Event) (title, body string) {
-	if single(events) {
+	if notify.Single(events) {
 		ev := events[0]
-		title = titleOf(ev.Kind)
+		title = notify.DefaultTitle(ev.Kind)
 		if where := appEnv(ev); where != "" {
 			title += " · " + where
 		}
 		body = ev.Summary
 		if strings.TrimSpace(body) == "" {
-			body = opName(ev)
+			body = notify.OpName(ev)
 		}
 		return title, body
 	}
 	if len(events) == 1 {
 		ev := events[0]
 		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", titleOf(ev.Kind), n, plural(n, "item", "items")), ev.Summary
+		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
 	}
 	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := commonApp(events); app != "" {
+	if app := notify.CommonApp(events); app != "" {
 		title += " for " + app
 	}
 	return title, ""
-}
-
-// listed are the events a digest lists: its items, or the events
-// themselves.
-func listed(events []notify.Event) []notify.Event {
-	if len(events) == 1 {
-		return events[0].Items
-	}
-	return events
 }
 
 // digestLines are a digest's lines, escaped, as many as fit limit
@@ -173,13 +163,13 @@ func digestLines(items []notify.Event, limit int) string {
 }
 
 func digestLine(ev notify.Event) string {
-	line := emojiOf(ev.Kind) + " " + titleOf(ev.Kind)
+	line := notify.KindEmoji(ev.Kind) + " " + notify.DefaultTitle(ev.Kind)
 	if where := appEnv(ev); where != "" {
 		line += " · " + where
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, maxDigestSummary, "…")
@@ -213,21 +203,17 @@ func buildPayload(events []notify.Event, tpl *notify.Templates) payload {
 }
 
 func buildEmbed(events []notify.Event, title, body string, b budget) embed {
-	kind := notify.Kind("alerts")
-	if len(events) == 1 {
-		kind = events[0].Kind
-	}
 	e := embed{
-		Title:       text.Truncate(inert(emojiOf(kind)+" "+text.CleanLine(title)), maxTitle, truncMarker),
+		Title:       text.Truncate(inert(notify.KindEmoji(notify.BatchKindOf(events))+" "+text.CleanLine(title)), maxTitle, truncMarker),
 		Description: truncate(escLines(body), b.description),
 		Color:       colorOf(events),
 	}
-	if !single(events) {
+	if !notify.Single(events) {
 		room := b.description - utf8.RuneCountInString(e.Description) - 2
 		if e.Description != "" {
 			e.Description += "\n\n"
 		}
-		e.Description += digestLines(listed(events), room)
+		e.Description += digestLines(notify.Listed(events), room)
 		return e
 	}
 	ev := events[0]
@@ -237,7 +223,7 @@ func buildEmbed(events []notify.Event, title, body string, b budget) embed {
 		foot += " · event " + ev.ID
 	}
 	if more := len(ev.Errors) - 1; more > 0 {
-		foot += fmt.Sprintf(" · %d more %s", more, plural(more, "error", "errors"))
+		foot += fmt.Sprintf(" · %d more %s", more, notify.Plural(more, "error", "errors"))
 	}
 	e.Footer = &footer{Text: text.Truncate(text.CleanLine(foot), maxFooter, truncMarker)}
 	if !ev.OccurredAt.IsZero() {
@@ -285,7 +271,7 @@ func eventFields(ev notify.Event, b budget) []field {
 	}
 	if e, ok := ev.HeadlineError(); ok {
 		exc := code(e.Exception, 400)
-		if at := thrownAt(e.Context); at != "" {
+		if at := notify.ThrownAt(e.Context); at != "" {
 			exc += " at " + code(at, 500)
 		}
 		add("Exception", exc, false)
@@ -345,26 +331,6 @@ func threadName(p payload) string {
 	return text.Truncate(text.CleanLine(p.title), maxThreadName, "…")
 }
 
-// thrownAt reads file:line from an error's context column.
-func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf("%s:%v", c.File, c.Line)
-	}
-	return c.File
-}
-
-func single(events []notify.Event) bool { return len(events) == 1 && len(events[0].Items) == 0 }
-
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 // stamp is Discord's timestamp markup, which each reader sees in their own
@@ -374,65 +340,6 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return fmt.Sprintf("<t:%d:f>", t.Unix())
-}
-
-// titleOf names what happened.
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationRecovered:
-		return "Operation recovered"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.OperationUnstuck:
-		return "Operation no longer stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "Pending operations back under threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.SourceRecovered:
-		return "Database reachable again"
-	case notify.Digest:
-		return "Digest"
-	case notify.Reminder:
-		return "Reminder: still open"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	default:
-		return text.CleanLine(string(k))
-	}
-}
-
-func emojiOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "🚨"
-	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
-		return "✅"
-	case notify.OperationStuck:
-		return "⏳"
-	case notify.PendingThreshold:
-		return "⚠️"
-	case notify.DeferredFailed:
-		return "❌"
-	case notify.SourceUnreachable:
-		return "🔌"
-	case notify.Digest:
-		return "📑"
-	case notify.Reminder:
-		return "🔁"
-	case notify.Test:
-		return "🧪"
-	case "alerts":
-		return "🔔"
-	default:
-		return "ℹ️"
-	}
 }
 
 // colorOf is the embed's colour: red for a failure, amber for a warning,
@@ -453,40 +360,9 @@ func colorOf(events []notify.Event) int {
 	}
 }
 
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return text.Truncate(s, 200, "…")
-}
-
-func commonApp(events []notify.Event) string {
-	app := text.CleanLine(events[0].App)
-	for _, ev := range events[1:] {
-		if text.CleanLine(ev.App) != app {
-			return ""
-		}
-	}
-	return app
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return text.Truncate(notify.AppEnv(ev), 200, "…")
 }
 
 // markdown are the characters Discord's markdown gives a meaning to:

@@ -94,25 +94,25 @@ func budgets() []budget {
 // replace; the card's facts, error, trace and a digest's list of events,
 // the size limit and the escaping come after it, in buildMessage.
 func render(events []notify.Event) (title, body string) {
-	if single(events) {
+	if notify.Single(events) {
 		ev := events[0]
-		title = titleOf(ev.Kind)
+		title = notify.DefaultTitle(ev.Kind)
 		if where := appEnv(ev); where != "" {
 			title += " · " + where
 		}
 		body = ev.Summary
 		if strings.TrimSpace(body) == "" {
-			body = opName(ev)
+			body = notify.OpName(ev)
 		}
 		return title, body
 	}
 	if len(events) == 1 {
 		ev := events[0]
 		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", titleOf(ev.Kind), n, plural(n, "item", "items")), ev.Summary
+		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
 	}
 	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := commonApp(events); app != "" {
+	if app := notify.CommonApp(events); app != "" {
 		title += " for " + app
 	}
 	return title, ""
@@ -130,7 +130,7 @@ func buildMessage(events []notify.Event, key string, tpl *notify.Templates) ([]b
 	if key != "" {
 		th = &thread{ThreadKey: key}
 	}
-	summary := emojiOf(kindOf(events)) + " " + title
+	summary := notify.KindEmoji(notify.BatchKindOf(events)) + " " + title
 	if strings.TrimSpace(body) != "" {
 		summary += ": " + body
 	}
@@ -157,7 +157,7 @@ func encode(m message) ([]byte, error) {
 }
 
 func cardHeader(events []notify.Event, title string) *header {
-	return &header{Title: text.Truncate(inert(text.CleanLine(emojiOf(kindOf(events))+" "+title)), 200, truncMarker), Subtitle: "seqwatch"}
+	return &header{Title: text.Truncate(inert(text.CleanLine(notify.KindEmoji(notify.BatchKindOf(events))+" "+title)), 200, truncMarker), Subtitle: "seqwatch"}
 }
 
 func buildCard(events []notify.Event, title, body string, b budget) card {
@@ -165,8 +165,8 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 	if p := paragraphLines(body, b.lines, b.lineRunes); p != nil {
 		c.Sections = append(c.Sections, section{Widgets: []widget{*p}})
 	}
-	if !single(events) {
-		items := listed(events)
+	if !notify.Single(events) {
+		items := notify.Listed(events)
 		shown := min(len(items), b.digest)
 		lines := make([]string, 0, shown+1)
 		for _, ev := range items[:shown] {
@@ -185,7 +185,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 	if e, ok := ev.HeadlineError(); ok {
 		var ws []widget
 		exc := e.Exception
-		if at := thrownAt(e.Context); at != "" {
+		if at := notify.ThrownAt(e.Context); at != "" {
 			exc += " at " + at
 		}
 		if s := text.CleanLine(exc); s != "" {
@@ -227,7 +227,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 		foot += " · event " + ev.ID
 	}
 	if more := len(ev.Errors) - 1; more > 0 {
-		foot += fmt.Sprintf(" · %d more %s", more, plural(more, "error", "errors"))
+		foot += fmt.Sprintf(" · %d more %s", more, notify.Plural(more, "error", "errors"))
 	}
 	c.Sections = append(c.Sections, section{Widgets: []widget{{TextParagraph: &textParagraph{Text: `<font color="#80868b">` + esc(foot) + `</font>`}}}})
 	return capWidgets(c)
@@ -304,7 +304,7 @@ func paragraphLines(raw string, maxLines, limit int) *widget {
 		out = append(out, esc(text.Truncate(line, limit, truncMarker)))
 	}
 	if more := len(lines) - shown; more > 0 {
-		out = append(out, fmt.Sprintf("<i>… and %d more %s</i>", more, plural(more, "line", "lines")))
+		out = append(out, fmt.Sprintf("<i>… and %d more %s</i>", more, notify.Plural(more, "line", "lines")))
 	}
 	return &widget{TextParagraph: &textParagraph{Text: strings.Join(out, "<br>")}}
 }
@@ -342,28 +342,14 @@ var lookAlikes = strings.NewReplacer("<", "‹", ">", "›", "&", "＆", "*", "�
 // documented (the card header, the fallback text).
 func inert(s string) string { return lookAlikes.Replace(s) }
 
-func kindOf(events []notify.Event) notify.Kind {
-	if len(events) == 1 {
-		return events[0].Kind
-	}
-	return "alerts"
-}
-
-func listed(events []notify.Event) []notify.Event {
-	if len(events) == 1 {
-		return events[0].Items
-	}
-	return events
-}
-
 func digestLine(ev notify.Event) string {
-	line := emojiOf(ev.Kind) + " " + titleOf(ev.Kind)
+	line := notify.KindEmoji(ev.Kind) + " " + notify.DefaultTitle(ev.Kind)
 	if where := appEnv(ev); where != "" {
 		line += " · " + where
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 250, "…")
@@ -374,26 +360,6 @@ func digestLine(ev notify.Event) string {
 	return line
 }
 
-// thrownAt reads file:line from an error's context column.
-func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf("%s:%v", c.File, c.Line)
-	}
-	return c.File
-}
-
-func single(events []notify.Event) bool { return len(events) == 1 && len(events[0].Items) == 0 }
-
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 func date(t time.Time) string {
@@ -403,97 +369,7 @@ func date(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")
 }
 
-// titleOf names what happened.
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationRecovered:
-		return "Operation recovered"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.OperationUnstuck:
-		return "Operation no longer stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "Pending operations back under threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.SourceRecovered:
-		return "Database reachable again"
-	case notify.Digest:
-		return "Digest"
-	case notify.Reminder:
-		return "Reminder: still open"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	default:
-		return text.CleanLine(string(k))
-	}
-}
-
-func emojiOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "🚨"
-	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
-		return "✅"
-	case notify.OperationStuck:
-		return "⏳"
-	case notify.PendingThreshold:
-		return "⚠️"
-	case notify.DeferredFailed:
-		return "❌"
-	case notify.SourceUnreachable:
-		return "🔌"
-	case notify.Digest:
-		return "📑"
-	case notify.Reminder:
-		return "🔁"
-	case notify.Test:
-		return "🧪"
-	case "alerts":
-		return "🔔"
-	default:
-		return "ℹ️"
-	}
-}
-
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return text.Truncate(s, 200, "…")
-}
-
-func commonApp(events []notify.Event) string {
-	app := text.CleanLine(events[0].App)
-	for _, ev := range events[1:] {
-		if text.CleanLine(ev.App) != app {
-			return ""
-		}
-	}
-	return app
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return text.Truncate(notify.AppEnv(ev), 200, "…")
 }

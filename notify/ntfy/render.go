@@ -1,7 +1,6 @@
 package ntfy
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -43,25 +42,25 @@ type message struct {
 // of events, the priority, the tags and the size limit come after it, in
 // buildMessage.
 func render(events []notify.Event) (title, body string) {
-	if single(events) {
+	if notify.Single(events) {
 		ev := events[0]
-		title = titleOf(ev.Kind)
+		title = notify.DefaultTitle(ev.Kind)
 		if where := appEnv(ev); where != "" {
 			title += " · " + where
 		}
 		body = ev.Summary
 		if strings.TrimSpace(body) == "" {
-			body = opName(ev)
+			body = notify.OpName(ev)
 		}
 		return title, body
 	}
 	if len(events) == 1 {
 		ev := events[0]
 		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", titleOf(ev.Kind), n, plural(n, "item", "items")), ev.Summary
+		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
 	}
 	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := commonApp(events); app != "" {
+	if app := notify.CommonApp(events); app != "" {
 		title += " for " + app
 	}
 	return title, ""
@@ -79,23 +78,23 @@ func buildMessage(events []notify.Event, tpl *notify.Templates) message {
 	m := message{
 		title:    text.Truncate(plain(text.CleanLine(title)), maxTitle, "…"),
 		priority: priorityOf(events),
-		tags:     []string{tagOf(kindOf(events)), "seqwatch"},
+		tags:     []string{tagOf(notify.BatchKindOf(events)), "seqwatch"},
 	}
 	var parts []string
 	if s := plainLines(body, maxMessageLines, maxLineRunes); s != "" {
 		parts = append(parts, s)
 	}
 	var foot string
-	if single(events) {
+	if notify.Single(events) {
 		ev := events[0]
 		parts = append(parts, eventParts(ev)...)
 		foot = "seqwatch · event " + ev.ID
 		if more := len(ev.Errors) - 1; more > 0 {
-			foot += fmt.Sprintf(" · %d more %s", more, plural(more, "error", "errors"))
+			foot += fmt.Sprintf(" · %d more %s", more, notify.Plural(more, "error", "errors"))
 		}
 	} else {
 		room := maxBody - len(strings.Join(parts, "\n\n")) - 2
-		parts = append(parts, digestLines(listed(events), room))
+		parts = append(parts, digestLines(notify.Listed(events), room))
 	}
 	m.body = fit(strings.Join(parts, "\n\n"), foot)
 	if len(events) == 1 {
@@ -155,7 +154,7 @@ func eventParts(ev notify.Event) []string {
 	}
 	if e, ok := ev.HeadlineError(); ok {
 		exc := e.Exception
-		if at := thrownAt(e.Context); at != "" {
+		if at := notify.ThrownAt(e.Context); at != "" {
 			exc += " at " + at
 		}
 		add("Exception", exc)
@@ -252,7 +251,7 @@ func plainLines(raw string, maxLines, limit int) string {
 		out = append(out, plain(text.Truncate(line, limit, "…")))
 	}
 	if more := len(lines) - shown; more > 0 {
-		out = append(out, fmt.Sprintf("… and %d more %s", more, plural(more, "line", "lines")))
+		out = append(out, fmt.Sprintf("… and %d more %s", more, notify.Plural(more, "line", "lines")))
 	}
 	return strings.Join(out, "\n")
 }
@@ -266,7 +265,7 @@ func plain(s string) string { return strings.ReplaceAll(s, "://", ":⁄⁄") }
 // 3 (default) for a recovery or a test; a digest takes its most urgent
 // event's.
 func priorityOf(events []notify.Event) int {
-	if single(events) {
+	if notify.Single(events) {
 		switch events[0].Kind {
 		case notify.OperationFailed, notify.DeferredFailed, notify.SourceUnreachable:
 			return 5
@@ -276,7 +275,7 @@ func priorityOf(events []notify.Event) int {
 		return 3
 	}
 	p := 3
-	for _, ev := range listed(events) {
+	for _, ev := range notify.Listed(events) {
 		p = max(p, priorityOf([]notify.Event{ev}))
 	}
 	return p
@@ -308,28 +307,14 @@ func tagOf(k notify.Kind) string {
 	}
 }
 
-func kindOf(events []notify.Event) notify.Kind {
-	if len(events) == 1 {
-		return events[0].Kind
-	}
-	return "alerts"
-}
-
-func listed(events []notify.Event) []notify.Event {
-	if len(events) == 1 {
-		return events[0].Items
-	}
-	return events
-}
-
 func digestLine(ev notify.Event) string {
-	line := titleOf(ev.Kind)
+	line := notify.DefaultTitle(ev.Kind)
 	if where := appEnv(ev); where != "" {
 		line += " · " + where
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 200, "…")
@@ -340,26 +325,6 @@ func digestLine(ev notify.Event) string {
 	return "- " + line
 }
 
-// thrownAt reads file:line from an error's context column.
-func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf("%s:%v", c.File, c.Line)
-	}
-	return c.File
-}
-
-func single(events []notify.Event) bool { return len(events) == 1 && len(events[0].Items) == 0 }
-
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 func date(t time.Time) string {
@@ -369,70 +334,7 @@ func date(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")
 }
 
-// titleOf names what happened.
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationRecovered:
-		return "Operation recovered"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.OperationUnstuck:
-		return "Operation no longer stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "Pending operations back under threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.SourceRecovered:
-		return "Database reachable again"
-	case notify.Digest:
-		return "Digest"
-	case notify.Reminder:
-		return "Reminder: still open"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	default:
-		return text.CleanLine(string(k))
-	}
-}
-
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return text.Truncate(s, 200, "…")
-}
-
-func commonApp(events []notify.Event) string {
-	app := text.CleanLine(events[0].App)
-	for _, ev := range events[1:] {
-		if text.CleanLine(ev.App) != app {
-			return ""
-		}
-	}
-	return app
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return text.Truncate(notify.AppEnv(ev), 200, "…")
 }

@@ -3,7 +3,6 @@ package opsgenie
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -52,11 +51,11 @@ type Text struct {
 
 // content is the default Text of an event.
 func content(ev notify.Event) Text {
-	where := appEnv(ev)
+	where := notify.AppEnv(ev)
 	title := strings.TrimSpace(ev.Summary)
 	if title == "" {
-		title = titleOf(ev.Kind)
-		if name := opName(ev); name != "" {
+		title = notify.DefaultTitle(ev.Kind)
+		if name := notify.OpName(ev); name != "" {
 			title += ": " + name
 		}
 	}
@@ -70,7 +69,7 @@ func content(ev notify.Event) Text {
 			fmt.Fprintf(&b, "%s: %s\n", label, value)
 		}
 	}
-	b.WriteString(titleOf(ev.Kind) + "\n")
+	b.WriteString(notify.DefaultTitle(ev.Kind) + "\n")
 	if s := strings.TrimSpace(ev.Summary); s != "" {
 		b.WriteString(s + "\n")
 	}
@@ -159,7 +158,7 @@ func create(alias string, ev notify.Event, t Text) createAlert {
 		Priority:    priority(ev.Kind),
 	}
 	if c.Message == "" {
-		c.Message = escLine(titleOf(ev.Kind), maxMessage)
+		c.Message = escLine(notify.DefaultTitle(ev.Kind), maxMessage)
 	}
 	return c
 }
@@ -268,51 +267,6 @@ func priority(k notify.Kind) string {
 	return "P2"
 }
 
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationRecovered:
-		return "Operation recovered"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.OperationUnstuck:
-		return "Operation no longer stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "Pending operations back under threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.SourceRecovered:
-		return "Database reachable again"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	}
-	return text.CleanLine(string(k))
-}
-
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
-// appEnv is "app (environment)".
-func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return s
-}
-
 func typeOf(t string) string {
 	if t = text.CleanLine(t); t != "" {
 		return " (" + t + ")"
@@ -323,20 +277,10 @@ func typeOf(t string) string {
 // thrownAt reads " at file:line" from an error's context column, if it
 // has them.
 func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
+	if at := notify.ThrownAt(raw); at != "" {
+		return " at " + at
 	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf(" at %s:%v", c.File, c.Line)
-	}
-	return " at " + c.File
+	return ""
 }
 
 func stamp(t time.Time) string {

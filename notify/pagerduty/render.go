@@ -43,11 +43,11 @@ type Text struct {
 
 // content is the default Text of an event.
 func content(ev notify.Event) Text {
-	where := appEnv(ev)
+	where := notify.AppEnv(ev)
 	summary := strings.TrimSpace(ev.Summary)
 	if summary == "" {
-		summary = titleOf(ev.Kind)
-		if name := opName(ev); name != "" {
+		summary = notify.DefaultTitle(ev.Kind)
+		if name := notify.OpName(ev); name != "" {
 			summary += ": " + name
 		}
 	}
@@ -61,7 +61,7 @@ func content(ev notify.Event) Text {
 			fmt.Fprintf(&b, "%s: %s\n", label, value)
 		}
 	}
-	b.WriteString(titleOf(ev.Kind) + "\n")
+	b.WriteString(notify.DefaultTitle(ev.Kind) + "\n")
 	line("Application", where)
 	if op := ev.Operation; op != nil {
 		line("Operation", op.Name+typeOf(op.Type))
@@ -130,7 +130,7 @@ func trigger(routingKey, dedupKey string, ev notify.Event, t Text) enqueued {
 		Class:     field(string(ev.Kind)),
 	}
 	if p.Summary == "" {
-		p.Summary = titleOf(ev.Kind)
+		p.Summary = notify.DefaultTitle(ev.Kind)
 	}
 	if p.Source == "" {
 		p.Source = "seqwatch"
@@ -285,43 +285,6 @@ func component(ev notify.Event) string {
 	return ""
 }
 
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	}
-	return text.CleanLine(string(k))
-}
-
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
-// appEnv is "app (environment)".
-func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return s
-}
-
 func typeOf(t string) string {
 	if t = text.CleanLine(t); t != "" {
 		return " (" + t + ")"
@@ -332,20 +295,10 @@ func typeOf(t string) string {
 // thrownAt reads " at file:line" from an error's context column, if it
 // has them.
 func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
+	if at := notify.ThrownAt(raw); at != "" {
+		return " at " + at
 	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf(" at %s:%v", c.File, c.Line)
-	}
-	return " at " + c.File
+	return ""
 }
 
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }

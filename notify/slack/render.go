@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -120,7 +119,7 @@ func singleMessage(ev notify.Event, traceInThread bool, tpl *notify.Templates) m
 		blocks: capBlocks(blocks),
 	}
 	if traceInThread && hasTrace {
-		m.threadText = truncate(esc("Stack traces: "+title+" "+opName(ev)), maxMessageText)
+		m.threadText = truncate(esc("Stack traces: "+title+" "+notify.OpName(ev)), maxMessageText)
 		m.thread = threadBlocks(ev)
 	}
 	return m
@@ -163,7 +162,7 @@ func digestMessage(events []notify.Event, tpl *notify.Templates) message {
 	if len(events) == 1 {
 		ev := events[0]
 		emoji, t := titleOf(ev.Kind)
-		title = fmt.Sprintf("%s %s: %d %s", emoji, t, len(ev.Items), plural(len(ev.Items), "item", "items"))
+		title = fmt.Sprintf("%s %s: %d %s", emoji, t, len(ev.Items), notify.Plural(len(ev.Items), "item", "items"))
 		items = ev.Items
 		intro = ev.Summary
 	} else {
@@ -212,7 +211,7 @@ func digestLine(ev notify.Event) string {
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := oneLine(summary); s != "" {
 		line += " · " + truncate(esc(s), maxDigestSummary)
@@ -289,7 +288,7 @@ func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 func errorSection(e notify.Error) slack.Block {
 	text := "*Exception* " + inlineCode(e.Exception, 300)
-	if at := thrownAt(e.Context); at != "" {
+	if at := notify.ThrownAt(e.Context); at != "" {
 		text += " at " + inlineCode(at, 500)
 	}
 	if d := slackDate(e.CreatedAt); d != "" {
@@ -339,25 +338,6 @@ func pendingSection(names []string) slack.Block {
 	return mrkdwnSection(truncate(text, maxSectionText))
 }
 
-// thrownAt reads file:line from an error's context column
-// ({"file": ..., "line": ..., "code": ...}), if it has them.
-func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf("%s:%v", c.File, c.Line)
-	}
-	return c.File
-}
-
 func fallbackText(title string, ev notify.Event) string {
 	text := esc(title)
 	if where := appEnv(ev); where != "" {
@@ -365,7 +345,7 @@ func fallbackText(title string, ev notify.Event) string {
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := oneLine(summary); s != "" {
 		text += ": " + esc(s)
@@ -421,16 +401,6 @@ func titleOf(k notify.Kind) (emoji, title string) {
 	}
 }
 
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
 // appEnv is "app (environment)", escaped.
 func appEnv(ev notify.Event) string {
 	s := esc(oneLine(ev.App))
@@ -448,13 +418,6 @@ func commonApp(events []notify.Event) string {
 		}
 	}
 	return oneLine(app)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // header is a header block: plain text, at most 150 characters. title is

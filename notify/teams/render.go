@@ -88,25 +88,25 @@ func budgets() []budget {
 // list of events, the size limit and the neutralising of markdown come
 // after it, in buildMessage.
 func render(events []notify.Event) (title, body string) {
-	if single(events) {
+	if notify.Single(events) {
 		ev := events[0]
-		title = titleOf(ev.Kind)
+		title = notify.DefaultTitle(ev.Kind)
 		if where := appEnv(ev); where != "" {
 			title += " · " + where
 		}
 		body = ev.Summary
 		if strings.TrimSpace(body) == "" {
-			body = opName(ev)
+			body = notify.OpName(ev)
 		}
 		return title, body
 	}
 	if len(events) == 1 {
 		ev := events[0]
 		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", titleOf(ev.Kind), n, plural(n, "item", "items")), ev.Summary
+		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
 	}
 	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := commonApp(events); app != "" {
+	if app := notify.CommonApp(events); app != "" {
 		title += " for " + app
 	}
 	return title, ""
@@ -148,8 +148,8 @@ func encode(c card) ([]byte, error) {
 func buildCard(events []notify.Event, title, body string, b budget) card {
 	c := card{Body: []element{titleBlock(events, title)}}
 	c.Body = append(c.Body, textBlocks(body, b.lines, b.lineRunes, "")...)
-	if !single(events) {
-		items := listed(events)
+	if !notify.Single(events) {
+		items := notify.Listed(events)
 		shown := min(len(items), b.digest)
 		for i, ev := range items[:shown] {
 			el := textBlock(digestLine(ev), b.lineRunes)
@@ -169,7 +169,7 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 	}
 	if e, ok := ev.HeadlineError(); ok {
 		exc := e.Exception
-		if at := thrownAt(e.Context); at != "" {
+		if at := notify.ThrownAt(e.Context); at != "" {
 			exc += " at " + at
 		}
 		if strings.TrimSpace(exc) != "" {
@@ -208,18 +208,14 @@ func buildCard(events []notify.Event, title, body string, b budget) card {
 		foot += " · event " + ev.ID
 	}
 	if more := len(ev.Errors) - 1; more > 0 {
-		foot += fmt.Sprintf(" · %d more %s", more, plural(more, "error", "errors"))
+		foot += fmt.Sprintf(" · %d more %s", more, notify.Plural(more, "error", "errors"))
 	}
 	c.Body = append(c.Body, subtle(foot))
 	return c
 }
 
 func titleBlock(events []notify.Event, title string) element {
-	kind := notify.Kind("alerts")
-	if len(events) == 1 {
-		kind = events[0].Kind
-	}
-	return element{Type: "TextBlock", Text: inert(text.Truncate(emojiOf(kind)+" "+text.CleanLine(title), 300, truncMarker)),
+	return element{Type: "TextBlock", Text: inert(text.Truncate(notify.KindEmoji(notify.BatchKindOf(events))+" "+text.CleanLine(title), 300, truncMarker)),
 		Wrap: true, Weight: "Bolder", Size: "Medium", Color: colorOf(events)}
 }
 
@@ -300,7 +296,7 @@ func textBlocks(raw string, maxLines, limit int, font string) []element {
 		out = append(out, el)
 	}
 	if more := len(lines) - shown; more > 0 {
-		out = append(out, subtle(fmt.Sprintf("… and %d more %s", more, plural(more, "line", "lines"))))
+		out = append(out, subtle(fmt.Sprintf("… and %d more %s", more, notify.Plural(more, "line", "lines"))))
 	}
 	return out
 }
@@ -409,21 +405,14 @@ func breakWWW(s string) string {
 
 func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-func listed(events []notify.Event) []notify.Event {
-	if len(events) == 1 {
-		return events[0].Items
-	}
-	return events
-}
-
 func digestLine(ev notify.Event) string {
-	line := emojiOf(ev.Kind) + " " + titleOf(ev.Kind)
+	line := notify.KindEmoji(ev.Kind) + " " + notify.DefaultTitle(ev.Kind)
 	if where := appEnv(ev); where != "" {
 		line += " · " + where
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + text.Truncate(s, 250, "…")
@@ -434,26 +423,6 @@ func digestLine(ev notify.Event) string {
 	return line
 }
 
-// thrownAt reads file:line from an error's context column.
-func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf("%s:%v", c.File, c.Line)
-	}
-	return c.File
-}
-
-func single(events []notify.Event) bool { return len(events) == 1 && len(events[0].Items) == 0 }
-
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
 
 func date(t time.Time) string {
@@ -461,65 +430,6 @@ func date(t time.Time) string {
 		return ""
 	}
 	return t.Format("2006-01-02 15:04:05 MST")
-}
-
-// titleOf names what happened.
-func titleOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "Operation failed"
-	case notify.OperationRecovered:
-		return "Operation recovered"
-	case notify.OperationStuck:
-		return "Operation stuck"
-	case notify.OperationUnstuck:
-		return "Operation no longer stuck"
-	case notify.PendingThreshold:
-		return "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "Pending operations back under threshold"
-	case notify.DeferredFailed:
-		return "Deferred operation used up its attempts"
-	case notify.SourceUnreachable:
-		return "Database unreachable"
-	case notify.SourceRecovered:
-		return "Database reachable again"
-	case notify.Digest:
-		return "Digest"
-	case notify.Reminder:
-		return "Reminder: still open"
-	case notify.Test:
-		return "Test alert from seqwatch"
-	default:
-		return text.CleanLine(string(k))
-	}
-}
-
-func emojiOf(k notify.Kind) string {
-	switch k {
-	case notify.OperationFailed:
-		return "🚨"
-	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
-		return "✅"
-	case notify.OperationStuck:
-		return "⏳"
-	case notify.PendingThreshold:
-		return "⚠️"
-	case notify.DeferredFailed:
-		return "❌"
-	case notify.SourceUnreachable:
-		return "🔌"
-	case notify.Digest:
-		return "📑"
-	case notify.Reminder:
-		return "🔁"
-	case notify.Test:
-		return "🧪"
-	case "alerts":
-		return "🔔"
-	default:
-		return "ℹ️"
-	}
 }
 
 // colorOf is the title's colour: Attention for a failure, Warning for a
@@ -540,38 +450,7 @@ func colorOf(events []notify.Event) string {
 	}
 }
 
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
 // appEnv is "app (environment)", plain.
 func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return text.Truncate(s, 200, "…")
-}
-
-func commonApp(events []notify.Event) string {
-	app := text.CleanLine(events[0].App)
-	for _, ev := range events[1:] {
-		if text.CleanLine(ev.App) != app {
-			return ""
-		}
-	}
-	return app
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return text.Truncate(notify.AppEnv(ev), 200, "…")
 }

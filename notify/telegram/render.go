@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -63,7 +62,7 @@ func defaultContent(events []notify.Event) Text {
 func single(ev notify.Event) Text {
 	emoji, title := titleOf(ev.Kind)
 	t := emoji + " " + title
-	if where := appEnv(ev); where != "" {
+	if where := notify.AppEnv(ev); where != "" {
 		t += " · " + where
 	}
 	var b strings.Builder
@@ -133,7 +132,7 @@ func digest(events []notify.Event) Text {
 	if len(events) == 1 {
 		ev := events[0]
 		emoji, t := titleOf(ev.Kind)
-		title = fmt.Sprintf("%s %s: %d %s", emoji, t, len(ev.Items), plural(len(ev.Items), "item", "items"))
+		title = fmt.Sprintf("%s %s: %d %s", emoji, t, len(ev.Items), notify.Plural(len(ev.Items), "item", "items"))
 		items, intro = ev.Items, ev.Summary
 	} else {
 		title = fmt.Sprintf("🔔 %d seqwatch alerts", len(events))
@@ -159,12 +158,12 @@ func digest(events []notify.Event) Text {
 func digestLine(ev notify.Event) string {
 	emoji, title := titleOf(ev.Kind)
 	line := "• " + emoji + " " + title
-	if where := appEnv(ev); where != "" {
+	if where := notify.AppEnv(ev); where != "" {
 		line += " · " + where
 	}
 	summary := ev.Summary
 	if strings.TrimSpace(summary) == "" {
-		summary = opName(ev)
+		summary = notify.OpName(ev)
 	}
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + s
@@ -288,57 +287,35 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // parser reads as markup.
 func esc(s string) string { return escaper.Replace(s) }
 
-// titleOf names what happened, with an emoji shown before it.
+// titleOf names what happened, with an emoji shown before it. The emoji
+// of a kind seqwatch does not name is ✅ for a closing one, unlike
+// notify.KindEmoji, so Telegram keeps its own.
 func titleOf(k notify.Kind) (emoji, title string) {
+	title = notify.DefaultTitle(k)
 	switch k {
 	case notify.OperationFailed:
-		return "🚨", "Operation failed"
-	case notify.OperationRecovered:
-		return "✅", "Operation recovered"
+		return "🚨", title
+	case notify.OperationRecovered, notify.OperationUnstuck, notify.PendingCleared, notify.SourceRecovered:
+		return "✅", title
 	case notify.OperationStuck:
-		return "⏳", "Operation stuck"
-	case notify.OperationUnstuck:
-		return "✅", "Operation no longer stuck"
+		return "⏳", title
 	case notify.PendingThreshold:
-		return "⚠️", "Pending operations over threshold"
-	case notify.PendingCleared:
-		return "✅", "Pending operations back under threshold"
+		return "⚠️", title
 	case notify.DeferredFailed:
-		return "❌", "Deferred operation used up its attempts"
+		return "❌", title
 	case notify.SourceUnreachable:
-		return "🔌", "Database unreachable"
-	case notify.SourceRecovered:
-		return "✅", "Database reachable again"
+		return "🔌", title
 	case notify.Digest:
-		return "📑", "Digest"
+		return "📑", title
 	case notify.Reminder:
-		return "🔁", "Reminder: still open"
+		return "🔁", title
 	case notify.Test:
-		return "🧪", "Test alert from seqwatch"
+		return "🧪", title
 	}
 	if notify.Closes(k) {
-		return "✅", text.CleanLine(string(k))
+		return "✅", title
 	}
-	return "ℹ️", text.CleanLine(string(k))
-}
-
-func opName(ev notify.Event) string {
-	switch {
-	case ev.Operation != nil:
-		return ev.Operation.Name
-	case ev.Deferred != nil:
-		return ev.Deferred.Operation
-	}
-	return ""
-}
-
-// appEnv is "app (environment)".
-func appEnv(ev notify.Event) string {
-	s := text.CleanLine(ev.App)
-	if env := text.CleanLine(ev.Environment); env != "" {
-		s += " (" + env + ")"
-	}
-	return s
+	return "ℹ️", title
 }
 
 func commonApp(events []notify.Event) string {
@@ -358,30 +335,13 @@ func typeOf(t string) string {
 	return ""
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // thrownAt reads " at file:line" from an error's context column, if it
 // has them.
 func thrownAt(raw string) string {
-	if raw == "" {
-		return ""
+	if at := notify.ThrownAt(raw); at != "" {
+		return " at " + at
 	}
-	var c struct {
-		File string `json:"file"`
-		Line any    `json:"line"`
-	}
-	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
-		return ""
-	}
-	if c.Line != nil {
-		return fmt.Sprintf(" at %s:%v", c.File, c.Line)
-	}
-	return " at " + c.File
+	return ""
 }
 
 func stamp(t time.Time) string {

@@ -1,0 +1,160 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/seqwatch/seqwatch/internal/text"
+)
+
+// The default words of an event, as plain text: every channel says the
+// same thing about the same event, and each one escapes and packs these
+// words for its own service. Keeping them here means a new kind, or a
+// reworded title, is written once.
+
+// DefaultTitle names what happened, in plain text. A kind it does not know
+// is named by the kind itself, made one clean line.
+func DefaultTitle(k Kind) string {
+	switch k {
+	case OperationFailed:
+		return "Operation failed"
+	case OperationRecovered:
+		return "Operation recovered"
+	case OperationStuck:
+		return "Operation stuck"
+	case OperationUnstuck:
+		return "Operation no longer stuck"
+	case PendingThreshold:
+		return "Pending operations over threshold"
+	case PendingCleared:
+		return "Pending operations back under threshold"
+	case DeferredFailed:
+		return "Deferred operation used up its attempts"
+	case SourceUnreachable:
+		return "Database unreachable"
+	case SourceRecovered:
+		return "Database reachable again"
+	case Digest:
+		return "Digest"
+	case Reminder:
+		return "Reminder: still open"
+	case Test:
+		return "Test alert from seqwatch"
+	default:
+		return text.CleanLine(string(k))
+	}
+}
+
+// BatchKind is the kind a channel shows for what it sends at once: the
+// event's own for one event, "alerts" for a batch.
+const BatchKind Kind = "alerts"
+
+// BatchKindOf is the kind shown for a batch: the event's own for one
+// event, BatchKind for several.
+func BatchKindOf(events []Event) Kind {
+	if len(events) == 1 {
+		return events[0].Kind
+	}
+	return BatchKind
+}
+
+// KindEmoji is the emoji in front of a kind's title, for the services that
+// show Unicode emoji; BatchKind has its own.
+func KindEmoji(k Kind) string {
+	switch k {
+	case OperationFailed:
+		return "🚨"
+	case OperationRecovered, OperationUnstuck, PendingCleared, SourceRecovered:
+		return "✅"
+	case OperationStuck:
+		return "⏳"
+	case PendingThreshold:
+		return "⚠️"
+	case DeferredFailed:
+		return "❌"
+	case SourceUnreachable:
+		return "🔌"
+	case Digest:
+		return "📑"
+	case Reminder:
+		return "🔁"
+	case Test:
+		return "🧪"
+	case BatchKind:
+		return "🔔"
+	default:
+		return "ℹ️"
+	}
+}
+
+// OpName is the name of the operation an event is about, raw; "" when it
+// is about none.
+func OpName(ev Event) string {
+	switch {
+	case ev.Operation != nil:
+		return ev.Operation.Name
+	case ev.Deferred != nil:
+		return ev.Deferred.Operation
+	}
+	return ""
+}
+
+// AppEnv is "app (environment)" as one clean line, not truncated.
+func AppEnv(ev Event) string {
+	s := text.CleanLine(ev.App)
+	if env := text.CleanLine(ev.Environment); env != "" {
+		s += " (" + env + ")"
+	}
+	return s
+}
+
+// CommonApp is the application every event of a batch is about, compared
+// and returned as clean lines; "" when they differ.
+func CommonApp(events []Event) string {
+	app := text.CleanLine(events[0].App)
+	for _, ev := range events[1:] {
+		if text.CleanLine(ev.App) != app {
+			return ""
+		}
+	}
+	return app
+}
+
+// ThrownAt reads "file:line" from an error's context column (JSON with
+// "file" and "line"); "" when it holds no file or is not that JSON.
+func ThrownAt(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var c struct {
+		File string `json:"file"`
+		Line any    `json:"line"`
+	}
+	if json.Unmarshal([]byte(raw), &c) != nil || c.File == "" {
+		return ""
+	}
+	if c.Line != nil {
+		return fmt.Sprintf("%s:%v", c.File, c.Line)
+	}
+	return c.File
+}
+
+// Plural is one for n == 1, many otherwise.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Listed is what a batch lists: a digest's or reminder's items for one
+// event, the events themselves for several.
+func Listed(events []Event) []Event {
+	if len(events) == 1 {
+		return events[0].Items
+	}
+	return events
+}
+
+// Single reports whether a batch is one event with no items of its own.
+func Single(events []Event) bool { return len(events) == 1 && len(events[0].Items) == 0 }
