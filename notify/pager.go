@@ -194,3 +194,91 @@ func Refusals(channel string, refused []error, tried int) error {
 	}
 	return fmt.Errorf("%s: %d of %d requests refused: %w%s", channel, len(refused), tried, refused[0], also)
 }
+
+// PagerRequest is one request a pager makes for a problem.
+type PagerRequest interface {
+	// Names is how errors name the request ("trigger shop/…") and the id
+	// it is remembered by once accepted ("" for one never remembered).
+	Names() (what, id string)
+}
+
+// Pager sends a paging channel's requests, one or two per problem, by the
+// shared rules: each is paced, one the service took already is not sent
+// again, a refusal of one problem's content does not stop the others, and
+// the first answer worth retrying stops the call. The channel says what
+// it sends (Requests) and how (Build); errors name it by Sender.Channel.
+type Pager[R PagerRequest] struct {
+	Sender   *HTTPSender
+	Pace     *Pacer
+	Accepted *Accepted
+	// Requests is a problem's requests, in the order they are sent.
+	Requests func(Problem) []R
+	// Build is the HTTP request for one of them.
+	Build func(context.Context, R) (*http.Request, error)
+}
+
+// Notify sends the requests of every problem of events. It stops at the
+// first answer worth retrying (429, 5xx, a transport error), returning
+// retry=true; a refusal of one request (RefusesContent) does not stop the
+// others, and the call then reports every refusal with retry=false.
+func (p *Pager[R]) Notify(ctx context.Context, events []Event) (retry bool, err error) {
+	var refused []error
+	tried := 0
+	for _, pr := range Problems(events) {
+		for _, r := range p.Requests(pr) {
+			_, id := r.Names()
+			if p.Accepted.Has(id) {
+				continue
+			}
+			tried++
+			retry, err := p.send(ctx, r)
+			switch {
+			case err == nil:
+				p.Accepted.Add(id)
+			case retry || !RefusesContent(err):
+				return retry, err
+			default:
+				refused = append(refused, err)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return false, Refusals(p.Sender.Channel, refused, tried)
+	}
+	return false, nil
+}
+
+// send builds, paces and posts one request.
+func (p *Pager[R]) send(ctx context.Context, r R) (bool, error) {
+	what, _ := r.Names()
+	req, err := p.Build(ctx, r)
+	if err != nil {
+		return false, fmt.Errorf("%s: %s: %w", p.Sender.Channel, what, err)
+	}
+	if err := p.Pace.Wait(ctx); err != nil {
+		return true, fmt.Errorf("%s: %s: waiting for its turn: %w", p.Sender.Channel, what, err)
+	}
+	_, retry, err := p.Sender.Do(req, what, 0)
+	return retry, err
+}
+
+// Preview is every request Notify would make for events (whether or not
+// this process sent them already), with the sender's secrets redacted.
+func (p *Pager[R]) Preview(events []Event) ([]Request, error) {
+	var out []Request
+	for _, pr := range Problems(events) {
+		for _, r := range p.Requests(pr) {
+			what, _ := r.Names()
+			req, err := p.Build(context.Background(), r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", p.Sender.Channel, what, err)
+			}
+			preview, err := PreviewHTTP(req, p.Sender.Secrets)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", p.Sender.Channel, what, err)
+			}
+			out = append(out, preview)
+		}
+	}
+	return out, nil
+}

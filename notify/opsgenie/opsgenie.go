@@ -72,11 +72,10 @@ var _ notify.Notifier = (*Notifier)(nil)
 // Notifier sends events to one Opsgenie API integration. It is safe for
 // concurrent use.
 type Notifier struct {
-	auth     string // "GenieKey <key>"
-	base     string
-	sender   *notify.HTTPSender
-	pace     *notify.Pacer
-	accepted *notify.Accepted
+	auth   string // "GenieKey <key>"
+	base   string
+	sender *notify.HTTPSender
+	pager  *notify.Pager[request]
 	// templates word the message and the description (nil: the
 	// channel's own words).
 	templates *notify.Templates
@@ -112,16 +111,22 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		now = time.Now
 	}
 	key := cfg.APIKey.Reveal()
-	return &Notifier{
+	n := &Notifier{
 		auth: "GenieKey " + key,
 		base: strings.TrimSuffix(cfg.APIURL, "/"),
 		sender: &notify.HTTPSender{
 			Channel: "opsgenie", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
 			Secrets: []string{key},
 		},
-		pace:     notify.NewPacer(pacerRate, pacerBurst, now, o.sleep),
-		accepted: notify.NewAccepted(acceptedIDs),
-	}, nil
+	}
+	n.pager = &notify.Pager[request]{
+		Sender:   n.sender,
+		Pace:     notify.NewPacer(pacerRate, pacerBurst, now, o.sleep),
+		Accepted: notify.NewAccepted(acceptedIDs),
+		Requests: n.requests,
+		Build:    n.newRequest,
+	}
+	return n, nil
 }
 
 // request is one Alert API request.
@@ -131,6 +136,9 @@ type request struct {
 	url  string
 	body any
 }
+
+// Names is how errors name r and the id it is remembered by.
+func (r request) Names() (what, id string) { return r.what, r.id }
 
 // requests are what one problem's event sends: a create, a close, or for
 // a test both. A request is remembered under the outbox event that carried
@@ -165,42 +173,7 @@ func (n *Notifier) requests(p notify.Problem) []request {
 // for one problem does not stop the others, and the call then reports
 // every refusal with retry=false.
 func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
-	var refused []error
-	tried := 0
-	for _, p := range notify.Problems(events) {
-		for _, r := range n.requests(p) {
-			if n.accepted.Has(r.id) {
-				continue
-			}
-			tried++
-			retry, err := n.send(ctx, r)
-			switch {
-			case err == nil:
-				n.accepted.Add(r.id)
-			case retry || !notify.RefusesContent(err):
-				return retry, err
-			default:
-				refused = append(refused, err)
-			}
-		}
-	}
-	if len(refused) > 0 {
-		return false, notify.Refusals("opsgenie", refused, tried)
-	}
-	return false, nil
-}
-
-// send paces and posts one request.
-func (n *Notifier) send(ctx context.Context, r request) (bool, error) {
-	req, err := n.newRequest(ctx, r)
-	if err != nil {
-		return false, fmt.Errorf("opsgenie: %s: %w", r.what, err)
-	}
-	if err := n.pace.Wait(ctx); err != nil {
-		return true, fmt.Errorf("opsgenie: %s: waiting for its turn: %w", r.what, err)
-	}
-	_, retry, err := n.sender.Do(req, r.what, 0)
-	return retry, err
+	return n.pager.Notify(ctx, events)
 }
 
 // newRequest is the HTTP request for r.
@@ -234,19 +207,5 @@ func (n *Notifier) content(ev notify.Event) Text {
 // problem (whether or not this process sent them already), without the
 // API key.
 func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
-	var out []notify.Request
-	for _, p := range notify.Problems(events) {
-		for _, r := range n.requests(p) {
-			req, err := n.newRequest(context.Background(), r)
-			if err != nil {
-				return nil, fmt.Errorf("opsgenie: %s: %w", r.what, err)
-			}
-			pr, err := notify.PreviewHTTP(req, n.sender.Secrets)
-			if err != nil {
-				return nil, fmt.Errorf("opsgenie: %s: %w", r.what, err)
-			}
-			out = append(out, pr)
-		}
-	}
-	return out, nil
+	return n.pager.Preview(events)
 }

@@ -50,7 +50,6 @@ package pagerduty
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -69,8 +68,7 @@ type Notifier struct {
 	routingKey string
 	endpoint   string
 	sender     *notify.HTTPSender
-	pace       *notify.Pacer
-	accepted   *notify.Accepted
+	pager      *notify.Pager[request]
 	logger     *slog.Logger
 	// templates word the summary and the description (nil: the
 	// channel's own words).
@@ -110,17 +108,23 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	key := cfg.RoutingKey.Reveal()
-	return &Notifier{
+	n := &Notifier{
 		routingKey: key,
 		endpoint:   endpoint(cfg.APIURL),
 		sender: &notify.HTTPSender{
 			Channel: "pagerduty", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
 			Secrets: []string{key},
 		},
-		pace:     notify.NewPacer(pacerRate, pacerBurst, now, o.sleep),
-		accepted: notify.NewAccepted(acceptedIDs),
-		logger:   logger,
-	}, nil
+		logger: logger,
+	}
+	n.pager = &notify.Pager[request]{
+		Sender:   n.sender,
+		Pace:     notify.NewPacer(pacerRate, pacerBurst, now, o.sleep),
+		Accepted: notify.NewAccepted(acceptedIDs),
+		Requests: n.requests,
+		Build:    n.newRequest,
+	}
+	return n, nil
 }
 
 // request is one event to enqueue.
@@ -129,6 +133,9 @@ type request struct {
 	id   string // remembers it once accepted ("" for an event without an id)
 	body enqueued
 }
+
+// Names is how errors name r and the id it is remembered by.
+func (r request) Names() (what, id string) { return r.what, r.id }
 
 // requests are what one problem's event sends: a trigger, a resolve, or
 // for a test both.
@@ -161,42 +168,7 @@ func (n *Notifier) requests(p notify.Problem) []request {
 // problem does not stop the others, and the call then reports every
 // refusal with retry=false.
 func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry bool, err error) {
-	var refused []error
-	tried := 0
-	for _, ev := range notify.Problems(events) {
-		for _, r := range n.requests(ev) {
-			if n.accepted.Has(r.id) {
-				continue
-			}
-			tried++
-			retry, err := n.send(ctx, r)
-			switch {
-			case err == nil:
-				n.accepted.Add(r.id)
-			case retry || !notify.RefusesContent(err):
-				return retry, err
-			default:
-				refused = append(refused, err)
-			}
-		}
-	}
-	if len(refused) > 0 {
-		return false, notify.Refusals("pagerduty", refused, tried)
-	}
-	return false, nil
-}
-
-// send paces and posts one request.
-func (n *Notifier) send(ctx context.Context, r request) (bool, error) {
-	req, err := n.newRequest(ctx, r)
-	if err != nil {
-		return false, fmt.Errorf("pagerduty: %s: %w", r.what, err)
-	}
-	if err := n.pace.Wait(ctx); err != nil {
-		return true, fmt.Errorf("pagerduty: %s: waiting for its turn: %w", r.what, err)
-	}
-	_, retry, err := n.sender.Do(req, r.what, 0)
-	return retry, err
+	return n.pager.Notify(ctx, events)
 }
 
 // newRequest is the HTTP request that enqueues r.
@@ -226,19 +198,5 @@ func (n *Notifier) content(ev notify.Event) Text {
 // problem (whether or not this process sent them already), with the
 // routing key redacted.
 func (n *Notifier) Preview(events []notify.Event) ([]notify.Request, error) {
-	var out []notify.Request
-	for _, p := range notify.Problems(events) {
-		for _, r := range n.requests(p) {
-			req, err := n.newRequest(context.Background(), r)
-			if err != nil {
-				return nil, fmt.Errorf("pagerduty: %s: %w", r.what, err)
-			}
-			pr, err := notify.PreviewHTTP(req, n.sender.Secrets)
-			if err != nil {
-				return nil, fmt.Errorf("pagerduty: %s: %w", r.what, err)
-			}
-			out = append(out, pr)
-		}
-	}
-	return out, nil
+	return n.pager.Preview(events)
 }
