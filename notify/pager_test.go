@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -64,28 +65,16 @@ func TestClosesKnowsTheRecoveriesAndTreatsUnknownKindsAsProblems(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that only sleep moves.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.t = c.t.Add(d)
-	return nil
-}
-
 func TestPacerLetsABurstGoThenSpacesTheRest(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := &fakeClock{t: start}
-	p := notify.NewPacer(2, 6, clock.now, clock.sleep)
+	clock := testkit.NewClock(start)
+	p := notify.NewPacer(2, 6, clock.Now, clock.Sleep)
 	var at []time.Duration
 	for range 300 {
 		if err := p.Wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		at = append(at, clock.t.Sub(start))
+		at = append(at, clock.Now().Sub(start))
 	}
 	for i := range 6 {
 		if at[i] != 0 {
@@ -113,8 +102,8 @@ func TestPacerLetsABurstGoThenSpacesTheRest(t *testing.T) {
 }
 
 func TestPacerStopsWaitingWhenTheContextEnds(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	p := notify.NewPacer(1, 1, clock.now, clock.sleep)
+	clock := testkit.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	p := notify.NewPacer(1, 1, clock.Now, clock.Sleep)
 	if err := p.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package testkit holds the helpers seqwatch's tests share: golden files
 // compared with a readable diff (Golden), waits that poll with a deadline
-// (Eventually, Consistently), and the real tools a test needs, which skip
+// (Eventually, Consistently), a clock that moves only when told (Clock),
+// and the real tools a test needs, which skip
 // the test on a developer's machine and fail it under CI (RequireBinary,
 // Missing).
 //

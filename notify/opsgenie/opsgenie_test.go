@@ -28,9 +28,9 @@ var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
 // and invalid UTF-8.
 const hostile = "<!channel> @here <b>html</b> <a href=\"https://evil.example\">click</a> <img src=x onerror=alert(1)> a & b &amp; c\r\nsecond line \u202eevil\u202c z\u200bw \xff\xfe end"
 
-func newNotifier(t *testing.T, f *fakeOpsgenie, c *clock) *Notifier {
+func newNotifier(t *testing.T, f *fakeOpsgenie, c *testkit.Clock) *Notifier {
 	t.Helper()
-	n, err := New(Config{APIKey: testKey, APIURL: f.srv.URL}, nil, c.now, nil, WithSleep(c.sleep))
+	n, err := New(Config{APIKey: testKey, APIURL: f.srv.URL}, nil, c.Now, nil, WithSleep(c.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestManyProblemsArePacedAtOneRequestASecond(t *testing.T) {
 	c := newClock()
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
-	start := c.now()
+	start := c.Now()
 	items := make([]notify.Event, 100)
 	for i := range items {
 		items[i] = failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
@@ -240,7 +240,7 @@ func TestManyProblemsArePacedAtOneRequestASecond(t *testing.T) {
 	if got := len(f.allAlerts()); got != 100 {
 		t.Errorf("%d alerts, want 100", got)
 	}
-	if took := c.now().Sub(start); took < 95*time.Second {
+	if took := c.Now().Sub(start); took < 95*time.Second {
 		t.Errorf("100 requests took %s of the clock, want at least 95s at one a second after a burst of %d", took, pacerBurst)
 	}
 }
@@ -322,7 +322,7 @@ func TestSendErrors(t *testing.T) {
 			if tt.badKey {
 				f.key, f.wrongKeyExpected = "another-key", true
 			}
-			n, err := New(cfg, nil, c.now, nil, WithSleep(c.sleep))
+			n, err := New(cfg, nil, c.Now, nil, WithSleep(c.Sleep))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package opsgenie
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,31 +16,14 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
-// clock is the tests' time: only sleep moves it. The receiver reads it
-// too, to count the requests of the last second and minute.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 13, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return nil
+// newClock is the tests' time: only the Notifier's sleep moves it. The
+// receiver reads it too, to count the requests of the last minute.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 1, 13, 12, 0, 0, 0, time.UTC))
 }
 
 // alert is an alert as Opsgenie keeps it: created under an alias, counted
@@ -75,7 +57,7 @@ type fakeOpsgenie struct {
 	t     *testing.T
 	srv   *httptest.Server
 	key   string
-	clock *clock
+	clock *testkit.Clock
 	// wrongKeyExpected: a test of the 401 itself, not a breach.
 	wrongKeyExpected bool
 
@@ -86,7 +68,7 @@ type fakeOpsgenie struct {
 	answers []int // statuses to give the next requests instead of 202 (0: normal)
 }
 
-func newFakeOpsgenie(t *testing.T, c *clock) *fakeOpsgenie {
+func newFakeOpsgenie(t *testing.T, c *testkit.Clock) *fakeOpsgenie {
 	f := &fakeOpsgenie{t: t, key: testKey, clock: c}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -192,7 +174,7 @@ func (f *fakeOpsgenie) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	now := f.clock.now()
+	now := f.clock.Now()
 	inSecond, inMinute := 0, 0
 	for _, at := range f.times {
 		if now.Sub(at) < time.Second {

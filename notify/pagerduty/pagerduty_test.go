@@ -29,9 +29,9 @@ var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
 // invalid UTF-8.
 const hostile = "<!channel> @here @everyone <b>html</b> <a href=\"https://evil.example\">click</a> a & b\r\nsecond line \u202eevil\u202c z\u200bw \xff\xfe end"
 
-func newNotifier(t *testing.T, f *fakePagerDuty, c *clock) *Notifier {
+func newNotifier(t *testing.T, f *fakePagerDuty, c *testkit.Clock) *Notifier {
 	t.Helper()
-	n, err := New(Config{RoutingKey: testKey, APIURL: f.srv.URL}, nil, c.now, nil, WithSleep(c.sleep))
+	n, err := New(Config{RoutingKey: testKey, APIURL: f.srv.URL}, nil, c.Now, nil, WithSleep(c.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestManyProblemsStayWithinTheRate(t *testing.T) {
 	c := newClock()
 	f := newFakePagerDuty(t, c)
 	n := newNotifier(t, f, c)
-	start := c.now()
+	start := c.Now()
 	items := make([]notify.Event, 300)
 	for i := range items {
 		items[i] = failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
@@ -272,7 +272,7 @@ func TestManyProblemsStayWithinTheRate(t *testing.T) {
 		t.Errorf("%d incidents, want 300", got)
 	}
 	// 120 a minute: the 300th event cannot go before (300-120)/120 minutes.
-	if took := c.now().Sub(start); took < 90*time.Second {
+	if took := c.Now().Sub(start); took < 90*time.Second {
 		t.Errorf("300 events took %s of the clock; PagerDuty's rate needs at least 90s", took)
 	}
 }
@@ -283,7 +283,7 @@ func TestTestAlertOpensAndResolvesItsOwnIncident(t *testing.T) {
 	c := newClock()
 	f := newFakePagerDuty(t, c)
 	n := newNotifier(t, f, c)
-	start := c.now()
+	start := c.Now()
 	ev := notify.Event{ID: "evt_test_1", Kind: notify.Test, Key: "test", App: "shop", OccurredAt: t0, Summary: "seqwatch test alert: if you can read this, the channel works"}
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
@@ -292,8 +292,8 @@ func TestTestAlertOpensAndResolvesItsOwnIncident(t *testing.T) {
 	if len(in) != 1 || !in[0].resolved || in[0].severity != "info" || in[0].key != "shop/test/evt_test_1" {
 		t.Errorf("incidents %+v, want one info incident of the test's own, resolved", in)
 	}
-	if c.now() != start {
-		t.Errorf("the test alert waited %s", c.now().Sub(start))
+	if c.Now() != start {
+		t.Errorf("the test alert waited %s", c.Now().Sub(start))
 	}
 }
 
@@ -360,7 +360,7 @@ func TestSendErrors(t *testing.T) {
 			if tt.transport {
 				cfg.APIURL = "http://" + closedAddr(t)
 			}
-			n, err := New(cfg, nil, c.now, nil, WithSleep(c.sleep))
+			n, err := New(cfg, nil, c.Now, nil, WithSleep(c.Sleep))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package pagerduty
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,31 +14,14 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
-// clock is the tests' time: only sleep moves it. The receiver reads it
-// too, to count the events of the last minute.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 13, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return nil
+// newClock is the tests' time: only the Notifier's sleep moves it. The
+// receiver reads it too, to count the requests of the last minute.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 1, 13, 12, 0, 0, 0, time.UTC))
 }
 
 // incident is an alert as PagerDuty keeps it: opened by a trigger, grown by
@@ -78,7 +60,7 @@ const (
 type fakePagerDuty struct {
 	t     *testing.T
 	srv   *httptest.Server
-	clock *clock
+	clock *testkit.Clock
 
 	mu        sync.Mutex
 	incidents []*incident
@@ -89,7 +71,7 @@ type fakePagerDuty struct {
 	answers []int
 }
 
-func newFakePagerDuty(t *testing.T, c *clock) *fakePagerDuty {
+func newFakePagerDuty(t *testing.T, c *testkit.Clock) *fakePagerDuty {
 	f := &fakePagerDuty{t: t, clock: c}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -172,7 +154,7 @@ func (f *fakePagerDuty) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	now := f.clock.now()
+	now := f.clock.Now()
 	n := 0
 	for _, at := range f.times {
 		if now.Sub(at) < time.Minute {

@@ -16,26 +16,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
-
-// clock is the tests' time, moved by the dispatcher's sleep; the receiver
-// reads it to count a group's messages per minute.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // message is one message the fake Bot API took.
 type message struct {
@@ -60,7 +43,7 @@ type fakeTelegram struct {
 	srv   *httptest.Server
 	token string
 	chat  string
-	clock *clock // nil: the rate is not counted
+	clock *testkit.Clock // nil: the rate is not counted
 
 	mu     sync.Mutex
 	got    []message
@@ -183,7 +166,7 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.clock != nil && strings.HasPrefix(f.chat, "-") {
-		now := f.clock.now()
+		now := f.clock.Now()
 		n := 0
 		for _, at := range f.times {
 			if now.Sub(at) < time.Minute {

@@ -275,7 +275,7 @@ func TestCancelledSendRetriesWithoutShowingTheToken(t *testing.T) {
 // row never exceed Telegram's 20 messages a minute to a group.
 func TestRegisteredRateKeepsAGroupWithinTwentyAMinute(t *testing.T) {
 	f := newFakeTelegram(t)
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	f.clock = c
 	ct := Channel()
 	cfg := ct.NewConfig().(*Config)
@@ -288,8 +288,8 @@ func TestRegisteredRateKeepsAGroupWithinTwentyAMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := notify.NewDispatcher(map[string]notify.Notifier{"tg": n}, notify.DispatcherOptions{
-		Now:           c.now,
-		Sleep:         func(_ context.Context, d time.Duration) error { c.add(d); return nil },
+		Now:           c.Now,
+		Sleep:         func(_ context.Context, d time.Duration) error { c.Add(d); return nil },
 		RatePerSecond: map[string]float64{"tg": ct.RatePerSecond},
 	})
 	for i := range 40 {
