@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -137,6 +138,33 @@ func ThrownAt(raw string) string {
 		return fmt.Sprintf("%s:%v", c.File, c.Line)
 	}
 	return c.File
+}
+
+// ThrownAtNote is " at file:line" from an error's context column (see
+// ThrownAt), for a fact that follows the exception's name; "" for none.
+func ThrownAtNote(raw string) string {
+	if at := ThrownAt(raw); at != "" {
+		return " at " + at
+	}
+	return ""
+}
+
+// TypeNote is " (type)" for an operation's type, cleaned to one line, for
+// a fact that follows the operation's name; "" for none.
+func TypeNote(t string) string {
+	if t = text.CleanLine(t); t != "" {
+		return " (" + t + ")"
+	}
+	return ""
+}
+
+// UTCStamp is t in UTC to the second, with the zone named
+// ("2024-01-13 12:00:03 UTC"); "" for the zero time.
+func UTCStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
 
 // Plural is one for n == 1, many otherwise.

@@ -1,6 +1,9 @@
 package notify
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestDefaultTitleNamesAnUnknownKindByItselfOnOneLine(t *testing.T) {
 	tests := []struct {
@@ -40,5 +43,21 @@ func TestBatchKindOfIsTheEventsOwnForOneAndAlertsForSeveral(t *testing.T) {
 	}
 	if got := BatchKindOf(append(one, Event{Kind: Test})); got != BatchKind {
 		t.Errorf("two events: %q, want %q", got, BatchKind)
+	}
+}
+
+func TestNotesAreEmptyForNothingAndPrefixedOtherwise(t *testing.T) {
+	tests := []struct{ name, got, want string }{
+		{"thrown at", ThrownAtNote(`{"file":"a.php","line":3}`), " at a.php:3"},
+		{"thrown at nowhere", ThrownAtNote(`{}`), ""},
+		{"type", TypeNote(" sync\n"), " (sync)"},
+		{"no type", TypeNote("  "), ""},
+		{"stamp in UTC", UTCStamp(time.Date(2024, 1, 13, 13, 0, 3, 0, time.FixedZone("CET", 3600))), "2024-01-13 12:00:03 UTC"},
+		{"zero stamp", UTCStamp(time.Time{}), ""},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, tt.got, tt.want)
+		}
 	}
 }

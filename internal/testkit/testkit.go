@@ -1,9 +1,8 @@
 // Package testkit holds the helpers seqwatch's tests share: golden files
 // compared with a readable diff (Golden), waits that poll with a deadline
 // (Eventually, Consistently), a clock that moves only when told (Clock),
-// and the real tools a test needs, which skip
-// the test on a developer's machine and fail it under CI (RequireBinary,
-// Missing).
+// and the real tools a test needs, which skip the test on a developer's
+// machine and fail it under CI (RequireBinary, Missing).
 //
 // It is test support, not a promise: only tests and the test harness
 // (internal/dbtest) import it, and it imports nothing of seqwatch. It keeps

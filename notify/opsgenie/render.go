@@ -76,13 +76,13 @@ func content(ev notify.Event) Text {
 	b.WriteString("\n")
 	line("Application", where)
 	if op := ev.Operation; op != nil {
-		line("Operation", op.Name+typeOf(op.Type))
-		line("Started", stamp(op.ExecutedAt))
+		line("Operation", op.Name+notify.TypeNote(op.Type))
+		line("Started", notify.UTCStamp(op.ExecutedAt))
 		if op.FailedAt != nil {
-			line("Failed", stamp(*op.FailedAt))
+			line("Failed", notify.UTCStamp(*op.FailedAt))
 		}
 		if op.CompletedAt != nil {
-			line("Completed", stamp(*op.CompletedAt))
+			line("Completed", notify.UTCStamp(*op.CompletedAt))
 		}
 		if op.RunningFor > 0 {
 			line("Running for", op.RunningFor.Round(time.Second).String())
@@ -106,7 +106,7 @@ func content(ev notify.Event) Text {
 	line("Error", ev.Source)
 	if e, ok := ev.HeadlineError(); ok {
 		b.WriteString("\n")
-		line("Exception", e.Exception+thrownAt(e.Context))
+		line("Exception", e.Exception+notify.ThrownAtNote(e.Context))
 		if n := len(ev.Errors); n > 1 {
 			line("Errors", fmt.Sprintf("%d recorded, the newest shown", n))
 		}
@@ -198,7 +198,7 @@ func details(ev notify.Event) map[string]string {
 	}
 	if e, ok := ev.HeadlineError(); ok {
 		put("exception", e.Exception)
-		put("thrown_at", strings.TrimPrefix(thrownAt(e.Context), " at "))
+		put("thrown_at", strings.TrimPrefix(notify.ThrownAtNote(e.Context), " at "))
 	}
 	if df := ev.Deferred; df != nil {
 		put("deferred_operation", df.Operation)
@@ -265,29 +265,6 @@ func priority(k notify.Kind) string {
 		return "P3"
 	}
 	return "P2"
-}
-
-func typeOf(t string) string {
-	if t = text.CleanLine(t); t != "" {
-		return " (" + t + ")"
-	}
-	return ""
-}
-
-// thrownAt reads " at file:line" from an error's context column, if it
-// has them.
-func thrownAt(raw string) string {
-	if at := notify.ThrownAt(raw); at != "" {
-		return " at " + at
-	}
-	return ""
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
 
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -64,20 +64,20 @@ func content(ev notify.Event) Text {
 	b.WriteString(notify.DefaultTitle(ev.Kind) + "\n")
 	line("Application", where)
 	if op := ev.Operation; op != nil {
-		line("Operation", op.Name+typeOf(op.Type))
-		line("Started", stamp(op.ExecutedAt))
+		line("Operation", op.Name+notify.TypeNote(op.Type))
+		line("Started", notify.UTCStamp(op.ExecutedAt))
 		if op.FailedAt != nil {
-			line("Failed", stamp(*op.FailedAt))
+			line("Failed", notify.UTCStamp(*op.FailedAt))
 		}
 		if op.CompletedAt != nil {
-			line("Completed", stamp(*op.CompletedAt))
+			line("Completed", notify.UTCStamp(*op.CompletedAt))
 		}
 		if op.RunningFor > 0 {
 			line("Running for", op.RunningFor.Round(time.Second).String())
 		}
 	}
 	if e, ok := ev.HeadlineError(); ok {
-		line("Exception", e.Exception+thrownAt(e.Context))
+		line("Exception", e.Exception+notify.ThrownAtNote(e.Context))
 		line("Message", e.Message)
 		if n := len(ev.Errors); n > 1 {
 			line("Errors", fmt.Sprintf("%d recorded, the newest shown", n))
@@ -93,7 +93,7 @@ func content(ev notify.Event) Text {
 	}
 	line("Error", ev.Source)
 	if op := ev.Operation; op == nil || !sameTime(ev.OccurredAt, op.FailedAt) && !sameTime(ev.OccurredAt, op.CompletedAt) {
-		line("Occurred", stamp(ev.OccurredAt))
+		line("Occurred", notify.UTCStamp(ev.OccurredAt))
 	}
 	return Text{Summary: summary, Body: b.String()}
 }
@@ -164,12 +164,12 @@ func details(ev notify.Event, body string) map[string]any {
 		put("operation", op.Name, maxFieldRunes)
 		put("operation_type", op.Type, maxFieldRunes)
 		put("operation_id", op.ID, maxFieldRunes)
-		put("started_at", stamp(op.ExecutedAt), maxFieldRunes)
+		put("started_at", notify.UTCStamp(op.ExecutedAt), maxFieldRunes)
 	}
 	if e, ok := ev.HeadlineError(); ok {
 		put("exception", e.Exception, maxFieldRunes)
 		put("message", e.Message, maxMessageRunes)
-		put("thrown_at", strings.TrimPrefix(thrownAt(e.Context), " at "), maxFieldRunes)
+		put("thrown_at", strings.TrimPrefix(notify.ThrownAtNote(e.Context), " at "), maxFieldRunes)
 		frames, more := e.Frames(maxFrames)
 		for i, f := range frames {
 			frames[i] = text.Truncate(text.Clean(f), maxFrameRunes, truncMarker)
@@ -285,30 +285,7 @@ func component(ev notify.Event) string {
 	return ""
 }
 
-func typeOf(t string) string {
-	if t = text.CleanLine(t); t != "" {
-		return " (" + t + ")"
-	}
-	return ""
-}
-
-// thrownAt reads " at file:line" from an error's context column, if it
-// has them.
-func thrownAt(raw string) string {
-	if at := notify.ThrownAt(raw); at != "" {
-		return " at " + at
-	}
-	return ""
-}
-
 func sameTime(t time.Time, p *time.Time) bool { return p != nil && p.Equal(t) }
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 MST")
-}
 
 // field is a short one-line value.
 func field(s string) string { return text.Truncate(text.CleanLine(s), maxFieldRunes, truncMarker) }

@@ -75,13 +75,13 @@ func single(ev notify.Event) Text {
 		b.WriteString(text.Truncate(s, maxFieldRunes*2, "…") + "\n\n")
 	}
 	if op := ev.Operation; op != nil {
-		line("Operation", op.Name+typeOf(op.Type))
-		line("Started", stamp(op.ExecutedAt))
+		line("Operation", op.Name+notify.TypeNote(op.Type))
+		line("Started", notify.UTCStamp(op.ExecutedAt))
 		if op.FailedAt != nil {
-			line("Failed", stamp(*op.FailedAt))
+			line("Failed", notify.UTCStamp(*op.FailedAt))
 		}
 		if op.CompletedAt != nil {
-			line("Completed", stamp(*op.CompletedAt))
+			line("Completed", notify.UTCStamp(*op.CompletedAt))
 		}
 		if op.RunningFor > 0 {
 			line("Running for", op.RunningFor.Round(time.Second).String())
@@ -105,7 +105,7 @@ func single(ev notify.Event) Text {
 	line("Error", text.CleanLine(ev.Source))
 	if e, ok := ev.HeadlineError(); ok {
 		b.WriteString("\n")
-		line("Exception", e.Exception+thrownAt(e.Context))
+		line("Exception", e.Exception+notify.ThrownAtNote(e.Context))
 		if n := len(ev.Errors); n > 1 {
 			line("Errors", fmt.Sprintf("%d recorded, the newest shown", n))
 		}
@@ -168,7 +168,7 @@ func digestLine(ev notify.Event) string {
 	if s := text.CleanLine(summary); s != "" {
 		line += " · " + s
 	}
-	if d := stamp(ev.OccurredAt); d != "" {
+	if d := notify.UTCStamp(ev.OccurredAt); d != "" {
 		line += " · " + d
 	}
 	return text.Truncate(line, maxDigestRunes, "…")
@@ -326,27 +326,4 @@ func commonApp(events []notify.Event) string {
 		}
 	}
 	return text.CleanLine(app)
-}
-
-func typeOf(t string) string {
-	if t = text.CleanLine(t); t != "" {
-		return " (" + t + ")"
-	}
-	return ""
-}
-
-// thrownAt reads " at file:line" from an error's context column, if it
-// has them.
-func thrownAt(raw string) string {
-	if at := notify.ThrownAt(raw); at != "" {
-		return " at " + at
-	}
-	return ""
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 MST")
 }
