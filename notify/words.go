@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/text"
@@ -44,6 +45,37 @@ func DefaultTitle(k Kind) string {
 	default:
 		return text.CleanLine(string(k))
 	}
+}
+
+// DefaultWords is the title and body of a message before a channel
+// escapes and packs it, as plain text: for one event its title and where
+// (the app, cut to 200 characters) and its summary, or the operation's
+// name for none; for a digest or reminder its title and how many items it
+// holds, and its summary; for several events how many there are and the
+// app they share, if one. It is what a message template replaces.
+func DefaultWords(events []Event) (title, body string) {
+	if Single(events) {
+		ev := events[0]
+		title = DefaultTitle(ev.Kind)
+		if where := text.Truncate(AppEnv(ev), 200, "…"); where != "" {
+			title += " · " + where
+		}
+		body = ev.Summary
+		if strings.TrimSpace(body) == "" {
+			body = OpName(ev)
+		}
+		return title, body
+	}
+	if len(events) == 1 {
+		ev := events[0]
+		n := len(ev.Items)
+		return fmt.Sprintf("%s: %d %s", DefaultTitle(ev.Kind), n, Plural(n, "item", "items")), ev.Summary
+	}
+	title = fmt.Sprintf("%d seqwatch alerts", len(events))
+	if app := CommonApp(events); app != "" {
+		title += " for " + app
+	}
+	return title, ""
 }
 
 // BatchKind is the kind a channel shows for what it sends at once: the

@@ -106,36 +106,6 @@ func budgets() []budget {
 	}
 }
 
-// render is the words of a message before Discord's escaping: its title
-// and body, as plain text. It is the one place a message template will
-// replace; the embed's fields (facts, the error, the trace), a digest's
-// list of events, Discord's limits and its escaping come after it, in
-// buildPayload.
-func render(events []notify.Event) (title, body string) {
-	if notify.Single(events) {
-		ev := events[0]
-		title = notify.DefaultTitle(ev.Kind)
-		if where := appEnv(ev); where != "" {
-			title += " · " + where
-		}
-		body = ev.Summary
-		if strings.TrimSpace(body) == "" {
-			body = notify.OpName(ev)
-		}
-		return title, body
-	}
-	if len(events) == 1 {
-		ev := events[0]
-		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
-	}
-	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := notify.CommonApp(events); app != "" {
-		title += " for " + app
-	}
-	return title, ""
-}
-
 // digestLines are a digest's lines, escaped, as many as fit limit
 // characters with the line that says how many were left out.
 func digestLines(items []notify.Event, limit int) string {
@@ -185,7 +155,7 @@ func digestLine(ev notify.Event) string {
 // any, word the title and the description; what they write is escaped
 // like database text.
 func buildPayload(events []notify.Event, tpl *notify.Templates) payload {
-	title, body := render(events)
+	title, body := notify.DefaultWords(events)
 	r := tpl.Render(events, title, body)
 	title, body = r.Title, r.Body
 	var e embed

@@ -530,7 +530,7 @@ func TestLongTextShrinksTheMessageUnderTheLimit(t *testing.T) {
 	ev.Errors = ev.Errors[:1]
 	ev.Errors[0].Message = strings.Repeat(line+"\n", 40)
 	ev.Errors[0].Trace = strings.Repeat("#1 "+line+"\n", 40)
-	title, body := render([]notify.Event{ev})
+	title, body := notify.DefaultWords([]notify.Event{ev})
 	full, _ := encode(message{CardsV2: []cardWithID{{CardID: "seqwatch", Card: buildCard([]notify.Event{ev}, title, body, budgets()[0])}}})
 	if len(full) <= maxChatMessage {
 		t.Fatalf("the full message is %d bytes: the test does not exceed the limit", len(full))

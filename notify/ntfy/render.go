@@ -36,41 +36,11 @@ type message struct {
 	tags     []string
 }
 
-// render is the words of a notification before they are made plain for
-// ntfy: its title and body, as plain text. It is the one place a message
-// template will replace; the facts, the error, the trace, a digest's list
-// of events, the priority, the tags and the size limit come after it, in
-// buildMessage.
-func render(events []notify.Event) (title, body string) {
-	if notify.Single(events) {
-		ev := events[0]
-		title = notify.DefaultTitle(ev.Kind)
-		if where := appEnv(ev); where != "" {
-			title += " · " + where
-		}
-		body = ev.Summary
-		if strings.TrimSpace(body) == "" {
-			body = notify.OpName(ev)
-		}
-		return title, body
-	}
-	if len(events) == 1 {
-		ev := events[0]
-		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
-	}
-	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := notify.CommonApp(events); app != "" {
-		title += " for " + app
-	}
-	return title, ""
-}
-
 // buildMessage renders events as one notification within ntfy's limits.
 // The templates, if any, word the title and the body; what they write is
 // made plain like database text.
 func buildMessage(events []notify.Event, tpl *notify.Templates) message {
-	title, body := render(events)
+	title, body := notify.DefaultWords(events)
 	r := tpl.Render(events, title, body)
 	title, body = r.Title, r.Body
 	// Tags: the emoji ntfy shows before the title, then the event's kind

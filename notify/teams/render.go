@@ -82,42 +82,12 @@ func budgets() []budget {
 	}
 }
 
-// render is the words of a message before they are made inert for
-// Teams: its title and body, as plain text. It is the one place a message
-// template will replace; the card's facts, error, trace and a digest's
-// list of events, the size limit and the neutralising of markdown come
-// after it, in buildMessage.
-func render(events []notify.Event) (title, body string) {
-	if notify.Single(events) {
-		ev := events[0]
-		title = notify.DefaultTitle(ev.Kind)
-		if where := appEnv(ev); where != "" {
-			title += " · " + where
-		}
-		body = ev.Summary
-		if strings.TrimSpace(body) == "" {
-			body = notify.OpName(ev)
-		}
-		return title, body
-	}
-	if len(events) == 1 {
-		ev := events[0]
-		n := len(ev.Items)
-		return fmt.Sprintf("%s: %d %s", notify.DefaultTitle(ev.Kind), n, notify.Plural(n, "item", "items")), ev.Summary
-	}
-	title = fmt.Sprintf("%d seqwatch alerts", len(events))
-	if app := notify.CommonApp(events); app != "" {
-		title += " for " + app
-	}
-	return title, ""
-}
-
 // buildMessage renders events as one card, encoded: the first budget whose
 // request fits maxMessageBytes, or a card that says only what happened.
 // The templates, if any, word the title and the body; what they write is
 // made inert like database text.
 func buildMessage(events []notify.Event, tpl *notify.Templates) ([]byte, error) {
-	title, body := render(events)
+	title, body := notify.DefaultWords(events)
 	r := tpl.Render(events, title, body)
 	title, body = r.Title, r.Body
 	for _, b := range budgets() {

@@ -529,7 +529,7 @@ func TestLongTextShrinksTheCardUnder28KB(t *testing.T) {
 	ev.Errors[0].Message = strings.Repeat(line+"\n", 40)
 	ev.Errors[0].Trace = strings.Repeat("#1 "+line+"\n", 40)
 	ev.Errors = ev.Errors[:1]
-	title, body := render([]notify.Event{ev})
+	title, body := notify.DefaultWords([]notify.Event{ev})
 	if full, _ := encode(buildCard([]notify.Event{ev}, title, body, budgets()[0])); len(full) <= maxTeamsMessage {
 		t.Fatalf("the full card is %d bytes: the test does not exceed the limit", len(full))
 	}
