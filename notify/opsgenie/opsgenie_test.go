@@ -14,6 +14,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -21,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // testKey is an API integration key, as Opsgenie shows one (a UUID).
 const testKey = "eb243592-faa2-4ba2-SECRET-1afdf565c889"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0 // the shared events' time
 
 // hostile is database text that tries every trick: mentions, HTML that
 // Opsgenie would render, a link, CRLF, a bidi override, a zero-width space
@@ -37,20 +38,6 @@ func newNotifier(t *testing.T, f *fakeOpsgenie, c *testkit.Clock) *Notifier {
 	return n
 }
 
-func failure(key string) notify.Event {
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_" + strings.ReplaceAll(key, "/", "_"), Kind: notify.OperationFailed, Key: key,
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary:   "2024_01_13_120000_FailedOperation failed: QueryException: connection refused",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: "#0 /app/Foo.php(12): Foo->bar()\n#1 {main}", CreatedAt: failed,
-		}},
-	}
-}
-
 func recovery(key string) notify.Event {
 	done := t0.Add(time.Hour)
 	return notify.Event{
@@ -63,7 +50,7 @@ func recovery(key string) notify.Event {
 
 // hostileFailure carries hostile text everywhere and a 1 MiB trace.
 func hostileFailure() notify.Event {
-	ev := failure("operation.failed/" + strings.Repeat("Ä<b>/", 200) + "/42")
+	ev := notifytest.Failure("operation.failed/" + strings.Repeat("Ä<b>/", 200) + "/42")
 	var trace strings.Builder
 	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&@here", 110_000) + ".php(12): x()\n")
 	for i := 1; i < 200; i++ {
@@ -129,7 +116,7 @@ func TestFailureRestartAndRecoveryGiveOneAlert(t *testing.T) {
 	f := newFakeOpsgenie(t, c)
 	ctx := context.Background()
 	const key = "operation.failed/2024_01_13_120000_FailedOperation/42"
-	ev := failure(key)
+	ev := notifytest.Failure(key)
 
 	first := newNotifier(t, f, c)
 	f.answerNext(http.StatusInternalServerError)
@@ -176,7 +163,7 @@ func TestPartlySentBatchIsRetriedWithoutASecondAlert(t *testing.T) {
 	n := newNotifier(t, f, c)
 	ctx := context.Background()
 	a, b := "operation.failed/A/1", "operation.failed/B/2"
-	batch := []notify.Event{failure(a), recovery(a), failure(b)}
+	batch := []notify.Event{notifytest.Failure(a), recovery(a), notifytest.Failure(b)}
 	f.answerNext(0, 0, http.StatusBadGateway)
 	if retry, err := n.Notify(ctx, batch); err == nil || !retry {
 		t.Fatalf("Notify = %v, %v; want a retryable error", retry, err)
@@ -195,7 +182,7 @@ func TestDigestAndReminderCreateOneAlertPerProblem(t *testing.T) {
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
 	ctx := context.Background()
-	items := []notify.Event{failure("operation.failed/A/1"), failure("operation.failed/B/2"), failure("operation.failed/C/3")}
+	items := []notify.Event{notifytest.Failure("operation.failed/A/1"), notifytest.Failure("operation.failed/B/2"), notifytest.Failure("operation.failed/C/3")}
 	digest := notify.Event{ID: "dig_1", Kind: notify.Digest, Key: "digest/first-run", App: "shop", Summary: "3 past failures", Items: items}
 	if _, err := n.Notify(ctx, []notify.Event{digest}); err != nil {
 		t.Fatal(err)
@@ -232,7 +219,7 @@ func TestManyProblemsArePacedAtOneRequestASecond(t *testing.T) {
 	start := c.Now()
 	items := make([]notify.Event, 100)
 	for i := range items {
-		items[i] = failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
+		items[i] = notifytest.Failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
 	}
 	if _, err := n.Notify(context.Background(), []notify.Event{{ID: "dig_2", Kind: notify.Digest, App: "shop", Items: items}}); err != nil {
 		t.Fatal(err)
@@ -326,7 +313,7 @@ func TestSendErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			batch := []notify.Event{failure("operation.failed/A/1"), failure("operation.failed/B/2"), failure("operation.failed/C/3")}
+			batch := []notify.Event{notifytest.Failure("operation.failed/A/1"), notifytest.Failure("operation.failed/B/2"), notifytest.Failure("operation.failed/C/3")}
 			retry, err := n.Notify(context.Background(), batch)
 			if err == nil {
 				t.Fatal("Notify succeeded, want an error")
@@ -365,13 +352,13 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestAliasIsPathSafeStableAndDistinct(t *testing.T) {
-	ev := failure("operation.failed/2024_01_13_120000_FailedOperation/42")
+	ev := notifytest.Failure("operation.failed/2024_01_13_120000_FailedOperation/42")
 	a := alias(ev)
 	if !strings.HasPrefix(a, "shop_operation.failed_2024_01_13_120000_FailedOperation_42~") || a != alias(ev) {
 		t.Errorf("alias %q: want the application and key, readable, and the same every time", a)
 	}
 	// Keys that read alike once made path-safe still get their own alias.
-	x, y := failure("operation.failed/a/b"), failure("operation.failed/a_b")
+	x, y := notifytest.Failure("operation.failed/a/b"), notifytest.Failure("operation.failed/a_b")
 	if alias(x) == alias(y) {
 		t.Errorf("two problems share the alias %q", alias(x))
 	}
@@ -380,7 +367,7 @@ func TestAliasIsPathSafeStableAndDistinct(t *testing.T) {
 	if alias(other) == a {
 		t.Error("two applications share an alias")
 	}
-	long := failure("operation.failed/" + strings.Repeat("é", 2000))
+	long := notifytest.Failure("operation.failed/" + strings.Repeat("é", 2000))
 	if n := utf8.RuneCountInString(alias(long)); n > maxAlias {
 		t.Errorf("alias of %d characters, limit %d", n, maxAlias)
 	}
@@ -443,35 +430,11 @@ func TestChannelIsRegistered(t *testing.T) {
 	}
 }
 
-// cutTraceEvent is an operation.failed event as the state builds it from
-// a 9,187-frame trace.
-func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 25 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42",
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary: "2024_01_13_120000_FailedOperation failed: Illuminate\\Database\\QueryException: SQLSTATE[08006] connection refused",
-		Operation: &notify.Operation{
-			ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed,
-		},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
-}
-
 func TestDefaultRequestsGolden(t *testing.T) {
 	c := newClock()
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
-	ev := cutTraceEvent()
+	ev := notifytest.CutTrace()
 	if _, err := n.Notify(context.Background(), []notify.Event{ev, recovery(ev.Key)}); err != nil {
 		t.Fatal(err)
 	}

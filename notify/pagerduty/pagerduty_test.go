@@ -15,6 +15,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -22,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // testKey is a routing key of the documented 32 characters.
 const testKey = "SECRETroutingKEY0123456789abcdef"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0 // the shared events' time
 
 // hostile is database text that tries every trick: Slack and Discord
 // mentions, HTML, a link, CRLF, a bidi override, a zero-width space and
@@ -38,20 +39,6 @@ func newNotifier(t *testing.T, f *fakePagerDuty, c *testkit.Clock) *Notifier {
 	return n
 }
 
-func failure(key string) notify.Event {
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_" + strings.ReplaceAll(key, "/", "_"), Kind: notify.OperationFailed, Key: key,
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary:   "2024_01_13_120000_FailedOperation failed: QueryException: connection refused",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: "#0 /app/Foo.php(12): Foo->bar()\n#1 {main}", CreatedAt: failed,
-		}},
-	}
-}
-
 func recovery(key string) notify.Event {
 	done := t0.Add(time.Hour)
 	return notify.Event{
@@ -64,7 +51,7 @@ func recovery(key string) notify.Event {
 
 // hostileFailure carries hostile text everywhere and a 1 MiB trace.
 func hostileFailure() notify.Event {
-	ev := failure("operation.failed/" + strings.Repeat("Ä<b>", 200) + "/42")
+	ev := notifytest.Failure("operation.failed/" + strings.Repeat("Ä<b>", 200) + "/42")
 	var trace strings.Builder
 	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&@here", 110_000) + ".php(12): x()\n")
 	for i := 1; i < 200; i++ {
@@ -145,7 +132,7 @@ func TestFailureRestartAndRecoveryGiveOneIncident(t *testing.T) {
 	f := newFakePagerDuty(t, c)
 	ctx := context.Background()
 	const key = "operation.failed/2024_01_13_120000_FailedOperation/42"
-	ev := failure(key)
+	ev := notifytest.Failure(key)
 
 	first := newNotifier(t, f, c)
 	f.answerNext(http.StatusInternalServerError)
@@ -197,7 +184,7 @@ func TestPartlySentBatchIsRetriedWithoutASecondIncident(t *testing.T) {
 	n := newNotifier(t, f, c)
 	ctx := context.Background()
 	a, b := "operation.failed/A/1", "operation.failed/B/2"
-	batch := []notify.Event{failure(a), recovery(a), failure(b)}
+	batch := []notify.Event{notifytest.Failure(a), recovery(a), notifytest.Failure(b)}
 	f.answerNext(0, 0, http.StatusServiceUnavailable)
 	if retry, err := n.Notify(ctx, batch); err == nil || !retry {
 		t.Fatalf("Notify = %v, %v; want a retryable error", retry, err)
@@ -222,13 +209,13 @@ func TestDigestAndReminderOpenOneIncidentPerProblem(t *testing.T) {
 	f := newFakePagerDuty(t, c)
 	n := newNotifier(t, f, c)
 	ctx := context.Background()
-	items := []notify.Event{failure("operation.failed/A/1"), failure("operation.failed/B/2"), failure("operation.failed/C/3")}
+	items := []notify.Event{notifytest.Failure("operation.failed/A/1"), notifytest.Failure("operation.failed/B/2"), notifytest.Failure("operation.failed/C/3")}
 	digest := notify.Event{ID: "dig_1", Kind: notify.Digest, Key: "digest/first-run", App: "shop", Summary: "3 past failures", Items: items}
 	if _, err := n.Notify(ctx, []notify.Event{digest}); err != nil {
 		t.Fatal(err)
 	}
 	reminder := notify.Event{ID: "evt_rem", Kind: notify.Reminder, Key: "reminder", App: "shop", Items: items}
-	stuck := failure("operation.stuck/D/4")
+	stuck := notifytest.Failure("operation.stuck/D/4")
 	stuck.Kind, stuck.ID = notify.OperationStuck, "evt_stuck"
 	if _, err := n.Notify(ctx, []notify.Event{reminder, stuck}); err != nil {
 		t.Fatal(err)
@@ -262,7 +249,7 @@ func TestManyProblemsStayWithinTheRate(t *testing.T) {
 	start := c.Now()
 	items := make([]notify.Event, 300)
 	for i := range items {
-		items[i] = failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
+		items[i] = notifytest.Failure(fmt.Sprintf("operation.failed/op%d/%d", i, i))
 	}
 	digest := notify.Event{ID: "dig_2", Kind: notify.Digest, App: "shop", Items: items}
 	if _, err := n.Notify(context.Background(), []notify.Event{digest}); err != nil {
@@ -364,7 +351,7 @@ func TestSendErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			batch := []notify.Event{failure("operation.failed/A/1"), failure("operation.failed/B/2"), failure("operation.failed/C/3")}
+			batch := []notify.Event{notifytest.Failure("operation.failed/A/1"), notifytest.Failure("operation.failed/B/2"), notifytest.Failure("operation.failed/C/3")}
 			retry, err := n.Notify(context.Background(), batch)
 			if err == nil {
 				t.Fatal("Notify succeeded, want an error")
@@ -426,7 +413,7 @@ func TestEncodeGivesWayBeforeTheSizeLimit(t *testing.T) {
 }
 
 func TestDedupKeyIsTheApplicationsProblemKeyStableAndBounded(t *testing.T) {
-	ev := failure("operation.failed/2024_01_13_120000_FailedOperation/42")
+	ev := notifytest.Failure("operation.failed/2024_01_13_120000_FailedOperation/42")
 	if got := dedupKey(ev); got != "shop/operation.failed/2024_01_13_120000_FailedOperation/42" {
 		t.Errorf("dedup key %q", got)
 	}
@@ -435,8 +422,8 @@ func TestDedupKeyIsTheApplicationsProblemKeyStableAndBounded(t *testing.T) {
 	if dedupKey(other) == dedupKey(ev) {
 		t.Error("two applications share a dedup key")
 	}
-	long := failure("operation.failed/" + strings.Repeat("x", 300) + "/1")
-	long2 := failure("operation.failed/" + strings.Repeat("x", 300) + "/2")
+	long := notifytest.Failure("operation.failed/" + strings.Repeat("x", 300) + "/1")
+	long2 := notifytest.Failure("operation.failed/" + strings.Repeat("x", 300) + "/2")
 	if a, b := dedupKey(long), dedupKey(long2); a == b || utf8.RuneCountInString(a) > maxDedupKey || a != dedupKey(long) {
 		t.Errorf("long keys %q and %q: want distinct, stable, at most %d characters", a, b, maxDedupKey)
 	}
@@ -502,36 +489,11 @@ func TestChannelIsRegisteredWithTheEventsAPIRate(t *testing.T) {
 	}
 }
 
-// cutTraceEvent is an operation.failed event as the state builds it from
-// a 9,187-frame trace: the event carries its first frames, and TraceFrames
-// says how many the whole trace had.
-func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 25 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42",
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary: "2024_01_13_120000_FailedOperation failed: Illuminate\\Database\\QueryException: SQLSTATE[08006] connection refused",
-		Operation: &notify.Operation{
-			ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed,
-		},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
-}
-
 func TestDefaultEventsGolden(t *testing.T) {
 	c := newClock()
 	f := newFakePagerDuty(t, c)
 	n := newNotifier(t, f, c)
-	ev := cutTraceEvent()
+	ev := notifytest.CutTrace()
 	if _, err := n.Notify(context.Background(), []notify.Event{ev, recovery(ev.Key)}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -22,7 +23,7 @@ const (
 	testChat  = "-1001234567890"
 )
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0 // the shared events' time
 
 // hostile is database text that tries every trick on Telegram: mentions,
 // a user link, HTML tags and entities, a bare link and a domain, a hashtag
@@ -39,20 +40,6 @@ func newNotifier(t *testing.T, f *fakeTelegram, opts ...Option) *Notifier {
 	return n
 }
 
-func failure(key string) notify.Event {
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_" + strings.ReplaceAll(key, "/", "_"), Kind: notify.OperationFailed, Key: key,
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary:   "2024_01_13_120000_FailedOperation failed: QueryException: connection refused",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: "#0 /app/Foo.php(12): Foo->bar()\n#1 {main}", CreatedAt: failed,
-		}},
-	}
-}
-
 func recovery(key string) notify.Event {
 	done := t0.Add(time.Hour)
 	return notify.Event{
@@ -65,7 +52,7 @@ func recovery(key string) notify.Event {
 
 // hostileFailure carries hostile text everywhere and a 1 MiB trace.
 func hostileFailure() notify.Event {
-	ev := failure("operation.failed/x/42")
+	ev := notifytest.Failure("operation.failed/x/42")
 	var trace strings.Builder
 	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&@here😀", 90_000) + ".php(12): x()\n")
 	for i := 1; i < 200; i++ {
@@ -140,7 +127,7 @@ func TestDigestIsOneMessageWithinTheLimit(t *testing.T) {
 	n := newNotifier(t, f)
 	events := make([]notify.Event, 1000)
 	for i := range events {
-		events[i] = failure(fmt.Sprintf("operation.failed/op/%d", i))
+		events[i] = notifytest.Failure(fmt.Sprintf("operation.failed/op/%d", i))
 		events[i].Summary = hostile + strings.Repeat("@channel", 100)
 	}
 	if _, err := n.Notify(context.Background(), events); err != nil {
@@ -169,7 +156,7 @@ func TestRecoveryRepliesToTheFailuresMessage(t *testing.T) {
 	}
 	ctx := context.Background()
 	const key = "operation.failed/2024_01_13_120000_FailedOperation/42"
-	if _, err := n.Notify(ctx, []notify.Event{failure(key)}); err != nil {
+	if _, err := n.Notify(ctx, []notify.Event{notifytest.Failure(key)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Notify(ctx, []notify.Event{recovery(key)}); err != nil {
@@ -233,7 +220,7 @@ func TestSendErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			retry, err := n.Notify(context.Background(), []notify.Event{failure("k")})
+			retry, err := n.Notify(context.Background(), []notify.Event{notifytest.Failure("k")})
 			if err == nil {
 				t.Fatal("Notify succeeded, want an error")
 			}
@@ -262,7 +249,7 @@ func TestCancelledSendRetriesWithoutShowingTheToken(t *testing.T) {
 	n := newNotifier(t, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	retry, err := n.Notify(ctx, []notify.Event{failure("k")})
+	retry, err := n.Notify(ctx, []notify.Event{notifytest.Failure("k")})
 	if err == nil || !retry || !errors.Is(err, context.Canceled) {
 		t.Fatalf("retry=%v err=%v, want a retryable error wrapping context.Canceled", retry, err)
 	}
@@ -293,7 +280,7 @@ func TestRegisteredRateKeepsAGroupWithinTwentyAMinute(t *testing.T) {
 		RatePerSecond: map[string]float64{"tg": ct.RatePerSecond},
 	})
 	for i := range 40 {
-		if out := d.Send(context.Background(), "tg", []notify.Event{failure(fmt.Sprintf("operation.failed/op/%d", i))}); !out.Delivered {
+		if out := d.Send(context.Background(), "tg", []notify.Event{notifytest.Failure(fmt.Sprintf("operation.failed/op/%d", i))}); !out.Delivered {
 			t.Fatalf("alert %d: %v", i, out.Err)
 		}
 	}
@@ -370,36 +357,12 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// cutTraceEvent is an operation.failed event as the state builds it from
-// a 9,187-frame trace.
-func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 25 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42",
-		App: "shop", Environment: "production", OccurredAt: failed,
-		Summary: "2024_01_13_120000_FailedOperation failed: Illuminate\\Database\\QueryException: SQLSTATE[08006] connection refused",
-		Operation: &notify.Operation{
-			ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed,
-		},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
-}
-
 func TestDefaultMessagesGolden(t *testing.T) {
 	f := newFakeTelegram(t)
 	store := &memStore{}
 	n := newNotifier(t, f, WithThreadStore(store))
-	ev := cutTraceEvent()
-	for _, batch := range [][]notify.Event{{ev}, {recovery(ev.Key)}, {failure("a"), failure("b")}} {
+	ev := notifytest.CutTrace()
+	for _, batch := range [][]notify.Event{{ev}, {recovery(ev.Key)}, {notifytest.Failure("a"), notifytest.Failure("b")}} {
 		if _, err := n.Notify(context.Background(), batch); err != nil {
 			t.Fatal(err)
 		}
