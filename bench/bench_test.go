@@ -145,7 +145,7 @@ func shellQuote(s string) string {
 func TestBenchmark(t *testing.T) {
 	spec := os.Getenv("SEQWATCH_BENCH")
 	if spec == "" {
-		t.Skip("set SEQWATCH_BENCH=100000,1000000 to run the benchmark (see README, Performance)")
+		t.Skip("set SEQWATCH_BENCH=100000,1000000 to run the benchmark (see docs/performance.md)")
 	}
 	runs := 10
 	if v, err := strconv.Atoi(os.Getenv("SEQWATCH_BENCH_RUNS")); err == nil && v > 0 {

@@ -14,8 +14,8 @@ import (
 //
 // Snapshot is also the schema of the document `seqwatch status --json`
 // prints (internal/render.StreamStatusJSON writes it): its json tags, and
-// those of the types it holds, are the fields the README documents under
-// "--json", a promise to scripts. Fields are added, never renamed or
+// those of the types it holds, are the fields docs/status-and-check.md documents
+// under "--json", a promise to scripts. Fields are added, never renamed or
 // removed; TestSnapshotIsTheStatusJSONSchema spells them out.
 type Snapshot struct {
 	// App is the application's display name (configured, or the base name

@@ -11,10 +11,10 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 )
 
-// statusJSONFields are the fields of `seqwatch status --json`, as the
-// README documents them (and, for deferred.exhausted[], as printed since
+// statusJSONFields are the fields of `seqwatch status --json`, as
+// docs/status-and-check.md documents them (and, for deferred.exhausted[], as printed since
 // it was added): scripts rely on them, so none may be renamed or removed.
-// A field added to the Snapshot is added here and to the README.
+// A field added to the Snapshot is added here and to docs/status-and-check.md.
 var statusJSONFields = []string{
 	"app", "environment", "driver", "timezone", "taken_at",
 	"pending_migrations[].timestamp", "pending_migrations[].name", "pending_migrations[].file", "pending_migrations[].path",

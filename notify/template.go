@@ -214,7 +214,7 @@ func parseMessage(err error, name string) string {
 var (
 	position  = regexp.MustCompile(`^(\d+)(?::(\d+))?: *`)
 	noField   = regexp.MustCompile(`can't evaluate field (\w+) in type [\w.*]+`)
-	fieldHelp = `there is no field $1 here (the README's "Message templates" lists the data)`
+	fieldHelp = `there is no field $1 here (docs/channels.md, "Message templates", lists the data)`
 )
 
 // inWords writes text/template's "3:12: " as "template line 3, column 12:

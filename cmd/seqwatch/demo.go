@@ -89,7 +89,7 @@ func runDemo(ctx context.Context, args []string, e env) error {
   seqwatch check --dsn 'pgsql://user:password@db.example:5432/app'
   seqwatch run --config /etc/seqwatch/seqwatch.yaml  # alerts by Slack, email, webhook
   seqwatch deploy --config /etc/seqwatch/seqwatch.yaml -- php artisan sequencer:process --isolated
-See the README for the configuration file, deploys and the systemd unit.
+See docs/configuration.md for the configuration file, docs/deploys.md for deploys and docs/daemon.md for the systemd unit.
 `)
 	if *keep != "" {
 		fmt.Fprintf(w, "\nThe sample application is kept in %s: try  seqwatch status --app %s\n", dir, dir)

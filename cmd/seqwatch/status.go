@@ -28,7 +28,7 @@ operation. "Total: N failed operation(s)" counts failures not since
 completed, and is printed even when N is 0. Warnings (a directory of
 operation or migration files that does not exist) go to standard error.
 
---json prints the snapshot as JSON (schema in the README).
+--json prints the snapshot as JSON (schema in docs/status-and-check.md).
 
 --since TIME shows only the runs that started at or after TIME (an RFC
 3339 time such as 2024-06-01T12:00:00Z, or a duration ago such as 10m): a

@@ -32,7 +32,7 @@ channels:
 	got := loadErrors(t, doc)
 	for _, want := range []string{
 		"line 9: channels[0].templates.operation.failed.title: template line 1: unclosed action",
-		"line 10: channels[0].templates.operation.failed.body: template line 1, column 11: at <.Operaton.Name>: there is no field Operaton here (the README's \"Message templates\" lists the data)",
+		"line 10: channels[0].templates.operation.failed.body: template line 1, column 11: at <.Operaton.Name>: there is no field Operaton here (docs/channels.md, \"Message templates\", lists the data)",
 		"line 13: channels[0].templates.default.title: on a sample pending.threshold event: template line 1, column 12: at <.Operation.Name>: nil pointer evaluating *event.Operation.Name: the event has no such part here; guard it, as in {{with .Operation}}{{.Name}}{{end}}",
 		"line 14: channels[0].templates.operation.broken: is not an event kind: use one of operation.failed,",
 		"line 19: channels[1].templates.default.title: this channel takes no title template (it takes body)",

@@ -156,16 +156,16 @@ func helpType(t *testing.T, m *metrics.Metrics, name string) string {
 	return out.String()
 }
 
-// The README's example alerting rules are valid Prometheus rules.
+// docs/observability.md's example alerting rules are valid Prometheus rules.
 func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
 	promtool := testkit.RequireBinary(t, "promtool")
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/observability.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	block := regexp.MustCompile("(?s)<!-- alerting-rules -->\\s*```yaml\n(.*?)```").FindSubmatch(readme)
 	if block == nil {
-		t.Fatal("README.md has no ```yaml block after <!-- alerting-rules -->")
+		t.Fatal("docs/observability.md has no ```yaml block after <!-- alerting-rules -->")
 	}
 	rules := string(block[1])
 	for _, name := range []string{"seqwatch_last_successful_read_timestamp_seconds", "seqwatch_deliveries_total", "seqwatch_oldest_failure_timestamp_seconds"} {
@@ -186,17 +186,17 @@ func TestReadmeAlertingRulesPassPromtoolCheckRules(t *testing.T) {
 	}
 }
 
-// The README's example rules fire when they should, and not before:
+// docs/observability.md's example rules fire when they should, and not before:
 // promtool's rule unit tests over made-up series.
 func TestReadmeAlertingRulesFireWhenTheyShould(t *testing.T) {
 	promtool := testkit.RequireBinary(t, "promtool")
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/observability.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	block := regexp.MustCompile("(?s)<!-- alerting-rules -->\\s*```yaml\n(.*?)```").FindSubmatch(readme)
 	if block == nil {
-		t.Fatal("README.md has no ```yaml block after <!-- alerting-rules -->")
+		t.Fatal("docs/observability.md has no ```yaml block after <!-- alerting-rules -->")
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), block[1], 0o600); err != nil {

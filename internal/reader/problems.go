@@ -287,7 +287,7 @@ func (p *problemSet) result() ([]check.Failure, []check.Attempt) {
 // On PostgreSQL each probe ends in OFFSET 0, which keeps the planner from
 // turning NOT EXISTS into a hash anti-join that hashes every completed row:
 // probing the index for each candidate is cheaper (1M rows: 700 instead of
-// 900 ms), and with a partial index on unfinished rows (see the README)
+// 900 ms), and with a partial index on unfinished rows (docs/performance.md)
 // the whole query follows the candidates (170 ms).
 //
 // A run whose start cannot be read (stampOK) is later than nothing: it
