@@ -79,6 +79,8 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		{"./internal/event", []string{module + "/"}},
 		{"./internal/secret", []string{module + "/"}},
 		{"./internal/errtest", []string{module + "/"}},
+		// The documentation's tests hold no code of their own.
+		{"./internal/docs", []string{module + "/"}},
 		// The tests' kit is a leaf too, and the binary carries no test
 		// support.
 		{"./internal/testkit/...", []string{module + "/"}},
