@@ -209,21 +209,21 @@ while :; do sleep 0.1; done
 // a deploy take.
 func about(d, want time.Duration) bool { return d > want-time.Second && d <= want }
 
-// The README's plain shell deploy script works: run against the sample
+// docs/deploys.md's plain shell deploy script works: run against the sample
 // application, with a php that writes the rows Sequencer writes, it exits
 // 0 when the operation completes, and when it fails exits 2 and prints
 // the failure with status --failed -v --since.
 func TestREADMEDeployScriptWorks(t *testing.T) {
 	t.Parallel()
 	sqlite := testkit.RequireBinary(t, "sqlite3")
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/deploys.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, after, ok := strings.Cut(string(readme), "<!-- deploy-sh -->\n```sh\n")
 	body, _, ok2 := strings.Cut(after, "```")
 	if !ok || !ok2 {
-		t.Fatal("README has no <!-- deploy-sh --> block")
+		t.Fatal("docs/deploys.md has no <!-- deploy-sh --> block")
 	}
 	bin := buildBinary(t)
 	for _, tc := range []struct {

@@ -48,7 +48,7 @@ func TestWaitUsageAndUnreadableAreUnknown(t *testing.T) {
 }
 
 // wait --json prints the deploy's runs and the verdict; the fields are a
-// promise to scripts (README, "seqwatch wait").
+// promise to scripts (docs/deploys.md, "seqwatch wait").
 func TestWaitJSONIsTheDocumentedSchema(t *testing.T) {
 	t.Parallel()
 	app := demoApp(t)

@@ -7,7 +7,7 @@ import (
 )
 
 // Document is what `seqwatch wait --json` prints: the deploy's runs and
-// the verdict. It is a promise to scripts, documented in the README:
+// the verdict. It is a promise to scripts, documented in docs/deploys.md:
 // fields are added, never renamed or removed.
 type Document struct {
 	Since          time.Time `json:"since"`
