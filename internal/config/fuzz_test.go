@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		"apps:\n  - name: a\n    app: /srv/a\n    schedule: \"@every 1ms\"\n  - name: a\n    database: {url: \"pgsql://u:${X}@h/db\"}\n",
 		"x: &a [1, 2, 3]\npaths: {operations: [*a, *a]}\n---\napp: y\n",
 		"maintenance:\n  - schedule: \"${X} 3 * * *\"\n    duration: ${X}\nmute_max: ${X}\n",
+		"app: /srv/x\nchannels:\n  - name: s\n    slack: {webhook_url_file: \"${X}\"}\nx_file: ${X}\n",
 		"http: {listen: \"${X}:99999\", username: u, password_file: SECRETFILE}\nheartbeat: {url: \"${X}\"}\n",
 		"channels:\n  - name: m\n    email:\n      to:\n        - &l0 [a, a, a, a, a, a, a, a, a]\n        - &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]\n        - &l2 [*l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1]\n        - &l3 [*l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2]\n        - &l4 [*l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3]\n",
 	} {

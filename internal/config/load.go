@@ -244,7 +244,17 @@ func (l *loader) secretFile(k, v *yaml.Node, path string, keys map[string]*yaml.
 		l.p.addAt(k.Line, path, "%s (line %d) is given too: keep one of them, %s: for a file that holds the secret or %s: for the secret itself", base, other.Line, k.Value, base)
 		return false
 	}
-	content, err := readSecretFile(l.ctx, expand(v.Value, l.getenv, nil, nil))
+	// The path may come from ${VAR}s: their values are secrets too, kept
+	// out of the messages like every other ${VAR}.
+	var missing []string
+	file := expand(v.Value, l.getenv, &missing, &l.secrets)
+	if len(missing) > 0 && !(l.readOnly && daemonOnly(path)) {
+		for _, m := range missing {
+			l.p.addAt(k.Line, path, "environment variable %s is not set (export it, or put it in the systemd unit's EnvironmentFile)", m)
+		}
+		return false
+	}
+	content, err := readSecretFile(l.ctx, file)
 	if err != nil && l.readOnly && daemonOnly(path) {
 		content = ""
 	} else if err != nil {
