@@ -22,7 +22,9 @@ package bench_test
 // SEQWATCH_FLEET_APPS (100: applications on each server), SEQWATCH_FLEET_ROWS
 // (100000), SEQWATCH_FLEET_SQLITE_APPS (1000), SEQWATCH_FLEET_SQLITE_ROWS
 // (10000), SEQWATCH_FLEET_RUNS (3: unchanged ticks, the median is shown),
-// SEQWATCH_FLEET_OUT (a file for the Markdown table). Every application
+// SEQWATCH_FLEET_OUT (a file for the Markdown table), SEQWATCH_FLEET_KEEP (a
+// directory where the SQLite fleet and its seqwatch.yaml stay after the run,
+// to profile by hand). Every application
 // shares one directory of operation and migration files (symbolic links),
 // so that 1,000 applications do not need ten million files.
 
@@ -138,6 +140,14 @@ func newFleet(t *testing.T, d dbtest.Dialect, shape dbtest.Shape, n, size int) *
 	t.Helper()
 	start := time.Now()
 	f := &fleet{d: d, shape: shape, rows: size, dir: t.TempDir()}
+	keep := os.Getenv("SEQWATCH_FLEET_KEEP")
+	if keep != "" && d == dbtest.SQLite {
+		// Kept for profiling by hand: the SQLite fleet outlives the test.
+		f.dir = filepath.Join(keep, string(shape))
+		if err := os.MkdirAll(f.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var tmpl *dbtest.DB
 	if d == dbtest.SQLite {
 		tmpl = dbtest.NewDatabase(t, d)
@@ -192,7 +202,9 @@ func newFleet(t *testing.T, d dbtest.Dialect, shape dbtest.Shape, n, size int) *
 		if f.watch != nil {
 			f.watch.Close()
 		}
-		os.RemoveAll(f.dir)
+		if keep == "" || d != dbtest.SQLite {
+			os.RemoveAll(f.dir)
+		}
 	}
 	f.cleanup = drop
 	t.Cleanup(drop)
@@ -459,6 +471,12 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	if stateKind == "postgres" {
 		sdb := stateSrv.NewDatabase(t)
 		stateURL, wal = sdb.URL, sdb.SQL
+	}
+	if keep := os.Getenv("SEQWATCH_FLEET_KEEP"); keep != "" && f.d == dbtest.SQLite {
+		dir = filepath.Join(f.dir, stateKind)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := f.config(t, dir, stateURL)
 	first := f.run(t, wal, bin, "run", "--once", "--config", cfg)
