@@ -22,7 +22,9 @@ package bench_test
 // SEQWATCH_FLEET_APPS (100: applications on each server), SEQWATCH_FLEET_ROWS
 // (100000), SEQWATCH_FLEET_SQLITE_APPS (1000), SEQWATCH_FLEET_SQLITE_ROWS
 // (10000), SEQWATCH_FLEET_RUNS (3: unchanged ticks, the median is shown),
-// SEQWATCH_FLEET_OUT (a file for the Markdown table), SEQWATCH_FLEET_KEEP (a
+// SEQWATCH_FLEET_OUT (a file for the Markdown table), SEQWATCH_FLEET_TRACE (a
+// file for PostgreSQL's log of every connection and statement of check
+// --config, with durations), SEQWATCH_FLEET_KEEP (a
 // directory where the SQLite fleet and its seqwatch.yaml stay after the run,
 // to profile by hand). Every application
 // shares one directory of operation and migration files (symbolic links),
@@ -68,6 +70,7 @@ type fleet struct {
 // fleetRun is one command's figures.
 type fleetRun struct {
 	wall     time.Duration
+	cpu      time.Duration // user and system time of the process
 	rssMB    float64
 	written  int64 // bytes the process wrote to disk
 	walBytes int64 // -1: not measured
@@ -109,7 +112,7 @@ func TestFleet(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Command: `SEQWATCH_FLEET=1 go test ./bench -run TestFleet -v -timeout 3h`; %s; %d CPUs; load average at the start %s, at the end %s (the 1, 5 and 15 minute averages); unchanged tick: median of %d runs; MB: peak RSS.\n\n",
 		time.Now().UTC().Format("2006-01-02"), numCPU(), load, loadAvg(), runs)
-	b.WriteString("| database | shape | apps × rows | state | first tick s (MB) | unchanged tick s (MB) | unchanged tick writes | `check --config` s (MB) | most connections | load (1 min) |\n")
+	b.WriteString("| database | shape | apps × rows | state | first tick s (CPU s, MB) | unchanged tick s (CPU s, MB) | unchanged tick writes | `check --config` s (CPU s, MB) | most connections | load (1 min) |\n")
 	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		b.WriteString(r + "\n")
@@ -396,6 +399,50 @@ func (f *fleet) conns() int {
 	return n
 }
 
+// traceOn turns on PostgreSQL's log of every connection and statement
+// with its duration when SEQWATCH_FLEET_TRACE names a file, and returns
+// what turns it off again and copies what was logged meanwhile to that
+// file (one per fleet: the name gets the shape). It is how the time of
+// check --config is taken apart per application: connect, each query,
+// and the gaps between them (files, the client's own work).
+func (f *fleet) traceOn(t *testing.T) func() {
+	t.Helper()
+	out := os.Getenv("SEQWATCH_FLEET_TRACE")
+	if out == "" || f.d != dbtest.Postgres || f.srv.LogPath() == "" {
+		return func() {}
+	}
+	set := func(on bool) {
+		stmts := []string{"ALTER SYSTEM RESET log_min_duration_statement", "ALTER SYSTEM RESET log_connections",
+			"ALTER SYSTEM RESET log_disconnections", "ALTER SYSTEM RESET log_line_prefix"}
+		if on {
+			stmts = []string{"ALTER SYSTEM SET log_min_duration_statement = 0", "ALTER SYSTEM SET log_connections = on",
+				"ALTER SYSTEM SET log_disconnections = on", "ALTER SYSTEM SET log_line_prefix = '%m [%p] %d '"}
+		}
+		for _, s := range append(stmts, "SELECT pg_reload_conf()") {
+			if _, err := f.watch.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+	info, err := os.Stat(f.srv.LogPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(true)
+	return func() {
+		set(false)
+		b, err := os.ReadFile(f.srv.LogPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(out, filepath.Ext(out)) + "." + string(f.shape) + filepath.Ext(out)
+		if err := os.WriteFile(name, b[min(info.Size(), int64(len(b))):], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("  the server's log of check --config is in %s", name)
+	}
+}
+
 // walLSN is the state server's WAL position, in bytes.
 func walLSN(t *testing.T, db *sql.DB) int64 {
 	t.Helper()
@@ -449,6 +496,7 @@ func (f *fleet) run(t *testing.T, wal *sql.DB, argv ...string) fleetRun {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.rssMB = float64(ru.Maxrss) / 1024
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		r.written = ru.Oublock * 512
 	}
 	if argv[1] == "run" && r.code != 0 {
@@ -480,11 +528,11 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	}
 	cfg := f.config(t, dir, stateURL)
 	first := f.run(t, wal, bin, "run", "--once", "--config", cfg)
-	t.Logf("%s %s %s: first tick %s, %.0f MB, %d connections at most; load %s", f.d, f.shape, stateKind, first.wall.Round(time.Millisecond), first.rssMB, first.conns, loadAvg())
+	t.Logf("%s %s %s: first tick %s (CPU %s), %.0f MB, %d connections at most; load %s", f.d, f.shape, stateKind, first.wall.Round(time.Millisecond), first.cpu.Round(time.Millisecond), first.rssMB, first.conns, loadAvg())
 	var ticks []fleetRun
 	for range runs {
 		r := f.run(t, wal, bin, "run", "--once", "--config", cfg)
-		t.Logf("  unchanged tick %s, %.0f MB, wrote %d B, WAL %d B, %d connections at most", r.wall.Round(time.Millisecond), r.rssMB, r.written, r.walBytes, r.conns)
+		t.Logf("  unchanged tick %s (CPU %s), %.0f MB, wrote %d B, WAL %d B, %d connections at most", r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rssMB, r.written, r.walBytes, r.conns)
 		ticks = append(ticks, r)
 	}
 	slices.SortFunc(ticks, func(a, b fleetRun) int { return int(a.wall - b.wall) })
@@ -492,15 +540,17 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	check := fleetRun{walBytes: -1}
 	checkCol := "–"
 	if withCheck {
+		trace := f.traceOn(t)
 		check = f.run(t, nil, bin, "check", "--config", cfg)
-		checkCol = fmt.Sprintf("%.1f (%.0f)", check.wall.Seconds(), check.rssMB)
-		t.Logf("  check --config %s (exit %d), %.0f MB, %d connections at most", check.wall.Round(time.Millisecond), check.code, check.rssMB, check.conns)
+		trace()
+		checkCol = fmt.Sprintf("%.1f (%.1f, %.0f)", check.wall.Seconds(), check.cpu.Seconds(), check.rssMB)
+		t.Logf("  check --config %s (CPU %s, exit %d), %.0f MB, %d connections at most", check.wall.Round(time.Millisecond), check.cpu.Round(time.Millisecond), check.code, check.rssMB, check.conns)
 	}
 	writes := fmt.Sprintf("%.0f KB to disk", float64(tick.written)/1024)
 	if tick.walBytes >= 0 {
 		writes = fmt.Sprintf("%.0f KB WAL", float64(tick.walBytes)/1024)
 	}
 	load, _, _ := strings.Cut(loadAvg(), " ")
-	return fmt.Sprintf("| %s | %s | %d × %d | %s | %.1f (%.0f) | %.2f (%.0f) | %s | %s | %d | %s |", f.d, f.shape, len(f.apps), f.rows, stateKind,
-		first.wall.Seconds(), first.rssMB, tick.wall.Seconds(), tick.rssMB, writes, checkCol, max(first.conns, tick.conns, check.conns), load)
+	return fmt.Sprintf("| %s | %s | %d × %d | %s | %.1f (%.1f, %.0f) | %.2f (%.2f, %.0f) | %s | %s | %d | %s |", f.d, f.shape, len(f.apps), f.rows, stateKind,
+		first.wall.Seconds(), first.cpu.Seconds(), first.rssMB, tick.wall.Seconds(), tick.cpu.Seconds(), tick.rssMB, writes, checkCol, max(first.conns, tick.conns, check.conns), load)
 }
