@@ -344,7 +344,7 @@ func insertDeferredHistory(t *testing.T, db *dbtest.DB, n int) {
 		status, processed, reserved := "completed", any(due.Add(time.Second).Format(time.DateTime)), any(due.Format(time.DateTime))
 		if i >= n-5 {
 			// Waiting for their time, years from now (before 2038: MariaDB's timestamp ends there).
-			due = time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+			due = time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i-n) * time.Hour)
 			status, processed, reserved = "pending", nil, nil
 		}
 		at := due.Format(time.DateTime)
