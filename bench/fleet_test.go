@@ -462,7 +462,11 @@ func (f *fleet) run(t *testing.T, wal *sql.DB, argv ...string) fleetRun {
 	if wal != nil {
 		before = walLSN(t, wal)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	// Peak RSS from /usr/bin/time, not from this process's wait: Linux
+	// carries the forking process's peak into its child's ru_maxrss, and
+	// this test process holds hundreds of MB of generated history.
+	rss := filepath.Join(t.TempDir(), "rss")
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss}, argv...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	stop := make(chan struct{})
@@ -494,8 +498,14 @@ func (f *fleet) run(t *testing.T, wal *sql.DB, argv ...string) fleetRun {
 	} else if err != nil {
 		t.Fatalf("%s: %v", strings.Join(argv, " "), err)
 	}
+	if b, err := os.ReadFile(rss); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if kb, err := strconv.ParseFloat(lines[len(lines)-1], 64); err == nil {
+			r.rssMB = kb / 1024
+		}
+	}
+	// time(1) waits for the command: its children's times and blocks.
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssMB = float64(ru.Maxrss) / 1024
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		r.written = ru.Oublock * 512
 	}
