@@ -31,12 +31,14 @@ package bench_test
 // so that 1,000 applications do not need ten million files.
 
 import (
+	"cmp"
 	"database/sql"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,7 +441,7 @@ func (f *fleet) traceOn(t *testing.T) func() {
 		if err := os.WriteFile(name, b[min(info.Size(), int64(len(b))):], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("  the server's log of check --config is in %s", name)
+		t.Logf("  the server's log of check --config is in %s:\n%s", name, summarizeTrace(string(b[min(info.Size(), int64(len(b))):])))
 	}
 }
 
@@ -563,4 +565,96 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	load, _, _ := strings.Cut(loadAvg(), " ")
 	return fmt.Sprintf("| %s | %s | %d × %d | %s | %.1f (%.1f, %.0f) | %.2f (%.2f, %.0f) | %s | %s | %d | %s |", f.d, f.shape, len(f.apps), f.rows, stateKind,
 		first.wall.Seconds(), first.cpu.Seconds(), first.rssMB, tick.wall.Seconds(), tick.cpu.Seconds(), tick.rssMB, writes, checkCol, max(first.conns, tick.conns, check.conns), load)
+}
+
+// traceLine is one line of PostgreSQL's log with log_line_prefix
+// '%m [%p] %d ': time, backend, database, message.
+var traceLine = regexp.MustCompile(`^(\S+ \S+) \S+ \[(\d+)\] (\S+) (?:LOG|DETAIL):\s+(.*)$`)
+
+// summarizeTrace takes apart a statement log (see traceOn) per
+// application session: the connection's start to its authentication, the
+// session's length, and the server's time in each statement (parse, bind
+// and execute added up), averaged over the applications.
+func summarizeTrace(log string) string {
+	type session struct {
+		db               string
+		start, auth, end time.Time
+		stmts            map[string]float64
+		calls            map[string]int
+	}
+	parse := func(s string) time.Time {
+		t, _ := time.Parse("2006-01-02 15:04:05.000", s)
+		return t
+	}
+	sessions := map[string]*session{}
+	for _, line := range strings.Split(log, "\n") {
+		m := traceLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		s := sessions[m[2]]
+		if s == nil {
+			s = &session{stmts: map[string]float64{}, calls: map[string]int{}}
+			sessions[m[2]] = s
+		}
+		msg := m[4]
+		switch {
+		case strings.HasPrefix(msg, "connection received"):
+			s.start = parse(m[1])
+		case strings.HasPrefix(msg, "connection authorized"):
+			s.auth, s.db = parse(m[1]), m[3]
+		case strings.HasPrefix(msg, "disconnection"):
+			s.end = parse(m[1])
+		case strings.HasPrefix(msg, "duration: "):
+			f := strings.Fields(msg)
+			ms, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				continue
+			}
+			_, sql, _ := strings.Cut(strings.SplitN(msg, " ms ", 2)[1], ": ")
+			key := strings.Join(strings.Fields(sql), " ")
+			if len(key) > 60 {
+				key = key[:60]
+			}
+			s.stmts[key] += ms
+			s.calls[key]++
+		}
+	}
+	var n int
+	var connect, life, inSQL time.Duration
+	total, calls := map[string]float64{}, map[string]int{}
+	for _, s := range sessions {
+		if !strings.HasPrefix(s.db, "fleet_") {
+			continue
+		}
+		n++
+		if !s.start.IsZero() && !s.auth.IsZero() {
+			connect += s.auth.Sub(s.start)
+		}
+		if !s.start.IsZero() && !s.end.IsZero() {
+			life += s.end.Sub(s.start)
+		}
+		for k, v := range s.stmts {
+			total[k] += v
+			calls[k] += s.calls[k]
+			inSQL += time.Duration(v * float64(time.Millisecond))
+		}
+	}
+	if n == 0 {
+		return "no application sessions in the log"
+	}
+	var b strings.Builder
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+	fmt.Fprintf(&b, "%d application sessions; per application: connect %.1f ms, session %.1f ms, server time in statements %.1f ms\n\n",
+		n, per(connect), per(life), per(inSQL))
+	b.WriteString("| ms per application | messages per application | statement |\n|---:|---:|---|\n")
+	keys := make([]string, 0, len(total))
+	for k := range total {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(total[b], total[a]) })
+	for _, k := range keys[:min(len(keys), 12)] {
+		fmt.Fprintf(&b, "| %.1f | %.1f | `%s` |\n", total[k]/float64(n), float64(calls[k])/float64(n), k)
+	}
+	return b.String()
 }
