@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,9 +64,11 @@ var ErrCorrupt = errors.New("state file corrupt")
 type FileStore struct {
 	path string
 	lock *flock.Flock
-	// last is what the file holds as far as this store knows, so that a
-	// Save of an unchanged state writes nothing.
-	last []byte
+	// last is the SHA-256 of what the file holds as far as this store
+	// knows, so that a state that encodes to the same bytes is not
+	// written again. A digest, not the bytes: a daemon over a thousand
+	// applications would otherwise keep a copy of every state file.
+	last *[sha256.Size]byte
 	// lastInfo is the file as this store last loaded or wrote it: a file
 	// that no longer matches it was changed by someone else (every write
 	// renames a new file into place).
@@ -149,7 +152,7 @@ func (s *FileStore) Load() (*State, error) {
 	if err != nil {
 		return nil, loadFailure(s.path, data, u, err)
 	}
-	s.last = data
+	s.last = digest(data)
 	s.lastInfo, _ = os.Stat(s.path)
 	return st, nil
 }
@@ -225,17 +228,19 @@ func (s *FileStore) Save(st *State) error {
 	if s.lock == nil {
 		return fmt.Errorf("save state file %s: store is closed", s.path)
 	}
-	data, err := encode(st)
+	compact, err := encodeCompact(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	if s.last != nil && bytes.Equal(data, s.last) {
+	sum := sha256.Sum256(compact)
+	if s.last != nil && *s.last == sum {
 		return nil
 	}
+	data := indent(compact)
 	if err := s.writeAtomic(data); err != nil {
 		return fmt.Errorf("save state file %s: %w", s.path, err)
 	}
-	s.last = data
+	s.last = &sum
 	s.lastInfo, _ = os.Stat(s.path)
 	return nil
 }

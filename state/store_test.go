@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,6 +116,41 @@ func TestSaveUnchangedWritesNothing(t *testing.T) {
 		again, _ := os.Stat(path)
 		if !os.SameFile(before, again) {
 			t.Fatal("Save of the state just loaded rewrote the file")
+		}
+	})
+
+	t.Run("a file that differs only in whitespace is not rewritten", func(t *testing.T) {
+		// The store compares states by the digest of their compact
+		// encoding: a file indented otherwise (by hand, say) holds the
+		// same state, and rewriting it would change nothing.
+		p := filepath.Join(t.TempDir(), "state.json")
+		compact, err := encodeCompact(sampleState())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, compact, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s4 := openStore(t, p)
+		loaded, err := s4.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.Stat(p)
+		if err := s4.Save(loaded); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := os.Stat(p); !os.SameFile(before, after) {
+			t.Fatal("Save of the same state rewrote a file that differs only in whitespace")
+		}
+		loaded.Seq++
+		if err := s4.Save(loaded); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(p)
+		want, _ := encode(loaded)
+		if string(got) != string(want) {
+			t.Fatalf("a changed state was not written in encode's layout:\n%s", got)
 		}
 	})
 
@@ -255,6 +291,57 @@ func TestOpenRefusesSecondHolder(t *testing.T) {
 			t.Fatal("Save after Close succeeded")
 		}
 	})
+}
+
+// A store remembers what it last wrote by its digest, not its bytes: a
+// daemon over a thousand applications keeps a thousand stores, and their
+// copies were half of its heap.
+func TestStoreKeepsNoCopyOfTheFile(t *testing.T) {
+	kept := func() int64 {
+		var m runtime.MemStats
+		// Twice: sync.Pool's victim cache (encoding/json's buffers)
+		// lasts one collection.
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := openStore(t, path)
+	base := kept()
+	func() {
+		st := sampleState()
+		// About 4 MB of state: a large outbox.
+		for i := range 2000 {
+			ev := st.Outbox[0].Event
+			ev.ID = "evt_big_" + strconv.Itoa(i)
+			ev.Errors = []event.Error{{Exception: "E", Message: strings.Repeat("m", 2000)}}
+			st.Enqueue(ev, []string{"slack"}, ev.OccurredAt)
+		}
+		if err := s.Save(st); err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := s.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Save(loaded); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() < 4<<20 {
+		t.Fatalf("the state file has %d bytes; the test needs at least 4 MB", info.Size())
+	}
+	// What stays on the heap while only the store is held: far less
+	// than the file (a copy would be all of it).
+	if grew := kept() - base; grew > info.Size()/8 {
+		t.Errorf("after Save, Load and Save the heap kept %d bytes more for a %d-byte state file: the store keeps a copy of it", grew, info.Size())
+	}
+	runtime.KeepAlive(s)
 }
 
 func TestUpgrade(t *testing.T) {

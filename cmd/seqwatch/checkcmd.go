@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
@@ -119,6 +120,14 @@ func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int
 	if parallel <= 0 {
 		parallel = maxParallelChecks
 	}
+	// The configuration is parsed once here and each application taken
+	// from it; if it cannot be read now, judge reads it and says why.
+	byName := map[string]*config.App{}
+	if cfg, err := sf.loadConfig(ctx); err == nil {
+		for _, a := range cfg.Applications() {
+			byName[a.DisplayName()] = a
+		}
+	}
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -128,7 +137,7 @@ func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			one := sf
-			one.name = name
+			one.name, one.picked = name, byName[name]
 			verdicts[i] = check.AppVerdict{Name: name, Verdict: judge(ctx, one, e)}
 		}()
 	}

@@ -21,7 +21,12 @@ import (
 type sourceFlags struct {
 	app, dsn, config, timezone string
 	// name picks one application of a configuration with apps:.
-	name       string
+	name string
+	// picked, when set, is that application, already loaded: check over
+	// every application of apps: parses the file once, not once per
+	// application (with a thousand applications, a thousand parses of a
+	// thousand entries).
+	picked     *config.App
 	maxPending int
 	stuckAfter time.Duration
 	// scheduledStuckAfter is --scheduled-stuck-after; -1 when not given.
@@ -60,7 +65,9 @@ func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check
 	if f.name != "" && f.config == "" {
 		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
-	if f.config != "" {
+	if f.picked != nil {
+		ac = f.picked
+	} else if f.config != "" {
 		cfg, err := f.loadConfig(ctx)
 		if err != nil {
 			return laravel.Source{}, check.Thresholds{}, err

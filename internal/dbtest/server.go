@@ -334,6 +334,15 @@ func (s *Server) stopLocked() error {
 	}
 }
 
+// LogPath is the server's log file (the server's standard error), for a
+// benchmark that turns on statement logging; "" for an external server.
+func (s *Server) LogPath() string {
+	if s.external {
+		return ""
+	}
+	return s.logPath
+}
+
 // logTail is the end of the server's log, for start-up errors.
 func (s *Server) logTail() string {
 	b, err := os.ReadFile(s.logPath)

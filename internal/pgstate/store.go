@@ -3,6 +3,7 @@ package pgstate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,10 +36,13 @@ type Store struct {
 	// token is the lease token of this store's last successful Acquire
 	// that made it the leader; 0 when it is not the leader.
 	token int64
-	// rev and last are the document as this store last loaded or wrote it:
-	// a row whose rev differs was written by someone else since.
-	rev  int64
-	last []byte
+	// rev and known are the document as this store last loaded or wrote
+	// it: a row whose rev differs was written by someone else since.
+	// known keeps a digest of it and its outbox's keys, not its bytes: a
+	// daemon over a thousand applications would otherwise keep a copy of
+	// every document (nil: no document yet).
+	rev   int64
+	known *docMemo
 	// docToken is the lease token the document carried then (0: written
 	// by no leader yet). A document with another token was written by
 	// another leader.
@@ -48,6 +52,30 @@ type Store struct {
 	// answer (it may have landed).
 	dirty   bool
 	pending []byte
+}
+
+// docMemo is what a Store remembers of a document: its SHA-256, to tell
+// an unchanged state from one to write, and the deliveries of its outbox,
+// the base of a merge (see merge).
+type docMemo struct {
+	sum    [sha256.Size]byte
+	outbox []deliveryKey
+}
+
+// deliveryKey is one delivery of an outbox: an event to a channel.
+type deliveryKey struct{ id, channel string }
+
+// memoOf remembers doc, whose state has the given outbox; nil for no
+// document.
+func memoOf(doc []byte, outbox []state.Delivery) *docMemo {
+	if doc == nil {
+		return nil
+	}
+	m := &docMemo{sum: sha256.Sum256(doc)}
+	for _, d := range outbox {
+		m.outbox = append(m.outbox, deliveryKey{d.Event.ID, d.Channel})
+	}
+	return m
 }
 
 // App returns the application's name.
@@ -108,7 +136,7 @@ func (s *Store) Load() (*state.State, error) {
 			return nil, err
 		}
 	}
-	s.rev, s.last, s.docToken, s.dirty, s.pending = rev, doc, token, false, nil
+	s.rev, s.known, s.docToken, s.dirty, s.pending = rev, memoOf(doc, st.Outbox), token, false, nil
 	return st, nil
 }
 
@@ -190,11 +218,11 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 		wrote    []byte // bytes written (nil: the row already held them)
 		merged   bool   // cur took in the document at mergedRev
 		mergeRev int64
-		mergeDoc []byte
+		mergeDoc *docMemo
 		mergeTok int64
-		rowRev   int64  // the row's revision after this transaction
-		rowDoc   []byte // the row's bytes after this transaction
-		rowToken int64  // the row's token after this transaction
+		rowRev   int64    // the row's revision after this transaction
+		rowDoc   *docMemo // the row's document after this transaction
+		rowToken int64    // the row's token after this transaction
 	)
 	apply := func() error {
 		applied = true
@@ -225,13 +253,16 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 			Scan(&rev, &token); err != nil {
 			return err
 		}
-		doc := s.last
-		if rev != s.rev {
+		// known: the row holds the document this store last loaded or
+		// wrote (s.known); otherwise doc is the row's, read here.
+		known := rev == s.rev
+		var doc []byte
+		if !known {
 			if err := tx.QueryRow(ctx, `SELECT doc::text FROM seqwatch_states WHERE app = $1`, s.app).Scan(&doc); err != nil {
 				return err
 			}
 		}
-		changed := rev != s.rev && doc != nil
+		changed := !known && doc != nil
 		if changed && s.pending != nil && bytes.Equal(doc, s.pending) {
 			changed = false // this store's own write, whose COMMIT got no answer
 		}
@@ -242,7 +273,7 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 				return err
 			}
 			s.merge(cur, fresh, token)
-			merged, mergeRev, mergeDoc, mergeTok = true, rev, doc, token
+			merged, mergeRev, mergeDoc, mergeTok = true, rev, memoOf(doc, fresh.Outbox), token
 		}
 		if err := apply(); err != nil {
 			return err
@@ -251,8 +282,12 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 		if err != nil {
 			return fmt.Errorf("encode state: %w", err)
 		}
-		if bytes.Equal(data, doc) {
-			rowRev, rowDoc, rowToken = rev, doc, token
+		switch {
+		case known && s.known != nil && sha256.Sum256(data) == s.known.sum:
+			rowRev, rowDoc, rowToken = rev, s.known, token
+			return nil
+		case !known && bytes.Equal(data, doc):
+			rowRev, rowDoc, rowToken = rev, memoOf(doc, cur.Outbox), token
 			return nil
 		}
 		if err := tx.QueryRow(ctx,
@@ -260,13 +295,13 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 			s.app, string(data), s.token).Scan(&rowRev); err != nil {
 			return err
 		}
-		wrote, rowDoc, rowToken = data, data, s.token
+		wrote, rowDoc, rowToken = data, memoOf(data, cur.Outbox), s.token
 		return nil
 	}, func() bool { return !applied })
 
 	switch {
 	case err == nil:
-		s.rev, s.last, s.docToken, s.dirty, s.pending = rowRev, rowDoc, rowToken, false, nil
+		s.rev, s.known, s.docToken, s.dirty, s.pending = rowRev, rowDoc, rowToken, false, nil
 		return cur, nil
 	case fnErr != nil:
 		return cur, fnErr
@@ -283,7 +318,7 @@ func (s *Store) Update(ctx context.Context, cur *state.State, fn func(*state.Sta
 	if merged {
 		// cur holds the document as it was at mergeRev: that is what the
 		// next Update compares with, and the base of its merge.
-		s.rev, s.last, s.docToken = mergeRev, mergeDoc, mergeTok
+		s.rev, s.known, s.docToken = mergeRev, mergeDoc, mergeTok
 	}
 	var ce *commitError
 	if errors.As(err, &ce) && wrote != nil {
@@ -346,18 +381,16 @@ func (s *Store) merge(cur, fresh *state.State, token int64) {
 		// which the document cannot have: keep those (new since the last
 		// document this store wrote or loaded, and neither queued nor
 		// given up on in the fresh one).
-		var base []state.Delivery
-		if s.last != nil {
-			if b, err := state.Unmarshal(s.last); err == nil {
-				base = b.Outbox
-			}
+		var base []deliveryKey
+		if s.known != nil {
+			base = s.known.outbox
 		}
 		same := func(a state.Delivery) func(state.Delivery) bool {
 			return func(b state.Delivery) bool { return a.Event.ID == b.Event.ID && a.Channel == b.Channel }
 		}
 		outbox = slices.Clone(outbox)
 		for _, d := range cur.Outbox {
-			if slices.ContainsFunc(base, same(d)) || slices.ContainsFunc(fresh.Outbox, same(d)) || slices.ContainsFunc(fresh.Dead, same(d)) {
+			if slices.Contains(base, deliveryKey{d.Event.ID, d.Channel}) || slices.ContainsFunc(fresh.Outbox, same(d)) || slices.ContainsFunc(fresh.Dead, same(d)) {
 				continue
 			}
 			outbox = append(outbox, d)

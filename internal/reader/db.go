@@ -122,6 +122,16 @@ func Open(ctx context.Context, c laravel.Conn) (*DB, error) {
 			lim.lock = 0
 		}
 		q.Set("application_name", "seqwatch")
+		// One round trip per statement (Parse, Bind, Execute and Sync of an
+		// unnamed statement), not pgx's default of preparing and caching
+		// each statement first: a read asks each question once, and an
+		// application of apps: reconnects at every tick, so the cache
+		// only cost a round trip and a server-side statement per query.
+		// It is also what PgBouncer in transaction mode can serve (see
+		// internal/pgstate). A mode the URL sets is the user's.
+		if q.Get("default_query_exec_mode") == "" {
+			q.Set("default_query_exec_mode", "exec")
+		}
 		u.RawQuery = q.Encode()
 		dsn = u.String()
 	case "mysql", "mariadb":

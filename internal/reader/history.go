@@ -62,26 +62,7 @@ func OpenHistory(ctx context.Context, db *DB, src laravel.Source) (*History, err
 	if err != nil {
 		return nil, err
 	}
-	if err := db.forHistory(ctx, tx); err != nil {
-		tx.Rollback()
-		return nil, err
-	}
 	return &History{r: reader{db: db, d: db.d, t: t, loc: loc, q: tx, bad: newUnreadableSet()}, tx: tx}, nil
-}
-
-// forHistory sets tx up for the history's queries.
-func (db *DB) forHistory(ctx context.Context, tx *sql.Tx) error {
-	if db.d.name() != "pgsql" {
-		return nil
-	}
-	// The history's queries are a scan, a sort and index probes:
-	// compiling them (their estimated cost is over jit_above_cost at a
-	// million rows) took 80-120 ms and saved less. For this transaction
-	// only, and only where the server has JIT at all.
-	if _, err := tx.ExecContext(ctx, "SELECT CASE WHEN current_setting('jit', true) IS NOT NULL THEN set_config('jit', 'off', true) END"); err != nil {
-		return db.queryError("start a read-only transaction", err)
-	}
-	return nil
 }
 
 // Close ends the read transaction. Nothing was written, so it is rolled

@@ -67,10 +67,6 @@ func ReadWithHistory(ctx context.Context, db *DB, src laravel.Source, now time.T
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := db.forHistory(ctx, tx); err != nil {
-		tx.Rollback()
-		return nil, nil, err
-	}
 	return snap, &History{r: r, tx: tx}, nil
 }
 
