@@ -59,7 +59,8 @@ type HTTPSender struct {
 	Timeout time.Duration
 	// Now is the clock for Retry-After dates (nil: time.Now).
 	Now func() time.Time
-	// Logger is told when a Retry-After was capped (nil: discarded).
+	// Logger is told when a Retry-After was capped, and when a 2xx answer
+	// broke off mid-body (nil: discarded).
 	Logger *slog.Logger
 	// Secrets are scrubbed from every error (tokens, passwords, the URL).
 	Secrets []string
@@ -89,6 +90,11 @@ type Answer struct {
 	// Body is the start of the answer's body: at most the keep bytes
 	// asked of Do.
 	Body []byte
+	// BodyErr is why a 2xx answer's body could not be read (the peer cut
+	// the connection mid-body, the request's time ran out): Body then
+	// holds what arrived before. Do counts such an answer as delivered;
+	// a channel that needs the body (an "ok" or an id in it) decides.
+	BodyErr error
 }
 
 // Do sends req within the sender's timeout (the request's own context
@@ -97,6 +103,12 @@ type Answer struct {
 // to return (0: none). A 2xx answer returns (answer, false, nil); any other
 // outcome returns the answer when there was one, whether a retry is worth
 // it, and an error that says what happened.
+//
+// A 2xx status means the peer took the request, so a body that then fails
+// to arrive does not undo it: retrying would hand the service the same
+// event again under the same id. Do logs the read error, returns the
+// answer with Answer.BodyErr set and what arrived in Body, and still
+// reports it delivered; a channel that needs the body judges what it got.
 func (s *HTTPSender) Do(req *http.Request, what string, keep int) (*Answer, bool, error) {
 	timeout := s.Timeout
 	if timeout <= 0 {
@@ -127,11 +139,18 @@ func (s *HTTPSender) Do(req *http.Request, what string, keep int) (*Answer, bool
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if keep > 0 {
 			a.Body, err = io.ReadAll(io.LimitReader(resp.Body, int64(keep)))
-			if err != nil {
-				return a, true, fmt.Errorf("%s: reading the answer: %w", s.name(what), s.SafeError(err))
+		}
+		if err == nil {
+			_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		}
+		if err != nil {
+			a.BodyErr = s.SafeError(err)
+			if s.Logger != nil {
+				s.Logger.Warn("the channel's peer accepted the request but its answer broke off; counted as delivered",
+					slog.String("channel_type", s.Channel), slog.String("request", what),
+					slog.Int("status", resp.StatusCode), slog.String("error", a.BodyErr.Error()))
 			}
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 		return a, false, nil
 	}
 	a.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxAnswerSnippet))

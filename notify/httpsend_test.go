@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -266,5 +267,69 @@ func TestSafeErrorKeepsWhatWrapsATransportError(t *testing.T) {
 		if errors.Is(tc.err, context.DeadlineExceeded) && !errors.Is(got, context.DeadlineExceeded) {
 			t.Errorf("SafeError(%q) lost the cause", tc.err)
 		}
+	}
+}
+
+// TestHTTPSenderCountsA2xxWhoseBodyBreaksOffAsDelivered: the peer answers
+// 200 with a Content-Length, sends part of the body and cuts the
+// connection. It has taken the request, so a retry would hand it the same
+// event again under the same id: Do reports it delivered, logs the read
+// error, and gives the channel what arrived and why the rest did not.
+func TestHTTPSenderCountsA2xxWhoseBodyBreaksOffAsDelivered(t *testing.T) {
+	const sent = `{"ok":tr`
+	for _, tc := range []struct {
+		name     string
+		keep     int
+		wantBody string
+	}{
+		{name: "a channel that keeps the body", keep: 4 << 10, wantBody: sent},
+		{name: "a channel that needs no body", keep: 0, wantBody: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			requests := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				requests++
+				mu.Unlock()
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Errorf("hijack: %v", err)
+					return
+				}
+				defer conn.Close()
+				// The whole header and part of the promised 64 bytes, then the
+				// connection goes (Close: a FIN after what was written).
+				_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n%s", sent)
+				_ = buf.Flush()
+			}))
+			defer srv.Close()
+			var logs bytes.Buffer
+			s := &notify.HTTPSender{Channel: "test", Client: srv.Client(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+			a, retry, err := s.Do(req, "POST evt_1", tc.keep)
+			if err != nil || retry {
+				t.Fatalf("retry=%v err=%v: want it delivered (the peer answered 200)", retry, err)
+			}
+			if a == nil || a.Status != http.StatusOK {
+				t.Fatalf("answer %+v, want the 200", a)
+			}
+			if !errors.Is(a.BodyErr, io.ErrUnexpectedEOF) {
+				t.Errorf("BodyErr = %v, want the cut body's unexpected EOF", a.BodyErr)
+			}
+			if string(a.Body) != tc.wantBody {
+				t.Errorf("Body = %q, want %q (what arrived)", a.Body, tc.wantBody)
+			}
+			for _, want := range []string{"level=WARN", "counted as delivered", "channel_type=test", `request="POST evt_1"`, "status=200", "unexpected EOF"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log lacks %q: %s", want, logs.String())
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if requests != 1 {
+				t.Errorf("the peer got %d requests, want 1", requests)
+			}
+		})
 	}
 }
