@@ -3,13 +3,15 @@
 #   - static binaries (CGO_ENABLED=0, -trimpath) with the version, commit
 #     and date stamped in (seqwatch version prints them), one .tar.gz per
 #     platform: seqwatch_VERSION_OS_ARCH.tar.gz holding the binary,
-#     README.md, LICENSE, seqwatch.yaml (the commented example) and, for
-#     Linux, the systemd units;
+#     README.md, LICENSE, seqwatch.yaml (the commented example), docs/
+#     (what the README links to) and, for Linux, the systemd units;
 #   - for each Linux platform a .deb and an .rpm (nfpm, release/nfpm.yaml):
-#     /usr/bin/seqwatch, the units of systemd/ in /usr/lib/systemd/system
-#     (with a drop-in for the package's seqwatch user), the example as the
-#     conffile /etc/seqwatch/seqwatch.yaml, and maintainer scripts that
-#     create the user and /var/lib/seqwatch and never start anything;
+#     /usr/bin/seqwatch, the units of systemd/ as they are in
+#     /usr/lib/systemd/system (they name /usr/bin/seqwatch and the seqwatch
+#     user), the example as the conffile /etc/seqwatch/seqwatch.yaml, the
+#     README, docs/, the example and the license in /usr/share/doc/seqwatch,
+#     and maintainer scripts that create the user and /var/lib/seqwatch and
+#     never start anything;
 #   - SHA256SUMS of all of them (sha256sum -c SHA256SUMS checks them).
 #
 # Usage: release/build.sh OUTDIR [VERSION]
@@ -41,7 +43,7 @@ out="$1"
 version="${2:-}"
 platforms="${PLATFORMS:-linux/amd64 linux/arm64 darwin/arm64 darwin/amd64}"
 
-for tool in go tar gzip sha256sum sed; do
+for tool in go tar gzip sha256sum; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
 done
 
@@ -119,6 +121,10 @@ for platform in $platforms; do
 	mkdir -p "$dir"
 	install -m 0755 "$bin" "$dir/seqwatch"
 	install -m 0644 README.md LICENSE seqwatch.yaml "$dir/"
+	# docs/ as it is: the README's links point into it (release/test.sh
+	# checks that each resolves in the archive and in the package).
+	install -d -m 0755 "$dir/docs"
+	install -m 0644 docs/* "$dir/docs/"
 	if [ "$os" = linux ]; then
 		mkdir -p "$dir/systemd"
 		install -m 0644 systemd/seqwatch.service systemd/seqwatch-once.service systemd/seqwatch.timer "$dir/systemd/"
@@ -127,16 +133,13 @@ for platform in $platforms; do
 
 	[ "$os" = linux ] || continue
 	stage="$tmp/stage/$arch"
-	mkdir -p "$stage/systemd" "$stage/package"
+	mkdir -p "$stage/systemd" "$stage/package" "$stage/docs"
 	install -m 0755 "$bin" "$stage/seqwatch"
 	install -m 0644 README.md LICENSE seqwatch.yaml "$stage/"
-	# The units as they are in systemd/, with the package's binary path;
-	# the drop-in (package/service.conf) swaps the dynamic user for the
-	# package's seqwatch user.
-	for u in seqwatch.service seqwatch-once.service seqwatch.timer; do
-		sed 's#/usr/local/bin/seqwatch#/usr/bin/seqwatch#g' "systemd/$u" >"$stage/systemd/$u"
-	done
-	install -m 0644 "$here/package/service.conf" "$stage/systemd/service.conf"
+	install -m 0644 docs/* "$stage/docs/"
+	# The units as they are in systemd/: they already name /usr/bin/seqwatch
+	# and the seqwatch user that postinstall.sh creates.
+	install -m 0644 systemd/seqwatch.service systemd/seqwatch-once.service systemd/seqwatch.timer "$stage/systemd/"
 	install -m 0755 "$here/package/postinstall.sh" "$here/package/preremove.sh" "$here/package/postremove.sh" "$stage/package/"
 	for packager in deb rpm; do
 		echo "+ nfpm package --packager $packager ($arch)"

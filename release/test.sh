@@ -2,12 +2,17 @@
 # Tests the release as an operator meets it, on this Debian machine, as root:
 #   - release/build.sh for linux/amd64 (TEST_PLATFORMS to add others): the
 #     archive's contents, a static binary stamped with the version,
-#     SHA256SUMS;
-#   - the .rpm, listed and inspected with rpm -qp;
-#   - the .deb installed with dpkg -i: seqwatch version, the seqwatch user,
-#     /var/lib/seqwatch, the file modes, the conffile, nothing enabled or
-#     started, systemd-analyze verify and security on the installed units,
-#     seqwatch demo and one daemon tick as the service's user;
+#     SHA256SUMS, and every relative link of the shipped README and docs/
+#     resolving inside the archive (internal/docs' TestShippedDocsLinksResolve);
+#   - the .rpm, listed and inspected with rpm -qp, and installed into a
+#     scratch root (rpm --root): its binary reports the package's version;
+#   - the .deb installed with dpkg -i: seqwatch version is the package's,
+#     the seqwatch user, /var/lib/seqwatch, the file modes, the conffile,
+#     nothing enabled or started, the units installed as systemd/ has them
+#     (no build-time rewrite), each path and the user they name present,
+#     systemd-analyze verify and security on them, the README's links in
+#     /usr/share/doc/seqwatch, seqwatch demo and one daemon tick as the
+#     service's user;
 #   - an upgrade (dpkg -i --force-confold, as an unattended upgrade does) to
 #     a second build whose packaged seqwatch.yaml changed: the operator's
 #     edited copy is kept, the state file is untouched and still current;
@@ -36,7 +41,7 @@ skip_or_fail() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip_or_fail "needs root (it installs and purges the .deb)"
-for tool in go git dpkg dpkg-deb dpkg-query rpm systemd-analyze runuser getent tar sha256sum readelf cmp; do
+for tool in go git dpkg dpkg-deb dpkg-query rpm systemd-analyze runuser getent tar sha256sum readelf cmp diff; do
 	command -v "$tool" >/dev/null 2>&1 || skip_or_fail "$tool not found (rpm, systemd and binutils are Debian packages)"
 done
 if dpkg-query -W -f='${Status}' seqwatch 2>/dev/null | grep -qv 'not-installed'; then
@@ -98,6 +103,13 @@ contains() {
 	done
 }
 
+# pkgversion VERSION: the packages' version of a seqwatch version, as
+# release/build.sh makes it for a tag (v1.0.0-ci.1 -> 1.0.0~ci.1).
+pkgversion() {
+	local v="${1#v}"
+	echo "${v/-/\~}"
+}
+
 tmp="$(mktemp -d)"
 # The seqwatch user reads the demo application and the tick's
 # configuration in here.
@@ -114,6 +126,22 @@ trap cleanup EXIT
 v1=v1.0.0-ci.1
 v2=v1.0.0-ci.2
 platforms="linux/amd64 ${TEST_PLATFORMS:-}"
+
+# The link check of internal/docs, built once, run on each shipped tree:
+# links <dir> checks README.md and docs/*.md under dir.
+echo "+ go test -c ./internal/docs"
+(cd "$root" && go test -c -o "$tmp/docs.test" ./internal/docs) >"$tmp/docs-build.log" 2>&1 ||
+	{ cat "$tmp/docs-build.log" >&2; echo "release/test.sh: cannot build internal/docs' tests" >&2; exit 1; }
+links() {
+	local out rc=0
+	out="$(cd "$tmp" && SEQWATCH_SHIPPED_DOCS="$1" "$tmp/docs.test" -test.run '^TestShippedDocsLinksResolve$' -test.v -test.count=1 2>&1)" || rc=$?
+	[ "$rc" -eq 0 ] && [[ "$out" == *"--- PASS: TestShippedDocsLinksResolve"* ]] && return 0
+	printf '%s\n' "$out" >&2
+	return 1
+}
+# The documentation as the repository has it, one path a line: what the
+# archives carry in docs/ and the packages in /usr/share/doc/seqwatch/docs.
+docfiles="$(cd "$root" && ls docs | sort)"
 
 # --- the release build ---------------------------------------------------------
 echo "+ release/build.sh $tmp/v1 $v1 (PLATFORMS=$platforms)"
@@ -141,10 +169,12 @@ check "SHA256SUMS verifies" sha256sum --quiet -c SHA256SUMS
 check "SHA256SUMS lists every other file" equals "SHA256SUMS" "$(awk '{print $2}' SHA256SUMS | sort | tr '\n' ' ')" "$(ls | grep -vx SHA256SUMS | sort | tr '\n' ' ')"
 
 listing="$(tar -tzvf "$arc.tar.gz" | awk '{print $1, $2, $6}')"
-check "the archive holds the binary, README, LICENSE, the example and the units" equals "archive listing" "$listing" \
+check "the archive holds the binary, README, LICENSE, the example, docs/ and the units" equals "archive listing" "$listing" \
 	"drwxr-xr-x 0/0 $arc/
 -rw-r--r-- 0/0 $arc/LICENSE
 -rw-r--r-- 0/0 $arc/README.md
+drwxr-xr-x 0/0 $arc/docs/
+$(printf -- "-rw-r--r-- 0/0 $arc/docs/%s\n" $docfiles)
 -rwxr-xr-x 0/0 $arc/seqwatch
 -rw-r--r-- 0/0 $arc/seqwatch.yaml
 drwxr-xr-x 0/0 $arc/systemd/
@@ -152,11 +182,19 @@ drwxr-xr-x 0/0 $arc/systemd/
 -rw-r--r-- 0/0 $arc/systemd/seqwatch.service
 -rw-r--r-- 0/0 $arc/systemd/seqwatch.timer"
 mkdir "$tmp/arc" && tar -xzf "$arc.tar.gz" -C "$tmp/arc"
+check "the archive's docs/ is the repository's" diff -r "$root/docs" "$tmp/arc/$arc/docs"
 same=1
 for f in README.md LICENSE seqwatch.yaml systemd/seqwatch.service systemd/seqwatch-once.service systemd/seqwatch.timer; do
 	cmp -s "$root/$f" "$tmp/arc/$arc/$f" || { echo "$f differs from the repository's" >&2; same=0; }
 done
-check "the archive's files are the repository's" test "$same" -eq 1
+check "the archive's README, LICENSE, example and units are the repository's" test "$same" -eq 1
+# Every archive (darwin's too, which has no systemd/): a reader who
+# unpacked it follows the README's links without the source.
+for a in seqwatch_1.0.0-ci.1_*.tar.gz; do
+	d="$tmp/arc/${a%.tar.gz}"
+	[ -d "$d" ] || { mkdir -p "$tmp/arc" && tar -xzf "$a" -C "$tmp/arc"; }
+	check "$a: every relative link of README.md and docs/ resolves inside it" links "$d"
+done
 bin="$tmp/arc/$arc/seqwatch"
 check "the binary is static (no program interpreter)" bash -c "! readelf -l '$bin' | grep -qi interp"
 buildinfo="$(go version -m "$bin")"
@@ -171,12 +209,12 @@ check "rpm -qlp lists the package's files" equals "rpm -qlp" "$(rpm -qlp "$rpmf"
 	"/etc/seqwatch/seqwatch.yaml
 /usr/bin/seqwatch
 /usr/lib/systemd/system/seqwatch-once.service
-/usr/lib/systemd/system/seqwatch-once.service.d/package.conf
 /usr/lib/systemd/system/seqwatch.service
-/usr/lib/systemd/system/seqwatch.service.d/package.conf
 /usr/lib/systemd/system/seqwatch.timer
 /usr/share/doc/seqwatch/README.md
-/usr/share/doc/seqwatch/copyright"
+/usr/share/doc/seqwatch/copyright
+$(printf '/usr/share/doc/seqwatch/docs/%s\n' $docfiles)
+/usr/share/doc/seqwatch/seqwatch.yaml"
 check "rpm: seqwatch.yaml is %config(noreplace)" equals "rpm config files" \
 	"$(rpm -qp --queryformat '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$rpmf" 2>/dev/null | grep ' c')" "/etc/seqwatch/seqwatch.yaml cn"
 check "rpm: version 1.0.0~ci.1, MIT, for x86_64" equals "rpm header" \
@@ -191,6 +229,17 @@ done
 check "rpm: %post, %preun and %postun are the .deb's scripts" test "$same" -eq 1
 check "rpm: the binary is mode 0755" equals "rpm modes" \
 	"$(rpm -qp --queryformat '[%{FILEMODES:perms} %{FILEUSERNAME} %{FILENAMES}\n]' "$rpmf" 2>/dev/null | grep /usr/bin/seqwatch)" "-rwxr-xr-x root /usr/bin/seqwatch"
+# The .rpm's files, unpacked into a scratch root by rpm itself (no
+# scriptlets, no dependencies: only what the package carries).
+rpmroot="$tmp/rpmroot"
+rc=0
+{ rpm --root "$rpmroot" --initdb && rpm --root "$rpmroot" -i --nodeps --noscripts --nosignature --ignorearch "$tmp/v1/$rpmf"; } >"$tmp/rpm.log" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || cat "$tmp/rpm.log" >&2
+check "rpm -i --root unpacks the .rpm" test "$rc" -eq 0
+check "rpm: its seqwatch version says $v1, the .rpm's version $(rpm -qp --queryformat '%{VERSION}' "$rpmf" 2>/dev/null)" equals "the .rpm's seqwatch version" \
+	"$(pkgversion "$("$rpmroot/usr/bin/seqwatch" version 2>&1 | head -n 1 | sed 's/^seqwatch //')")" "$(rpm -qp --queryformat '%{VERSION}' "$rpmf" 2>/dev/null)"
+check "rpm: its units are the repository's" diff -r -x '*.sh' "$root/systemd" "$rpmroot/usr/lib/systemd/system"
+check "rpm: every relative link of /usr/share/doc/seqwatch resolves inside it" links "$rpmroot/usr/share/doc/seqwatch"
 
 # --- dpkg -i ---------------------------------------------------------------------
 check ".deb: seqwatch.yaml is its only conffile" equals "conffiles" "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)" "/etc/seqwatch/seqwatch.yaml"
@@ -204,6 +253,8 @@ must "dpkg -i installs it" test "$rc" -eq 0
 check "postinst says how to start it" contains "$(cat "$tmp/install.log")" "nothing is started" "systemctl enable --now seqwatch"
 check "nothing was enabled" equals "links under /etc/systemd" "$(find /etc/systemd -name 'seqwatch*' 2>/dev/null | sort)" "$wants_before"
 check "seqwatch version (on PATH) says $v1" equals "seqwatch version" "$(seqwatch version | head -n 1)" "seqwatch $v1"
+check "which is the installed package's version ($(dpkg-query -W -f='${Version}' seqwatch))" equals "dpkg version" \
+	"$(dpkg-query -W -f='${Version}' seqwatch)" "$(pkgversion "$(seqwatch version | head -n 1 | sed 's/^seqwatch //')")-1"
 check "it is /usr/bin/seqwatch" equals "command -v seqwatch" "$(command -v seqwatch)" "/usr/bin/seqwatch"
 
 IFS=: read -r _ _ uid gid _ home shell < <(getent passwd seqwatch) || true
@@ -213,15 +264,18 @@ check "its group is seqwatch" equals "group" "$(getent group "$gid" | cut -d: -f
 check "/var/lib/seqwatch is seqwatch's, mode 0700" equals "state dir" "$(stat -c '%a %U:%G' /var/lib/seqwatch)" "700 seqwatch:seqwatch"
 check "file modes and owners" equals "modes" "$(stat -c '%a %U:%G %n' /usr/bin/seqwatch /etc/seqwatch /etc/seqwatch/seqwatch.yaml \
 	/usr/lib/systemd/system/seqwatch.service /usr/lib/systemd/system/seqwatch-once.service /usr/lib/systemd/system/seqwatch.timer \
-	/usr/lib/systemd/system/seqwatch.service.d/package.conf /usr/lib/systemd/system/seqwatch-once.service.d/package.conf)" \
+	/usr/share/doc/seqwatch /usr/share/doc/seqwatch/README.md /usr/share/doc/seqwatch/docs)" \
 	"755 root:root /usr/bin/seqwatch
 755 root:root /etc/seqwatch
 644 root:root /etc/seqwatch/seqwatch.yaml
 644 root:root /usr/lib/systemd/system/seqwatch.service
 644 root:root /usr/lib/systemd/system/seqwatch-once.service
 644 root:root /usr/lib/systemd/system/seqwatch.timer
-644 root:root /usr/lib/systemd/system/seqwatch.service.d/package.conf
-644 root:root /usr/lib/systemd/system/seqwatch-once.service.d/package.conf"
+755 root:root /usr/share/doc/seqwatch
+644 root:root /usr/share/doc/seqwatch/README.md
+755 root:root /usr/share/doc/seqwatch/docs"
+check "/usr/share/doc/seqwatch/docs is the repository's docs/" diff -r "$root/docs" /usr/share/doc/seqwatch/docs
+check "every relative link of the installed README and docs/ resolves in /usr/share/doc/seqwatch" links /usr/share/doc/seqwatch
 check "dpkg records /etc/seqwatch/seqwatch.yaml as a conffile" contains "$(dpkg-query -W -f='${Conffiles}' seqwatch)" "/etc/seqwatch/seqwatch.yaml"
 check "the conffile is the commented example" cmp -s /etc/seqwatch/seqwatch.yaml "$root/seqwatch.yaml"
 check "the config passes seqwatch validate, but for the secrets left to fill in" bash -c \
@@ -233,17 +287,38 @@ out="$(cd / && systemd-analyze verify "${units[@]/#//usr/lib/systemd/system/}" 2
 # Warnings (unknown keys, a missing ExecStart= binary) exit 0 but are wrong.
 [ -z "$out" ] || { printf '%s\n' "$out" >&2; rc=1; }
 check "systemd-analyze verify of the installed units (drop-ins included) says nothing" test "$rc" -eq 0
+same=1
+for u in "${units[@]}"; do
+	cmp -s "$root/systemd/$u" "/usr/lib/systemd/system/$u" || { echo "/usr/lib/systemd/system/$u differs from systemd/$u" >&2; same=0; }
+done
+check "the installed units are systemd/'s as they are, with no drop-in" bash -c \
+	"[ '$same' -eq 1 ] && ! ls -d /usr/lib/systemd/system/seqwatch*.d >/dev/null 2>&1"
+pkgfiles="$(dpkg -L seqwatch)"
 for s in seqwatch.service seqwatch-once.service; do
-	# The unit with its drop-ins, as systemd merges them: the last
-	# assignment of each key wins.
+	# The unit as systemd reads it (drop-ins included: none from the
+	# package), the last assignment of each key winning.
 	effective="$(cd / && systemd-analyze cat-config "systemd/system/$s" 2>/dev/null |
 		awk -F= '/^(ExecStart|DynamicUser|User|Group|StateDirectory)=/ { v[$1] = $0 } END { print v["ExecStart"]; print v["DynamicUser"]; print v["User"]; print v["Group"]; print v["StateDirectory"] }')"
 	check "$s runs /usr/bin/seqwatch on /etc/seqwatch/seqwatch.yaml as seqwatch, state in /var/lib/seqwatch" contains "$effective" \
 		"ExecStart=/usr/bin/seqwatch run " "--config /etc/seqwatch/seqwatch.yaml" "
-DynamicUser=no
+
 User=seqwatch
 Group=seqwatch
 StateDirectory=seqwatch"
+	# What systemd needs at start, from the unit itself: the program and
+	# the configuration file belong to the package, the user and group
+	# exist, the state directory is the user's, and the user can read the
+	# configuration and run the program.
+	exec_start="$(sed -n 's/^ExecStart=//p' "/usr/lib/systemd/system/$s")"
+	prog="${exec_start%% *}"
+	conf="$(sed -n 's/.*--config \([^ ]*\).*/\1/p' <<<"$exec_start")"
+	user="$(sed -n 's/^User=//p' "/usr/lib/systemd/system/$s")"
+	group="$(sed -n 's/^Group=//p' "/usr/lib/systemd/system/$s")"
+	state="/var/lib/$(sed -n 's/^StateDirectory=//p' "/usr/lib/systemd/system/$s")"
+	check "$s: $prog and $conf are the package's, user $user and group $group exist, $state is theirs" bash -c \
+		"grep -qx '$prog' <<<'$pkgfiles' && grep -qx '$conf' <<<'$pkgfiles' && getent passwd '$user' >/dev/null && getent group '$group' >/dev/null &&
+		[ \"\$(stat -c %U:%G '$state')\" = '$user:$group' ]"
+	check "$s: $user can read $conf and run $prog" runuser -u "$user" -- bash -c "[ -r '$conf' ] && '$prog' version >/dev/null"
 	report="$(cd / && systemd-analyze security --offline=true "$s" 2>&1 || true)"
 	score="$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p' | tail -n 1)"
 	check "$s as installed scores ${score:-?} (at most 2.0)" awk -v s="${score:-99}" 'BEGIN { exit !(s + 0 <= 2.0) }'
@@ -301,6 +376,8 @@ cat "$tmp/upgrade.log"
 must "dpkg -i --force-confold upgrades it" test "$rc" -eq 0
 check "postinst says the running daemon needs a restart" contains "$(cat "$tmp/upgrade.log")" "seqwatch upgraded" "seqwatch state check" "systemctl restart seqwatch"
 check "seqwatch version says $v2" equals "seqwatch version" "$(seqwatch version | head -n 1)" "seqwatch $v2"
+check "which is the upgraded package's version ($(dpkg-query -W -f='${Version}' seqwatch))" equals "dpkg version" \
+	"$(dpkg-query -W -f='${Version}' seqwatch)" "$(pkgversion "$(seqwatch version | head -n 1 | sed 's/^seqwatch //')")-1"
 check "dpkg kept the operator's seqwatch.yaml" cmp -s /etc/seqwatch/seqwatch.yaml "$tmp/operator.yaml"
 check "and put the package's new one beside it (.dpkg-dist)" contains "$(cat /etc/seqwatch/seqwatch.yaml.dpkg-dist 2>&1)" "# changed in $v2"
 check "the upgrade kept the user" equals "uid" "$(id -u seqwatch)" "$uid"
@@ -321,8 +398,7 @@ installed=0
 check "purge removed the user and the group" bash -c "! getent passwd seqwatch >/dev/null && ! getent group seqwatch >/dev/null"
 left=""
 for p in /etc/seqwatch /var/lib/seqwatch /usr/bin/seqwatch /usr/share/doc/seqwatch /usr/lib/systemd/system/seqwatch.service \
-	/usr/lib/systemd/system/seqwatch-once.service /usr/lib/systemd/system/seqwatch.timer \
-	/usr/lib/systemd/system/seqwatch.service.d /usr/lib/systemd/system/seqwatch-once.service.d; do
+	/usr/lib/systemd/system/seqwatch-once.service /usr/lib/systemd/system/seqwatch.timer; do
 	[ -e "$p" ] && left="$left $p"
 done
 left="$left$(find /etc/systemd /var/lib/systemd -name 'seqwatch*' 2>/dev/null | tr '\n' ' ')"

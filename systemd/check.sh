@@ -71,7 +71,7 @@ if [ -z "$bin" ]; then
 fi
 mkdir -p "$tmp/units"
 for u in "${units[@]}"; do
-	sed "s#/usr/local/bin/seqwatch#$bin#g" "$here/$u" >"$tmp/units/$u"
+	sed "s#/usr/bin/seqwatch#$bin#g" "$here/$u" >"$tmp/units/$u"
 done
 
 fail=0

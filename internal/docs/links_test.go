@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,6 +99,79 @@ func anchors(text string) map[string]bool {
 // directory of the repository, and every #anchor a heading of the page it
 // points into, so that moving a section cannot leave a link behind.
 func TestEveryRelativeLinkAndAnchorResolves(t *testing.T) {
+	problems, checked := brokenLinks(root, "the repository", pages(t))
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if checked == 0 {
+		t.Fatal("no relative link found: the link pattern no longer matches the documents")
+	}
+}
+
+// envShipped names a tree as the release ships it (an unpacked archive's
+// directory, or /usr/share/doc/seqwatch of the installed package):
+// release/test.sh sets it for TestShippedDocsLinksResolve.
+const envShipped = "SEQWATCH_SHIPPED_DOCS"
+
+// The README and docs/ travel in the release archives and in the packages'
+// /usr/share/doc/seqwatch without the source, so their links must resolve
+// among what ships: a link into the source (a .go file, a golden file) is
+// dead on the server that reads them. Without SEQWATCH_SHIPPED_DOCS the
+// test lays out what release/build.sh puts beside the README (LICENSE,
+// seqwatch.yaml, docs/) from the repository; release/test.sh runs it on the
+// real archive and the installed package.
+func TestShippedDocsLinksResolve(t *testing.T) {
+	tree := os.Getenv(envShipped)
+	if tree == "" {
+		tree = t.TempDir()
+		for _, f := range []string{"README.md", "LICENSE", "seqwatch.yaml"} {
+			copyFile(t, filepath.Join(root, f), filepath.Join(tree, f))
+		}
+		docs, err := os.ReadDir(filepath.Join(root, "docs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(tree, "docs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			copyFile(t, filepath.Join(root, "docs", d.Name()), filepath.Join(tree, "docs", d.Name()))
+		}
+	}
+	readme := filepath.Join(tree, "README.md")
+	if _, err := os.Stat(readme); err != nil {
+		t.Fatalf("%s: no README.md in the shipped tree", tree)
+	}
+	shipped, err := filepath.Glob(filepath.Join(tree, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, checked := brokenLinks(tree, "the shipped tree "+tree, append([]string{readme}, shipped...))
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if checked == 0 {
+		t.Fatalf("%s: no relative link found in its README.md and docs/*.md", tree)
+	}
+	t.Logf("%s: checked %d relative links of README.md and %d docs pages", tree, checked, len(shipped))
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// brokenLinks checks every relative link of pages (files under tree, which
+// where names in messages): each names a file or directory inside tree, and each #anchor a heading of the
+// Markdown page it points into. It returns one line per broken link, and
+// how many links it checked.
+func brokenLinks(tree, where string, pages []string) (problems []string, checked int) {
 	texts := map[string]string{}
 	read := func(path string) (string, bool) {
 		if s, ok := texts[path]; ok {
@@ -110,13 +184,13 @@ func TestEveryRelativeLinkAndAnchorResolves(t *testing.T) {
 		texts[path] = string(b)
 		return texts[path], true
 	}
-	checked := 0
-	for _, page := range pages(t) {
+	for _, page := range pages {
+		name, _ := filepath.Rel(tree, page)
 		text, ok := read(page)
 		if !ok {
-			t.Fatalf("cannot read %s", page)
+			problems = append(problems, fmt.Sprintf("cannot read %s", name))
+			continue
 		}
-		name, _ := filepath.Rel(root, page)
 		lines, numbers := prose(text)
 		for i, l := range lines {
 			for _, m := range link.FindAllStringSubmatch(codeSpan.ReplaceAllString(l, ""), -1) {
@@ -129,12 +203,12 @@ func TestEveryRelativeLinkAndAnchorResolves(t *testing.T) {
 				dest := page
 				if file != "" {
 					dest = filepath.Join(filepath.Dir(page), filepath.FromSlash(file))
-					if rel, err := filepath.Rel(root, dest); err != nil || strings.HasPrefix(rel, "..") {
-						t.Errorf("%s:%d: %s points outside the repository", name, numbers[i], target)
+					if rel, err := filepath.Rel(tree, dest); err != nil || strings.HasPrefix(rel, "..") {
+						problems = append(problems, fmt.Sprintf("%s:%d: %s points outside %s", name, numbers[i], target, where))
 						continue
 					}
 					if _, err := os.Stat(dest); err != nil {
-						t.Errorf("%s:%d: %s: no such file in the repository", name, numbers[i], target)
+						problems = append(problems, fmt.Sprintf("%s:%d: %s: no such file in %s", name, numbers[i], target, where))
 						continue
 					}
 				}
@@ -142,19 +216,17 @@ func TestEveryRelativeLinkAndAnchorResolves(t *testing.T) {
 					continue
 				}
 				if !strings.HasSuffix(dest, ".md") {
-					t.Errorf("%s:%d: %s: an anchor into a file that is not Markdown", name, numbers[i], target)
+					problems = append(problems, fmt.Sprintf("%s:%d: %s: an anchor into a file that is not Markdown", name, numbers[i], target))
 					continue
 				}
 				destText, _ := read(dest)
 				if !anchors(destText)[fragment] {
-					t.Errorf("%s:%d: %s: %s has no heading with the anchor #%s", name, numbers[i], target, filepath.Base(dest), fragment)
+					problems = append(problems, fmt.Sprintf("%s:%d: %s: %s has no heading with the anchor #%s", name, numbers[i], target, filepath.Base(dest), fragment))
 				}
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no relative link found: the link pattern no longer matches the documents")
-	}
+	return problems, checked
 }
 
 // The anchors are GitHub's: the slug rules on headings this repository has.
