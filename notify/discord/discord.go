@@ -170,6 +170,11 @@ func (n *Notifier) post(ctx context.Context, p payload, threadID, what string) (
 	if err != nil {
 		return a, m, retry, err
 	}
+	if a.BodyErr != nil {
+		// Discord kept the message and its answer broke off (the sender
+		// logged it): posted, though without the ids a forum thread needs.
+		return a, m, false, nil
+	}
 	// With wait=true Discord answers with the message it kept; anything
 	// else (a proxy's page, an empty 204) did not post it.
 	if json.Unmarshal(a.Body, &m) != nil || m.ID == "" {

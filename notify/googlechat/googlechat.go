@@ -87,6 +87,11 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	if err != nil {
 		return retry, err
 	}
+	if a.BodyErr != nil {
+		// Chat took the message and its answer broke off (the sender logged
+		// it): sent, not an error to retry or dead-letter.
+		return false, nil
+	}
 	var m struct {
 		Name string `json:"name"`
 	}

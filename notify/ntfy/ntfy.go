@@ -93,6 +93,11 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (bool, err
 	if err != nil {
 		return retry, err
 	}
+	if a.BodyErr != nil {
+		// ntfy took the message and its answer broke off (the sender logged
+		// it): published, not an error to retry or dead-letter.
+		return false, nil
+	}
 	var published struct {
 		ID    string `json:"id"`
 		Event string `json:"event"`

@@ -1,0 +1,27 @@
+package googlechat
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
+)
+
+// A 2xx answer that breaks off mid-body: the service took the message, so
+// it is sent, neither retried (a second copy) nor dead-lettered.
+func TestAnAnswerCutOffAfterItsStatusIsSent(t *testing.T) {
+	srv := notifytest.NewCutBodyServer(t, http.StatusOK, `{"name": "spaces/AAA/mess`)
+	n, err := New(Config{WebhookURL: notify.Secret(srv.URL + "/v1/spaces/AAA/messages?key=k&token=t")}, srv.Client(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := n.Notify(context.Background(), []notify.Event{notifytest.Failure("shop/op")})
+	if err != nil || retry {
+		t.Fatalf("Notify: retry=%v err=%v, want it sent (the service answered 200)", retry, err)
+	}
+	if got := srv.Requests.Load(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
+	}
+}
