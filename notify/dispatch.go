@@ -13,6 +13,8 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
+
+	"github.com/seqwatch/seqwatch/internal/pause"
 )
 
 // Dispatcher defaults.
@@ -152,20 +154,9 @@ func NewDispatcher(channels map[string]Notifier, opts DispatcherOptions) *Dispat
 	return d
 }
 
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// sleepContext is the default sleep of the Dispatcher and the Pacer: the
+// one real sleep every stage shares (pause.For).
+func sleepContext(ctx context.Context, d time.Duration) error { return pause.For(ctx, d) }
 
 // Send delivers events to the named channel as one Notify call (one per
 // MaxBatch events when that is set), retrying retryable failures with

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/pause"
 	"github.com/seqwatch/seqwatch/internal/reader"
-	"github.com/seqwatch/seqwatch/internal/schedule"
 )
 
 // Source is what the wait reads: the deploy's runs, incrementally, and the
@@ -107,7 +107,7 @@ func Wait(ctx context.Context, src Source, opt Options, obs Observer) Result {
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = schedule.Sleep
+		sleep = pause.For
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout

@@ -1,7 +1,8 @@
 // Package schedule parses the schedules of seqwatch.yaml (schedule: and
 // maintenance windows) and measures them. The configuration checks a
 // schedule with it and the daemon runs one, so that both agree on what a
-// schedule means. It is a leaf: of seqwatch it imports nothing.
+// schedule means. It is a leaf: of seqwatch it imports only the one real
+// sleep (internal/pause).
 package schedule
 
 import (
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/seqwatch/seqwatch/internal/pause"
 )
 
 // DefaultTickTimeout is the longest default deadline of a tick: a tick's
@@ -77,16 +80,7 @@ func Interval(sched cron.Schedule) time.Duration {
 	return shortest
 }
 
-// Sleep waits for d or until ctx ends, whichever comes first: the real
-// sleep behind every injected one (delivery retries, the state database's
-// retries, wait's polls).
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// Sleep is pause.For, the one real sleep, under its old name: the demo
+// (cmd/seqwatch/demo.go) still calls it here. Call pause.For in new code;
+// this goes when the demo does.
+func Sleep(ctx context.Context, d time.Duration) error { return pause.For(ctx, d) }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/pause"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
-	"github.com/seqwatch/seqwatch/internal/schedule"
 	"github.com/seqwatch/seqwatch/state"
 )
 
@@ -59,7 +59,7 @@ func Open(ctx context.Context, cfg *config.Config, retry bool, sleep Sleep, logg
 // backoff (5s, doubling, at most RetryMax) while retry is set.
 func openDB(ctx context.Context, url string, retry bool, sleep Sleep, logger *slog.Logger) (*pgstate.DB, error) {
 	if sleep == nil {
-		sleep = schedule.Sleep
+		sleep = pause.For
 	}
 	wait := 5 * time.Second
 	for attempt := 1; ; attempt++ {
