@@ -92,23 +92,17 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// validateWebhookURL checks the webhook URL without ever quoting it: the
-// whole URL is the credential.
+// validateWebhookURL checks the webhook URL with the rules every channel's
+// endpoint keeps (notify.ValidateURL), which never quote it: the whole URL
+// is the credential. Slack's own rule comes first: it has no allow_http,
+// so plain http goes only to this host (tests, a local TLS-terminating
+// proxy); anywhere else it would send the secret in clear text.
 func validateWebhookURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return errors.New("slack.webhook_url: not an absolute URL: paste the incoming webhook URL (https://hooks.slack.com/services/...)")
+	if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && !text.IsLoopback(u.Hostname()) {
+		return fmt.Errorf("slack.webhook_url: must be an https URL (got scheme %q for a non-local host)", u.Scheme)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		// Plain http only to this host (tests, a local TLS-terminating
-		// proxy): anywhere else it would send the secret in clear text.
-		if !text.IsLoopback(u.Hostname()) {
-			return fmt.Errorf("slack.webhook_url: must be an https URL (got scheme %q for a non-local host)", u.Scheme)
-		}
-	default:
-		return fmt.Errorf("slack.webhook_url: must be an https URL (got scheme %q)", u.Scheme)
+	if err := notify.ValidateURL(raw, true, "https://hooks.slack.com/services/..."); err != nil {
+		return fmt.Errorf("slack.webhook_url: %w", err)
 	}
 	return nil
 }
