@@ -20,8 +20,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -354,55 +354,21 @@ const hostile = "@everyone @here <@123456789012345678> <@&234567890123456789> <#
 	"[click](https://evil.example/x) https://evil.example/y **bold** __under__ ~~strike~~ ||spoiler|| `code` ```block``` " +
 	"<b>html</b> a & b\r\n# heading\r\n> quote\r\n- list\r\n1. one\r\n-# small \xff\xfe end \u202eevil\u200b"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0
 
 // hostileFailure carries the hostile text everywhere, a 1 MiB trace
-// frame, 40 more frames and five errors.
+// frame, 40 more frames and five errors of a million characters.
 func hostileFailure(key string) notify.Event {
-	var trace strings.Builder
-	trace.WriteString("#0 /app/" + strings.Repeat("A*b_`", 1<<20/5) + ".php(12): x()\n")
-	for i := 1; i < 40; i++ {
-		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s Foo->bar()\n", i, i, hostile)
-	}
-	trace.WriteString("#40 {main}")
-	failed := t0.Add(time.Minute)
-	errs := make([]notify.Error, 5)
-	for i := range errs {
-		errs[i] = notify.Error{
-			Exception: `Illuminate\Database\QueryException` + hostile,
-			Message:   hostile + strings.Repeat("@everyone`", 100_000),
-			Trace:     trace.String(),
-			Context:   `{"file":"/app/<x>.php","line":12}`,
-			CreatedAt: failed,
-		}
-	}
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed, Key: key,
-		App: "shop" + hostile, Environment: "production\r\n", OccurredAt: failed, Summary: hostile,
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_Failed" + hostile, Type: "sync" + hostile, ExecutedAt: t0, FailedAt: &failed},
-		Errors:    errs,
-		Pending:   &notify.PendingCount{Count: 30, Threshold: 10, Names: slicesRepeat(hostile, 30)},
-		Deferred:  &notify.DeferredError{ID: "7", Operation: hostile, Attempts: 3, MaxAttempts: 3, LastError: hostile},
-		Source:    hostile,
-	}
+	ev := notifytest.HostileFailure(key, hostile, "A*b_`")
+	ev.Operation.Type += hostile
+	e := ev.Errors[0]
+	e.Message = hostile + strings.Repeat("@everyone`", 100_000)
+	e.Trace += "#40 {main}"
+	ev.Errors = []notify.Error{e, e, e, e, e}
+	return ev
 }
 
-func slicesRepeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s %d", s, i)
-	}
-	return out
-}
-
-func recovered(key string) notify.Event {
-	done := t0.Add(time.Hour)
-	return notify.Event{
-		ID: "evt_fedcba9876543210fedcba9876543210", Kind: notify.OperationRecovered, Key: key,
-		App: "shop", Environment: "production", OccurredAt: done, Summary: "2024_01_13_120000_Failed completed",
-		Operation: &notify.Operation{ID: "43", Name: "2024_01_13_120000_Failed", Type: "sync", ExecutedAt: done, CompletedAt: &done},
-	}
-}
+var recovered = notifytest.Recovered
 
 func newNotifier(t *testing.T, f *fakeDiscord, cfg Config, threads notify.ThreadStore) *Notifier {
 	t.Helper()
@@ -521,35 +487,13 @@ func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {
 	}
 }
 
-// memStore is a ThreadStore in memory.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][2]string
-}
-
-func (s *memStore) Thread(key string) (string, string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	return v[0], v[1], ok
-}
-
-func (s *memStore) SetThread(key, channel, ts string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][2]string{}
-	}
-	s.m[key] = [2]string{channel, ts}
-}
-
 // In a forum channel a failure opens a post named after it, and its
 // recovery goes into that post; when the post is gone, the recovery opens
 // a new one instead of disabling the channel.
 func TestForumRecoveryLandsInTheFailuresPost(t *testing.T) {
 	f := newFakeDiscord(t)
 	f.forum = true
-	store := &memStore{}
+	store := &notifytest.Threads{}
 	n := newNotifier(t, f, Config{Forum: true}, store)
 	ctx := context.Background()
 	if _, err := n.Notify(ctx, []notify.Event{hostileFailure("k1")}); err != nil {
@@ -629,62 +573,33 @@ func TestValidate(t *testing.T) {
 // cutTraceEvent is an operation.failed event as the state builds it from a
 // 9,187-frame trace, with zero-width and bidi characters and a mention.
 func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
-		OccurredAt: failed, Summary: "@everyone 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] conn\u200bection ```refused```",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
+	return notifytest.HostileCutTrace("@everyone ", "SQLSTATE[08006] conn\u200bection ```refused```")
 }
 
-// The default messages, held by golden files (go test -update).
-func TestMessageGolden(t *testing.T) {
-	cases := []struct {
-		name   string
-		events []notify.Event
-	}{
-		{"failed", []notify.Event{cutTraceEvent()}},
-		{"recovered", []notify.Event{recovered("operation.failed/2024_01_13_120000_FailedOperation/42")}},
-		{"digest", []notify.Event{cutTraceEvent(), recovered("k")}},
+// bodies are the bodies of the messages f accepted.
+func (f *fakeDiscord) bodies() [][]byte {
+	var out [][]byte
+	for _, r := range f.requests() {
+		out = append(out, r.body)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeDiscord(t)
-			n := newNotifier(t, f, Config{}, nil)
-			if _, err := n.Notify(context.Background(), c.events); err != nil {
-				t.Fatal(err)
-			}
-			reqs := f.requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d messages", len(reqs))
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, reqs[0].body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			testkit.Golden(t, "testdata/"+c.name+".json.golden", pretty.Bytes(), update)
-		})
-	}
-	// What the golden failure shows: the frames left out of the whole
-	// trace, not of the part the event carries.
+	return out
+}
+
+// setup is a notifier of the default configuration on a new fake Discord.
+func setup(t *testing.T) (notify.Notifier, func() [][]byte) {
 	f := newFakeDiscord(t)
-	n := newNotifier(t, f, Config{}, nil)
-	if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
-		t.Fatal(err)
-	}
-	if body := string(f.requests()[0].body); !strings.Contains(body, "and 9177 more frames") {
-		t.Errorf("the message does not count the 9,177 frames it leaves out:\n%s", body)
-	}
+	return newNotifier(t, f, Config{}, nil), f.bodies
+}
+
+// The default messages, held by golden files (go test -update). The
+// failure shows the frames left out of the whole trace, not of the part
+// the event carries.
+func TestMessageGolden(t *testing.T) {
+	notifytest.GoldenMessages(t, ".json.golden", []notifytest.Golden{
+		{Name: "failed", Events: []notify.Event{cutTraceEvent()}, Want: "and 9177 more frames"},
+		{Name: "recovered", Events: []notify.Event{recovered("operation.failed/2024_01_13_120000_FailedOperation/42")}},
+		{Name: "digest", Events: []notify.Event{cutTraceEvent(), recovered("k")}},
+	}, setup, update)
 }
 
 func TestBodyRetryAfter(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 // A template that puts an exception message with Discord's mention and
@@ -13,13 +14,7 @@ import (
 // receiver checks every text as it checks the default message's, and the
 // template's own ** is shown as written too.
 func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
-	tpl, errs := notify.ParseTemplates(notify.TemplateSources{"operation.failed": {
-		Title: "{{.Error.Message}} in {{.App}}",
-		Body:  "**{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}",
-	}}, notify.TemplateOptions{PageURL: "https://seqwatch.example.com/"})
-	if errs != nil {
-		t.Fatal(errs)
-	}
+	tpl := notifytest.ParseTemplates(t, "{{.Error.Message}} in {{.App}}", "**{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}")
 	f := newFakeDiscord(t)
 	n := newNotifier(t, f, Config{}, nil)
 	n.templates = tpl

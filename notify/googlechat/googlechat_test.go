@@ -19,8 +19,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -321,33 +321,9 @@ func near(s string, i int) string { return s[max(0, i-20):min(len(s), i+20)] }
 const hostile = "<users/all> <users/123456789> @all *bold* _it_ ~s~ `code` ```block``` <https://evil.example|click> https://evil.example/y " +
 	"<b>html</b> <a href=\"https://evil.example\">x</a> <font color=\"#f00\">red</font> &lt;b&gt; &#x202E; a & b\r\nsecond line \xff\xfe end \u202eevil\u200b"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0
 
-func hostileFailure(key string) notify.Event {
-	var trace strings.Builder
-	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&", 1<<20/5) + ".php(12): x()\n")
-	for i := 1; i < 40; i++ {
-		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s Foo->bar()\n", i, i, hostile)
-	}
-	failed := t0.Add(time.Minute)
-	errs := make([]notify.Error, 3)
-	for i := range errs {
-		errs[i] = notify.Error{Exception: `Illuminate\Database\QueryException` + hostile, Message: strings.Repeat(hostile+"\n", 500),
-			Trace: trace.String(), Context: `{"file":"/app/<x>.php","line":12}`, CreatedAt: failed}
-	}
-	names := make([]string, 30)
-	for i := range names {
-		names[i] = fmt.Sprintf("%s %d", hostile, i)
-	}
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed, Key: key,
-		App: "shop" + hostile, Environment: "production\r\n", OccurredAt: failed, Summary: hostile,
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_Failed" + hostile, Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors:    errs, Source: hostile,
-		Pending:  &notify.PendingCount{Count: 30, Threshold: 10, Names: names},
-		Deferred: &notify.DeferredError{ID: "7", Operation: hostile, Attempts: 3, MaxAttempts: 3, LastError: hostile},
-	}
-}
+func hostileFailure(key string) notify.Event { return notifytest.HostileFailure(key, hostile, "A<b>&") }
 
 func failure(app, key string) notify.Event {
 	failed := t0.Add(time.Minute)
@@ -360,12 +336,9 @@ func failure(app, key string) notify.Event {
 }
 
 func recovered(app, key string) notify.Event {
-	done := t0.Add(time.Hour)
-	return notify.Event{
-		ID: "evt_r_" + app + key, Kind: notify.OperationRecovered, Key: key,
-		App: app, Environment: "production", OccurredAt: done, Summary: "2024_01_13_120000_Failed completed",
-		Operation: &notify.Operation{ID: "43", Name: "2024_01_13_120000_Failed", Type: "sync", ExecutedAt: done, CompletedAt: &done},
-	}
+	ev := notifytest.Recovered(key)
+	ev.ID, ev.App = "evt_r_"+app+key, app
+	return ev
 }
 
 func newNotifier(t *testing.T, f *fakeChat) *Notifier {
@@ -547,51 +520,28 @@ func TestLongTextShrinksTheMessageUnderTheLimit(t *testing.T) {
 // cutTraceEvent is an operation.failed event as the state builds it from a
 // 9,187-frame trace, with zero-width and bidi characters and a mention.
 func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
+	return notifytest.HostileCutTrace("<users/all> ", "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)")
+}
+
+// bodies are the bodies of the messages f created.
+func (f *fakeChat) bodies() [][]byte {
+	var out [][]byte
+	for _, m := range f.posted() {
+		out = append(out, m.body)
 	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
-		OccurredAt: failed, Summary: "<users/all> 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
+	return out
+}
+
+// setup is a notifier on a new fake Google Chat.
+func setup(t *testing.T) (notify.Notifier, func() [][]byte) {
+	f := newFakeChat(t)
+	return newNotifier(t, f), f.bodies
 }
 
 func TestMessageGolden(t *testing.T) {
-	cases := []struct {
-		name   string
-		events []notify.Event
-	}{
-		{"failed", []notify.Event{cutTraceEvent()}},
-		{"recovered", []notify.Event{recovered("shop", "operation.failed/2024_01_13_120000_FailedOperation/42")}},
-		{"digest", []notify.Event{cutTraceEvent(), recovered("shop", "k")}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeChat(t)
-			if _, err := newNotifier(t, f).Notify(context.Background(), c.events); err != nil {
-				t.Fatal(err)
-			}
-			m := f.posted()
-			if len(m) != 1 {
-				t.Fatalf("%d messages", len(m))
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, m[0].body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			if c.name == "failed" && !bytes.Contains(pretty.Bytes(), []byte("and 9177 more frames")) {
-				t.Error("the card does not count the 9,177 frames it leaves out of 9,187")
-			}
-			testkit.Golden(t, "testdata/"+c.name+".json.golden", pretty.Bytes(), update)
-		})
-	}
+	notifytest.GoldenMessages(t, ".json.golden", []notifytest.Golden{
+		{Name: "failed", Events: []notify.Event{cutTraceEvent()}, Want: "and 9177 more frames"},
+		{Name: "recovered", Events: []notify.Event{recovered("shop", "operation.failed/2024_01_13_120000_FailedOperation/42")}},
+		{Name: "digest", Events: []notify.Event{cutTraceEvent(), recovered("shop", "k")}},
+	}, setup, update)
 }

@@ -1,34 +1,15 @@
 package teams
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
-// deployFinished is the event of seqwatch deploy --notify, with a failure.
-func deployFinished() notify.Event {
-	at := time.Date(2026, 3, 14, 12, 1, 0, 0, time.UTC)
-	return notify.Event{
-		ID: "evt_deploy_1", Kind: notify.DeployFinished, Key: "deploy.finished/evt_deploy_1", App: "shop", Environment: "production", OccurredAt: at,
-		Summary: "deploy finished, CRITICAL: 1 failed operation (2026_03_11_090000_ChargeCustomers: CardException: Your card was declined.)",
-		Deploy: &notify.Deploy{Command: "php artisan sequencer:process --isolated", Status: "CRITICAL", Seconds: 42,
-			Completed:  []string{"2026_03_10_090000_ImportCustomers"},
-			Failed:     []notify.DeployFailed{{Name: "2026_03_11_090000_ChargeCustomers", Exception: `Stripe\Exception\CardException`, Message: "Your card was declined."}},
-			RolledBack: []string{}, Skipped: []notify.DeploySkip{}, Running: []string{}, Scheduled: []string{}, NotRun: []string{}},
-	}
-}
-
 func TestDeployFinishedIsPostedWithItsSummary(t *testing.T) {
-	f := newFakeWorkflow(t)
-	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{deployFinished()}); err != nil {
-		t.Fatal(err)
-	}
-	got := f.received()
-	if len(got) != 1 || !strings.Contains(string(got[0]), "1 failed operation") {
-		t.Fatalf("%d cards, want one with the deploy's summary", len(got))
+	n, accepted := setup(t)
+	if got := notifytest.SendOne(t, n, accepted, notifytest.DeployFinished()); !strings.Contains(string(got), "1 failed operation") {
+		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)
 	}
 }

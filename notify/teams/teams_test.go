@@ -19,8 +19,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -289,42 +289,11 @@ func near(s string, i int) string { return s[max(0, i-20):min(len(s), i+20)] }
 const hostile = "<at>Everyone</at> @General [click](https://evil.example/x) https://evil.example/y www.evil.example **bold** _it_ ~~s~~ `code` " +
 	"{{DATE(2017-02-14T06:08:39Z, SHORT)}} &#x202E; &lt;b&gt; <b>html</b> \\*esc\\* a & b\r\n# heading\r\n- list\r\n1. one\r\n> quote\r\n    indented\r\n=== \xff\xfe end \u202eevil\u200b"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0
 
-func hostileFailure(key string) notify.Event {
-	var trace strings.Builder
-	trace.WriteString("#0 /app/" + strings.Repeat("A*b_`", 1<<20/5) + ".php(12): x()\n")
-	for i := 1; i < 40; i++ {
-		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s Foo->bar()\n", i, i, hostile)
-	}
-	failed := t0.Add(time.Minute)
-	errs := make([]notify.Error, 3)
-	for i := range errs {
-		errs[i] = notify.Error{Exception: `Illuminate\Database\QueryException` + hostile, Message: strings.Repeat(hostile+"\n", 500),
-			Trace: trace.String(), Context: `{"file":"/app/<x>.php","line":12}`, CreatedAt: failed}
-	}
-	names := make([]string, 30)
-	for i := range names {
-		names[i] = fmt.Sprintf("%s %d", hostile, i)
-	}
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed, Key: key,
-		App: "shop" + hostile, Environment: "production\r\n", OccurredAt: failed, Summary: hostile,
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_Failed" + hostile, Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors:    errs, Source: hostile,
-		Pending:  &notify.PendingCount{Count: 30, Threshold: 10, Names: names},
-		Deferred: &notify.DeferredError{ID: "7", Operation: hostile, Attempts: 3, MaxAttempts: 3, LastError: hostile},
-	}
-}
+func hostileFailure(key string) notify.Event { return notifytest.HostileFailure(key, hostile, "A*b_`") }
 
-func recovered(key string) notify.Event {
-	done := t0.Add(time.Hour)
-	return notify.Event{
-		ID: "evt_fedcba9876543210fedcba9876543210", Kind: notify.OperationRecovered, Key: key,
-		App: "shop", Environment: "production", OccurredAt: done, Summary: "2024_01_13_120000_Failed completed",
-		Operation: &notify.Operation{ID: "43", Name: "2024_01_13_120000_Failed", Type: "sync", ExecutedAt: done, CompletedAt: &done},
-	}
-}
+var recovered = notifytest.Recovered
 
 func newNotifier(t *testing.T, f *fakeWorkflow) *Notifier {
 	t.Helper()
@@ -472,53 +441,21 @@ func TestInertKeepsWhatTheTextSaysAndNothingElse(t *testing.T) {
 // cutTraceEvent is an operation.failed event as the state builds it from a
 // 9,187-frame trace, with zero-width and bidi characters and a mention.
 func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
-		OccurredAt: failed, Summary: "<at>Everyone</at> 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
+	return notifytest.HostileCutTrace("<at>Everyone</at> ", "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)")
+}
+
+// setup is a notifier on a new fake workflow.
+func setup(t *testing.T) (notify.Notifier, func() [][]byte) {
+	f := newFakeWorkflow(t)
+	return newNotifier(t, f), f.received
 }
 
 func TestMessageGolden(t *testing.T) {
-	cases := []struct {
-		name   string
-		events []notify.Event
-	}{
-		{"failed", []notify.Event{cutTraceEvent()}},
-		{"recovered", []notify.Event{recovered("operation.failed/2024_01_13_120000_FailedOperation/42")}},
-		{"digest", []notify.Event{cutTraceEvent(), recovered("k")}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeWorkflow(t)
-			if _, err := newNotifier(t, f).Notify(context.Background(), c.events); err != nil {
-				t.Fatal(err)
-			}
-			cards := f.received()
-			if len(cards) != 1 {
-				t.Fatalf("%d cards", len(cards))
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, cards[0], "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			if c.name == "failed" && !bytes.Contains(pretty.Bytes(), []byte("and 9177 more frames")) {
-				t.Error("the card does not count the 9,177 frames it leaves out of 9,187")
-			}
-			testkit.Golden(t, "testdata/"+c.name+".json.golden", pretty.Bytes(), update)
-		})
-	}
+	notifytest.GoldenMessages(t, ".json.golden", []notifytest.Golden{
+		{Name: "failed", Events: []notify.Event{cutTraceEvent()}, Want: "and 9177 more frames"},
+		{Name: "recovered", Events: []notify.Event{recovered("operation.failed/2024_01_13_120000_FailedOperation/42")}},
+		{Name: "digest", Events: []notify.Event{cutTraceEvent(), recovered("k")}},
+	}, setup, update)
 }
 
 // Text of three-byte characters fills a card past 28 KB at full length:

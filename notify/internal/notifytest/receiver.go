@@ -1,0 +1,130 @@
+package notifytest
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
+	"github.com/seqwatch/seqwatch/notify"
+)
+
+// Setup makes a notifier that sends to a new fake receiver of the
+// channel's (which enforces the service's own limits), and the function
+// that returns the messages the receiver has accepted so far, each as the
+// test compares it (the body, or what the golden file holds).
+type Setup func(t *testing.T) (n notify.Notifier, accepted func() [][]byte)
+
+// SendOne sends events through n and returns the one message the
+// receiver accepted; any other count, or an error, fails the test.
+func SendOne(t *testing.T, n notify.Notifier, accepted func() [][]byte, events ...notify.Event) []byte {
+	t.Helper()
+	if _, err := n.Notify(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	got := accepted()
+	if len(got) != 1 {
+		t.Fatalf("%d messages, want 1", len(got))
+	}
+	return got[0]
+}
+
+// Golden is one default message a golden file holds.
+type Golden struct {
+	Name   string         // the file is testdata/<Name><ext>
+	Events []notify.Event // sent in one Notify call
+	Want   string         // what the message must hold besides ("" for nothing)
+}
+
+// GoldenMessages sends each case's events to a receiver of its own and
+// compares the one message it accepts with the case's golden file (go
+// test -update rewrites them). A file ending in .json.golden is compared as
+// JSON, indented (testkit.GoldenJSON); any other as it is (testkit.Golden).
+func GoldenMessages(t *testing.T, ext string, cases []Golden, setup Setup, update *bool) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			n, accepted := setup(t)
+			got := SendOne(t, n, accepted, c.Events...)
+			if c.Want != "" && !strings.Contains(string(got), c.Want) {
+				t.Errorf("the message does not hold %q:\n%s", c.Want, got)
+			}
+			path := filepath.Join("testdata", c.Name+ext)
+			if strings.HasSuffix(ext, ".json.golden") {
+				testkit.GoldenJSON(t, path, got, update)
+			} else {
+				testkit.Golden(t, path, got, update)
+			}
+		})
+	}
+}
+
+// ParseTemplates parses one operation.failed template of title and body,
+// with the page's address https://seqwatch.example.com/.
+func ParseTemplates(t *testing.T, title, body string) *notify.Templates {
+	t.Helper()
+	tpl, errs := notify.ParseTemplates(notify.TemplateSources{"operation.failed": {Title: title, Body: body}},
+		notify.TemplateOptions{PageURL: "https://seqwatch.example.com/"})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	return tpl
+}
+
+// HostileTemplates put database text (an exception message carrying the
+// service's mention markup) into both parts, around words and markup of
+// their own.
+func HostileTemplates(t *testing.T) *notify.Templates {
+	t.Helper()
+	return ParseTemplates(t, "TEMPLATED {{.Error.Message}} in {{.App}}", "TEMPLATED **{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}")
+}
+
+// PreviewIsSent fails the test unless p previews events as the one
+// request whose body is sent.
+func PreviewIsSent(t *testing.T, p notify.Previewer, sent []byte, events ...notify.Event) {
+	t.Helper()
+	r, err := p.Preview(events)
+	if err != nil || len(r) != 1 || string(r[0].Body) != string(sent) {
+		t.Fatalf("preview differs from what was sent: %v", err)
+	}
+}
+
+// Threads is a notify.ThreadStore in memory.
+type Threads struct {
+	mu sync.Mutex
+	m  map[string][2]string
+}
+
+// Thread returns the channel and message recorded for key.
+func (s *Threads) Thread(key string) (string, string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	return v[0], v[1], ok
+}
+
+// SetThread records the message that reported key.
+func (s *Threads) SetThread(key, channel, ts string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][2]string{}
+	}
+	s.m[key] = [2]string{channel, ts}
+}
+
+// ClosedAddr is a loopback address where nothing listens: a request to it
+// fails at once.
+func ClosedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
