@@ -578,11 +578,7 @@ func cutTraceEvent() notify.Event {
 
 // bodies are the bodies of the messages f accepted.
 func (f *fakeDiscord) bodies() [][]byte {
-	var out [][]byte
-	for _, r := range f.requests() {
-		out = append(out, r.body)
-	}
-	return out
+	return notifytest.Bodies(f.requests(), func(r received) []byte { return r.body })
 }
 
 // setup is a notifier of the default configuration on a new fake Discord.

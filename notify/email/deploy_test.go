@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 

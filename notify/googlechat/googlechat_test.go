@@ -525,11 +525,7 @@ func cutTraceEvent() notify.Event {
 
 // bodies are the bodies of the messages f created.
 func (f *fakeChat) bodies() [][]byte {
-	var out [][]byte
-	for _, m := range f.posted() {
-		out = append(out, m.body)
-	}
-	return out
+	return notifytest.Bodies(f.posted(), func(m posted) []byte { return m.body })
 }
 
 // setup is a notifier on a new fake Google Chat.

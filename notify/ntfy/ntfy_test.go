@@ -20,8 +20,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -193,26 +193,14 @@ func checkPlain(t *testing.T, at, s string, lines bool) {
 
 const hostile = "@all **bold** [click](https://evil.example/x) https://evil.example/y <b>html</b> =?utf-8?b?4oCu?= a & b\r\nsecond line\r\nX-Injected: yes\r\n\xff\xfe end \u202eevil\u200b"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0
 
+// hostileFailure is the shared hostile failure without the pending count
+// and the deferred error.
 func hostileFailure(key string) notify.Event {
-	var trace strings.Builder
-	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&", 1<<20/5) + ".php(12): x()\n")
-	for i := 1; i < 40; i++ {
-		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s Foo->bar()\n", i, i, hostile)
-	}
-	failed := t0.Add(time.Minute)
-	errs := make([]notify.Error, 3)
-	for i := range errs {
-		errs[i] = notify.Error{Exception: `Illuminate\Database\QueryException` + hostile, Message: strings.Repeat(hostile+"\n", 500),
-			Trace: trace.String(), Context: `{"file":"/app/<x>.php","line":12}`, CreatedAt: failed}
-	}
-	return notify.Event{
-		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed, Key: key,
-		App: "shop" + hostile, Environment: "production\r\n", OccurredAt: failed, Summary: hostile,
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_Failed" + hostile, Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors:    errs, Source: hostile,
-	}
+	ev := notifytest.HostileFailure(key, hostile, "A<b>&")
+	ev.Pending, ev.Deferred = nil, nil
+	return ev
 }
 
 func event(kind notify.Kind) notify.Event {
@@ -436,54 +424,35 @@ func TestValidate(t *testing.T) {
 // cutTraceEvent is an operation.failed event as the state builds it from a
 // 9,187-frame trace, with zero-width and bidi characters.
 func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
-		OccurredAt: failed, Summary: "2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: t0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
+	return notifytest.HostileCutTrace("", "SQLSTATE[08006] conn\u200bection refused\n(Connection: pgsql)")
 }
 
 // TestMessageGolden holds the default notifications as a subscriber gets
 // them: the headers seqwatch sets, then the body.
 func TestMessageGolden(t *testing.T) {
-	cases := []struct {
-		name   string
-		events []notify.Event
-	}{
-		{"failed", []notify.Event{cutTraceEvent()}},
-		{"recovered", []notify.Event{event(notify.OperationRecovered)}},
-		{"digest", []notify.Event{cutTraceEvent(), event(notify.OperationRecovered)}},
+	notifytest.GoldenMessages(t, ".golden", []notifytest.Golden{
+		{Name: "failed", Events: []notify.Event{cutTraceEvent()}, Want: "and 9177 more frames"},
+		{Name: "recovered", Events: []notify.Event{event(notify.OperationRecovered)}},
+		{Name: "digest", Events: []notify.Event{cutTraceEvent(), event(notify.OperationRecovered)}},
+	}, func(t *testing.T) (notify.Notifier, func() [][]byte) {
+		f := newFakeNtfy(t, "Bearer "+testToken)
+		return newNotifier(t, f, Config{Token: testToken, Click: "https://seqwatch.example.com/"}), f.asSeen
+	}, update)
+}
+
+// asSeen is each notification f accepted as a subscriber sees it: the
+// headers seqwatch sets, the title decoded, then the body.
+func (f *fakeNtfy) asSeen() [][]byte {
+	var out [][]byte
+	for _, m := range f.published() {
+		var b strings.Builder
+		names := []string{"Title", "Priority", "Tags", "Click", "Content-Type"}
+		slices.Sort(names)
+		for _, h := range names {
+			fmt.Fprintf(&b, "%s: %s\n", h, m.raw.Get(h))
+		}
+		fmt.Fprintf(&b, "(the title, decoded: %s)\n\n%s\n", m.title, m.body)
+		out = append(out, []byte(b.String()))
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeNtfy(t, "Bearer "+testToken)
-			n := newNotifier(t, f, Config{Token: testToken, Click: "https://seqwatch.example.com/"})
-			if _, err := n.Notify(context.Background(), c.events); err != nil {
-				t.Fatal(err)
-			}
-			m := f.published()[0]
-			var b strings.Builder
-			names := []string{"Title", "Priority", "Tags", "Click", "Content-Type"}
-			slices.Sort(names)
-			for _, h := range names {
-				fmt.Fprintf(&b, "%s: %s\n", h, m.raw.Get(h))
-			}
-			fmt.Fprintf(&b, "(the title, decoded: %s)\n\n%s\n", m.title, m.body)
-			if c.name == "failed" && !strings.Contains(m.body, "and 9177 more frames") {
-				t.Error("the body does not count the 9,177 frames it leaves out of 9,187")
-			}
-			testkit.Golden(t, "testdata/"+c.name+".golden", []byte(b.String()), update)
-		})
-	}
+	return out
 }

@@ -1,27 +1,11 @@
 package ntfy
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
-
-// hostileTemplates put database text (an exception message carrying the
-// service's mention markup) into both parts, around words and markup of
-// their own.
-func hostileTemplates(t *testing.T) *notify.Templates {
-	t.Helper()
-	tpl, errs := notify.ParseTemplates(notify.TemplateSources{"operation.failed": {
-		Title: "TEMPLATED {{.Error.Message}} in {{.App}}",
-		Body:  "TEMPLATED **{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}",
-	}}, notify.TemplateOptions{PageURL: "https://seqwatch.example.com/"})
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	return tpl
-}
 
 // An exception message with the service's mention markup stays inert
 // through a template: the receiver checks every text of the templated
@@ -29,24 +13,19 @@ func hostileTemplates(t *testing.T) *notify.Templates {
 func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	f := newFakeNtfy(t, "")
 	n := newNotifier(t, f, Config{})
-	n.templates = hostileTemplates(t)
+	n.templates = notifytest.HostileTemplates(t)
 	ev := hostileFailure("k")
-	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
-		t.Fatal(err)
-	}
-	pubs := f.published()
-	if len(pubs) != 1 {
-		t.Fatalf("%d notifications", len(pubs))
-	}
-	sent := []byte(pubs[0].body)
-	if !strings.HasPrefix(pubs[0].title, "TEMPLATED ") {
-		t.Errorf("title %q is not the template's", pubs[0].title)
+	sent := notifytest.SendOne(t, n, f.bodies, ev)
+	if title := f.published()[0].title; !strings.HasPrefix(title, "TEMPLATED ") {
+		t.Errorf("title %q is not the template's", title)
 	}
 	if !strings.Contains(string(sent), "TEMPLATED") {
 		t.Errorf("the template did not word the message:\n%s", sent)
 	}
-	p, err := n.Preview([]notify.Event{ev})
-	if err != nil || len(p) != 1 || string(p[0].Body) != string(sent) {
-		t.Fatalf("preview differs from what was sent: %v", err)
-	}
+	notifytest.PreviewIsSent(t, n, sent, ev)
+}
+
+// bodies are the bodies of the notifications f accepted.
+func (f *fakeNtfy) bodies() [][]byte {
+	return notifytest.Bodies(f.published(), func(m published) []byte { return []byte(m.body) })
 }

@@ -1,13 +1,13 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 // The default messages of both modes, held by golden files (go test
@@ -17,23 +17,14 @@ func TestDefaultMessagesGolden(t *testing.T) {
 	failed := cutTraceEvent()
 	digest := notify.Event{ID: "01HN0000000000000000000009", Kind: notify.Digest, App: "shop", OccurredAt: t0,
 		Summary: "2 past failures found on the first check of shop", Items: []notify.Event{failed, recoveredEvent(failed.Key)}}
-	cases := []struct {
-		name   string
-		events []notify.Event
-	}{
-		{"recovered", []notify.Event{recoveredEvent(failed.Key)}},
-		{"digest", []notify.Event{digest}},
-		{"batch", []notify.Event{failed, recoveredEvent(failed.Key)}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeSlack(t)
-			if _, err := webhookNotifier(t, f).Notify(context.Background(), c.events); err != nil {
-				t.Fatal(err)
-			}
-			testkit.GoldenJSON(t, filepath.Join("testdata", c.name+".json.golden"), f.requests()[0].body, update)
-		})
-	}
+	notifytest.GoldenMessages(t, ".json.golden", []notifytest.Golden{
+		{Name: "recovered", Events: []notify.Event{recoveredEvent(failed.Key)}},
+		{Name: "digest", Events: []notify.Event{digest}},
+		{Name: "batch", Events: []notify.Event{failed, recoveredEvent(failed.Key)}},
+	}, func(t *testing.T) (notify.Notifier, func() [][]byte) {
+		f := newFakeSlack(t)
+		return webhookNotifier(t, f), f.bodies
+	}, update)
 	// Bot mode's message and thread reply, as buildMessage renders them
 	// (the Web API posts them as form fields).
 	t.Run("bot", func(t *testing.T) {
@@ -44,4 +35,9 @@ func TestDefaultMessagesGolden(t *testing.T) {
 		}
 		testkit.GoldenJSON(t, filepath.Join("testdata", "bot_failed.json.golden"), body, update)
 	})
+}
+
+// bodies are the bodies of the requests f accepted.
+func (f *fakeSlack) bodies() [][]byte {
+	return notifytest.Bodies(f.requests(), func(r received) []byte { return r.body })
 }

@@ -1,21 +1,18 @@
 package slack
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 func TestDeployFinishedIsPostedWithItsSummary(t *testing.T) {
 	f := newFakeSlack(t)
-	if _, err := webhookNotifier(t, f).Notify(context.Background(), []notify.Event{notifytest.DeployFinished()}); err != nil {
-		t.Fatal(err)
+	all := func() [][]byte {
+		return notifytest.Bodies(f.requests(), func(r received) []byte { return []byte(r.all) })
 	}
-	reqs := f.requests()
-	if len(reqs) != 1 || !strings.Contains(reqs[0].all, "1 failed operation") || !strings.Contains(reqs[0].all, "CardException") {
-		t.Fatalf("%d requests, want one message with the deploy's summary: %+v", len(reqs), reqs)
+	if got := string(notifytest.SendOne(t, webhookNotifier(t, f), all, notifytest.DeployFinished())); !strings.Contains(got, "1 failed operation") || !strings.Contains(got, "CardException") {
+		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 const (
@@ -395,31 +395,9 @@ func snippet(s string, i int) string {
 	return s[max(0, i-20):min(len(s), i+20)]
 }
 
-// memStore is a ThreadStore in memory.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][2]string
-}
-
-func (s *memStore) Thread(key string) (string, string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	return v[0], v[1], ok
-}
-
-func (s *memStore) SetThread(key, channel, ts string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][2]string{}
-	}
-	s.m[key] = [2]string{channel, ts}
-}
-
 const hostile = "<!channel> <!here> @channel <https://evil.example|click> <b>html</b> a & b\r\nsecond line \xff\xfe end"
 
-var t0 = time.Date(2024, 1, 13, 12, 0, 0, 0, time.UTC)
+var t0 = notifytest.T0
 
 func failureEvent(key string) notify.Event {
 	var trace strings.Builder
@@ -537,7 +515,7 @@ func TestDigestOfManyEventsIsOneRequestWithinLimits(t *testing.T) {
 			f := newFakeSlack(t)
 			n := webhookNotifier(t, f)
 			if mode == "bot" {
-				n = botNotifier(t, f, WithThreadStore(&memStore{}))
+				n = botNotifier(t, f, WithThreadStore(&notifytest.Threads{}))
 			}
 			if _, err := n.Notify(context.Background(), events); err != nil {
 				t.Fatal(err)
@@ -601,7 +579,7 @@ func TestSendErrors(t *testing.T) {
 				cfg = Config{Token: testToken, Channel: "#alerts", APIURL: f.apiURL()}
 			}
 			if tc.transport {
-				addr := closedAddr(t)
+				addr := notifytest.ClosedAddr(t)
 				cfg.WebhookURL = notify.Secret(strings.Replace(string(cfg.WebhookURL), f.srv.URL, "http://"+addr, 1))
 				if cfg.APIURL != "" {
 					cfg.APIURL = "http://" + addr + "/api/"
@@ -700,20 +678,9 @@ func TestCancelledSendRetriesWithoutLeakingTheURL(t *testing.T) {
 	}
 }
 
-// closedAddr is an address where nothing listens.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 func TestBotThreadsTracesAndUpdatesOnRecovery(t *testing.T) {
 	f := newFakeSlack(t)
-	store := &memStore{}
+	store := &notifytest.Threads{}
 	n := botNotifier(t, f, WithThreadStore(store))
 	ctx := context.Background()
 	const key = "operation.failed/2024_01_13_120000_Failed/42"
@@ -769,7 +736,7 @@ func TestBotRecoveryPostsWhenOriginalCannotBeUpdated(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeSlack(t)
-			store := &memStore{}
+			store := &notifytest.Threads{}
 			if tc.known {
 				store.SetThread("k", channelID, "1600000000.000001")
 				f.setAnswer(answerUpdateNotFound)
@@ -892,33 +859,10 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 // TraceBytes describe the whole trace. Its texts carry zero-width and bidi
 // characters and a mention in plain text.
 func cutTraceEvent() notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := t0.Add(3 * time.Second)
-	return notify.Event{
-		ID:          "01HN0000000000000000000001",
-		Kind:        notify.OperationFailed,
-		Key:         "operation.failed/2024_01_13_120000_FailedOperation/42",
-		App:         "sh\u200bop",
-		Environment: "production",
-		OccurredAt:  failed,
-		Summary:     "<!channel> 2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c\ufeff",
-		Operation: &notify.Operation{
-			ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync",
-			ExecutedAt: t0, FailedAt: &failed,
-		},
-		Errors: []notify.Error{{
-			Exception:   `Illuminate\Database\QueryException`,
-			Message:     "SQLSTATE[08006] conn\u200bection ```refused``` \u2066x\u2069",
-			Trace:       strings.TrimSuffix(trace.String(), "\n"),
-			Context:     `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt:   failed,
-			TraceFrames: 9187,
-			TraceBytes:  812345,
-		}},
-	}
+	ev := notifytest.HostileCutTrace("<!channel> ", "SQLSTATE[08006] conn\u200bection ```refused``` \u2066x\u2069")
+	ev.ID = "01HN0000000000000000000001"
+	ev.Summary += "\ufeff"
+	return ev
 }
 
 // The message shows the summary in plain_text as written (no &lt;), counts
@@ -965,7 +909,7 @@ func TestMessageGolden(t *testing.T) {
 
 	t.Run("bot thread counts the same", func(t *testing.T) {
 		f := newFakeSlack(t)
-		n := botNotifier(t, f, WithThreadStore(&memStore{}))
+		n := botNotifier(t, f, WithThreadStore(&notifytest.Threads{}))
 		if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 func hostileTemplates(t *testing.T) *notify.Templates {
@@ -80,7 +81,7 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 // arguments chat.postMessage gets; the fake received the same text.
 func TestBotPreviewShowsMessageAndThreadReply(t *testing.T) {
 	f := newFakeSlack(t)
-	n := botNotifier(t, f, WithThreadStore(&memStore{}))
+	n := botNotifier(t, f, WithThreadStore(&notifytest.Threads{}))
 	n.templates = hostileTemplates(t)
 	ev := cutTraceEvent()
 	ev.Errors[0].Message = slackMentions

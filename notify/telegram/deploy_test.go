@@ -1,21 +1,20 @@
 package telegram
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 func TestDeployFinishedIsSentWithItsSummary(t *testing.T) {
 	f := newFakeTelegram(t)
-	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{notifytest.DeployFinished()}); err != nil {
-		t.Fatal(err)
+	if got := notifytest.SendOne(t, newNotifier(t, f), f.plains, notifytest.DeployFinished()); !strings.Contains(string(got), "1 failed operation") {
+		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)
 	}
-	got := f.messages()
-	if len(got) != 1 || !strings.Contains(got[0].plain, "1 failed operation") {
-		t.Fatalf("%d messages, want one with the deploy's summary", len(got))
-	}
+}
+
+// plains are the texts Telegram shows of the messages f accepted.
+func (f *fakeTelegram) plains() [][]byte {
+	return notifytest.Bodies(f.messages(), func(m message) []byte { return []byte(m.plain) })
 }

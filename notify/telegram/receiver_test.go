@@ -304,25 +304,3 @@ func checkInert(t *testing.T, plain string, code []bool) {
 		t.Errorf("control or format character %U in the message", []rune(plain[i:])[0])
 	}
 }
-
-// memStore is a ThreadStore in memory.
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][2]string
-}
-
-func (s *memStore) Thread(key string) (string, string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	return v[0], v[1], ok
-}
-
-func (s *memStore) SetThread(key, channel, ts string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][2]string{}
-	}
-	s.m[key] = [2]string{channel, ts}
-}

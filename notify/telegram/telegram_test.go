@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,7 +148,7 @@ func TestDigestIsOneMessageWithinTheLimit(t *testing.T) {
 // a message of its own.
 func TestRecoveryRepliesToTheFailuresMessage(t *testing.T) {
 	f := newFakeTelegram(t)
-	store := &memStore{}
+	store := &notifytest.Threads{}
 	n, err := New(Config{BotToken: testToken, ChatID: f.chat, MessageThreadID: 7, APIURL: f.srv.URL}, nil, nil, nil, WithThreadStore(store))
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +213,7 @@ func TestSendErrors(t *testing.T) {
 				cfg.BotToken = notify.Secret(tt.token)
 			}
 			if tt.transport {
-				cfg.APIURL = "http://" + closedAddr(t)
+				cfg.APIURL = "http://" + notifytest.ClosedAddr(t)
 			}
 			n, err := New(cfg, nil, nil, nil)
 			if err != nil {
@@ -291,7 +290,7 @@ func TestRegisteredRateKeepsAGroupWithinTwentyAMinute(t *testing.T) {
 
 func TestTestAlertIsOneMessage(t *testing.T) {
 	f := newFakeTelegram(t)
-	store := &memStore{}
+	store := &notifytest.Threads{}
 	n := newNotifier(t, f, WithThreadStore(store))
 	ev := notify.Event{ID: "evt_test_1", Kind: notify.Test, Key: "test", App: "shop", OccurredAt: t0, Summary: "seqwatch test alert: if you can read this, the channel works"}
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
@@ -346,20 +345,9 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// closedAddr is an address where nothing listens.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 func TestDefaultMessagesGolden(t *testing.T) {
 	f := newFakeTelegram(t)
-	store := &memStore{}
+	store := &notifytest.Threads{}
 	n := newNotifier(t, f, WithThreadStore(store))
 	ev := notifytest.CutTrace()
 	for _, batch := range [][]notify.Event{{ev}, {recovery(ev.Key)}, {notifytest.Failure("a"), notifytest.Failure("b")}} {

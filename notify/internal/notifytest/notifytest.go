@@ -1,6 +1,9 @@
-// Package notifytest holds the events the channels' tests share, so that
-// every channel is tested on the same failure and the same cut trace. It
-// is test support: only tests import it.
+// Package notifytest holds what the channels' tests share: the events
+// (so that every channel is tested on the same failure, the same cut trace
+// and the same hostile text), the golden-message loop, the template and
+// preview checks, and the receivers' common parts (an in-memory
+// ThreadStore, a closed address). What a service refuses stays in each
+// channel's own fake receiver. It is test support: only tests import it.
 package notifytest
 
 import (

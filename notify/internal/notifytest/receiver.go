@@ -128,3 +128,13 @@ func ClosedAddr(t *testing.T) string {
 	_ = l.Close()
 	return addr
 }
+
+// Bodies is what body gives of each of accepted, for a Setup's accepted
+// function: the bodies of a fake's requests, or what a subscriber sees.
+func Bodies[T any](accepted []T, body func(T) []byte) [][]byte {
+	out := make([][]byte, 0, len(accepted))
+	for _, a := range accepted {
+		out = append(out, body(a))
+	}
+	return out
+}
