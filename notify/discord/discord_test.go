@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -458,18 +457,7 @@ func TestSendErrors(t *testing.T) {
 			f.setAnswer(c.answer)
 			n := newNotifier(t, f, Config{}, nil)
 			retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if retry != c.wantRetry || errors.Is(err, notify.ErrDisabled) != c.wantGone {
-				t.Errorf("retry=%v disabled=%v (%v), want retry=%v disabled=%v", retry, errors.Is(err, notify.ErrDisabled), err, c.wantRetry, c.wantGone)
-			}
-			if after, ok := notify.RetryAfter(err); c.wantAfter > 0 && (!ok || after != c.wantAfter) {
-				t.Errorf("retry after %s (%v), want %s", after, ok, c.wantAfter)
-			}
-			if strings.Contains(err.Error(), webhookToken) || strings.Contains(err.Error(), webhookID) {
-				t.Errorf("error %q names the webhook", err)
-			}
+			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, Gone: c.wantGone, After: c.wantAfter}, webhookToken, webhookID)
 		})
 	}
 }

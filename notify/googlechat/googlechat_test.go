@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -439,15 +438,7 @@ func TestSendErrors(t *testing.T) {
 			f := newFakeChat(t)
 			f.setAnswer(c.answer)
 			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("shop", "k")})
-			if err == nil || retry != c.wantRetry || errors.Is(err, notify.ErrDisabled) {
-				t.Fatalf("retry=%v err=%v, want retry=%v", retry, err, c.wantRetry)
-			}
-			if after, ok := notify.RetryAfter(err); c.wantAfter > 0 && (!ok || after != c.wantAfter) {
-				t.Errorf("retry after %s %v, want %s", after, ok, c.wantAfter)
-			}
-			if strings.Contains(err.Error(), hookToken) || strings.Contains(err.Error(), hookKey) {
-				t.Errorf("error %q carries the key or token", err)
-			}
+			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, hookToken, hookKey)
 		})
 	}
 	t.Run("an answer without the message is an error", func(t *testing.T) {

@@ -3,7 +3,6 @@ package ntfy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -360,15 +359,7 @@ func TestSendErrors(t *testing.T) {
 			f := newFakeNtfy(t, "Bearer "+testToken)
 			f.setAnswer(c.answer)
 			retry, err := newNotifier(t, f, Config{Token: testToken}).Notify(context.Background(), []notify.Event{event(notify.OperationFailed)})
-			if err == nil || retry != c.wantRetry || errors.Is(err, notify.ErrDisabled) {
-				t.Fatalf("retry=%v err=%v, want retry=%v", retry, err, c.wantRetry)
-			}
-			if after, ok := notify.RetryAfter(err); c.wantAfter > 0 && (!ok || after != c.wantAfter) {
-				t.Errorf("retry after %s %v, want %s", after, ok, c.wantAfter)
-			}
-			if strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), topic) {
-				t.Errorf("error %q names the topic or the token", err)
-			}
+			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, testToken, topic)
 		})
 	}
 	t.Run("a 200 that is not a published message is an error", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -358,15 +357,7 @@ func TestSendErrors(t *testing.T) {
 			f := newFakeWorkflow(t)
 			f.setAnswer(c.answer)
 			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("k")})
-			if err == nil || retry != c.wantRetry || errors.Is(err, notify.ErrDisabled) {
-				t.Fatalf("retry=%v err=%v, want retry=%v", retry, err, c.wantRetry)
-			}
-			if after, ok := notify.RetryAfter(err); c.wantAfter > 0 && (!ok || after != c.wantAfter) {
-				t.Errorf("retry after %s %v, want %s", after, ok, c.wantAfter)
-			}
-			if strings.Contains(err.Error(), sig) {
-				t.Errorf("error %q carries the sig", err)
-			}
+			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, sig)
 		})
 	}
 }

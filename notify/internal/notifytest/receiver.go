@@ -2,11 +2,13 @@ package notifytest
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify"
@@ -137,4 +139,33 @@ func Bodies[T any](accepted []T, body func(T) []byte) [][]byte {
 		out = append(out, body(a))
 	}
 	return out
+}
+
+// Refusal is what a channel's Notify must make of one refusing answer of
+// its service.
+type Refusal struct {
+	Retry bool          // the failure is retryable
+	Gone  bool          // the channel is disabled (notify.ErrDisabled)
+	After time.Duration // the Retry-After the error carries; 0: not checked
+}
+
+// CheckRefusal fails the test unless Notify's retry and err are the
+// failure want says, and err quotes none of secrets (the URL's token, key
+// or topic).
+func CheckRefusal(t *testing.T, retry bool, err error, want Refusal, secrets ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want retry=%v disabled=%v", want.Retry, want.Gone)
+	}
+	if gone := errors.Is(err, notify.ErrDisabled); retry != want.Retry || gone != want.Gone {
+		t.Errorf("retry=%v disabled=%v (%v), want retry=%v disabled=%v", retry, gone, err, want.Retry, want.Gone)
+	}
+	if after, ok := notify.RetryAfter(err); want.After > 0 && (!ok || after != want.After) {
+		t.Errorf("retry after %s (%v), want %s", after, ok, want.After)
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error %q quotes a secret of the URL", err)
+		}
+	}
 }
