@@ -9,11 +9,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -54,42 +52,23 @@ type received struct {
 // request against the documented limits and rules, answers 400 as Discord
 // does to what breaks one, and reports every violation as a test error.
 type fakeDiscord struct {
-	t     *testing.T
-	srv   *httptest.Server
-	forum bool // the webhook's channel is a forum: thread_name or thread_id required
+	notifytest.Receiver[answer, received]
 
-	mu      sync.Mutex
-	answer  answer
-	reqs    []received
+	forum   bool            // the webhook's channel is a forum: thread_name or thread_id required
 	threads map[string]bool // forum posts that exist
 	next    int
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
-	f := &fakeDiscord{t: t, threads: map[string]bool{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeDiscord{threads: map[string]bool{}}
+	f.Start(t, f.serve)
 	return f
 }
 
-func (f *fakeDiscord) url() string { return f.srv.URL + webhookPath }
-
-func (f *fakeDiscord) setAnswer(a answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answer = a
-}
-
-func (f *fakeDiscord) requests() []received {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]received(nil), f.reqs...)
-}
+func (f *fakeDiscord) url() string { return f.Server.URL + webhookPath }
 
 func (f *fakeDiscord) deleteThread(id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.threads, id)
+	f.Do(func() { delete(f.threads, id) })
 }
 
 func refuse(w http.ResponseWriter, status, code int, msg string) {
@@ -99,9 +78,7 @@ func refuse(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.t
+	t := f.T
 	if r.Method != http.MethodPost {
 		t.Errorf("%s: Execute Webhook is a POST", r.Method)
 		refuse(w, http.StatusMethodNotAllowed, 0, "405: Method Not Allowed")
@@ -161,7 +138,7 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, 220001, "Webhooks posted to forum channels must have a thread_name or thread_id")
 		return
 	}
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", "2")
 		w.Header().Set("Content-Type", "application/json")
@@ -195,7 +172,7 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var all map[string]any
 	_ = json.Unmarshal(body, &all)
-	f.reqs = append(f.reqs, received{threadID: threadID, payload: all, body: body})
+	f.Keep(received{threadID: threadID, payload: all, body: body})
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": fmt.Sprintf("%d", 700000000000000000+f.next), "channel_id": channel, "type": 0, "content": ""})
 }
@@ -372,7 +349,7 @@ var recovered = notifytest.Recovered
 func newNotifier(t *testing.T, f *fakeDiscord, cfg Config, threads notify.ThreadStore) *Notifier {
 	t.Helper()
 	cfg.WebhookURL = notify.Secret(f.url())
-	n, err := New(cfg, f.srv.Client(), func() time.Time { return t0 }, nil, threads)
+	n, err := New(cfg, f.Server.Client(), func() time.Time { return t0 }, nil, threads)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +362,7 @@ func TestHostileEventArrivesInertAndWithinLimits(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{hostileFailure("k")}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 1 {
 		t.Fatalf("%d messages, want 1", len(reqs))
 	}
@@ -408,7 +385,7 @@ func TestDigestOfManyEventsIsOneMessageWithinLimits(t *testing.T) {
 	if _, err := n.Notify(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 1 {
 		t.Fatalf("%d messages, want one digest", len(reqs))
 	}
@@ -431,7 +408,7 @@ func TestDigestEventListsItsItems(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{d}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 1 || !strings.Contains(string(reqs[0].body), "Digest: 3 items") {
 		t.Fatalf("want one digest of 3 items: %+v", reqs)
 	}
@@ -454,7 +431,7 @@ func TestSendErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
-			f.setAnswer(c.answer)
+			f.SetAnswer(c.answer)
 			n := newNotifier(t, f, Config{}, nil)
 			retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
 			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, Gone: c.wantGone, After: c.wantAfter}, webhookToken, webhookID)
@@ -465,7 +442,7 @@ func TestSendErrors(t *testing.T) {
 func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {
 	f := newFakeDiscord(t)
 	n := newNotifier(t, f, Config{}, nil)
-	f.srv.Close()
+	f.Server.Close()
 	retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
 	if err == nil || !retry {
 		t.Fatalf("retry=%v err=%v, want a retryable error", retry, err)
@@ -490,7 +467,7 @@ func TestForumRecoveryLandsInTheFailuresPost(t *testing.T) {
 	if _, err := n.Notify(ctx, []notify.Event{recovered("k1")}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 2 {
 		t.Fatalf("%d messages, want 2", len(reqs))
 	}
@@ -512,7 +489,7 @@ func TestForumRecoveryLandsInTheFailuresPost(t *testing.T) {
 	if err != nil || retry {
 		t.Fatalf("recovery into a deleted post: retry=%v err=%v, want a new post", retry, err)
 	}
-	reqs = f.requests()
+	reqs = f.Accepted()
 	if last := reqs[len(reqs)-1]; last.threadID != "" || last.payload["thread_name"] == nil {
 		t.Errorf("the recovery of a deleted post did not open a new one: %+v", last)
 	}
@@ -566,7 +543,7 @@ func cutTraceEvent() notify.Event {
 
 // bodies are the bodies of the messages f accepted.
 func (f *fakeDiscord) bodies() [][]byte {
-	return notifytest.Bodies(f.requests(), func(r received) []byte { return r.body })
+	return notifytest.Bodies(f.Accepted(), func(r received) []byte { return r.body })
 }
 
 // setup is a notifier of the default configuration on a new fake Discord.

@@ -25,7 +25,7 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 1 {
 		t.Fatalf("%d messages", len(reqs))
 	}

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -87,37 +86,20 @@ type chatMessage struct {
 // threading and requestId rules and the card schema seqwatch writes, and
 // reports every violation as a test error.
 type fakeChat struct {
-	t   *testing.T
-	srv *httptest.Server
+	notifytest.Receiver[answer, posted]
 
-	mu       sync.Mutex
-	answer   answer
-	messages []posted
 	threads  map[string]string // threadKey → thread name
 	requests map[string]string // requestId → message name
 }
 
 func newFakeChat(t *testing.T) *fakeChat {
-	f := &fakeChat{t: t, threads: map[string]string{}, requests: map[string]string{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeChat{threads: map[string]string{}, requests: map[string]string{}}
+	f.Start(t, f.serve)
 	return f
 }
 
 func (f *fakeChat) url() string {
-	return f.srv.URL + spacePath + "?key=" + hookKey + "&token=" + hookToken
-}
-
-func (f *fakeChat) setAnswer(a answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answer = a
-}
-
-func (f *fakeChat) posted() []posted {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]posted(nil), f.messages...)
+	return f.Server.URL + spacePath + "?key=" + hookKey + "&token=" + hookToken
 }
 
 func googleError(w http.ResponseWriter, status int, s, msg string) {
@@ -127,9 +109,7 @@ func googleError(w http.ResponseWriter, status int, s, msg string) {
 }
 
 func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.t
+	t := f.T
 	if r.Method != http.MethodPost {
 		t.Errorf("%s: a webhook takes POST", r.Method)
 		googleError(w, http.StatusMethodNotAllowed, "INVALID_ARGUMENT", "method")
@@ -140,7 +120,7 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusNotFound, "NOT_FOUND", "Requested entity was not found.")
 		return
 	}
-	if f.answer == answer403 || q.Get("token") != hookToken {
+	if f.Answer() == answer403 || q.Get("token") != hookToken {
 		googleError(w, http.StatusForbidden, "PERMISSION_DENIED", "Invalid token "+hookToken)
 		return
 	}
@@ -182,7 +162,7 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 			t.Errorf("a threadKey without messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD starts a new thread (got %q)", q.Get("messageReplyOption"))
 		}
 	}
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", "4")
 		googleError(w, http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
@@ -207,16 +187,16 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 		threadName = f.threads[key]
 	}
 	if threadName == "" {
-		threadName = fmt.Sprintf("spaces/AAAAseqwatch/threads/T%d", len(f.messages))
+		threadName = fmt.Sprintf("spaces/AAAAseqwatch/threads/T%d", f.Kept())
 		if key != "" {
 			f.threads[key] = threadName
 		}
 	}
-	name := fmt.Sprintf("spaces/AAAAseqwatch/messages/M%d", len(f.messages))
+	name := fmt.Sprintf("spaces/AAAAseqwatch/messages/M%d", f.Kept())
 	if id := q.Get("requestId"); id != "" {
 		f.requests[id] = name
 	}
-	f.messages = append(f.messages, posted{name: name, thread: threadName, body: body, msg: m})
+	f.Keep(posted{name: name, thread: threadName, body: body, msg: m})
 	_ = json.NewEncoder(w).Encode(map[string]any{"name": name, "thread": map[string]string{"name": threadName}})
 }
 
@@ -342,7 +322,7 @@ func recovered(app, key string) notify.Event {
 
 func newNotifier(t *testing.T, f *fakeChat) *Notifier {
 	t.Helper()
-	n, err := New(Config{WebhookURL: notify.Secret(f.url())}, f.srv.Client(), func() time.Time { return t0 }, nil)
+	n, err := New(Config{WebhookURL: notify.Secret(f.url())}, f.Server.Client(), func() time.Time { return t0 }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +334,7 @@ func TestHostileEventArrivesInertAndWithinTheSizeLimit(t *testing.T) {
 	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{hostileFailure("k")}); err != nil {
 		t.Fatal(err)
 	}
-	msgs := f.posted()
+	msgs := f.Accepted()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
@@ -378,7 +358,7 @@ func TestRecoveryLandsInItsFailuresThread(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := f.posted()
+	m := f.Accepted()
 	if len(m) != 4 {
 		t.Fatalf("%d messages, want 4", len(m))
 	}
@@ -399,7 +379,7 @@ func TestDigestIsOneMessageInANewThread(t *testing.T) {
 	if _, err := newNotifier(t, f).Notify(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	m := f.posted()
+	m := f.Accepted()
 	if len(m) != 1 || m[0].msg.Thread != nil || !regexp.MustCompile(`… and \d+ more`).Match(m[0].body) {
 		t.Fatalf("want one digest without a thread key that says how many it leaves out: %d messages", len(m))
 	}
@@ -416,7 +396,7 @@ func TestRetryDoesNotPostTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if m := f.posted(); len(m) != 1 {
+	if m := f.Accepted(); len(m) != 1 {
 		t.Errorf("%d messages after a retry, want 1", len(m))
 	}
 }
@@ -436,7 +416,7 @@ func TestSendErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeChat(t)
-			f.setAnswer(c.answer)
+			f.SetAnswer(c.answer)
 			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("shop", "k")})
 			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, hookToken, hookKey)
 		})
@@ -503,7 +483,7 @@ func TestLongTextShrinksTheMessageUnderTheLimit(t *testing.T) {
 	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	if m := f.posted(); len(m) != 1 || !strings.Contains(string(m[0].body), "more lines") {
+	if m := f.Accepted(); len(m) != 1 || !strings.Contains(string(m[0].body), "more lines") {
 		t.Fatalf("want one message that says it left lines out, got %d", len(m))
 	}
 }
@@ -516,7 +496,7 @@ func cutTraceEvent() notify.Event {
 
 // bodies are the bodies of the messages f created.
 func (f *fakeChat) bodies() [][]byte {
-	return notifytest.Bodies(f.posted(), func(m posted) []byte { return m.body })
+	return notifytest.Bodies(f.Accepted(), func(m posted) []byte { return m.body })
 }
 
 // setup is a notifier on a new fake Google Chat.

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -55,35 +54,18 @@ type published struct {
 // becomes an attachment, UTF-8 bodies, RFC 2047 headers, priorities 1–5,
 // auth) and reports every violation as a test error.
 type fakeNtfy struct {
-	t   *testing.T
-	srv *httptest.Server
+	notifytest.Receiver[answer, published]
 
-	mu     sync.Mutex
-	auth   string // the Authorization header a request must carry ("" : none)
-	answer answer
-	msgs   []published
+	auth string // the Authorization header a request must carry ("" : none)
 }
 
 func newFakeNtfy(t *testing.T, auth string) *fakeNtfy {
-	f := &fakeNtfy{t: t, auth: auth}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeNtfy{auth: auth}
+	f.Start(t, f.serve)
 	return f
 }
 
-func (f *fakeNtfy) url() string { return f.srv.URL + "/" + topic }
-
-func (f *fakeNtfy) setAnswer(a answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answer = a
-}
-
-func (f *fakeNtfy) published() []published {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]published(nil), f.msgs...)
-}
+func (f *fakeNtfy) url() string { return f.Server.URL + "/" + topic }
 
 func ntfyError(w http.ResponseWriter, status, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -97,9 +79,7 @@ var decoder = &mime.WordDecoder{}
 var actionHeaders = []string{"Actions", "Action", "Attach", "Filename", "Email", "Call", "Delay", "At", "In", "Icon", "Markdown", "Md", "Template", "Tpl", "Firebase", "Unifiedpush"}
 
 func (f *fakeNtfy) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.t
+	t := f.T
 	if r.Method != http.MethodPost && r.Method != http.MethodPut {
 		t.Errorf("%s: publishing is a POST or PUT", r.Method)
 		ntfyError(w, http.StatusMethodNotAllowed, 40501, "method not allowed")
@@ -117,7 +97,7 @@ func (f *fakeNtfy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if f.answer == answer403 {
+	if f.Answer() == answer403 {
 		ntfyError(w, http.StatusForbidden, 40301, "forbidden: token "+testToken)
 		return
 	}
@@ -161,7 +141,7 @@ func (f *fakeNtfy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	checkPlain(t, "title", m.title, false)
 	checkPlain(t, "body", m.body, true)
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", "5")
 		ntfyError(w, http.StatusTooManyRequests, 42901, "limit reached: too many requests")
@@ -170,9 +150,9 @@ func (f *fakeNtfy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<html>oops</html>", http.StatusInternalServerError)
 		return
 	}
-	f.msgs = append(f.msgs, m)
+	f.Keep(m)
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"id": fmt.Sprintf("m%04d", len(f.msgs)), "time": 1705147200, "event": "message", "topic": topic, "title": m.title, "message": m.body})
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": fmt.Sprintf("m%04d", f.Kept()), "time": 1705147200, "event": "message", "topic": topic, "title": m.title, "message": m.body})
 }
 
 // checkPlain fails on what must never reach a phone: control and format
@@ -212,7 +192,7 @@ func event(kind notify.Kind) notify.Event {
 func newNotifier(t *testing.T, f *fakeNtfy, cfg Config) *Notifier {
 	t.Helper()
 	cfg.URL = notify.Secret(f.url())
-	n, err := New(cfg, f.srv.Client(), func() time.Time { return t0 }, nil)
+	n, err := New(cfg, f.Server.Client(), func() time.Time { return t0 }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +204,7 @@ func TestHostileEventArrivesPlainAndWithin4KB(t *testing.T) {
 	if _, err := newNotifier(t, f, Config{}).Notify(context.Background(), []notify.Event{hostileFailure("k")}); err != nil {
 		t.Fatal(err)
 	}
-	m := f.published()
+	m := f.Accepted()
 	if len(m) != 1 {
 		t.Fatalf("%d notifications, want 1", len(m))
 	}
@@ -249,7 +229,7 @@ func TestLongTextIsCutAtALineWithin4KB(t *testing.T) {
 	if _, err := newNotifier(t, f, Config{}).Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	m := f.published()
+	m := f.Accepted()
 	if len(m) != 1 {
 		t.Fatalf("%d notifications", len(m))
 	}
@@ -283,7 +263,7 @@ func TestPriorityAndTagsSayWhatHappened(t *testing.T) {
 		if _, err := newNotifier(t, f, Config{}).Notify(context.Background(), c.events); err != nil {
 			t.Fatal(err)
 		}
-		m := f.published()[0]
+		m := f.Accepted()[0]
 		if m.priority != c.want || len(m.tags) == 0 || m.tags[0] != c.tag {
 			t.Errorf("%s: priority %d tags %v, want %d and %s first", c.events[0].Kind, m.priority, m.tags, c.want, c.tag)
 		}
@@ -307,7 +287,7 @@ func TestAuthAndClick(t *testing.T) {
 			if _, err := newNotifier(t, f, c.cfg).Notify(context.Background(), []notify.Event{event(notify.OperationFailed)}); err != nil {
 				t.Fatal(err)
 			}
-			if m := f.published(); len(m) != 1 || m[0].click != "https://seqwatch.example.com/" {
+			if m := f.Accepted(); len(m) != 1 || m[0].click != "https://seqwatch.example.com/" {
 				t.Errorf("published %+v", m)
 			}
 		})
@@ -330,7 +310,7 @@ func TestDigestIsOneNotificationWithin4KB(t *testing.T) {
 	if _, err := newNotifier(t, f, Config{}).Notify(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	m := f.published()
+	m := f.Accepted()
 	if len(m) != 1 {
 		t.Fatalf("%d notifications, want one digest", len(m))
 	}
@@ -357,7 +337,7 @@ func TestSendErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeNtfy(t, "Bearer "+testToken)
-			f.setAnswer(c.answer)
+			f.SetAnswer(c.answer)
 			retry, err := newNotifier(t, f, Config{Token: testToken}).Notify(context.Background(), []notify.Event{event(notify.OperationFailed)})
 			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, testToken, topic)
 		})
@@ -435,7 +415,7 @@ func TestMessageGolden(t *testing.T) {
 // headers seqwatch sets, the title decoded, then the body.
 func (f *fakeNtfy) asSeen() [][]byte {
 	var out [][]byte
-	for _, m := range f.published() {
+	for _, m := range f.Accepted() {
 		var b strings.Builder
 		names := []string{"Title", "Priority", "Tags", "Click", "Content-Type"}
 		slices.Sort(names)

@@ -16,7 +16,7 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	n.templates = notifytest.HostileTemplates(t)
 	ev := hostileFailure("k")
 	sent := notifytest.SendOne(t, n, f.bodies, ev)
-	if title := f.published()[0].title; !strings.HasPrefix(title, "TEMPLATED ") {
+	if title := f.Accepted()[0].title; !strings.HasPrefix(title, "TEMPLATED ") {
 		t.Errorf("title %q is not the template's", title)
 	}
 	if !strings.Contains(string(sent), "TEMPLATED") {
@@ -27,5 +27,5 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 
 // bodies are the bodies of the notifications f accepted.
 func (f *fakeNtfy) bodies() [][]byte {
-	return notifytest.Bodies(f.published(), func(m published) []byte { return []byte(m.body) })
+	return notifytest.Bodies(f.Accepted(), func(m published) []byte { return []byte(m.body) })
 }

@@ -39,5 +39,5 @@ func TestDefaultMessagesGolden(t *testing.T) {
 
 // bodies are the bodies of the requests f accepted.
 func (f *fakeSlack) bodies() [][]byte {
-	return notifytest.Bodies(f.requests(), func(r received) []byte { return r.body })
+	return notifytest.Bodies(f.Accepted(), func(r received) []byte { return r.body })
 }

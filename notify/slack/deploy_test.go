@@ -10,7 +10,7 @@ import (
 func TestDeployFinishedIsPostedWithItsSummary(t *testing.T) {
 	f := newFakeSlack(t)
 	all := func() [][]byte {
-		return notifytest.Bodies(f.requests(), func(r received) []byte { return []byte(r.all) })
+		return notifytest.Bodies(f.Accepted(), func(r received) []byte { return []byte(r.all) })
 	}
 	if got := string(notifytest.SendOne(t, webhookNotifier(t, f), all, notifytest.DeployFinished())); !strings.Contains(got, "1 failed operation") || !strings.Contains(got, "CardException") {
 		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)

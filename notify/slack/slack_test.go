@@ -63,34 +63,21 @@ type received struct {
 // documented rules for incoming webhooks and chat.postMessage/chat.update
 // and reports every violation as a test error.
 type fakeSlack struct {
-	t   *testing.T
-	srv *httptest.Server
+	notifytest.Receiver[answer, received]
 
-	mu     sync.Mutex
-	answer answer
-	reqs   []received
 	nextTS int
 	// retryAfter is the Retry-After of a 429 ("": 7 seconds).
 	retryAfter string
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{t: t}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeSlack{}
+	f.Start(t, f.serve)
 	return f
 }
 
-func (f *fakeSlack) setAnswer(a answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answer = a
-}
-
 func (f *fakeSlack) setRetryAfter(v string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.retryAfter = v
+	f.Do(func() { f.retryAfter = v })
 }
 
 func (f *fakeSlack) retryAfterValue() string {
@@ -100,26 +87,18 @@ func (f *fakeSlack) retryAfterValue() string {
 	return f.retryAfter
 }
 
-func (f *fakeSlack) requests() []received {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]received(nil), f.reqs...)
-}
-
-func (f *fakeSlack) webhookURL() string { return f.srv.URL + webhookPath }
-func (f *fakeSlack) apiURL() string     { return f.srv.URL + "/api/" }
+func (f *fakeSlack) webhookURL() string { return f.Server.URL + webhookPath }
+func (f *fakeSlack) apiURL() string     { return f.Server.URL + "/api/" }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if r.Method != http.MethodPost {
-		f.t.Errorf("%s %s: Slack only accepts POST", r.Method, r.URL.Path)
+		f.T.Errorf("%s %s: Slack only accepts POST", r.Method, r.URL.Path)
 		http.Error(w, "method_not_allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		f.t.Errorf("reading body: %v", err)
+		f.T.Errorf("reading body: %v", err)
 		return
 	}
 	switch {
@@ -128,35 +107,35 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/api/chat.postMessage" || r.URL.Path == "/api/chat.update":
 		f.serveAPI(w, r, body)
 	default:
-		f.t.Errorf("request to unknown path %q", r.URL.Path)
+		f.T.Errorf("request to unknown path %q", r.URL.Path)
 		http.Error(w, "no_service", http.StatusNotFound)
 	}
 }
 
 func (f *fakeSlack) serveWebhook(w http.ResponseWriter, r *http.Request, body []byte) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		f.t.Errorf("webhook Content-Type = %q, want application/json", r.Header.Get("Content-Type"))
+		f.T.Errorf("webhook Content-Type = %q, want application/json", r.Header.Get("Content-Type"))
 	}
 	if !utf8.Valid(body) {
-		f.t.Errorf("webhook body is not valid UTF-8")
+		f.T.Errorf("webhook body is not valid UTF-8")
 	}
 	var p map[string]any
 	if err := json.Unmarshal(body, &p); err != nil {
-		f.t.Errorf("webhook body is not JSON: %v", err)
+		f.T.Errorf("webhook body is not JSON: %v", err)
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
 	if _, ok := p["link_names"]; ok {
-		f.t.Errorf("webhook payload sets link_names")
+		f.T.Errorf("webhook payload sets link_names")
 	}
 	if p["parse"] == "full" {
-		f.t.Errorf("webhook payload sets parse=full")
+		f.T.Errorf("webhook payload sets parse=full")
 	}
 	text, _ := p["text"].(string)
 	blocks, _ := p["blocks"].([]any)
 	all := f.checkMessage("webhook", text, blocks)
 
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", f.retryAfterValue())
 		http.Error(w, "rate_limited", http.StatusTooManyRequests)
@@ -174,49 +153,49 @@ func (f *fakeSlack) serveWebhook(w http.ResponseWriter, r *http.Request, body []
 		http.Error(w, "channel_is_archived", http.StatusGone)
 		return
 	}
-	f.reqs = append(f.reqs, received{method: "webhook", text: text, all: all, body: body})
+	f.Keep(received{method: "webhook", text: text, all: all, body: body})
 	_, _ = io.WriteString(w, "ok")
 }
 
 func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {
-		f.t.Errorf("%s: Authorization = %q, want the bot token as Bearer", method, got)
+		f.T.Errorf("%s: Authorization = %q, want the bot token as Bearer", method, got)
 		writeJSON(w, map[string]any{"ok": false, "error": "not_authed"})
 		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
-		f.t.Errorf("%s: Content-Type = %q, want a form (slack-go posts forms)", method, r.Header.Get("Content-Type"))
+		f.T.Errorf("%s: Content-Type = %q, want a form (slack-go posts forms)", method, r.Header.Get("Content-Type"))
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		f.t.Errorf("%s: body is not a form: %v", method, err)
+		f.T.Errorf("%s: body is not a form: %v", method, err)
 		writeJSON(w, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
 	}
 	if form.Has("token") {
-		f.t.Errorf("%s: token sent in the body as well as the header", method)
+		f.T.Errorf("%s: token sent in the body as well as the header", method)
 	}
 	if form.Has("link_names") {
-		f.t.Errorf("%s: link_names is set", method)
+		f.T.Errorf("%s: link_names is set", method)
 	}
 	if form.Get("parse") == "full" {
-		f.t.Errorf("%s: parse=full is set", method)
+		f.T.Errorf("%s: parse=full is set", method)
 	}
 	if form.Get("channel") == "" {
-		f.t.Errorf("%s: no channel", method)
+		f.T.Errorf("%s: no channel", method)
 		writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
 		return
 	}
 	if method == "chat.update" && form.Get("ts") == "" {
-		f.t.Errorf("chat.update: no ts")
+		f.T.Errorf("chat.update: no ts")
 		writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
 		return
 	}
 	var blocks []any
 	if b := form.Get("blocks"); b != "" {
 		if err := json.Unmarshal([]byte(b), &blocks); err != nil {
-			f.t.Errorf("%s: blocks is not a JSON array: %v", method, err)
+			f.T.Errorf("%s: blocks is not a JSON array: %v", method, err)
 			writeJSON(w, map[string]any{"ok": false, "error": "invalid_blocks_format"})
 			return
 		}
@@ -224,7 +203,7 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request, body []byte
 	text := form.Get("text")
 	all := f.checkMessage(method, text, blocks)
 
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", f.retryAfterValue())
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -251,7 +230,7 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request, body []byte
 		f.nextTS++
 		rec.answerTS = fmt.Sprintf("1700000000.%06d", f.nextTS)
 	}
-	f.reqs = append(f.reqs, rec)
+	f.Keep(rec)
 	writeJSON(w, map[string]any{"ok": true, "channel": channelID, "ts": rec.answerTS})
 }
 
@@ -268,7 +247,7 @@ var knownBlockTypes = map[string]bool{
 // checkMessage applies Slack's documented message limits and our escaping
 // rule, and returns all the message's text joined for content checks.
 func (f *fakeSlack) checkMessage(where, text string, blocks []any) string {
-	t := f.t
+	t := f.T
 	if text == "" && len(blocks) == 0 {
 		t.Errorf("%s: neither text nor blocks", where)
 	}
@@ -472,7 +451,7 @@ func TestHostileEventArrivesEscapedAndWithinLimits(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Notify: retry=%v err=%v", retry, err)
 			}
-			reqs := f.requests()
+			reqs := f.Accepted()
 			want := 1
 			if mode == "bot" {
 				want = 2 // the alert and its thread reply with the traces
@@ -520,7 +499,7 @@ func TestDigestOfManyEventsIsOneRequestWithinLimits(t *testing.T) {
 			if _, err := n.Notify(context.Background(), events); err != nil {
 				t.Fatal(err)
 			}
-			reqs := f.requests()
+			reqs := f.Accepted()
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests, want 1", len(reqs))
 			}
@@ -541,7 +520,7 @@ func TestDigestEventListsItsItems(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 1 || !strings.Contains(reqs[0].all, "Digest: 3 items") {
 		t.Fatalf("requests %+v, want one digest of 3 items", reqs)
 	}
@@ -573,14 +552,14 @@ func TestSendErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeSlack(t)
-			f.setAnswer(tc.answer)
+			f.SetAnswer(tc.answer)
 			cfg := Config{WebhookURL: notify.Secret(f.webhookURL())}
 			if tc.mode == "bot" {
 				cfg = Config{Token: testToken, Channel: "#alerts", APIURL: f.apiURL()}
 			}
 			if tc.transport {
 				addr := notifytest.ClosedAddr(t)
-				cfg.WebhookURL = notify.Secret(strings.Replace(string(cfg.WebhookURL), f.srv.URL, "http://"+addr, 1))
+				cfg.WebhookURL = notify.Secret(strings.Replace(string(cfg.WebhookURL), f.Server.URL, "http://"+addr, 1))
 				if cfg.APIURL != "" {
 					cfg.APIURL = "http://" + addr + "/api/"
 				}
@@ -632,7 +611,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 		} {
 			t.Run(mode+" "+tc.name, func(t *testing.T) {
 				f := newFakeSlack(t)
-				f.setAnswer(answer429)
+				f.SetAnswer(answer429)
 				f.setRetryAfter(tc.value)
 				cfg := Config{WebhookURL: notify.Secret(f.webhookURL())}
 				if mode == "bot" {
@@ -688,7 +667,7 @@ func TestBotThreadsTracesAndUpdatesOnRecovery(t *testing.T) {
 	if _, err := n.Notify(ctx, []notify.Event{failureEvent(key)}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests after the failure, want the alert and its thread reply", len(reqs))
 	}
@@ -712,7 +691,7 @@ func TestBotThreadsTracesAndUpdatesOnRecovery(t *testing.T) {
 	if _, err := n.Notify(ctx, []notify.Event{recoveredEvent(key)}); err != nil {
 		t.Fatal(err)
 	}
-	reqs = f.requests()
+	reqs = f.Accepted()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests after the recovery, want one more", len(reqs))
 	}
@@ -739,13 +718,13 @@ func TestBotRecoveryPostsWhenOriginalCannotBeUpdated(t *testing.T) {
 			store := &notifytest.Threads{}
 			if tc.known {
 				store.SetThread("k", channelID, "1600000000.000001")
-				f.setAnswer(answerUpdateNotFound)
+				f.SetAnswer(answerUpdateNotFound)
 			}
 			n := botNotifier(t, f, WithThreadStore(store))
 			if _, err := n.Notify(context.Background(), []notify.Event{recoveredEvent("k")}); err != nil {
 				t.Fatal(err)
 			}
-			reqs := f.requests()
+			reqs := f.Accepted()
 			if len(reqs) != 1 || reqs[0].method != "chat.postMessage" {
 				t.Fatalf("requests %+v, want one chat.postMessage", reqs)
 			}
@@ -874,7 +853,7 @@ func TestMessageGolden(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
 		t.Fatal(err)
 	}
-	req := f.requests()[0]
+	req := f.Accepted()[0]
 	var p struct {
 		Blocks []struct {
 			Type string `json:"type"`
@@ -913,7 +892,7 @@ func TestMessageGolden(t *testing.T) {
 		if _, err := n.Notify(context.Background(), []notify.Event{cutTraceEvent()}); err != nil {
 			t.Fatal(err)
 		}
-		reqs := f.requests()
+		reqs := f.Accepted()
 		if len(reqs) != 2 || !strings.Contains(reqs[1].all, "and 9177 more frames") {
 			t.Errorf("thread reply does not count the frames left out: %+v", reqs)
 		}

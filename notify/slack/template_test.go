@@ -44,7 +44,7 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 		if _, err := n.Notify(context.Background(), events); err != nil {
 			t.Fatal(err)
 		}
-		req := f.requests()[0]
+		req := f.Accepted()[0]
 		if !strings.HasPrefix(req.text, "TEMPLATED ") || strings.Contains(req.text, "<!channel>") || strings.Contains(req.text, "<@U123ABC>") {
 			t.Errorf("notification text %q: not templated, or a mention is live", req.text)
 		}
@@ -88,7 +88,7 @@ func TestBotPreviewShowsMessageAndThreadReply(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Accepted()
 	pr, err := n.Preview([]notify.Event{ev})
 	if err != nil || len(pr) != 2 || len(reqs) != 2 {
 		t.Fatalf("%d previews (%v), %d posts", len(pr), err, len(reqs))

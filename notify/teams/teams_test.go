@@ -9,10 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -46,35 +44,17 @@ const (
 // size as Teams would, answers 202 with an empty body as a workflow does,
 // and reports every violation as a test error.
 type fakeWorkflow struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu     sync.Mutex
-	answer answer
-	cards  [][]byte
+	notifytest.Receiver[answer, []byte]
 }
 
 func newFakeWorkflow(t *testing.T) *fakeWorkflow {
-	f := &fakeWorkflow{t: t}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeWorkflow{}
+	f.Start(t, f.serve)
 	return f
 }
 
 func (f *fakeWorkflow) url() string {
-	return f.srv.URL + workflowPath + "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
-}
-
-func (f *fakeWorkflow) setAnswer(a answer) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answer = a
-}
-
-func (f *fakeWorkflow) received() [][]byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([][]byte(nil), f.cards...)
+	return f.Server.URL + workflowPath + "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
 }
 
 func workflowError(w http.ResponseWriter, status int, code, msg string) {
@@ -84,9 +64,7 @@ func workflowError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := f.t
+	t := f.T
 	if r.Method != http.MethodPost {
 		t.Errorf("%s: a workflow's trigger takes POST", r.Method)
 		workflowError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "")
@@ -96,7 +74,7 @@ func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
 		workflowError(w, http.StatusNotFound, "WorkflowNotFound", "")
 		return
 	}
-	if f.answer == answer401 || r.URL.Query().Get("sig") != sig {
+	if f.Answer() == answer401 || r.URL.Query().Get("sig") != sig {
 		workflowError(w, http.StatusUnauthorized, "DirectApiAuthorizationRequired", "The request must be authenticated; sig "+sig+" is not valid.")
 		return
 	}
@@ -120,7 +98,7 @@ func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
 		workflowError(w, http.StatusBadRequest, "InvalidRequestContent", "The card is not valid.")
 		return
 	}
-	switch f.answer {
+	switch f.Answer() {
 	case answer429:
 		w.Header().Set("Retry-After", "9")
 		workflowError(w, http.StatusTooManyRequests, "WorkflowRequestsThrottled", "Rate limit is exceeded.")
@@ -132,7 +110,7 @@ func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
 		workflowError(w, http.StatusNotFound, "WorkflowNotFound", "The workflow could not be found.")
 		return
 	}
-	f.cards = append(f.cards, body)
+	f.Keep(body)
 	w.WriteHeader(http.StatusAccepted) // and an empty body: nothing more is confirmed
 }
 
@@ -296,7 +274,7 @@ var recovered = notifytest.Recovered
 
 func newNotifier(t *testing.T, f *fakeWorkflow) *Notifier {
 	t.Helper()
-	n, err := New(Config{WebhookURL: notify.Secret(f.url())}, f.srv.Client(), func() time.Time { return t0 }, nil)
+	n, err := New(Config{WebhookURL: notify.Secret(f.url())}, f.Server.Client(), func() time.Time { return t0 }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +287,7 @@ func TestHostileEventArrivesInertAndUnder28KB(t *testing.T) {
 	if _, err := n.Notify(context.Background(), []notify.Event{hostileFailure("k")}); err != nil {
 		t.Fatal(err)
 	}
-	cards := f.received()
+	cards := f.Accepted()
 	if len(cards) != 1 {
 		t.Fatalf("%d cards, want 1", len(cards))
 	}
@@ -334,7 +312,7 @@ func TestDigestOfManyEventsIsOneCardUnder28KB(t *testing.T) {
 	if _, err := n.Notify(context.Background(), events); err != nil {
 		t.Fatal(err)
 	}
-	cards := f.received()
+	cards := f.Accepted()
 	if len(cards) != 1 || !regexp.MustCompile(`… and \d+ more`).Match(cards[0]) {
 		t.Fatalf("want one digest that says how many it leaves out, got %d cards", len(cards))
 	}
@@ -355,7 +333,7 @@ func TestSendErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeWorkflow(t)
-			f.setAnswer(c.answer)
+			f.SetAnswer(c.answer)
 			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("k")})
 			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, sig)
 		})
@@ -365,7 +343,7 @@ func TestSendErrors(t *testing.T) {
 func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {
 	f := newFakeWorkflow(t)
 	n := newNotifier(t, f)
-	f.srv.Close()
+	f.Server.Close()
 	retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
 	if err == nil || !retry || strings.Contains(err.Error(), sig) || strings.Contains(err.Error(), "workflows") {
 		t.Fatalf("retry=%v err=%v, want a retryable error without the URL", retry, err)
@@ -438,7 +416,7 @@ func cutTraceEvent() notify.Event {
 // setup is a notifier on a new fake workflow.
 func setup(t *testing.T) (notify.Notifier, func() [][]byte) {
 	f := newFakeWorkflow(t)
-	return newNotifier(t, f), f.received
+	return newNotifier(t, f), f.Accepted
 }
 
 func TestMessageGolden(t *testing.T) {
@@ -465,7 +443,7 @@ func TestLongTextShrinksTheCardUnder28KB(t *testing.T) {
 	if _, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	cards := f.received()
+	cards := f.Accepted()
 	if len(cards) != 1 || !strings.Contains(string(cards[0]), "more lines") {
 		t.Fatalf("want one card that says it left lines out, got %d", len(cards))
 	}

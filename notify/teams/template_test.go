@@ -15,7 +15,7 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	n := newNotifier(t, f)
 	n.templates = notifytest.HostileTemplates(t)
 	ev := hostileFailure("k")
-	sent := notifytest.SendOne(t, n, f.received, ev)
+	sent := notifytest.SendOne(t, n, f.Accepted, ev)
 	if !strings.Contains(string(sent), "TEMPLATED") {
 		t.Errorf("the template did not word the message:\n%s", sent)
 	}
