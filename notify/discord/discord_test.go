@@ -415,28 +415,17 @@ func TestDigestEventListsItsItems(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	cases := []struct {
-		name      string
-		answer    answer
-		wantRetry bool
-		wantGone  bool
-		wantAfter time.Duration
-	}{
-		{name: "429 waits for the body's retry_after", answer: answer429, wantRetry: true, wantAfter: 1500 * time.Millisecond},
-		{name: "500 retries", answer: answer500, wantRetry: true},
-		{name: "404 means the webhook was deleted", answer: answer404, wantGone: true},
-		{name: "401 is permanent", answer: answer401},
-		{name: "an answer without the message kept is an error", answer: answerNoMessage},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeDiscord(t)
-			f.SetAnswer(c.answer)
-			n := newNotifier(t, f, Config{}, nil)
-			retry, err := n.Notify(context.Background(), []notify.Event{recovered("k")})
-			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, Gone: c.wantGone, After: c.wantAfter}, webhookToken, webhookID)
-		})
-	}
+	notifytest.CheckRefusals(t, []notifytest.RefusalCase[answer]{
+		{Name: "429 waits for the body's retry_after", Answer: answer429, Want: notifytest.Refusal{Retry: true, After: 1500 * time.Millisecond}},
+		{Name: "500 retries", Answer: answer500, Want: notifytest.Refusal{Retry: true}},
+		{Name: "404 means the webhook was deleted", Answer: answer404, Want: notifytest.Refusal{Gone: true}},
+		{Name: "401 is permanent", Answer: answer401, Want: notifytest.Refusal{}},
+		{Name: "an answer without the message kept is an error", Answer: answerNoMessage, Want: notifytest.Refusal{}},
+	}, func(t *testing.T, a answer) (bool, error) {
+		f := newFakeDiscord(t)
+		f.SetAnswer(a)
+		return newNotifier(t, f, Config{}, nil).Notify(context.Background(), []notify.Event{recovered("k")})
+	}, webhookToken, webhookID)
 }
 
 func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {

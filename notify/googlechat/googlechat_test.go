@@ -402,25 +402,16 @@ func TestRetryDoesNotPostTwice(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	cases := []struct {
-		name      string
-		answer    answer
-		wantRetry bool
-		wantAfter time.Duration
-	}{
-		{name: "429 waits for Retry-After", answer: answer429, wantRetry: true, wantAfter: 4 * time.Second},
-		{name: "503 retries", answer: answer503, wantRetry: true},
-		{name: "a revoked token is permanent", answer: answer403},
-		{name: "an invalid message is permanent", answer: answer400},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeChat(t)
-			f.SetAnswer(c.answer)
-			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("shop", "k")})
-			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, hookToken, hookKey)
-		})
-	}
+	notifytest.CheckRefusals(t, []notifytest.RefusalCase[answer]{
+		{Name: "429 waits for Retry-After", Answer: answer429, Want: notifytest.Refusal{Retry: true, After: 4 * time.Second}},
+		{Name: "503 retries", Answer: answer503, Want: notifytest.Refusal{Retry: true}},
+		{Name: "a revoked token is permanent", Answer: answer403, Want: notifytest.Refusal{}},
+		{Name: "an invalid message is permanent", Answer: answer400, Want: notifytest.Refusal{}},
+	}, func(t *testing.T, a answer) (bool, error) {
+		f := newFakeChat(t)
+		f.SetAnswer(a)
+		return newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("shop", "k")})
+	}, hookToken, hookKey)
 	t.Run("an answer without the message is an error", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "<html>ok</html>") }))
 		defer srv.Close()

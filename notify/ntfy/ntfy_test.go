@@ -324,24 +324,15 @@ func TestDigestIsOneNotificationWithin4KB(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	cases := []struct {
-		name      string
-		answer    answer
-		wantRetry bool
-		wantAfter time.Duration
-	}{
-		{name: "429 waits for Retry-After", answer: answer429, wantRetry: true, wantAfter: 5 * time.Second},
-		{name: "500 retries", answer: answer500, wantRetry: true},
-		{name: "403 is permanent", answer: answer403},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeNtfy(t, "Bearer "+testToken)
-			f.SetAnswer(c.answer)
-			retry, err := newNotifier(t, f, Config{Token: testToken}).Notify(context.Background(), []notify.Event{event(notify.OperationFailed)})
-			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, testToken, topic)
-		})
-	}
+	notifytest.CheckRefusals(t, []notifytest.RefusalCase[answer]{
+		{Name: "429 waits for Retry-After", Answer: answer429, Want: notifytest.Refusal{Retry: true, After: 5 * time.Second}},
+		{Name: "500 retries", Answer: answer500, Want: notifytest.Refusal{Retry: true}},
+		{Name: "403 is permanent", Answer: answer403, Want: notifytest.Refusal{}},
+	}, func(t *testing.T, a answer) (bool, error) {
+		f := newFakeNtfy(t, "Bearer "+testToken)
+		f.SetAnswer(a)
+		return newNotifier(t, f, Config{Token: testToken}).Notify(context.Background(), []notify.Event{event(notify.OperationFailed)})
+	}, testToken, topic)
 	t.Run("a 200 that is not a published message is an error", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "<html>login</html>") }))
 		defer srv.Close()

@@ -319,25 +319,16 @@ func TestDigestOfManyEventsIsOneCardUnder28KB(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	cases := []struct {
-		name      string
-		answer    answer
-		wantRetry bool
-		wantAfter time.Duration
-	}{
-		{name: "429 waits for Retry-After", answer: answer429, wantRetry: true, wantAfter: 9 * time.Second},
-		{name: "a 5xx retries", answer: answer500, wantRetry: true},
-		{name: "a wrong sig is permanent", answer: answer401},
-		{name: "a deleted workflow is permanent", answer: answer404},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeWorkflow(t)
-			f.SetAnswer(c.answer)
-			retry, err := newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("k")})
-			notifytest.CheckRefusal(t, retry, err, notifytest.Refusal{Retry: c.wantRetry, After: c.wantAfter}, sig)
-		})
-	}
+	notifytest.CheckRefusals(t, []notifytest.RefusalCase[answer]{
+		{Name: "429 waits for Retry-After", Answer: answer429, Want: notifytest.Refusal{Retry: true, After: 9 * time.Second}},
+		{Name: "a 5xx retries", Answer: answer500, Want: notifytest.Refusal{Retry: true}},
+		{Name: "a wrong sig is permanent", Answer: answer401, Want: notifytest.Refusal{}},
+		{Name: "a deleted workflow is permanent", Answer: answer404, Want: notifytest.Refusal{}},
+	}, func(t *testing.T, a answer) (bool, error) {
+		f := newFakeWorkflow(t)
+		f.SetAnswer(a)
+		return newNotifier(t, f).Notify(context.Background(), []notify.Event{recovered("k")})
+	}, sig)
 }
 
 func TestTransportErrorRetriesWithoutTheURL(t *testing.T) {

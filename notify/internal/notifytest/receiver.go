@@ -169,3 +169,24 @@ func CheckRefusal(t *testing.T, retry bool, err error, want Refusal, secrets ...
 		}
 	}
 }
+
+// RefusalCase is one refusing answer of a service's and what Notify must
+// make of it.
+type RefusalCase[A any] struct {
+	Name   string
+	Answer A
+	Want   Refusal
+}
+
+// CheckRefusals runs each case as a subtest: send makes a notifier on a
+// new receiver that gives the case's answer and returns what its Notify
+// returned, which CheckRefusal then checks.
+func CheckRefusals[A any](t *testing.T, cases []RefusalCase[A], send func(t *testing.T, answer A) (retry bool, err error), secrets ...string) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			retry, err := send(t, c.Answer)
+			CheckRefusal(t, retry, err, c.Want, secrets...)
+		})
+	}
+}
