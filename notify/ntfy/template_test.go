@@ -14,15 +14,10 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	f := newFakeNtfy(t, "")
 	n := newNotifier(t, f, Config{})
 	n.templates = notifytest.HostileTemplates(t)
-	ev := hostileFailure("k")
-	sent := notifytest.SendOne(t, n, f.bodies, ev)
+	notifytest.SendTemplated(t, n, f.bodies, hostileFailure("k"))
 	if title := f.Accepted()[0].title; !strings.HasPrefix(title, "TEMPLATED ") {
 		t.Errorf("title %q is not the template's", title)
 	}
-	if !strings.Contains(string(sent), "TEMPLATED") {
-		t.Errorf("the template did not word the message:\n%s", sent)
-	}
-	notifytest.PreviewIsSent(t, n, sent, ev)
 }
 
 // bodies are the bodies of the notifications f accepted.

@@ -1,7 +1,6 @@
 package teams
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
@@ -14,10 +13,5 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 	f := newFakeWorkflow(t)
 	n := newNotifier(t, f)
 	n.templates = notifytest.HostileTemplates(t)
-	ev := hostileFailure("k")
-	sent := notifytest.SendOne(t, n, f.Accepted, ev)
-	if !strings.Contains(string(sent), "TEMPLATED") {
-		t.Errorf("the template did not word the message:\n%s", sent)
-	}
-	notifytest.PreviewIsSent(t, n, sent, ev)
+	notifytest.SendTemplated(t, n, f.Accepted, hostileFailure("k"))
 }

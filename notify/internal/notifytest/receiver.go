@@ -190,3 +190,24 @@ func CheckRefusals[A any](t *testing.T, cases []RefusalCase[A], send func(t *tes
 		})
 	}
 }
+
+// PreviewingNotifier is a channel's notifier that can show what it would
+// send.
+type PreviewingNotifier interface {
+	notify.Notifier
+	notify.Previewer
+}
+
+// SendTemplated sends ev through n, which the caller has given
+// HostileTemplates, and returns the one message the receiver accepted,
+// having checked that the template worded it and that Preview shows the
+// same body.
+func SendTemplated(t *testing.T, n PreviewingNotifier, accepted func() [][]byte, ev notify.Event) []byte {
+	t.Helper()
+	sent := SendOne(t, n, accepted, ev)
+	if !strings.Contains(string(sent), "TEMPLATED") {
+		t.Errorf("the template did not word the message:\n%s", sent)
+	}
+	PreviewIsSent(t, n, sent, ev)
+	return sent
+}
