@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -91,12 +90,8 @@ func (f *fakeDiscord) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("wait") != "true" {
 		t.Errorf("no ?wait=true: a message Discord does not keep would not be an error")
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		t.Errorf("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading the body: %v", err)
+	body, ok := f.JSONBody(r)
+	if !ok {
 		return
 	}
 	if !utf8.Valid(body) {
@@ -507,16 +502,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Errorf("error %v, want %q", err, c.want)
-			}
-			if err != nil && strings.Contains(err.Error(), webhookToken) {
-				t.Errorf("error %q quotes the token", err)
-			}
+			notifytest.CheckConfigError(t, c.cfg.Validate(), c.want, webhookToken)
 			if c.want == "" && c.cfg.Timeout != notify.DefaultHTTPTimeout {
 				t.Errorf("timeout %s, want the default", c.cfg.Timeout)
 			}

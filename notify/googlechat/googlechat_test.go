@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -124,12 +123,8 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 		googleError(w, http.StatusForbidden, "PERMISSION_DENIED", "Invalid token "+hookToken)
 		return
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		t.Errorf("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading the body: %v", err)
+	body, ok := f.JSONBody(r)
+	if !ok {
 		return
 	}
 	if len(body) > maxChatMessage {
@@ -443,16 +438,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Errorf("error %v, want %q", err, c.want)
-			}
-			if err != nil && (strings.Contains(err.Error(), hookToken) || strings.Contains(err.Error(), hookKey)) {
-				t.Errorf("error %q quotes the credential", err)
-			}
+			notifytest.CheckConfigError(t, c.cfg.Validate(), c.want, hookToken, hookKey)
 		})
 	}
 }

@@ -369,16 +369,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Errorf("error %v, want %q", err, c.want)
-			}
-			if err != nil && (strings.Contains(err.Error(), topic) || strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), testPass)) {
-				t.Errorf("error %q quotes a secret", err)
-			}
+			notifytest.CheckConfigError(t, c.cfg.Validate(), c.want, topic, testToken, testPass)
 		})
 	}
 }

@@ -791,16 +791,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.Validate()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("Validate: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("Validate = %v, want an error containing %q", err, tc.want)
-			}
-			if err != nil && (strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "hunter2")) {
-				t.Errorf("error quotes a secret: %v", err)
-			}
+			notifytest.CheckConfigError(t, tc.cfg.Validate(), tc.want, "SECRET", "hunter2")
 		})
 	}
 }

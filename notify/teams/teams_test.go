@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -78,12 +76,8 @@ func (f *fakeWorkflow) serve(w http.ResponseWriter, r *http.Request) {
 		workflowError(w, http.StatusUnauthorized, "DirectApiAuthorizationRequired", "The request must be authenticated; sig "+sig+" is not valid.")
 		return
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		t.Errorf("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading the body: %v", err)
+	body, ok := f.JSONBody(r)
+	if !ok {
 		return
 	}
 	if len(body) > maxTeamsMessage {
@@ -360,16 +354,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := c.cfg.Validate()
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Errorf("error %v, want %q", err, c.want)
-			}
-			if err != nil && strings.Contains(err.Error(), sig) {
-				t.Errorf("error %q quotes the sig", err)
-			}
+			notifytest.CheckConfigError(t, c.cfg.Validate(), c.want, sig)
 		})
 	}
 }

@@ -1,6 +1,8 @@
 package notifytest
 
 import (
+	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -67,3 +69,18 @@ func (r *Receiver[A, M]) Keep(m M) { r.got = append(r.got, m) }
 // Kept is how many messages the receiver has accepted. Only a handler
 // calls it: it runs under the lock.
 func (r *Receiver[A, M]) Kept() int { return len(r.got) }
+
+// JSONBody checks that req says it carries JSON and reads its body. A
+// body that cannot be read is a test error, and ok is false: the handler
+// then answers nothing more.
+func (r *Receiver[A, M]) JSONBody(req *http.Request) (body []byte, ok bool) {
+	if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt != "application/json" {
+		r.T.Errorf("Content-Type %q, want application/json", req.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		r.T.Errorf("reading the body: %v", err)
+		return nil, false
+	}
+	return body, true
+}

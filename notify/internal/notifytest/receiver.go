@@ -211,3 +211,21 @@ func SendTemplated(t *testing.T, n PreviewingNotifier, accepted func() [][]byte,
 	PreviewIsSent(t, n, sent, ev)
 	return sent
 }
+
+// CheckConfigError fails the test unless err, what a configuration's
+// Validate returned, is what the case wants: nil for a want of "", or an
+// error that holds want; and unless it quotes none of secrets.
+func CheckConfigError(t *testing.T, err error, want string, secrets ...string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("refused: %v", err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("error %v, want %q", err, want)
+	}
+	for _, s := range secrets {
+		if err != nil && strings.Contains(err.Error(), s) {
+			t.Errorf("error %q quotes a secret", err)
+		}
+	}
+}
