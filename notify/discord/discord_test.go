@@ -330,7 +330,7 @@ var t0 = notifytest.T0
 // hostileFailure carries the hostile text everywhere, a 1 MiB trace
 // frame, 40 more frames and five errors of a million characters.
 func hostileFailure(key string) notify.Event {
-	ev := notifytest.HostileFailure(key, hostile, "A*b_`")
+	ev := notifytest.ChatHostileFailure(key, hostile, "A*b_`")
 	ev.Operation.Type += hostile
 	e := ev.Errors[0]
 	e.Message = hostile + strings.Repeat("@everyone`", 100_000)
@@ -339,7 +339,7 @@ func hostileFailure(key string) notify.Event {
 	return ev
 }
 
-var recovered = notifytest.Recovered
+var recovered = notifytest.ChatRecovery
 
 func newNotifier(t *testing.T, f *fakeDiscord, cfg Config, threads notify.ThreadStore) *Notifier {
 	t.Helper()

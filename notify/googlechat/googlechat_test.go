@@ -297,7 +297,7 @@ const hostile = "<users/all> <users/123456789> @all *bold* _it_ ~s~ `code` ```bl
 
 var t0 = notifytest.T0
 
-func hostileFailure(key string) notify.Event { return notifytest.HostileFailure(key, hostile, "A<b>&") }
+func hostileFailure(key string) notify.Event { return notifytest.ChatHostileFailure(key, hostile, "A<b>&") }
 
 func failure(app, key string) notify.Event {
 	failed := t0.Add(time.Minute)
@@ -310,7 +310,7 @@ func failure(app, key string) notify.Event {
 }
 
 func recovered(app, key string) notify.Event {
-	ev := notifytest.Recovered(key)
+	ev := notifytest.ChatRecovery(key)
 	ev.ID, ev.App = "evt_r_"+app+key, app
 	return ev
 }

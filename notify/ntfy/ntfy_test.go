@@ -177,7 +177,7 @@ var t0 = notifytest.T0
 // hostileFailure is the shared hostile failure without the pending count
 // and the deferred error.
 func hostileFailure(key string) notify.Event {
-	ev := notifytest.HostileFailure(key, hostile, "A<b>&")
+	ev := notifytest.ChatHostileFailure(key, hostile, "A<b>&")
 	ev.Pending, ev.Deferred = nil, nil
 	return ev
 }

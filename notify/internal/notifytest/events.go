@@ -33,11 +33,11 @@ func HostileCutTrace(mention, message string) notify.Event {
 	}
 }
 
-// HostileFailure is an operation.failed event under key that carries
+// ChatHostileFailure is the chat channels' operation.failed event under key that carries
 // hostile (the service's markup, HTML, CRLF, invalid UTF-8) in every text:
 // a 1 MiB first trace frame made of frame repeated, 39 more frames, three
 // errors of 500 lines each, 30 pending names and a deferred error.
-func HostileFailure(key, hostile, frame string) notify.Event {
+func ChatHostileFailure(key, hostile, frame string) notify.Event {
 	var trace strings.Builder
 	trace.WriteString("#0 /app/" + strings.Repeat(frame, 1<<20/len(frame)) + ".php(12): x()\n")
 	for i := 1; i < 40; i++ {
@@ -63,9 +63,9 @@ func HostileFailure(key, hostile, frame string) notify.Event {
 	}
 }
 
-// Recovered is the operation.recovered event under key of application
+// ChatRecovery is the chat channels' operation.recovered event under key of application
 // shop, an hour after T0.
-func Recovered(key string) notify.Event {
+func ChatRecovery(key string) notify.Event {
 	done := T0.Add(time.Hour)
 	return notify.Event{
 		ID: "evt_fedcba9876543210fedcba9876543210", Kind: notify.OperationRecovered, Key: key,
