@@ -33,10 +33,11 @@ func HostileCutTrace(mention, message string) notify.Event {
 	}
 }
 
-// ChatHostileFailure is the chat channels' operation.failed event under key that carries
-// hostile (the service's markup, HTML, CRLF, invalid UTF-8) in every text:
-// a 1 MiB first trace frame made of frame repeated, 39 more frames, three
-// errors of 500 lines each, 30 pending names and a deferred error.
+// ChatHostileFailure is the chat channels' operation.failed event under
+// key that carries hostile (the service's markup, HTML, CRLF, invalid
+// UTF-8) in every text: a 1 MiB first trace frame made of frame repeated,
+// 39 more frames, three errors of 500 lines each, 30 pending names and a
+// deferred error.
 func ChatHostileFailure(key, hostile, frame string) notify.Event {
 	var trace strings.Builder
 	trace.WriteString("#0 /app/" + strings.Repeat(frame, 1<<20/len(frame)) + ".php(12): x()\n")
@@ -63,8 +64,8 @@ func ChatHostileFailure(key, hostile, frame string) notify.Event {
 	}
 }
 
-// ChatRecovery is the chat channels' operation.recovered event under key of application
-// shop, an hour after T0.
+// ChatRecovery is the chat channels' operation.recovered event under key,
+// of application shop, an hour after T0.
 func ChatRecovery(key string) notify.Event {
 	done := T0.Add(time.Hour)
 	return notify.Event{
