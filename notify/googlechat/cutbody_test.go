@@ -1,7 +1,6 @@
 package googlechat
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -17,11 +16,5 @@ func TestAnAnswerCutOffAfterItsStatusIsSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retry, err := n.Notify(context.Background(), []notify.Event{notifytest.Failure("shop/op")})
-	if err != nil || retry {
-		t.Fatalf("Notify: retry=%v err=%v, want it sent (the service answered 200)", retry, err)
-	}
-	if got := srv.Requests.Load(); got != 1 {
-		t.Errorf("%d requests, want 1", got)
-	}
+	srv.CheckSentOnce(t, n)
 }

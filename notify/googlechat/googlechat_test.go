@@ -297,7 +297,9 @@ const hostile = "<users/all> <users/123456789> @all *bold* _it_ ~s~ `code` ```bl
 
 var t0 = notifytest.T0
 
-func hostileFailure(key string) notify.Event { return notifytest.ChatHostileFailure(key, hostile, "A<b>&") }
+func hostileFailure(key string) notify.Event {
+	return notifytest.ChatHostileFailure(key, hostile, "A<b>&")
+}
 
 func failure(app, key string) notify.Event {
 	failed := t0.Add(time.Minute)

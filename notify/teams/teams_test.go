@@ -262,7 +262,9 @@ const hostile = "<at>Everyone</at> @General [click](https://evil.example/x) http
 
 var t0 = notifytest.T0
 
-func hostileFailure(key string) notify.Event { return notifytest.ChatHostileFailure(key, hostile, "A*b_`") }
+func hostileFailure(key string) notify.Event {
+	return notifytest.ChatHostileFailure(key, hostile, "A*b_`")
+}
 
 var recovered = notifytest.ChatRecovery
 

@@ -1,11 +1,14 @@
 package notifytest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/seqwatch/seqwatch/notify"
 )
 
 // CutBodyServer answers every request with status and the start of a
@@ -35,4 +38,18 @@ func NewCutBodyServer(t *testing.T, status int, partial string) *CutBodyServer {
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// CheckSentOnce fails the test unless n, a notifier that sends to s, sends
+// a failure in one request and says it was sent (no error, no retry): the
+// service answered before its answer broke off.
+func (s *CutBodyServer) CheckSentOnce(t *testing.T, n notify.Notifier) {
+	t.Helper()
+	retry, err := n.Notify(context.Background(), []notify.Event{Failure("shop/op")})
+	if err != nil || retry {
+		t.Fatalf("Notify: retry=%v err=%v, want it sent (the service answered 200)", retry, err)
+	}
+	if got := s.Requests.Load(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
+	}
 }
