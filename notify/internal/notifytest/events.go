@@ -9,28 +9,17 @@ import (
 )
 
 // HostileCutTrace is the operation.failed event of the chat channels'
-// golden failure: a 12-frame cut of a 9,187-frame trace, with zero-width
+// golden failure: CutTrace with 12 frames of the 9,187, and zero-width
 // and bidi characters in the application, summary and message. mention is
 // the service's mention markup, put before the summary ("" for none);
 // message is the error's message, which carries what the service's markup
 // would act on.
 func HostileCutTrace(mention, message string) notify.Event {
-	var trace strings.Builder
-	for i := range 12 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
-	failed := T0.Add(3 * time.Second)
-	return notify.Event{
-		ID: "evt_00000000000000000000000000000001", Kind: notify.OperationFailed,
-		Key: "operation.failed/2024_01_13_120000_FailedOperation/42", App: "sh\u200bop", Environment: "production",
-		OccurredAt: failed, Summary: mention + "2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c",
-		Operation: &notify.Operation{ID: "42", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: T0, FailedAt: &failed},
-		Errors: []notify.Error{{
-			Exception: `Illuminate\Database\QueryException`, Message: message,
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
-			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
-		}},
-	}
+	ev := CutTrace()
+	ev.ID, ev.App = "evt_00000000000000000000000000000001", "sh\u200bop"
+	ev.Summary = mention + "2024_01_13_120000_FailedOperation failed: pay\u200bment & <b>refund</b> \u202eevil\u202c"
+	ev.Errors[0].Message, ev.Errors[0].Trace = message, frames(12)
+	return ev
 }
 
 // ChatHostileFailure is the chat channels' operation.failed event under

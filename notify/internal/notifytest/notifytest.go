@@ -36,10 +36,6 @@ func Failure(key string) notify.Event {
 // CutTrace is an operation.failed event as the state builds it from
 // a 9,187-frame trace.
 func CutTrace() notify.Event {
-	var trace strings.Builder
-	for i := range 25 {
-		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
-	}
 	failed := T0.Add(3 * time.Second)
 	return notify.Event{
 		ID: "evt_0123456789abcdef0123456789abcdef", Kind: notify.OperationFailed,
@@ -51,8 +47,17 @@ func CutTrace() notify.Event {
 		},
 		Errors: []notify.Error{{
 			Exception: `Illuminate\Database\QueryException`, Message: "SQLSTATE[08006] connection refused",
-			Trace: strings.TrimSuffix(trace.String(), "\n"), Context: `{"file":"/app/Foo.php","line":12}`,
+			Trace: frames(25), Context: `{"file":"/app/Foo.php","line":12}`,
 			CreatedAt: failed, TraceFrames: 9187, TraceBytes: 812345,
 		}},
 	}
+}
+
+// frames is the first n frames of the cut trace, one a line.
+func frames(n int) string {
+	var trace strings.Builder
+	for i := range n {
+		fmt.Fprintf(&trace, "#%d /app/vendor/laravel/framework/src/Foo%d.php(%d): Foo->bar%d()\n", i, i, i+10, i)
+	}
+	return strings.TrimSuffix(trace.String(), "\n")
 }
