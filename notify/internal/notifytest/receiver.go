@@ -229,3 +229,16 @@ func CheckConfigError(t *testing.T, err error, want string, secrets ...string) {
 		}
 	}
 }
+
+// CheckDeployFinished sends DeployFinished through a notifier of setup's
+// and returns the one message the receiver accepted, having checked that
+// it holds the deploy's summary.
+func CheckDeployFinished(t *testing.T, setup Setup) []byte {
+	t.Helper()
+	n, accepted := setup(t)
+	got := SendOne(t, n, accepted, DeployFinished())
+	if !strings.Contains(string(got), "1 failed operation") {
+		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)
+	}
+	return got
+}
