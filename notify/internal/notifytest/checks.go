@@ -20,9 +20,9 @@ import (
 // test compares it (the body, or what the golden file holds).
 type Setup func(t *testing.T) (n notify.Notifier, accepted func() [][]byte)
 
-// SendOne sends events through n and returns the one message the
+// sendOne sends events through n and returns the one message the
 // receiver accepted; any other count, or an error, fails the test.
-func SendOne(t *testing.T, n notify.Notifier, accepted func() [][]byte, events ...notify.Event) []byte {
+func sendOne(t *testing.T, n notify.Notifier, accepted func() [][]byte, events ...notify.Event) []byte {
 	t.Helper()
 	if _, err := n.Notify(context.Background(), events); err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func GoldenMessages(t *testing.T, ext string, cases []Golden, setup Setup, updat
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			n, accepted := setup(t)
-			got := SendOne(t, n, accepted, c.Events...)
+			got := sendOne(t, n, accepted, c.Events...)
 			if c.Want != "" && !strings.Contains(string(got), c.Want) {
 				t.Errorf("the message does not hold %q:\n%s", c.Want, got)
 			}
@@ -84,9 +84,9 @@ func HostileTemplates(t *testing.T) *notify.Templates {
 	return ParseTemplates(t, "TEMPLATED {{.Error.Message}} in {{.App}}", "TEMPLATED **{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}")
 }
 
-// PreviewIsSent fails the test unless p previews events as the one
+// previewIsSent fails the test unless p previews events as the one
 // request whose body is sent.
-func PreviewIsSent(t *testing.T, p notify.Previewer, sent []byte, events ...notify.Event) {
+func previewIsSent(t *testing.T, p notify.Previewer, sent []byte, events ...notify.Event) {
 	t.Helper()
 	r, err := p.Preview(events)
 	if err != nil || len(r) != 1 || string(r[0].Body) != string(sent) {
@@ -149,10 +149,10 @@ type Refusal struct {
 	After time.Duration // the Retry-After the error carries; 0: not checked
 }
 
-// CheckRefusal fails the test unless Notify's retry and err are the
+// checkRefusal fails the test unless Notify's retry and err are the
 // failure want says, and err quotes none of secrets (the URL's token, key
 // or topic).
-func CheckRefusal(t *testing.T, retry bool, err error, want Refusal, secrets ...string) {
+func checkRefusal(t *testing.T, retry bool, err error, want Refusal, secrets ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want retry=%v disabled=%v", want.Retry, want.Gone)
@@ -180,13 +180,13 @@ type RefusalCase[A any] struct {
 
 // CheckRefusals runs each case as a subtest: send makes a notifier on a
 // new receiver that gives the case's answer and returns what its Notify
-// returned, which CheckRefusal then checks.
+// returned, which checkRefusal then checks.
 func CheckRefusals[A any](t *testing.T, cases []RefusalCase[A], send func(t *testing.T, answer A) (retry bool, err error), secrets ...string) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			retry, err := send(t, c.Answer)
-			CheckRefusal(t, retry, err, c.Want, secrets...)
+			checkRefusal(t, retry, err, c.Want, secrets...)
 		})
 	}
 }
@@ -204,11 +204,11 @@ type PreviewingNotifier interface {
 // same body.
 func SendTemplated(t *testing.T, n PreviewingNotifier, accepted func() [][]byte, ev notify.Event) []byte {
 	t.Helper()
-	sent := SendOne(t, n, accepted, ev)
+	sent := sendOne(t, n, accepted, ev)
 	if !strings.Contains(string(sent), "TEMPLATED") {
 		t.Errorf("the template did not word the message:\n%s", sent)
 	}
-	PreviewIsSent(t, n, sent, ev)
+	previewIsSent(t, n, sent, ev)
 	return sent
 }
 
@@ -236,7 +236,7 @@ func CheckConfigError(t *testing.T, err error, want string, secrets ...string) {
 func CheckDeployFinished(t *testing.T, setup Setup) []byte {
 	t.Helper()
 	n, accepted := setup(t)
-	got := SendOne(t, n, accepted, DeployFinished())
+	got := sendOne(t, n, accepted, DeployFinished())
 	if !strings.Contains(string(got), "1 failed operation") {
 		t.Fatalf("the message does not hold the deploy's summary:\n%s", got)
 	}
