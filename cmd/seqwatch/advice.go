@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -102,6 +104,23 @@ func configAdvice(r check.Reason, file bool) string {
 		return " (seqwatch needs read access to the application's operation and migration files)"
 	}
 	return ""
+}
+
+// withDirAdvice adds to the problem of each discovery directory that does
+// not exist what to do about it (the rules state only the fact).
+func withDirAdvice(v check.Verdict, missing []check.MissingDir, file bool) check.Verdict {
+	if len(missing) == 0 {
+		return v
+	}
+	for i, p := range v.Problems {
+		for _, d := range missing {
+			if p == text.Line(d.String(), 400) {
+				v.Problems[i] = p + missingDirAdvice(d, file)
+			}
+		}
+	}
+	v.Summary = strings.Join(v.Problems, check.ProblemSeparator)
+	return v
 }
 
 // missingDirAdvice says what to do about a discovery directory that does
