@@ -12,7 +12,6 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/gate"
 	"github.com/seqwatch/seqwatch/internal/laravel"
-	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 const waitHelp = `Usage: seqwatch wait [--app DIR | --dsn URL | --config FILE [--name APP]] [--since TIME] [--timeout 15m]
@@ -150,15 +149,13 @@ func runWait(ctx context.Context, args []string, e env) int {
 		return unknown(advised(err))
 	}
 	w.thresholds(th)
-	db, err := openForWait(ctx, src)
+	db, err := gate.Open(ctx, src, e.now)
 	if err != nil {
 		return unknown(advised(err))
 	}
 	defer db.Close()
 	out, obs := waitObserver(e, asJSON, w.grace)
-	opt := w.options(since, e)
-	opt.Location = src.Location
-	res := gate.Wait(ctx, &gate.DBSource{DB: db, App: src, Now: e.now}, opt, obs)
+	res := gate.Wait(ctx, db, w.options(since, src, e), obs)
 	if res.Err != nil {
 		res.Err = advised(res.Err)
 	}
@@ -181,17 +178,17 @@ func (w *waitFlags) thresholds(th check.Thresholds) {
 	}
 }
 
-// options are the wait's options from the flags.
-func (w *waitFlags) options(since time.Time, e env) gate.Options {
+// options are the wait's options from the flags, for src.
+func (w *waitFlags) options(since time.Time, src laravel.Source, e env) gate.Options {
 	return gate.Options{Since: since, Timeout: w.timeout, AsyncRetryGrace: w.grace, RequireAll: w.requireAll,
-		ReadTimeout: w.sf.timeout, Now: e.now, Sleep: e.sleep}
+		ReadTimeout: w.sf.timeout, Location: src.Location, Now: e.now, Sleep: e.sleep}
 }
 
 // waitObserver prints the lines of a wait: on standard output, with a
 // status line on a terminal; with --json on standard error, plain.
 func waitObserver(e env, asJSON bool, grace time.Duration) (*gate.Printer, gate.Observer) {
 	var w io.Writer = e.stdout
-	color, status := useColor(e), e.isTerminal && e.getenv("TERM") != "dumb"
+	color, status := useColor(e), statusLine(e)
 	if asJSON {
 		w, color, status = e.stderr, false, false
 	}
@@ -199,10 +196,6 @@ func waitObserver(e env, asJSON bool, grace time.Duration) (*gate.Printer, gate.
 	return p, p
 }
 
-// openForWait connects for the whole wait: each read is bounded by -t
-// (src.Conn.Timeout), the connection is kept between polls.
-func openForWait(ctx context.Context, src laravel.Source) (*reader.DB, error) {
-	octx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
-	defer cancel()
-	return reader.Open(octx, src.Conn)
-}
+// statusLine says whether a wait keeps a status line: on a terminal that
+// can redraw one.
+func statusLine(e env) bool { return e.isTerminal && e.getenv("TERM") != "dumb" }

@@ -69,8 +69,14 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// Mutes are made and listed from the configuration and the state,
 		// beneath the daemon.
 		{"./internal/mutes", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
-		// The demo's sample application is files and SQLite rows.
-		{"./internal/demo", []string{module + "/"}},
+		// The demo's sample application is files and SQLite rows; its
+		// tour runs the stages in memory and prints on the console, with
+		// no configuration, stored state or daemon.
+		{"./internal/demo", []string{module + "/internal/config", module + "/internal/statestore", module + "/internal/pgstate",
+			module + "/internal/daemon", module + "/internal/web", module + "/notify/", module + "/cmd"}},
+		// The deploy's mute and report on seqwatch's configuration: no
+		// daemon, no drawing.
+		{"./internal/deploy", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
 		// What the binary says about itself needs only the state's
 		// versions.
 		{"./internal/buildinfo", append([]string{module + "/notify", module + "/internal/config", module + "/internal/reader", module + "/internal/laravel",
