@@ -104,7 +104,7 @@ func (f sourceFlags) severalApps(ctx context.Context) *config.Config {
 	if f.config == "" || f.name != "" {
 		return nil
 	}
-	if cfg, err := f.loadConfig(ctx); err == nil && cfg.HasApps() {
+	if cfg, err := config.LoadForReadingWithin(ctx, f.config, f.timeout); err == nil && cfg.HasApps() {
 		return cfg
 	}
 	return nil

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -36,21 +33,9 @@ func runDemo(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dir := *keep
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "seqwatch-demo-")
-		if err != nil {
-			return fmt.Errorf("create a temporary directory for the demo: %w", err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
 	color := useColor(e)
-	return demo.Tour{Dir: dir, Now: e.now().UTC().Truncate(time.Second), Out: e.stdout, Color: color, StatusLine: statusLine(e),
-		Sleep: e.sleep, Kept: *keep != "",
+	return demo.Tour{Dir: *keep, Now: e.now().UTC().Truncate(time.Second), Out: e.stdout, Color: color, StatusLine: statusLine(e), Sleep: e.sleep,
 		Status: func(ctx context.Context, w io.Writer, src laravel.Source, now time.Time) (*check.Snapshot, error) {
 			return printStatus(ctx, w, src, now, time.Time{}, render.StatusOptions{Verbose: true, Color: color}, false)
 		}}.Run(ctx)
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -67,12 +67,9 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stdout, check.UnknownVerdict(err).Line())
 		return int(check.Unknown)
 	}
-	err := parseFlagsQuietly(fs, flags)
+	err := w.parse(fs, flags)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
-	}
-	if err == nil {
-		err = w.check()
 	}
 	if err == nil && len(argv) == 0 {
 		err = &usageError{msg: "give the command to run after --, such as: seqwatch deploy --config FILE -- php artisan sequencer:process --isolated"}
@@ -83,11 +80,6 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return unknown(fmt.Errorf("usage: %w", err))
 	}
-	src, th, err := w.sf.resolve(ctx, e)
-	if err != nil {
-		return unknown(advised(err))
-	}
-	w.thresholds(th)
 	var muter gate.Muter
 	var reporter gate.Reporter
 	if w.sf.config != "" {
@@ -99,12 +91,14 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 			return unknown(fmt.Errorf("usage: --timeout %s and the mute's margin of %s make a mute longer than mute_max (%s): give a shorter --timeout, or raise mute_max in %s",
 				w.timeout, gate.DefaultMargin, max, w.sf.config))
 		}
+		// The application is read as the configuration just parsed says.
+		w.sf.picked = ac
 		muter = &deploy.Muter{App: ac, KeepUnreachable: *keep, Now: e.now}
 		if *notifyFlag {
 			reporter = &deploy.Reporter{App: ac, Stdout: e.stdout, Now: e.now, Sleep: e.sleep}
 		}
 	}
-	db, err := gate.Open(ctx, src, e.now)
+	db, opt, err := w.open(ctx, time.Time{}, e)
 	if err != nil {
 		return unknown(advised(err))
 	}
@@ -116,7 +110,7 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 	p, obs := waitObserver(e, false, w.grace)
 	d := gate.Deploy(ctx, db, gate.DeployOptions{
 		Command: gate.Command{Argv: argv, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Signals: sigs},
-		Wait:    w.options(time.Time{}, src, e),
+		Wait:    opt,
 		Muter:   muter, Reporter: reporter,
 		Warn: func(s string) { fmt.Fprintln(e.stderr, "seqwatch deploy: "+advise(errors.New(s))) },
 	}, obs)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -21,6 +22,8 @@ import (
 // alerting daemon and seqwatch wait say, and how to point seqwatch at a
 // real application.
 type Tour struct {
+	// Dir is where the sample application is written and kept ("": a
+	// temporary directory, removed after the tour).
 	Dir string
 	// Now is the end of the sample history, and the wait's start.
 	Now time.Time
@@ -33,12 +36,19 @@ type Tour struct {
 	// Status draws `seqwatch status -v` of src on w and returns the
 	// snapshot it read: the status command's own drawing.
 	Status func(ctx context.Context, w io.Writer, src laravel.Source, now time.Time) (*check.Snapshot, error)
-	// Kept says that Dir stays after the demo.
-	Kept bool
 }
 
 // Run runs the tour.
 func (t Tour) Run(ctx context.Context) error {
+	kept := t.Dir != ""
+	if !kept {
+		tmp, err := os.MkdirTemp("", "seqwatch-demo-")
+		if err != nil {
+			return fmt.Errorf("create a temporary directory for the demo: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		t.Dir = tmp
+	}
 	if err := WriteApp(ctx, t.Dir, t.Now); err != nil {
 		return err
 	}
@@ -77,7 +87,7 @@ func (t Tour) Run(ctx context.Context) error {
   seqwatch deploy --config /etc/seqwatch/seqwatch.yaml -- php artisan sequencer:process --isolated
 See docs/configuration.md for the configuration file, docs/deploys.md for deploys and docs/daemon.md for the systemd unit.
 `)
-	if t.Kept {
+	if kept {
 		fmt.Fprintf(w, "\nThe sample application is kept in %s: try  seqwatch status --app %s\n", t.Dir, t.Dir)
 	}
 	return nil

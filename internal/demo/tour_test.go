@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,10 +34,13 @@ func TestTourShowsEachStageOnTheSampleApplication(t *testing.T) {
 		kept bool
 	}{{"tour", false}, {"tour_kept", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := ""
+			if tc.kept {
+				dir = t.TempDir()
+			}
 			var out bytes.Buffer
 			slept := time.Duration(0)
-			err := demo.Tour{Dir: dir, Now: now, Out: &out, Kept: tc.kept,
+			err := demo.Tour{Dir: dir, Now: now, Out: &out,
 				// The wait's clock moves by what it sleeps; the test does not.
 				Sleep: func(ctx context.Context, d time.Duration) error { slept += d; return ctx.Err() },
 				Status: func(ctx context.Context, w io.Writer, src laravel.Source, at time.Time) (*check.Snapshot, error) {
@@ -51,6 +55,15 @@ func TestTourShowsEachStageOnTheSampleApplication(t *testing.T) {
 			}
 			if slept < 3*time.Second || slept > 10*time.Second {
 				t.Errorf("the wait slept %s, want the 3s of the worker and a poll or so", slept)
+			}
+			// The second line names the directory.
+			lines := strings.SplitN(out.String(), "\n", 3)
+			if len(lines) < 3 || (tc.kept && strings.TrimSpace(lines[1]) != dir) {
+				t.Fatalf("the directory is not on the second line:\n%s", out.String())
+			}
+			dir = strings.TrimSpace(lines[1])
+			if _, err := os.Stat(filepath.Join(dir, ".env")); tc.kept == os.IsNotExist(err) {
+				t.Errorf("after the tour, %s/.env: %v; want it kept only when asked", dir, err)
 			}
 			got := strings.ReplaceAll(out.String(), dir, "DIR")
 			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), []byte(got), update)

@@ -81,6 +81,8 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// versions.
 		{"./internal/buildinfo", append([]string{module + "/notify", module + "/internal/config", module + "/internal/reader", module + "/internal/laravel",
 			module + "/internal/daemon", module + "/internal/statestore", module + "/cmd"}, "github.com/go-sql-driver/mysql", "modernc.org/sqlite")},
+		// Reading a command line is a leaf.
+		{"./internal/cli", []string{module + "/"}},
 		// Schedules are parsed and measured in one leaf.
 		{"./internal/schedule", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
