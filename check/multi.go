@@ -1,8 +1,10 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // AppVerdict is one application's verdict within a multi-application check.
@@ -65,6 +67,36 @@ func Combine(verdicts []AppVerdict) MultiVerdict {
 	mv.Summary = strings.Join(parts, ProblemSeparator)
 	mv.Code = int(mv.Status)
 	return mv
+}
+
+// DefaultParallel bounds the applications JudgeEach judges at once
+// unless told otherwise (concurrency: in seqwatch.yaml): each read holds
+// one connection, and a monitoring host runs many checks.
+const DefaultParallel = 4
+
+// JudgeEach judges the applications names, at most parallel at once (0 or
+// less: DefaultParallel), judge(ctx, i) giving the verdict of names[i],
+// and combines the verdicts in the order of names (Combine). judge says
+// why an application cannot be read as its UNKNOWN verdict, so that one
+// such application does not hide what the others say.
+func JudgeEach(ctx context.Context, names []string, parallel int, judge func(ctx context.Context, i int) Verdict) MultiVerdict {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	verdicts := make([]AppVerdict, len(names))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			verdicts[i] = AppVerdict{Name: name, Verdict: judge(ctx, i)}
+		}()
+	}
+	wg.Wait()
+	return Combine(verdicts)
 }
 
 // Line is the plugin line: "SEQWATCH STATUS - summary | shop_failed=1 …".

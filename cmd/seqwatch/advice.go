@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/pgstate"
 	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -77,31 +79,48 @@ func adviceFor(err error, file bool) string {
 }
 
 // configAdvice says what to change for a configuration mistake: flags when
-// the command was told where the application is by flags, the keys of the
-// configuration file when by the file.
+// the command was told where the application is by flags (the first of
+// each pair), the keys of the configuration file when by the file.
 func configAdvice(r check.Reason, file bool) string {
+	const tz = ": use an IANA name such as UTC or Europe/Berlin"
+	advice := map[check.Reason][2]string{
+		check.NoEnvFile: {": point --app at the Laravel application root (the directory holding .env), or give the database with --dsn",
+			": point app in the configuration file at the Laravel application root (the directory holding .env), or set database.url"},
+		check.NoApplication: {": use --app DIR (a Laravel application root), --dsn URL, or --config FILE",
+			": set app (the Laravel application root) or database.url in the configuration file"},
+		check.UnknownTimezone: {" (from APP_TIMEZONE or --timezone)" + tz, " (from APP_TIMEZONE or database.timezone)" + tz},
+	}
 	switch r {
-	case check.NoEnvFile:
-		if file {
-			return ": point app in the configuration file at the Laravel application root (the directory holding .env), or set database.url"
-		}
-		return ": point --app at the Laravel application root (the directory holding .env), or give the database with --dsn"
-	case check.NoApplication:
-		if file {
-			return ": set app (the Laravel application root) or database.url in the configuration file"
-		}
-		return ": use --app DIR (a Laravel application root), --dsn URL, or --config FILE"
-	case check.UnknownTimezone:
-		if file {
-			return " (from APP_TIMEZONE or database.timezone): use an IANA name such as UTC or Europe/Berlin"
-		}
-		return " (from APP_TIMEZONE or --timezone): use an IANA name such as UTC or Europe/Berlin"
 	case check.NoDriver:
 		return ": set DB_CONNECTION in .env or give a URL such as pgsql://user:pass@host:5432/db"
 	case check.UnreadableFiles:
 		return " (seqwatch needs read access to the application's operation and migration files)"
 	}
-	return ""
+	return advice[r][btoi(file)]
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// withDirAdvice adds to the problem of each discovery directory that does
+// not exist what to do about it (the rules state only the fact).
+func withDirAdvice(v check.Verdict, missing []check.MissingDir, file bool) check.Verdict {
+	if len(missing) == 0 {
+		return v
+	}
+	for i, p := range v.Problems {
+		for _, d := range missing {
+			if p == text.Line(d.String(), 400) {
+				v.Problems[i] = p + missingDirAdvice(d, file)
+			}
+		}
+	}
+	v.Summary = strings.Join(v.Problems, check.ProblemSeparator)
+	return v
 }
 
 // missingDirAdvice says what to do about a discovery directory that does
@@ -118,15 +137,9 @@ func missingDirAdvice(d check.MissingDir, file bool) string {
 }
 
 // sourceAdvice says what to check when the database cannot be reached or
-// read: the DB_* variables of .env, or the parts of the database URL when
-// the connection was given as one.
+// read: the DB_* variables of .env (the first of each pair), or the parts
+// of the database URL when the connection was given as one.
 func sourceAdvice(r check.Reason, fromURL bool) string {
-	pick := func(env, url string) string {
-		if fromURL {
-			return url
-		}
-		return env
-	}
 	switch r {
 	case check.NotAnswering:
 		return ": check that the server is up, reachable and not overloaded"
@@ -136,20 +149,16 @@ func sourceAdvice(r check.Reason, fromURL bool) string {
 		// A URL without a user or password takes them from DB_USERNAME
 		// and DB_PASSWORD, as Laravel does.
 		return "; check DB_USERNAME and DB_PASSWORD (or the URL's user and password)"
-	case check.NoSuchDatabase:
-		return pick("; check DB_DATABASE", "; check the database name in the database URL")
-	case check.ConnectionRefused:
-		return pick("; is the server running, and are DB_HOST and DB_PORT right?",
-			"; is the server running, and are the database URL's host and port right?")
-	case check.HostNotFound:
-		return pick("; check DB_HOST", "; check the host in the database URL")
-	case check.ConnectTimeout:
-		return pick("; check DB_HOST, DB_PORT and any firewall", "; check the host and port in the database URL, and any firewall")
-	case check.NoSQLiteFile:
-		return pick(": check DB_DATABASE (relative paths are taken from the application root)",
-			": check the path in the database URL")
 	}
-	return ""
+	advice := map[check.Reason][2]string{
+		check.NoSuchDatabase: {"; check DB_DATABASE", "; check the database name in the database URL"},
+		check.ConnectionRefused: {"; is the server running, and are DB_HOST and DB_PORT right?",
+			"; is the server running, and are the database URL's host and port right?"},
+		check.HostNotFound:   {"; check DB_HOST", "; check the host in the database URL"},
+		check.ConnectTimeout: {"; check DB_HOST, DB_PORT and any firewall", "; check the host and port in the database URL, and any firewall"},
+		check.NoSQLiteFile:   {": check DB_DATABASE (relative paths are taken from the application root)", ": check the path in the database URL"},
+	}
+	return advice[r][btoi(fromURL)]
 }
 
 // fromFile marks err as met by a command that was told where the

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/reader"
-	"github.com/seqwatch/seqwatch/internal/text"
 )
 
 const checkHelp = `Usage: seqwatch check [--app DIR | --dsn URL | --config FILE] [--max-pending N] [--stuck-after DURATION] [--scheduled-stuck-after DURATION] [-t DURATION] [--json]
@@ -54,8 +51,19 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		// the JSON verdict, if --json came before the mistake), and the
 		// status that says the check itself could not run.
 		v = check.UnknownVerdict(fmt.Errorf("usage: %w", err))
-	} else if names, parallel := sf.appNames(ctx); len(names) > 1 {
-		mv := judgeApps(ctx, sf, names, parallel, e)
+	} else if cfg := sf.severalApps(ctx); cfg != nil {
+		// The configuration is parsed once and each application taken
+		// from it (with a thousand applications, not a thousand parses).
+		apps := cfg.Applications()
+		names := make([]string, len(apps))
+		for i, a := range apps {
+			names[i] = a.DisplayName()
+		}
+		mv := check.JudgeEach(ctx, names, cfg.Concurrency, func(ctx context.Context, i int) check.Verdict {
+			one := sf
+			one.name, one.picked = names[i], apps[i]
+			return judge(ctx, one, e)
+		})
 		return printVerdict(e, mv, mv.Code, asJSON)
 	} else {
 		v = judge(ctx, sf, e)
@@ -89,76 +97,15 @@ func judge(ctx context.Context, sf sourceFlags, e env) check.Verdict {
 	return withDirAdvice(check.Judge(snap, th), snap.MissingDirs, sf.fileOnly())
 }
 
-// withDirAdvice adds to the problem of each discovery directory that does
-// not exist what to do about it (the rules state only the fact).
-func withDirAdvice(v check.Verdict, missing []check.MissingDir, file bool) check.Verdict {
-	if len(missing) == 0 {
-		return v
-	}
-	for i, p := range v.Problems {
-		for _, d := range missing {
-			if p == text.Line(d.String(), 400) {
-				v.Problems[i] = p + missingDirAdvice(d, file)
-			}
-		}
-	}
-	v.Summary = strings.Join(v.Problems, check.ProblemSeparator)
-	return v
-}
-
-// maxParallelChecks bounds the applications check reads at once unless
-// concurrency: says: each read holds one connection, and a monitoring
-// host runs many checks.
-const maxParallelChecks = 4
-
-// judgeApps reads every application of the configuration, at most
-// maxParallelChecks at once, each within sf's -t, and combines the
-// verdicts. One application that cannot be read is UNKNOWN in its own
-// summary and does not hide what the others say.
-func judgeApps(ctx context.Context, sf sourceFlags, names []string, parallel int, e env) check.MultiVerdict {
-	verdicts := make([]check.AppVerdict, len(names))
-	if parallel <= 0 {
-		parallel = maxParallelChecks
-	}
-	// The configuration is parsed once here and each application taken
-	// from it; if it cannot be read now, judge reads it and says why.
-	byName := map[string]*config.App{}
-	if cfg, err := sf.loadConfig(ctx); err == nil {
-		for _, a := range cfg.Applications() {
-			byName[a.DisplayName()] = a
-		}
-	}
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			one := sf
-			one.name, one.picked = name, byName[name]
-			verdicts[i] = check.AppVerdict{Name: name, Verdict: judge(ctx, one, e)}
-		}()
-	}
-	wg.Wait()
-	return check.Combine(verdicts)
-}
-
-// appNames are the applications of sf's configuration when it has apps:
-// and no --name picks one, and how many to read at once (concurrency:);
-// nil otherwise, and when the configuration cannot be read (judge then
+// severalApps is sf's configuration when it has apps: and no --name
+// picks one; nil otherwise, and when it cannot be read (judge then
 // reports that as UNKNOWN).
-func (f sourceFlags) appNames(ctx context.Context) (names []string, parallel int) {
+func (f sourceFlags) severalApps(ctx context.Context) *config.Config {
 	if f.config == "" || f.name != "" {
-		return nil, 0
+		return nil
 	}
-	cfg, err := f.loadConfig(ctx)
-	if err != nil || !cfg.HasApps() {
-		return nil, 0
+	if cfg, err := config.LoadForReadingWithin(ctx, f.config, f.timeout); err == nil && cfg.HasApps() {
+		return cfg
 	}
-	for _, a := range cfg.Applications() {
-		names = append(names, a.DisplayName())
-	}
-	return names, cfg.Concurrency
+	return nil
 }

@@ -8,18 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/deploy"
 	"github.com/seqwatch/seqwatch/internal/gate"
-	"github.com/seqwatch/seqwatch/internal/mutes"
-	"github.com/seqwatch/seqwatch/internal/statestore"
-	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/notify"
-	"github.com/seqwatch/seqwatch/state"
 )
 
 const deployHelp = `Usage: seqwatch deploy [--config FILE [--name APP] | --app DIR | --dsn URL] [--timeout 15m] [--notify]
@@ -72,12 +67,9 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stdout, check.UnknownVerdict(err).Line())
 		return int(check.Unknown)
 	}
-	err := parseFlagsQuietly(fs, flags)
+	err := w.parse(fs, flags)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
-	}
-	if err == nil {
-		err = w.check()
 	}
 	if err == nil && len(argv) == 0 {
 		err = &usageError{msg: "give the command to run after --, such as: seqwatch deploy --config FILE -- php artisan sequencer:process --isolated"}
@@ -88,28 +80,25 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return unknown(fmt.Errorf("usage: %w", err))
 	}
-	src, th, err := w.sf.resolve(ctx, e)
-	if err != nil {
-		return unknown(advised(err))
-	}
-	w.thresholds(th)
 	var muter gate.Muter
 	var reporter gate.Reporter
 	if w.sf.config != "" {
-		cfg, err := deployConfig(ctx, w.sf.config, w.sf.name, *notifyFlag)
+		ac, err := deployApp(ctx, w.sf.config, w.sf.name, *notifyFlag)
 		if err != nil {
 			return unknown(advised(err))
 		}
-		if max := cfg.File().MuteLimit(); w.timeout+gate.DefaultMargin > max {
+		if max := ac.File().MuteLimit(); w.timeout+gate.DefaultMargin > max {
 			return unknown(fmt.Errorf("usage: --timeout %s and the mute's margin of %s make a mute longer than mute_max (%s): give a shorter --timeout, or raise mute_max in %s",
 				w.timeout, gate.DefaultMargin, max, w.sf.config))
 		}
-		muter = &stateMuter{cfg: cfg, cfgPath: w.sf.config, keep: *keep, now: e.now}
+		// The application is read as the configuration just parsed says.
+		w.sf.picked = ac
+		muter = &deploy.Muter{App: ac, KeepUnreachable: *keep, Now: e.now}
 		if *notifyFlag {
-			reporter = &channelReporter{cfg: cfg, e: e}
+			reporter = &deploy.Reporter{App: ac, Stdout: e.stdout, Now: e.now, Sleep: e.sleep}
 		}
 	}
-	db, err := openForWait(ctx, src)
+	db, opt, err := w.open(ctx, time.Time{}, e)
 	if err != nil {
 		return unknown(advised(err))
 	}
@@ -119,9 +108,7 @@ func runDeploy(ctx context.Context, args []string, e env) int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
 	p, obs := waitObserver(e, false, w.grace)
-	opt := w.options(time.Time{}, e)
-	opt.Location = src.Location
-	d := gate.Deploy(ctx, &gate.DBSource{DB: db, App: src, Now: e.now}, gate.DeployOptions{
+	d := gate.Deploy(ctx, db, gate.DeployOptions{
 		Command: gate.Command{Argv: argv, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Signals: sigs},
 		Wait:    opt,
 		Muter:   muter, Reporter: reporter,
@@ -144,10 +131,10 @@ func splitCommand(args []string) (flags, command []string) {
 	return args, nil
 }
 
-// deployConfig loads the configuration of the application deployed: all
+// deployApp loads the configuration of the application deployed: all
 // of it (channels and their secrets) with --notify, else what the mute
 // needs.
-func deployConfig(ctx context.Context, path, name string, notify bool) (*config.App, error) {
+func deployApp(ctx context.Context, path, name string, notify bool) (*config.App, error) {
 	load := config.LoadForReading
 	if notify {
 		load = loadValidConfig
@@ -156,117 +143,5 @@ func deployConfig(ctx context.Context, path, name string, notify bool) (*config.
 	if err != nil {
 		return nil, err
 	}
-	ac := cfg.TopLevel()
-	if cfg.HasApps() {
-		if ac, err = cfg.Application(name); err != nil {
-			return nil, err
-		}
-	}
-	if problems := cfg.ValidateMutes(); len(problems) > 0 {
-		return nil, fmt.Errorf("%s: %s (run seqwatch validate --config %s)", path, strings.Join(problems, "; "), path)
-	}
-	return ac, nil
-}
-
-// stateMuter is the deploy's mute, in the state the daemon reads (the
-// state file, or state.postgres), as seqwatch mute makes it.
-type stateMuter struct {
-	cfg     *config.App
-	cfgPath string
-	keep    bool
-	now     func() time.Time
-}
-
-func (m *stateMuter) edit(ctx context.Context, fn func(*state.State) error) error {
-	editor, err := statestore.OpenEditor(ctx, m.cfg)
-	if err != nil {
-		return err
-	}
-	defer editor.Close()
-	return editor.EditMutes(ctx, fn)
-}
-
-func (m *stateMuter) Mute(ctx context.Context, reason string, until time.Time) (string, error) {
-	now := m.now()
-	mu, err := mutes.New(m.cfg, m.cfgPath, mutes.Request{For: until.Sub(now), Reason: reason, KeepUnreachable: m.keep, By: "deploy"}, now)
-	if err != nil {
-		return "", err
-	}
-	err = m.edit(ctx, func(st *state.State) error {
-		st.ExpireMutes(now)
-		st.Mutes = append(st.Mutes, mu)
-		return nil
-	})
-	return mu.ID, err
-}
-
-func (m *stateMuter) Extend(ctx context.Context, id, reason string, until time.Time) error {
-	now := m.now()
-	return m.edit(ctx, func(st *state.State) error {
-		st.ExpireMutes(now)
-		for i := range st.Mutes {
-			if st.Mutes[i].ID == id {
-				st.Mutes[i].End = until
-				return nil
-			}
-		}
-		// It ended meanwhile (a command that ran longer than the timeout):
-		// mute again under the same id, for the wait.
-		st.Mutes = append(st.Mutes, state.Mute{ID: id, Reason: reason, Start: now, End: until, KeepUnreachable: m.keep, By: "deploy"})
-		return nil
-	})
-}
-
-func (m *stateMuter) Unmute(ctx context.Context, id string) error {
-	return m.edit(ctx, func(st *state.State) error {
-		st.ExpireMutes(m.now())
-		if _, err := st.Unmute([]string{id}, false); err != nil && !errors.Is(err, state.ErrNoMute) {
-			return err
-		}
-		return nil
-	})
-}
-
-// channelReporter sends the deploy.finished event through the channels
-// routes give it to. What a channel does not take now waits in the
-// state's outbox, for the daemon to deliver with its retries: a report is
-// never lost, and never sent twice under two ids.
-type channelReporter struct {
-	cfg *config.App
-	e   env
-}
-
-func (r *channelReporter) Report(ctx context.Context, d gate.DeployResult) error {
-	ev := gate.Event(d, state.NewEventID(), r.cfg.DisplayName(), r.cfg.Environment)
-	names := r.cfg.EffectiveRoutes().Channels(notify.DeployFinished)
-	if len(names) == 0 {
-		return nil
-	}
-	channels, rates, err := r.cfg.BuildChannels(notify.Deps{Client: notify.NewHTTPClient(), Now: time.Now, Logger: discardLogger(), Stdout: r.e.stdout})
-	if err != nil {
-		return err
-	}
-	disp := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 3, Sleep: r.e.sleep, RatePerSecond: rates})
-	var failed, why []string
-	for _, n := range names {
-		if out := disp.Send(ctx, n, []notify.Event{ev}); !out.Delivered {
-			failed = append(failed, n)
-			why = append(why, n+": "+text.Redact(errText(out.Err), r.cfg.File().Secrets()...))
-		}
-	}
-	if len(failed) == 0 {
-		return nil
-	}
-	editor, err := statestore.OpenEditor(ctx, r.cfg)
-	if err != nil {
-		return err
-	}
-	defer editor.Close()
-	if err := editor.Edit(ctx, func(st *state.State) error {
-		st.Enqueue(ev, failed, r.e.now())
-		return nil
-	}); err != nil {
-		return fmt.Errorf("%s; and it could not be queued for the daemon: %w", strings.Join(why, "; "), err)
-	}
-	return fmt.Errorf("%s; it waits in the outbox for the daemon (seqwatch outbox list --config %s)", strings.Join(why, "; "), r.cfg.File().Path())
+	return deploy.App(cfg, name)
 }

@@ -118,7 +118,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 		}
 		defer app.Close()
 		apps = append(apps, app)
-		logger.Info("seqwatch started", "version", version, "app", app.Name(), "where", app.Where(), "state", stores.Where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
+		logger.Info("seqwatch started", "version", resolvedVersion(), "app", app.Name(), "where", app.Where(), "state", stores.Where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
 	}
 	obs.StateLoaded()
 	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}

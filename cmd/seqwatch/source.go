@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/seqwatch/seqwatch/check"
+	"github.com/seqwatch/seqwatch/internal/cli"
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 )
@@ -61,18 +63,13 @@ func (f *sourceFlags) register(fs *flag.FlagSet, thresholds bool) {
 // precedence, into a source and thresholds (config.Resolve). The
 // configuration is read within -t/--timeout.
 func (f *sourceFlags) resolve(ctx context.Context, e env) (laravel.Source, check.Thresholds, error) {
-	var ac *config.App
 	if f.name != "" && f.config == "" {
 		return laravel.Source{}, check.Thresholds{}, &usageError{msg: "--name picks an application of a configuration: give --config FILE too"}
 	}
-	if f.picked != nil {
-		ac = f.picked
-	} else if f.config != "" {
-		cfg, err := f.loadConfig(ctx)
-		if err != nil {
-			return laravel.Source{}, check.Thresholds{}, err
-		}
-		if ac, err = cfg.Application(f.name); err != nil {
+	ac := f.picked
+	if ac == nil && f.config != "" {
+		var err error
+		if ac, err = config.LoadAppForReading(ctx, f.config, f.name, f.timeout); err != nil {
 			return laravel.Source{}, check.Thresholds{}, err
 		}
 	}
@@ -94,14 +91,23 @@ func (f *sourceFlags) fileOnly() bool {
 	return f.config != "" && f.app == "" && f.dsn == "" && f.timezone == ""
 }
 
-// loadConfig reads --config within -t/--timeout.
-func (f *sourceFlags) loadConfig(ctx context.Context) (*config.Config, error) {
-	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.timeout)
-		defer cancel()
+// parseSince reads --since (of wait and status): an RFC 3339 time, or a
+// duration before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return now, nil
 	}
-	return config.LoadForReading(ctx, f.config)
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, &usageError{msg: fmt.Sprintf("--since %s: give a duration ago as a positive one, such as 10m", s)}
+		}
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, &usageError{msg: fmt.Sprintf("--since %q is neither an RFC 3339 time (2024-06-01T12:00:00Z) nor a duration ago (10m)", s)}
 }
 
 // parseFlags parses a command's flags; positional arguments and
@@ -125,32 +131,28 @@ func (e *usageError) Error() string        { return e.msg }
 func (e *usageError) Is(target error) bool { return target == errUsage }
 
 // parseFlagsQuietly is parseFlags for check, whose output is read by
-// monitoring systems: it prints nothing for a mistake (Icinga 2 would add
-// standard error to the plugin output, and Nagios would take anything after
-// a '|' in the help for performance data) and returns it as a *usageError
-// holding one sentence. -h still prints the help.
+// monitoring systems: it prints nothing for a mistake (cli.Parse; Nagios
+// would take anything after a '|' in the help for performance data) and
+// returns it as a *usageError holding one sentence, with the values no
+// command takes: a non-positive -t/--timeout, a negative --stuck-after or
+// --max-pending. -h still prints the help.
 func parseFlagsQuietly(fs *flag.FlagSet, args []string) error {
-	usage, out := fs.Usage, fs.Output()
-	fs.Usage = func() {}
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	fs.Usage = usage
-	fs.SetOutput(out)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+	var m *cli.Mistake
+	if err := cli.Parse(fs, args); errors.As(err, &m) {
+		return &usageError{msg: m.Msg}
+	} else if err != nil {
 		return err
-	case err != nil:
-		return &usageError{msg: flagErrorSentence(fs, err)}
-	case fs.NArg() > 0:
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q: seqwatch %s takes only flags (seqwatch %s -h lists them)", fs.Arg(0), fs.Name(), fs.Name())}
 	}
 	var bad error
 	fs.Visit(func(fl *flag.Flag) {
 		if bad != nil {
 			return
 		}
-		switch v := fl.Value.(flag.Getter).Get().(type) {
+		g, ok := fl.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch v := g.Get().(type) {
 		case time.Duration:
 			if (fl.Name == "t" || fl.Name == "timeout") && v <= 0 {
 				bad = &usageError{msg: fmt.Sprintf("-%s must be a positive duration such as 10s (got %s)", fl.Name, fl.Value)}
@@ -166,38 +168,6 @@ func parseFlagsQuietly(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return bad
-}
-
-// flagErrorSentence rewrites the flag package's error as a sentence that
-// says what to do.
-func flagErrorSentence(fs *flag.FlagSet, err error) string {
-	msg := err.Error()
-	help := fmt.Sprintf("(seqwatch %s -h lists the flags)", fs.Name())
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return fmt.Sprintf("unknown flag %s %s", name, help)
-	}
-	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return fmt.Sprintf("flag %s needs a value %s", name, help)
-	}
-	// invalid value "ten" for flag -max-pending: parse error
-	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
-		if value, after, ok := strings.Cut(rest, " for flag -"); ok {
-			name, _, _ := strings.Cut(after, ":")
-			want := "a valid value"
-			if fl := fs.Lookup(name); fl != nil {
-				switch fl.Value.(flag.Getter).Get().(type) {
-				case time.Duration:
-					want = "a duration such as 30s, 10m or 1h"
-				case int, int64, uint, uint64:
-					want = "a whole number"
-				case bool:
-					want = "true or false"
-				}
-			}
-			return fmt.Sprintf("flag -%s must be %s (got %s)", name, want, value)
-		}
-	}
-	return msg + " " + help
 }
 
 func newFlagSet(name string, out io.Writer, help string) *flag.FlagSet {
@@ -220,3 +190,7 @@ func stdoutIsTerminal() bool {
 func useColor(e env) bool {
 	return e.isTerminal && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
+
+// discardLogger is the logger of a command that sends through channels
+// but keeps no log.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

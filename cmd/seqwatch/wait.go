@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/gate"
-	"github.com/seqwatch/seqwatch/internal/laravel"
-	"github.com/seqwatch/seqwatch/internal/reader"
 )
 
 const waitHelp = `Usage: seqwatch wait [--app DIR | --dsn URL | --config FILE [--name APP]] [--since TIME] [--timeout 15m]
@@ -85,8 +82,11 @@ func (w *waitFlags) register(fs *flag.FlagSet, since bool) {
 	}
 }
 
-// check refuses values that cannot be meant.
-func (w *waitFlags) check() error {
+// parse parses the flags and refuses values that cannot be meant.
+func (w *waitFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := parseFlagsQuietly(fs, args); err != nil {
+		return err
+	}
 	switch {
 	case w.timeout <= 0:
 		return &usageError{msg: fmt.Sprintf("--timeout must be a positive duration such as 15m (got %s)", w.timeout)}
@@ -96,22 +96,24 @@ func (w *waitFlags) check() error {
 	return nil
 }
 
-// parseSince reads --since: an RFC 3339 time, or a duration before now.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return now, nil
+// open resolves the application, takes from the configuration what the
+// flags leave to it (thresholds.async_retry_grace, the daemon's, for the
+// same reason), and connects for the whole wait, whose options it
+// returns.
+func (w *waitFlags) open(ctx context.Context, since time.Time, e env) (*gate.DBSource, gate.Options, error) {
+	src, th, err := w.sf.resolve(ctx, e)
+	if err != nil {
+		return nil, gate.Options{}, err
 	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return time.Time{}, &usageError{msg: fmt.Sprintf("--since %s: give a duration ago as a positive one, such as 10m", s)}
-		}
-		return now.Add(-d), nil
+	if w.grace < 0 {
+		w.grace = th.AsyncRetryGrace
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	db, err := gate.Open(ctx, src, e.now)
+	if err != nil {
+		return nil, gate.Options{}, err
 	}
-	return time.Time{}, &usageError{msg: fmt.Sprintf("--since %q is neither an RFC 3339 time (2024-06-01T12:00:00Z) nor a duration ago (10m)", s)}
+	return db, gate.Options{Since: since, Timeout: w.timeout, AsyncRetryGrace: w.grace, RequireAll: w.requireAll,
+		ReadTimeout: w.sf.timeout, Location: src.Location, Now: e.now, Sleep: e.sleep}, nil
 }
 
 func runWait(ctx context.Context, args []string, e env) int {
@@ -130,35 +132,24 @@ func runWait(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stdout, check.UnknownVerdict(err).Line())
 		return int(check.Unknown)
 	}
-	err := parseFlagsQuietly(fs, args)
+	err := w.parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	var since time.Time
 	if err == nil {
-		err = w.check()
+		since, err = parseSince(w.since, e.now())
 	}
 	if err != nil {
 		return unknown(fmt.Errorf("usage: %w", err))
 	}
-	start := e.now()
-	since, err := parseSince(w.since, start)
-	if err != nil {
-		return unknown(fmt.Errorf("usage: %w", err))
-	}
-	src, th, err := w.sf.resolve(ctx, e)
-	if err != nil {
-		return unknown(advised(err))
-	}
-	w.thresholds(th)
-	db, err := openForWait(ctx, src)
+	db, opt, err := w.open(ctx, since, e)
 	if err != nil {
 		return unknown(advised(err))
 	}
 	defer db.Close()
 	out, obs := waitObserver(e, asJSON, w.grace)
-	opt := w.options(since, e)
-	opt.Location = src.Location
-	res := gate.Wait(ctx, &gate.DBSource{DB: db, App: src, Now: e.now}, opt, obs)
+	res := gate.Wait(ctx, db, opt, obs)
 	if res.Err != nil {
 		res.Err = advised(res.Err)
 	}
@@ -172,26 +163,11 @@ func runWait(ctx context.Context, args []string, e env) int {
 	return v.Code
 }
 
-// thresholds takes what the flags leave to the configuration: the async
-// retry grace (thresholds.async_retry_grace, the daemon's, for the same
-// reason).
-func (w *waitFlags) thresholds(th check.Thresholds) {
-	if w.grace < 0 {
-		w.grace = th.AsyncRetryGrace
-	}
-}
-
-// options are the wait's options from the flags.
-func (w *waitFlags) options(since time.Time, e env) gate.Options {
-	return gate.Options{Since: since, Timeout: w.timeout, AsyncRetryGrace: w.grace, RequireAll: w.requireAll,
-		ReadTimeout: w.sf.timeout, Now: e.now, Sleep: e.sleep}
-}
-
 // waitObserver prints the lines of a wait: on standard output, with a
 // status line on a terminal; with --json on standard error, plain.
 func waitObserver(e env, asJSON bool, grace time.Duration) (*gate.Printer, gate.Observer) {
 	var w io.Writer = e.stdout
-	color, status := useColor(e), e.isTerminal && e.getenv("TERM") != "dumb"
+	color, status := useColor(e), statusLine(e)
 	if asJSON {
 		w, color, status = e.stderr, false, false
 	}
@@ -199,10 +175,6 @@ func waitObserver(e env, asJSON bool, grace time.Duration) (*gate.Printer, gate.
 	return p, p
 }
 
-// openForWait connects for the whole wait: each read is bounded by -t
-// (src.Conn.Timeout), the connection is kept between polls.
-func openForWait(ctx context.Context, src laravel.Source) (*reader.DB, error) {
-	octx, cancel := context.WithTimeout(ctx, src.Conn.Timeout)
-	defer cancel()
-	return reader.Open(octx, src.Conn)
-}
+// statusLine says whether a wait keeps a status line: on a terminal that
+// can redraw one.
+func statusLine(e env) bool { return e.isTerminal && e.getenv("TERM") != "dumb" }

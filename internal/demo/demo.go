@@ -1,9 +1,15 @@
-// Package demo is the sample application of seqwatch demo, which the
-// tests use too: a Laravel application with Sequencer's tables in SQLite
-// holding a realistic mix of completed, failed, failed-then-recovered,
-// in-progress and pending operations and an exhausted deferred one.
+// Package demo is seqwatch demo: the sample application, which the tests
+// use too (WriteApp: a Laravel application with Sequencer's tables in
+// SQLite holding a realistic mix of completed, failed,
+// failed-then-recovered, in-progress and pending operations and an
+// exhausted deferred one), and the tour of the stages on it (Tour: the
+// status its caller draws, check's rules, one alerting tick on the
+// console, the gate's wait while the demo plays the queue worker).
 //
-// It writes files and a SQLite database, and imports nothing of seqwatch.
+// It may import check, internal/laravel, internal/gate,
+// internal/alerting, state (a fresh in-memory state) and the notify core
+// (the console channel); not internal/config, internal/statestore, the
+// daemon, any other channel or cmd (internal/layering holds it to that).
 package demo
 
 import (

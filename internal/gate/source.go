@@ -22,6 +22,27 @@ type DBSource struct {
 	scheduled map[string]bool
 }
 
+// Open connects to src's database for a whole wait, within
+// src.Conn.Timeout (0: reader.DefaultTimeout), which also bounds each
+// read; the connection is kept between polls. now is the clock of the
+// pending read (nil: time.Now). Close closes it.
+func Open(ctx context.Context, src laravel.Source, now func() time.Time) (*DBSource, error) {
+	within := src.Conn.Timeout
+	if within <= 0 {
+		within = reader.DefaultTimeout
+	}
+	octx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	db, err := reader.Open(octx, src.Conn)
+	if err != nil {
+		return nil, err
+	}
+	return &DBSource{DB: db, App: src, Now: now}, nil
+}
+
+// Close closes the connection.
+func (s *DBSource) Close() error { return s.DB.Close() }
+
 // Runs reads what changed since the last poll and returns every run since
 // since.
 func (s *DBSource) Runs(ctx context.Context, since time.Time, recheck []string) ([]reader.Run, error) {

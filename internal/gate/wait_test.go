@@ -16,7 +16,6 @@ import (
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/gate"
 	"github.com/seqwatch/seqwatch/internal/laravel"
-	"github.com/seqwatch/seqwatch/internal/reader"
 	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
@@ -110,17 +109,19 @@ func (d deploy) run(t *testing.T, dl dbtest.Dialect, idType string) outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb, err := reader.Open(context.Background(), src.Conn)
+	clk := &clock{now: base}
+	// gate.Open, as the commands connect: within src.Conn.Timeout (0: the
+	// reader's default).
+	rsrc, err := gate.Open(context.Background(), src, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rdb.Close() })
+	t.Cleanup(func() { rsrc.Close() })
 
 	drv := db.Driver(t, schema)
 	ids := map[string]string{}
 	steps := append([]step(nil), d.steps...)
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at < steps[j].at })
-	clk := &clock{now: base}
 	apply := func() {
 		for len(steps) > 0 && !base.Add(steps[0].at).After(clk.Now()) {
 			steps[0].do(drv, ids, base.Add(steps[0].at))
@@ -145,7 +146,7 @@ func (d deploy) run(t *testing.T, dl dbtest.Dialect, idType string) outcome {
 		apply()
 		return ctx.Err()
 	}
-	o.res = gate.Wait(context.Background(), &gate.DBSource{DB: rdb, App: src, Now: clk.Now}, opt, p)
+	o.res = gate.Wait(context.Background(), rsrc, opt, p)
 	o.verdict = gate.Verdict(o.res)
 	p.Finish(o.res, o.verdict)
 	o.out = buf.String()

@@ -69,12 +69,23 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// Mutes are made and listed from the configuration and the state,
 		// beneath the daemon.
 		{"./internal/mutes", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
-		// The demo's sample application is files and SQLite rows.
-		{"./internal/demo", []string{module + "/"}},
-		// Schedules are parsed and measured in one leaf, beside the one
-		// real sleep every stage shares.
-		{"./internal/schedule", []string{module + "/internal/config", module + "/internal/daemon", module + "/internal/reader",
-			module + "/check", module + "/state", module + "/notify", module + "/cmd"}},
+		// The demo's sample application is files and SQLite rows; its
+		// tour runs the stages in memory and prints on the console, with
+		// no configuration, stored state or daemon.
+		{"./internal/demo", []string{module + "/internal/config", module + "/internal/statestore", module + "/internal/pgstate",
+			module + "/internal/daemon", module + "/internal/web", module + "/notify/", module + "/cmd"}},
+		// The deploy's mute and report on seqwatch's configuration: no
+		// daemon, no drawing.
+		{"./internal/deploy", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
+		// What the binary says about itself needs only the state's
+		// versions.
+		{"./internal/buildinfo", append([]string{module + "/notify", module + "/internal/config", module + "/internal/reader", module + "/internal/laravel",
+			module + "/internal/daemon", module + "/internal/statestore", module + "/cmd"}, "github.com/go-sql-driver/mysql", "modernc.org/sqlite")},
+		// Reading a command line is a leaf.
+		{"./internal/cli", []string{module + "/"}},
+		// Schedules are parsed and measured in one leaf, and the one real
+		// sleep every stage shares is another.
+		{"./internal/schedule", []string{module + "/"}},
 		{"./internal/pause", []string{module + "/"}},
 		// The text toolkit and the tests' error assertions are leaves.
 		{"./internal/text", []string{module + "/"}},

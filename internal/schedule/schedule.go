@@ -6,14 +6,11 @@
 package schedule
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/seqwatch/seqwatch/internal/pause"
 )
 
 // DefaultTickTimeout is the longest default deadline of a tick: a tick's
@@ -79,8 +76,3 @@ func Interval(sched cron.Schedule) time.Duration {
 	}
 	return shortest
 }
-
-// Sleep is pause.For, the one real sleep, under its old name: the demo
-// (cmd/seqwatch/demo.go) still calls it here. Call pause.For in new code;
-// this goes when the demo does.
-func Sleep(ctx context.Context, d time.Duration) error { return pause.For(ctx, d) }
