@@ -3,8 +3,14 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/config"
+	"github.com/seqwatch/seqwatch/internal/daemon"
+	"github.com/seqwatch/seqwatch/internal/runner"
+	"github.com/seqwatch/seqwatch/state"
 )
 
 // startSeqwatchInProcess runs `seqwatch run` with args in process, on
@@ -33,4 +39,10 @@ func startSeqwatchInProcess(t *testing.T, args ...string) *syncBuffer {
 		}
 	})
 	return logs
+}
+
+// newApp makes the worker of one application as seqwatch run does, with
+// e's clock, sleep and stdout.
+func newApp(ac *config.App, st state.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
+	return runner.NewApp(ac, st, appDeps(e, logger), opts...)
 }

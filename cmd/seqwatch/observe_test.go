@@ -25,6 +25,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
+	"github.com/seqwatch/seqwatch/internal/runner"
 	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
@@ -451,7 +452,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := newObserver(cfg, "127.0.0.1:0", true, cfg.TopLevel().DisplayName(), e, logger, &text.SecretSet{})
+	obs, err := runner.NewObserver(cfg, "127.0.0.1:0", version, e.now, logger, &text.SecretSet{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,17 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/seqwatch/seqwatch/internal/config"
-	"github.com/seqwatch/seqwatch/internal/daemon"
-	"github.com/seqwatch/seqwatch/internal/statestore"
+	"github.com/seqwatch/seqwatch/internal/runner"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/state"
 )
 
 const runHelp = `Usage: seqwatch run --config FILE [--once] [--listen ADDR] [--log-format text|json] [--log-level info|debug]
@@ -83,11 +80,19 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	// SIGHUP is taken over before anything else: its default action ends
 	// the process, and a reload sent as soon as the daemon says it started
 	// must not kill it.
-	var hup chan os.Signal
+	reload := make(chan struct{}, 1)
 	if !*once {
-		hup = make(chan os.Signal, 1)
+		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}()
 	}
 	cfg, err := loadValidConfig(ctx, *cfgPath)
 	if err != nil {
@@ -99,94 +104,20 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	stores, err := statestore.Open(ctx, cfg, !*once, e.sleep, logger)
-	if err != nil {
-		return err
-	}
-	defer stores.Close()
-
-	obs, err := newObserver(cfg, *listen, !*once, cfg.Applications()[0].DisplayName(), e, logger, secrets)
-	if err != nil {
-		return err
-	}
-	defer obs.Close()
-	var apps []*daemon.App
-	for _, ac := range cfg.Applications() {
-		app, err := newApp(ac, stores.ForApp(ac), e, logger, func(d *daemon.Deps) { d.Observer = observerFor(obs, ac) })
-		if err != nil {
-			return err
-		}
-		defer app.Close()
-		apps = append(apps, app)
-		logger.Info("seqwatch started", "version", resolvedVersion(), "app", app.Name(), "where", app.Where(), "state", stores.Where(ac), "schedule", ac.ScheduleSpec(), "channels", len(ac.Channels()))
-	}
-	obs.StateLoaded()
-	opts := daemon.Options{Now: e.now, Logger: logger, MaxConcurrent: cfg.Concurrency, Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
-	if *once {
-		return daemon.New(apps, opts).Once(ctx)
-	}
+	o := runner.Options{Deps: appDeps(e, logger), Once: *once, Listen: *listen, Version: resolvedVersion(), Secrets: secrets,
+		Load:   func(ctx context.Context) (*config.Config, error) { return loadValidConfig(ctx, *cfgPath) },
+		Notify: func(s string) { _, _ = sd.SdNotify(false, s) }}
 	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
-		opts.Watchdog = interval
+		o.Watchdog = interval
 	}
-	var next *config.Config
-	opts.Reload = func() (map[string]daemon.Config, error) {
-		newCfg, err := loadValidConfig(ctx, *cfgPath)
-		if err != nil {
-			return nil, err
-		}
-		out := map[string]daemon.Config{}
-		for _, ac := range newCfg.Applications() {
-			i := slices.IndexFunc(apps, func(a *daemon.App) bool { return a.Name() == ac.DisplayName() })
-			if i < 0 {
-				return nil, fmt.Errorf("application %q is new: adding applications needs a restart", ac.DisplayName())
-			}
-			app := apps[i]
-			dc, err := appConfig(ac, e, logger.With("app", app.Name()), app.State)
-			if err != nil {
-				return nil, err
-			}
-			out[dc.Source.Name] = dc
-		}
-		next = newCfg
-		return out, nil
-	}
-	// Before the next tick can log through the new channels.
-	opts.Reloaded = func() { secrets.Set(next.Secrets()) }
-	d := daemon.New(apps, opts)
-	signals := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case signals <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return d.Run(ctx, signals)
+	return runner.Run(ctx, cfg, o, reload)
 }
 
-// newApp makes the worker of one application, its state loaded, with its
-// dependencies adjusted by opts (tests replace the read or the observer).
-func newApp(ac *config.App, st state.Store, e env, logger *slog.Logger, opts ...func(*daemon.Deps)) (*daemon.App, error) {
-	var app *daemon.App
-	logger = logger.With("app", ac.DisplayName())
-	dc, err := appConfig(ac, e, logger, func() *state.State {
-		if app == nil {
-			return nil
-		}
-		return app.State()
-	})
-	if err != nil {
-		return nil, err
-	}
-	deps := daemon.Deps{Store: st, Now: e.now, Sleep: e.sleep, Logger: logger,
+// appDeps are the daemon's dependencies from e, logging to logger.
+func appDeps(e env, logger *slog.Logger) runner.Deps {
+	return runner.Deps{Now: e.now, Sleep: e.sleep, Stdout: e.stdout, Logger: logger,
 		// The daemon is told where the application is by the file alone.
 		Advise: func(err error) error { return advised(fromFile(err)) }}
-	for _, o := range opts {
-		o(&deps)
-	}
-	app, err = daemon.NewApp(dc, deps)
-	return app, err
 }
 
 func loadValidConfig(ctx context.Context, path string) (*config.Config, error) {
@@ -200,31 +131,15 @@ func loadValidConfig(ctx context.Context, path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// newLogger builds the daemon's logger; every string it writes passes
-// through the secret scrubber.
+// newLogger is the daemon's logger (runner.NewLogger) to e.stderr, as
+// the flags --log-format and --log-level ask.
 func newLogger(e env, format, level string, secrets *text.SecretSet) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		switch a.Value.Kind() {
-		case slog.KindString:
-			a.Value = slog.StringValue(secrets.Redact(a.Value.String()))
-		case slog.KindAny:
-			if err, ok := a.Value.Any().(error); ok {
-				a.Value = slog.StringValue(secrets.Redact(err.Error()))
-			} else {
-				a.Value = slog.StringValue(secrets.Redact(fmt.Sprint(a.Value.Any())))
-			}
-		}
-		return a
-	}}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	if format != "text" && format != "json" {
+		return nil, errors.New("--log-format must be text or json")
 	}
-	return nil, errors.New("--log-format must be text or json")
+	return runner.NewLogger(e.stderr, format == "json", lvl, secrets), nil
 }

@@ -66,6 +66,10 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// the daemon.
 		{"./internal/statestore", []string{module + "/internal/reader", module + "/internal/render", module + "/internal/daemon",
 			module + "/cmd", "github.com/go-sql-driver/mysql", "modernc.org/sqlite"}},
+		// The daemon's set-up from a configuration file sits above the
+		// daemon and the configuration, beneath the commands; the tests'
+		// kits stay out of the binary.
+		{"./internal/runner", []string{module + "/cmd", module + "/internal/testkit", module + "/internal/dbtest"}},
 		// Mutes are made and listed from the configuration and the state,
 		// beneath the daemon.
 		{"./internal/mutes", []string{module + "/internal/daemon", module + "/internal/render", module + "/cmd"}},
