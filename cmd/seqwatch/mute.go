@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/seqwatch/seqwatch/internal/mutes"
 	"github.com/seqwatch/seqwatch/internal/statestore"
 	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/state"
 )
 
 const muteHelp = `Usage: seqwatch mute --config FILE --for DURATION [--reason TEXT] [--name APP] [--keep-unreachable] [--wait 5s]
@@ -65,7 +63,7 @@ type muteFlags struct {
 
 // runMute runs seqwatch mute (cmd "mute") and seqwatch unmute: it parses
 // the flags, loads the configuration and opens the state, and hands them
-// to the subcommand (muteAdd, muteShowList or unmute).
+// to internal/mutes.
 func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	fs := newFlagSet(cmd, e.stderr, muteHelp)
 	var f muteFlags
@@ -127,89 +125,31 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		return err
 	}
 	defer editor.Close()
+	now := e.now()
 	switch {
 	case cmd == "unmute":
-		return unmute(ctx, editor, f, e)
-	case f.list:
-		return muteShowList(ctx, editor, ac, f, e)
-	}
-	return muteAdd(ctx, editor, ac, f, e)
-}
-
-// muteAdd is seqwatch mute --for D: it adds a mute and prints its id.
-func muteAdd(ctx context.Context, editor *statestore.Editor, ac *config.App, f muteFlags, e env) error {
-	now := e.now()
-	m, err := mutes.New(ac, f.cfgPath, mutes.Request{Name: f.name, For: f.forD, Reason: f.reason, KeepUnreachable: f.keep, By: "cli"}, now)
-	if err != nil {
-		return err
-	}
-	if err := editor.EditMutes(ctx, func(st *state.State) error {
-		st.ExpireMutes(now)
-		st.Mutes = append(st.Mutes, m)
+		removed, err := mutes.Remove(ctx, editor, f.ids, f.all, f.cfgPath, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
 		return nil
-	}); err != nil {
+	case f.list:
+		l, err := mutes.Listed(ctx, editor, ac, now)
+		switch {
+		case err != nil:
+			return err
+		case f.asJSON:
+			return printJSON(e.stdout, l)
+		}
+		return l.WriteText(e.stdout, now)
+	}
+	m, err := mutes.Add(ctx, editor, ac, f.cfgPath, mutes.Request{Name: f.name, For: f.forD, Reason: f.reason, KeepUnreachable: f.keep, By: "cli"}, now)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, m.ID)
 	fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
 		ac.DisplayName(), text.Stamp(m.End), f.forD, f.cfgPath, m.ID)
 	return nil
-}
-
-// muteShowList is seqwatch mute --list: the mutes and windows in force,
-// and every configured window.
-func muteShowList(ctx context.Context, editor *statestore.Editor, ac *config.App, f muteFlags, e env) error {
-	now := e.now()
-	ws, err := ac.File().Windows()
-	if err != nil {
-		return err
-	}
-	// Listing mutes must not start a state file.
-	l := mutes.ListAt(state.New(), ws, now)
-	if !editor.Missing() {
-		err = editor.EditMutes(ctx, func(st *state.State) error {
-			l = mutes.ListAt(st, ws, now)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if f.asJSON {
-		return printJSON(e.stdout, l)
-	}
-	return l.WriteText(e.stdout, now)
-}
-
-// unmute is seqwatch unmute ID...|--all.
-func unmute(ctx context.Context, editor *statestore.Editor, f muteFlags, e env) error {
-	// Removing mutes must not start a state file.
-	if editor.Missing() {
-		return fmt.Errorf("no mutes: there is no state file at %s yet (state.path of %s)", editor.Where(), f.cfgPath)
-	}
-	now := e.now()
-	var removed []state.Mute
-	err := editor.EditMutes(ctx, func(st *state.State) error {
-		st.ExpireMutes(now)
-		var err error
-		removed, err = st.Unmute(f.ids, f.all)
-		if errors.Is(err, state.ErrNoMute) {
-			return unknownMute(err, f.cfgPath)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
-	return nil
-}
-
-// unknownMute says what an id unmute did not find is, and what to do.
-func unknownMute(err error, cfgPath string) error {
-	id := strings.TrimPrefix(err.Error(), state.ErrNoMute.Error()+": ")
-	if strings.HasPrefix(id, "maintenance[") {
-		return fmt.Errorf("%s is a maintenance window of %s, not a mute: remove or change it there, and reload the daemon (nothing was changed)", id, cfgPath)
-	}
-	return fmt.Errorf("no mute %s (it may have ended already): seqwatch mute --list --config %s shows the mutes in force (nothing was changed)", id, cfgPath)
 }

@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/statestore"
-	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/state"
 )
 
 const outboxHelp = `Usage: seqwatch outbox list|retry|drop [ID...|all] --config FILE [--channel NAME] [--json] [--wait 5s]
@@ -113,69 +109,30 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer editor.Close()
-	path := editor.Where()
-	hashes := ac.ChannelHashes()
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
-	var report func(w io.Writer) error
-	err = editor.Edit(ctx, func(st *state.State) error {
-		switch sub {
-		case "list":
-			l := statestore.ListOutbox(st)
-			report = func(w io.Writer) error {
-				if *asJSON {
-					return printJSON(w, l)
-				}
-				return l.WriteText(w)
-			}
-			return nil
-		case "retry":
-			if err := knownIDs(st, ids, *channel, path); err != nil {
-				return err
-			}
-			n := st.Retry(ids, *channel, e.now())
-			disabled := st.DisabledAmong(ids, *channel, hashes)
-			report = func(w io.Writer) error {
-				fmt.Fprintf(w, "%d alert(s) due again: the daemon sends them at its next tick (or run seqwatch run --once)\n", n)
-				for _, ch := range disabled {
-					fmt.Fprintf(w, "channel %s is disabled (its endpoint answered 410 Gone): these alerts go back to the dead letters until its configuration changes\n", ch)
-				}
-				return nil
-			}
-		case "enable":
-			name := ids[0]
-			if !st.Enable(name, e.now()) {
-				return notDisabled(st, name, path)
-			}
-			dead := 0
-			for _, d := range st.Dead {
-				if d.Channel == name {
-					dead++
-				}
-			}
-			report = func(w io.Writer) error {
-				fmt.Fprintf(w, "channel %s enabled: the daemon sends to it again from its next tick (or run seqwatch run --once)\n", name)
-				if dead > 0 {
-					fmt.Fprintf(w, "its %d dead letter(s) stay where they are: seqwatch outbox retry all --channel %s sends them again\n", dead, name)
-				}
-				return nil
-			}
-		case "drop":
-			if err := knownIDs(st, ids, *channel, path); err != nil {
-				return err
-			}
-			n := st.Drop(ids, *channel)
-			report = func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%d alert(s) dropped for good\n", n)
-				return err
-			}
+	var done statestore.Done
+	switch sub {
+	case "list":
+		l, err := editor.Outbox(ctx)
+		switch {
+		case err != nil:
+			return err
+		case *asJSON:
+			return printJSON(e.stdout, l)
 		}
-		return nil
-	})
+		return l.WriteText(e.stdout)
+	case "retry":
+		done, err = editor.Retry(ctx, ids, *channel, ac.ChannelHashes(), e.now())
+	case "enable":
+		done, err = editor.Enable(ctx, ids[0], e.now())
+	case "drop":
+		done, err = editor.Drop(ctx, ids, *channel)
+	}
 	if err != nil {
 		return err
 	}
-	return report(e.stdout)
+	return done.WriteText(e.stdout)
 }
 
 // splitArgs separates flags (with the values of those in valued) from the
@@ -199,34 +156,4 @@ func splitArgs(args []string, valued map[string]bool) (flags, ids []string) {
 		}
 	}
 	return flags, ids
-}
-
-// knownIDs fails, naming them, when ids has ids in neither list.
-func knownIDs(st *state.State, ids []string, channel, path string) error {
-	unknown := st.Unknown(ids, channel)
-	if len(unknown) == 0 {
-		return nil
-	}
-	where := ""
-	if channel != "" {
-		where = " for channel " + channel
-	}
-	return fmt.Errorf("no alert %s%s in the outbox or the dead letters of %s: seqwatch outbox list shows the ids (nothing was changed)",
-		strings.Join(unknown, ", "), where, path)
-}
-
-// notDisabled says that name is not a disabled channel of path, and which
-// are.
-func notDisabled(st *state.State, name, path string) error {
-	var names []string
-	for n, d := range st.Disabled {
-		if d.EnabledAt.IsZero() {
-			names = append(names, n)
-		}
-	}
-	if len(names) == 0 {
-		return fmt.Errorf("channel %s is not disabled in %s, and no channel is: there is nothing to enable (nothing was changed)", text.Line(name, 40), path)
-	}
-	slices.Sort(names)
-	return fmt.Errorf("channel %s is not disabled in %s; the disabled channels are %s (nothing was changed)", text.Line(name, 40), path, strings.Join(names, ", "))
 }
