@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
-	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/notify"
 )
 
@@ -52,47 +49,14 @@ func runNotify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	names := channelsNamed(channels, *only)
-	if len(names) == 0 {
-		if *only != "" {
-			return fmt.Errorf("no channel named %q in %s", *only, *cfgPath)
-		}
-		return fmt.Errorf("%s configures no channels", *cfgPath)
+	names, err := notify.Named(channels, *only, *cfgPath)
+	if err != nil {
+		return err
 	}
 	d := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 2, Sleep: e.sleep, RatePerSecond: rates})
-	name := cfg.Name
-	if name == "" {
-		name = "seqwatch"
-	}
-	now := time.Now()
-	ev := notify.Event{
-		ID: fmt.Sprintf("evt_test_%d", now.UnixNano()), Kind: notify.Test, Key: "test", App: name, Environment: cfg.Environment,
-		OccurredAt: now, Summary: "seqwatch test alert: if you can read this, the channel works",
-	}
-	failed := 0
-	for _, n := range names {
-		out := d.Send(ctx, n, []notify.Event{ev})
-		if out.Delivered {
-			fmt.Fprintf(e.stdout, "%-20s ok\n", n)
-			continue
-		}
-		failed++
-		fmt.Fprintf(e.stdout, "%-20s FAILED: %s\n", n, text.Redact(errText(out.Err), cfg.Secrets()...))
-	}
-	if failed > 0 {
+	ev := notify.TestEvent(cfg.Name, cfg.Environment, time.Now())
+	if failed := notify.TryEach(ctx, d, names, []notify.Event{ev}, e.stdout, cfg.Secrets()); failed > 0 {
 		return fmt.Errorf("%d of %d channel(s) failed the test", failed, len(names))
 	}
 	return nil
-}
-
-// channelsNamed are the names of channels, sorted; only the one named
-// only when it is not "".
-func channelsNamed(channels map[string]notify.Notifier, only string) []string {
-	var names []string
-	for _, n := range slices.Sorted(maps.Keys(channels)) {
-		if only == "" || n == only {
-			names = append(names, n)
-		}
-	}
-	return names
 }

@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
-	"github.com/seqwatch/seqwatch/check"
-	"github.com/seqwatch/seqwatch/internal/alerting"
 	"github.com/seqwatch/seqwatch/internal/config"
-	"github.com/seqwatch/seqwatch/internal/reader"
-	"github.com/seqwatch/seqwatch/internal/text"
+	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/notify"
-	"github.com/seqwatch/seqwatch/state"
 )
 
 const previewHelp = `Usage: seqwatch notify preview --config FILE [--channel NAME] [--event KIND | --current] [--name APP] [--raw]
@@ -93,12 +88,9 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	names := channelsNamed(channels, o.channel)
-	if len(names) == 0 {
-		if o.channel != "" {
-			return fmt.Errorf("no channel named %q in %s", o.channel, o.config)
-		}
-		return fmt.Errorf("%s configures no channels", o.config)
+	names, err := notify.Named(channels, o.channel, o.config)
+	if err != nil {
+		return err
 	}
 	events, err := previewSource(ctx, o, ac, e)
 	if err != nil {
@@ -108,29 +100,8 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stdout, "%s has no current problems: nothing would be sent (--event KIND previews a sample)\n", ac.DisplayName())
 		return nil
 	}
-	routes := ac.EffectiveRoutes()
-	failed := 0
-	for _, name := range names {
-		evs := events
-		if o.current {
-			evs = routes.For(name, events)
-			if len(evs) == 0 {
-				fmt.Fprintf(e.stdout, "== %s: its routes give it none of the %d event(s)\n\n", name, len(events))
-				continue
-			}
-		}
-		if err := previewChannel(e.stdout, name, channels[name], evs, o.raw, ac.File().Secrets()); err != nil {
-			failed++
-			fmt.Fprintf(e.stdout, "== %s: %s\n\n", name, text.Redact(errText(err), ac.File().Secrets()...))
-			continue
-		}
-		if !o.current {
-			if to := routes.Channels(evs[0].Kind); !slices.Contains(to, name) {
-				fmt.Fprintf(e.stdout, "(the routes do not send %s to %s)\n\n", evs[0].Kind, name)
-			}
-		}
-	}
-	if failed > 0 {
+	p := notify.Preview{Channels: channels, Routes: ac.EffectiveRoutes(), Routed: o.current, Raw: o.raw, Secrets: ac.File().Secrets()}
+	if failed := p.Write(e.stdout, names, events); failed > 0 {
 		return fmt.Errorf("%d of %d channel(s) could not render the preview", failed, len(names))
 	}
 	return nil
@@ -152,37 +123,5 @@ func previewSource(ctx context.Context, o previewOptions, ac *config.App, e env)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := reader.ReadOnce(ctx, src, now, reader.ReadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	// A state that has reported nothing but is past its first run: every
-	// open problem is its own event, as a new problem is on a tick.
-	st := &state.State{Initialized: true}
-	evs, _ := alerting.Evaluate(st, check.Assess(snap, th), now, ac.Policy())
-	return evs, nil
-}
-
-// previewChannel prints the requests channel n would make for events.
-func previewChannel(w io.Writer, name string, n notify.Notifier, events []notify.Event, raw bool, secrets []string) error {
-	p, ok := n.(notify.Previewer)
-	if !ok {
-		return errors.New("this channel cannot show what it would send")
-	}
-	reqs, err := p.Preview(events)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "== %s: %d %s for %d event(s)\n", name, len(reqs), plural(len(reqs), "request", "requests"), len(events))
-	for _, r := range reqs {
-		r.Write(w, raw, secrets...)
-	}
-	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return daemon.CurrentEvents(ctx, src, th, ac.Policy(), now)
 }
