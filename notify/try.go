@@ -44,8 +44,8 @@ func TestEvent(app, env string, now time.Time) Event {
 
 // TryEach sends events through d to each channel of names in turn and
 // writes a line for each, ok or FAILED with the reason (secrets redacted);
-// it returns how many failed.
-func TryEach(ctx context.Context, d *Dispatcher, names []string, events []Event, w io.Writer, secrets []string) int {
+// it fails, saying how many, when one or more did.
+func TryEach(ctx context.Context, d *Dispatcher, names []string, events []Event, w io.Writer, secrets []string) error {
 	failed := 0
 	for _, n := range names {
 		out := d.Send(ctx, n, events)
@@ -60,7 +60,10 @@ func TryEach(ctx context.Context, d *Dispatcher, names []string, events []Event,
 		}
 		fmt.Fprintf(w, "%-20s FAILED: %s\n", n, text.Redact(reason, secrets...))
 	}
-	return failed
+	if failed > 0 {
+		return fmt.Errorf("%d of %d channel(s) failed the test", failed, len(names))
+	}
+	return nil
 }
 
 // Preview writes what channels would send, sending nothing, as seqwatch
@@ -78,9 +81,11 @@ type Preview struct {
 	Secrets []string
 }
 
-// Write writes the requests of each channel of names for events, and
-// returns how many channels could not render them (each said so in w).
-func (p Preview) Write(w io.Writer, names []string, events []Event) (failed int) {
+// Write writes the requests of each channel of names for events. A
+// channel that cannot render them says so in w, and Write fails, saying
+// how many could not.
+func (p Preview) Write(w io.Writer, names []string, events []Event) error {
+	failed := 0
 	for _, name := range names {
 		evs := events
 		if p.Routed {
@@ -98,7 +103,10 @@ func (p Preview) Write(w io.Writer, names []string, events []Event) (failed int)
 			fmt.Fprintf(w, "(the routes do not send %s to %s)\n\n", evs[0].Kind, name)
 		}
 	}
-	return failed
+	if failed > 0 {
+		return fmt.Errorf("%d of %d channel(s) could not render the preview", failed, len(names))
+	}
+	return nil
 }
 
 // channel writes the requests the channel name would make for events.

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -146,4 +147,27 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// splitArgs separates flags (with the values of those in valued) from the
+// ids, which may come before, between or after them.
+func splitArgs(args []string, valued map[string]bool) (flags, ids []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			ids = append(ids, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			ids = append(ids, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if valued[name] && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, ids
 }

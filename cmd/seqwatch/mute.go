@@ -109,11 +109,9 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	ac := cfg.TopLevel()
-	if cfg.HasApps() {
-		if ac, err = cfg.Application(f.name); err != nil {
-			return err
-		}
+	ac, err := mutes.Target(cfg, f.name)
+	if err != nil {
+		return err
 	}
 	if problems := cfg.ValidateMutes(); len(problems) > 0 {
 		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", f.cfgPath, strings.Join(problems, "; "), f.cfgPath)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/config"
@@ -133,27 +132,4 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	return done.WriteText(e.stdout)
-}
-
-// splitArgs separates flags (with the values of those in valued) from the
-// ids, which may come before, between or after them.
-func splitArgs(args []string, valued map[string]bool) (flags, ids []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			ids = append(ids, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			ids = append(ids, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if valued[name] && i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	return flags, ids
 }

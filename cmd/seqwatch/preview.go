@@ -101,10 +101,7 @@ func runNotifyPreview(ctx context.Context, args []string, e env) error {
 		return nil
 	}
 	p := notify.Preview{Channels: channels, Routes: ac.EffectiveRoutes(), Routed: o.current, Raw: o.raw, Secrets: ac.File().Secrets()}
-	if failed := p.Write(e.stdout, names, events); failed > 0 {
-		return fmt.Errorf("%d of %d channel(s) could not render the preview", failed, len(names))
-	}
-	return nil
+	return p.Write(e.stdout, names, events)
 }
 
 // previewSource is the events to preview: a sample of the kind asked for,

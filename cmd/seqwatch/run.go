@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -80,19 +79,11 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	// SIGHUP is taken over before anything else: its default action ends
 	// the process, and a reload sent as soon as the daemon says it started
 	// must not kill it.
-	reload := make(chan struct{}, 1)
+	var hup chan os.Signal
 	if !*once {
-		hup := make(chan os.Signal, 1)
+		hup = make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		go func() {
-			for range hup {
-				select {
-				case reload <- struct{}{}:
-				default:
-				}
-			}
-		}()
 	}
 	cfg, err := loadValidConfig(ctx, *cfgPath)
 	if err != nil {
@@ -110,7 +101,7 @@ func runDaemon(ctx context.Context, args []string, e env) error {
 	if interval, err := sd.SdWatchdogEnabled(false); err == nil && interval > 0 {
 		o.Watchdog = interval
 	}
-	return runner.Run(ctx, cfg, o, reload)
+	return runner.Run(ctx, cfg, o, hup)
 }
 
 // appDeps are the daemon's dependencies from e, logging to logger.
@@ -120,15 +111,14 @@ func appDeps(e env, logger *slog.Logger) runner.Deps {
 		Advise: func(err error) error { return advised(fromFile(err)) }}
 }
 
+// loadValidConfig is config.LoadValid, with the advice to run seqwatch
+// validate for a file with problems.
 func loadValidConfig(ctx context.Context, path string) (*config.Config, error) {
-	cfg, err := config.Load(ctx, path)
-	if err != nil {
-		return nil, err
+	cfg, err := config.LoadValid(ctx, path)
+	if errors.As(err, new(*config.InvalidError)) {
+		err = fmt.Errorf("%w\n(run seqwatch validate --config %s)", err, path)
 	}
-	if problems := cfg.Validate(); len(problems) > 0 {
-		return nil, fmt.Errorf("%s has %d problem(s):\n  %s\n(run seqwatch validate --config %s)", path, len(problems), strings.Join(problems, "\n  "), path)
-	}
-	return cfg, nil
+	return cfg, err
 }
 
 // newLogger is the daemon's logger (runner.NewLogger) to e.stderr, as

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/statestore"
@@ -62,13 +61,9 @@ func runState(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	apps := cfg.Applications()
-	if *name != "" {
-		ac, err := cfg.Application(*name)
-		if err != nil {
-			return err
-		}
-		apps = []*config.App{ac}
+	apps, err := cfg.Selected(*name)
+	if err != nil {
+		return err
 	}
 	r, err := statestore.Inspect(ctx, cfg, apps, advise)
 	if err != nil {
@@ -82,8 +77,5 @@ func runState(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if bad := r.Unloadable(); len(bad) > 0 {
-		return fmt.Errorf("the state of %s would not load: this seqwatch would not start on it", strings.Join(bad, ", "))
-	}
-	return nil
+	return r.Err()
 }

@@ -12,6 +12,15 @@ import (
 	"github.com/seqwatch/seqwatch/state"
 )
 
+// Target is the application a mute of name is for: the configuration's
+// own without apps: (New then checks the name), else the one named.
+func Target(cfg *config.Config, name string) (*config.App, error) {
+	if !cfg.HasApps() {
+		return cfg.TopLevel(), nil
+	}
+	return cfg.Application(name)
+}
+
 // Add makes the mute r asks for of ac (New; cfgPath names the
 // configuration in its refusals) and adds it to the state editor edits,
 // beside a running daemon, which honours it from its next tick.

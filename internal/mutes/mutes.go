@@ -152,11 +152,9 @@ func (a *API) Mute(ctx context.Context, r web.MuteRequest) (web.Mute, error) {
 		return web.Mute{}, &web.InputError{Msg: fmt.Sprintf("for: %q is not a duration: write it like 15m or 1h30m", r.For)}
 	}
 	now := a.Now()
-	ac := a.Config.TopLevel()
-	if a.Config.HasApps() {
-		if ac, err = a.Config.Application(r.Name); err != nil {
-			return web.Mute{}, &web.InputError{Msg: "name: " + err.Error()}
-		}
+	ac, err := Target(a.Config, r.Name)
+	if err != nil {
+		return web.Mute{}, &web.InputError{Msg: "name: " + err.Error()}
 	}
 	m, err := New(ac, a.Config.Path(), Request{Name: r.Name, For: d, Reason: r.Reason, KeepUnreachable: r.KeepUnreachable, By: "api"}, now)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"time"
 
@@ -42,8 +43,9 @@ type Options struct {
 // Run runs the daemon of cfg until ctx ends (or for one tick, with Once):
 // it opens the states (waiting for a state database that is not up yet),
 // starts the observer, makes a worker per application and runs them,
-// reloading the configuration each time reload receives.
-func Run(ctx context.Context, cfg *config.Config, o Options, reload <-chan struct{}) error {
+// reloading the configuration each time hup receives (a signal that comes
+// while a reload is pending is merged into it).
+func Run(ctx context.Context, cfg *config.Config, o Options, hup <-chan os.Signal) error {
 	stores, err := statestore.Open(ctx, cfg, !o.Once, o.Sleep, o.Logger)
 	if err != nil {
 		return err
@@ -91,6 +93,15 @@ func Run(ctx context.Context, cfg *config.Config, o Options, reload <-chan struc
 	}
 	// Before the next tick can log through the new channels.
 	opts.Reloaded = func() { o.Secrets.Set(next.Secrets()) }
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
 	return daemon.New(apps, opts).Run(ctx, reload)
 }
 
