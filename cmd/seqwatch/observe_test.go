@@ -392,37 +392,6 @@ func TestRunRefusesATakenListenAddress(t *testing.T) {
 	}
 }
 
-func TestValidateChecksHTTPAndHeartbeat(t *testing.T) {
-	tests := []struct {
-		name, yaml string
-		want       []string
-	}{
-		{"auth without a password", "http:\n  listen: 127.0.0.1:9477\n  username: ops\n", []string{"http.password: username is set but no password"}},
-		{"listen without a port", "http:\n  listen: localhost\n", []string{"http.listen: must be host:port"}},
-		{"plain http heartbeat to another host", "heartbeat:\n  url: http://kuma.example.com/api/push/heartbeat-secret-1\n", []string{"heartbeat.url: plain http", "allow_http: true"}},
-		{"heartbeat without a URL", "heartbeat:\n  timeout: 10s\n", []string{"heartbeat.url: not an absolute URL"}},
-		{"unknown key", "http:\n  listn: 127.0.0.1:9477\n", []string{`unknown key "listn"`}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			p := filepath.Join(dir, "seqwatch.yaml")
-			if err := os.WriteFile(p, []byte("app: "+dir+"\n"+tc.yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			r := runAt(t, time.Now(), "validate", "--config", p)
-			all := r.stdout + r.stderr
-			if r.code == 0 {
-				t.Fatalf("validate accepted it:\n%s", all)
-			}
-			mustContain(t, "validate output", all, tc.want...)
-			if strings.Contains(all, "heartbeat-secret-1") {
-				t.Errorf("validate quotes the heartbeat URL:\n%s", all)
-			}
-		})
-	}
-}
-
 // /healthz says 503 while a tick is stuck past its deadline on a table a
 // deploy has locked, and 200 again once the tick ends.
 func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
