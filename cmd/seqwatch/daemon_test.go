@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,8 +22,7 @@ import (
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
-	"github.com/seqwatch/seqwatch/internal/demo"
-	"github.com/seqwatch/seqwatch/internal/text"
+	"github.com/seqwatch/seqwatch/internal/runner/runnertest"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -275,37 +273,12 @@ const consoleChannel = "  - name: console\n    console: {}\n"
 
 // sqliteApp writes the demo application as of now and returns its
 // directory and an open pool on its database.
-func sqliteApp(t *testing.T, now time.Time) (string, *sql.DB) {
-	t.Helper()
-	dir := t.TempDir()
-	if err := demo.WriteApp(context.Background(), dir, now); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "database", "database.sqlite")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return dir, db
-}
+func sqliteApp(t *testing.T, now time.Time) (string, *sql.DB) { return runnertest.SQLiteApp(t, now) }
 
 // insertFailure records a failed run of name that started at, with one
 // error row, as Sequencer does, and returns the row's id.
 func insertFailure(t *testing.T, db *sql.DB, name string, at time.Time, exception, message string) int64 {
-	t.Helper()
-	ts := at.UTC().Format(time.DateTime)
-	failed := at.Add(3 * time.Second).UTC().Format(time.DateTime)
-	res, err := db.Exec(`insert into operations (name, type, state, executed_at, failed_at, created_at, updated_at)
-		values (?, 'sync', 'failed', ?, ?, ?, ?)`, name, ts, failed, ts, failed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := res.LastInsertId()
-	if _, err := db.Exec(`insert into operation_errors (operation_id, exception, message, trace, context, created_at, updated_at)
-		values (?, ?, ?, ?, '{"line":7}', ?, ?)`, id, exception, message, "#0 {main}", failed, failed); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return runnertest.InsertFailure(t, db, name, at, exception, message)
 }
 
 func insertCompleted(t *testing.T, db *sql.DB, name string, at time.Time) {
@@ -714,26 +687,9 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", unreachableAfter: 2,
 		channels: []string{hookChannel("hook", hook.url())}}.write(t, dir)
-	cfg, err := loadValidConfig(t.Context(), cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(cfg.State.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var logs bytes.Buffer
 	e := env{stdout: io.Discard, stderr: &logs, now: time.Now, getenv: func(string) string { return "" }}
-	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := newApp(cfg.TopLevel(), st, e, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, _ := runnertest.App(t, cfgPath, appDeps(e, runnertest.Logger(&logs)))
 	ctx := context.Background()
 
 	if err := d.Tick(ctx); err != nil || hook.count() != 0 {
@@ -789,16 +745,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 }
 
 // freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
+func freeAddr(t *testing.T) string { return runnertest.FreeAddr(t) }
 
 // Secrets from the configuration never reach the logs or error messages,
 // whatever goes wrong.
@@ -1224,49 +1171,17 @@ func TestRetriedAlertsKeepTheirIDWhenANewOneArrives(t *testing.T) {
 // inProcessDaemon builds the daemon of cfgPath with its logs in logs.
 func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io.Writer, read ...func(context.Context) (*check.Snapshot, error)) *daemon.App {
 	t.Helper()
-	cfg, err := loadValidConfig(t.Context(), cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(cfg.State.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	e := env{stdout: io.Discard, stderr: logs, now: now, getenv: func(string) string { return "" }, sleep: noSleep}
-	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	deps := func(*daemon.Deps) {}
 	if len(read) > 0 {
 		deps = func(dd *daemon.Deps) { dd.Read = read[0] }
 	}
-	d, err := newApp(cfg.TopLevel(), st, e, logger, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d, _ := runnertest.App(t, cfgPath, appDeps(e, runnertest.Logger(logs)), deps)
 	return d
 }
 
 // syncBuffer is a log destination safe for the goroutines of a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = runnertest.Logs
 
 // A deploy's ALTER TABLE holds an ACCESS EXCLUSIVE lock on operations: the
 // tick ends at its deadline, counts as a failed read towards

@@ -12,8 +12,7 @@ import (
 
 	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
-	"github.com/seqwatch/seqwatch/internal/text"
-	"github.com/seqwatch/seqwatch/state"
+	"github.com/seqwatch/seqwatch/internal/runner/runnertest"
 )
 
 // unreadableOn is, per database, a value it can hold in a time stamp
@@ -154,25 +153,9 @@ func TestOneUnreadableRowBlindsNothing(t *testing.T) {
 // (text, info) to logs.
 func tickDaemon(t *testing.T, cfgPath string, logs io.Writer, ticks int) {
 	t.Helper()
-	cfg, err := loadValidConfig(t.Context(), cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(cfg.State.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	e := env{stdout: io.Discard, stderr: logs, now: time.Now, getenv: func(string) string { return "" }}
-	logger, err := newLogger(e, "text", "info", &text.SecretSet{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := newApp(cfg.TopLevel(), st, e, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, stop := runnertest.App(t, cfgPath, appDeps(e, runnertest.Logger(logs)))
+	defer stop()
 	for i := range ticks {
 		if err := d.Tick(context.Background()); err != nil {
 			t.Fatalf("tick %d: %v", i+1, err)

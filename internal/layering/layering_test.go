@@ -102,7 +102,7 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// The tests' kit is a leaf too, and the binary carries no test
 		// support.
 		{"./internal/testkit/...", []string{module + "/"}},
-		{"./cmd/...", []string{module + "/internal/testkit", module + "/internal/dbtest"}},
+		{"./cmd/...", []string{module + "/internal/testkit", module + "/internal/dbtest", module + "/internal/runner/runnertest"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pattern, func(t *testing.T) {
