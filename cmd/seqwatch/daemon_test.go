@@ -23,6 +23,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/runner/runnertest"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/notify/webhook"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -745,7 +746,7 @@ func TestDaemonSurvivesTheDatabaseStoppingAndStarting(t *testing.T) {
 }
 
 // freeAddr returns a loopback address nothing listens on.
-func freeAddr(t *testing.T) string { return runnertest.FreeAddr(t) }
+func freeAddr(t *testing.T) string { return testkit.FreeAddr(t) }
 
 // Secrets from the configuration never reach the logs or error messages,
 // whatever goes wrong.
@@ -1181,7 +1182,7 @@ func inProcessDaemon(t *testing.T, cfgPath string, now func() time.Time, logs io
 }
 
 // syncBuffer is a log destination safe for the goroutines of a test.
-type syncBuffer = runnertest.Logs
+type syncBuffer = testkit.Logs
 
 // A deploy's ALTER TABLE holds an ACCESS EXCLUSIVE lock on operations: the
 // tick ends at its deadline, counts as a failed read towards

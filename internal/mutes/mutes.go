@@ -1,6 +1,8 @@
 // Package mutes is the mutes people make, by seqwatch mute or the
 // listener's POST /api/v1/mutes: what a mute may be (New: how long, for
-// which application, with what reason), the list of the mutes and
+// which application, with what reason), adding, listing and removing
+// mutes through the state as seqwatch mute and unmute do (Add, Listed,
+// Remove), the list of the mutes and
 // maintenance windows in force (ListAt, the document mute --list prints),
 // and the listener's API (API), which changes the state as seqwatch mute
 // does, through internal/statestore, so that the daemon takes a mute at

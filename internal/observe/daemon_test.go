@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +136,7 @@ func TestRunListenerEndToEnd(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := runnertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	base := "http://" + addr
 
 	logs := runnertest.StartDaemon(t, cfgPath, addr)
@@ -201,14 +200,14 @@ func TestRunListenerEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a real Prometheus scrapes the daemon", func(t *testing.T) {
-		prom := startPrometheusServer(t, addr, "ops", httpPassword)
-		labels, v := promQuery(t, prom, `seqwatch_last_successful_read_timestamp_seconds{app="shop"}`, 60*time.Second)
+		prom := testkit.StartPrometheus(t, addr, "ops", httpPassword)
+		labels, v := testkit.QueryPrometheus(t, prom, `seqwatch_last_successful_read_timestamp_seconds{app="shop"}`, 60*time.Second)
 		var got float64
 		fmt.Sscan(v, &got)
 		if labels["instance"] != addr || got < float64(start.Unix()) {
 			t.Fatalf("last successful read %s (%v), want a time after %d from %s", v, labels, start.Unix(), addr)
 		}
-		if _, v := promQuery(t, prom, `sum(seqwatch_deliveries_total{result="delivered"})`, 10*time.Second); v == "0" {
+		if _, v := testkit.QueryPrometheus(t, prom, `sum(seqwatch_deliveries_total{result="delivered"})`, 10*time.Second); v == "0" {
 			t.Errorf("delivered = %s", v)
 		}
 	})
@@ -303,66 +302,6 @@ func browserTab(t *testing.T) context.Context {
 	return ctx
 }
 
-// startPrometheusServer runs a real Prometheus on loopback scraping target
-// every second with basic auth.
-func startPrometheusServer(t *testing.T, target, user, password string) string {
-	t.Helper()
-	bin := testkit.RequireBinary(t, "prometheus")
-	dir := t.TempDir()
-	pw := filepath.Join(dir, "password")
-	if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: seqwatch\n    basic_auth:\n      username: %s\n      password_file: %s\n    static_configs:\n      - targets: [%q]\n", user, pw, target)
-	cfgFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := runnertest.FreeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var out runnertest.Logs
-	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus:\n%s", out.String())
-		}
-	})
-	return "http://" + addr
-}
-
-// promQuery asks Prometheus's HTTP API until the query has a sample.
-func promQuery(t *testing.T, base, query string, deadline time.Duration) (map[string]string, string) {
-	t.Helper()
-	var labels map[string]string
-	var value string
-	testkit.Eventually(t, deadline, "prometheus: "+query, func() (bool, string) {
-		a := runnertest.Get(t, base+"/api/v1/query?query="+url.QueryEscape(query), "", "")
-		var r struct {
-			Status string
-			Data   struct {
-				Result []struct {
-					Metric map[string]string
-					Value  [2]any
-				}
-			}
-		}
-		if json.Unmarshal([]byte(a.Body), &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
-			return false, a.Body
-		}
-		labels = r.Data.Result[0].Metric
-		value, _ = r.Data.Result[0].Value[1].(string)
-		return true, ""
-	})
-	return labels, value
-}
-
 func TestRunOncePingsTheHeartbeatBeforeExiting(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -443,7 +382,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := testkit.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
-	var logs runnertest.Logs
+	var logs testkit.Logs
 	logger := runnertest.Logger(&logs)
 	obs, err := runner.NewObserver(cfg, "127.0.0.1:0", "test", clock.Now, logger, &text.SecretSet{})
 	if err != nil {

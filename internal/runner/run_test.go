@@ -52,7 +52,7 @@ func writeConf(t *testing.T, extra string) string {
 // run --once opens the state, reads once, saves and returns; it serves
 // nothing even when http.listen is set.
 func TestRunOnceTicksOnceAndServesNothing(t *testing.T) {
-	addr := runnertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	p := writeConf(t, "http:\n  listen: "+addr+"\n")
 	logs, err := runnertest.RunOnce(t, p)
 	if err != nil {
@@ -87,7 +87,7 @@ func TestReloadRefusesANewApplication(t *testing.T) {
 	waitFor(t, d.Logs, `application \"blog\" is new: adding applications needs a restart`)
 }
 
-func waitFor(t *testing.T, logs *runnertest.Logs, want string) {
+func waitFor(t *testing.T, logs *testkit.Logs, want string) {
 	t.Helper()
 	testkit.Eventually(t, 30*time.Second, "the log saying "+want, func() (bool, string) {
 		return strings.Contains(logs.String(), want), logs.String()

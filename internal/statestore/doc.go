@@ -4,7 +4,7 @@
 // from the configuration. It opens each application's store for the
 // daemon (Open, retrying a state database that is not up yet), edits the
 // outbox and the mutes beside a running daemon (Editor, for seqwatch
-// outbox and seqwatch mute), inspects the states before an upgrade
+// outbox and seqwatch mute: Retry, Drop, Enable), inspects the states before an upgrade
 // without changing them (Inspect, for seqwatch state check), and lists
 // the outbox and the dead letters (ListOutbox).
 //

@@ -2,8 +2,8 @@
 // worker of one application of a configuration file (App), or the whole
 // daemon as seqwatch run starts it (StartDaemon, RunOnce); and the
 // fixtures the daemon's end-to-end tests share: the sample application on
-// SQLite with a failure added (SQLiteApp, InsertFailure), a log safe for
-// goroutines (Logs), a free loopback address and a GET with a deadline.
+// SQLite with a failure added (SQLiteApp, InsertFailure) and a GET with
+// a deadline (Get).
 //
 // Only tests import it (internal/layering keeps it out of the binary). It
 // sits above internal/runner, so it is not in internal/testkit, which is
@@ -11,12 +11,10 @@
 package runnertest
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,28 +27,10 @@ import (
 	"github.com/seqwatch/seqwatch/internal/daemon"
 	"github.com/seqwatch/seqwatch/internal/demo"
 	"github.com/seqwatch/seqwatch/internal/runner"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/state"
 )
-
-// Logs is a log destination safe for the goroutines of a test.
-type Logs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String is what was written so far.
-func (l *Logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Logger is the daemon's logger (text, info, no secrets) writing to w.
 func Logger(w io.Writer) *slog.Logger {
@@ -105,7 +85,7 @@ func NoSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 // Daemon is a daemon StartDaemon started: its log, and its reload.
 type Daemon struct {
-	*Logs
+	*testkit.Logs
 	hup chan os.Signal
 }
 
@@ -119,7 +99,7 @@ func (d *Daemon) Reload() { d.hup <- syscall.SIGHUP }
 // unless it returns without an error within 30s.
 func StartDaemon(t testing.TB, cfgPath, listen string) *Daemon {
 	t.Helper()
-	d := &Daemon{Logs: &Logs{}, hup: make(chan os.Signal, 1)}
+	d := &Daemon{Logs: &testkit.Logs{}, hup: make(chan os.Signal, 1)}
 	cfg, o := options(t, cfgPath, d.Logs)
 	o.Listen = listen
 	ctx, cancel := context.WithCancel(context.Background())
@@ -141,9 +121,9 @@ func StartDaemon(t testing.TB, cfgPath, listen string) *Daemon {
 
 // RunOnce runs one tick of the daemon of the configuration at cfgPath, as
 // seqwatch run --once does, and returns its error and its log.
-func RunOnce(t testing.TB, cfgPath string) (*Logs, error) {
+func RunOnce(t testing.TB, cfgPath string) (*testkit.Logs, error) {
 	t.Helper()
-	logs := &Logs{}
+	logs := &testkit.Logs{}
 	cfg, o := options(t, cfgPath, logs)
 	o.Once = true
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -184,18 +164,6 @@ func InsertFailure(t testing.TB, db *sql.DB, name string, at time.Time, exceptio
 		t.Fatal(err)
 	}
 	return id
-}
-
-// FreeAddr returns a loopback address nothing listens on.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // Answer is an HTTP response's status and body.
