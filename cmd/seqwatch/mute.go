@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/cli"
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/mutes"
 	"github.com/seqwatch/seqwatch/internal/statestore"
@@ -80,7 +81,7 @@ func runMute(ctx context.Context, cmd string, args []string, e env) error {
 		fs.BoolVar(&f.all, "all", false, "remove every mute made with seqwatch mute or the API")
 		fs.StringVar(&f.name, "name", "", "with several applications (apps:), the application `APP` to unmute")
 	}
-	flags, ids := splitArgs(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
+	flags, ids := cli.Split(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/cli"
 	"github.com/seqwatch/seqwatch/internal/config"
 	"github.com/seqwatch/seqwatch/internal/statestore"
 )
@@ -65,7 +66,7 @@ func runOutbox(ctx context.Context, args []string, e env) error {
 	asJSON := fs.Bool("json", false, "list as JSON")
 	wait := fs.Duration("wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
 	name := fs.String("name", "", "with several applications (apps:), the application `APP` whose alerts to list, retry or drop, or whose channel to enable")
-	flags, ids := splitArgs(args[1:], map[string]bool{"config": true, "channel": true, "wait": true, "name": true})
+	flags, ids := cli.Split(args[1:], map[string]bool{"config": true, "channel": true, "wait": true, "name": true})
 	if err := parseFlags(fs, flags); err != nil {
 		return err
 	}
