@@ -1208,20 +1208,7 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 		t.Fatalf("tick before the lock: %v\n%s", err, logs.String())
 	}
 
-	_, dsn := db.DSN()
-	locker, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close()
-	tx, err := locker.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec("LOCK TABLE operations IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	_, release := db.LockTable(t, "operations")
 
 	took := make(chan time.Duration)
 	go func() {
@@ -1256,7 +1243,7 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 		!(strings.Contains(*got[0].Payload.Source, "locked") || strings.Contains(*got[0].Payload.Source, "tick_timeout")) {
 		t.Fatalf("after two ticks on the lock: %d requests, want source.unreachable saying what was waited on", len(got))
 	}
-	if err := tx.Rollback(); err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Tick(ctx); err != nil {

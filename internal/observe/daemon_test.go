@@ -3,7 +3,6 @@ package observe_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -409,20 +408,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	}
 
 	// A deploy's migration holds the operations table.
-	_, dsn := db.DSN()
-	locker, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close()
-	tx, err := locker.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`LOCK TABLE operations IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	locker, release := db.LockTable(t, "operations")
 	tickDone := make(chan error, 1)
 	go func() { tickDone <- d.Tick(context.Background()) }()
 	testkit.Eventually(t, 30*time.Second, "the tick waiting on the lock", func() (bool, string) {
@@ -438,7 +424,7 @@ func TestHealthzIs503WhileATickIsStuckOnALockedTable(t *testing.T) {
 	if code != 503 || r.Status != "failing" || !strings.Contains(r.Reason, "the tick loop is wedged") || !strings.Contains(r.Reason, "past its deadline") {
 		t.Fatalf("/healthz with the tick stuck past its deadline: %d %+v", code, r)
 	}
-	if err := tx.Rollback(); err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	select {

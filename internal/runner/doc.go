@@ -7,7 +7,8 @@
 //
 // It sits above internal/daemon and internal/config, which the daemon must
 // not import (the configuration carries every channel package). It must
-// not import cmd/seqwatch, internal/reader's drivers aside, nor the tests'
-// kits (internal/layering holds it to that). Its errors state facts;
-// cmd/seqwatch adds the advice, passed in as Deps.Advise.
+// not import cmd/seqwatch or the tests' kits (internal/layering holds it
+// to that); runnertest, beside it, starts it in process for tests. Its
+// errors state facts; cmd/seqwatch adds the advice, passed in as
+// Deps.Advise.
 package runner
