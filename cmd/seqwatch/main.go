@@ -100,8 +100,10 @@ func runMain(ctx context.Context, args []string, e env) int {
 		return exitCode(e, fromFile(runDaemon(ctx, rest, e)))
 	case "outbox":
 		return exitCode(e, runOutbox(ctx, rest, e))
-	case "mute", "unmute":
-		return exitCode(e, runMute(ctx, cmd, rest, e))
+	case "mute":
+		return exitCode(e, runMute(ctx, rest, e))
+	case "unmute":
+		return exitCode(e, runUnmute(ctx, rest, e))
 	case "notify":
 		return exitCode(e, runNotify(ctx, rest, e))
 	case "validate":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -48,107 +49,144 @@ application's name, an unknown id, the state file busy for longer than
 --wait); 2 bad usage.
 `
 
-// muteFlags are the flags of seqwatch mute and seqwatch unmute.
-type muteFlags struct {
+// muteTarget is what mute and unmute both read first: the configuration
+// file, the application's name and how long to wait for the state.
+type muteTarget struct {
 	cfgPath string
 	wait    time.Duration
 	name    string
-	// mute
-	forD               time.Duration
-	reason             string
-	keep, list, asJSON bool
-	// unmute
-	all bool
-	ids []string
 }
 
-// runMute runs seqwatch mute (cmd "mute") and seqwatch unmute: it parses
-// the flags, loads the configuration and opens the state, and hands them
-// to internal/mutes.
-func runMute(ctx context.Context, cmd string, args []string, e env) error {
-	fs := newFlagSet(cmd, e.stderr, muteHelp)
-	var f muteFlags
-	fs.StringVar(&f.cfgPath, "config", "", "seqwatch.yaml `FILE` (required)")
-	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
-	if cmd == "mute" {
-		fs.DurationVar(&f.forD, "for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
-		fs.StringVar(&f.reason, "reason", "", "why, shown with the mute (such as \"deploy 4812\")")
-		fs.StringVar(&f.name, "name", "", "the application `APP` to mute (required with several applications under apps:)")
-		fs.BoolVar(&f.keep, "keep-unreachable", false, "still send source.unreachable while muted")
-		fs.BoolVar(&f.list, "list", false, "list the mutes and maintenance windows instead")
-		fs.BoolVar(&f.asJSON, "json", false, "with --list: as JSON")
-	} else {
-		fs.BoolVar(&f.all, "all", false, "remove every mute made with seqwatch mute or the API")
-		fs.StringVar(&f.name, "name", "", "with several applications (apps:), the application `APP` to unmute")
-	}
-	flags, ids := cli.Split(args, map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true})
+// register adds the flags both commands share.
+func (t *muteTarget) register(fs *flag.FlagSet, nameHelp string) {
+	fs.StringVar(&t.cfgPath, "config", "", "seqwatch.yaml `FILE` (required)")
+	fs.DurationVar(&t.wait, "wait", 5*time.Second, "how long to wait for the daemon to finish writing the state")
+	fs.StringVar(&t.name, "name", "", nameHelp)
+}
+
+// muteOperands are the flags that take a value, for cli.Split.
+var muteOperands = map[string]bool{"config": true, "wait": true, "for": true, "reason": true, "name": true}
+
+// parse parses args into fs and returns the operands.
+func (t *muteTarget) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	flags, operands := cli.Split(args, muteOperands)
 	if err := parseFlags(fs, flags); err != nil {
-		return err
-	}
-	f.ids = ids
-	usage := func(msg string) error {
-		fmt.Fprintf(e.stderr, "seqwatch %s: %s (seqwatch mute -h shows how)\n", cmd, msg)
-		return errUsage
+		return nil, err
 	}
 	switch {
-	case f.cfgPath == "":
-		return usage("--config FILE is required")
-	case f.wait <= 0:
-		return usage(fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", f.wait))
-	case cmd == "mute" && len(ids) > 0:
-		return usage(fmt.Sprintf("unexpected argument %q", ids[0]))
-	case cmd == "mute" && !f.list && f.forD < 0:
-		return usage(fmt.Sprintf("--for must be a positive duration such as 15m (got %s)", f.forD))
-	case cmd == "mute" && !f.list && f.forD == 0:
-		return usage("--for DURATION is required, such as --for 15m")
-	case cmd == "mute" && f.list && f.forD != 0:
-		return usage("--list and --for do not go together")
-	case cmd == "unmute" && f.all == (len(ids) > 0):
-		return usage("give the ids to remove (seqwatch mute --list shows them), or --all")
+	case t.cfgPath == "":
+		return nil, muteUsage(fs, "--config FILE is required")
+	case t.wait <= 0:
+		return nil, muteUsage(fs, fmt.Sprintf("--wait must be a positive duration such as 5s (got %s)", t.wait))
 	}
-	cfg, err := config.LoadForReading(ctx, f.cfgPath)
+	return operands, nil
+}
+
+// muteUsage prints msg as a misuse of fs's command and returns errUsage.
+func muteUsage(fs *flag.FlagSet, msg string) error {
+	fmt.Fprintf(fs.Output(), "seqwatch %s: %s (seqwatch mute -h shows how)\n", fs.Name(), msg)
+	return errUsage
+}
+
+// open loads the configuration, picks the application and opens its
+// state for editing within the --wait deadline; the caller closes the
+// editor and cancels.
+func (t *muteTarget) open(ctx context.Context) (*config.App, *statestore.Editor, context.CancelFunc, error) {
+	cfg, err := config.LoadForReading(ctx, t.cfgPath)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	ac, err := mutes.Target(cfg, f.name)
+	ac, err := mutes.Target(cfg, t.name)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if problems := cfg.ValidateMutes(); len(problems) > 0 {
-		return fmt.Errorf("%s: %s (run seqwatch validate --config %s)", f.cfgPath, strings.Join(problems, "; "), f.cfgPath)
+		return nil, nil, nil, fmt.Errorf("%s: %s (run seqwatch validate --config %s)", t.cfgPath, strings.Join(problems, "; "), t.cfgPath)
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.wait)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(ctx, t.wait)
 	editor, err := statestore.OpenEditor(ctx, ac)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ac, editor, cancel, nil
+}
+
+// runMute runs seqwatch mute: a new mute, or with --list the mutes and
+// windows, through internal/mutes.
+func runMute(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("mute", e.stderr, muteHelp)
+	var t muteTarget
+	t.register(fs, "the application `APP` to mute (required with several applications under apps:)")
+	forD := fs.Duration("for", 0, "mute for `DURATION`, such as 15m (at most mute_max, default 24h)")
+	reason := fs.String("reason", "", "why, shown with the mute (such as \"deploy 4812\")")
+	keep := fs.Bool("keep-unreachable", false, "still send source.unreachable while muted")
+	list := fs.Bool("list", false, "list the mutes and maintenance windows instead")
+	asJSON := fs.Bool("json", false, "with --list: as JSON")
+	operands, err := t.parse(fs, args)
 	if err != nil {
 		return err
 	}
+	switch {
+	case len(operands) > 0:
+		return muteUsage(fs, fmt.Sprintf("unexpected argument %q", operands[0]))
+	case *list && *forD != 0:
+		return muteUsage(fs, "--list and --for do not go together")
+	case !*list && *forD < 0:
+		return muteUsage(fs, fmt.Sprintf("--for must be a positive duration such as 15m (got %s)", *forD))
+	case !*list && *forD == 0:
+		return muteUsage(fs, "--for DURATION is required, such as --for 15m")
+	}
+	ac, editor, cancel, err := t.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
 	defer editor.Close()
 	now := e.now()
-	switch {
-	case cmd == "unmute":
-		removed, err := mutes.Remove(ctx, editor, f.ids, f.all, f.cfgPath, now)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
-		return nil
-	case f.list:
+	if *list {
 		l, err := mutes.Listed(ctx, editor, ac, now)
 		switch {
 		case err != nil:
 			return err
-		case f.asJSON:
+		case *asJSON:
 			return printJSON(e.stdout, l)
 		}
 		return l.WriteText(e.stdout, now)
 	}
-	m, err := mutes.Add(ctx, editor, ac, f.cfgPath, mutes.Request{Name: f.name, For: f.forD, Reason: f.reason, KeepUnreachable: f.keep, By: "cli"}, now)
+	m, err := mutes.Add(ctx, editor, ac, t.cfgPath, mutes.Request{Name: t.name, For: *forD, Reason: *reason, KeepUnreachable: *keep, By: "cli"}, now)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, m.ID)
 	fmt.Fprintf(e.stderr, "seqwatch: muted %s until %s (%s); the daemon honours it from its next tick; seqwatch unmute --config %s %s ends it\n",
-		ac.DisplayName(), text.Stamp(m.End), f.forD, f.cfgPath, m.ID)
+		ac.DisplayName(), text.Stamp(m.End), *forD, t.cfgPath, m.ID)
+	return nil
+}
+
+// runUnmute runs seqwatch unmute: the mutes named, or --all, removed.
+func runUnmute(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("unmute", e.stderr, muteHelp)
+	var t muteTarget
+	t.register(fs, "with several applications (apps:), the application `APP` to unmute")
+	all := fs.Bool("all", false, "remove every mute made with seqwatch mute or the API")
+	ids, err := t.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *all == (len(ids) > 0) {
+		return muteUsage(fs, "give the ids to remove (seqwatch mute --list shows them), or --all")
+	}
+	_, editor, cancel, err := t.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	defer editor.Close()
+	removed, err := mutes.Remove(ctx, editor, ids, *all, t.cfgPath, e.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d mute(s) removed; the daemon sends what they held back, if still open, at its next tick\n", len(removed))
 	return nil
 }
