@@ -61,3 +61,41 @@ func TestCheckWithConfigDoesNotNeedChannelSecrets(t *testing.T) {
 		t.Errorf("validate must still insist: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// validate --env-file sees the ${VAR}s the unit's EnvironmentFile gives
+// the daemon, and says what is wrong with the file without its text.
+func TestValidateReadsTheUnitsEnvironmentFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "seqwatch.yaml")
+	os.WriteFile(cfgPath, []byte("app: /srv/app\nchannels:\n  - name: slack\n    slack:\n      webhook_url: ${SEQWATCH_TEST_ENVFILE_SLACK_URL}\n"), 0o644)
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		return p
+	}
+	const secret = "T000/B000/hunter2hunter2hunter2"
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   string
+		stderr   string
+		noSecret bool
+	}{
+		{name: "without it the variable is not set", args: nil, code: 1, stderr: "SEQWATCH_TEST_ENVFILE_SLACK_URL is not set"},
+		{name: "with it the configuration is valid", args: []string{"--env-file", write("good.env", "# the unit's secrets\nSEQWATCH_TEST_ENVFILE_SLACK_URL=https://hooks.slack.com/services/"+secret+"&x=1\n")}, code: 0, stdout: "is valid: 1 channel(s)"},
+		{name: "a file without the variable", args: []string{"--env-file", write("other.env", "OTHER=1\n")}, code: 1, stderr: "SEQWATCH_TEST_ENVFILE_SLACK_URL is not set"},
+		{name: "a file that cannot be parsed names its line, not its text", args: []string{"--env-file", write("bad.env", "SEQWATCH_TEST_ENVFILE_SLACK_URL=\"https://hooks.slack.com/services/"+secret+"\n")}, code: 1, stderr: "environment file", noSecret: true},
+		{name: "a missing file", args: []string{"--env-file", filepath.Join(dir, "missing.env")}, code: 1, stderr: "missing.env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, nil, append([]string{"validate", "--config", cfgPath}, tc.args...)...)
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.stdout) || !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, %q, %q", r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "hunter2") {
+				t.Errorf("the output carries the secret: %q %q", r.stdout, r.stderr)
+			}
+		})
+	}
+}

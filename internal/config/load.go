@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/text"
 )
 
@@ -26,7 +27,23 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // file and line.
 // ctx bounds the reading of the file and of its secrets.
 func Load(ctx context.Context, path string) (*Config, error) {
-	return load(ctx, path, false)
+	return load(ctx, path, false, os.Getenv)
+}
+
+// LoadWithEnvFile is Load with ${VAR} resolved first from envFile, a file
+// of NAME=value lines such as the systemd unit's EnvironmentFile, then
+// from the environment: the configuration as the daemon will see it.
+func LoadWithEnvFile(ctx context.Context, path, envFile string) (*Config, error) {
+	vars, err := laravel.ReadEnvFile(envFile)
+	if err != nil {
+		return nil, fmt.Errorf("environment file %s: %w", envFile, err)
+	}
+	return load(ctx, path, false, func(name string) string {
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	})
 }
 
 // LoadForReading is Load for status and check, which read the application
@@ -34,7 +51,7 @@ func Load(ctx context.Context, path string) (*Config, error) {
 // available (as on a monitoring host without the daemon's environment) is
 // left empty instead of being an error.
 func LoadForReading(ctx context.Context, path string) (*Config, error) {
-	return load(ctx, path, true)
+	return load(ctx, path, true, os.Getenv)
 }
 
 // The limits of a configuration file: its size, and how far its aliases
@@ -52,7 +69,7 @@ const (
 	MaxAliasDepth = 5
 )
 
-func load(ctx context.Context, path string, readOnly bool) (*Config, error) {
+func load(ctx context.Context, path string, readOnly bool, getenv func(string) string) (*Config, error) {
 	// Not only regular files: --config <(envsubst < seqwatch.yaml.in)
 	// gives a pipe.
 	data, err := readFile(ctx, path, MaxFileSize, false)
@@ -63,7 +80,7 @@ func load(ctx context.Context, path string, readOnly bool) (*Config, error) {
 	case err != nil:
 		return nil, fileError(path, err, "1 MiB")
 	}
-	return parse(ctx, path, data, os.Getenv, readOnly)
+	return parse(ctx, path, data, getenv, readOnly)
 }
 
 // Parse decodes configuration bytes; getenv resolves ${VAR}.
