@@ -138,7 +138,14 @@ func (r *Reporter) Report(ctx context.Context, d gate.DeployResult) error {
 	}
 	disp := notify.NewDispatcher(channels, notify.DispatcherOptions{MaxAttempts: 3, Sleep: r.Sleep, RatePerSecond: rates})
 	var failed, why []string
+	disabled := r.disabled(ctx)
 	for _, n := range names {
+		if d, ok := disabled[n]; ok {
+			// The daemon would only dead-letter it: its endpoint asked to
+			// stop sending for good, and asking again changes nothing.
+			why = append(why, fmt.Sprintf("%s: not sent: the channel is disabled since %s, when its endpoint answered 410 Gone (seqwatch outbox enable %s once it is back)", n, text.Stamp(d.Since), n))
+			continue
+		}
 		if out := disp.Send(ctx, n, []notify.Event{ev}); !out.Delivered {
 			failed = append(failed, n)
 			msg := ""
@@ -149,6 +156,9 @@ func (r *Reporter) Report(ctx context.Context, d gate.DeployResult) error {
 		}
 	}
 	if len(failed) == 0 {
+		if len(why) > 0 {
+			return errors.New(strings.Join(why, "; "))
+		}
 		return nil
 	}
 	editor, err := statestore.OpenEditor(ctx, r.App)
@@ -163,4 +173,25 @@ func (r *Reporter) Report(ctx context.Context, d gate.DeployResult) error {
 		return fmt.Errorf("%s; and it could not be queued for the daemon: %w", strings.Join(why, "; "), err)
 	}
 	return fmt.Errorf("%s; it waits in the outbox for the daemon (seqwatch outbox list --config %s)", strings.Join(why, "; "), r.App.File().Path())
+}
+
+// disabled are the channels the state marks disabled (a 410 Gone) under
+// their present configuration; none when there is no state yet.
+func (r *Reporter) disabled(ctx context.Context) map[string]state.DisabledChannel {
+	editor, err := statestore.OpenEditor(ctx, r.App)
+	if err != nil {
+		return nil
+	}
+	defer editor.Close()
+	hashes := r.App.ChannelHashes()
+	out := map[string]state.DisabledChannel{}
+	_ = editor.Edit(ctx, func(st *state.State) error {
+		for n, d := range st.Disabled {
+			if st.DisabledUnder(n, hashes[n]) {
+				out[n] = d
+			}
+		}
+		return nil
+	})
+	return out
 }

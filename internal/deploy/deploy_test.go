@@ -200,3 +200,47 @@ func TestReporterSendsAndQueuesWhatIsNotTaken(t *testing.T) {
 		})
 	}
 }
+
+// A channel its endpoint disabled (410 Gone) under its present
+// configuration is not asked again, nor queued for a daemon that would
+// only dead-letter it: the error says so and how to enable it. A mark
+// left by an older configuration of the channel does not count.
+func TestReporterSkipsAChannelItsEndpointDisabled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		sameHash  bool
+		requests  int32
+		errPrefix string
+	}{
+		{name: "disabled under its present configuration", sameHash: true, requests: 0, errPrefix: "hook: not sent: the channel is disabled since 2026-03-14 14:00:00Z, when its endpoint answered 410 Gone (seqwatch outbox enable hook once it is back)"},
+		{name: "disabled under an older configuration", sameHash: false, requests: 1, errPrefix: "hook: webhook"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hookURL, requests := refusing(t)
+			ac := app(t, fmt.Sprintf("channels:\n  - name: hook\n    webhook:\n      url: %q\n      allow_http: true\n", hookURL), true)
+			hash := "an older configuration"
+			if tc.sameHash {
+				hash = ac.ChannelHashes()["hook"]
+			}
+			if err := state.Edit(t.Context(), ac.StateFile(), func(st *state.State) error {
+				st.Disabled = map[string]state.DisabledChannel{"hook": {Config: hash, Since: start.Add(-time.Hour), Reason: "410 Gone"}}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			clock := testkit.NewClock(start)
+			r := &deploy.Reporter{App: ac, Stdout: &bytes.Buffer{}, Now: clock.Now, Sleep: clock.Sleep}
+			err := r.Report(t.Context(), gate.DeployResult{Command: gate.Command{Argv: []string{"true"}}, Started: start, Finished: start})
+			if err == nil || !strings.HasPrefix(err.Error(), tc.errPrefix) {
+				t.Errorf("error %v, want one starting %q", err, tc.errPrefix)
+			}
+			if got := requests.Load(); got != tc.requests {
+				t.Errorf("%d requests to the channel, want %d", got, tc.requests)
+			}
+			if q := stored(t, ac).Outbox; tc.sameHash && len(q) != 0 {
+				t.Errorf("queued %d for a disabled channel, want none", len(q))
+			}
+		})
+	}
+}
