@@ -48,6 +48,19 @@ func TestAssessKeysAreTheStoredOnes(t *testing.T) {
 	if down.Key != "source.unreachable" {
 		t.Errorf("unreachable key = %q", down.Key)
 	}
+	// A problem.closed names its problem by the key alone: the kind is
+	// the key's first part (event.ProblemKind).
+	for _, p := range append(ps.All(), down) {
+		if got := event.ProblemKind(p.Key); got != p.Kind {
+			t.Errorf("the key %q names the kind %q, not its problem's %q", p.Key, got, p.Kind)
+		}
+	}
+	for key, kind := range map[string]event.Kind{check.DeferredStuckKey: event.DeferredStuck, check.DeferredOverdueKey: event.DeferredOverdue,
+		check.RolledBackKey(opA, "3"): event.OperationRolledBack, check.MissingDirKey("/app/ops"): event.SourceUnreachable} {
+		if got := event.ProblemKind(key); got != kind {
+			t.Errorf("the key %q names the kind %q, not %q", key, got, kind)
+		}
+	}
 }
 
 func TestAssess(t *testing.T) {

@@ -59,6 +59,7 @@ const (
 	DeferredOverdue     = event.DeferredOverdue
 	SourceUnreachable   = event.SourceUnreachable
 	SourceRecovered     = event.SourceRecovered
+	ProblemClosed       = event.ProblemClosed
 	Digest              = event.Digest
 	Reminder            = event.Reminder
 	Test                = event.Test

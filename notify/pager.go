@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/seqwatch/seqwatch/internal/event"
 )
 
 // The shared parts of the channels that page (PagerDuty, Opsgenie): they
@@ -53,25 +55,9 @@ func flatten(ev Event) []Event {
 }
 
 // Closes reports whether an event of kind k ends the problem its Key names
-// (a recovery), so that a pager resolves the incident it opened. These are
-// operation.recovered, operation.unstuck, pending.cleared and
-// source.recovered, and kinds added later that are named like them
-// (….recovered, ….unstuck, ….cleared, ….resolved). Every other kind opens
-// a problem or repeats an open one: a kind this version does not know is
-// treated as a problem, so that it pages rather than being dropped.
-func Closes(k Kind) bool {
-	switch k {
-	case OperationRecovered, OperationUnstuck, PendingCleared, SourceRecovered:
-		return true
-	}
-	s := string(k)
-	for _, suffix := range []string{".recovered", ".unstuck", ".cleared", ".resolved"} {
-		if strings.HasSuffix(s, suffix) {
-			return true
-		}
-	}
-	return false
-}
+// (a recovery, or problem.closed), so that a pager resolves the incident
+// it opened (event.Closes).
+func Closes(k Kind) bool { return event.Closes(k) }
 
 // Pacer spaces the requests of a channel that makes several in one Notify
 // call, so that a first-run digest of a hundred problems does not exceed

@@ -36,6 +36,8 @@ func DefaultTitle(k Kind) string {
 		return "Database unreachable"
 	case SourceRecovered:
 		return "Database reachable again"
+	case ProblemClosed:
+		return "Problem closed without a recovery"
 	case Digest:
 		return "Digest"
 	case Reminder:

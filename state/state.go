@@ -422,11 +422,5 @@ func digest(data []byte) *[sha256.Size]byte {
 	return &sum
 }
 
-// closing reports the kinds that end a problem.
-func closing(k event.Kind) bool {
-	switch k {
-	case event.OperationRecovered, event.OperationUnstuck, event.PendingCleared, event.SourceRecovered:
-		return true
-	}
-	return false
-}
+// closing reports the kinds that end a problem (event.Closes).
+func closing(k event.Kind) bool { return event.Closes(k) }

@@ -17,6 +17,7 @@ package alerting
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -61,9 +62,11 @@ type Policy struct {
 // Evaluate diffs the problems judged from a snapshot (check.Assess) against
 // what st says was already reported, and returns the events to send now,
 // in the order to send them, and notes worth logging about problems closed
-// without an event (a failed row deleted without the operation completing,
-// a deferred operation reset or removed, max_pending turned off, a run
-// still in progress no longer over stuck_after). It records the events in
+// without a recovery to tell (a failed row deleted without the operation
+// completing, a deferred operation reset or removed, max_pending turned
+// off, a run still in progress no longer over stuck_after). Each of those
+// closes still makes a problem.closed event, which the daemon sends only
+// to the channels that keep incidents (closeQuietly). It records the events in
 // st (as open problems and seen keys), so evaluating the same problems
 // again returns nothing. Each event gets a random id (state.NewEventID).
 // The zero Problems judged nothing: Evaluate returns nothing and leaves st
@@ -153,6 +156,27 @@ func (e *evaluator) open(ev event.Event) {
 func (e *evaluator) close(key string) {
 	delete(e.st.Open, key)
 	e.touch(key)
+}
+
+// closeQuietly closes the open problem key without a recovery to tell
+// people (why says why, in a note), and returns a problem.closed event for
+// the channels that keep an incident open per problem (the daemon sends
+// it only to those), so that a pager's incident does not stay open
+// forever. It is an event of the outbox like any other, with its own id:
+// a restart neither loses nor repeats it.
+func (e *evaluator) closeQuietly(key, why string) {
+	p, ok := e.st.Open[key]
+	e.close(key)
+	e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s", key, why))
+	if !ok {
+		return
+	}
+	ev := e.event(event.ProblemClosed, key, e.now, "closed without a recovery: "+why)
+	if op := p.Event.Operation; op != nil {
+		o := *op
+		ev.Operation = &o
+	}
+	e.out = append(e.out, ev)
 }
 
 func (e *evaluator) touch(key string) {
@@ -285,8 +309,7 @@ func (e *evaluator) rolledBack() []event.Event {
 	}
 	for _, p := range e.sortedOpen(event.OperationRolledBack) {
 		if !e.ps.Has(p.Key) {
-			e.close(p.Key)
-			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: no longer within rolled_back_window, or its operation ran again", p.Key))
+			e.closeQuietly(p.Key, "no longer within rolled_back_window, or its operation ran again")
 		}
 	}
 	return evs
@@ -309,8 +332,7 @@ func (e *evaluator) recoveries() {
 		}
 		done, ok := check.Recovered(check.Attempt{ID: op.ID, Name: op.Name, ExecutedAt: op.ExecutedAt}, newest)
 		if !ok {
-			e.close(p.Key)
-			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the failed row is gone and no later run of %s completed", p.Key, op.Name))
+			e.closeQuietly(p.Key, fmt.Sprintf("the failed row is gone and no later run of %s completed", op.Name))
 			continue
 		}
 		summary := fmt.Sprintf("%s recovered: a run started %s completed", op.Name, done.Format(time.DateTime))
@@ -389,8 +411,7 @@ func (e *evaluator) deferredLate() {
 		}
 		for _, p := range e.sortedOpen(kind) {
 			if !e.ps.Has(p.Key) {
-				e.close(p.Key)
-				e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: no deferred operation is %s any more", p.Key,
+				e.closeQuietly(p.Key, fmt.Sprintf("no deferred operation is %s any more",
 					map[event.Kind]string{event.DeferredStuck: "stuck in processing", event.DeferredOverdue: "overdue"}[kind]))
 			}
 		}
@@ -446,11 +467,10 @@ func (e *evaluator) deferred() []event.Event {
 	// and come back to it: forget it when it leaves so its next exhaustion
 	// is reported.
 	prefix := string(event.DeferredFailed) + "/"
-	for key := range e.st.Seen {
+	for _, key := range slices.Sorted(maps.Keys(e.st.Seen)) {
 		if strings.HasPrefix(key, prefix) && !e.ps.Has(key) {
 			if _, ok := e.st.Open[key]; ok {
-				e.close(key)
-				e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: the deferred operation is no longer exhausted", key))
+				e.closeQuietly(key, "the deferred operation is no longer exhausted")
 			}
 			delete(e.st.Seen, key)
 		}
@@ -555,17 +575,15 @@ func (e *evaluator) stuck() {
 			continue
 		}
 		if running[p.Key] {
-			e.close(p.Key)
 			limit := "off"
 			if th := e.ps.Thresholds.StuckAfter; th > 0 {
 				limit = th.String()
 			}
-			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still in progress but no longer over stuck_after (now %s)", p.Key, p.Event.Operation.Name, limit))
+			e.closeQuietly(p.Key, fmt.Sprintf("%s is still in progress but no longer over stuck_after (now %s)", p.Event.Operation.Name, limit))
 			continue
 		}
 		if waiting[p.Key] {
-			e.close(p.Key)
-			e.notes = append(e.notes, fmt.Sprintf("closed %s without an event: %s is still waiting for its time but no longer over scheduled_stuck_after (now %s)", p.Key, p.Event.Operation.Name, e.ps.Thresholds.ScheduledStuckAfter))
+			e.closeQuietly(p.Key, fmt.Sprintf("%s is still waiting for its time but no longer over scheduled_stuck_after (now %s)", p.Event.Operation.Name, e.ps.Thresholds.ScheduledStuckAfter))
 			continue
 		}
 		op := *p.Event.Operation
@@ -602,9 +620,8 @@ func (e *evaluator) pending() {
 	case th.MaxPending <= 0:
 		if st.PendingAlerted {
 			// Turned off in the configuration: nothing left to watch.
-			e.close(check.PendingKey)
+			e.closeQuietly(check.PendingKey, "max_pending is off")
 			st.PendingAlerted = false
-			e.notes = append(e.notes, "closed pending.threshold without an event: max_pending is off")
 		}
 	case !st.PendingAlerted && isOver:
 		p := over.Pending

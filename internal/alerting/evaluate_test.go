@@ -59,6 +59,16 @@ func kinds(evs []event.Event) []string {
 	return ks
 }
 
+// closedQuietly fails t unless evs is exactly one problem.closed event for
+// the problem key of kind: a close without a recovery to tell people, for
+// the channels that keep an incident open per problem.
+func closedQuietly(t *testing.T, evs []event.Event, key string, kind event.Kind) {
+	t.Helper()
+	if len(evs) != 1 || evs[0].Kind != event.ProblemClosed || evs[0].Key != key || event.ProblemKind(evs[0].Key) != kind || evs[0].ID == "" {
+		t.Fatalf("events = %v, want one problem.closed of %s %s", kinds(evs), kind, key)
+	}
+}
+
 // initialized returns a state past its first run.
 func initialized() *state.State {
 	st := state.New()
@@ -137,15 +147,18 @@ func TestEvaluateFailures(t *testing.T) {
 	})
 }
 
-func TestEvaluateDeletedFailureClosesSilently(t *testing.T) {
+// A failed row deleted without a later run completing is no recovery to
+// tell: the close is only a problem.closed, for the pagers.
+func TestEvaluateDeletedFailureClosesWithoutARecovery(t *testing.T) {
 	st := initialized()
 	evaluate(st, snapshot(failure(opName, "1", t0)), t0, rules{})
 	snap := snapshot()
 	// A completed run older than the failure does not recover it.
 	snap.LastCompleted = map[string]time.Time{opName: t0.Add(-time.Hour)}
 	evs, notes := evaluateNotes(st, snap, t0.Add(time.Minute), rules{})
-	if len(evs) != 0 || len(st.Open) != 0 {
-		t.Fatalf("events = %v, open = %v", kinds(evs), st.Open)
+	closedQuietly(t, evs, "operation.failed/"+opName+"/1", event.OperationFailed)
+	if len(st.Open) != 0 {
+		t.Fatalf("open = %v", st.Open)
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], "operation.failed/"+opName+"/1") {
 		t.Fatalf("notes = %q", notes)
@@ -241,9 +254,7 @@ func TestEvaluateDeferred(t *testing.T) {
 	t.Run("reset and exhausted again is reported again", func(t *testing.T) {
 		reset := snapshot()
 		reset.Deferred = &check.Deferred{Pending: 1}
-		if evs := evaluate(st, reset, t0.Add(2*time.Minute), rules{}); len(evs) != 0 {
-			t.Fatalf("on reset: %v", kinds(evs))
-		}
+		closedQuietly(t, evaluate(st, reset, t0.Add(2*time.Minute), rules{}), "deferred.failed/d1", event.DeferredFailed)
 		if evs := evaluate(st, snap, t0.Add(3*time.Minute), rules{}); len(evs) != 1 {
 			t.Fatalf("on second exhaustion: %v", kinds(evs))
 		}
@@ -571,4 +582,73 @@ func TestAFailureWithNoReadableTimeOccursWhenFound(t *testing.T) {
 	if len(evs) != 1 || evs[0].Kind != event.OperationFailed || !evs[0].OccurredAt.Equal(t0) {
 		t.Fatalf("events %+v, want one operation.failed occurring at %s", evs, t0)
 	}
+}
+
+// Every way an open problem closes makes one event under its key: its
+// kind's recovery when there is one to tell, problem.closed otherwise, so
+// that a pager that opened an incident for it resolves it. Before
+// problem.closed, deferred.stuck, deferred.overdue, a rolled-back run, a
+// deleted failed row, a reset deferred operation and a threshold turned
+// off closed with nothing sent, and their incidents stayed open for good.
+func TestEveryCloseOfAnOpenProblemMakesAnEvent(t *testing.T) {
+	ago := func(d time.Duration) *time.Time { at := t0.Add(-d); return &at }
+	withDeferred := func(d check.Deferred) *check.Snapshot { s := snapshot(); s.Deferred = &d; return s }
+	pending := func(n int) *check.Snapshot { s := snapshot(); s.Counts.PendingOperations = n; return s }
+	late := check.Thresholds{DeferredStuckAfter: time.Hour, DeferredOverdueAfter: time.Hour, MaxPending: 10, StuckAfter: time.Hour, RolledBackWindow: time.Hour}
+	f := failure(opName, "1", t0.Add(-time.Hour))
+	running := snapshot()
+	running.InProgress = []check.Attempt{{ID: "7", Name: opName, ExecutedAt: t0.Add(-2 * time.Hour)}}
+	rolled := snapshot()
+	rolled.RolledBack = []check.RolledBackRun{{Attempt: check.Attempt{ID: "3", Name: opName, State: "rolled_back",
+		ExecutedAt: t0.Add(-20 * time.Minute), CompletedAt: ago(19 * time.Minute), RolledBackAt: ago(10 * time.Minute)}}}
+	for _, tc := range []struct {
+		name        string
+		open, close *check.Snapshot
+		closeTh     check.Thresholds
+		later       time.Duration // from t0 to the closing read
+		want        string        // kind and key of the closing event
+		closed      event.Kind    // for problem.closed: the problem's kind
+	}{
+		{"a failed run recovers", snapshot(f), withCompleted(snapshot(), opName, t0), late, time.Minute, "operation.recovered operation.failed/" + opName + "/1", ""},
+		{"a failed row is deleted", snapshot(f), snapshot(), late, time.Minute, "problem.closed operation.failed/" + opName + "/1", event.OperationFailed},
+		{"a stuck run ends", running, snapshot(), late, time.Minute, "operation.unstuck operation.stuck/" + opName + "/7", ""},
+		{"stuck_after is raised", running, running, check.Thresholds{StuckAfter: 3 * time.Hour}, time.Minute, "problem.closed operation.stuck/" + opName + "/7", event.OperationStuck},
+		{"the backlog clears", pending(11), pending(5), late, time.Minute, "pending.cleared pending.threshold", ""},
+		{"max_pending is turned off", pending(11), pending(11), check.Thresholds{}, time.Minute, "problem.closed pending.threshold", event.PendingThreshold},
+		{"stuck deferred operations are reclaimed", withDeferred(check.Deferred{Processing: 2, OldestReservedAt: ago(2 * time.Hour)}), withDeferred(check.Deferred{}), late, time.Minute, "problem.closed deferred.stuck", event.DeferredStuck},
+		{"overdue deferred operations are processed", withDeferred(check.Deferred{Pending: 2, OldestDueAt: ago(2 * time.Hour)}), withDeferred(check.Deferred{}), late, time.Minute, "problem.closed deferred.overdue", event.DeferredOverdue},
+		{"an exhausted deferred operation is reset", withDeferred(check.Deferred{Exhausted: []check.DeferredFailure{{ID: "d1", Operation: "X", Attempts: 3, MaxAttempts: 3}}}), withDeferred(check.Deferred{Pending: 1}), late, time.Minute, "problem.closed deferred.failed/d1", event.DeferredFailed},
+		{"a rolled-back run leaves rolled_back_window", rolled, rolled, late, time.Hour, "problem.closed operation.rolled_back/" + opName + "/3", event.OperationRolledBack},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := initialized()
+			if evs := evaluate(st, tc.open, t0, rules{th: late}); len(evs) != 1 || len(st.Open) != 1 {
+				t.Fatalf("opening: events %v, open %v", kinds(evs), st.Open)
+			}
+			opened := evaluate(st, tc.open, t0, rules{th: late})
+			if len(opened) != 0 {
+				t.Fatalf("the same read again made %v", kinds(opened))
+			}
+			snap := *tc.close
+			snap.TakenAt = t0.Add(tc.later)
+			evs := evaluate(st, &snap, snap.TakenAt, rules{th: tc.closeTh})
+			if got := kinds(evs); len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("closing: events %v, want [%s]", got, tc.want)
+			}
+			if len(st.Open) != 0 {
+				t.Errorf("still open: %v", st.Open)
+			}
+			if tc.closed != "" && event.ProblemKind(evs[0].Key) != tc.closed {
+				t.Errorf("the problem.closed names the kind %q, want %q", event.ProblemKind(evs[0].Key), tc.closed)
+			}
+			if again := evaluate(st, &snap, snap.TakenAt.Add(time.Minute), rules{th: tc.closeTh}); len(again) != 0 {
+				t.Errorf("the close was made again: %v", kinds(again))
+			}
+		})
+	}
+}
+
+func withCompleted(s *check.Snapshot, name string, at time.Time) *check.Snapshot {
+	s.LastCompleted = map[string]time.Time{name: at}
+	return s
 }

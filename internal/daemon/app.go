@@ -397,7 +397,7 @@ func (d *App) tick(ctx context.Context) error {
 		active = append(st.ActiveMutes(now), d.windowsAt(now)...)
 		gated = st.Gate(events, active)
 		for _, ev := range gated.Send {
-			st.Enqueue(ev, d.cfg.Routes.Channels(ev.Kind), now)
+			st.Enqueue(ev, d.cfg.channelsFor(ev), now)
 		}
 		return nil
 	})
@@ -481,12 +481,12 @@ func (d *App) logMutes(events []notify.Event, ended, active []state.Mute, g stat
 		d.logger.Info("mute ended", "id", m.ID, "reason", m.Reason, "by", m.By)
 	}
 	for _, ev := range g.Send {
-		args := []any{"kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.cfg.Routes.Channels(ev.Kind)}
+		args := []any{"kind", string(ev.Kind), "key", ev.Key, "id", ev.ID, "channels", d.cfg.channelsFor(ev)}
 		if slices.ContainsFunc(g.Released, func(r notify.Event) bool { return r.ID == ev.ID }) {
 			args = append(args, "held_by_mute", true)
 		}
 		d.logger.Info("event", args...)
-		d.deps.Observer.Event(ev, d.cfg.Routes.Channels(ev.Kind))
+		d.deps.Observer.Event(ev, d.cfg.channelsFor(ev))
 	}
 	for _, ev := range g.Held {
 		d.logger.Info("event muted: recorded, sent when no mute covers it if its problem is still open", "kind", string(ev.Kind), "key", ev.Key, "id", ev.ID)

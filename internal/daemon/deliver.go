@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/event"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
 )
@@ -301,6 +302,31 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// incidentKeeper is a channel that keeps an incident open per problem
+// until it is told the problem closed (PagerDuty, Opsgenie). Of the
+// channels, only these are told of a problem.closed: a close that people
+// were never told about, but that would leave a pager's incident open
+// for good.
+type incidentKeeper interface {
+	KeepsIncidents() bool
+}
+
+// channelsFor are the channels an event goes to: those its kind is
+// routed to; for a problem.closed, those of the channels its problem's
+// kind (event.ProblemKind of its key) is routed to that keep incidents.
+func (c Config) channelsFor(ev notify.Event) []string {
+	if ev.Kind != notify.ProblemClosed {
+		return c.Routes.Channels(ev.Kind)
+	}
+	var out []string
+	for _, ch := range c.Routes.Channels(event.ProblemKind(ev.Key)) {
+		if k, ok := c.Channels[ch].(incidentKeeper); ok && k.KeepsIncidents() {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // resender is a channel that must be told the open problems at every tick,

@@ -39,6 +39,16 @@ const (
 	DeferredOverdue   Kind = "deferred.overdue"
 	SourceUnreachable Kind = "source.unreachable"
 	SourceRecovered   Kind = "source.recovered"
+	// ProblemClosed: an open problem closed without a recovery of its
+	// own (its failed row was deleted, the deferred operations were
+	// processed or reset, a rolled-back run left rolled_back_window, a
+	// threshold was raised or turned off). It carries the problem's key.
+	// People were not told of these closes
+	// before and are not now: it goes only to the channels that keep an
+	// incident open per problem (PagerDuty, Opsgenie) among those its
+	// problem's kind (ProblemKind of its key) is routed to, so that they
+	// resolve it. It is not a kind routes name.
+	ProblemClosed Kind = "problem.closed"
 	// Digest summarises past failures on the first run (on_first_run: digest).
 	Digest Kind = "digest"
 	// Reminder repeats an event that is still open after repeat_after.
@@ -55,6 +65,26 @@ const (
 // an incident of its own for one at once, and nothing waits for its
 // recovery.
 func Informational(k Kind) bool { return k == Test || k == DeployFinished }
+
+// Closes reports whether an event of kind k ends the problem its Key
+// names: operation.recovered, operation.unstuck, pending.cleared,
+// source.recovered and problem.closed, and kinds added later that are
+// named like them (….recovered, ….unstuck, ….cleared, ….resolved,
+// ….closed). Every other kind opens a problem or repeats an open one: a
+// kind this version does not know is treated as a problem, so that a
+// pager pages rather than dropping it.
+func Closes(k Kind) bool {
+	switch k {
+	case OperationRecovered, OperationUnstuck, PendingCleared, SourceRecovered, ProblemClosed:
+		return true
+	}
+	for _, suffix := range []string{".recovered", ".unstuck", ".cleared", ".resolved", ".closed"} {
+		if strings.HasSuffix(string(k), suffix) {
+			return true
+		}
+	}
+	return false
+}
 
 // Event is one thing worth telling people about. It is stored in the state
 // outbox (as JSON) before it is sent, so every field must survive a round
@@ -91,6 +121,16 @@ type Event struct {
 	Source string `json:"source,omitempty"`
 	// Deploy is how a deploy ended (deploy.finished).
 	Deploy *Deploy `json:"deploy,omitempty"`
+}
+
+// ProblemKind is the kind of the problem that key names: a problem's key
+// is the kind of event that opens it, alone or followed by "/" and what
+// tells it apart ("pending.threshold", "operation.failed/<name>/<id>").
+// A problem.closed carries only its problem's key: this is how the kind,
+// and so the channels it was routed to, is known.
+func ProblemKind(key string) Kind {
+	k, _, _ := strings.Cut(key, "/")
+	return Kind(k)
 }
 
 // Deploy is the outcome of `seqwatch deploy`: the command it wrapped and

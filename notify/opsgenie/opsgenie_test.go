@@ -259,6 +259,7 @@ func TestUnknownKindsCreateAndRecoveriesClose(t *testing.T) {
 		{notify.OperationUnstuck, "close", ""},
 		{notify.PendingCleared, "close", ""},
 		{notify.SourceRecovered, "close", ""},
+		{notify.ProblemClosed, "close", ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {

@@ -194,6 +194,12 @@ func (n *Notifier) content(ev notify.Event) Text {
 	return Text{Summary: r.Title, Body: r.Body}
 }
 
+// KeepsIncidents reports that PagerDuty keeps an incident open per problem
+// until it is resolved, so that the daemon sends it problem.closed for a
+// problem that closes without a recovery to tell (a deleted failed row, a
+// deferred operation processed, a rolled-back run out of its window).
+func (n *Notifier) KeepsIncidents() bool { return true }
+
 // Preview is every request Notify would make for events, one or two per
 // problem (whether or not this process sent them already), with the
 // routing key redacted.

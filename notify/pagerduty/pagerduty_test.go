@@ -299,6 +299,7 @@ func TestUnknownKindsPageAndRecoveriesResolve(t *testing.T) {
 		{notify.OperationUnstuck, "resolve", ""},
 		{notify.PendingCleared, "resolve", ""},
 		{notify.SourceRecovered, "resolve", ""},
+		{notify.ProblemClosed, "resolve", ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
