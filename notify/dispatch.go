@@ -80,9 +80,78 @@ type Outcome struct {
 	RetryAt time.Time
 	// Attempts counts the Notify calls made.
 	Attempts int
-	// Sent counts the events delivered; it is less than len(events) only
-	// when MaxBatch split them and a later message failed.
+	// Sent counts the events delivered by whole messages before the last
+	// one; it is less than len(events) only when MaxBatch split them and
+	// a later message failed.
 	Sent int
+	// Took and Refused say, when the last message was not delivered as a
+	// whole, which of its events were (by id), and which the channel
+	// refused for good, each with its own error: a channel that sends
+	// each event on its own (a pager) may take some, refuse one and fail
+	// on the next. Only Refused events are given up on; the others that
+	// are neither wait for a retry (unless Permanent: an unknown channel).
+	Took    map[string]bool
+	Refused map[string]error
+}
+
+// eachNotifier is a channel that sends each event of a call on its own
+// (a pager: one request per problem) and says what became of each
+// (notify.Pager.NotifyEach): a retry then sends only the events not
+// taken, and a refusal gives up on that event alone.
+type eachNotifier interface {
+	NotifyEach(ctx context.Context, events []Event) []Result
+}
+
+// notifyEach is one attempt to send events through n, with a result per
+// event: n's own when it says, else the call's result for every event.
+func notifyEach(ctx context.Context, n Notifier, events []Event) []Result {
+	out := make([]Result, len(events))
+	if e, ok := n.(eachNotifier); ok {
+		res := e.NotifyEach(ctx, events)
+		for i := range out {
+			if i < len(res) {
+				out[i] = res[i]
+			} else {
+				out[i] = Result{Err: fmt.Errorf("notify: the channel said nothing of event %s", events[i].ID), Retry: true}
+			}
+		}
+		return out
+	}
+	retry, err := n.Notify(ctx, events)
+	for i := range out {
+		out[i] = Result{Err: err, Retry: retry}
+	}
+	return out
+}
+
+// settle records in o what became of each of events in one attempt and
+// returns those worth trying again; o.Err becomes the first of their
+// errors (nil when there are none).
+func (o *Outcome) settle(events []Event, results []Result) []Event {
+	var again []Event
+	o.Err = nil
+	for i, ev := range events {
+		r := results[i]
+		_, hasAfter := RetryAfter(r.Err)
+		switch {
+		case r.Err == nil:
+			if o.Took == nil {
+				o.Took = map[string]bool{}
+			}
+			o.Took[ev.ID] = true
+		case !errors.Is(r.Err, ErrDisabled) && (r.Retry || hasAfter):
+			again = append(again, ev)
+			if o.Err == nil {
+				o.Err = r.Err
+			}
+		default:
+			if o.Refused == nil {
+				o.Refused = map[string]error{}
+			}
+			o.Refused[ev.ID] = r.Err
+		}
+	}
+	return again
 }
 
 // Dispatcher sends events to named channels with retries, backoff,
@@ -210,35 +279,43 @@ func (d *Dispatcher) sendOne(ctx context.Context, channel string, n Notifier, ev
 	}
 	bo.Reset()
 	var wait time.Duration // backoff owed before the next attempt
+	left := events         // the events not yet taken nor refused
 	for attempt := 1; ; attempt++ {
 		if !d.awaitTurn(ctx, channel, wait, &out) {
 			return out
 		}
 		out.Attempts = attempt
 		reqCtx, release := d.attemptContext(ctx)
-		retry, err := n.Notify(reqCtx, events)
+		left = out.settle(left, notifyEach(reqCtx, n, left))
 		release()
-		if err == nil {
+		if len(left) == 0 && len(out.Refused) == 0 {
 			out.Delivered, out.Err, out.RetryAt = true, nil, time.Time{}
-			out.Sent = len(events)
+			out.Sent, out.Took = len(events), nil
 			return out
 		}
-		out.Err = err
+		if len(left) == 0 {
+			// Nothing is worth trying again: what was refused is given
+			// up on; the others were taken.
+			out.Permanent = true
+			for _, ev := range events {
+				if err, ok := out.Refused[ev.ID]; ok && out.Err == nil {
+					out.Err = err
+				}
+			}
+			decision := "give up: not retryable"
+			if errors.Is(out.Err, ErrDisabled) {
+				decision = "give up: endpoint disabled"
+			}
+			d.logger.Warn("notification failed", "channel", channel, "attempt", attempt, "max_attempts", d.maxAttempts,
+				"error", out.Err.Error(), "decision", decision, "refused", len(out.Refused), "taken", len(out.Took))
+			return out
+		}
+		err := out.Err
 		log := d.logger.With("channel", channel, "attempt", attempt,
 			"max_attempts", d.maxAttempts, "error", err.Error())
-
-		if errors.Is(err, ErrDisabled) {
-			out.Permanent = true
-			log.Warn("notification failed", "decision", "give up: endpoint disabled")
-			return out
-		}
 		after, hasAfter := RetryAfter(err)
 		if hasAfter {
 			d.deferChannel(channel, d.now().Add(after))
-		} else if !retry {
-			out.Permanent = true
-			log.Warn("notification failed", "decision", "give up: not retryable")
-			return out
 		}
 		if attempt >= d.maxAttempts {
 			out.RetryAt = d.NotBefore(channel)

@@ -210,28 +210,93 @@ type Pager[R PagerRequest] struct {
 func (p *Pager[R]) Notify(ctx context.Context, events []Event) (retry bool, err error) {
 	var refused []error
 	tried := 0
-	for _, pr := range Problems(events) {
+	for _, r := range p.notifyEach(ctx, events) {
+		tried += r.tried
+		refused = append(refused, r.refused...)
+		if r.Err != nil && (r.Retry || !RefusesContent(r.Err)) {
+			return r.Retry, r.Err
+		}
+	}
+	return false, Refusals(p.Sender.Channel, refused, tried)
+}
+
+// Result is what became of one event of a NotifyEach call.
+type Result struct {
+	// Err is nil when the service took the event (all its requests).
+	Err error
+	// Retry: Err is worth retrying (429, 5xx, a transport error), or the
+	// event was not tried because an earlier one met such an answer.
+	Retry bool
+}
+
+// NotifyEach sends the requests of every problem of events, as Notify
+// does, and says what became of each event: nil when the service took all
+// its requests; its refusal (a 400 for one of a digest's problems does
+// not stop the others) with Retry false; or, from the first answer worth
+// retrying on, that answer with Retry true for it and every event after
+// it, which are not tried. An answer about the channel rather than one
+// request (401, 403, 404) is given to that event and every one after it,
+// with Retry false. A retry of the events not taken never repeats what
+// was (Accepted).
+func (p *Pager[R]) NotifyEach(ctx context.Context, events []Event) []Result {
+	out := make([]Result, len(events))
+	for i, r := range p.notifyEach(ctx, events) {
+		out[i] = r.Result
+	}
+	return out
+}
+
+// eventRun is what became of one event's requests.
+type eventRun struct {
+	Result
+	refused []error
+	tried   int
+}
+
+func (p *Pager[R]) notifyEach(ctx context.Context, events []Event) []eventRun {
+	out := make([]eventRun, len(events))
+	for i, ev := range events {
+		r := p.sendEvent(ctx, ev)
+		out[i] = r
+		if r.Err != nil && (r.Retry || !RefusesContent(r.Err)) {
+			// The service will take nothing more now: the rest waits,
+			// or shares the channel's refusal.
+			for j := i + 1; j < len(out); j++ {
+				out[j].Result = r.Result
+			}
+			break
+		}
+	}
+	return out
+}
+
+// sendEvent sends the requests of one event's problems that the service
+// did not take before.
+func (p *Pager[R]) sendEvent(ctx context.Context, ev Event) eventRun {
+	var run eventRun
+	for _, pr := range Problems([]Event{ev}) {
 		for _, r := range p.Requests(pr) {
 			_, id := r.Names()
 			if p.Accepted.Has(id) {
 				continue
 			}
-			tried++
+			run.tried++
 			retry, err := p.send(ctx, r)
 			switch {
 			case err == nil:
 				p.Accepted.Add(id)
 			case retry || !RefusesContent(err):
-				return retry, err
+				run.Result = Result{Err: err, Retry: retry}
+				return run
 			default:
-				refused = append(refused, err)
+				run.refused = append(run.refused, err)
 			}
 		}
 	}
-	if len(refused) > 0 {
-		return false, Refusals(p.Sender.Channel, refused, tried)
+	if len(run.refused) > 0 {
+		run.Err = Refusals(p.Sender.Channel, run.refused, run.tried)
 	}
-	return false, nil
+	return run
 }
 
 // send builds, paces and posts one request.

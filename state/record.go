@@ -20,6 +20,12 @@ type Outcome struct {
 	Attempts int
 	// Sent counts the events accepted before a later message failed.
 	Sent int
+	// Took and Refused are, when the channel said what became of each
+	// event (a pager sends each on its own), the ids of those it took
+	// and of those it refused for good, each with its own reason: only
+	// those go to the dead letters, and a retry sends only the others.
+	Took    map[string]bool
+	Refused map[string]string
 	// RetryAt, when not zero, is the earliest next attempt the peer
 	// allows.
 	RetryAt time.Time
@@ -41,47 +47,71 @@ type Outcome struct {
 // attempt, so that a channel that is down costs one round per backoff
 // however many alerts wait for it.
 func (s *State) Record(channel string, b Batch, o Outcome, at time.Time) {
-	switch {
-	case o.Delivered:
-		for _, d := range b.Deliveries {
-			s.Delivered(d.Event.ID, channel, at)
-		}
-		s.dueNow(channel, at)
-	case o.Permanent:
-		if o.Disabled {
-			s.Disable(channel, o.Config, o.Err, at)
-		}
-		for _, d := range b.Deliveries {
-			s.Failed(d.Event.ID, channel, o.Err, at, true)
-		}
-	default:
-		started := o.Started
-		if started.IsZero() || started.After(at) {
-			started = at
-		}
-		var hold time.Time // the batch's earliest next attempt
-		for i, d := range b.Deliveries {
-			next := o.RetryAt
-			switch {
-			case i < o.Sent:
-				s.Delivered(d.Event.ID, channel, at)
-				continue
-			case o.Attempts == 0:
-				// No request was made: not a failed round.
-				s.Postpone(d.Event.ID, channel, o.RetryAt)
-			default:
-				next = started.Add(Backoff(d.Attempts + 1))
-				if o.RetryAt.After(next) {
-					next = o.RetryAt
-				}
-				s.Failed(d.Event.ID, channel, o.Err, next, false)
-			}
-			if hold.IsZero() || next.Before(hold) {
-				hold = next
-			}
-		}
-		s.holdChannel(channel, hold)
+	if o.Disabled {
+		s.Disable(channel, o.Config, o.Err, at)
 	}
+	started := o.Started
+	if started.IsZero() || started.After(at) {
+		started = at
+	}
+	var hold time.Time // the batch's earliest next attempt
+	delivered, waiting := false, false
+	for i, d := range b.Deliveries {
+		result, reason := o.Result(i, d.Event.ID)
+		switch result {
+		case Delivered:
+			s.Delivered(d.Event.ID, channel, at)
+			delivered = true
+			continue
+		case Dead:
+			s.Failed(d.Event.ID, channel, reason, at, true)
+			continue
+		}
+		waiting = true
+		next := o.RetryAt
+		switch {
+		case o.Attempts == 0:
+			// No request was made: not a failed round.
+			s.Postpone(d.Event.ID, channel, o.RetryAt)
+		default:
+			next = started.Add(Backoff(d.Attempts + 1))
+			if o.RetryAt.After(next) {
+				next = o.RetryAt
+			}
+			s.Failed(d.Event.ID, channel, o.Err, next, false)
+		}
+		if hold.IsZero() || next.Before(hold) {
+			hold = next
+		}
+	}
+	switch {
+	case waiting:
+		s.holdChannel(channel, hold)
+	case delivered:
+		s.dueNow(channel, at)
+	}
+}
+
+// What Record makes of a delivery (Outcome.Result).
+const (
+	Delivered = "delivered" // it leaves the outbox
+	Dead      = "dead"      // refused for good: a dead letter
+	Waiting   = "waiting"   // in the outbox, for a later attempt
+)
+
+// Result is what Record makes of the i-th delivery of the batch, of event
+// id: Delivered, Dead with its reason, or Waiting.
+func (o Outcome) Result(i int, id string) (result, reason string) {
+	if why, ok := o.Refused[id]; ok {
+		return Dead, why
+	}
+	switch {
+	case o.Delivered || i < o.Sent || o.Took[id]:
+		return Delivered, ""
+	case o.Permanent:
+		return Dead, o.Err
+	}
+	return Waiting, ""
 }
 
 // dueNow makes every delivery waiting for channel due at now.

@@ -121,7 +121,7 @@ func (d *deliverer) deliverChannel(ctx context.Context, channel string, started 
 			return
 		}
 		switch d.send(ctx, b, started) {
-		case "delivered", "dead":
+		case state.Delivered, state.Dead:
 			// The endpoint answers (a refusal of one message says
 			// nothing of the next): the channel's next batch goes.
 		default:
@@ -226,8 +226,8 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 	}
 	if disabled {
 		d.logger.Error("channel is disabled; the alerts go to the dead letters", "channel", ch, "events", len(ids), "disabled_since", dis.Since)
-		d.delivered(ch, ids, "dead")
-		return "dead"
+		d.delivered(ch, ids, state.Dead)
+		return state.Dead
 	}
 	events := make([]notify.Event, len(b.Deliveries))
 	for i, dl := range b.Deliveries {
@@ -237,31 +237,47 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 	// honour: it waits for a short hold and returns RetryAt otherwise.
 	out := d.dispatch.Send(ctx, ch, events)
 	at := d.now()
+	o := d.outcome(ch, out)
+	o.Started = started
 	err = d.save(func(st *state.State) error {
-		o := d.outcome(ch, out)
-		o.Started = started
 		st.Record(ch, b, o, at)
 		return nil
 	})
-	result := "delivered"
+	// Each event's own result: a pager may take some events of a batch
+	// and refuse one.
+	byResult := map[string][]string{}
+	for i, id := range ids {
+		r, _ := o.Result(i, id)
+		byResult[r] = append(byResult[r], id)
+	}
+	sent, dead, waiting := byResult[state.Delivered], byResult[state.Dead], byResult[state.Waiting]
+	if len(sent) > 0 {
+		d.logger.Info("delivered", "channel", ch, "events", len(sent), "attempts", out.Attempts)
+		d.delivered(ch, sent, state.Delivered)
+	}
 	switch {
-	case out.Delivered:
-		d.logger.Info("delivered", "channel", ch, "events", len(ids), "attempts", out.Attempts)
-		d.delivered(ch, ids, "delivered")
-	case out.Permanent && errors.Is(out.Err, notify.ErrDisabled):
+	case len(dead) == 0:
+	case o.Disabled:
 		d.logger.Error("the channel's endpoint answered 410 Gone: the channel is disabled, and its alerts go to the dead letters, until its configuration changes or seqwatch outbox enable "+ch+" (once the endpoint is back at the same address)",
-			"channel", ch, "events", len(ids), "error", errText(out.Err))
-		d.delivered(ch, ids, "dead")
-		result = "dead"
-	case out.Permanent:
-		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(ids), "error", errText(out.Err))
-		d.delivered(ch, ids, "dead")
-		result = "dead"
+			"channel", ch, "events", len(dead), "error", errText(out.Err))
+	case len(o.Refused) > 0:
+		for _, id := range dead {
+			d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "id", id, "error", o.Refused[id])
+		}
 	default:
-		d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(ids)-out.Sent, "attempts", out.Attempts, "error", errText(out.Err))
-		d.delivered(ch, ids[:out.Sent], "delivered")
-		d.delivered(ch, ids[out.Sent:], "waiting")
-		result = "waiting"
+		d.logger.Error("channel refused the alert for good; it is kept in the state's dead letters", "channel", ch, "events", len(dead), "error", errText(out.Err))
+	}
+	d.delivered(ch, dead, state.Dead)
+	if len(waiting) > 0 {
+		d.logger.Warn("alert not delivered; kept in the outbox", "channel", ch, "events", len(waiting), "attempts", out.Attempts, "error", errText(out.Err))
+		d.delivered(ch, waiting, state.Waiting)
+	}
+	result := state.Delivered
+	switch {
+	case len(waiting) > 0:
+		result = state.Waiting
+	case len(dead) > 0:
+		result = state.Dead
 	}
 	if err != nil {
 		// What the store did not take may still be due in memory: the
@@ -274,7 +290,16 @@ func (d *deliverer) send(ctx context.Context, b state.Batch, started time.Time) 
 
 // outcome is the dispatcher's outcome as the state records it.
 func (d *deliverer) outcome(channel string, out notify.Outcome) state.Outcome {
+	var refused map[string]string
+	for id, err := range out.Refused {
+		if refused == nil {
+			refused = map[string]string{}
+		}
+		refused[id] = errText(err)
+	}
 	return state.Outcome{
+		Took:      out.Took,
+		Refused:   refused,
 		Delivered: out.Delivered,
 		Permanent: out.Permanent,
 		Disabled:  out.Permanent && errors.Is(out.Err, notify.ErrDisabled),

@@ -176,6 +176,13 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 	return n.pager.Notify(ctx, events)
 }
 
+// NotifyEach sends as Notify does and says what became of each event
+// (notify.Pager.NotifyEach), so that the outbox records a delivered event
+// as delivered and gives up on a refused one alone.
+func (n *Notifier) NotifyEach(ctx context.Context, events []notify.Event) []notify.Result {
+	return n.pager.NotifyEach(ctx, events)
+}
+
 // newRequest is the HTTP request for r.
 func (n *Notifier) newRequest(ctx context.Context, r request) (*http.Request, error) {
 	var b bytes.Buffer
