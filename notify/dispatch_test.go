@@ -464,3 +464,56 @@ func TestDispatcherLetsTheRequestInFlightFinishWithinTheGrace(t *testing.T) {
 		})
 	}
 }
+
+// scriptedEach answers each event from a script by id (delivered once an
+// event's script runs out), and records the ids of each call.
+type scriptedEach struct {
+	script map[string][]reply
+	calls  [][]string
+}
+
+func (n *scriptedEach) Notify(context.Context, []Event) (bool, error) {
+	panic("the dispatcher called Notify on a channel that says what became of each event")
+}
+
+func (n *scriptedEach) NotifyEach(_ context.Context, events []Event) []Result {
+	var ids []string
+	out := make([]Result, len(events))
+	for i, ev := range events {
+		ids = append(ids, ev.ID)
+		if s := n.script[ev.ID]; len(s) > 0 {
+			out[i] = Result{Err: s[0].err, Retry: s[0].retry}
+			n.script[ev.ID] = s[1:]
+		}
+	}
+	n.calls = append(n.calls, ids)
+	return out
+}
+
+// A channel that sends each event on its own is retried with the events
+// it did not take, and a refusal gives up on that event alone.
+func TestDispatcherRetriesOnlyTheEventsNotTakenAndGivesUpOnARefusedOneAlone(t *testing.T) {
+	clock := newFakeClock()
+	n := &scriptedEach{script: map[string][]reply{"b": {http404}, "c": {http500}}}
+	d := newTestDispatcher(clock, map[string]Notifier{"pager": n}, DispatcherOptions{})
+	events := []Event{{ID: "a", Kind: OperationFailed}, {ID: "b", Kind: OperationFailed}, {ID: "c", Kind: OperationFailed}}
+	o := d.Send(context.Background(), "pager", events)
+	if fmt.Sprint(n.calls) != "[[a b c] [c]]" {
+		t.Errorf("calls %v, want the three events and then only c", n.calls)
+	}
+	if o.Delivered || !o.Permanent || o.Attempts != 2 {
+		t.Errorf("outcome %+v, want not delivered, nothing left to retry, after 2 attempts", o)
+	}
+	if !o.Took["a"] || !o.Took["c"] || o.Took["b"] || len(o.Refused) != 1 || !errors.Is(o.Refused["b"], http404.err) || !errors.Is(o.Err, http404.err) {
+		t.Errorf("took %v, refused %v (err %v); want a and c taken, b refused with its own error", o.Took, o.Refused, o.Err)
+	}
+
+	t.Run("attempts used up: the one still failing waits", func(t *testing.T) {
+		n := &scriptedEach{script: map[string][]reply{"b": {http500, http500, http500}}}
+		d := newTestDispatcher(newFakeClock(), map[string]Notifier{"pager": n}, DispatcherOptions{})
+		o := d.Send(context.Background(), "pager", events)
+		if fmt.Sprint(n.calls) != "[[a b c] [b] [b]]" || o.Delivered || o.Permanent || len(o.Refused) != 0 || !o.Took["a"] || !o.Took["c"] || o.Took["b"] {
+			t.Errorf("calls %v, outcome %+v; want b alone tried again and left to wait", n.calls, o)
+		}
+	})
+}

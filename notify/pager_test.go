@@ -48,6 +48,8 @@ func TestClosesKnowsTheRecoveriesAndTreatsUnknownKindsAsProblems(t *testing.T) {
 		{notify.SourceRecovered, true},
 		{"deferred.recovered", true},
 		{"deferred.resolved", true},
+		{notify.ProblemClosed, true},
+		{"deferred.closed", true},
 		{notify.OperationFailed, false},
 		{notify.OperationStuck, false},
 		{notify.PendingThreshold, false},

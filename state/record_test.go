@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -110,5 +111,51 @@ func TestRecordMakesTheRoundTheChannels(t *testing.T) {
 	}
 	if !next(st, "evt_other", "mail").Equal(later) {
 		t.Error("another channel's delivery was held")
+	}
+}
+
+// A pager says what became of each event of a batch: the one it refused
+// goes to the dead letters alone, with its own reason; the ones it took
+// leave the outbox; the rest waits. Before, one refusal dead-lettered the
+// whole batch, and a 5xx after it kept the events already taken, to be
+// sent again.
+func TestRecordTakesEachEventsOwnResult(t *testing.T) {
+	at := t0.Add(time.Minute)
+	for _, tc := range []struct {
+		name    string
+		o       Outcome
+		outbox  []string // ids left, in order
+		nextAt  time.Time
+		dueNow  bool // the channel's other waiting delivery is due at once
+		lastErr string
+	}{
+		{"taken, refused, then a 5xx", Outcome{Err: "503", Attempts: 1, Took: map[string]bool{"evt_a": true}, Refused: map[string]string{"evt_b": "400 bad summary"}},
+			[]string{"evt_c", "evt_later"}, at.Add(10 * time.Second), false, "503"},
+		{"taken and refused: nothing waits", Outcome{Permanent: true, Err: "400 bad summary", Attempts: 1, Took: map[string]bool{"evt_a": true, "evt_c": true}, Refused: map[string]string{"evt_b": "400 bad summary"}},
+			[]string{"evt_later"}, at, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, b := batchOf("pagerduty", []int{0, 0, 0}, "evt_a", "evt_b", "evt_c")
+			st.Enqueue(event.Event{ID: "evt_later", Kind: event.OperationFailed, Key: "k/later"}, []string{"pagerduty"}, t0)
+			st.Outbox[3].NextAttempt = at.Add(time.Hour) // waiting out a backoff
+			st.Record("pagerduty", b, tc.o, at)
+			var left []string
+			for _, d := range st.Outbox {
+				left = append(left, d.Event.ID)
+			}
+			if !slices.Equal(left, tc.outbox) {
+				t.Fatalf("outbox %v, want %v", left, tc.outbox)
+			}
+			if len(st.Dead) != 1 || st.Dead[0].Event.ID != "evt_b" || st.Dead[0].LastError != "400 bad summary" {
+				t.Fatalf("dead letters %+v, want evt_b alone with its own reason", st.Dead)
+			}
+			if tc.lastErr != "" && (st.Outbox[0].LastError != tc.lastErr || st.Outbox[0].Attempts != 1 || !st.Outbox[0].NextAttempt.Equal(tc.nextAt)) {
+				t.Errorf("the waiting one: %+v", st.Outbox[0])
+			}
+			later := st.Outbox[len(st.Outbox)-1]
+			if got := later.NextAttempt.Equal(at); got != tc.dueNow {
+				t.Errorf("the channel's other delivery due at %s (due now: %v, want %v)", later.NextAttempt, got, tc.dueNow)
+			}
+		})
 	}
 }
