@@ -17,7 +17,10 @@
 // backlog, an exhausted deferred operation or an unreachable database
 // creates the alert; its recovery (operation.recovered, operation.unstuck,
 // pending.cleared, source.recovered) closes it by alias, with a note that
-// says what happened. An event kind this version does not know creates an
+// says what happened, and so does a problem.closed, which the daemon sends
+// here for a problem that closes without a recovery to tell (a deleted
+// failed row, deferred operations processed or reset, a rolled-back run
+// out of its window). An event kind this version does not know creates an
 // alert, so that it pages rather than being dropped. The message (130
 // characters) is the summary, the description (15,000) the details with
 // the exception, its message and the first 20 trace frames (escaped, within 15,000, cut with a marker); priority is
@@ -40,9 +43,12 @@
 //
 // 202 is success (Opsgenie processes requests after answering); 400 and
 // 422 (a request Opsgenie will not take) are permanent for that problem;
-// 429, 5xx and transport errors are retried (notify.HTTPSender). A Notify
-// call that fails part-way (some problems sent, then a 5xx) is retried
-// whole by the outbox. That is harmless: a create for an open alert's
+// 429, 5xx and transport errors are retried (notify.HTTPSender). The
+// Notifier says what became of each event of a call (NotifyEach): the
+// outbox records the ones Opsgenie took as delivered, gives up on a
+// refused one alone, with its own reason, and retries only the rest, so a
+// call that fails part-way (some problems sent, then a 5xx) sends nothing
+// again that Opsgenie took. A retry is harmless anyway: a create for an open alert's
 // alias only raises its count, so a re-sent create, or one sent again
 // after a restart or by another instance taking over, never opens a second
 // alert. Within one process the Notifier also remembers what Opsgenie took

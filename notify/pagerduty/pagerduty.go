@@ -15,7 +15,10 @@
 // hash of the whole. A failure, a stuck run, a pending backlog, an
 // exhausted deferred operation or an unreachable database sends a trigger;
 // its recovery (operation.recovered, operation.unstuck, pending.cleared,
-// source.recovered) sends a resolve under the same key. An event kind this
+// source.recovered) sends a resolve under the same key, and so does a
+// problem.closed, which the daemon sends here for a problem that closes
+// without a recovery to tell (a deleted failed row, deferred operations
+// processed or reset, a rolled-back run out of its window). An event kind this
 // version does not know is sent as a trigger, so that it pages rather than
 // being dropped. Severity is critical, or warning for a stuck run and a
 // pending backlog; source is the application, component the operation,
@@ -35,9 +38,12 @@
 // # Retries
 //
 // 202 is success; 400 (an event PagerDuty will not take) is permanent;
-// 429, 5xx and transport errors are retried (notify.HTTPSender). A Notify
-// call that fails part-way (some problems sent, then a 5xx) is retried
-// whole by the outbox. That is harmless: a trigger for an open alert's
+// 429, 5xx and transport errors are retried (notify.HTTPSender). The
+// Notifier says what became of each event of a call (NotifyEach): the
+// outbox records the ones PagerDuty took as delivered, gives up on a
+// refused one alone, with its own reason, and retries only the rest, so a
+// call that fails part-way (some problems sent, then a 5xx) sends nothing
+// again that PagerDuty took. A retry is harmless anyway: a trigger for an open alert's
 // dedup_key only adds to that alert, so a re-sent trigger, or one sent
 // again after a restart or by another instance taking over, never opens a
 // second incident. Within one process the Notifier also remembers what
