@@ -38,36 +38,9 @@ func newNotifier(t *testing.T, f *fakeOpsgenie, c *testkit.Clock) *Notifier {
 	return n
 }
 
-func recovery(key string) notify.Event {
-	done := t0.Add(time.Hour)
-	return notify.Event{
-		ID: "evt_rec_" + strings.ReplaceAll(key, "/", "_"), Kind: notify.OperationRecovered, Key: key,
-		App: "shop", Environment: "production", OccurredAt: done,
-		Summary:   "2024_01_13_120000_FailedOperation recovered: a run started 2024-01-13 13:00:00 completed",
-		Operation: &notify.Operation{ID: "43", Name: "2024_01_13_120000_FailedOperation", Type: "sync", ExecutedAt: done, CompletedAt: &done},
-	}
-}
-
 // hostileFailure carries hostile text everywhere and a 1 MiB trace.
 func hostileFailure() notify.Event {
-	ev := notifytest.Failure("operation.failed/" + strings.Repeat("Ä<b>/", 200) + "/42")
-	var trace strings.Builder
-	trace.WriteString("#0 /app/" + strings.Repeat("A<b>&@here", 110_000) + ".php(12): x()\n")
-	for i := 1; i < 200; i++ {
-		fmt.Fprintf(&trace, "#%d /app/Foo.php(%d): %s\n", i, i, hostile)
-	}
-	ev.App = "shop " + hostile
-	ev.Environment = "production\r\n<i>"
-	ev.Summary = hostile + strings.Repeat(" &<>", 500)
-	ev.Operation.Name = "2024_01_13_120000_Failed" + hostile
-	ev.Errors = []notify.Error{{
-		Exception: `Illuminate\Database\QueryException` + hostile,
-		Message:   hostile + strings.Repeat("@channel & <i>", 200_000),
-		Trace:     trace.String(),
-		Context:   `{"file":"/app/<x>.php","line":12}`,
-		CreatedAt: t0,
-	}}
-	return ev
+	return notifytest.HostileTrace("operation.failed/"+strings.Repeat("Ä<b>/", 200)+"/42", hostile)
 }
 
 func TestHostileEventArrivesEscapedAndWithinLimits(t *testing.T) {
@@ -75,9 +48,6 @@ func TestHostileEventArrivesEscapedAndWithinLimits(t *testing.T) {
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
 	ev := hostileFailure()
-	if trace := len(ev.Errors[0].Trace); trace < 1<<20 {
-		t.Fatalf("the trace is %d bytes, want at least 1 MiB", trace)
-	}
 	if _, err := n.Notify(context.Background(), []notify.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +105,7 @@ func TestFailureRestartAndRecoveryGiveOneAlert(t *testing.T) {
 	if _, err := second.Notify(ctx, []notify.Event{reminder}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := second.Notify(ctx, []notify.Event{recovery(key)}); err != nil {
+	if _, err := second.Notify(ctx, []notify.Event{notifytest.Recovery(key)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -163,7 +133,7 @@ func TestPartlySentBatchIsRetriedWithoutASecondAlert(t *testing.T) {
 	n := newNotifier(t, f, c)
 	ctx := context.Background()
 	a, b := "operation.failed/A/1", "operation.failed/B/2"
-	batch := []notify.Event{notifytest.Failure(a), recovery(a), notifytest.Failure(b)}
+	batch := []notify.Event{notifytest.Failure(a), notifytest.Recovery(a), notifytest.Failure(b)}
 	f.answerNext(0, 0, http.StatusBadGateway)
 	if retry, err := n.Notify(ctx, batch); err == nil || !retry {
 		t.Fatalf("Notify = %v, %v; want a retryable error", retry, err)
@@ -436,7 +406,7 @@ func TestDefaultRequestsGolden(t *testing.T) {
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
 	ev := notifytest.CutTrace()
-	if _, err := n.Notify(context.Background(), []notify.Event{ev, recovery(ev.Key)}); err != nil {
+	if _, err := n.Notify(context.Background(), []notify.Event{ev, notifytest.Recovery(ev.Key)}); err != nil {
 		t.Fatal(err)
 	}
 	got := f.taken()
