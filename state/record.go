@@ -39,6 +39,10 @@ type Outcome struct {
 // at: delivered events leave the outbox; refused ones go to the dead
 // letters (and a 410 disables the channel); the others wait, after a
 // failed round, for Backoff or the peer's RetryAt, whichever is later.
+// Each delivery's result is its own when the channel said what became of
+// each event (Outcome.Took, Outcome.Refused: a pager takes some of a
+// batch, refuses one with its own reason and fails on the next), the
+// batch's otherwise (Outcome.Result).
 //
 // A round is the channel's, not only the batch's: after a delivery the
 // channel's other waiting deliveries are due at once (its endpoint is
