@@ -411,7 +411,7 @@ func (d *App) tick(ctx context.Context) error {
 	}
 	if snap != nil && err == nil {
 		for _, n := range notes {
-			d.logger.Info("closed without an alert", "why", n)
+			d.logger.Info("closed without a recovery alert (only pagers are told, by problem.closed)", "why", n)
 		}
 		if first {
 			mode := d.cfg.Policy.FirstRun
