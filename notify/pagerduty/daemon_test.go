@@ -54,3 +54,29 @@ func TestARefusedEventAloneIsADeadLetterAndATakenOneIsNeverSentAgain(t *testing.
 		t.Errorf("triggers taken by key %v, want the first and third once each and the refused one never", triggers)
 	}
 }
+
+// Deferred operations that get stuck again after a quiet close page again:
+// the close resolved the first incident, so the trigger under the same
+// dedup_key opens a new one instead of adding to a stale one nobody sees.
+func TestAProblemBackAfterAQuietClosePagesAgain(t *testing.T) {
+	for _, c := range daemontest.Closes() {
+		if c.Key != "deferred.stuck" {
+			continue
+		}
+		clock := newClock()
+		f := newFakePagerDuty(t, clock)
+		d := c.Run(t, func() map[string]notify.Notifier {
+			return map[string]notify.Notifier{"pagerduty": newNotifier(t, f, clock)}
+		}, clock, true)
+		d.Snapshot = c.Open(clock.Now())
+		if err := d.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		in := f.allIncidents()
+		if len(in) != 2 || !in[0].resolved || in[1].resolved || in[1].key != in[0].key {
+			t.Fatalf("incidents %+v, want the first resolved and a second one open under the same key", in)
+		}
+		return
+	}
+	t.Fatal("no deferred.stuck among daemontest.Closes")
+}

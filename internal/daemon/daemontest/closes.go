@@ -15,10 +15,8 @@ import (
 // it: a tick reads Open(now), and a tick After later reads Closed(now).
 type Close struct {
 	Name string
-	// Key is the problem's key; Recovery the kind of the event that
-	// closes it ("" for none: a problem.closed goes to the pagers).
-	Key      string
-	Recovery notify.Kind
+	// Key is the problem's key.
+	Key string
 	// Thresholds are what the problem is judged by.
 	Thresholds   check.Thresholds
 	Open, Closed func(now time.Time) *check.Snapshot
@@ -42,7 +40,7 @@ func Closes() []Close {
 	th := check.Thresholds{DeferredStuckAfter: time.Hour, DeferredOverdueAfter: time.Hour, RolledBackWindow: time.Hour}
 	var rolledAt time.Time
 	return []Close{
-		{Name: "a failed operation recovers", Key: "operation.failed/" + op + "/42", Recovery: notify.OperationRecovered, Thresholds: th, Open: failed,
+		{Name: "a failed operation recovers", Key: "operation.failed/" + op + "/42", Thresholds: th, Open: failed,
 			Closed: func(now time.Time) *check.Snapshot {
 				s := snap()
 				s.LastCompleted = map[string]time.Time{op: now}
