@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -275,7 +274,7 @@ func TestSendErrors(t *testing.T) {
 			f.answerNext(tt.answers...)
 			cfg := Config{APIKey: testKey, APIURL: f.srv.URL}
 			if tt.transport {
-				cfg.APIURL = "http://" + closedAddr(t)
+				cfg.APIURL = "http://" + notifytest.ClosedAddr(t)
 			}
 			if tt.badKey {
 				f.key, f.wrongKeyExpected = "another-key", true
@@ -309,17 +308,6 @@ func TestSendErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedAddr is an address where nothing listens.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 func TestAliasIsPathSafeStableAndDistinct(t *testing.T) {

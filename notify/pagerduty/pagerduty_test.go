@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -316,7 +315,7 @@ func TestSendErrors(t *testing.T) {
 			f.answerNext(tt.answers...)
 			cfg := Config{RoutingKey: testKey, APIURL: f.srv.URL}
 			if tt.transport {
-				cfg.APIURL = "http://" + closedAddr(t)
+				cfg.APIURL = "http://" + notifytest.ClosedAddr(t)
 			}
 			n, err := New(cfg, nil, c.Now, nil, WithSleep(c.Sleep))
 			if err != nil {
@@ -347,17 +346,6 @@ func TestSendErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedAddr is an address where nothing listens.
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
 }
 
 func TestEncodeGivesWayBeforeTheSizeLimit(t *testing.T) {
