@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -96,7 +97,8 @@ type State struct {
 	Disabled map[string]DisabledChannel `json:"disabled,omitempty"`
 	// Threads remembers, per channel and problem key, the chat message an
 	// alert was posted as (Slack bot mode), so its recovery can update it.
-	// An entry is dropped when the closing event is delivered.
+	// An entry is dropped when the closing event is delivered, or when the
+	// problem closes quietly (ForgetThreads).
 	Threads map[string]Thread `json:"threads,omitempty"`
 	// Read is the reader's mark: the watermark, the open problems and the
 	// pending files of the last read, so that the next tick (and the next
@@ -144,6 +146,18 @@ func (t *ThreadStore) SetThread(key, channel, ts string) {
 		st.Threads = map[string]Thread{}
 	}
 	st.Threads[t.key(key)] = Thread{Channel: channel, TS: ts}
+}
+
+// ForgetThreads drops every channel's thread of the problem key: a
+// problem that closed without a closing event to post in its thread
+// (a quiet close) would otherwise keep its entry for good, and a
+// reopening would answer in a thread about the old one.
+func (s *State) ForgetThreads(key string) {
+	for k := range s.Threads {
+		if _, problem, ok := strings.Cut(k, "\x00"); ok && problem == key {
+			delete(s.Threads, k)
+		}
+	}
 }
 
 // OpenProblem is a problem reported and not yet resolved (check.Problem

@@ -167,6 +167,7 @@ func (e *evaluator) close(key string) {
 func (e *evaluator) closeQuietly(key, why string) {
 	p, ok := e.st.Open[key]
 	e.close(key)
+	e.st.ForgetThreads(key)
 	e.notes = append(e.notes, fmt.Sprintf("closed %s without a recovery: %s", key, why))
 	if !ok {
 		return

@@ -622,9 +622,12 @@ func TestEveryCloseOfAnOpenProblemMakesAnEvent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := initialized()
-			if evs := evaluate(st, tc.open, t0, rules{th: late}); len(evs) != 1 || len(st.Open) != 1 {
-				t.Fatalf("opening: events %v, open %v", kinds(evs), st.Open)
+			first := evaluate(st, tc.open, t0, rules{th: late})
+			if len(first) != 1 || len(st.Open) != 1 {
+				t.Fatalf("opening: events %v, open %v", kinds(first), st.Open)
 			}
+			// Slack posted the problem, and another one, as threads.
+			st.Threads = map[string]state.Thread{"slack\x00" + first[0].Key: {Channel: "C1", TS: "1.1"}, "slack\x00other": {Channel: "C1", TS: "2.2"}}
 			opened := evaluate(st, tc.open, t0, rules{th: late})
 			if len(opened) != 0 {
 				t.Fatalf("the same read again made %v", kinds(opened))
@@ -640,6 +643,15 @@ func TestEveryCloseOfAnOpenProblemMakesAnEvent(t *testing.T) {
 			}
 			if tc.closed != "" && event.ProblemKind(evs[0].Key) != tc.closed {
 				t.Errorf("the problem.closed names the kind %q, want %q", event.ProblemKind(evs[0].Key), tc.closed)
+			}
+			// A recovery's thread goes when the recovery is posted in it; a
+			// quiet close has nothing to post, so its thread goes now.
+			_, kept := st.Threads["slack\x00"+first[0].Key]
+			if quiet := tc.closed != ""; kept == quiet {
+				t.Errorf("the problem's thread kept: %v, want %v", kept, !quiet)
+			}
+			if _, ok := st.Threads["slack\x00other"]; !ok {
+				t.Error("another problem's thread went too")
 			}
 			if again := evaluate(st, &snap, snap.TakenAt.Add(time.Minute), rules{th: tc.closeTh}); len(again) != 0 {
 				t.Errorf("the close was made again: %v", kinds(again))
