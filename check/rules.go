@@ -123,7 +123,7 @@ const (
 // exist: a source problem of its own (its kind is source.unreachable), so
 // that it opens and closes apart from the database's.
 func MissingDirKey(path string) string {
-	return SourceKey + "/files/" + path
+	return event.FilesKeyPrefix + path
 }
 
 // FailedKey is the problem key of a failed run (a row of the operations

@@ -66,6 +66,10 @@ const (
 	DeployFinished      = event.DeployFinished
 )
 
+// FilesKeyPrefix begins the key of a source problem about the
+// application's files, not its database (event.FilesKeyPrefix).
+const FilesKeyPrefix = event.FilesKeyPrefix
+
 // Informational reports whether events of kind k tell something and open
 // no problem: a test alert, a deploy's report (event.Informational).
 func Informational(k Kind) bool { return event.Informational(k) }

@@ -123,6 +123,13 @@ type Event struct {
 	Deploy *Deploy `json:"deploy,omitempty"`
 }
 
+// FilesKeyPrefix begins the key of a source.unreachable problem about
+// the application's files (a discovery directory that does not exist),
+// not its database: what the database says is still true meanwhile, so
+// a receiver that mutes everything while the source is down (an
+// Alertmanager inhibition) must tell the two apart.
+const FilesKeyPrefix = "source.unreachable/files/"
+
 // ProblemKind is the kind of the problem that key names: a problem's key
 // is the kind of event that opens it, alone or followed by "/" and what
 // tells it apart ("pending.threshold", "operation.failed/<name>/<id>").

@@ -14,7 +14,9 @@
 //
 //	alertname    SequencerOperationFailed, SequencerOperationStuck,
 //	             SequencerPendingPileUp, SequencerDeferredExhausted or
-//	             SeqwatchSourceUnreachable (SeqwatchTest for notify test)
+//	             SeqwatchSourceUnreachable, SeqwatchDirectoryMissing (a
+//	             discovery directory that does not exist) (SeqwatchTest
+//	             for notify test)
 //	app          the application's name
 //	environment  its environment, when known
 //	operation    the operation's name, for operation and deferred alerts
@@ -197,7 +199,7 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 // stays firing for another open problem with the same labels (a second
 // failed row of the same operation). Call with n.mu held.
 func (n *Notifier) alertFor(e notify.Event, now time.Time) (Alert, bool) {
-	r, _ := ruleOf(e.Kind)
+	r, _ := ruleOf(e)
 	l := labels(e, n.extra)
 	fp := fingerprint(l)
 	a := Alert{Labels: l, Annotations: n.annotations(e), GeneratorURL: n.generatorURL}
@@ -260,7 +262,7 @@ func (n *Notifier) Resend(ctx context.Context, open []notify.Event, untold map[s
 	n.open = map[string]tracked{}
 	fps := map[string]bool{}
 	for _, e := range open {
-		if r, ok := ruleOf(e.Kind); !ok || r.closes || e.Kind == notify.Test {
+		if r, ok := ruleOf(e); !ok || r.closes || e.Kind == notify.Test {
 			continue
 		}
 		a, _ := n.alertFor(e, now)

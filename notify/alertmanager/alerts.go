@@ -24,6 +24,11 @@ const (
 	AlertDeferredStuck       = "SequencerDeferredStuck"
 	AlertDeferredOverdue     = "SequencerDeferredOverdue"
 	AlertSourceUnreachable   = "SeqwatchSourceUnreachable"
+	// AlertDirectoryMissing is a discovery directory that does not
+	// exist: the files' figures are wrong, the database's still hold, so
+	// it is not SeqwatchSourceUnreachable, which inhibition rules use to
+	// mute everything else.
+	AlertDirectoryMissing = "SeqwatchDirectoryMissing"
 	// AlertTest is what `seqwatch notify test` posts; it resolves after
 	// testValidity.
 	AlertTest = "SeqwatchTest"
@@ -63,11 +68,12 @@ type rule struct {
 	closes   bool
 }
 
-// ruleOf is the alert an event kind becomes; ok is false for the kinds
+// ruleOf is the alert an event becomes, by its kind (and for a source
+// problem, whether it is about the files); ok is false for the kinds
 // without one. Digest and Reminder have none: their items are posted
 // instead.
-func ruleOf(kind notify.Kind) (r rule, ok bool) {
-	switch kind {
+func ruleOf(e notify.Event) (r rule, ok bool) {
+	switch kind := e.Kind; kind {
 	case notify.OperationFailed, notify.OperationRecovered:
 		r = rule{AlertOperationFailed, "critical", kind == notify.OperationRecovered}
 	case notify.OperationStuck, notify.OperationUnstuck:
@@ -85,7 +91,11 @@ func ruleOf(kind notify.Kind) (r rule, ok bool) {
 	case notify.DeferredOverdue:
 		r = rule{AlertDeferredOverdue, "warning", false}
 	case notify.SourceUnreachable, notify.SourceRecovered:
-		r = rule{AlertSourceUnreachable, "critical", kind == notify.SourceRecovered}
+		name := AlertSourceUnreachable
+		if strings.HasPrefix(e.Key, notify.FilesKeyPrefix) {
+			name = AlertDirectoryMissing
+		}
+		r = rule{name, "critical", kind == notify.SourceRecovered}
 	case notify.Test:
 		r = rule{AlertTest, "none", false}
 	default:
@@ -104,7 +114,7 @@ func flatten(events []notify.Event) []notify.Event {
 			out = append(out, flatten(e.Items)...)
 			continue
 		}
-		if _, ok := ruleOf(e.Kind); ok {
+		if _, ok := ruleOf(e); ok {
 			out = append(out, e)
 		}
 	}
@@ -115,7 +125,7 @@ func flatten(events []notify.Event) []notify.Event {
 // its closing event have the same labels, so the closing one resolves the
 // alert. Empty values are left out (Alertmanager drops them anyway).
 func labels(e notify.Event, extra map[string]string) map[string]string {
-	r, _ := ruleOf(e.Kind)
+	r, _ := ruleOf(e)
 	l := make(map[string]string, len(extra)+5)
 	for k, v := range extra {
 		l[k] = v
