@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/seqwatch/seqwatch/check"
@@ -75,7 +75,7 @@ func Discover(dirs []string) (files []check.PendingFile, missing []string, err e
 			files = append(files, check.PendingFile{Timestamp: ts, Name: name, File: e.Name(), Path: prefix + e.Name()})
 		}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	slices.SortFunc(files, func(a, b check.PendingFile) int { return strings.Compare(a.Name, b.Name) })
 	return files, missing, nil
 }
 
