@@ -60,21 +60,29 @@ func Discover(dirs []string) (files []check.PendingFile, missing []string, err e
 		}
 		prefix := filepath.Join(dir, "x")
 		prefix = prefix[:len(prefix)-1] // filepath.Join(dir, name) for any file name
+		// The names are sorted, not the files: strings move for a third
+		// of the cost, and the files then come (almost always) in order.
+		var names []string
 		for _, e := range entries {
-			ts, ok := fileTimestamp(e.Name())
-			if !ok || e.IsDir() {
-				continue
+			if _, ok := fileTimestamp(e.Name()); ok && !e.IsDir() {
+				names = append(names, e.Name())
 			}
-			name := StripPHP(e.Name())
+		}
+		slices.Sort(names)
+		for _, file := range names {
+			ts, _ := fileTimestamp(file)
+			name := StripPHP(file)
 			if seen != nil {
 				if seen[name] {
 					continue
 				}
 				seen[name] = true
 			}
-			files = append(files, check.PendingFile{Timestamp: ts, Name: name, File: e.Name(), Path: prefix + e.Name()})
+			files = append(files, check.PendingFile{Timestamp: ts, Name: name, File: file, Path: prefix + file})
 		}
 	}
+	// By name without ".php", which orders a few names ("a-b", "a")
+	// otherwise than their files.
 	slices.SortFunc(files, func(a, b check.PendingFile) int { return strings.Compare(a.Name, b.Name) })
 	return files, missing, nil
 }
