@@ -561,3 +561,42 @@ func TestDaemonStories(t *testing.T) {
 		}
 	}
 }
+
+// TestAQueuedFailureSentAfterItsGraceCarriesItsWholeTrace: a queued run's
+// failure waits out async_retry_grace, so the read that sends it is an
+// incremental one whose mark keeps only the first 1 KB of each trace; the
+// alert still carries the trace as recorded (up to the event's 16 KiB) and
+// counts its bytes from the whole trace.
+func TestAQueuedFailureSentAfterItsGraceCarriesItsWholeTrace(t *testing.T) {
+	t.Parallel()
+	servers := shapeServers(t)
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "#%d /var/www/app/vendor/laravel/framework/src/Illuminate/Queue/Worker.php(%d): Illuminate\\Queue\\Jobs\\Job->fire()\n", i, 400+i)
+	}
+	trace := b.String() + "#300 {main}"
+	for _, d := range dbtest.All {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			a := newShapeApp(t, servers, d, "id", dbtest.RowShape{Name: "queued_failure_trace", Files: []string{dbtest.ShapeOpA},
+				Contents: map[string]string{dbtest.ShapeOpA: dbtest.AsyncRetryablePHP}})
+			tick := a.daemonEvents(t, "")
+			if evs := tick(shapeNow.Add(-2 * time.Hour)); len(evs) != 0 {
+				t.Fatalf("the first tick on empty tables sent %v", kinds(evs))
+			}
+			a.db.InsertOps(t, a.schema, dbtest.Op{Name: dbtest.ShapeOpA, Type: "async", ExecutedAt: dbtest.Wall(shapeNow.Add(-time.Minute)), FailedAt: dbtest.Wall(shapeNow),
+				Errors: []dbtest.Err{{Exception: "RuntimeException", Message: "the queue's try failed", Trace: trace}}})
+			if evs := tick(shapeNow); len(evs) != 0 {
+				t.Fatalf("a queued failure within its grace sent %v", kinds(evs))
+			}
+			evs := tick(shapeNow.Add(5 * time.Minute))
+			if len(evs) != 1 || len(evs[0].Errors) != 1 {
+				t.Fatalf("after the grace: sent %+v, want one operation.failed with its error", evs)
+			}
+			e := evs[0].Errors[0]
+			if e.TraceBytes != len(trace) || len(e.Trace) < 8<<10 || !strings.HasPrefix(trace, e.Trace) {
+				t.Errorf("the alert carries %d bytes of trace and counts %d, want the first frames of the whole %d bytes (more than the mark's 1 KB) and %d", len(e.Trace), e.TraceBytes, len(trace), len(trace))
+			}
+		})
+	}
+}

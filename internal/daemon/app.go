@@ -230,7 +230,7 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		}
 	}
 	snap, next, err := reader.ReadSince(ctx, d.db, d.cfg.Source, d.now(), mark, reader.IncrementalOptions{ReconcileEvery: d.cfg.Reconcile, Watch: watch,
-		RolledBackLookback: d.cfg.Thresholds.RolledBackLookback(), Logger: d.logger})
+		RolledBackLookback: d.cfg.Thresholds.RolledBackLookback(), Logger: d.logger, Reported: d.reported})
 	cost := d.db.Stats().Sub(before)
 	d.logger.Debug("read", "duration", d.now().Sub(start), "queries", cost.Queries, "rows", cost.Rows, "error", err != nil)
 	if err == nil && d.st != nil {
@@ -244,6 +244,21 @@ func (d *App) snapshot(ctx context.Context) (*check.Snapshot, error) {
 		}
 	}
 	return snap, err
+}
+
+// reported says whether the state has seen a failed run (its alert was
+// made, held or silenced on the first run): the read takes the errors of
+// the runs it has not from the database, whole, not from the mark.
+func (d *App) reported(f check.Failure) bool {
+	if d.st == nil {
+		return false
+	}
+	key := check.FailedKey(f.Name, f.ID)
+	if _, ok := d.st.Open[key]; ok {
+		return true
+	}
+	_, ok := d.st.Seen[key]
+	return ok
 }
 
 func (d *App) Close() {

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/seqwatch/seqwatch/internal/heartbeat"
 	"github.com/seqwatch/seqwatch/internal/metrics"
 	"github.com/seqwatch/seqwatch/internal/reader"
+	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 	"github.com/seqwatch/seqwatch/notify"
 	"github.com/seqwatch/seqwatch/state"
@@ -230,7 +232,7 @@ func (o *Observer) ReadEnded(started time.Time, problems check.Problems, err, re
 			oldest = fv.FailedAt
 		}
 		for _, e := range f.Errors {
-			fv.Errors = append(fv.Errors, web.ErrorView{Exception: e.Exception, Message: e.Message, Trace: e.Trace, CreatedAt: e.CreatedTime()})
+			fv.Errors = append(fv.Errors, web.ErrorView{Exception: e.Exception, Message: e.Message, Trace: pageTrace(e.Trace), CreatedAt: e.CreatedTime()})
 		}
 		a.Failing = append(a.Failing, fv)
 	}
@@ -469,4 +471,20 @@ func MuteViews(ms []state.Mute) []web.Mute {
 		out = append(out, web.Mute{ID: m.ID, Reason: m.Reason, Start: m.Start, Until: m.End, KeepUnreachable: m.KeepUnreachable, By: m.By})
 	}
 	return out
+}
+
+// pageTraceBytes is what the page keeps of each trace: the first whole
+// frames, as much as the daemon's read mark keeps between ticks
+// (internal/reader), so that the page shows the same text after every
+// read and a fleet's traces are not held whole until the next tick.
+const pageTraceBytes = 1 << 10
+
+// pageTrace is trace cut for the page, as a copy when cut (a substring
+// would keep the whole trace alive).
+func pageTrace(trace string) string {
+	cut := text.CutLines(trace, pageTraceBytes)
+	if len(cut) == len(trace) {
+		return trace
+	}
+	return strings.Clone(cut)
 }

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +35,29 @@ func TestThePageShowsWhatTheListsDoNot(t *testing.T) {
 	}
 	if got.Verdict != "UNKNOWN" || len(got.Scheduled) != 1 || got.Scheduled[0].Stuck || len(got.InProgress) != 0 {
 		t.Errorf("verdict %s, scheduled %+v, in progress %+v", got.Verdict, got.Scheduled, got.InProgress)
+	}
+}
+
+// The page keeps the first whole frames of a trace within 1 KiB, whatever
+// its length: it holds every application's failures until the next tick.
+func TestThePageKeepsTheHeadOfEachTrace(t *testing.T) {
+	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)
+	failed := now.Add(-time.Hour)
+	var b strings.Builder
+	for i := range 10000 { // about 1 MB
+		fmt.Fprintf(&b, "#%d /var/www/app/vendor/laravel/framework/src/Illuminate/Database/Connection.php(%d): run()\n", i, 800+i)
+	}
+	trace := b.String()
+	o := &Observer{app: "shop", now: func() time.Time { return now }, metrics: metrics.New("test"), board: web.NewBoard(nil)}
+	snap := &check.Snapshot{App: "shop", TakenAt: now, Failing: []check.Failure{{
+		Attempt: check.Attempt{ID: "42", Name: "2024_03_01_100000_Backfill", Type: "sync", ExecutedAt: failed, FailedAt: &failed},
+		Errors:  []check.ErrorRecord{{ID: "1", Exception: "RuntimeException", Message: "boom", Trace: trace, CreatedAt: &failed}}}}}
+	o.ReadEnded(now, check.Assess(snap, check.DefaultThresholds()), nil, nil)
+	if len(o.last.Failing) != 1 || len(o.last.Failing[0].Errors) != 1 {
+		t.Fatalf("failing = %+v, want the failure with its error", o.last.Failing)
+	}
+	got := o.last.Failing[0].Errors[0].Trace
+	if len(got) > 1<<10 || len(got) < 900 || !strings.HasPrefix(trace, got+"\n") {
+		t.Errorf("the page keeps %d bytes of a %d-byte trace, want its first whole frames within 1 KiB:\n%s", len(got), len(trace), got)
 	}
 }

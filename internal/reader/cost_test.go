@@ -129,9 +129,12 @@ func wantGenerated(t *testing.T, snap *check.Snapshot, g dbtest.Generated) {
 		t.Errorf("failing: %d operations, %d rows; want 5 and 10", snap.Counts.Failing, len(snap.Failing))
 	}
 	for _, f := range snap.Failing {
-		// 4-8 KB traces (an incremental read keeps 4 KB of them).
-		if len(f.Errors) != 1 || len(f.Errors[0].Trace) < 3000 {
+		// 4-8 KB traces (an incremental read answers a reported run
+		// with the first frames the mark keeps, up to 1 KB).
+		if len(f.Errors) != 1 {
 			t.Errorf("failing row %s has %d errors", f.ID, len(f.Errors))
+		} else if n := len(f.Errors[0].Trace); n < 700 {
+			t.Errorf("failing row %s has a trace of %d bytes", f.ID, n)
 		}
 	}
 	if len(snap.InProgress) != 3 {

@@ -34,6 +34,13 @@ type IncrementalOptions struct {
 	Watch              []string
 	RolledBackLookback time.Duration
 	Logger             *slog.Logger
+	// Reported says whether a failed run's alert has been made (nil: every
+	// run's has). A mark keeps only the first lines of each error's trace
+	// (markTrace), enough for the status page: the errors of a failing run
+	// the mark knows are taken from it when the run is reported, and read
+	// again in full when it is not (a queued run waiting out its retry
+	// grace), since its alert is built from this read.
+	Reported func(check.Failure) bool
 }
 
 // ReadSince reads the application incrementally from prev (nil, or a mark
@@ -133,11 +140,12 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		return nil, nil, err
 	}
 	failing, running := set.result()
-	// Known failures keep the errors of the mark; only new ones are read.
+	// Known failures keep the errors of the mark; only new ones, and those
+	// not reported yet (their alert needs the whole traces), are read.
 	var fresh []check.Failure
 	at := map[string]int{}
 	for i, f := range failing {
-		if k, ok := known[f.ID]; ok {
+		if k, ok := known[f.ID]; ok && (opt.Reported == nil || opt.Reported(f)) {
 			failing[i].Errors = k.Errors
 		} else {
 			at[f.ID] = i
@@ -282,15 +290,17 @@ func markOf(s *check.Snapshot, source, dirs, watermark string, reconciled time.T
 	}
 	m.RolledBack = s.RolledBack
 	// Traces and messages are cut (markTrace, markMessage): the mark lives
-	// in the state file, rewritten whenever it changes, and alerts are
-	// built from fresh reads, not from the mark; what it keeps is for the
-	// status page.
+	// in the state file, rewritten whenever it changes, and in the
+	// daemon's memory between ticks, once per application; alerts are
+	// built from fresh reads (IncrementalOptions.Reported), not from the
+	// mark; what it keeps is for the status page. The cut text is a copy:
+	// a substring would keep the whole trace it was cut from alive.
 	m.Failing = make([]check.Failure, len(s.Failing))
 	for i, f := range s.Failing {
 		errs := make([]check.ErrorRecord, len(f.Errors))
 		for j, e := range f.Errors {
-			e.Trace = text.CutLines(e.Trace, markTrace)
-			e.Message = text.CutBytes(e.Message, markMessage)
+			e.Trace = cutCopy(e.Trace, text.CutLines(e.Trace, markTrace))
+			e.Message = cutCopy(e.Message, text.CutBytes(e.Message, markMessage))
 			errs[j] = e
 		}
 		f.Errors = errs
@@ -309,10 +319,24 @@ func stillFailing(failing []check.Failure, id string) bool {
 	return false
 }
 
+// cutCopy is cut, a prefix of s, as a string of its own when it is
+// shorter than s (an uncut string is shared: a mark taken from a mark
+// copies nothing).
+func cutCopy(s, cut string) string {
+	if len(cut) == len(s) {
+		return s
+	}
+	return strings.Clone(cut)
+}
+
 // markTrace and markMessage bound what a mark keeps of each error: a
-// burst of a thousand failures stays a few MB of state.
+// burst of a thousand failures stays a few MB of state, and a daemon
+// watching a thousand applications holds a mark for each. markTrace is
+// the first frames of a PHP trace (each 100-250 bytes): where it was
+// thrown, for the status page; the whole trace is read again for an
+// alert (IncrementalOptions.Reported) and by status --failed -v.
 const (
-	markTrace   = 4 << 10
+	markTrace   = 1 << 10
 	markMessage = 2 << 10
 )
 

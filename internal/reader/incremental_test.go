@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,6 +238,135 @@ func TestReadSinceFromAnEmptyTableSeesTheFirstFailure(t *testing.T) {
 			}
 			if len(snap.Failing) != 1 {
 				t.Errorf("failing = %v after the first failure in an empty table, want it", snap.Failing)
+			}
+		})
+	}
+}
+
+// longTrace is a PHP trace of frames frames (about 120 bytes each).
+func longTrace(frames int) string {
+	var b strings.Builder
+	for i := range frames {
+		fmt.Fprintf(&b, "#%d /var/www/app/vendor/laravel/framework/src/Illuminate/Database/Connection.php(%d): Illuminate\\Database\\Connection->run()\n", i, 800+i)
+	}
+	fmt.Fprintf(&b, "#%d {main}", frames)
+	return b.String()
+}
+
+// markTraceBytes is the trace text a mark keeps of its failing runs.
+func markTraceBytes(m *check.Mark) (n int) {
+	for _, f := range m.Failing {
+		for _, e := range f.Errors {
+			n += len(e.Trace)
+		}
+	}
+	return n
+}
+
+// TestMarkHoldsABoundedHeadOfEachTrace: a daemon holds a mark per
+// application between ticks, so what a mark holds of a failing run's
+// trace is bounded whatever the trace's length, on the heap as in the
+// state file: a cut that shared the read's text would keep the whole
+// trace alive.
+func TestMarkHoldsABoundedHeadOfEachTrace(t *testing.T) {
+	const perTrace = 1 << 10 // the head a mark keeps of each trace
+	for _, d := range dbtest.All {
+		t.Run(string(d), func(t *testing.T) { // not parallel: it weighs the heap
+			heap := func() int64 {
+				var m runtime.MemStats
+				runtime.GC()
+				runtime.GC()
+				runtime.ReadMemStats(&m)
+				return int64(m.HeapAlloc)
+			}
+			var sizes []int
+			for _, frames := range []int{50, 20000} { // 6 KB and 2.4 MB
+				schema := dbtest.Schema{}
+				a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA, opB}})
+				trace := longTrace(frames)
+				for _, name := range []string{opA, opB} {
+					a.db.InsertOps(t, schema, dbtest.Op{Name: name, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
+						Errors: []dbtest.Err{{Exception: "RuntimeException", Message: "boom", Trace: trace}}})
+				}
+				src := a.resolve(t, laravel.Settings{})
+				ctx := context.Background()
+				db, err := reader.Open(ctx, src.Conn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := heap()
+				snap, mark, err := reader.ReadSince(ctx, db, src, baseNow, nil, reader.IncrementalOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(snap.Failing[0].Errors[0].Trace); got != len(trace) {
+					t.Fatalf("the read's trace has %d bytes, want all %d", got, len(trace))
+				}
+				snap = nil
+				db.Close() // its buffers grew to the largest row
+				held := heap() - before
+				if n := markTraceBytes(mark); n > 2*perTrace {
+					t.Errorf("%d-byte traces: the mark keeps %d bytes of trace for 2 errors, want at most %d", len(trace), n, 2*perTrace)
+				}
+				if held > 256<<10 {
+					t.Errorf("%d-byte traces: holding the mark holds %d bytes of heap, want at most 256 KB", len(trace), held)
+				}
+				b, err := json.Marshal(mark)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sizes = append(sizes, len(b))
+				t.Logf("%d-byte traces: mark %d bytes encoded, %d bytes of trace, %d bytes of heap held", len(trace), len(b), markTraceBytes(mark), held)
+			}
+			if sizes[1] > sizes[0]+64 {
+				t.Errorf("the encoded mark grew with the traces' length: %d bytes with 6 KB traces, %d with 2.4 MB", sizes[0], sizes[1])
+			}
+		})
+	}
+}
+
+// TestReadSinceReadsWholeErrorsOfUnreportedFailures: a mark keeps only the
+// head of each trace, so a failing run it knows whose alert is not made
+// yet (a queued run in its retry grace) has its errors read again, whole;
+// a reported one is answered from the mark.
+func TestReadSinceReadsWholeErrorsOfUnreportedFailures(t *testing.T) {
+	for _, d := range dbtest.All {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			schema := dbtest.Schema{}
+			a := newApp(t, d, schema, dbtest.AppFiles{Operations: []string{opA}})
+			trace := longTrace(200)
+			a.db.InsertOps(t, schema, dbtest.Op{Name: opA, ExecutedAt: day + "09:00:00", FailedAt: day + "09:00:01",
+				Errors: []dbtest.Err{{Exception: "RuntimeException", Message: "boom", Trace: trace}}})
+			src := a.resolve(t, laravel.Settings{})
+			ctx := context.Background()
+			db, err := reader.Open(ctx, src.Conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			_, mark, err := reader.ReadSince(ctx, db, src, baseNow, nil, reader.IncrementalOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				reported  bool
+				wantBytes int
+			}{{false, len(trace)}, {true, markTraceBytes(mark)}} {
+				before := db.Stats()
+				snap, _, err := reader.ReadSince(ctx, db, src, baseNow.Add(time.Minute), mark, reader.IncrementalOptions{
+					Reported: func(check.Failure) bool { return tc.reported }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cost := db.Stats().Sub(before)
+				if len(snap.Failing) != 1 || len(snap.Failing[0].Errors) != 1 {
+					t.Fatalf("reported %v: failing = %+v, want the one failure with its error", tc.reported, snap.Failing)
+				}
+				if got := len(snap.Failing[0].Errors[0].Trace); got != tc.wantBytes {
+					t.Errorf("reported %v: the trace has %d bytes, want %d (whole: %d, the mark's: %d)", tc.reported, got, tc.wantBytes, len(trace), markTraceBytes(mark))
+				}
+				t.Logf("reported %v: %d queries, %d rows", tc.reported, cost.Queries, cost.Rows)
 			}
 		})
 	}
