@@ -168,7 +168,7 @@ func newFleet(t *testing.T, d dbtest.Dialect, shape dbtest.Shape, n, size int) *
 		migs = append(migs, fmt.Sprintf("2019_%02d_%02d_000000_create_table_%d_table", i%12+1, i%28+1, i))
 	}
 	tmpl.InsertMigrations(t, schema, migs...)
-	insertDeferredHistory(t, tmpl, size/10)
+	tmpl.InsertDeferredHistory(t, size/10-5, 5)
 	switch d {
 	case dbtest.Postgres:
 		if _, err := tmpl.SQL.Exec("VACUUM ANALYZE"); err != nil {
@@ -313,52 +313,6 @@ func writeClone(t *testing.T, dir, files string, db *dbtest.DB) {
 		if err := os.Symlink(filepath.Join(files, "database", sub), p); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// insertDeferredHistory fills deferred_operations with n rows of which
-// nearly all completed long ago, and a few wait for a future time: a
-// history that holds no problem.
-func insertDeferredHistory(t *testing.T, db *dbtest.DB, n int) {
-	t.Helper()
-	tx, err := db.SQL.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	const cols = "operation, payload, due_at, status, attempts, max_attempts, reserved_at, processed_at, created_at, updated_at"
-	base := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
-	var vals []any
-	rows := 0
-	flush := func() {
-		if rows == 0 {
-			return
-		}
-		row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-		q := "insert into deferred_operations (" + cols + ") values " + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
-		if _, err := tx.Exec(db.Rebind(q), vals...); err != nil {
-			t.Fatalf("insert deferred_operations: %v", err)
-		}
-		vals, rows = vals[:0], 0
-	}
-	for i := range n {
-		due := base.Add(time.Duration(i) * 10 * time.Minute)
-		status, processed, reserved := "completed", any(due.Add(time.Second).Format(time.DateTime)), any(due.Format(time.DateTime))
-		if i >= n-5 {
-			// Waiting for their time, years from now (before 2038: MariaDB's timestamp ends there).
-			due = time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i-n) * time.Hour)
-			status, processed, reserved = "pending", nil, nil
-		}
-		at := due.Format(time.DateTime)
-		vals = append(vals, fmt.Sprintf("App\\Operations\\Deferred%07d", i), `{"invoice":`+strconv.Itoa(i)+`}`, at, status, 1, 3, reserved, processed, at, at)
-		rows++
-		if rows == 500 {
-			flush()
-		}
-	}
-	flush()
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -180,7 +180,11 @@ func (e ErrorRecord) CreatedTime() time.Time {
 
 // Deferred summarises the optional deferred_operations table.
 type Deferred struct {
-	Pending    int `json:"pending"`
+	// Pending counts the pending rows already due (due_at at or before
+	// the snapshot): the ones sequencer:deferred-process should have
+	// taken. Rows waiting for a later time are not read.
+	Pending int `json:"pending"`
+	// Processing counts the rows in processing.
 	Processing int `json:"processing"`
 	// OldestDueAt is the earliest due_at of the pending rows, and
 	// OldestReservedAt the earliest reserved_at of the processing rows

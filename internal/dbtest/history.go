@@ -266,3 +266,51 @@ func (db *DB) Analyze(t testing.TB) {
 		t.Fatalf("dbtest: %s: %v", q, err)
 	}
 }
+
+// InsertDeferredHistory fills deferred_operations (Schema.WithDeferred) with
+// the history of a queue that holds no problem: done rows that completed
+// long ago (due every 10 minutes from 2021), then waiting rows pending
+// for a time years from now (before 2038: MariaDB's timestamp ends there).
+// Rows are inserted 500 to a statement, in one transaction.
+func (db *DB) InsertDeferredHistory(t testing.TB, done, waiting int) {
+	t.Helper()
+	tx, err := db.SQL.Begin()
+	if err != nil {
+		t.Fatalf("dbtest: InsertDeferredHistory: %v", err)
+	}
+	defer tx.Rollback()
+	const cols = "operation, payload, due_at, status, attempts, max_attempts, reserved_at, processed_at, created_at, updated_at"
+	base := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	var vals []any
+	rows := 0
+	flush := func() {
+		if rows == 0 {
+			return
+		}
+		row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		q := "insert into deferred_operations (" + cols + ") values " + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+		if _, err := tx.Exec(db.Rebind(q), vals...); err != nil {
+			t.Fatalf("dbtest: insert deferred_operations: %v", err)
+		}
+		vals, rows = vals[:0], 0
+	}
+	n := done + waiting
+	for i := range n {
+		due := base.Add(time.Duration(i) * 10 * time.Minute)
+		status, processed, reserved := "completed", any(due.Add(time.Second).Format(time.DateTime)), any(due.Format(time.DateTime))
+		if i >= done {
+			due = time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i-n) * time.Hour)
+			status, processed, reserved = "pending", nil, nil
+		}
+		at := due.Format(time.DateTime)
+		vals = append(vals, fmt.Sprintf("App\\Operations\\Deferred%07d", i), fmt.Sprintf(`{"invoice":%d}`, i), at, status, 1, 3, reserved, processed, at, at)
+		rows++
+		if rows == 500 {
+			flush()
+		}
+	}
+	flush()
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("dbtest: InsertDeferredHistory: %v", err)
+	}
+}

@@ -185,7 +185,7 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	}
 	snap.Counts.RolledBack = len(snap.RolledBack)
 	if hasDeferred {
-		if snap.Deferred, err = r.deferred(ctx); err != nil {
+		if snap.Deferred, err = r.deferred(ctx, now); err != nil {
 			return nil, nil, err
 		}
 		snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)

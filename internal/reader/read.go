@@ -161,7 +161,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		snap.Counts.Scheduled = len(snap.Scheduled)
 		snap.Counts.RolledBack = len(snap.RolledBack)
 		if hasDeferred {
-			if snap.Deferred, err = r.deferred(ctx); err != nil {
+			if snap.Deferred, err = r.deferred(ctx, now); err != nil {
 				return nil, nil, reader{}, err
 			}
 			snap.Counts.DeferredExhausted = len(snap.Deferred.Exhausted)
@@ -399,17 +399,18 @@ func (r *reader) migrations(ctx context.Context) (map[string]bool, error) {
 	return ran, err
 }
 
-// deferred summarises deferred_operations: counts by status and the rows
-// that used up their attempts.
-func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
+// deferred summarises deferred_operations as of now: the pending rows
+// already due, the rows in processing, and the rows that used up their
+// attempts. Only those can be a problem (check.DeferredOverdue,
+// DeferredStuck, and an exhausted row each), so that is all it reads, on
+// the (status, due_at) index: the completed and cancelled history and the
+// rows waiting for a later time are never touched (TestDeferredReadFollowsProblems
+// counts the rows each database examines).
+func (r *reader) deferred(ctx context.Context, now time.Time) (*check.Deferred, error) {
 	d := &check.Deferred{Exhausted: []check.DeferredFailure{}}
-	tbl := r.d.table(r.t.Deferred)
 	what := fmt.Sprintf("read deferred operations table %q", r.t.Deferred)
-	// Two rows, on the (status, due_at) index: the earliest due_at of the
-	// pending rows is near its first entry; the processing rows are few.
-	// Values that cannot be read are left out of the minimums.
-	readable := func(col string) string { return "MIN(CASE WHEN " + r.d.stampOK(col) + " THEN " + col + " END)" }
-	err := r.query(ctx, what, "SELECT status, COUNT(*), "+readable("due_at")+", "+readable("reserved_at")+" FROM "+tbl+" WHERE status IN ('pending', 'processing') GROUP BY status", nil, func(rows *sql.Rows) error {
+	summary, exhausted := r.deferredQueries(now)
+	err := r.query(ctx, what, summary.q, summary.args, func(rows *sql.Rows) error {
 		var status string
 		var n int
 		due, reserved := r.stamp("due_at"), r.stamp("reserved_at")
@@ -426,9 +427,7 @@ func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := "SELECT " + r.d.text("id") + ", operation, attempts, max_attempts, failed_at, last_error FROM " + tbl +
-		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, failed_at DESC"
-	err = r.query(ctx, what, q, nil, func(rows *sql.Rows) error {
+	err = r.query(ctx, what, exhausted.q, exhausted.args, func(rows *sql.Rows) error {
 		var f check.DeferredFailure
 		failed := r.stamp("failed_at")
 		var lastErr sql.NullString
@@ -441,6 +440,34 @@ func (r *reader) deferred(ctx context.Context) (*check.Deferred, error) {
 		return nil
 	})
 	return d, err
+}
+
+// statement is one SQL statement and its arguments.
+type statement struct {
+	q    string
+	args []any
+}
+
+// deferredQueries are deferred's two statements at now. The summary is two
+// rows (a count and an oldest time each), each a range of the (status,
+// due_at) index: the pending rows due at or before now (what
+// sequencer:deferred-process would take; Sequencer moves a retried row back
+// to pending with a later due_at) and the processing rows, few unless their
+// workers died. Values that cannot be read are left out of the minimums.
+// The exhausted rows are those with status failed: Sequencer sets it only
+// when the attempts are used up, and the row stays so until someone acts;
+// attempts >= max_attempts says so again for other writers.
+func (r *reader) deferredQueries(now time.Time) (summary, exhausted statement) {
+	tbl := r.d.table(r.t.Deferred)
+	readable := func(col string) string { return "MIN(CASE WHEN " + r.d.stampOK(col) + " THEN " + col + " END)" }
+	summary = statement{
+		q: "SELECT 'pending', COUNT(*), " + readable("due_at") + ", NULL FROM " + tbl + " WHERE status = 'pending' AND due_at <= " + r.d.ph(1) +
+			"\nUNION ALL\nSELECT 'processing', COUNT(*), NULL, " + readable("reserved_at") + " FROM " + tbl + " WHERE status = 'processing'",
+		args: []any{now.In(r.loc).Format(time.DateTime)},
+	}
+	exhausted = statement{q: "SELECT " + r.d.text("id") + ", operation, attempts, max_attempts, failed_at, last_error FROM " + tbl +
+		" WHERE status = 'failed' AND attempts >= max_attempts ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, failed_at DESC"}
+	return summary, exhausted
 }
 
 // lastCompleted adds to lastOK the newest completed run of each name whose
