@@ -10,7 +10,8 @@ package bench_test
 //     --once again: the state holds the read mark), with the state in files
 //     and in a PostgreSQL database (state.postgres);
 //   - check --config over every application;
-//   - for each: wall time, peak RSS (getrusage), the most connections seen
+//   - for each: wall time, CPU time of seqwatch and of the applications'
+//     server, peak RSS (getrusage), the most connections seen
 //     on the applications' server, and what an unchanged tick writes: the
 //     state server's WAL (pg_current_wal_lsn before and after) or the bytes
 //     the process wrote to disk (getrusage's blocks written).
@@ -22,7 +23,8 @@ package bench_test
 // SEQWATCH_FLEET_APPS (100: applications on each server), SEQWATCH_FLEET_ROWS
 // (100000), SEQWATCH_FLEET_SQLITE_APPS (1000), SEQWATCH_FLEET_SQLITE_ROWS
 // (10000), SEQWATCH_FLEET_RUNS (3: unchanged ticks, the median is shown),
-// SEQWATCH_FLEET_OUT (a file for the Markdown table), SEQWATCH_FLEET_TRACE (a
+// SEQWATCH_FLEET_MARIADB_POOL (MB: the MariaDB server's InnoDB buffer pool,
+// 32 in the test harness), SEQWATCH_FLEET_OUT (a file for the Markdown table), SEQWATCH_FLEET_TRACE (a
 // file for PostgreSQL's log of every connection and statement of check
 // --config, with durations), SEQWATCH_FLEET_KEEP (a
 // directory where the SQLite fleet and its seqwatch.yaml stay after the run,
@@ -33,6 +35,7 @@ package bench_test
 import (
 	"cmp"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,7 +80,10 @@ type fleetRun struct {
 	written  int64 // bytes the process wrote to disk
 	walBytes int64 // -1: not measured
 	conns    int   // most connections seen on the applications' server
-	code     int
+	// serverCPU is the processor time the applications' server spent
+	// meanwhile (-1: not measured; SQLite has no server).
+	serverCPU time.Duration
+	code      int
 }
 
 // TestFleet is the fleet benchmark; see the comment at the top of the file.
@@ -114,8 +120,8 @@ func TestFleet(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Command: `SEQWATCH_FLEET=1 go test ./bench -run TestFleet -v -timeout 3h`; %s; %d CPUs; load average at the start %s, at the end %s (the 1, 5 and 15 minute averages); unchanged tick: median of %d runs; MB: peak RSS.\n\n",
 		time.Now().UTC().Format("2006-01-02"), numCPU(), load, loadAvg(), runs)
-	b.WriteString("| database | shape | apps × rows | state | first tick s (CPU s, MB) | unchanged tick s (CPU s, MB) | unchanged tick writes | `check --config` s (CPU s, MB) | most connections | load (1 min) |\n")
-	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| database | shape | apps × rows | state | first tick s (CPU s, MB) | unchanged tick s (CPU s, MB) | unchanged tick writes | `check --config` s (CPU s, MB) | server CPU s: first tick, `check` | most connections | load (1 min) |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		b.WriteString(r + "\n")
 	}
@@ -159,6 +165,14 @@ func newFleet(t *testing.T, d dbtest.Dialect, shape dbtest.Shape, n, size int) *
 	} else {
 		f.srv = dbtest.NewServer(t, d)
 		tmpl = f.srv.NewDatabase(t)
+	}
+	if mb := envInt("SEQWATCH_FLEET_MARIADB_POOL", 0); mb > 0 && d == dbtest.MySQL {
+		// The test harness's server has a 32 MB buffer pool, which the
+		// fleet's 100 databases (about 6 GB) go through; a real server
+		// has one sized to its data. InnoDB resizes it while it runs.
+		if _, err := tmpl.SQL.Exec(fmt.Sprintf("SET GLOBAL innodb_buffer_pool_size = %d", mb<<20)); err != nil {
+			t.Fatalf("SEQWATCH_FLEET_MARIADB_POOL: %v", err)
+		}
 	}
 	schema := dbtest.Schema{WithDeferred: true}
 	dbtest.CreateSchema(t, tmpl, schema)
@@ -399,6 +413,17 @@ func (f *fleet) traceOn(t *testing.T) func() {
 	}
 }
 
+// errNoServer: an SQLite fleet has no server whose time could be taken.
+var errNoServer = errors.New("no server")
+
+// seconds is d in seconds, or "–" when it was not measured (negative).
+func seconds(d time.Duration) string {
+	if d < 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", d.Seconds())
+}
+
 // walLSN is the state server's WAL position, in bytes.
 func walLSN(t *testing.T, db *sql.DB) int64 {
 	t.Helper()
@@ -413,10 +438,15 @@ func walLSN(t *testing.T, db *sql.DB) int64 {
 // state server's pool.
 func (f *fleet) run(t *testing.T, wal *sql.DB, argv ...string) fleetRun {
 	t.Helper()
-	r := fleetRun{walBytes: -1}
+	r := fleetRun{walBytes: -1, serverCPU: -1}
 	var before int64
 	if wal != nil {
 		before = walLSN(t, wal)
+	}
+	var cpuBefore time.Duration
+	cpuErr := errNoServer
+	if f.srv != nil {
+		cpuBefore, cpuErr = f.srv.CPU()
 	}
 	// Peak RSS from /usr/bin/time, not from this process's wait: Linux
 	// carries the forking process's peak into its child's ru_maxrss, and
@@ -444,6 +474,11 @@ func (f *fleet) run(t *testing.T, wal *sql.DB, argv ...string) fleetRun {
 	start := time.Now()
 	err := cmd.Run()
 	r.wall = time.Since(start)
+	if cpuErr == nil {
+		if after, err := f.srv.CPU(); err == nil {
+			r.serverCPU = after - cpuBefore
+		}
+	}
 	close(stop)
 	r.conns = <-peak
 	if wal != nil {
@@ -494,7 +529,7 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	}
 	cfg := f.config(t, dir, stateURL)
 	first := f.run(t, wal, bin, "run", "--once", "--config", cfg)
-	t.Logf("%s %s %s: first tick %s (CPU %s), %.0f MB, %d connections at most; load %s", f.d, f.shape, stateKind, first.wall.Round(time.Millisecond), first.cpu.Round(time.Millisecond), first.rssMB, first.conns, loadAvg())
+	t.Logf("%s %s %s: first tick %s (CPU %s, server CPU %s s), %.0f MB, %d connections at most; load %s", f.d, f.shape, stateKind, first.wall.Round(time.Millisecond), first.cpu.Round(time.Millisecond), seconds(first.serverCPU), first.rssMB, first.conns, loadAvg())
 	var ticks []fleetRun
 	for range runs {
 		r := f.run(t, wal, bin, "run", "--once", "--config", cfg)
@@ -503,22 +538,23 @@ func measureFleet(t *testing.T, bin string, f *fleet, stateKind string, stateSrv
 	}
 	slices.SortFunc(ticks, func(a, b fleetRun) int { return int(a.wall - b.wall) })
 	tick := ticks[len(ticks)/2]
-	check := fleetRun{walBytes: -1}
+	check := fleetRun{walBytes: -1, serverCPU: -1}
 	checkCol := "–"
 	if withCheck {
 		trace := f.traceOn(t)
 		check = f.run(t, nil, bin, "check", "--config", cfg)
 		trace()
 		checkCol = fmt.Sprintf("%.1f (%.1f, %.0f)", check.wall.Seconds(), check.cpu.Seconds(), check.rssMB)
-		t.Logf("  check --config %s (CPU %s, exit %d), %.0f MB, %d connections at most", check.wall.Round(time.Millisecond), check.cpu.Round(time.Millisecond), check.code, check.rssMB, check.conns)
+		t.Logf("  check --config %s (CPU %s, server CPU %s s, exit %d), %.0f MB, %d connections at most", check.wall.Round(time.Millisecond), check.cpu.Round(time.Millisecond), seconds(check.serverCPU), check.code, check.rssMB, check.conns)
 	}
 	writes := fmt.Sprintf("%.0f KB to disk", float64(tick.written)/1024)
 	if tick.walBytes >= 0 {
 		writes = fmt.Sprintf("%.0f KB WAL", float64(tick.walBytes)/1024)
 	}
 	load, _, _ := strings.Cut(loadAvg(), " ")
-	return fmt.Sprintf("| %s | %s | %d × %d | %s | %.1f (%.1f, %.0f) | %.2f (%.2f, %.0f) | %s | %s | %d | %s |", f.d, f.shape, len(f.apps), f.rows, stateKind,
-		first.wall.Seconds(), first.cpu.Seconds(), first.rssMB, tick.wall.Seconds(), tick.cpu.Seconds(), tick.rssMB, writes, checkCol, max(first.conns, tick.conns, check.conns), load)
+	return fmt.Sprintf("| %s | %s | %d × %d | %s | %.1f (%.1f, %.0f) | %.2f (%.2f, %.0f) | %s | %s | %s, %s | %d | %s |", f.d, f.shape, len(f.apps), f.rows, stateKind,
+		first.wall.Seconds(), first.cpu.Seconds(), first.rssMB, tick.wall.Seconds(), tick.cpu.Seconds(), tick.rssMB, writes, checkCol,
+		seconds(first.serverCPU), seconds(check.serverCPU), max(first.conns, tick.conns, check.conns), load)
 }
 
 // traceLine is one line of PostgreSQL's log with log_line_prefix

@@ -343,6 +343,41 @@ func (s *Server) LogPath() string {
 	return s.logPath
 }
 
+// CPU is the processor time (user and system) the server has used so far,
+// its exited children's included (PostgreSQL's backends, reaped by the
+// postmaster; MariaDB's threads are the process's own), read from Linux's
+// /proc, for a benchmark to report the server's work beside its wall
+// time. An external or stopped server has none to tell (an error).
+func (s *Server) CPU() (time.Duration, error) {
+	s.mu.Lock()
+	proc := s.proc
+	s.mu.Unlock()
+	if s.external || proc == nil || proc.Process == nil {
+		return 0, errors.New("dbtest: the server's processor time is known only for a running local server")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", proc.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("dbtest: the server's processor time: %w", err)
+	}
+	// The command (field 2) is in parentheses and may hold spaces; utime,
+	// stime, cutime and cstime are fields 14-17, in clock ticks (USER_HZ,
+	// 100 on Linux).
+	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 15 {
+		return 0, errors.New("dbtest: the server's processor time: /proc stat is too short")
+	}
+	var ticks int64
+	for _, v := range f[11:15] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("dbtest: the server's processor time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // logTail is the end of the server's log, for start-up errors.
 func (s *Server) logTail() string {
 	b, err := os.ReadFile(s.logPath)
