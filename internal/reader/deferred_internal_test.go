@@ -160,7 +160,14 @@ func deferredReadCost(t *testing.T, d dbtest.Dialect, history int, analyze bool)
 // every row or index entry the storage engine handed to the server.
 func handlerReads(t *testing.T, c *sql.Conn) int64 {
 	t.Helper()
-	rows, err := c.QueryContext(context.Background(), "SHOW SESSION STATUS LIKE 'Handler_read%'")
+	return sessionStatusSum(t, c, "LIKE 'Handler_read%'")
+}
+
+// sessionStatusSum adds up MariaDB's session counters that SHOW SESSION
+// STATUS selects with filter (a LIKE or WHERE clause).
+func sessionStatusSum(t *testing.T, c *sql.Conn, filter string) int64 {
+	t.Helper()
+	rows, err := c.QueryContext(context.Background(), "SHOW SESSION STATUS "+filter)
 	if err != nil {
 		t.Fatal(err)
 	}

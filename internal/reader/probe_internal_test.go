@@ -66,22 +66,5 @@ func TestMariaDBProbeReadsOneRunPerCandidate(t *testing.T) {
 // dives and index entries the storage engine has read.
 func indexReads(t *testing.T, c *sql.Conn) int64 {
 	t.Helper()
-	rows, err := c.QueryContext(context.Background(), "SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_key', 'Handler_read_next', 'Handler_read_prev')")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var sum int64
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			t.Fatal(err)
-		}
-		sum += n
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	return sessionStatusSum(t, c, "WHERE Variable_name IN ('Handler_read_key', 'Handler_read_next', 'Handler_read_prev')")
 }
