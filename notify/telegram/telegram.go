@@ -64,10 +64,13 @@ var _ notify.Notifier = (*Notifier)(nil)
 // use if its thread store is.
 type Notifier struct {
 	cfg      Config
-	endpoint string
+	base     string // APIURL/bot<token>, below which the methods are
+	endpoint string // base/sendMessage
 	sender   *notify.HTTPSender
 	threads  notify.ThreadStore
 	logger   *slog.Logger
+	// docs spends the trace files' share of the chat's rate.
+	docs *budget
 	// templates word the messages (nil: the channel's own words).
 	templates *notify.Templates
 }
@@ -93,16 +96,19 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	tok := cfg.BotToken.Reveal()
-	endpoint := strings.TrimSuffix(cfg.APIURL, "/") + "/bot" + tok + "/sendMessage"
+	base := strings.TrimSuffix(cfg.APIURL, "/") + "/bot" + tok
+	endpoint := base + "/sendMessage"
 	n := &Notifier{
 		cfg:      cfg,
+		base:     base,
 		endpoint: endpoint,
 		sender: &notify.HTTPSender{
 			Channel: "telegram", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
-			Secrets:        []string{endpoint, "bot" + tok, tok},
+			Secrets:        []string{endpoint, base, "bot" + tok, tok},
 			BodyRetryAfter: bodyRetryAfter,
 		},
 		logger: logger.With("channel_type", "telegram"),
+		docs:   newBudget(now),
 	}
 	for _, o := range opts {
 		o(n)
@@ -181,6 +187,9 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 			n.threads.SetThread(key, n.cfg.ChatID, strconv.FormatInt(id, 10))
 		}
 	}
+	if doc, ok := traceDocument(events, msg.Text); ok {
+		n.sendTrace(ctx, events[0], doc, id)
+	}
 	return false, nil
 }
 
@@ -216,6 +225,12 @@ func (n *Notifier) send(ctx context.Context, msg sendMessage, what string) (int6
 	if err != nil {
 		return 0, false, fmt.Errorf("telegram: %s: %w", what, err)
 	}
+	return n.sendRequest(req, what)
+}
+
+// sendRequest posts a request of the Bot API that answers with the sent
+// Message, and returns the message's id (0 when the answer names none).
+func (n *Notifier) sendRequest(req *http.Request, what string) (int64, bool, error) {
 	a, retry, err := n.sender.Do(req, what, maxAnswer)
 	if err != nil {
 		return 0, retry, err
