@@ -9,7 +9,7 @@
 //
 // # Messages
 //
-// Every Notify call is one message, sent with parse_mode HTML and link
+// Every Notify call is one message (and perhaps its trace file), sent with parse_mode HTML and link
 // previews off (link_preview_options, and disable_web_page_preview for Bot
 // API servers older than 7.0): a title in bold, the details in a <pre>
 // block, and seqwatch's footer with the event's id. Several events become
@@ -22,6 +22,21 @@
 // parsed): an event shows its first 15 trace frames and how many it leaves
 // out, and whatever still does not fit is cut after its last whole line,
 // with a marker.
+//
+// # Trace files
+//
+// When the message of a single failure leaves part of its error out (more
+// frames, a frame or the message cut), the whole error follows it as a
+// .txt file (sendDocument, a multipart upload): the exception, the whole
+// message and every frame the state kept (at most 8 MiB), as a silent
+// reply to the alert in its topic, captioned with seqwatch's words and the
+// event's id. The file is best effort, so that an alert is never sent
+// twice: the alert is delivered when its message is, and an upload that
+// fails is logged with where to read the whole trace (seqwatch status
+// --failed -v) rather than failing the Notify call, which the dispatcher
+// would retry whole. Alerts are paced at 15 a minute and files take at
+// most 5, so that a group gets no more than Telegram's 20 a minute; a
+// file past its share is skipped and logged.
 //
 // # Recoveries
 //

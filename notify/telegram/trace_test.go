@@ -83,7 +83,7 @@ func TestAFailedTraceFileNeverRepeatsTheAlert(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.answerNext(200, `{"ok":true,"result":{"message_id":501}}`) // the alert
-			f.answerNext(tt.status, tt.body)                                 // its file
+			f.answerNext(tt.status, tt.body)                             // its file
 			attempts := 0
 			d := notify.NewDispatcher(map[string]notify.Notifier{"tg": countCalls{n, &attempts}}, notify.DispatcherOptions{
 				Sleep: func(context.Context, time.Duration) error { return nil },
