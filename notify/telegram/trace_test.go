@@ -167,6 +167,7 @@ func TestAlertsAndTraceFilesKeepAGroupWithinTwentyAMinute(t *testing.T) {
 			alerts++
 		}
 	}
+	t.Logf("%d alerts, %d files, over %s", alerts, files, c.Now().Sub(t0))
 	if alerts != 40 || files == 0 {
 		t.Errorf("%d alerts and %d files, want 40 alerts and some files", alerts, files)
 	}
