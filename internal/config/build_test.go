@@ -83,7 +83,7 @@ channels:
 			t.Errorf("channel %s is a %T, want %T", name, got[name], want)
 		}
 	}
-	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2, "tg": 20.0 / 60, "pd": 2, "og": 0.25}; !reflect.DeepEqual(rates, want) {
+	if want := map[string]float64{"s": 1, "b": 3, "w": 0.5, "d": 0.5, "t": 1, "g": 1, "n": 0.2, "tg": 15.0 / 60, "pd": 2, "og": 0.25}; !reflect.DeepEqual(rates, want) {
 		t.Errorf("rates = %v, want %v", rates, want)
 	}
 }

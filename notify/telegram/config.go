@@ -125,6 +125,8 @@ func Channel() notify.ChannelType {
 			n.templates = d.Templates
 			return n, nil
 		})
-	t.RatePerSecond = 20.0 / 60
+	// Telegram takes about 20 messages a minute to a group; alerts get
+	// 15 of them and trace files (see budget.go) at most the other 5.
+	t.RatePerSecond = float64(alertsPerMinute) / 60
 	return t
 }

@@ -29,6 +29,13 @@ type message struct {
 	html    string // the text as sent
 	plain   string // the text Telegram shows, tags dropped, entities decoded
 	body    []byte
+	silent  bool // disable_notification
+
+	// A document (sendDocument) has these instead of html and body:
+	// plain is its caption.
+	document []byte
+	fileName string
+	fileType string
 }
 
 // fakeTelegram stands in for the Bot API's sendMessage. It refuses what
@@ -88,17 +95,22 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.t
-	if r.URL.Path != "/bot"+f.token+"/sendMessage" {
-		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
+	method := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	if r.URL.Path != "/bot"+f.token+"/"+method || method != "sendMessage" && method != "sendDocument" {
+		if method == "sendMessage" || method == "sendDocument" {
 			fail(w, http.StatusUnauthorized, "Unauthorized")
 			return
 		}
-		t.Errorf("request to %s, want /bot<token>/sendMessage", r.URL.Path)
+		t.Errorf("request to %s, want /bot<token>/sendMessage or /sendDocument", r.URL.Path)
 		fail(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	if r.Method != http.MethodPost {
 		t.Errorf("%s: seqwatch posts", r.Method)
+	}
+	if method == "sendDocument" {
+		f.serveDocument(w, r)
+		return
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
@@ -153,10 +165,41 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	checkInert(t, plain, code)
-	if req.ReplyParameters != nil && !req.ReplyParameters.AllowSendingWithoutReply {
-		t.Errorf("a reply without allow_sending_without_reply is lost when the original was deleted")
+	m := message{chatID: req.ChatID, thread: req.MessageThreadID, html: req.Text, plain: plain, body: body}
+	if req.ReplyParameters != nil {
+		m.replyTo, _ = f.replyTarget(w, req.ReplyParameters.MessageID, req.ReplyParameters.AllowSendingWithoutReply)
+		if m.replyTo < 0 {
+			return
+		}
 	}
+	f.take(w, m)
+}
 
+// replyTarget is the message a reply goes to: id when the fake holds it,
+// 0 when it does not and allow is set (Telegram then sends the message
+// without a reply); otherwise it answers 400 as Telegram does and
+// returns -1.
+func (f *fakeTelegram) replyTarget(w http.ResponseWriter, id int64, allow bool) (int64, bool) {
+	if !allow {
+		f.t.Errorf("a reply without allow_sending_without_reply is lost when the original was deleted")
+	}
+	for _, m := range f.got {
+		if m.id == id {
+			return id, true
+		}
+	}
+	if allow {
+		return 0, false
+	}
+	fail(w, http.StatusBadRequest, "Bad Request: message to be replied not found")
+	return -1, false
+}
+
+// take answers with a canned answer, if one is queued, or with a 429 past
+// Telegram's rate to a group (messages and documents count alike), or
+// keeps m and answers with the Message it became.
+func (f *fakeTelegram) take(w http.ResponseWriter, m message) {
+	t := f.t
 	if len(f.answers) > 0 {
 		a := f.answers[0]
 		f.answers = f.answers[1:]
@@ -183,15 +226,17 @@ func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
 		f.times = append(f.times, now)
 	}
 	f.nextID++
-	m := message{id: f.nextID, chatID: req.ChatID, thread: req.MessageThreadID, html: req.Text, plain: plain, body: body}
-	if req.ReplyParameters != nil {
-		m.replyTo = req.ReplyParameters.MessageID
-	}
+	m.id = f.nextID
 	f.got = append(f.got, m)
+	result := map[string]any{"message_id": m.id, "chat": map[string]any{"id": m.chatID}, "date": 1700000000}
+	if m.document != nil {
+		result["caption"] = m.plain
+		result["document"] = map[string]any{"file_id": fmt.Sprintf("doc%d", m.id), "file_unique_id": fmt.Sprintf("u%d", m.id), "file_name": m.fileName, "file_size": len(m.document)}
+	} else {
+		result["text"] = m.plain
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": map[string]any{
-		"message_id": m.id, "chat": map[string]any{"id": req.ChatID}, "date": 1700000000, "text": plain,
-	}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
 }
 
 // Telegram's HTML: the tags its parser knows (seqwatch uses b, i and pre)

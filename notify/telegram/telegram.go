@@ -9,7 +9,7 @@
 //
 // # Messages
 //
-// Every Notify call is one message, sent with parse_mode HTML and link
+// Every Notify call is one message (and perhaps its trace file), sent with parse_mode HTML and link
 // previews off (link_preview_options, and disable_web_page_preview for Bot
 // API servers older than 7.0): a title in bold, the details in a <pre>
 // block, and seqwatch's footer with the event's id. Several events become
@@ -22,6 +22,21 @@
 // parsed): an event shows its first 15 trace frames and how many it leaves
 // out, and whatever still does not fit is cut after its last whole line,
 // with a marker.
+//
+// # Trace files
+//
+// When the message of a single failure leaves part of its error out (more
+// frames, a frame or the message cut), the whole error follows it as a
+// .txt file (sendDocument, a multipart upload): the exception, the whole
+// message and every frame the state kept (at most 8 MiB), as a silent
+// reply to the alert in its topic, captioned with seqwatch's words and the
+// event's id. The file is best effort, so that an alert is never sent
+// twice: the alert is delivered when its message is, and an upload that
+// fails is logged with where to read the whole trace (seqwatch status
+// --failed -v) rather than failing the Notify call, which the dispatcher
+// would retry whole. Alerts are paced at 15 a minute and files take at
+// most 5, so that a group gets no more than Telegram's 20 a minute; a
+// file past its share is skipped and logged.
 //
 // # Recoveries
 //
@@ -64,10 +79,13 @@ var _ notify.Notifier = (*Notifier)(nil)
 // use if its thread store is.
 type Notifier struct {
 	cfg      Config
-	endpoint string
+	base     string // APIURL/bot<token>, below which the methods are
+	endpoint string // base/sendMessage
 	sender   *notify.HTTPSender
 	threads  notify.ThreadStore
 	logger   *slog.Logger
+	// docs spends the trace files' share of the chat's rate.
+	docs *budget
 	// templates word the messages (nil: the channel's own words).
 	templates *notify.Templates
 }
@@ -93,16 +111,19 @@ func New(cfg Config, client *http.Client, now func() time.Time, logger *slog.Log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	tok := cfg.BotToken.Reveal()
-	endpoint := strings.TrimSuffix(cfg.APIURL, "/") + "/bot" + tok + "/sendMessage"
+	base := strings.TrimSuffix(cfg.APIURL, "/") + "/bot" + tok
+	endpoint := base + "/sendMessage"
 	n := &Notifier{
 		cfg:      cfg,
+		base:     base,
 		endpoint: endpoint,
 		sender: &notify.HTTPSender{
 			Channel: "telegram", Client: client, Timeout: cfg.Timeout, Now: now, Logger: logger,
-			Secrets:        []string{endpoint, "bot" + tok, tok},
+			Secrets:        []string{endpoint, base, "bot" + tok, tok},
 			BodyRetryAfter: bodyRetryAfter,
 		},
 		logger: logger.With("channel_type", "telegram"),
+		docs:   newBudget(now),
 	}
 	for _, o := range opts {
 		o(n)
@@ -181,6 +202,9 @@ func (n *Notifier) Notify(ctx context.Context, events []notify.Event) (retry boo
 			n.threads.SetThread(key, n.cfg.ChatID, strconv.FormatInt(id, 10))
 		}
 	}
+	if doc, ok := traceDocument(events, msg.Text); ok {
+		n.sendTrace(ctx, events[0], doc, id)
+	}
 	return false, nil
 }
 
@@ -216,6 +240,12 @@ func (n *Notifier) send(ctx context.Context, msg sendMessage, what string) (int6
 	if err != nil {
 		return 0, false, fmt.Errorf("telegram: %s: %w", what, err)
 	}
+	return n.sendRequest(req, what)
+}
+
+// sendRequest posts a request of the Bot API that answers with the sent
+// Message, and returns the message's id (0 when the answer names none).
+func (n *Notifier) sendRequest(req *http.Request, what string) (int64, bool, error) {
 	a, retry, err := n.sender.Do(req, what, maxAnswer)
 	if err != nil {
 		return 0, retry, err

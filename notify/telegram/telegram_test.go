@@ -82,10 +82,27 @@ func TestHostileEventArrivesInertEscapedAndWithinTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := f.messages()
-	if len(got) != 1 {
-		t.Fatalf("%d messages, want 1", len(got))
+	if len(got) != 2 {
+		t.Fatalf("%d messages, want the alert and its trace file", len(got))
 	}
-	m := got[0]
+	m, doc := got[0], got[1]
+	// The file has the whole carried trace, cleaned but not escaped (a
+	// .txt is not parsed): the hostile first frame, emoji whole, and the
+	// last frame.
+	if doc.document == nil || doc.replyTo != m.id || !doc.silent {
+		t.Fatalf("the second message is not a silent file replying to the alert: %+v", doc.replyTo)
+	}
+	if len(doc.document) < 1<<20 || len(doc.document) > maxDocument {
+		t.Errorf("the file is %d bytes, want the whole 1 MiB trace within %d", len(doc.document), maxDocument)
+	}
+	for _, want := range []string{"A<b>&@here😀A<b>", "#199 /app/Foo.php(199):", "\uFFFD", "Exception: Illuminate\\Database\\QueryException@channel"} {
+		if !strings.Contains(string(doc.document), want) {
+			t.Errorf("the file lacks %q", want)
+		}
+	}
+	if strings.ContainsAny(string(doc.document), "\r\u202e\u200b") {
+		t.Errorf("the file keeps a CR, bidi override or zero-width space")
+	}
 	// Shown as written (the receiver decoded the entities), in the pre.
 	for _, want := range []string{"<b>bold</b>", "<a href=\"tg://user?id=1\">", "&amp; a & b", "@channel", "\uFFFD", "more frames", "＠everyone"} {
 		if !strings.Contains(m.plain, want) {
@@ -356,13 +373,20 @@ func TestDefaultMessagesGolden(t *testing.T) {
 		}
 	}
 	got := f.messages()
-	if len(got) != 3 {
-		t.Fatalf("%d messages, want 3", len(got))
+	if len(got) != 4 {
+		t.Fatalf("%d messages, want the alert, its trace file, the recovery and the digest", len(got))
 	}
 	if !strings.Contains(got[0].plain, "… and 9172 more frames") {
 		t.Errorf("the message does not count the frames left out of the whole trace:\n%s", got[0].plain)
 	}
-	for i, name := range []string{"failed", "recovered", "digest"} {
+	if got[2].replyTo != got[0].id {
+		t.Errorf("the recovery replies to %d, want the alert %d, not its trace file", got[2].replyTo, got[0].id)
+	}
+	for i, name := range map[int]string{0: "failed", 2: "recovered", 3: "digest"} {
 		testkit.GoldenJSON(t, filepath.Join("testdata", name+".json.golden"), got[i].body, update)
 	}
+	doc := got[1]
+	head := fmt.Sprintf("file: %s (%s)\ncaption: %s\nreply to the alert: %v\nsilent: %v\n\n",
+		doc.fileName, doc.fileType, doc.plain, doc.replyTo == got[0].id, doc.silent)
+	testkit.Golden(t, filepath.Join("testdata", "failed-trace.txt.golden"), append([]byte(head), doc.document...), update)
 }

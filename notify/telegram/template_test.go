@@ -23,8 +23,8 @@ func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := f.messages()
-	if len(got) != 1 {
-		t.Fatalf("%d messages", len(got))
+	if len(got) != 2 || got[1].document == nil {
+		t.Fatalf("%d messages, want the alert and its trace file", len(got))
 	}
 	m := got[0]
 	// The receiver parsed the HTML as Telegram does: the message text is
