@@ -147,8 +147,12 @@ func (p *Printer) Finish(res Result, v check.Verdict) {
 			p.line(p.paint(yellow, "…") + " " + text.Line(j.Name, 255) + " " + what + " after " + check.HumanDuration(j.For) + " (" + text.Line(j.Type, 40) + ")")
 		}
 	}
+	quiet := ""
+	if res.Settled > 0 {
+		quiet = ", and nothing changed for " + check.HumanDuration(res.Settled)
+	}
 	for _, f := range res.NotRun {
-		p.line(p.paint(dim, "·") + " " + text.Line(f.Name, 255) + " not run: no run since " + res.Since.Format(time.DateTime))
+		p.line(p.paint(dim, "·") + " " + text.Line(f.Name, 255) + " not run: no run since " + res.Since.Format(time.DateTime) + quiet)
 	}
 	p.line(v.Line())
 }

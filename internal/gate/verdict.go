@@ -26,7 +26,8 @@ func TallyOf(runs []Judged) Tally {
 //   - CRITICAL (2): a run of the deploy failed, or was rolled back;
 //   - WARNING (1): the timeout came (or a signal) with runs still holding
 //     the wait, each named with how long it has run; or, with RequireAll,
-//     operation files that no run of the deploy ran;
+//     operation files that no run of the deploy ran (also when the wait
+//     ended on its settle period, or the timeout, waiting for them);
 //   - UNKNOWN (3): the application could not be read;
 //   - OK (0): everything that ran has completed (skipped counts as done).
 //
@@ -123,7 +124,13 @@ func Verdict(res Result) check.Verdict {
 			}
 			names = append(names, text.Line(f.Name, 255))
 		}
-		notes = append(notes, fmt.Sprintf("%d operation %s not run (%s)", n, plural(n, "file"), strings.Join(names, check.ItemSeparator)))
+		note := fmt.Sprintf("%d operation %s not run (%s)", n, plural(n, "file"), strings.Join(names, check.ItemSeparator))
+		if res.Settled > 0 {
+			// The wait ended on its settle: say that it gave up on
+			// them, not that Sequencer is done with them.
+			note += fmt.Sprintf(" after %s with no change", check.HumanDuration(res.Settled))
+		}
+		notes = append(notes, note)
 	}
 	v.Summary = strings.Join(append(append([]string{}, v.Problems...), notes...), check.ProblemSeparator)
 	v.Code = int(v.Status)

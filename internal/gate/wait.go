@@ -33,6 +33,16 @@ type Options struct {
 	// RequireAll makes operation files that no run since Since ran a
 	// WARNING.
 	RequireAll bool
+	// Settle is how long nothing may change, with no run holding the
+	// wait, before it ends: the gap between two runs of a
+	// sequencer:process that runs alongside the wait (the next run not yet
+	// written, a migration in between) is not the end of its work. 0: no
+	// settle, the wait ends as soon as no run holds it (Deploy, whose
+	// command has ended by then). AutoSettle: DefaultSettle while
+	// operation files that were pending when the wait began have no run
+	// since Since and no synchronous run has failed (Sequencer stops at
+	// one); none once they all have.
+	Settle time.Duration
 	// ReadTimeout bounds each poll; 0 is 10 s.
 	ReadTimeout time.Duration
 	// Location is the application's time zone, that times are shown in;
@@ -46,6 +56,13 @@ type Options struct {
 
 // DefaultTimeout is how long Wait waits unless told otherwise.
 const DefaultTimeout = 15 * time.Minute
+
+// AutoSettle, as Options.Settle, settles only while files pending at the
+// start have not run; DefaultSettle is how long it then settles.
+const (
+	AutoSettle    time.Duration = -1
+	DefaultSettle               = time.Minute
+)
 
 // The poll interval: MinInterval after a change, one second longer at
 // each poll that sees none, up to MaxInterval.
@@ -83,6 +100,11 @@ type Result struct {
 	NotRun []check.PendingFile
 	// TimedOut: the timeout came with runs still holding the wait.
 	TimedOut bool
+	// Settled is how long nothing had changed when the wait ended on its
+	// settle period, with operation files pending at the start still not
+	// run (AutoSettle), or with any settle given; 0 when it ended
+	// without one.
+	Settled time.Duration
 	// Stopped: a signal ended the wait early.
 	Stopped bool
 	// Err is why the application could not be read (the verdict is then
@@ -122,6 +144,20 @@ func Wait(ctx context.Context, src Source, opt Options, obs Observer) Result {
 	rules := Rules{AsyncRetryGrace: opt.AsyncRetryGrace, WaitsForTime: src.WaitsForTime}
 	res := Result{Since: opt.Since.In(loc), Started: now().In(loc), RequireAll: opt.RequireAll, Timeout: opt.Timeout}
 	deadline := res.Started.Add(opt.Timeout)
+	// What the wait expects to run: the files pending now (read once, a
+	// probe per file), for AutoSettle only.
+	var expected []check.PendingFile
+	if opt.Settle == AutoSettle {
+		pctx, cancel := context.WithTimeout(ctx, opt.ReadTimeout)
+		pending, err := src.Pending(pctx)
+		cancel()
+		if err != nil {
+			res.Err, res.Finished = err, now().In(loc)
+			return res
+		}
+		expected = pending
+	}
+	lastChange := res.Started
 	was := map[string]Outcome{}
 	var recheck []string
 	interval := MinInterval
@@ -154,20 +190,37 @@ func Wait(ctx context.Context, src Source, opt Options, obs Observer) Result {
 			}
 			if changed {
 				interval = MinInterval
+				lastChange = t
 			}
 			obs.Polled(res.Runs, t.Sub(res.Started))
 		}
 		if res.Stopped || res.Err != nil {
 			break
 		}
+		settle := time.Duration(0)
 		if err == nil && !holding(res.Runs) {
-			break
+			settle = settleFor(opt.Settle, expected, res.Runs)
+			quiet := t.Sub(lastChange)
+			if quiet >= settle {
+				if settle > 0 {
+					res.Settled = quiet
+				}
+				break
+			}
 		}
 		if !t.Before(deadline) {
-			res.TimedOut = true
+			res.TimedOut = holding(res.Runs) || err != nil
+			if !res.TimedOut {
+				// The timeout cut the settle short: nothing holds.
+				res.Settled = t.Sub(lastChange)
+			}
 			break
 		}
-		if err := sleep(ctx, min(interval, deadline.Sub(t))); err != nil || ctx.Err() != nil {
+		next := min(interval, deadline.Sub(t))
+		if settle > 0 {
+			next = min(next, settle-t.Sub(lastChange))
+		}
+		if err := sleep(ctx, next); err != nil || ctx.Err() != nil {
 			res.Stopped = true
 			break
 		}
@@ -193,6 +246,25 @@ func pollOnce(ctx context.Context, src Source, opt Options, recheck []string) ([
 	ctx, cancel := context.WithTimeout(ctx, opt.ReadTimeout)
 	defer cancel()
 	return src.Runs(ctx, opt.Since, recheck)
+}
+
+// settleFor is how long nothing may change, with no run holding, before
+// the wait ends: given, or for AutoSettle DefaultSettle while some
+// expected file has no run and no synchronous run has failed (after one
+// Sequencer rolls back and stops: what has not run will not).
+func settleFor(given time.Duration, expected []check.PendingFile, runs []Judged) time.Duration {
+	if given != AutoSettle {
+		return max(given, 0)
+	}
+	for _, j := range runs {
+		if j.Type == "sync" && j.Outcome == Failed {
+			return 0
+		}
+	}
+	if len(notRun(expected, runs)) == 0 {
+		return 0
+	}
+	return DefaultSettle
 }
 
 // holding reports whether a run still holds the wait.
