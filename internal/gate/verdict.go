@@ -91,8 +91,9 @@ func Verdict(res Result) check.Verdict {
 			v.Stuck = append(v.Stuck, a)
 		}
 	}
-	if n := len(res.NotRun); n > 0 && res.RequireAll {
+	if len(res.NotRun) > 0 && res.RequireAll {
 		worse(check.Warning)
+		v.Problems = append(v.Problems, notRunNote(res))
 	}
 	t := TallyOf(res.Runs)
 	done := fmt.Sprintf("%d completed", t[Completed]+t[Recovered])
@@ -115,22 +116,8 @@ func Verdict(res Result) check.Verdict {
 	if n := len(scheduled); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d scheduled for later (%s)", n, list(scheduled, 3, name)))
 	}
-	if n := len(res.NotRun); n > 0 {
-		var names []string
-		for i, f := range res.NotRun {
-			if i == 3 {
-				names = append(names, fmt.Sprintf("and %d more", n-3))
-				break
-			}
-			names = append(names, text.Line(f.Name, 255))
-		}
-		note := fmt.Sprintf("%d operation %s not run (%s)", n, plural(n, "file"), strings.Join(names, check.ItemSeparator))
-		if res.Settled > 0 {
-			// The wait ended on its settle: say that it gave up on
-			// them, not that Sequencer is done with them.
-			note += fmt.Sprintf(" after %s with no change", check.HumanDuration(res.Settled))
-		}
-		notes = append(notes, note)
+	if len(res.NotRun) > 0 && !res.RequireAll {
+		notes = append(notes, notRunNote(res))
 	}
 	v.Summary = strings.Join(append(append([]string{}, v.Problems...), notes...), check.ProblemSeparator)
 	v.Code = int(v.Status)
@@ -170,4 +157,24 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// notRunNote names the operation files that no run of the deploy ran.
+func notRunNote(res Result) string {
+	n := len(res.NotRun)
+	var names []string
+	for i, f := range res.NotRun {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", n-3))
+			break
+		}
+		names = append(names, text.Line(f.Name, 255))
+	}
+	note := fmt.Sprintf("%d operation %s not run (%s)", n, plural(n, "file"), strings.Join(names, check.ItemSeparator))
+	if res.Settled > 0 {
+		// The wait ended on its settle: say that it gave up on
+		// them, not that Sequencer is done with them.
+		note += fmt.Sprintf(" after %s with no change", check.HumanDuration(res.Settled))
+	}
+	return note
 }

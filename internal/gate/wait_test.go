@@ -253,20 +253,147 @@ func TestWaitSaysHowEachDeployEnded(t *testing.T) {
 		},
 	}
 	for _, sc := range scenarios {
+		// Without a settle (as deploy waits) and with wait's default
+		// one, which none of these deploys needs: the same lines, code
+		// and time.
+		for _, settle := range []struct {
+			name string
+			d    time.Duration
+		}{{"no_settle", 0}, {"auto_settle", gate.AutoSettle}} {
+			t.Run(sc.name+"/"+settle.name, func(t *testing.T) {
+				t.Parallel()
+				dep := sc.deploy
+				dep.opt.Settle = settle.d
+				forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
+					o := dep.run(t, d, idType)
+					if o.verdict.Status != sc.code || o.verdict.Code != int(sc.code) {
+						t.Errorf("verdict %s (code %d), want %s\n%s", o.verdict.Status, o.verdict.Code, sc.code, o.out)
+					}
+					if took := o.res.Elapsed(); took > sc.within+gate.MaxInterval {
+						t.Errorf("the wait took %s on the clock, want at most %s and a poll", took, sc.within)
+					}
+					testkit.Golden(t, filepath.Join("testdata", sc.name+".golden"), []byte(o.out), update)
+				})
+			})
+		}
+	}
+}
+
+// A wait that runs alongside sequencer:process (started in the
+// background, or on another host) does not end in a gap of its work:
+// before the first run is written, between two sync runs, during a
+// migration between two operations. It ends when the files pending at its
+// start have all run and no run holds it, or when a sync failure stopped
+// Sequencer, or after the settle period with nothing changing; on every
+// database.
+func TestWaitAlongsideProcessEndsOnlyWhenItsWorkIsDone(t *testing.T) {
+	t.Parallel()
+	scenarios := []struct {
+		name   string
+		deploy deploy
+		code   check.Status
+		// from and within bound how long the wait took, on the
+		// injected clock (within: and a poll).
+		from, within time.Duration
+		// summary is a part of the summary line.
+		summary string
+	}{
+		{
+			// The wait starts before the command writes its first row;
+			// the second run follows the first 3 s later, the third
+			// after a 40 s migration: longer than a poll, shorter than
+			// the settle.
+			name: "gap_between_sync_runs",
+			deploy: deploy{files: []string{opA, opB, opC}, steps: []step{
+				{3 * time.Second, start(opA, "sync")}, {4 * time.Second, complete(opA)},
+				{7 * time.Second, start(opB, "sync")}, {8 * time.Second, complete(opB)},
+				{48 * time.Second, start(opC, "sync")}, {50 * time.Second, complete(opC)},
+			}},
+			code: check.OK, from: 50 * time.Second, within: 50 * time.Second,
+			summary: ": 3 completed",
+		},
+		{
+			// The command dispatches the async operation after a sync
+			// one and returns; the worker completes it later.
+			name: "async_dispatch_then_completion",
+			deploy: deploy{files: []string{opA, opB}, steps: []step{
+				{2 * time.Second, start(opA, "sync")}, {3 * time.Second, complete(opA)},
+				{3 * time.Second, start(opB, "async")}, {30 * time.Second, complete(opB)},
+			}},
+			code: check.OK, from: 30 * time.Second, within: 30 * time.Second,
+			summary: ": 2 completed",
+		},
+		{
+			// Nothing ever runs the pending files: the wait gives up on
+			// them after the settle and says so.
+			name:   "nothing_ever_starts",
+			deploy: deploy{files: []string{opA, opB}},
+			code:   check.OK, from: gate.DefaultSettle, within: gate.DefaultSettle,
+			summary: "2 operation files not run (" + opA + " / " + opB + ") after 1m00s with no change",
+		},
+		{
+			name:   "nothing_ever_starts_require_all",
+			deploy: deploy{files: []string{opA, opB}, opt: gate.Options{RequireAll: true}},
+			code:   check.Warning, from: gate.DefaultSettle, within: gate.DefaultSettle,
+			summary: "2 operation files not run (" + opA + " / " + opB + ") after 1m00s with no change",
+		},
+		{
+			// Sequencer stops at a sync failure: the files after it will
+			// not run, and the wait does not wait for them.
+			name: "sync_failure_stops_the_command",
+			deploy: deploy{files: []string{opA, opB}, steps: []step{
+				{2 * time.Second, start(opA, "sync")},
+				{4 * time.Second, fail(opA, "RuntimeException", "table is locked")},
+			}},
+			code: check.Critical, from: 4 * time.Second, within: 4 * time.Second,
+			summary: "1 operation file not run (" + opB + ")",
+		},
+		{
+			// A given --settle applies even when every file has run.
+			name: "given_settle",
+			deploy: deploy{files: []string{opA}, opt: gate.Options{Settle: 20 * time.Second}, steps: []step{
+				{-5 * time.Second, start(opA, "sync")}, {-4 * time.Second, complete(opA)},
+			}},
+			code: check.OK, from: 20 * time.Second, within: 20 * time.Second,
+			summary: "done in 20s: 1 completed",
+		},
+	}
+	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
+			dep := sc.deploy
+			if dep.opt.Settle == 0 {
+				dep.opt.Settle = gate.AutoSettle
+			}
 			forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
-				o := sc.deploy.run(t, d, idType)
-				if o.verdict.Status != sc.code || o.verdict.Code != int(sc.code) {
-					t.Errorf("verdict %s (code %d), want %s\n%s", o.verdict.Status, o.verdict.Code, sc.code, o.out)
+				o := dep.run(t, d, idType)
+				if o.verdict.Status != sc.code || o.verdict.Code != int(sc.code) || !strings.Contains(o.verdict.Summary, sc.summary) {
+					t.Errorf("verdict %s (code %d), want %s and %q\n%s", o.verdict.Status, o.verdict.Code, sc.code, sc.summary, o.out)
 				}
-				if took := o.res.Elapsed(); took > sc.within+gate.MaxInterval {
-					t.Errorf("the wait took %s on the clock, want at most %s and a poll", took, sc.within)
+				if took := o.res.Elapsed(); took < sc.from || took > sc.within+gate.MaxInterval {
+					t.Errorf("the wait took %s on the clock, want from %s to %s and a poll\n%s", took, sc.from, sc.within, o.out)
 				}
 				testkit.Golden(t, filepath.Join("testdata", sc.name+".golden"), []byte(o.out), update)
 			})
 		})
 	}
+}
+
+// Without a settle (deploy's wait, or --settle 0) the same wait ends in
+// the first gap: what the settle is for, and proof that the scenario
+// above has one.
+func TestWaitWithoutSettleEndsInTheGap(t *testing.T) {
+	t.Parallel()
+	steps := []step{
+		{-2 * time.Second, start(opA, "sync")}, {1 * time.Second, complete(opA)},
+		{20 * time.Second, start(opB, "sync")}, {21 * time.Second, complete(opB)},
+	}
+	forEachDB(t, func(t *testing.T, d dbtest.Dialect, idType string) {
+		o := deploy{files: []string{opA, opB}, steps: steps}.run(t, d, idType)
+		if took := o.res.Elapsed(); took >= 20*time.Second || len(o.res.NotRun) != 1 {
+			t.Errorf("without a settle the wait took %s and left %d files not run, want it to end before the second run\n%s", took, len(o.res.NotRun), o.out)
+		}
+	})
 }
 
 // Without the grace an async failure is final at once; with it, a try
