@@ -13,17 +13,28 @@ import (
 )
 
 const waitHelp = `Usage: seqwatch wait [--app DIR | --dsn URL | --config FILE [--name APP]] [--since TIME] [--timeout 15m]
-                     [--async-retry-grace 2m] [--require-all] [-t 10s] [--json]
+                     [--settle 1m] [--async-retry-grace 2m] [--require-all] [-t 10s] [--json]
 
 Waits until the work Sequencer was given is really done: every run that
 started at or after --since has completed, failed, been skipped or rolled
 back. "php artisan sequencer:process" returns as soon as it has dispatched
-asynchronous and batched operations; run this after it, in a deploy
-script or a CI job, and gate on the exit status. A Scheduled operation
-waiting for its time does not hold the wait (it is listed as scheduled).
-An asynchronous run whose try failed is given --async-retry-grace for the
+asynchronous and batched operations; run this after it, or alongside it
+(started in the background or on another host), in a deploy script or a
+CI job, and gate on the exit status. When seqwatch may run the command
+itself, "seqwatch deploy" is the surer gate. A Scheduled operation waiting
+for its time does not hold the wait (it is listed as scheduled). An
+asynchronous run whose try failed is given --async-retry-grace for the
 queue's retry before its failure counts (default: thresholds.async_retry_grace
 of --config, as the daemon uses it, else 2m; 0 is at once).
+
+No run in progress is not yet the end while sequencer:process may still be
+at work: before it writes its first run, between two runs, during a
+migration between two operations. So while operation files that were
+pending when wait started have not all run, wait ends only once nothing
+has changed for the settle period (--settle, default 1m), and then lists
+them as not run. It does not settle once they have all run, or once a
+synchronous run has failed (Sequencer stops there). A --settle you give
+applies in every case; --settle 0 ends as soon as no run is in progress.
 
 It prints one line per change, then a summary line in check's form:
 
@@ -42,9 +53,13 @@ changed.
                  3339 time (2024-06-01T12:00:00Z) or a duration ago (10m);
                  default: when wait starts
   --timeout D    give up after D (default 15m)
+  --settle D     end only once nothing has changed for D with no run in
+                 progress (default: 1m while files pending at the start
+                 have not run, else none); shorter than --timeout
   -t D           give up on one read of the database after D (default 10s)
   --require-all  operation files still pending that no run since --since
-                 ran make it a WARNING (without it they are only listed)
+                 ran make it a WARNING (without it they are only listed);
+                 use it when wait runs alongside sequencer:process
   --json         print the runs and the verdict as JSON (the lines and the
                  summary go to standard error)
 
@@ -57,7 +72,7 @@ Example, in a deploy script:
 Exit status (as seqwatch check's):
   0  everything that ran has completed (skipped counts as done)
   1  --timeout reached with work still running (each named with how long it
-     has run), or files not run with --require-all
+     has run), or files not run with --require-all (also after the settle)
   2  a run of this deploy failed, or was rolled back
   3  the application cannot be read, or bad flags
 `
@@ -69,6 +84,9 @@ type waitFlags struct {
 	timeout    time.Duration
 	grace      time.Duration
 	requireAll bool
+	// settle is wait's --settle (gate.AutoSettle unless given); deploy
+	// has none, its command has ended when it waits.
+	settle time.Duration
 }
 
 func (w *waitFlags) register(fs *flag.FlagSet, since bool) {
@@ -78,6 +96,7 @@ func (w *waitFlags) register(fs *flag.FlagSet, since bool) {
 	fs.DurationVar(&w.grace, "async-retry-grace", -1, "give a failed try of an asynchronous run `DURATION` for the queue's retry, 0: at once (default thresholds.async_retry_grace, else 2m)")
 	fs.BoolVar(&w.requireAll, "require-all", false, "warn about operation files that no run ran")
 	if since {
+		fs.DurationVar(&w.settle, "settle", gate.AutoSettle, "end only once nothing has changed for `DURATION` with no run in progress (default 1m while files pending at the start have not run, else 0)")
 		fs.StringVar(&w.since, "since", "", "watch the runs started at or after `TIME` (RFC 3339, or a duration ago such as 10m; default now)")
 	}
 }
@@ -92,6 +111,10 @@ func (w *waitFlags) parse(fs *flag.FlagSet, args []string) error {
 		return &usageError{msg: fmt.Sprintf("--timeout must be a positive duration such as 15m (got %s)", w.timeout)}
 	case w.grace < 0 && w.grace != -1:
 		return &usageError{msg: fmt.Sprintf("--async-retry-grace must be 0 or a positive duration such as 2m (got %s)", w.grace)}
+	case w.settle < 0 && w.settle != gate.AutoSettle:
+		return &usageError{msg: fmt.Sprintf("--settle must be 0 or a positive duration such as 1m (got %s)", w.settle)}
+	case w.settle >= w.timeout:
+		return &usageError{msg: fmt.Sprintf("--settle (%s) must be shorter than --timeout (%s), or the wait could never settle", w.settle, w.timeout)}
 	}
 	return nil
 }
@@ -113,7 +136,7 @@ func (w *waitFlags) open(ctx context.Context, since time.Time, e env) (*gate.DBS
 		return nil, gate.Options{}, err
 	}
 	return db, gate.Options{Since: since, Timeout: w.timeout, AsyncRetryGrace: w.grace, RequireAll: w.requireAll,
-		ReadTimeout: w.sf.timeout, Location: src.Location, Now: e.now, Sleep: e.sleep}, nil
+		Settle: w.settle, ReadTimeout: w.sf.timeout, Location: src.Location, Now: e.now, Sleep: e.sleep}, nil
 }
 
 func runWait(ctx context.Context, args []string, e env) int {

@@ -34,6 +34,8 @@ func TestWaitUsageAndUnreadableAreUnknown(t *testing.T) {
 		{"bad since", []string{"wait", "--app", app, "--since", "yesterday"}, `SEQWATCH UNKNOWN - usage: --since "yesterday" is neither an RFC 3339 time`},
 		{"bad timeout", []string{"wait", "--app", app, "--timeout", "0s"}, "SEQWATCH UNKNOWN - usage: -timeout must be a positive duration"},
 		{"negative grace", []string{"wait", "--app", app, "--async-retry-grace", "-1m"}, "SEQWATCH UNKNOWN - usage: --async-retry-grace must be 0 or a positive duration"},
+		{"negative settle", []string{"wait", "--app", app, "--settle", "-1m"}, "SEQWATCH UNKNOWN - usage: --settle must be 0 or a positive duration"},
+		{"settle as long as the timeout", []string{"wait", "--app", app, "--settle", "2m", "--timeout", "2m"}, "SEQWATCH UNKNOWN - usage: --settle (2m0s) must be shorter than --timeout (2m0s)"},
 		{"no application", []string{"wait", "--app", t.TempDir()}, "SEQWATCH UNKNOWN - "},
 		{"deploy without a command", []string{"deploy", "--app", app}, "SEQWATCH UNKNOWN - usage: give the command to run after --"},
 		{"deploy --notify without a configuration", []string{"deploy", "--app", app, "--notify", "--", "true"}, "SEQWATCH UNKNOWN - usage: --notify sends through the channels of a configuration"},
@@ -149,5 +151,21 @@ func TestWaitTakesTheAsyncRetryGraceOfTheConfiguration(t *testing.T) {
 	r = runClocked(t, "wait", "--app", app, "--since", "5s")
 	if r.code != 2 || !strings.Contains(r.stdout, "waiting up to 2m00s for the queue's retry") || !strings.Contains(r.stdout, "(no retry within 2m00s)") {
 		t.Errorf("by default: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Started before sequencer:process writes anything, wait does not end at
+// once while files are pending: it settles for a minute, then names them;
+// --require-all makes that exit 1, --settle 0 ends at once.
+func TestWaitSettlesWhilePendingFilesHaveNotRun(t *testing.T) {
+	t.Parallel()
+	app, _ := sqliteApp(t, demoNow)
+	r := runClocked(t, "wait", "--app", app, "--require-all")
+	if r.code != 1 || !strings.Contains(r.stdout, "not run (") || !strings.Contains(r.stdout, "after 1m00s with no change") || !strings.Contains(r.stdout, "seconds=60") {
+		t.Errorf("by default: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runClocked(t, "wait", "--app", app, "--require-all", "--settle", "0")
+	if r.code != 1 || strings.Contains(r.stdout, "with no change") || !strings.Contains(r.stdout, "seconds=0") {
+		t.Errorf("with --settle 0: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
