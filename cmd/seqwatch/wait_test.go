@@ -64,7 +64,7 @@ func TestWaitJSONIsTheDocumentedSchema(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
 	}
-	for _, k := range []string{"since", "started_at", "finished_at", "elapsed_seconds", "timed_out", "stopped", "counts", "runs", "not_run", "verdict"} {
+	for _, k := range []string{"since", "started_at", "finished_at", "elapsed_seconds", "timed_out", "stopped", "settled_seconds", "counts", "runs", "not_run", "verdict"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("no %q in %s", k, r.stdout)
 		}

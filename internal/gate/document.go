@@ -16,6 +16,9 @@ type Document struct {
 	ElapsedSeconds int64     `json:"elapsed_seconds"`
 	TimedOut       bool      `json:"timed_out"`
 	Stopped        bool      `json:"stopped"`
+	// SettledSeconds is how long nothing had changed when the wait ended
+	// on its settle period; 0 when it ended without one.
+	SettledSeconds int64 `json:"settled_seconds"`
 	// Counts are the runs of each outcome (every outcome present, 0 or
 	// not).
 	Counts  map[Outcome]int     `json:"counts"`
@@ -52,7 +55,7 @@ func DocumentOf(res Result) Document {
 	d := Document{
 		Since: res.Since, StartedAt: res.Started, FinishedAt: res.Finished,
 		ElapsedSeconds: int64(res.Elapsed().Round(time.Second) / time.Second),
-		TimedOut:       res.TimedOut, Stopped: res.Stopped,
+		TimedOut:       res.TimedOut, Stopped: res.Stopped, SettledSeconds: int64(res.Settled / time.Second),
 		Counts: map[Outcome]int{}, Runs: []RunDocument{}, NotRun: res.NotRun, Verdict: Verdict(res),
 	}
 	if d.NotRun == nil {
