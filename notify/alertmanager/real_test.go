@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -32,16 +30,6 @@ func alertmanagerBinary(t *testing.T) string {
 	return testkit.RequireBinary(t, "alertmanager", "prometheus-alertmanager")
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // am is one running Alertmanager.
 type am struct {
 	url string
@@ -61,57 +49,25 @@ func startAlertmanager(t *testing.T, bin, config, cluster string, peers ...strin
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	args := []string{
-		"--config.file=" + cfgPath,
-		"--storage.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr,
-		"--cluster.listen-address=" + cluster,
-		"--log.level=debug",
-	}
-	if cluster != "" {
-		args = append(args, "--cluster.advertise-address="+cluster,
-			"--cluster.peer-timeout="+peerTimeout.String(), "--cluster.gossip-interval=50ms",
-			"--cluster.pushpull-interval=1s", "--cluster.probe-interval=200ms")
-		for _, p := range peers {
-			args = append(args, "--cluster.peer="+p)
+	addr, logs := testkit.StartListener(t, bin, func(addr string) []string {
+		args := []string{
+			"--config.file=" + cfgPath,
+			"--storage.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr,
+			"--cluster.listen-address=" + cluster,
+			"--log.level=debug",
 		}
-	}
-	a := &am{url: "http://" + addr, log: &syncBuffer{}}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = a.log, a.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("alertmanager %s log:\n%s", addr, tail(a.log.String(), 40))
+		if cluster != "" {
+			args = append(args, "--cluster.advertise-address="+cluster,
+				"--cluster.peer-timeout="+peerTimeout.String(), "--cluster.gossip-interval=50ms",
+				"--cluster.pushpull-interval=1s", "--cluster.probe-interval=200ms")
+			for _, p := range peers {
+				args = append(args, "--cluster.peer="+p)
+			}
 		}
-	})
-	testkit.Eventually(t, 30*time.Second, "alertmanager ready", func() (bool, string) {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("alertmanager exited: %v\n%s", err, tail(a.log.String(), 20))
-		default:
-		}
-		resp, err := http.Get(a.url + "/-/ready")
-		if err != nil {
-			return false, err.Error() + "\n" + tail(a.log.String(), 20)
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status + "\n" + tail(a.log.String(), 20)
-	})
-	return a
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+		return args
+	}, testkit.HTTPReady("/-/ready"))
+	return &am{url: "http://" + addr, log: logs}
 }
 
 // gotAlert is an alert as GET /api/v2/alerts lists it.
@@ -286,7 +242,7 @@ receivers:
       - url: %s/
         send_resolved: true
 `, hook.URL)
-	c1, c2 := fmt.Sprintf("127.0.0.1:%d", freePort(t)), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c1, c2 := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	r1 := startAlertmanager(t, bin, config, c1, c2)
 	r2 := startAlertmanager(t, bin, config, c2, c1)
 	for _, r := range []*am{r1, r2} {
