@@ -9,10 +9,11 @@
 // (HeadlineError), the one HTTP sender (HTTPSender), the message
 // templates every channel words its messages with (ParseTemplates) and
 // the previews of what a channel would send (Previewer). Of seqwatch it
-// imports only internal/event, internal/secret and internal/text. It must
-// not import check, state, internal/web or its own channel packages, nor
-// any database driver or tablewriter, so that a receiver that imports
-// notify/webhook stays small.
+// imports only the leaves internal/event, internal/secret, internal/text
+// and internal/pause (the dispatcher's one real sleep). It must not import
+// check, state, internal/web or its own channel packages, nor any database
+// driver or tablewriter, so that a receiver that imports notify/webhook
+// stays small (internal/layering holds it to that).
 //
 // Every channel cleans the text it sends with internal/text (Clean, and
 // CleanLine for a title or a label). notify exports no cleaning function

@@ -20,24 +20,25 @@ import (
 // service's rate, and an outbox retry of a batch that partly went out does
 // not send again what the service already took.
 
-// Problem is one problem's event, and the ID of the event that carried it
-// to the channel: itself, or the Digest or Reminder it is an item of. A
-// pager remembers what the service took under Via, so that a retried
+// ProblemEvent is one problem's event, and the ID of the event that
+// carried it to the channel: itself, or the Digest or Reminder it is an
+// item of (named apart from check.Problem, the judged problem, and
+// state.OpenProblem, the one reported and open). A pager remembers what the service took under Via, so that a retried
 // batch is not sent again while a later reminder of the same problem is.
-type Problem struct {
+type ProblemEvent struct {
 	Event
 	Via string
 }
 
-// Problems returns events as one event per problem, in order: a Digest or
+// ProblemEvents returns events as one event per problem, in order: a Digest or
 // a Reminder stands for its Items (nested ones too), every other event for
 // itself. Digest and Reminder events without items are left out: they
 // speak of no problem.
-func Problems(events []Event) []Problem {
-	var out []Problem
+func ProblemEvents(events []Event) []ProblemEvent {
+	var out []ProblemEvent
 	for _, top := range events {
 		for _, ev := range flatten(top) {
-			out = append(out, Problem{Event: ev, Via: top.ID})
+			out = append(out, ProblemEvent{Event: ev, Via: top.ID})
 		}
 	}
 	return out
@@ -198,7 +199,7 @@ type Pager[R PagerRequest] struct {
 	Pace     *Pacer
 	Accepted *Accepted
 	// Requests is a problem's requests, in the order they are sent.
-	Requests func(Problem) []R
+	Requests func(ProblemEvent) []R
 	// Build is the HTTP request for one of them.
 	Build func(context.Context, R) (*http.Request, error)
 }
@@ -274,7 +275,7 @@ func (p *Pager[R]) notifyEach(ctx context.Context, events []Event) []eventRun {
 // did not take before.
 func (p *Pager[R]) sendEvent(ctx context.Context, ev Event) eventRun {
 	var run eventRun
-	for _, pr := range Problems([]Event{ev}) {
+	for _, pr := range ProblemEvents([]Event{ev}) {
 		for _, r := range p.Requests(pr) {
 			_, id := r.Names()
 			if p.Accepted.Has(id) {
@@ -317,7 +318,7 @@ func (p *Pager[R]) send(ctx context.Context, r R) (bool, error) {
 // this process sent them already), with the sender's secrets redacted.
 func (p *Pager[R]) Preview(events []Event) ([]Request, error) {
 	var out []Request
-	for _, pr := range Problems(events) {
+	for _, pr := range ProblemEvents(events) {
 		for _, r := range p.Requests(pr) {
 			what, _ := r.Names()
 			req, err := p.Build(context.Background(), r)

@@ -25,7 +25,7 @@ func TestProblemsStandsADigestOrReminderForItsItems(t *testing.T) {
 	}
 	events[1].ID, events[2].ID = "dig_1", "evt_rem"
 	var keys, via []string
-	for _, p := range notify.Problems(events) {
+	for _, p := range notify.ProblemEvents(events) {
 		keys = append(keys, p.Key)
 		via = append(via, p.Via)
 	}

@@ -183,24 +183,6 @@ func kinds(ps []webhook.Payload) []string {
 	return ks
 }
 
-// testClock is a clock the test moves forward.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // runAt runs seqwatch in-process with the clock stopped at now.
 func runAt(t *testing.T, now time.Time, args ...string) result {
 	t.Helper()
@@ -494,7 +476,7 @@ func TestRunOnceRetriesADownChannelUntilItIsBack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := &testClock{t: demoNow}
+			clock := testkit.NewClock(demoNow)
 			app, db := sqliteApp(t, clock.Now())
 			hook := newHookReceiver(t, clock.Now)
 			dir := t.TempDir()
@@ -884,7 +866,7 @@ func answer(status int) func(int, http.ResponseWriter, *http.Request) int {
 // onceSetup is a sample application with a webhook channel, past its
 // silent first run, ready for a new failure.
 type onceSetup struct {
-	clock     *testClock
+	clock     *testkit.Clock
 	db        *sql.DB
 	hook      *hookReceiver
 	dir, cfg  string
@@ -895,7 +877,7 @@ type onceSetup struct {
 
 func newOnceSetup(t *testing.T) *onceSetup {
 	t.Helper()
-	s := &onceSetup{clock: &testClock{t: demoNow}}
+	s := &onceSetup{clock: testkit.NewClock(demoNow)}
 	var app string
 	app, s.db = sqliteApp(t, s.clock.Now())
 	s.hook = newHookReceiver(t, s.clock.Now)
@@ -1051,7 +1033,7 @@ func TestOutboxBacksOffAcrossTicks(t *testing.T) {
 		{70 * time.Second, true},
 	}
 	for _, step := range steps {
-		s.clock.t = t0.Add(step.at)
+		s.clock.Set(t0.Add(step.at))
 		before := s.hook.count()
 		if r := s.run(t); r.code != 1 {
 			t.Fatalf("at +%s: exit %d, want 1\n%s", step.at, r.code, r.stderr)
@@ -1073,11 +1055,10 @@ func TestOutboxBacksOffAcrossTicks(t *testing.T) {
 func TestAThirtyMinuteOutageCostsFewRoundsAndEndsWithinTwoMinutes(t *testing.T) {
 	t.Parallel()
 	s := newOnceSetup(t)
-	down := true
+	var down atomic.Bool
+	down.Store(true)
 	s.hook.respond(func(_ int, w http.ResponseWriter, _ *http.Request) int {
-		s.clock.mu.Lock()
-		defer s.clock.mu.Unlock()
-		if down {
+		if down.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return http.StatusServiceUnavailable
 		}
@@ -1090,9 +1071,8 @@ func TestAThirtyMinuteOutageCostsFewRoundsAndEndsWithinTwoMinutes(t *testing.T) 
 	rounds, delivered := 0, time.Duration(-1)
 	// One run --once a minute, as the daemon's default schedule ticks.
 	for at := time.Duration(0); at <= outage+5*time.Minute && delivered < 0; at += time.Minute {
-		s.clock.mu.Lock()
-		s.clock.t, down = t0.Add(at), at < outage
-		s.clock.mu.Unlock()
+		s.clock.Set(t0.Add(at))
+		down.Store(at < outage)
 		if msg, ok := newFailure[at]; ok {
 			s.fail(t, msg)
 		}
@@ -1258,7 +1238,7 @@ func TestTickEndsAtItsDeadlineOnALockedTable(t *testing.T) {
 // connection and never answers) is a failed read that says so.
 func TestTickDeadlineIsAFailedRead(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{t: demoNow}
+	clock := testkit.NewClock(demoNow)
 	app, _ := sqliteApp(t, clock.Now())
 	dir := t.TempDir()
 	cfgPath := daemonConf{app: app, statePath: filepath.Join(dir, "state.json"), firstRun: "silent", tickTimeout: "50ms",

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/seqwatch/seqwatch/internal/testkit"
 )
@@ -89,31 +88,24 @@ object Service %[1]q {
 	}
 	exited, logPath := startDaemon(t, dir, cred, bin, append([]string{"daemon"}, args...)...)
 
-	deadline := time.After(processBound)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got := readIcingaPerfdata(t, spool)
-		done := true
-		for _, s := range services {
-			if _, ok := got[s.name]; !ok {
-				done = false
-			}
-		}
-		if done {
-			wantRecordedAsPrinted(t, services, got, func(s string) string { return s })
-			return
-		}
+	var got map[string]recorded
+	testkit.Eventually(t, processBound, "icinga2 checks every service", func() (bool, string) {
 		select {
-		case <-tick.C:
 		case <-exited:
 			out, _ := os.ReadFile(logPath)
 			t.Fatalf("icinga2 exited early:\n%s", out)
-		case <-deadline:
-			out, _ := os.ReadFile(logPath)
-			t.Fatalf("icinga2 did not check every service within %v:\n%s", processBound, out)
+		default:
 		}
-	}
+		got = readIcingaPerfdata(t, spool)
+		for _, s := range services {
+			if _, ok := got[s.name]; !ok {
+				out, _ := os.ReadFile(logPath)
+				return false, fmt.Sprintf("no record of %s yet; icinga2's log:\n%s", s.name, out)
+			}
+		}
+		return true, ""
+	})
+	wantRecordedAsPrinted(t, services, got, func(s string) string { return s })
 }
 
 // readIcingaPerfdata reads the rotated PerfdataWriter files in spool and

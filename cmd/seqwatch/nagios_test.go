@@ -220,31 +220,25 @@ define service {
 	}
 	exited, logPath := startDaemon(t, dir, cred, bin, filepath.Join(dir, "nagios.cfg"))
 
-	deadline := time.After(processBound)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		status := readNagiosStatus(t, filepath.Join(dir, "status.dat"))
-		done := true
-		for _, s := range services {
-			if status[s.name]["has_been_checked"] != "1" {
-				done = false
-			}
-		}
-		if done {
-			return status
-		}
+	var status map[string]map[string]string
+	testkit.Eventually(t, processBound, "nagios checks every service", func() (bool, string) {
 		select {
-		case <-tick.C:
 		case <-exited:
 			out, _ := os.ReadFile(logPath)
 			t.Fatalf("nagios exited early:\n%s", out)
-		case <-deadline:
-			out, _ := os.ReadFile(logPath)
-			log, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
-			t.Fatalf("nagios did not check every service within %v:\n%s\n%s", processBound, out, log)
+		default:
 		}
-	}
+		status = readNagiosStatus(t, filepath.Join(dir, "status.dat"))
+		for _, s := range services {
+			if status[s.name]["has_been_checked"] != "1" {
+				out, _ := os.ReadFile(logPath)
+				log, _ := os.ReadFile(filepath.Join(dir, "nagios.log"))
+				return false, fmt.Sprintf("%s not checked yet:\n%s\n%s", s.name, out, log)
+			}
+		}
+		return true, ""
+	})
+	return status
 }
 
 // readNagiosStatus parses the servicestatus blocks of Nagios's status.dat,

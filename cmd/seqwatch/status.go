@@ -160,7 +160,7 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now, sinc
 		}
 	}
 	if snap != nil && !since.IsZero() {
-		onlySince(snap, since)
+		snap.KeepSince(since)
 	}
 	if asJSON {
 		err = render.StreamStatusJSON(ctx, w, snap, h)
@@ -176,40 +176,4 @@ func printStatus(ctx context.Context, w io.Writer, src laravel.Source, now, sinc
 		}
 	}
 	return snap, nil
-}
-
-// onlySince leaves in snap the runs (in progress, failing, scheduled,
-// rolled back) that started at or after since, with their counts.
-func onlySince(snap *check.Snapshot, since time.Time) {
-	running := snap.InProgress[:0]
-	for _, a := range snap.InProgress {
-		if !a.ExecutedAt.Before(since) {
-			running = append(running, a)
-		}
-	}
-	snap.InProgress = running
-	failing := snap.Failing[:0]
-	names := map[string]bool{}
-	for _, f := range snap.Failing {
-		if !f.ExecutedAt.Before(since) {
-			failing = append(failing, f)
-			names[f.Name] = true
-		}
-	}
-	snap.Failing = failing
-	snap.Counts.InProgress, snap.Counts.Failing = len(running), len(names)
-	scheduled := snap.Scheduled[:0]
-	for _, a := range snap.Scheduled {
-		if !a.ExecutedAt.Before(since) {
-			scheduled = append(scheduled, a)
-		}
-	}
-	snap.Scheduled, snap.Counts.Scheduled = scheduled, len(scheduled)
-	rolled := snap.RolledBack[:0]
-	for _, r := range snap.RolledBack {
-		if !r.ExecutedAt.Before(since) {
-			rolled = append(rolled, r)
-		}
-	}
-	snap.RolledBack, snap.Counts.RolledBack = rolled, len(rolled)
 }

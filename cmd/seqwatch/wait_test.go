@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seqwatch/seqwatch/internal/testkit"
 )
 
 // runClocked runs seqwatch in-process on a clock that its waits advance.
 func runClocked(t *testing.T, args ...string) result {
 	t.Helper()
-	clock := &testClock{t: demoNow}
+	clock := testkit.NewClock(demoNow)
 	var out, errOut bytes.Buffer
 	e := env{stdout: &out, stderr: &errOut, now: clock.Now, getenv: func(string) string { return "" },
 		sleep: func(ctx context.Context, d time.Duration) error { clock.Add(d); return ctx.Err() }}

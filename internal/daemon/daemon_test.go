@@ -22,19 +22,6 @@ import (
 	"github.com/seqwatch/seqwatch/state"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // leaseRow is the lease row a memStore's instances share.
 type leaseRow struct {
 	holder  string
@@ -217,7 +204,7 @@ func (m *manual) Stop() context.Context {
 }
 
 func TestAFailureIsSentOnceAndItsRecoveryOnce(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	snap := &check.Snapshot{App: "shop"}
 	rec := &recorder{}
 	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return snap, nil }, rec, nil)
@@ -249,7 +236,7 @@ func TestAFailureIsSentOnceAndItsRecoveryOnce(t *testing.T) {
 }
 
 func TestTicksDueWhileOneRunsAreSkippedAndCounted(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	entered, release := make(chan struct{}), make(chan struct{})
 	var logs syncBuffer
 	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(ctx context.Context) (*check.Snapshot, error) {
@@ -276,7 +263,7 @@ func TestTicksDueWhileOneRunsAreSkippedAndCounted(t *testing.T) {
 // runs past both its deadlines and the grace (a driver that ignores its
 // context): systemd then restarts the wedged daemon.
 func TestWatchdogIsNotFedWhileATickIsWedged(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	entered, release := make(chan struct{}), make(chan struct{})
 	var logs syncBuffer
 	app := newTestApp(t, "shop", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) {
@@ -319,7 +306,7 @@ func TestWatchdogIsNotFedWhileATickIsWedged(t *testing.T) {
 // One application whose database never answers holds its own tick, not
 // the others': their ticks run and send while it waits.
 func TestASlowApplicationDoesNotDelayAnother(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	slowEntered, slowRelease := make(chan struct{}), make(chan struct{})
 	slow := newTestApp(t, "slow", newFileless(c.Now), c.Now, func(ctx context.Context) (*check.Snapshot, error) {
 		close(slowEntered)
@@ -372,7 +359,7 @@ func TestASlowApplicationDoesNotDelayAnother(t *testing.T) {
 // by. When the leader stops renewing, the standby takes over once the
 // lease expires, and the old leader is fenced: it saves and sends nothing.
 func TestOneInstanceSendsAndAStandbyTakesOverWhenTheLeaseExpires(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	sh := &shared{now: c.Now}
 	snap := &check.Snapshot{App: "shop"}
 	var smu sync.Mutex
@@ -429,7 +416,7 @@ func TestOneInstanceSendsAndAStandbyTakesOverWhenTheLeaseExpires(t *testing.T) {
 // and nothing is sent; once it saves again, each alert goes out once,
 // under the id it got when it was found.
 func TestAlertsFoundWhileTheStateIsDownAreSentOnceItIsBack(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	st := newFileless(c.Now)
 	snap := &check.Snapshot{App: "shop"}
 	rec := &recorder{}
@@ -472,7 +459,7 @@ func TestAlertsFoundWhileTheStateIsDownAreSentOnceItIsBack(t *testing.T) {
 }
 
 func TestOnceTicksEveryApplicationAndReportsEachError(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	ok := newTestApp(t, "ok", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "ok"}, nil }, &recorder{}, nil)
 	bad := newTestApp(t, "bad", newFileless(c.Now), c.Now, func(context.Context) (*check.Snapshot, error) { return nil, errors.New("connection refused") }, &recorder{}, nil)
 	err := New([]*App{ok, bad}, Options{Now: c.Now}).Once(context.Background())
@@ -498,7 +485,7 @@ func (e endSignal) TickEnded(*state.State, map[string]string)       { e.c <- str
 // Each run --once is a new process, with a new holder id: it gives its
 // lease up when done, so the next run (from any server) leads at once.
 func TestOnceReleasesItsLease(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	sh := &shared{now: c.Now}
 	quiet := func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "shop"}, nil }
 	for i, holder := range []string{"run-1", "run-2", "run-3"} {
@@ -522,7 +509,7 @@ func TestOnceReleasesItsLease(t *testing.T) {
 // a configuration that drops an application is refused whole, and the
 // previous one stays.
 func TestReloadAppliesEachApplicationsConfigurationOrKeepsThePrevious(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	quiet := func(context.Context) (*check.Snapshot, error) { return &check.Snapshot{App: "x"}, nil }
 	var logs syncBuffer
 	shop := newTestApp(t, "shop", newFileless(c.Now), c.Now, quiet, &recorder{}, nil)
@@ -603,7 +590,7 @@ func (s *signalling) Notify(ctx context.Context, evs []notify.Event) (bool, erro
 // Each channel delivers on its own: with an Alertmanager and a webhook
 // that both hang, Slack gets its alert at once, not after their timeouts.
 func TestAHungChannelDoesNotDelaySlack(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	am, hook := newHung("am"), newHung("hook")
 	slack := &signalling{got: make(chan struct{}, 4)}
 	var smu sync.Mutex

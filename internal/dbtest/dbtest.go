@@ -26,8 +26,9 @@
 //     (key order, whitespace), so compare it as JSON, not as bytes.
 //
 // It is for tests (and the benchmark) only: no production package may
-// import it. It must not import anything of seqwatch, check included, so
-// that check's own in-package tests can use it without an import cycle.
+// import it. Of seqwatch it imports only internal/testkit (a leaf): nothing
+// of the stages, check included, so that check's own in-package tests can
+// use it without an import cycle (internal/layering holds it to both).
 package dbtest
 
 import (

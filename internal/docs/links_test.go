@@ -1,13 +1,16 @@
 package docs
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -252,5 +255,56 @@ func TestSlugFollowsGitHub(t *testing.T) {
 	}
 	if got["not-a-heading"] {
 		t.Error("anchors: a heading inside a code block counted")
+	}
+}
+
+// TestTheMapNamesEveryPackage: docs/development.md's map for a newcomer
+// (its package tables) names every package of the module but the
+// benchmarks, so that a package added without a row fails here. A
+// package is named in backquotes in a row's first cell, by its path or,
+// after its parent, by the rest of it (`cmd/testsummary`).
+func TestTheMapNamesEveryPackage(t *testing.T) {
+	const module = "github.com/seqwatch/seqwatch/"
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "list", "./...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	page, err := os.ReadFile(filepath.Join(root, "docs", "development.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	code := regexp.MustCompile("`([^`]+)`")
+	for line := range strings.Lines(string(page)) {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "|"), "|")
+		parent := ""
+		for _, m := range code.FindAllStringSubmatch(first, -1) {
+			name := strings.TrimSuffix(m[1], "/")
+			if parent != "" && !named[name] && !strings.HasPrefix(name, "internal/") && !strings.HasPrefix(name, "notify") {
+				named[parent+"/"+name] = true
+			}
+			named[name] = true
+			parent = name
+		}
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) < 20 {
+		t.Fatalf("go list ./... listed only %d packages", len(pkgs))
+	}
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(p, module)
+		if strings.HasPrefix(rel, "bench") {
+			continue
+		}
+		if !named[rel] {
+			t.Errorf("docs/development.md's map has no row naming %s: add one (what it holds, the one rule it keeps)", rel)
+		}
 	}
 }

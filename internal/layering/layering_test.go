@@ -30,8 +30,12 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// Resolving an application does not read it.
 		{"./internal/laravel", append([]string{module + "/internal/reader", module + "/internal/render", module + "/state", module + "/cmd"}, drivers...)},
 		// The daemon's state is apart from the database it watches.
-		{"./state", append([]string{module + "/notify", module + "/internal/reader", module + "/internal/laravel", module + "/internal/render",
+		{"./state", append([]string{module + "/notify", module + "/internal/alerting", module + "/internal/reader", module + "/internal/laravel", module + "/internal/render",
 			module + "/internal/web", module + "/internal/heartbeat", module + "/internal/metrics", module + "/cmd"}, drivers...)},
+		// What is read is judged, rendered and alerted on elsewhere.
+		{"./internal/reader", []string{module + "/state", module + "/notify", module + "/internal/render", module + "/internal/daemon", module + "/cmd"}},
+		// The state's database, never the application's.
+		{"./internal/pgstate", []string{module + "/internal/reader", module + "/internal/laravel", module + "/notify", module + "/internal/daemon", module + "/cmd"}},
 		// Drawing the status reads nothing of the daemon's.
 		{"./internal/render", []string{module + "/state", module + "/notify", module + "/internal/daemon", module + "/cmd"}},
 		// The diff of problems against the state does no I/O.
@@ -102,6 +106,10 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 		// The tests' kit is a leaf too, and the binary carries no test
 		// support.
 		{"./internal/testkit/...", []string{module + "/"}},
+		// The database harness is beneath check, whose own in-package
+		// tests use it: of seqwatch it takes only the test kit.
+		{"./internal/dbtest", []string{module + "/check", module + "/state", module + "/notify", module + "/internal/event",
+			module + "/internal/text", module + "/internal/laravel", module + "/internal/reader"}},
 		// A daemon in a test takes its channels built, as the daemon does.
 		{"./internal/daemon/daemontest", []string{module + "/notify/slack", module + "/notify/email", module + "/notify/webhook",
 			module + "/notify/pagerduty", module + "/notify/opsgenie", module + "/notify/telegram", module + "/cmd"}},
@@ -122,8 +130,9 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 				t.Fatal("go list -deps listed nothing")
 			}
 			self := module + "/" + strings.TrimSuffix(strings.TrimPrefix(r.pattern, "./"), "/...")
+			tree := strings.HasSuffix(r.pattern, "/...")
 			for _, d := range deps {
-				if d == self || strings.HasPrefix(d, self+"/") {
+				if d == self || (tree && strings.HasPrefix(d, self+"/")) {
 					continue // the package itself (and, for a pattern, its own)
 				}
 				for _, bad := range r.forbidden {
@@ -133,6 +142,48 @@ func TestEachPackageDependsOnlyOnWhatItMay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// testKits are the packages that only tests use.
+var testKits = []string{module + "/internal/testkit", module + "/internal/dbtest", module + "/internal/errtest",
+	module + "/internal/runner/runnertest", module + "/internal/daemon/daemontest", module + "/notify/internal/notifytest"}
+
+// TestOnlyTestsUseTheTestKits: no package of the module but the kits
+// themselves (and the benchmarks, which are tests) depends on a test kit,
+// so that the binary and a program that imports a channel carry none.
+func TestOnlyTestsUseTheTestKits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "./...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 20 {
+		t.Fatalf("go list ./... listed only %d packages", len(lines))
+	}
+	isKit := func(p string) bool {
+		for _, k := range testKits {
+			if p == k || strings.HasPrefix(p, k+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, line := range lines {
+		fields := strings.Fields(line)
+		pkg := fields[0]
+		if isKit(pkg) || strings.HasPrefix(pkg, module+"/bench") {
+			continue
+		}
+		for _, d := range fields[1:] {
+			if isKit(d) {
+				t.Errorf("%s depends on the test kit %s", pkg, d)
+			}
+		}
 	}
 }
 
@@ -152,6 +203,19 @@ func goListDeps(t *testing.T, pattern string) []string {
 		t.Fatalf("go list -deps %s listed nothing", pattern)
 	}
 	return deps
+}
+
+// TestNotifyCoreDependsOnlyOnTheLeaves: of seqwatch, the notify core takes
+// only the leaves its doc comment names, so that every channel, and a
+// receiver that imports one, carries no stage before delivery.
+func TestNotifyCoreDependsOnlyOnTheLeaves(t *testing.T) {
+	leaves := map[string]bool{module + "/notify": true, module + "/internal/event": true, module + "/internal/secret": true,
+		module + "/internal/text": true, module + "/internal/pause": true}
+	for _, d := range goListDeps(t, "./notify") {
+		if strings.HasPrefix(d, module+"/") && !leaves[d] {
+			t.Errorf("the notify core depends on %s, beyond internal/event, internal/secret, internal/text and internal/pause", d)
+		}
+	}
 }
 
 // TestChatChannelsDependOnlyOnTheNotifyCore: the channels that post to a

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
 
@@ -49,7 +50,7 @@ func (b *muteBook) Unmute(_ context.Context, id string) (web.Mute, error) {
 
 func TestMuteHandlers(t *testing.T) {
 	book := &muteBook{mutes: map[string]web.Mute{}}
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	srv, err := web.Listen(web.Options{
 		Config: web.Config{Listen: "127.0.0.1:0", Username: "ops", Password: "pw-1234"},
 		Mutes:  book, Now: c.Now,
@@ -154,7 +155,7 @@ func TestAMutedEventIsUpdatedInPlaceWhenSent(t *testing.T) {
 // Mutes show on the page with their reason, escaped, and muted events are
 // marked.
 func TestThePageShowsMutesAndMutedEvents(t *testing.T) {
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	board := web.NewBoard(c.Now)
 	app := web.AppStatus{Name: "shop", Verdict: "CRITICAL",
 		Events: []web.EventView{{ID: "evt_a", Kind: "operation.failed", Summary: "held back", OccurredAt: t0, Muted: true}},

@@ -9,33 +9,15 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/seqwatch/seqwatch/internal/metrics"
+	"github.com/seqwatch/seqwatch/internal/testkit"
 	"github.com/seqwatch/seqwatch/internal/text"
 	"github.com/seqwatch/seqwatch/internal/web"
 )
-
-// clock is an injected clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var t0 = time.Date(2026, 3, 14, 12, 10, 0, 0, time.UTC)
 
@@ -67,7 +49,7 @@ func sampleApp(now time.Time) web.AppStatus {
 
 type fixture struct {
 	srv   *web.Server
-	clock *clock
+	clock *testkit.Clock
 	board *web.Board
 	live  *web.Liveness
 	base  string
@@ -75,7 +57,7 @@ type fixture struct {
 
 func start(t *testing.T, cfg web.Config, scrub func(string) string) *fixture {
 	t.Helper()
-	c := &clock{t: t0}
+	c := testkit.NewClock(t0)
 	f := &fixture{clock: c, board: web.NewBoard(c.Now), live: web.NewLiveness(c.Now)}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"

@@ -134,7 +134,7 @@ func render(prefix string, events []notify.Event, tpl *notify.Templates) (messag
 	}
 	r := tpl.Render(events, subject, "")
 	subject = r.Title
-	v.Intro = strings.Trim(truncate(clean(r.Body), maxMessageRunes), "\n")
+	v.Intro = strings.Trim(truncate(text.Clean(r.Body), maxMessageRunes), "\n")
 	v.Title = oneLine(subject, maxSubjectRunes)
 	msg := message{Subject: oneLine(prefix+" "+subject, maxSubjectRunes)}
 
@@ -209,7 +209,7 @@ func describe(e notify.Event) string {
 func listLine(e notify.Event, withApp bool) string {
 	s := describe(e)
 	if er, ok := e.HeadlineError(); ok {
-		if first, _, _ := strings.Cut(clean(er.Message), "\n"); first != "" {
+		if first, _, _ := strings.Cut(text.Clean(er.Message), "\n"); first != "" {
 			s += ": " + first
 		}
 	} else if e.Operation == nil && e.Deferred == nil {
@@ -229,8 +229,8 @@ func eventOf(e notify.Event) eventView {
 		Kind:        oneLine(string(e.Kind), maxLineRunes),
 		App:         oneLine(e.App, maxLineRunes),
 		Environment: oneLine(e.Environment, maxLineRunes),
-		Summary:     truncate(clean(e.Summary), maxMessageRunes),
-		Source:      truncate(clean(e.Source), maxMessageRunes),
+		Summary:     truncate(text.Clean(e.Summary), maxMessageRunes),
+		Source:      truncate(text.Clean(e.Source), maxMessageRunes),
 	}
 	if !e.OccurredAt.IsZero() {
 		v.OccurredAt = formatTime(e.OccurredAt)
@@ -262,8 +262,8 @@ func eventOf(e notify.Event) eventView {
 		ev := errView{
 			N:         i + 1,
 			Exception: oneLine(er.Exception, maxLineRunes),
-			Message:   truncate(clean(er.Message), maxMessageRunes),
-			Context:   truncate(clean(er.Context), maxContextRunes),
+			Message:   truncate(text.Clean(er.Message), maxMessageRunes),
+			Context:   truncate(text.Clean(er.Context), maxContextRunes),
 		}
 		if !er.CreatedAt.IsZero() {
 			ev.CreatedAt = formatTime(er.CreatedAt)
@@ -288,7 +288,7 @@ func eventOf(e notify.Event) eventView {
 			Operation:   oneLine(d.Operation, maxLineRunes),
 			Attempts:    d.Attempts,
 			MaxAttempts: d.MaxAttempts,
-			LastError:   truncate(clean(d.LastError), maxMessageRunes),
+			LastError:   truncate(text.Clean(d.LastError), maxMessageRunes),
 		}
 	}
 	return v
@@ -310,16 +310,10 @@ func frames(er notify.Error) ([]string, int) {
 
 func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") }
 
-// clean makes database text safe to show over several lines: invalid UTF-8
-// replaced, CRLF turned into LF, other control characters and every format
-// character (bidi overrides, zero-width spaces and joiners) removed, tabs
-// kept (text.Clean).
-func clean(s string) string { return text.Clean(s) }
-
 // oneLine makes database text safe for a header or a single line: it is
 // cleaned, every run of white space (line breaks included) becomes one
 // space, and it is capped at n runes.
-func oneLine(s string, n int) string { return truncate(text.OneLine(clean(s)), n) }
+func oneLine(s string, n int) string { return truncate(text.OneLine(text.Clean(s)), n) }
 
 // truncate caps s at n runes, marking the cut with an ellipsis.
 func truncate(s string, n int) string { return text.Truncate(s, n, "…") }

@@ -150,7 +150,7 @@ func (r request) Names() (what, id string) { return r.what, r.id }
 // a test both. A request is remembered under the outbox event that carried
 // it, so that a reminder's create goes out again while a retried batch's
 // does not.
-func (n *Notifier) requests(p notify.Problem) []request {
+func (n *Notifier) requests(p notify.ProblemEvent) []request {
 	ev := p.Event
 	a := alias(ev)
 	t := n.content(ev)

@@ -148,7 +148,7 @@ func (r request) Names() (what, id string) { return r.what, r.id }
 // A request is remembered under the outbox event that carried it, so
 // that a reminder's trigger (a new outbox event carrying the same problem)
 // goes out again while a retried batch's does not.
-func (n *Notifier) requests(p notify.Problem) []request {
+func (n *Notifier) requests(p notify.ProblemEvent) []request {
 	ev := p.Event
 	key := dedupKey(ev)
 	mk := func(e enqueued) request {
