@@ -199,17 +199,18 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 	// Files: listed again only when a directory changed; otherwise only
 	// the files pending last time can have changed (by completing).
 	completed := prev.Completed
-	var probe []check.PendingFile
-	var migFiles []check.PendingFile
+	var probe, migFiles fileList
 	listed := dirs != prev.Dirs
 	if listed {
 		log.Debug("discovery directories changed: listing files")
-		if probe, migFiles, err = discover(src, snap); err != nil {
+		ops, migs, err := discover(src, snap)
+		if err != nil {
 			return nil, nil, err
 		}
+		probe, migFiles = ops, migs
 	} else {
-		probe = prev.PendingOperations
-		migFiles = prev.PendingMigrations
+		probe = pendingList(prev.PendingOperations)
+		migFiles = pendingList(prev.PendingMigrations)
 		snap.Warnings = slices.Clone(prev.Warnings)
 		snap.MissingDirs = slices.Clone(prev.MissingDirs)
 	}
@@ -218,21 +219,21 @@ func ReadSince(ctx context.Context, db *DB, src laravel.Source, now time.Time, p
 		return nil, nil, err
 	}
 	if listed {
-		completed = len(probe) - len(snap.PendingOperations)
+		completed = probe.Len() - len(snap.PendingOperations)
 	} else {
-		completed += len(probe) - len(snap.PendingOperations)
+		completed += probe.Len() - len(snap.PendingOperations)
 	}
 	snap.Counts.PendingOperations = len(snap.PendingOperations)
 	snap.Counts.Completed = completed
 	snap.PendingMigrations = []check.PendingFile{}
-	if len(migFiles) > 0 {
+	if migFiles.Len() > 0 {
 		ran, err := r.migrations(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, f := range migFiles {
-			if !ran[f.Name] {
-				snap.PendingMigrations = append(snap.PendingMigrations, f)
+		for i := range migFiles.Len() {
+			if !ran[migFiles.Name(i)] {
+				snap.PendingMigrations = append(snap.PendingMigrations, migFiles.File(i))
 			}
 		}
 	}

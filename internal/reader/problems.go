@@ -428,15 +428,33 @@ func (r *reader) errorsOf(ctx context.Context, fs []check.Failure, noTraces bool
 	return nil
 }
 
+// fileList is the operation files a pending probe asks about: a
+// directory's listing (laravel.Listing, compact: only the pending files
+// get strings of their own), or the files pending at the last read.
+type fileList interface {
+	Len() int
+	// Name is the i-th file's name without ".php", for the probe only.
+	Name(i int) string
+	// File is the i-th file, to keep.
+	File(i int) check.PendingFile
+}
+
+// pendingList is a fileList of files already held.
+type pendingList []check.PendingFile
+
+func (p pendingList) Len() int                     { return len(p) }
+func (p pendingList) Name(i int) string            { return p[i].Name }
+func (p pendingList) File(i int) check.PendingFile { return p[i] }
+
 // pendingFiles returns the files with no completed run: one index probe per
 // file, however many names the table holds. Only the pending files come
 // back from the database. With skips, each comes with its newest skipped
 // run (skipped_at, skip_reason), found by the same statement: a backward
 // walk of the (name, executed_at) index per spelling that stops at the
 // first skipped run.
-func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile, skips bool) ([]check.PendingFile, error) {
+func (r *reader) pendingFiles(ctx context.Context, files fileList, skips bool) ([]check.PendingFile, error) {
 	out := []check.PendingFile{}
-	if len(files) == 0 {
+	if files.Len() == 0 {
 		return out, nil
 	}
 	ops := r.d.table(r.t.Operations)
@@ -461,10 +479,10 @@ func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile, sk
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			if i < 1 || offset+i > len(files) {
+			if i < 1 || offset+i > files.Len() {
 				return fmt.Errorf("file index %d out of range", i)
 			}
-			f := files[offset+i-1]
+			f := files.File(offset + i - 1)
 			// The later skip of the two spellings.
 			for k := range at {
 				if at[k].valid && (f.SkippedAt == nil || at[k].t.After(*f.SkippedAt)) {
@@ -476,9 +494,9 @@ func (r *reader) pendingFiles(ctx context.Context, files []check.PendingFile, sk
 		}
 	}
 	if r.d.name() == "pgsql" {
-		names := make([]string, len(files))
-		for i, f := range files {
-			names[i] = f.Name
+		names := make([]string, files.Len())
+		for i := range names {
+			names[i] = files.Name(i)
 		}
 		q := `SELECT f.i` + skipCols + ` FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS f(n, i)
 WHERE NOT EXISTS (SELECT 1 FROM ` + ops + ` c WHERE c.name IN (f.n, f.n || '.php') AND c.completed_at IS NOT NULL` + r.d.probeFence() + `)
@@ -497,9 +515,9 @@ ORDER BY f.i`
 		// SQLite parse thousands of terms again for every batch of every
 		// read, more than half of a first tick's CPU with 10,000 files.
 		// json_each is built into the SQLite the driver embeds.
-		names := make([]string, len(files))
-		for i, f := range files {
-			names[i] = f.Name
+		names := make([]string, files.Len())
+		for i := range names {
+			names[i] = files.Name(i)
 		}
 		list, err := json.Marshal(names)
 		if err != nil {
@@ -516,17 +534,17 @@ ORDER BY f.i`
 	// (which stops at the first completed run, however many runs a name
 	// has). MariaDB compares a VALUES column wrongly here, so MySQL gets a
 	// UNION ALL of one-row SELECTs.
-	for start := 0; start < len(files); start += fileBatch {
-		chunk := files[start:min(start+fileBatch, len(files))]
+	for start := 0; start < files.Len(); start += fileBatch {
+		end := min(start+fileBatch, files.Len())
 		var b strings.Builder
-		args := make([]any, 0, len(chunk))
-		for j, f := range chunk {
+		args := make([]any, 0, end-start)
+		for j := range end - start {
 			if j == 0 {
 				b.WriteString("SELECT f.i" + skipCols + " FROM (SELECT 1 AS i, ? AS n")
 			} else {
 				fmt.Fprintf(&b, " UNION ALL SELECT %d, ?", j+1)
 			}
-			args = append(args, f.Name)
+			args = append(args, files.Name(start+j))
 		}
 		b.WriteString(") f" + notExists)
 		if err := r.query(ctx, what, b.String(), args, keep(start)); err != nil {

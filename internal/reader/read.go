@@ -88,7 +88,7 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 		InProgress: []check.Attempt{}, Scheduled: []check.Attempt{}, Failing: []check.Failure{}, RolledBack: []check.RolledBackRun{},
 		LastCompleted: map[string]time.Time{},
 	}
-	var opFiles, migFiles []check.PendingFile
+	var opFiles, migFiles *laravel.Listing
 	if !opt.SkipPending {
 		var err error
 		if opFiles, migFiles, err = discover(src, snap); err != nil {
@@ -178,14 +178,14 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 			return nil, nil, reader{}, err
 		}
 		snap.Counts.PendingOperations = len(snap.PendingOperations)
-		snap.Counts.Completed = len(opFiles) - len(snap.PendingOperations)
+		snap.Counts.Completed = opFiles.Len() - len(snap.PendingOperations)
 		ran, err := r.migrations(ctx)
 		if err != nil {
 			return nil, nil, reader{}, err
 		}
-		for _, f := range migFiles {
-			if !ran[f.Name] {
-				snap.PendingMigrations = append(snap.PendingMigrations, f)
+		for i := range migFiles.Len() {
+			if !ran[migFiles.Name(i)] {
+				snap.PendingMigrations = append(snap.PendingMigrations, migFiles.File(i))
 			}
 		}
 		snap.Counts.PendingMigrations = len(snap.PendingMigrations)
@@ -203,11 +203,11 @@ func read(ctx context.Context, db *DB, src laravel.Source, now time.Time, opt Re
 // discover lists the operation and migration files of src, and records
 // in snap the discovery directories that do not exist (MissingDirs, and a
 // warning each).
-func discover(src laravel.Source, snap *check.Snapshot) (ops, migs []check.PendingFile, err error) {
+func discover(src laravel.Source, snap *check.Snapshot) (ops, migs *laravel.Listing, err error) {
 	for _, d := range []struct {
 		of    string
 		dirs  []string
-		files *[]check.PendingFile
+		files **laravel.Listing
 	}{{"operation", src.OperationPaths, &ops}, {"migration", src.MigrationPaths, &migs}} {
 		var missing []string
 		if *d.files, missing, err = laravel.Discover(d.dirs); err != nil {
