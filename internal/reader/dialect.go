@@ -38,8 +38,10 @@ type spelling interface {
 	// PostgreSQL's infinity, MySQL's zero dates, and in SQLite text that
 	// does not start like a date, or a REAL.
 	stampOK(e string) string
-	// later is the later of two time stamps either of which may be NULL.
-	later(a, b string) string
+	// hasText is true when the text column e is neither NULL nor empty,
+	// without reading a long value where the database can tell from its
+	// stored length.
+	hasText(e string) string
 	// byteOrderDesc orders by the text id descending the way sortFailures
 	// does: the longer first (integer ids numerically), then byte by byte,
 	// whatever the collation.
@@ -121,9 +123,12 @@ func (pgsqlSpelling) text(e string) string      { return "CAST(" + e + " AS TEXT
 func (pgsqlSpelling) concat(a, b string) string { return a + " || " + b }
 func (pgsqlSpelling) charLen(e string) string   { return "CHAR_LENGTH(" + e + ")" }
 func (pgsqlSpelling) endsPHP(e string) string   { return "RIGHT(" + e + `, 4) COLLATE "C" = '.php'` }
-func (pgsqlSpelling) later(a, b string) string  { return "GREATEST(" + a + ", " + b + ")" } // ignores NULLs
-func (pgsqlSpelling) probeFence() string        { return " OFFSET 0" }
-func (pgsqlSpelling) stampOK(e string) string   { return "isfinite(" + e + ")" }
+
+// hasText: text's <> compares the stored lengths first, so a trace kept
+// out of line (TOAST) is not fetched.
+func (pgsqlSpelling) hasText(e string) string { return "(" + e + " IS NOT NULL AND " + e + " <> '')" }
+func (pgsqlSpelling) probeFence() string      { return " OFFSET 0" }
+func (pgsqlSpelling) stampOK(e string) string { return "isfinite(" + e + ")" }
 func (pgsqlSpelling) odd(e string) string {
 	return "(" + e + ` COLLATE "C" ~ '[^!-~]' OR ` + e + " LIKE '%|%')"
 }
@@ -148,9 +153,11 @@ func (mysqlSpelling) stampOK(e string) string {
 func (mysqlSpelling) odd(e string) string {
 	return "(" + e + " REGEXP '[^!-~]' OR " + e + " LIKE '%|%')"
 }
-func (mysqlSpelling) later(a, b string) string {
-	return "COALESCE(GREATEST(" + a + ", " + b + "), " + a + ", " + b + ")"
-}
+
+// hasText: InnoDB reads a value kept off the page to compare or measure
+// it, so only the NULL flag is asked (Sequencer never writes an empty
+// trace: PHP's getTraceAsString() says at least "#0 {main}").
+func (mysqlSpelling) hasText(e string) string { return "(" + e + " IS NOT NULL)" }
 func (mysqlSpelling) byteOrderDesc(id string) string {
 	return "LENGTH(" + id + ") DESC, CAST(" + id + " AS BINARY) DESC"
 }
@@ -178,9 +185,10 @@ func (sqliteSpelling) stampOK(e string) string {
 func (sqliteSpelling) odd(e string) string {
 	return "(" + e + " GLOB '*[^!-~]*' OR LENGTH(CAST(" + e + " AS BLOB)) <> LENGTH(" + e + ") OR " + e + " LIKE '%|%')"
 }
-func (sqliteSpelling) later(a, b string) string {
-	return "COALESCE(MAX(" + a + ", " + b + "), " + a + ", " + b + ")"
-}
+
+// hasText: OCTET_LENGTH takes the size from the record's header, without
+// reading the value's overflow pages.
+func (sqliteSpelling) hasText(e string) string { return "(OCTET_LENGTH(" + e + ") > 0)" }
 func (sqliteSpelling) byteOrderDesc(id string) string {
 	return "LENGTH(CAST(" + id + " AS BLOB)) DESC, " + id + " DESC"
 }
