@@ -283,11 +283,11 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error {
 	r := &h.r
 	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
-	// Without traces, only whether there is one: a test of the column's
-	// NULL flag and length, which does not read a 4-8 KB trace.
+	// Without traces, only whether there is one (hasTrace), which does
+	// not fetch a 4-8 KB trace.
 	trace := "e.trace, 0"
 	if !traces {
-		trace = "'', CASE WHEN " + r.d.hasText("e.trace") + " THEN 1 ELSE 0 END"
+		trace = "'', " + r.d.hasTrace(errs)
 	}
 	// The newest completed run of each spelling, found by a backward walk
 	// of the unique (name, executed_at) index that stops at the first
@@ -299,7 +299,7 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	// be read (the rule of problemQuery). The two spellings are two
 	// columns, and the later of them is taken here: MySQL and SQLite
 	// have no GREATEST that ignores NULLs, and spelling one out
-	// (COALESCE(GREATEST(a, b), a, b)) ran each probe twice.
+	// (COALESCE(GREATEST(a, b), a, b)) names each probe twice.
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
 			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
