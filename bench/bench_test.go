@@ -9,7 +9,10 @@
 // It is skipped unless SEQWATCH_BENCH names the history sizes. Other
 // settings: SEQWATCH_BENCH_DBS (pgsql,mysql,sqlite), SEQWATCH_BENCH_SHAPES
 // (one-run-per-name,many-runs-per-name), SEQWATCH_BENCH_RUNS (10),
-// SEQWATCH_BENCH_OUT (a file for the Markdown table). It needs hyperfine,
+// SEQWATCH_BENCH_OUT (a file for the Markdown table), SEQWATCH_BENCH_ONLY
+// (failed: time only status --failed and the PHP pattern's, 3 runs each)
+// and SEQWATCH_BENCH_BEFORE (another seqwatch binary, such as main's,
+// timed beside this one in the same run). It needs hyperfine,
 // /usr/bin/time, psql, the mariadb client, sqlite3 and php (with pdo_pgsql,
 // pdo_mysql, pdo_sqlite); a missing one leaves its column empty.
 //
@@ -157,6 +160,10 @@ func TestBenchmark(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	var rows, sums []string
+	only := os.Getenv("SEQWATCH_BENCH_ONLY")
+	if only != "" && only != "failed" {
+		t.Fatalf("SEQWATCH_BENCH_ONLY: %q is not a command the benchmark can time alone (failed)", only)
+	}
 	for _, d := range envList("SEQWATCH_BENCH_DBS", "pgsql,mysql,sqlite") {
 		for _, shape := range envList("SEQWATCH_BENCH_SHAPES", string(dbtest.OneRunPerName)+","+string(dbtest.ManyRunsPerName)) {
 			for _, n := range strings.Split(spec, ",") {
@@ -164,7 +171,7 @@ func TestBenchmark(t *testing.T) {
 				if err != nil {
 					t.Fatalf("SEQWATCH_BENCH: %q is not a number of rows", n)
 				}
-				detail, sum := runOne(t, bin, dbtest.Dialect(d), dbtest.Shape(shape), size, runs)
+				detail, sum := runOne(t, bin, dbtest.Dialect(d), dbtest.Shape(shape), size, runs, only)
 				rows = append(rows, detail...)
 				sums = append(sums, sum)
 			}
@@ -173,8 +180,13 @@ func TestBenchmark(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Command: `SEQWATCH_BENCH=%s go test ./bench -run Benchmark -v -timeout 3h`; %s; %d CPUs; median of %d runs (hyperfine), 3 for status and PHP at most, a run longer than %d s is cut; peak RSS from /usr/bin/time.\n\n",
 		spec, time.Now().UTC().Format("2006-01-02"), numCPU(), runs, int(benchCap.Seconds()))
-	b.WriteString("| database | shape | rows | `check` ms / floor ms (ratio) | `check` MB | `status --failed` ms / PHP | `--pending` / PHP | `--completed` / PHP | `status` ms | `status` peak MB | first tick ms | unchanged tick ms (its read) |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	if only == "failed" {
+		b.WriteString("| database | shape | rows | `status --failed` before ms | `status --failed` ms | PHP pattern ms | PHP / before | PHP / after |\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	} else {
+		b.WriteString("| database | shape | rows | `check` ms / floor ms (ratio) | `check` MB | `status --failed` ms / PHP | `--pending` / PHP | `--completed` / PHP | `status` ms | `status` peak MB | first tick ms | unchanged tick ms (its read) |\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	}
 	for _, r := range sums {
 		b.WriteString(r + "\n")
 	}
@@ -203,7 +215,7 @@ func numCPU() int {
 
 // runOne generates one history and measures every command on it.
 // It returns the detailed rows and one summary row.
-func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size, runs int) (out []string, summary string) {
+func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size, runs int, only string) (out []string, summary string) {
 	t.Helper()
 	dir := t.TempDir()
 	b := &bench{t: t, dir: dir, runs: runs}
@@ -256,6 +268,35 @@ func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size
 		out = append(out, fmt.Sprintf("%s %s | %s | %.1f | %s | %s | %s |", label, cmd, sw.ms(), sw.rssMB, fl.ms(), ph.ms(), ratio))
 	}
 	slow := min(runs, 3)
+	if only == "failed" {
+		// status --failed alone, and the binary before a change beside it.
+		// The PHP pattern goes first: the first reader after the history
+		// was written pays for the database settling (on SQLite, PHP's
+		// connection checkpoints the write-ahead log when it closes, and
+		// seqwatch's read-only one cannot). The two binaries are then
+		// timed before, after, after, before, and each given the mean of
+		// its two medians, so that neither has the better place.
+		pfa := b.measure("php failed", slow, "", php("failed")...)
+		failed := func(name, binary string) timing {
+			return b.measure(name, slow, "", binary, "status", "--failed", "--app", app)
+		}
+		var fa, fb timing
+		if before := os.Getenv("SEQWATCH_BENCH_BEFORE"); before != "" {
+			b1, a1, a2, b2 := failed("status --failed (before)", before), failed("status --failed", bin), failed("status --failed", bin), failed("status --failed (before)", before)
+			fa, fb = meanOf(a1, a2), meanOf(b1, b2)
+			row("`status --failed` (before)", fb, timing{}, pfa)
+		} else {
+			fa = failed("status --failed", bin)
+		}
+		row("`status --failed`", fa, timing{}, pfa)
+		faster := func(a timing) string {
+			if a.median == 0 || pfa.median == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2fx", float64(pfa.median)/float64(a.median))
+		}
+		return out, fmt.Sprintf("%s %s | %s | %s | %s | %s |", label, fb.ms(), fa.ms(), pfa.ms(), faster(fb), faster(fa))
+	}
 	chk, flo := b.measure("check", runs, "", bin, "check", "--app", app), b.measure("floor", runs, "", floor...)
 	row("`check`", chk, flo, timing{})
 	fa, pfa := b.measure("status --failed", slow, "", bin, "status", "--failed", "--app", app), b.measure("php failed", 1, "", php("failed")...)
@@ -286,6 +327,18 @@ func runOne(t *testing.T, bin string, d dbtest.Dialect, shape dbtest.Shape, size
 	summary = fmt.Sprintf("%s %s / %s (%s) | %.0f | %s | %s | %s | %s | %.0f | %s | %s (%s) |", label, chk.ms(), flo.ms(), ratioOf(chk, flo),
 		chk.rssMB, vs(fa, pfa), vs(pe, ppe), vs(co, pco), all.ms(), peak, first.ms(), tick.ms(), readAlone)
 	return out, summary
+}
+
+// meanOf is the mean of two timings of one command (the larger peak
+// RSS); a note of either stands.
+func meanOf(a, b timing) timing {
+	switch {
+	case a.note != "":
+		return a
+	case b.note != "":
+		return b
+	}
+	return timing{median: (a.median + b.median) / 2, rssMB: max(a.rssMB, b.rssMB)}
 }
 
 // pdoDSN is the PDO data source of db.

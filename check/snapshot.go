@@ -164,6 +164,9 @@ type ErrorRecord struct {
 	Exception string `json:"exception"`
 	Message   string `json:"message"`
 	Trace     string `json:"trace"`
+	// TraceNotRead says the row has a stack trace that was not read
+	// (status without -v reads none): Trace is then empty.
+	TraceNotRead bool `json:"-"`
 	// Context is the raw JSON of the context column, or empty.
 	Context string `json:"context,omitempty"`
 	// CreatedAt is nil (null) when the column is NULL or cannot be read.

@@ -24,9 +24,11 @@ progress, Scheduled operations waiting for their time, and markers: on
 failures that later completed (or that the queue's retry completed in
 place), on queued operations the next sequencer:process runs again, on
 completed runs that Sequencer rolled back, and the last skip of a pending
-operation. "Total: N failed operation(s)" counts failures not since
-completed, and is printed even when N is 0. Warnings (a directory of
-operation or migration files that does not exist) go to standard error.
+operation. "Total: N failed operation(s)" counts the operations with a
+failure not since completed (check's failed=), and is printed even when N
+is 0. Without -v, a line under each error table says that a stack trace
+was recorded. Warnings (a directory of operation or migration files that
+does not exist) go to standard error.
 
 --json prints the snapshot as JSON (schema in docs/status-and-check.md).
 

@@ -162,13 +162,35 @@ func failedList(t *testing.T, src laravel.Source, g dbtest.Generated) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	n := 0
-	if err := h.Failed(ctx, false, func(*check.Failure) error { n++; return nil }); err != nil {
+	n, withTrace, notRead := 0, 0, 0
+	atList := db.Stats()
+	if err := h.Failed(ctx, false, func(f *check.Failure) error {
+		n++
+		for _, e := range f.Errors {
+			if e.Trace != "" {
+				withTrace++
+			}
+			if e.TraceNotRead {
+				notRead++
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatalf("Failed: %v", err)
 	}
 	got := db.Stats().Sub(before)
 	if n != g.FailedRows {
 		t.Errorf("status --failed listed %d failed rows, want %d", n, g.FailedRows)
+	}
+	// The list is one statement, whatever the number of failed rows: the
+	// recovered look-ups are index probes inside it, not a query each.
+	if q := db.Stats().Sub(atList).Queries; q != 1 {
+		t.Errorf("status --failed's list took %d queries, want 1", q)
+	}
+	// Without -v no trace is read, and each error row that has one (all,
+	// here) says so.
+	if withTrace != 0 || notRead != g.ErrorRows {
+		t.Errorf("status --failed without traces: %d traces read, %d marked as not read; want 0 and %d", withTrace, notRead, g.ErrorRows)
 	}
 	// One joined row per error row (one each here), a few for the table
 	// checks and totals.

@@ -275,16 +275,19 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 // are check.Recovered's: whether a completed row of the same name (with or
 // without ".php") started at or after the failed one (the row itself, when
 // the queue's retry completed it in place), and the start of the newest
-// such row. Traces are read only when traces is set. The
+// such row. Traces are read only when traces is set; without them, an
+// error row that has one says so (ErrorRecord.TraceNotRead). The
 // Failure passed, and its Errors, are reused for the next one; only one
 // failure's errors are held at a time. An error fn returns stops the read
 // and is returned unchanged.
 func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error {
 	r := &h.r
 	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
-	trace := "e.trace"
+	// Without traces, only whether there is one (hasTrace), which does
+	// not fetch a 4-8 KB trace.
+	trace := "e.trace, 0"
 	if !traces {
-		trace = "''"
+		trace = "'', " + r.d.hasTrace(errs)
 	}
 	// The newest completed run of each spelling, found by a backward walk
 	// of the unique (name, executed_at) index that stops at the first
@@ -293,14 +296,17 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	base := r.d.base("f.name")
 	// Only a run that started at or after the failed one counts (the row
 	// itself among them, check.Recovered), and only one whose start can
-	// be read (the rule of problemQuery).
+	// be read (the rule of problemQuery). The two spellings are two
+	// columns, and the later of them is taken here: MySQL and SQLite
+	// have no GREATEST that ignores NULLs, and spelling one out
+	// (COALESCE(GREATEST(a, b), a, b)) names each probe twice.
 	newest := func(name string) string {
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
 			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
 	}
-	recoveredAt := r.d.later(newest(base), newest(r.d.withPHP(base)))
 	id := r.d.text("f.id")
-	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " + recoveredAt + ", " +
+	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " +
+		newest(base) + ", " + newest(r.d.withPHP(base)) + ", " +
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
 		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
 		" WHERE f.failed_at IS NOT NULL" + h.since("f.") +
@@ -318,11 +324,13 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 	errBuf := []check.ErrorRecord{}
 	err := h.each(ctx, fmt.Sprintf("read failed operations and their errors from %q and %q", r.t.Operations, r.t.Errors), q, func(rows *sql.Rows) error {
 		var a check.Attempt
-		exec, done, failed, recovered, created := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at"), r.stamp(""), r.stamp("created_at")
+		exec, done, failed, created := r.stamp("executed_at"), r.stamp("completed_at"), r.stamp("failed_at"), r.stamp("created_at")
+		bare, withPHP := r.stamp(""), r.stamp("")
 		skipped, rolledBack := r.stamp("skipped_at"), r.stamp("rolled_back_at")
 		var typ, state, reason, errID, exc, msg, tr, context sql.NullString
-		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, failed, skipped, &reason, rolledBack, recovered,
-			&errID, &exc, &msg, &tr, &context, created); err != nil {
+		var traceNotRead sql.NullInt64
+		if err := rows.Scan(&a.ID, &a.Name, &typ, &state, exec, done, failed, skipped, &reason, rolledBack, bare, withPHP,
+			&errID, &exc, &msg, &tr, &traceNotRead, &context, created); err != nil {
 			return err
 		}
 		if !have || a.ID != cur.ID {
@@ -337,16 +345,17 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 			a.SkippedAt, a.SkipReason, a.RolledBackAt = skipped.ptr(), reason.String, rolledBack.ptr()
 			clear(errBuf)
 			cur = check.Failure{Attempt: a, Errors: errBuf[:0]}
-			if since, ok := check.Recovered(a, recovered.ptr()); ok {
+			recovered := laterOf(bare.ptr(), withPHP.ptr())
+			if since, ok := check.Recovered(a, recovered); ok {
 				cur.Recovered, cur.RecoveredAt = true, &since
 			}
-			cur.OperationCompleted = recovered.valid || a.CompletedAt != nil
+			cur.OperationCompleted = recovered != nil || a.CompletedAt != nil
 			have = true
 		}
 		if errID.Valid {
 			r.note(r.t.Errors, errID.String, cur.ID, created)
 			cur.Errors = append(cur.Errors, check.ErrorRecord{ID: errID.String, Exception: exc.String, Message: msg.String,
-				Trace: tr.String, Context: context.String, CreatedAt: created.ptr()})
+				Trace: tr.String, TraceNotRead: traceNotRead.Int64 == 1, Context: context.String, CreatedAt: created.ptr()})
 			errBuf = cur.Errors
 		}
 		return nil
@@ -355,4 +364,12 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 		return err
 	}
 	return flush()
+}
+
+// laterOf is the later of two times either of which may be nil.
+func laterOf(a, b *time.Time) *time.Time {
+	if a == nil || b != nil && b.After(*a) {
+		return b
+	}
+	return a
 }

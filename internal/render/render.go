@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
@@ -260,12 +261,17 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 	if failed && p.err == nil {
 		p.section("Failed Operations", red)
 		p.printf("\n")
-		failing, recovered := 0, 0
+		// The Total counts operations, as check's failed= does: an
+		// operation whose run failed twice is one failed operation (a
+		// set of the failing names, which are few: the problems). The
+		// runs are counted beside it.
+		failing, failingRuns, recovered := map[string]struct{}{}, 0, 0
 		err := h.failed(ctx, o.Verbose, func(f *check.Failure) error {
 			if f.Recovered {
 				recovered++
 			} else {
-				failing++
+				failing[f.Name] = struct{}{}
+				failingRuns++
 			}
 			p.failure(f, o.Verbose, o.runsAgain(f))
 			return p.err
@@ -273,11 +279,7 @@ func renderStatus(ctx context.Context, w io.Writer, s *check.Snapshot, h history
 		if err != nil {
 			return err
 		}
-		if recovered > 0 {
-			p.printf("Total: %d failed operation(s) (and %d that failed and later completed, marked recovered)\n", failing, recovered)
-		} else {
-			p.printf("Total: %d failed operation(s)\n", failing)
-		}
+		p.printf("Total: %d failed operation(s)%s\n", len(failing), failedTotalNote(len(failing), failingRuns, recovered))
 	}
 	if p.err == nil {
 		var warnings []string
@@ -377,8 +379,51 @@ func (p *printer) failure(f *check.Failure, verbose, runsAgain bool) {
 				p.printf("Context: %s\n", text.Line(e.Context, 4000))
 			}
 		}
+	} else if n := tracesHidden(f.Errors); n > 0 {
+		// As sequencer:status, traces only with -v; but say that there
+		// is one, and how to see it.
+		p.printf("%s\n", traceHint(n))
 	}
 	p.printf("\n")
+}
+
+// tracesHidden counts the error rows with a stack trace, read or not
+// (History.Failed reads none without -v; a snapshot holds them).
+func tracesHidden(errs []check.ErrorRecord) int {
+	n := 0
+	for _, e := range errs {
+		if e.TraceNotRead || e.Trace != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// traceHint is the line printed under an error table, without -v, when n
+// of its errors have a stack trace.
+func traceHint(n int) string {
+	if n == 1 {
+		return "A stack trace was recorded: -v shows it."
+	}
+	return fmt.Sprintf("%d stack traces were recorded: -v shows them.", n)
+}
+
+// failedTotalNote is what the failed list's Total line says after its
+// number (failing operations): how many failed runs of them are listed,
+// when it is not one each, and how many listed runs failed and later
+// completed (marked recovered), which the Total does not count.
+func failedTotalNote(operations, runs, recovered int) string {
+	var parts []string
+	if runs != operations {
+		parts = append(parts, fmt.Sprintf("%d failed %s", runs, plural(runs, "run")))
+	}
+	if recovered > 0 {
+		parts = append(parts, fmt.Sprintf("and %d that failed and later completed, marked recovered", recovered))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // Cell lengths the tables cut text to (text.Line's n).
