@@ -183,7 +183,7 @@ func Open(ctx context.Context, c laravel.Conn) (*DB, error) {
 			// is reported as locked, not as a read that ran out of time.
 			busy = lim.lock - min(lim.total/4, 500*time.Millisecond)
 		}
-		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)"
+		dsn = "file:" + c.Database + "?mode=ro&_pragma=busy_timeout(" + ms(busy) + ")&_pragma=query_only(1)" + sqliteMemoryPragmas
 	default:
 		_, err := laravel.NormalizeDriver(c.Driver)
 		return nil, err
@@ -204,6 +204,23 @@ func Open(ctx context.Context, c laravel.Conn) (*DB, error) {
 	}
 	return &DB{SQL: db, conn: c, d: dialectFor(c.Driver), count: cnt, lim: lim, dlog: dlog}, nil
 }
+
+// sqliteMemoryPragmas bound what each SQLite read connection holds in
+// memory. modernc.org/sqlite allocates outside the Go heap (GOMEMLIMIT
+// does not see it), and a daemon reads 8 applications at once, each with
+// up to 2 connections: at SQLite's default page cache of 2000 KiB a
+// connection that scans a 5 MB table keeps 2 MB until it is closed, which
+// was most of the first tick's peak over 1,000 SQLite applications (see
+// docs/performance.md). A read is index probes and one filtered scan,
+// read once: a cache that holds the indexes' upper levels is all it
+// reuses. mmap_size(0) keeps the file out of the address space (the
+// compiled-in default, stated so that a driver upgrade cannot change it)
+// and temp_store(1) puts temporary tables and indexes in files, which the
+// cache bounds, not in memory, which nothing does.
+// TestSQLiteReadConnectionsAreSmall holds every connection to these values.
+//
+// cache_size is negative: KiB, whatever the file's page size.
+const sqliteMemoryPragmas = "&_pragma=cache_size(-256)&_pragma=mmap_size(0)&_pragma=temp_store(1)"
 
 // Close closes the connection pool.
 func (db *DB) Close() error { return db.SQL.Close() }
