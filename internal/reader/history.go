@@ -304,11 +304,22 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
 			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
 	}
+	// On SQLite, without --since, the failed rows are found by a scan of
+	// the table, as sequencer:status finds them, and sorted (a few per
+	// hundred rows): left to itself SQLite walks the executed_at index
+	// for the order and reads every row of the history by its rowid
+	// through that index, one random page read a row, to test failed_at
+	// (at 100k rows that walk was most of the read's time; see
+	// docs/performance.md). With --since the index finds the window.
+	scan := ""
+	if r.d.name() == "sqlite" && h.from == "" {
+		scan = " NOT INDEXED"
+	}
 	id := r.d.text("f.id")
 	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " +
 		newest(base) + ", " + newest(r.d.withPHP(base)) + ", " +
 		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
-		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
+		" FROM " + ops + " f" + scan + " LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
 		" WHERE f.failed_at IS NOT NULL" + h.since("f.") +
 		r.runOrder("f.") + ", e.created_at, e.id"
 
