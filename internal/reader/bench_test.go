@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqwatch/seqwatch/check"
 	"github.com/seqwatch/seqwatch/internal/dbtest"
 	"github.com/seqwatch/seqwatch/internal/laravel"
 	"github.com/seqwatch/seqwatch/internal/reader"
@@ -66,6 +67,27 @@ func BenchmarkRead(b *testing.B) {
 						for b.Loop() {
 							if _, _, err := reader.ReadSince(ctx, cdb, src, now.Add(time.Minute), mark, reader.IncrementalOptions{}); err != nil {
 								b.Fatalf("ReadSince: %v", err)
+							}
+						}
+					})
+					// status --failed's list, without traces: the History's
+					// one statement, every failure handed on.
+					b.Run("failed", func(b *testing.B) {
+						b.ReportAllocs()
+						for b.Loop() {
+							h, err := reader.OpenHistory(ctx, cdb, src)
+							if err != nil {
+								b.Fatalf("OpenHistory: %v", err)
+							}
+							n := 0
+							if err := h.Failed(ctx, false, func(*check.Failure) error { n++; return nil }); err != nil {
+								b.Fatalf("Failed: %v", err)
+							}
+							if err := h.Close(); err != nil {
+								b.Fatal(err)
+							}
+							if n == 0 {
+								b.Fatal("Failed read no failure")
 							}
 						}
 					})

@@ -282,36 +282,7 @@ func (h *History) CompletedTable(ctx context.Context, fn func(*check.Attempt) er
 // and is returned unchanged.
 func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failure) error) error {
 	r := &h.r
-	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
-	// Without traces, only whether there is one (hasTrace), which does
-	// not fetch a 4-8 KB trace.
-	trace := "e.trace, 0"
-	if !traces {
-		trace = "'', " + r.d.hasTrace(errs)
-	}
-	// The newest completed run of each spelling, found by a backward walk
-	// of the unique (name, executed_at) index that stops at the first
-	// completed row: a few index entries per failed row, however long the
-	// operation's history.
-	base := r.d.base("f.name")
-	// Only a run that started at or after the failed one counts (the row
-	// itself among them, check.Recovered), and only one whose start can
-	// be read (the rule of problemQuery). The two spellings are two
-	// columns, and the later of them is taken here: MySQL and SQLite
-	// have no GREATEST that ignores NULLs, and spelling one out
-	// (COALESCE(GREATEST(a, b), a, b)) names each probe twice.
-	newest := func(name string) string {
-		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
-			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
-	}
-	id := r.d.text("f.id")
-	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " +
-		newest(base) + ", " + newest(r.d.withPHP(base)) + ", " +
-		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
-		" FROM " + ops + " f LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
-		" WHERE f.failed_at IS NOT NULL" + h.since("f.") +
-		r.runOrder("f.") + ", e.created_at, e.id"
-
+	q := h.failedQuery(traces)
 	var cur check.Failure
 	have := false
 	flush := func() error {
@@ -364,6 +335,53 @@ func (h *History) Failed(ctx context.Context, traces bool, fn func(*check.Failur
 		return err
 	}
 	return flush()
+}
+
+// failedQuery is Failed's statement: the failed rows (with --since, those
+// of the window) joined with their error rows, in the list's order.
+func (h *History) failedQuery(traces bool) string {
+	r := &h.r
+	ops, errs := r.d.table(r.t.Operations), r.d.table(r.t.Errors)
+	// Without traces, only whether there is one (hasTrace), which does
+	// not fetch a 4-8 KB trace.
+	trace := "e.trace, 0"
+	if !traces {
+		trace = "'', " + r.d.hasTrace(errs)
+	}
+	// The newest completed run of each spelling, found by a backward walk
+	// of the unique (name, executed_at) index that stops at the first
+	// completed row: a few index entries per failed row, however long the
+	// operation's history.
+	base := r.d.base("f.name")
+	// Only a run that started at or after the failed one counts (the row
+	// itself among them, check.Recovered), and only one whose start can
+	// be read (the rule of problemQuery). The two spellings are two
+	// columns, and the later of them is taken here: MySQL and SQLite
+	// have no GREATEST that ignores NULLs, and spelling one out
+	// (COALESCE(GREATEST(a, b), a, b)) names each probe twice.
+	newest := func(name string) string {
+		return "(SELECT c.executed_at FROM " + ops + " c WHERE c.name = " + name +
+			" AND c.completed_at IS NOT NULL AND c.executed_at >= f.executed_at AND " + r.d.stampOK("c.executed_at") + " ORDER BY c.executed_at DESC LIMIT 1)"
+	}
+	// On SQLite, without --since, the failed rows are found by a scan of
+	// the table, as sequencer:status finds them, and sorted (a few per
+	// hundred rows): left to itself SQLite walks the executed_at index
+	// for the order and reads every row of the history by its rowid
+	// through that index, one random page read a row, to test failed_at
+	// (at 100k rows that walk was most of the read's time; see
+	// docs/performance.md). With --since the index finds the window.
+	scan := ""
+	if r.d.name() == "sqlite" && h.from == "" {
+		scan = " NOT INDEXED"
+	}
+	id := r.d.text("f.id")
+	q := "SELECT " + id + ", f.name, f.type, f.state, f.executed_at, f.completed_at, f.failed_at, f.skipped_at, f.skip_reason, f.rolled_back_at, " +
+		newest(base) + ", " + newest(r.d.withPHP(base)) + ", " +
+		r.d.text("e.id") + ", e.exception, e.message, " + trace + ", " + r.d.text("e.context") + ", e.created_at" +
+		" FROM " + ops + " f" + scan + " LEFT JOIN " + errs + " e ON e.operation_id = f.id" +
+		" WHERE f.failed_at IS NOT NULL" + h.since("f.") +
+		r.runOrder("f.") + ", e.created_at, e.id"
+	return q
 }
 
 // laterOf is the later of two times either of which may be nil.
