@@ -376,9 +376,10 @@ func (r *reader) problemOrRolledBackQuery() string {
 	return "SELECT " + r.attemptCols("o.") + " FROM " + r.d.table(r.t.Operations) + " o\nWHERE ((" + r.problemWhere() + ")\n  OR (" + r.rolledBackWhere() + "))"
 }
 
-// fileBatch is how many file names go into one pending probe on MySQL:
-// one parameter each, well under its limit (PostgreSQL and SQLite take
-// all the names as one parameter).
+// fileBatch is how many file names go into one pending probe on MySQL
+// without JSON_TABLE: one parameter each, well under its limit
+// (PostgreSQL, SQLite and MySQL with JSON_TABLE take all the names as one
+// parameter).
 const fileBatch = 2000
 
 // errorsOf reads the error rows of the given failed rows, oldest first
@@ -530,10 +531,37 @@ ORDER BY f.i`
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 		return out, nil
 	}
-	// The file names go in as a derived table, each probed with NOT EXISTS
-	// (which stops at the first completed run, however many runs a name
-	// has). MariaDB compares a VALUES column wrongly here, so MySQL gets a
-	// UNION ALL of one-row SELECTs.
+	if cs, coll, ok, err := r.jsonTableName(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		// One parameter, a JSON array of the names, as on SQLite: one
+		// short statement instead of a UNION ALL of 2,000 one-row SELECTs
+		// per batch, which MariaDB parsed, optimized and materialized
+		// select by select. The column is declared in the character set
+		// and collation of operations.name: with its own (the
+		// connection's) the comparison fails (Illegal mix of collations)
+		// or no longer probes the index, where a placeholder takes the
+		// column's. TEXT, so that no name is cut to a shorter one.
+		names := make([]string, files.Len())
+		for i := range names {
+			names[i] = files.Name(i)
+		}
+		list, err := json.Marshal(names)
+		if err != nil {
+			return nil, fmt.Errorf("encode the operation file names: %w", err)
+		}
+		q := "SELECT f.i" + skipCols + " FROM JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, n TEXT CHARACTER SET " + cs + " COLLATE " + coll + " PATH '$')) f" + notExists
+		if err := r.query(ctx, what, q, []any{string(list)}, keep(0)); err != nil {
+			return nil, err
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out, nil
+	}
+	// Without JSON_TABLE (MariaDB before 10.6, MySQL before 8.0) the file
+	// names go in as a derived table, each probed with NOT EXISTS (which
+	// stops at the first completed run, however many runs a name has).
+	// MariaDB compares a VALUES column wrongly here, so MySQL gets a UNION
+	// ALL of one-row SELECTs.
 	for start := 0; start < files.Len(); start += fileBatch {
 		end := min(start+fileBatch, files.Len())
 		var b strings.Builder
@@ -553,6 +581,54 @@ ORDER BY f.i`
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// jsonTableName reports whether the MySQL server has JSON_TABLE (MariaDB
+// 10.6, MySQL 8.0.4) and, if so, the character set and collation of
+// operations.name, for the pending probe's name column. CHARSET and
+// COLLATION of MAX(name) are the column's even in an empty table, and MAX
+// is one look at the end of the name index; information_schema.COLUMNS
+// would make the server build a temporary table on disk at every read.
+func (r *reader) jsonTableName(ctx context.Context) (charset, collation string, ok bool, err error) {
+	q := "SELECT VERSION(), CHARSET(MAX(name)), COLLATION(MAX(name)) FROM " + r.d.table(r.t.Operations)
+	var version, cs, coll string
+	err = r.query(ctx, fmt.Sprintf("look up the collation of %q's name column", r.t.Operations), q, nil, func(rows *sql.Rows) error {
+		return rows.Scan(&version, &cs, &coll)
+	})
+	if err != nil || cs == "binary" || !sqlWord(cs) || !sqlWord(coll) {
+		return "", "", false, err
+	}
+	return cs, coll, hasJSONTable(version), nil
+}
+
+// hasJSONTable reports whether a MySQL server of this VERSION() has
+// JSON_TABLE: MariaDB from 10.6, MySQL from 8.0.4.
+func hasJSONTable(version string) bool {
+	f := strings.FieldsFunc(version, func(c rune) bool { return c == '.' || c == '-' })
+	if len(f) < 3 {
+		return false
+	}
+	major, err1 := strconv.Atoi(f[0])
+	minor, err2 := strconv.Atoi(f[1])
+	patch, err3 := strconv.Atoi(f[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return false
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return major > 10 || major == 10 && minor >= 6
+	}
+	return major > 8 || major == 8 && (minor > 0 || patch >= 4)
+}
+
+// sqlWord reports whether s is a bare name (letters, digits, underscores)
+// that can go into a statement's text, as a character set or collation.
+func sqlWord(s string) bool {
+	for _, c := range s {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // scheduledApart moves out of running the Scheduled operations waiting
