@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 // Templates write the summary and description annotations; an exception
@@ -15,13 +16,7 @@ import (
 // summary on one line, both cleaned and bounded, and the labels that make
 // the alert's identity are not the templates' to change.
 func TestTemplatedAnnotationsArePlainAndLeaveTheLabels(t *testing.T) {
-	tpl, errs := notify.ParseTemplates(notify.TemplateSources{"operation.failed": {
-		Title: "{{.App}}: {{.Error.Message}}",
-		Body:  "{{.Error.Message}}\n{{.PageURL}}{{range .Errors}}{{.Message}}{{end}}",
-	}}, notify.TemplateOptions{PageURL: "https://seqwatch.example.com/"})
-	if errs != nil {
-		t.Fatal(errs)
-	}
+	tpl := notifytest.ParseTemplates(t, "{{.App}}: {{.Error.Message}}", "{{.Error.Message}}\n{{.PageURL}}{{range .Errors}}{{.Message}}{{end}}")
 	now := baseTime()
 	p := newPeer(t, http.StatusOK, "")
 	n, err := New(Config{URLs: []string{p.srv.URL}}, nil, fixed(now), nil)

@@ -7,19 +7,14 @@ import (
 	"testing"
 
 	"github.com/seqwatch/seqwatch/notify"
+	"github.com/seqwatch/seqwatch/notify/internal/notifytest"
 )
 
 // An exception message with the service's mention markup stays inert
 // through a template that puts it in both parts, around words and markup
 // of the template's own; Preview shows the same request.
 func TestTemplatedMessageKeepsMentionsInert(t *testing.T) {
-	tpl, errs := notify.ParseTemplates(notify.TemplateSources{"operation.failed": {
-		Title: "TEMPLATED {{.Error.Message}} in {{.App}}",
-		Body:  "TEMPLATED **{{.Summary}}**\n{{.Error.Message}}\n{{.PageURL}}",
-	}}, notify.TemplateOptions{PageURL: "https://seqwatch.example.com/"})
-	if errs != nil {
-		t.Fatal(errs)
-	}
+	tpl := notifytest.HostileTemplates(t)
 	c := newClock()
 	f := newFakeOpsgenie(t, c)
 	n := newNotifier(t, f, c)
